@@ -1,0 +1,220 @@
+//! Technician authentication routes (GC-9): login, refresh, logout, me.
+
+use super::dto::UserDto;
+use crate::app::AppState;
+use crate::auth::secrets::sha256_hex;
+use crate::auth::{password, tokens, Technician};
+use crate::db::{self, events::Actor, events::Event};
+use crate::http::error::{ApiError, ApiResult, Json};
+use crate::http::middleware::ClientIp;
+use crate::relay::lifecycle::record;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Opaque; rotates on every refresh.
+    pub refresh_token: String,
+    pub user: UserDto,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// How long an address that already failed waits while the server-wide failure budget is spent.
+const GLOBAL_PAUSE: Duration = Duration::from_secs(60);
+
+/// Refuses early when the caller, the username, or (for callers with a failure) the server as a
+/// whole exceeded its failure budget. Counting per username resists credential stuffing aimed at
+/// one account; the global budget resists spraying one password across many accounts from many
+/// addresses. Windows slide, so nobody is locked out for good.
+fn throttled(state: &AppState, ip: ClientIp, username_key: &str) -> Option<Duration> {
+    let t = &state.throttles;
+    let by_ip = ip.0.and_then(|ip| t.login_ip.blocked(&ip));
+    let by_user = t.login_user.blocked(&username_key.to_owned());
+    let ip_failed_before = ip.0.is_some_and(|ip| t.login_ip.count(&ip) > 0);
+    let global =
+        (t.login_global.blocked(&()).is_some() && ip_failed_before).then_some(GLOBAL_PAUSE);
+    by_ip.or(by_user).or(global)
+}
+
+fn record_failure(state: &AppState, ip: ClientIp, username_key: &str) {
+    let t = &state.throttles;
+    if let Some(ip) = ip.0 {
+        t.login_ip.record(ip);
+    }
+    t.login_user.record(username_key.to_owned());
+    t.login_global.record(());
+}
+
+/// Exchanges a username and password for tokens. The same answer and the same work for an
+/// unknown user, a disabled user and a wrong password.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = crate::http::error::ErrorEnvelope),
+              (status = 429, body = crate::http::error::ErrorEnvelope)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    let username_key = req.username.trim().to_lowercase();
+    if let Some(wait) = throttled(&state, ip, &username_key) {
+        return Err(ApiError::RateLimited {
+            retry_after_secs: wait.as_secs().max(1),
+        });
+    }
+    let user = db::users::find_by_username(&state.db, &username_key).await?;
+    let candidate = user.clone().filter(|u| !u.disabled);
+    let password_text = req.password;
+    let verified = tokio::task::spawn_blocking(move || match &candidate {
+        Some(u) => password::verify(&password_text, &u.password_hash),
+        None => {
+            password::verify_dummy(&password_text);
+            false
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?;
+
+    let user = match user.filter(|u| verified && !u.disabled) {
+        Some(user) => user,
+        None => {
+            record_failure(&state, ip, &username_key);
+            record(
+                &state,
+                Event {
+                    event_type: "login_failed",
+                    actor: Actor::System,
+                    session_id: None,
+                    agent_id: None,
+                    ip: ip.0.map(|i| i.to_string()),
+                    detail: serde_json::json!({"username": username_key}),
+                },
+            )
+            .await;
+            return Err(ApiError::BadCredentials);
+        }
+    };
+    state.throttles.login_user.clear(&username_key);
+    db::users::touch_login(&state.db, &user.id).await?;
+    let issued = tokens::issue_login(&state, &user, None).await?;
+    record(
+        &state,
+        Event {
+            event_type: "login_succeeded",
+            actor: Actor::User(user.id.clone()),
+            session_id: None,
+            agent_id: None,
+            ip: ip.0.map(|i| i.to_string()),
+            detail: serde_json::json!({}),
+        },
+    )
+    .await;
+    Ok(Json(token_response(issued, user)))
+}
+
+fn token_response(issued: tokens::IssuedTokens, user: db::users::UserRow) -> TokenResponse {
+    TokenResponse {
+        access_token: issued.access_token,
+        token_type: "Bearer".into(),
+        expires_in: issued.expires_in,
+        refresh_token: issued.refresh_token,
+        user: user.into(),
+    }
+}
+
+/// Rotates a refresh token: the old one is spent, a new pair comes back. Presenting a spent
+/// token again (a replay) revokes the whole login.
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = crate::http::error::ErrorEnvelope)))]
+pub async fn refresh(
+    State(state): State<AppState>,
+    Json(req): Json<RefreshRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    let row = db::tokens::find_refresh(&state.db, &sha256_hex(&req.refresh_token))
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    if row.revoked_at.is_some() || row.expires_at <= db::now_ms() {
+        return Err(ApiError::Unauthorized);
+    }
+    if !db::tokens::use_refresh(&state.db, &row.id).await? {
+        db::tokens::revoke_family(&state.db, &row.family_id).await?;
+        record(
+            &state,
+            Event {
+                event_type: "refresh_token_replayed",
+                actor: Actor::User(row.user_id.clone()),
+                session_id: None,
+                agent_id: None,
+                ip: None,
+                detail: serde_json::json!({"family": row.family_id}),
+            },
+        )
+        .await;
+        return Err(ApiError::Unauthorized);
+    }
+    let user = db::users::find(&state.db, &row.user_id)
+        .await?
+        .filter(|u| !u.disabled)
+        .ok_or(ApiError::Unauthorized)?;
+    let issued = tokens::issue_login(&state, &user, Some(row.family_id)).await?;
+    Ok(Json(token_response(issued, user)))
+}
+
+/// Ends this login: the access token and every refresh token of the login stop working.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = crate::http::error::ErrorEnvelope)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    Technician(me): Technician,
+) -> ApiResult<StatusCode> {
+    db::tokens::revoke_access(
+        &state.db,
+        &me.jti,
+        i64::try_from(me.exp).unwrap_or(i64::MAX) * 1000,
+    )
+    .await?;
+    db::tokens::revoke_family(&state.db, &me.family).await?;
+    record(
+        &state,
+        Event {
+            event_type: "logout",
+            actor: Actor::User(me.user_id.clone()),
+            session_id: None,
+            agent_id: None,
+            ip: None,
+            detail: serde_json::json!({}),
+        },
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = UserDto), (status = 401, body = crate::http::error::ErrorEnvelope)))]
+pub async fn me(
+    State(state): State<AppState>,
+    Technician(me): Technician,
+) -> ApiResult<Json<UserDto>> {
+    let user = db::users::find(&state.db, &me.user_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    Ok(Json(user.into()))
+}

@@ -1,0 +1,264 @@
+//! Shapes the API returns: explicit DTOs (never database rows), timestamps as RFC 3339.
+
+use crate::db::{
+    codes::CodeRow, keys::AgentKeyRow, machines::MachineRow, sessions::SessionRow, users::UserRow,
+};
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use utoipa::{IntoParams, ToSchema};
+
+/// Unix milliseconds as RFC 3339.
+pub fn iso(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+fn iso_opt(ms: Option<i64>) -> Option<String> {
+    ms.map(iso)
+}
+
+fn split(list: &str) -> Vec<String> {
+    list.split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `?page=&per_page=` (1-based; at most 200 per page).
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PageParams {
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+impl PageParams {
+    pub fn limit_offset(&self) -> (i64, i64, u32, u32) {
+        let per_page = self.per_page.unwrap_or(50).clamp(1, 200);
+        let page = self.page.unwrap_or(1).max(1);
+        (
+            i64::from(per_page),
+            i64::from(page - 1) * i64::from(per_page),
+            page,
+            per_page,
+        )
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserDto {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    /// `admin` or `technician`.
+    pub role: String,
+    pub disabled: bool,
+    pub created_at: String,
+    pub last_login_at: Option<String>,
+}
+
+impl From<UserRow> for UserDto {
+    fn from(u: UserRow) -> Self {
+        Self {
+            role: u.role().as_str().to_owned(),
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            disabled: u.disabled,
+            created_at: iso(u.created_at),
+            last_login_at: iso_opt(u.last_login_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MachineDto {
+    pub agent_id: String,
+    pub hostname: String,
+    pub online: bool,
+    pub is_persistent: bool,
+    pub agent_version: String,
+    pub first_seen_at: String,
+    pub last_seen_at: String,
+    pub os_name: String,
+    pub os_version: String,
+    pub os_arch: String,
+    pub cpu_model: String,
+    pub cpu_cores: i64,
+    pub ram_bytes: i64,
+    pub manufacturer: String,
+    pub model: String,
+    pub serial_number: String,
+    pub private_ips: Vec<String>,
+    pub mac_addresses: Vec<String>,
+    pub external_ip: String,
+    pub logged_on_user: String,
+    pub idle_seconds: i64,
+    pub time_zone: String,
+    pub uptime_seconds: i64,
+    pub user_is_local_admin: bool,
+    pub inventory_updated_at: Option<String>,
+    pub organization: String,
+    pub site: String,
+    pub department: String,
+    pub device_type: String,
+    pub tags: Vec<String>,
+    /// The machine's live session, when it has one.
+    pub session_id: Option<String>,
+    /// Viewers connected to that session right now.
+    pub viewers: u32,
+}
+
+impl MachineDto {
+    pub fn new(m: MachineRow, session_id: Option<String>, viewers: u32) -> Self {
+        Self {
+            online: m.status == "online",
+            private_ips: split(&m.private_ips),
+            mac_addresses: split(&m.mac_addresses),
+            tags: split(&m.tags),
+            first_seen_at: iso(m.first_seen_at),
+            last_seen_at: iso(m.last_seen_at),
+            inventory_updated_at: iso_opt(m.inventory_updated_at),
+            agent_id: m.agent_id,
+            hostname: m.hostname,
+            is_persistent: m.is_persistent,
+            agent_version: m.agent_version,
+            os_name: m.os_name,
+            os_version: m.os_version,
+            os_arch: m.os_arch,
+            cpu_model: m.cpu_model,
+            cpu_cores: m.cpu_cores,
+            ram_bytes: m.ram_bytes,
+            manufacturer: m.manufacturer,
+            model: m.model,
+            serial_number: m.serial_number,
+            external_ip: m.external_ip,
+            logged_on_user: m.logged_on_user,
+            idle_seconds: m.idle_seconds,
+            time_zone: m.time_zone,
+            uptime_seconds: m.uptime_seconds,
+            user_is_local_admin: m.user_is_local_admin,
+            organization: m.organization,
+            site: m.site,
+            department: m.department,
+            device_type: m.device_type,
+            session_id,
+            viewers,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionDto {
+    pub id: String,
+    pub agent_id: String,
+    /// `unattended` or `attended`.
+    pub mode: String,
+    pub is_managed: bool,
+    /// `agent`, `technician`, `support_code` or `gururmm`.
+    pub source: String,
+    /// `waiting`, `active`, `agent_offline` or `ended`.
+    pub status: String,
+    pub created_by: Option<String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub end_reason: Option<String>,
+    pub bytes_from_agent: i64,
+    pub bytes_to_agent: i64,
+    pub agent_online: bool,
+    pub viewers: u32,
+}
+
+impl SessionDto {
+    pub fn new(s: SessionRow, agent_online: bool, viewers: u32) -> Self {
+        Self {
+            created_at: iso(s.created_at),
+            started_at: iso_opt(s.started_at),
+            ended_at: iso_opt(s.ended_at),
+            id: s.id,
+            agent_id: s.agent_id,
+            mode: s.mode,
+            is_managed: s.is_managed,
+            source: s.source,
+            status: s.status,
+            created_by: s.created_by,
+            end_reason: s.end_reason,
+            bytes_from_agent: s.bytes_from_agent,
+            bytes_to_agent: s.bytes_to_agent,
+            agent_online,
+            viewers,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentKeyDto {
+    pub id: String,
+    pub agent_id: String,
+    /// The key's first characters, to tell keys apart. Never the key.
+    pub key_prefix: String,
+    pub label: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+impl From<AgentKeyRow> for AgentKeyDto {
+    fn from(k: AgentKeyRow) -> Self {
+        Self {
+            created_at: iso(k.created_at),
+            last_used_at: iso_opt(k.last_used_at),
+            revoked_at: iso_opt(k.revoked_at),
+            id: k.id,
+            agent_id: k.agent_id,
+            key_prefix: k.key_prefix,
+            label: k.label,
+            created_by: k.created_by,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SupportCodeDto {
+    pub id: String,
+    /// Last two digits only; the full code is shown once, at creation.
+    pub code_hint: String,
+    pub created_by: String,
+    pub technician_name: String,
+    pub note: String,
+    /// `pending`, `used`, `cancelled` or `expired`.
+    pub status: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub used_at: Option<String>,
+    pub session_id: Option<String>,
+}
+
+impl From<CodeRow> for SupportCodeDto {
+    fn from(c: CodeRow) -> Self {
+        Self {
+            created_at: iso(c.created_at),
+            expires_at: iso(c.expires_at),
+            used_at: iso_opt(c.used_at),
+            id: c.id,
+            code_hint: c.code_hint,
+            created_by: c.created_by,
+            technician_name: c.technician_name,
+            note: c.note,
+            status: c.status,
+            session_id: c.session_id,
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The HTTP surface, assembled in one place. Each handler names its single authentication
+//! mechanism in its signature (`Technician`, `Admin`, or nothing for public routes) and in its
+//! OpenAPI `security`; the sockets authenticate inside their first message.
+
+mod auth;
+mod codes;
+mod docs;
+pub mod dto;
+mod keys;
+mod machines;
+mod meta;
+mod sessions;
+mod users;
+
+pub use users::valid_username;
+
+use crate::app::AppState;
+use crate::http::error::ApiError;
+use crate::http::{cors, middleware};
+use crate::relay;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "GuruConnect API", description = "Remote support relay: technicians, machines, sessions, support codes."),
+    modifiers(&BearerScheme),
+    components(schemas(crate::http::error::ErrorEnvelope))
+)]
+struct ApiDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Every documented route and the OpenAPI document describing exactly those routes.
+pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(meta::health))
+        .routes(routes!(meta::version))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::disable))
+        .routes(routes!(keys::mint, keys::list))
+        .routes(routes!(keys::revoke))
+        .routes(routes!(machines::list))
+        .routes(routes!(machines::detail, machines::delete))
+        .routes(routes!(machines::bulk_delete))
+        .routes(routes!(sessions::list, sessions::start))
+        .routes(routes!(sessions::detail))
+        .routes(routes!(sessions::end))
+        .routes(routes!(sessions::events))
+        .routes(routes!(sessions::viewer_token))
+        .routes(routes!(codes::create, codes::list))
+        .routes(routes!(codes::cancel))
+        .split_for_parts()
+}
+
+/// The OpenAPI document, as served at `/api/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented_routes().1
+}
+
+/// The whole application: API, sockets, docs, fallbacks, and the middleware stack.
+pub fn router(state: AppState) -> Router {
+    let (api, spec) = documented_routes();
+    let spec_json = std::sync::Arc::new(spec.to_pretty_json().unwrap_or_default());
+    let mut app = api
+        .route("/ws/agent", get(relay::agent::upgrade))
+        .route("/ws/viewer", get(relay::viewer::upgrade))
+        .merge(docs::routes(spec_json))
+        .fallback(|| async { ApiError::NoRoute })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(64 * 1024));
+    if let Some(cors) = cors::layer(&state.config.cors_allowed_origins) {
+        app = app.layer(cors);
+    }
+    app.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        middleware::security_headers,
+    ))
+    .layer(axum::middleware::from_fn(middleware::request_context))
+    .with_state(state)
+}

@@ -1,0 +1,122 @@
+//! Account management (admin only): list, create, disable.
+
+use super::dto::UserDto;
+use crate::app::AppState;
+use crate::auth::{password, Admin};
+use crate::db::{self, events::Actor, events::Event, users::CreateUserError, users::Role};
+use crate::http::error::{ApiError, ApiResult, Json, Path};
+use crate::relay::lifecycle::record;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateUserRequest {
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub display_name: String,
+    /// `admin` or `technician`.
+    pub role: String,
+}
+
+/// Usernames: 3–64 characters of letters, digits and `._-@`.
+pub fn valid_username(name: &str) -> bool {
+    (3..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'))
+}
+
+#[utoipa::path(get, path = "/api/users", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = Vec<UserDto>), (status = 401, body = crate::http::error::ErrorEnvelope),
+              (status = 403, body = crate::http::error::ErrorEnvelope)))]
+pub async fn list(State(state): State<AppState>, _admin: Admin) -> ApiResult<Json<Vec<UserDto>>> {
+    let users = db::users::list(&state.db).await?;
+    Ok(Json(users.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(post, path = "/api/users", tag = "users", security(("bearer" = [])), request_body = CreateUserRequest,
+    responses((status = 201, body = UserDto), (status = 409, body = crate::http::error::ErrorEnvelope),
+              (status = 422, body = crate::http::error::ErrorEnvelope)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Json(req): Json<CreateUserRequest>,
+) -> ApiResult<(StatusCode, Json<UserDto>)> {
+    if !valid_username(&req.username) {
+        return Err(ApiError::Validation(
+            "username must be 3-64 characters of letters, digits and . _ - @".into(),
+        ));
+    }
+    let role = Role::parse(&req.role)
+        .ok_or_else(|| ApiError::Validation("role must be admin or technician".into()))?;
+    password::check_policy(&req.password).map_err(|e| ApiError::Validation(e.to_string()))?;
+    let pw = req.password;
+    let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))??;
+    let user = match db::users::create(
+        &state.db,
+        &req.username,
+        req.display_name.trim(),
+        &hash,
+        role,
+    )
+    .await
+    {
+        Ok(user) => user,
+        Err(CreateUserError::Exists) => {
+            return Err(ApiError::Conflict(
+                "a user with that name already exists".into(),
+            ))
+        }
+        Err(CreateUserError::Db(e)) => return Err(e.into()),
+    };
+    record(
+        &state,
+        Event {
+            event_type: "user_created",
+            actor: Actor::User(admin.user_id),
+            session_id: None,
+            agent_id: None,
+            ip: None,
+            detail: serde_json::json!({"user_id": user.id, "role": role.as_str()}),
+        },
+    )
+    .await;
+    Ok((StatusCode::CREATED, Json(user.into())))
+}
+
+/// Disables an account; its tokens stop working at once. An admin cannot disable themself.
+#[utoipa::path(delete, path = "/api/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id")),
+    responses((status = 204), (status = 404, body = crate::http::error::ErrorEnvelope)))]
+pub async fn disable(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    if id == admin.user_id {
+        return Err(ApiError::Conflict(
+            "you cannot disable your own account".into(),
+        ));
+    }
+    if !db::users::set_disabled(&state.db, &id, true).await? {
+        return Err(ApiError::NotFound("user"));
+    }
+    record(
+        &state,
+        Event {
+            event_type: "user_disabled",
+            actor: Actor::User(admin.user_id),
+            session_id: None,
+            agent_id: None,
+            ip: None,
+            detail: serde_json::json!({"user_id": id}),
+        },
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,105 @@
+//! Authentication. Every route is authenticated by exactly one mechanism, and the mechanisms
+//! are all here:
+//! - technician access token (JWT, `Authorization: Bearer`): the [`Technician`] / [`Admin`]
+//!   extractors;
+//! - session-scoped viewer token: checked by the viewer socket only (`relay::viewer`);
+//! - per-machine agent key or support code: checked by the agent socket only (`relay::agent`);
+//! - integration key (GuruRMM): the `/api/integration/v1` routes (a later issue);
+//! - public: `/health`, `/api/version`, docs.
+//!
+//! No extractor falls back to another mechanism: a viewer token or agent key presented as a
+//! bearer token simply fails to verify.
+
+pub mod jwt;
+pub mod password;
+pub mod secrets;
+pub mod throttle;
+pub mod tokens;
+
+use crate::app::AppState;
+use crate::db::{self, users::Role};
+use crate::http::error::ApiError;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+
+/// A signed-in person, as verified from their access token and the current user row.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub jti: String,
+    pub exp: u64,
+    pub family: String,
+}
+
+impl Principal {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// Any signed-in technician or admin.
+#[derive(Debug, Clone)]
+pub struct Technician(pub Principal);
+
+/// A signed-in admin.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Principal);
+
+/// The token of an `Authorization: Bearer …` header; nothing else is read.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
+}
+
+async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    let token = bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
+    let claims = state
+        .tokens
+        .verify_access(token)
+        .map_err(|_| ApiError::Unauthorized)?;
+    if db::tokens::is_access_revoked(&state.db, &claims.jti).await?
+        || db::tokens::is_family_revoked(&state.db, &claims.fam).await?
+    {
+        return Err(ApiError::Unauthorized);
+    }
+    // The role comes from the user row, not the token, so a demotion or a disable takes
+    // effect at once.
+    let user = db::users::find(&state.db, &claims.sub)
+        .await?
+        .filter(|u| !u.disabled)
+        .ok_or(ApiError::Unauthorized)?;
+    Ok(Principal {
+        role: user.role(),
+        user_id: user.id,
+        username: user.username,
+        display_name: user.display_name,
+        jti: claims.jti,
+        exp: claims.exp,
+        family: claims.fam,
+    })
+}
+
+impl FromRequestParts<AppState> for Technician {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        principal(parts, state).await.map(Technician)
+    }
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let p = principal(parts, state).await?;
+        if !p.is_admin() {
+            return Err(ApiError::Forbidden("admin role required"));
+        }
+        Ok(Admin(p))
+    }
+}

@@ -1,0 +1,123 @@
+//! Environment overrides. Each variable is named once here; the `GURUCONNECT_*` form wins over
+//! the seed's historical names (`DATABASE_URL`, `JWT_SECRET`, …) kept for existing deployments.
+
+use super::{Config, ConfigError, LogFormat, SecretString, TlsConfig};
+use std::path::PathBuf;
+
+fn first(
+    get: &impl Fn(&str) -> Option<String>,
+    names: &[&'static str],
+) -> Option<(&'static str, String)> {
+    names
+        .iter()
+        .find_map(|name| get(name).filter(|v| !v.is_empty()).map(|v| (*name, v)))
+}
+
+fn list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn boolean(var: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::Env {
+            var,
+            message: format!("`{value}` is not a boolean (true/false)"),
+        }),
+    }
+}
+
+/// Applies every override that `get` knows about. `get` is `std::env::var` in production and a
+/// map in tests.
+pub fn apply_overrides(
+    config: &mut Config,
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<(), ConfigError> {
+    if let Some((var, v)) = first(&get, &["GURUCONNECT_BIND", "BIND_ADDRESS"]) {
+        config.bind = v.parse().map_err(|_| ConfigError::Env {
+            var,
+            message: format!("`{v}` is not an address like 127.0.0.1:8443"),
+        })?;
+    }
+    if let Some((_, v)) = first(&get, &["GURUCONNECT_PUBLIC_URL"]) {
+        config.public_url = Some(v);
+    }
+    if let Some((_, v)) = first(&get, &["GURUCONNECT_DATA_DIR"]) {
+        config.data_dir = PathBuf::from(v);
+    }
+    if let Some((_, v)) = first(&get, &["GURUCONNECT_DATABASE_URL", "DATABASE_URL"]) {
+        config.database_url = Some(SecretString::new(v));
+    }
+    if let Some((_, v)) = first(&get, &["GURUCONNECT_JWT_SECRET", "JWT_SECRET"]) {
+        config.jwt_secret = Some(SecretString::new(v));
+    }
+    let cert = first(&get, &["GURUCONNECT_TLS_CERT", "TLS_CERT"]);
+    let key = first(&get, &["GURUCONNECT_TLS_KEY", "TLS_KEY"]);
+    match (cert, key) {
+        (Some((_, cert)), Some((_, key))) => {
+            config.tls = Some(TlsConfig {
+                cert: cert.into(),
+                key: key.into(),
+            })
+        }
+        (Some((var, _)), None) | (None, Some((var, _))) => {
+            return Err(ConfigError::Env {
+                var,
+                message: "TLS needs both a certificate and a key".into(),
+            })
+        }
+        (None, None) => {}
+    }
+    if let Some((_, v)) = first(&get, &["GURUCONNECT_CORS_ALLOWED_ORIGINS"]) {
+        config.cors_allowed_origins = list(&v);
+    }
+    if let Some((_, v)) = first(&get, &["GURUCONNECT_VIEWER_ALLOWED_ORIGINS"]) {
+        config.viewer_allowed_origins = list(&v);
+    }
+    if let Some((_, v)) = first(
+        &get,
+        &[
+            "GURUCONNECT_EMBED_ALLOWED_ORIGINS",
+            "CONNECT_EMBED_ALLOWED_ORIGINS",
+        ],
+    ) {
+        config.embed_allowed_origins = list(&v);
+    }
+    if let Some((_, v)) = first(&get, &["GURUCONNECT_AGENT_API_KEY", "AGENT_API_KEY"]) {
+        config.agent_api_key = Some(SecretString::new(v));
+    }
+    if let Some((var, v)) = first(&get, &["GURUCONNECT_ALLOW_SHARED_AGENT_KEY"]) {
+        config.allow_shared_agent_key = boolean(var, &v)?;
+    }
+    if let Some((_, v)) = first(
+        &get,
+        &["GURUCONNECT_INTEGRATION_KEY", "CONNECT_INTEGRATION_KEY"],
+    ) {
+        config.integration_key = Some(SecretString::new(v));
+    }
+    if let Some((var, v)) = first(&get, &["GURUCONNECT_TRUST_FORWARDED_FOR"]) {
+        config.trust_forwarded_for = boolean(var, &v)?;
+    }
+    if let Some((var, v)) = first(&get, &["GURUCONNECT_BOOTSTRAP_ADMIN"]) {
+        config.bootstrap_admin = boolean(var, &v)?;
+    }
+    if let Some((var, v)) = first(&get, &["GURUCONNECT_LOG_FORMAT"]) {
+        config.log_format = match v.as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            _ => {
+                return Err(ConfigError::Env {
+                    var,
+                    message: format!("`{v}` is not text or json"),
+                })
+            }
+        };
+    }
+    Ok(())
+}

@@ -1,0 +1,300 @@
+//! Server configuration: a TOML file, then environment overrides, then command-line flags.
+//! Secrets are `SecretString`s so neither `Debug` nor logs can print them.
+
+mod env;
+mod secret;
+
+pub use secret::SecretString;
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Everything the server needs to run. Built by [`Config::load`] or, in tests, by hand.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on.
+    pub bind: SocketAddr,
+    /// The URL people and agents use to reach this server, e.g. `https://connect.example.com`.
+    /// Its origin is the default viewer WebSocket origin. Defaults to `http://<bind>`.
+    pub public_url: Option<String>,
+    /// Where the SQLite database, the signing key and logs live.
+    pub data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL; unset means SQLite in `data_dir`.
+    pub database_url: Option<SecretString>,
+    /// HMAC key for tokens. Unset means a random per-install key kept in `data_dir`.
+    pub jwt_secret: Option<SecretString>,
+    pub tls: Option<TlsConfig>,
+    /// Origins allowed to call the REST API from a browser (CORS). Empty: no CORS headers at all.
+    pub cors_allowed_origins: Vec<String>,
+    /// Origins allowed to open `/ws/viewer`. Empty: only the origin of `public_url`.
+    pub viewer_allowed_origins: Vec<String>,
+    /// Origins allowed to frame the viewer page (used by the viewer route only).
+    pub embed_allowed_origins: Vec<String>,
+    /// Deprecated shared agent key; honoured only when `allow_shared_agent_key` is true.
+    pub agent_api_key: Option<SecretString>,
+    pub allow_shared_agent_key: bool,
+    /// Server-to-server key for `/api/integration/v1` (GuruRMM).
+    pub integration_key: Option<SecretString>,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
+    pub trust_forwarded_for: bool,
+    /// Create a first admin and print its password when the database has no user.
+    pub bootstrap_admin: bool,
+    pub log_format: LogFormat,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Lifetimes, timeouts and rate limits. Defaults are production values; tests shorten them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_secs: u64,
+    pub viewer_token_ttl_secs: u64,
+    pub support_code_ttl_secs: u64,
+    /// Seconds a WebSocket may stay open without authenticating.
+    pub auth_timeout_secs: u64,
+    /// Seconds of silence after which a socket is closed.
+    pub idle_timeout_secs: u64,
+    pub ping_interval_secs: u64,
+    /// Seconds a session waits for its unattended agent to come back before it ends.
+    pub agent_rebind_grace_secs: u64,
+    /// Seconds a pre-created session waits for its agent's first registration.
+    pub waiting_session_ttl_secs: u64,
+    pub reaper_interval_ms: u64,
+    /// Frames queued per viewer before it is considered lagging.
+    pub viewer_queue_messages: usize,
+    /// Bytes queued per viewer before it is considered lagging.
+    pub viewer_queue_bytes: usize,
+    pub audit_retention_days: u64,
+    /// Failed logins per client address per window.
+    pub login_failures_per_ip: u32,
+    /// Failed logins per username per window.
+    pub login_failures_per_user: u32,
+    /// Failed logins across the server per window before addresses with a failure are paused.
+    pub login_failures_global: u32,
+    pub login_window_secs: u64,
+    /// Failed support-code redemptions per address per window, and globally.
+    pub code_failures_per_ip: u32,
+    pub code_failures_global: u32,
+    pub code_window_secs: u64,
+    /// Messages per second a viewer may send before it is disconnected.
+    pub viewer_messages_per_sec: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 24 * 3600,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            viewer_token_ttl_secs: 300,
+            support_code_ttl_secs: 600,
+            auth_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            ping_interval_secs: 15,
+            agent_rebind_grace_secs: 300,
+            waiting_session_ttl_secs: 900,
+            reaper_interval_ms: 30_000,
+            viewer_queue_messages: 16,
+            viewer_queue_bytes: 16 * 1024 * 1024,
+            audit_retention_days: 90,
+            login_failures_per_ip: 20,
+            login_failures_per_user: 10,
+            login_failures_global: 100,
+            login_window_secs: 900,
+            code_failures_per_ip: 10,
+            code_failures_global: 100,
+            code_window_secs: 60,
+            viewer_messages_per_sec: 2000,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            public_url: None,
+            data_dir: PathBuf::from("data/guruconnect"),
+            database_url: None,
+            jwt_secret: None,
+            tls: None,
+            cors_allowed_origins: Vec::new(),
+            viewer_allowed_origins: Vec::new(),
+            embed_allowed_origins: Vec::new(),
+            agent_api_key: None,
+            allow_shared_agent_key: false,
+            integration_key: None,
+            trust_forwarded_for: false,
+            bootstrap_admin: true,
+            log_format: LogFormat::Text,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// A configuration problem, naming the key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("environment variable {var}: {message}")]
+    Env { var: &'static str, message: String },
+    #[error("config key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+impl Config {
+    /// Reads `path` (when given), applies environment overrides, then validates.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut config = match path {
+            Some(path) => Self::from_file(path)?,
+            None => Self::default(),
+        };
+        env::apply_overrides(&mut config, |name| std::env::var(name).ok())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Checks values whose types alone do not make them valid.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let limits = &self.limits;
+        if limits.support_code_ttl_secs == 0 || limits.support_code_ttl_secs > 600 {
+            return Err(invalid(
+                "limits.support_code_ttl_secs",
+                "must be between 1 and 600 (support codes live at most ten minutes)",
+            ));
+        }
+        if limits.viewer_token_ttl_secs == 0 || limits.viewer_token_ttl_secs > 900 {
+            return Err(invalid(
+                "limits.viewer_token_ttl_secs",
+                "must be between 1 and 900",
+            ));
+        }
+        if limits.viewer_queue_messages == 0 {
+            return Err(invalid(
+                "limits.viewer_queue_messages",
+                "must be at least 1",
+            ));
+        }
+        if let Some(url) = &self.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(invalid("public_url", "must start with http:// or https://"));
+            }
+        }
+        for (key, list) in [
+            ("cors_allowed_origins", &self.cors_allowed_origins),
+            ("viewer_allowed_origins", &self.viewer_allowed_origins),
+            ("embed_allowed_origins", &self.embed_allowed_origins),
+        ] {
+            for origin in list {
+                validate_origin(key, origin)?;
+            }
+        }
+        if let Some(secret) = &self.jwt_secret {
+            if secret.expose().len() < 32 {
+                return Err(invalid("jwt_secret", "must be at least 32 characters"));
+            }
+        }
+        if let Some(key) = &self.integration_key {
+            if key.expose().len() < 32 {
+                return Err(invalid("integration_key", "must be at least 32 characters"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The URL printed for people and used to derive the viewer origin.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => {
+                let scheme = if self.tls.is_some() { "https" } else { "http" };
+                format!("{scheme}://{}", self.bind)
+            }
+        }
+    }
+
+    /// Origins allowed on `/ws/viewer`.
+    pub fn viewer_origins(&self) -> Vec<String> {
+        if self.viewer_allowed_origins.is_empty() {
+            vec![self.public_url()]
+        } else {
+            self.viewer_allowed_origins.clone()
+        }
+    }
+
+    /// The shared agent key, only when explicitly enabled.
+    pub fn shared_agent_key(&self) -> Option<&SecretString> {
+        self.agent_api_key
+            .as_ref()
+            .filter(|_| self.allow_shared_agent_key)
+    }
+}
+
+fn invalid(key: &'static str, message: &str) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        message: message.to_owned(),
+    }
+}
+
+/// An origin is `scheme://host[:port]`: no path, no wildcard.
+fn validate_origin(key: &'static str, origin: &str) -> Result<(), ConfigError> {
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    let ok = match rest {
+        Some(host) => {
+            !host.is_empty()
+                && !host.contains('/')
+                && !host.contains('*')
+                && !host.contains(char::is_whitespace)
+        }
+        None => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid {
+            key,
+            message: format!(
+                "`{origin}` is not an origin like https://host:port (no path, no wildcard)"
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

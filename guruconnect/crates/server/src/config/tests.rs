@@ -1,0 +1,97 @@
+//! Config loading: file parsing, environment precedence and validation messages.
+
+use super::*;
+use std::collections::HashMap;
+
+fn apply(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let mut config = Config::default();
+    env::apply_overrides(&mut config, |name| map.get(name).cloned())?;
+    config.validate()?;
+    Ok(config)
+}
+
+#[test]
+fn prefixed_variables_win_over_legacy_names() {
+    let config = apply(&[
+        ("DATABASE_URL", "postgres://legacy"),
+        ("GURUCONNECT_DATABASE_URL", "postgres://preferred"),
+    ])
+    .expect("valid");
+    assert_eq!(
+        config.database_url.as_ref().map(SecretString::expose),
+        Some("postgres://preferred")
+    );
+}
+
+#[test]
+fn shared_agent_key_needs_explicit_opt_in() {
+    let config = apply(&[("AGENT_API_KEY", "k".repeat(40).as_str())]).expect("valid");
+    assert!(config.shared_agent_key().is_none());
+    let config = apply(&[
+        ("AGENT_API_KEY", "k".repeat(40).as_str()),
+        ("GURUCONNECT_ALLOW_SHARED_AGENT_KEY", "true"),
+    ])
+    .expect("valid");
+    assert!(config.shared_agent_key().is_some());
+}
+
+#[test]
+fn a_bad_value_names_its_variable() {
+    let err = apply(&[("GURUCONNECT_BIND", "not-an-address")]).expect_err("invalid");
+    assert!(err.to_string().contains("GURUCONNECT_BIND"), "{err}");
+    let err = apply(&[("GURUCONNECT_ALLOW_SHARED_AGENT_KEY", "maybe")]).expect_err("invalid");
+    assert!(err
+        .to_string()
+        .contains("GURUCONNECT_ALLOW_SHARED_AGENT_KEY"));
+}
+
+#[test]
+fn wildcard_or_path_origins_are_refused() {
+    for bad in [
+        "*",
+        "https://*.example.com",
+        "https://a.example.com/path",
+        "a.example.com",
+    ] {
+        let err = apply(&[("GURUCONNECT_CORS_ALLOWED_ORIGINS", bad)]).expect_err(bad);
+        assert!(err.to_string().contains("cors_allowed_origins"), "{err}");
+    }
+}
+
+#[test]
+fn tls_needs_both_halves() {
+    let err = apply(&[("TLS_CERT", "/c.pem")]).expect_err("half");
+    assert!(err.to_string().contains("TLS_CERT"));
+}
+
+#[test]
+fn support_codes_cannot_outlive_ten_minutes() {
+    let mut config = Config::default();
+    config.limits.support_code_ttl_secs = 601;
+    let err = config.validate().expect_err("too long");
+    assert!(err.to_string().contains("support_code_ttl_secs"));
+}
+
+#[test]
+fn the_config_file_rejects_unknown_keys_by_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("server.toml");
+    std::fs::write(&path, "bind = \"127.0.0.1:9000\"\nbindd = 1\n").expect("write");
+    let err = Config::load(Some(&path)).expect_err("unknown key");
+    assert!(err.to_string().contains("bindd"), "{err}");
+}
+
+#[test]
+fn debug_output_hides_secrets() {
+    let config = apply(&[
+        ("JWT_SECRET", "s".repeat(40).as_str()),
+        ("DATABASE_URL", "postgres://user:pw-secret@host/db"),
+    ])
+    .expect("valid");
+    let printed = format!("{config:?}");
+    assert!(!printed.contains("pw-secret") && !printed.contains(&"s".repeat(40)));
+}

@@ -1,0 +1,101 @@
+//! The audit trail (GC-11): one row per lifecycle step, with actor and target. Never holds a
+//! token or key: callers pass identifiers only.
+
+use super::{new_id, now_ms, Db};
+use serde::Serialize;
+
+/// Who did it.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    User(String),
+    Agent(String),
+    Integration,
+    System,
+}
+
+impl Actor {
+    fn parts(&self) -> (&'static str, &str) {
+        match self {
+            Actor::User(id) => ("user", id),
+            Actor::Agent(id) => ("agent", id),
+            Actor::Integration => ("integration", ""),
+            Actor::System => ("system", ""),
+        }
+    }
+}
+
+/// One event to record. `detail` is a JSON object of non-secret facts.
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    pub event_type: &'a str,
+    pub actor: Actor,
+    pub session_id: Option<&'a str>,
+    pub agent_id: Option<&'a str>,
+    pub ip: Option<String>,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct EventRow {
+    pub id: String,
+    pub session_id: Option<String>,
+    pub agent_id: Option<String>,
+    pub event_type: String,
+    pub actor_type: String,
+    pub actor_id: String,
+    /// JSON object.
+    pub detail: String,
+    pub ip: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+pub async fn record(db: &Db, event: Event<'_>) -> sqlx::Result<()> {
+    let (actor_type, actor_id) = event.actor.parts();
+    sqlx::query(
+        "INSERT INTO connect_session_events (id, session_id, agent_id, event_type, actor_type, actor_id, detail, ip, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(new_id())
+    .bind(event.session_id)
+    .bind(event.agent_id)
+    .bind(event.event_type)
+    .bind(actor_type)
+    .bind(actor_id)
+    .bind(event.detail.to_string())
+    .bind(event.ip.unwrap_or_default())
+    .bind(now_ms())
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn for_session(db: &Db, session_id: &str) -> sqlx::Result<Vec<EventRow>> {
+    sqlx::query_as(
+        "SELECT id, session_id, agent_id, event_type, actor_type, actor_id, detail, ip, created_at
+         FROM connect_session_events WHERE session_id = $1 ORDER BY created_at, id",
+    )
+    .bind(session_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// Events of a given type, newest first (tests and the admin audit view).
+pub async fn of_type(db: &Db, event_type: &str) -> sqlx::Result<Vec<EventRow>> {
+    sqlx::query_as(
+        "SELECT id, session_id, agent_id, event_type, actor_type, actor_id, detail, ip, created_at
+         FROM connect_session_events WHERE event_type = $1 ORDER BY created_at DESC LIMIT 1000",
+    )
+    .bind(event_type)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// Deletes events older than the retention window; returns how many went.
+pub async fn prune(db: &Db, older_than_ms: i64) -> sqlx::Result<u64> {
+    let result = sqlx::query("DELETE FROM connect_session_events WHERE created_at < $1")
+        .bind(older_than_ms)
+        .execute(&db.pool)
+        .await?;
+    Ok(result.rows_affected())
+}

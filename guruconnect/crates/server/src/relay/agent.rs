@@ -1,0 +1,520 @@
+//! `/ws/agent`: the endpoint agent's socket. The first message must be an `AgentHello` that
+//! authenticates (see `agent_auth`); then the agent's frames fan out to the session's viewers
+//! and the viewers' input comes back through this socket.
+
+use super::agent_auth::{authenticate, AgentIdentity, AuthFailure};
+use super::closer::Closer;
+use super::lifecycle::{self, Source, Spec};
+use super::session::{AgentLink, Kind, LiveSession, Mode};
+use super::socket::{self, GoneReason, Incoming};
+use crate::app::AppState;
+use crate::db::{self, events::Actor, machines::Registration};
+use crate::http::error::ApiError;
+use crate::http::middleware::client_ip;
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use guruconnect_proto::{self as proto, envelope::Payload, DisconnectReason, ErrorCode};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Messages queued toward one agent (input from all its viewers, control).
+const AGENT_QUEUE: usize = 1024;
+/// Inventory updates are written at most this often per connection.
+const INVENTORY_SPACING: Duration = Duration::from_secs(5);
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    // Agents are not browsers. A browser-initiated upgrade carries an Origin: refuse it before
+    // the 101 so no page can ride an endpoint's network position to this socket.
+    if headers.contains_key(header::ORIGIN) {
+        return ApiError::Forbidden("browsers may not open the agent socket").into_response();
+    }
+    let ip = client_ip(&state, &headers, Some(peer));
+    ws.max_message_size(proto::MAX_AGENT_MESSAGE_BYTES)
+        .max_frame_size(proto::MAX_AGENT_MESSAGE_BYTES)
+        .on_upgrade(move |socket| run(state, socket, ip))
+}
+
+async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
+    let (sink, mut stream) = socket.split();
+    let (tx, rx) = mpsc::channel(AGENT_QUEUE);
+    let closer = Closer::default();
+    let ping = Duration::from_secs(state.config.limits.ping_interval_secs);
+    let writer = tokio::spawn(socket::writer(sink, rx, closer.clone(), None, ping));
+    serve(&state, &mut stream, tx, &closer, ip).await;
+    closer.close(DisconnectReason::Normal, "");
+    let _ = writer.await;
+}
+
+async fn serve(
+    state: &AppState,
+    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+    tx: mpsc::Sender<Bytes>,
+    closer: &Closer,
+    ip: Option<IpAddr>,
+) {
+    let limits = &state.config.limits;
+    let Some(hello) = first_hello(
+        stream,
+        &tx,
+        closer,
+        Duration::from_secs(limits.auth_timeout_secs),
+    )
+    .await
+    else {
+        return;
+    };
+    let identity = match authenticate(state, &hello, ip).await {
+        Ok(identity) => identity,
+        Err(failure) => return refuse(state, &tx, closer, &hello, ip, failure).await,
+    };
+    let conn_id = state.relay.next_conn_id();
+    let bound = match bind(
+        state,
+        &hello,
+        identity,
+        ip,
+        conn_id,
+        tx.clone(),
+        closer.clone(),
+    )
+    .await
+    {
+        Ok(bound) => bound,
+        Err(failure) => return refuse(state, &tx, closer, &hello, ip, failure).await,
+    };
+    let (session, agent_id) = bound;
+    let _ = tx.try_send(server_hello(state, &session.id, &agent_id));
+    tracing::info!(%agent_id, session_id = %session.id, "agent connected");
+
+    let reason = pump(state, stream, &tx, closer, &session, &agent_id).await;
+    disconnected(state, &session, &agent_id, conn_id, reason).await;
+}
+
+/// Waits for the first message, which must be an `AgentHello` of our protocol version.
+async fn first_hello(
+    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+    tx: &mpsc::Sender<Bytes>,
+    closer: &Closer,
+    timeout: Duration,
+) -> Option<proto::AgentHello> {
+    let body = match socket::next_message(stream, timeout).await {
+        Incoming::Binary(body) => body,
+        Incoming::Gone(GoneReason::Idle) => {
+            closer.close(
+                DisconnectReason::AuthTimeout,
+                "no hello within the auth timeout",
+            );
+            return None;
+        }
+        _ => {
+            closer.close(DisconnectReason::ProtocolError, "expected AgentHello");
+            return None;
+        }
+    };
+    match proto::decode(body, proto::MAX_AGENT_MESSAGE_BYTES) {
+        Ok(Payload::AgentHello(hello)) if hello.protocol_version == proto::PROTOCOL_VERSION => {
+            if valid_identifier(&hello.machine_uid) {
+                Some(hello)
+            } else {
+                closer.close(
+                    DisconnectReason::ProtocolError,
+                    "machine_uid is missing or malformed",
+                );
+                None
+            }
+        }
+        Ok(Payload::AgentHello(hello)) => {
+            let _ = tx.try_send(proto::error(
+                ErrorCode::ProtocolVersion,
+                format!(
+                    "server speaks protocol {}, agent {}",
+                    proto::PROTOCOL_VERSION,
+                    hello.protocol_version
+                ),
+                "",
+            ));
+            closer.close(
+                DisconnectReason::ProtocolError,
+                "unsupported protocol version",
+            );
+            None
+        }
+        _ => {
+            closer.close(DisconnectReason::ProtocolError, "expected AgentHello");
+            None
+        }
+    }
+}
+
+/// Identifiers are short printable tokens: they end up in logs and URLs.
+pub fn valid_identifier(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= proto::MAX_ID_LEN
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+async fn refuse(
+    state: &AppState,
+    tx: &mpsc::Sender<Bytes>,
+    closer: &Closer,
+    hello: &proto::AgentHello,
+    ip: Option<IpAddr>,
+    failure: AuthFailure,
+) {
+    let correlation_id = db::new_id();
+    let (code, reason, detail) = match &failure {
+        AuthFailure::RateLimited { retry_after_secs } => (
+            ErrorCode::RateLimited,
+            DisconnectReason::RateLimited,
+            format!("too many attempts; retry in {retry_after_secs} s"),
+        ),
+        AuthFailure::Internal(_) => (
+            ErrorCode::Internal,
+            DisconnectReason::AuthFailed,
+            "internal error".to_owned(),
+        ),
+        _ => (
+            ErrorCode::Unauthenticated,
+            DisconnectReason::AuthFailed,
+            "authentication failed".to_owned(),
+        ),
+    };
+    tracing::warn!(
+        %correlation_id,
+        agent_id = %hello.agent_id,
+        ip = ?ip,
+        cause = %failure,
+        "agent authentication refused"
+    );
+    lifecycle::record(
+        state,
+        db::events::Event {
+            event_type: "agent_auth_failed",
+            actor: Actor::Agent(hello.agent_id.clone()),
+            session_id: None,
+            agent_id: (!hello.agent_id.is_empty()).then_some(hello.agent_id.as_str()),
+            ip: ip.map(|i| i.to_string()),
+            detail: serde_json::json!({"cause": failure.to_string(), "correlation_id": correlation_id}),
+        },
+    )
+    .await;
+    let _ = tx.try_send(proto::error(code, detail.clone(), correlation_id));
+    closer.close(reason, detail);
+}
+
+/// Records the machine and binds the connection to its session (superseding an older
+/// connection of the same machine).
+async fn bind(
+    state: &AppState,
+    hello: &proto::AgentHello,
+    identity: AgentIdentity,
+    ip: Option<IpAddr>,
+    conn_id: u64,
+    tx: mpsc::Sender<Bytes>,
+    closer: Closer,
+) -> Result<(Arc<LiveSession>, String), AuthFailure> {
+    let attended = identity.attended.is_some();
+    let agent_id = resolve_agent_id(state, hello, &identity).await?;
+    let ip_text = ip.map(|i| i.to_string()).unwrap_or_default();
+    db::machines::register_online(
+        &state.db,
+        &Registration {
+            agent_id: &agent_id,
+            machine_uid: &hello.machine_uid,
+            hostname: &hello.hostname,
+            agent_version: &hello.agent_version,
+            persistent: !attended,
+            external_ip: &ip_text,
+        },
+    )
+    .await?;
+
+    let session = match &identity.attended {
+        Some(code) => {
+            let (row, live) = lifecycle::create(
+                state,
+                Spec {
+                    agent_id: &agent_id,
+                    mode: Mode::Attended,
+                    source: Source::SupportCode,
+                    created_by: Some(&code.created_by),
+                    support_code_id: Some(&code.id),
+                    agent_present: true,
+                    actor: Actor::Agent(agent_id.clone()),
+                },
+            )
+            .await?;
+            db::codes::attach_session(&state.db, &code.id, &row.id).await?;
+            live
+        }
+        None => match state.relay.for_agent(&agent_id) {
+            Some(live) => live,
+            None => {
+                lifecycle::create(
+                    state,
+                    Spec {
+                        agent_id: &agent_id,
+                        mode: Mode::Unattended,
+                        source: Source::Agent,
+                        created_by: None,
+                        support_code_id: None,
+                        agent_present: true,
+                        actor: Actor::Agent(agent_id.clone()),
+                    },
+                )
+                .await?
+                .1
+            }
+        },
+    };
+    let link = AgentLink {
+        conn_id,
+        key_id: identity.key_id.clone(),
+        tx,
+        closer,
+    };
+    if let Some(old) = session.attach_agent(link, &hello.hostname) {
+        old.closer.close(
+            DisconnectReason::Superseded,
+            "a newer connection of this machine registered",
+        );
+        audit_session(
+            state,
+            &session,
+            "agent_superseded",
+            &agent_id,
+            ip,
+            serde_json::json!({}),
+        )
+        .await;
+    }
+    db::sessions::mark_active(&state.db, &session.id).await?;
+    audit_session(
+        state,
+        &session,
+        "agent_connected",
+        &agent_id,
+        ip,
+        serde_json::json!({"agent_version": hello.agent_version, "hostname": hello.hostname}),
+    )
+    .await;
+    Ok((session, agent_id))
+}
+
+/// The agent_id this connection speaks for. Unattended: the key's. Attended: the machine's
+/// existing id when this machine_uid is known, else a new one.
+async fn resolve_agent_id(
+    state: &AppState,
+    hello: &proto::AgentHello,
+    identity: &AgentIdentity,
+) -> Result<String, AuthFailure> {
+    let by_uid = db::machines::find_by_machine_uid(&state.db, &hello.machine_uid).await?;
+    if identity.attended.is_some() {
+        return Ok(by_uid.map(|m| m.agent_id).unwrap_or_else(db::new_id));
+    }
+    let agent_id = identity.agent_id.clone();
+    if let Some(existing) = db::machines::find_by_agent_id(&state.db, &agent_id).await? {
+        if existing
+            .machine_uid
+            .as_deref()
+            .is_some_and(|uid| uid != hello.machine_uid)
+        {
+            // The key's machine is bound to different hardware: a copied key, not this box.
+            return Err(AuthFailure::MachineMismatch);
+        }
+    }
+    if let Some(other) = by_uid.filter(|m| m.agent_id != agent_id) {
+        if other.is_persistent {
+            return Err(AuthFailure::MachineMismatch);
+        }
+        // An earlier attended visit of the same machine: fold it in rather than keep a ghost.
+        db::machines::delete(&state.db, &other.agent_id).await?;
+    }
+    Ok(agent_id)
+}
+
+fn server_hello(state: &AppState, session_id: &str, agent_id: &str) -> Bytes {
+    let limits = &state.config.limits;
+    proto::encode_payload(Payload::ServerHello(proto::ServerHello {
+        protocol_version: proto::PROTOCOL_VERSION,
+        server_version: env!("CARGO_PKG_VERSION").into(),
+        session_id: session_id.into(),
+        agent_id: agent_id.into(),
+        ping_interval_ms: u32::try_from(limits.ping_interval_secs * 1000).unwrap_or(u32::MAX),
+        idle_timeout_ms: u32::try_from(limits.idle_timeout_secs * 1000).unwrap_or(u32::MAX),
+        max_message_bytes: proto::MAX_AGENT_MESSAGE_BYTES as u32,
+    }))
+}
+
+/// Relays the agent's messages until it leaves or is closed; returns why it ended.
+async fn pump(
+    state: &AppState,
+    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+    tx: &mpsc::Sender<Bytes>,
+    closer: &Closer,
+    session: &LiveSession,
+    agent_id: &str,
+) -> &'static str {
+    let idle = Duration::from_secs(state.config.limits.idle_timeout_secs);
+    let mut last_inventory: Option<Instant> = None;
+    loop {
+        let incoming = tokio::select! {
+            _ = closer.closed() => return "closed_by_server",
+            incoming = socket::next_message(stream, idle) => incoming,
+        };
+        let body = match incoming {
+            Incoming::Binary(body) => body,
+            Incoming::Alive => continue,
+            Incoming::Gone(GoneReason::Idle) => {
+                closer.close(
+                    DisconnectReason::IdleTimeout,
+                    "no traffic within the idle timeout",
+                );
+                return "idle_timeout";
+            }
+            Incoming::Gone(GoneReason::Closed) => return "agent_closed",
+            Incoming::Gone(GoneReason::Protocol) => {
+                closer.close(
+                    DisconnectReason::ProtocolError,
+                    "malformed or oversized message",
+                );
+                return "protocol_error";
+            }
+        };
+        session
+            .bytes_from_agent
+            .fetch_add(body.len() as u64, Ordering::Relaxed);
+        let payload = match proto::decode(body.clone(), proto::MAX_AGENT_MESSAGE_BYTES) {
+            Ok(payload) => payload,
+            Err(e) => {
+                let _ = tx.try_send(proto::error(ErrorCode::BadMessage, e.to_string(), ""));
+                closer.close(DisconnectReason::ProtocolError, e.to_string());
+                return "protocol_error";
+            }
+        };
+        match payload {
+            Payload::VideoFrame(frame) => session.fan_out(
+                &body,
+                Kind::Frame {
+                    key: frame.key_frame,
+                },
+            ),
+            Payload::DisplayList(_) => session.fan_out(&body, Kind::DisplayList),
+            Payload::CursorShape(_) => session.fan_out(&body, Kind::CursorShape),
+            Payload::CursorPosition(_) | Payload::FrameStats(_) | Payload::ConsentResponse(_) => {
+                session.fan_out(&body, Kind::Transient)
+            }
+            Payload::AgentStatus(status) => {
+                if last_inventory.is_none_or(|t| t.elapsed() >= INVENTORY_SPACING) {
+                    last_inventory = Some(Instant::now());
+                    let inventory = super::inventory::from_status(&status);
+                    if let Err(e) =
+                        db::machines::update_inventory(&state.db, agent_id, &inventory).await
+                    {
+                        tracing::warn!(%agent_id, error = %e, "could not store inventory");
+                    }
+                }
+            }
+            Payload::Ping(ping) => {
+                let _ = tx.try_send(super::pong(&ping));
+            }
+            Payload::Pong(_) => {}
+            Payload::Disconnect(_) => return "agent_closed",
+            Payload::Error(e) => {
+                tracing::warn!(%agent_id, code = e.code, detail = %e.detail, "agent reported an error");
+            }
+            other => {
+                let _ = tx.try_send(proto::error(
+                    ErrorCode::UnsupportedMessage,
+                    format!(
+                        "{} is not accepted from an agent",
+                        proto::payload_name(&other)
+                    ),
+                    "",
+                ));
+            }
+        }
+    }
+}
+
+/// Cleans up after the connection ended, unless a newer connection already took over.
+async fn disconnected(
+    state: &AppState,
+    session: &Arc<LiveSession>,
+    agent_id: &str,
+    conn_id: u64,
+    reason: &str,
+) {
+    lifecycle::flush_bytes(state, session).await;
+    if !session.detach_agent(conn_id) {
+        return; // superseded: the successor owns the session now
+    }
+    tracing::info!(%agent_id, session_id = %session.id, reason, "agent disconnected");
+    if let Err(e) = db::machines::set_offline(&state.db, agent_id).await {
+        tracing::warn!(%agent_id, error = %e, "could not mark machine offline");
+    }
+    audit_session(
+        state,
+        session,
+        "agent_disconnected",
+        agent_id,
+        None,
+        serde_json::json!({"reason": reason}),
+    )
+    .await;
+    let result = match session.mode {
+        // An attended agent cannot come back (its code is spent): the session is over.
+        Mode::Attended => lifecycle::end(
+            state,
+            &session.id,
+            "agent_disconnected",
+            DisconnectReason::SessionEnded,
+            Actor::Agent(agent_id.to_owned()),
+        )
+        .await
+        .map(|_| ()),
+        // An unattended agent reconnects; the session waits for it (reaped after the grace).
+        Mode::Unattended => db::sessions::mark_agent_offline(&state.db, &session.id)
+            .await
+            .map_err(Into::into),
+    };
+    if let Err(e) = result {
+        tracing::error!(session_id = %session.id, error = %e, "could not record agent departure");
+    }
+}
+
+async fn audit_session(
+    state: &AppState,
+    session: &LiveSession,
+    event_type: &str,
+    agent_id: &str,
+    ip: Option<IpAddr>,
+    detail: serde_json::Value,
+) {
+    lifecycle::record(
+        state,
+        db::events::Event {
+            event_type,
+            actor: Actor::Agent(agent_id.to_owned()),
+            session_id: Some(&session.id),
+            agent_id: Some(agent_id),
+            ip: ip.map(|i| i.to_string()),
+            detail,
+        },
+    )
+    .await;
+}

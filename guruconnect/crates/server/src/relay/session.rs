@@ -1,0 +1,381 @@
+//! One live session in memory: its agent link, its viewers with their bounded queues, and the
+//! fan-out of agent messages. A lagging viewer's frames are dropped and it waits for a fresh key
+//! frame; it never slows the agent or the other viewers, and its memory stays bounded.
+
+use super::closer::Closer;
+use bytes::Bytes;
+use guruconnect_proto::{self as proto, envelope::Payload, DisconnectReason};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Unattended,
+    Attended,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Unattended => "unattended",
+            Mode::Attended => "attended",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "unattended" => Some(Mode::Unattended),
+            "attended" => Some(Mode::Attended),
+            _ => None,
+        }
+    }
+}
+
+/// The agent side of a session.
+#[derive(Debug)]
+pub struct AgentLink {
+    pub conn_id: u64,
+    pub key_id: Option<String>,
+    pub tx: mpsc::Sender<Bytes>,
+    pub closer: Closer,
+}
+
+/// One viewer's outbound queue: bounded by message count (the channel) and by bytes.
+#[derive(Debug)]
+pub struct ViewerLink {
+    pub user_id: String,
+    pub tx: mpsc::Sender<Bytes>,
+    pub queued_bytes: Arc<AtomicUsize>,
+    pub closer: Closer,
+    /// Dropping deltas until the next key frame.
+    awaiting_key: bool,
+    pub dropped_frames: u64,
+}
+
+impl ViewerLink {
+    /// Queues one message if the channel has room, keeping the byte count exact. The count is
+    /// raised before sending so the writer's decrement can never run ahead of it.
+    fn offer(&self, body: &Bytes) -> bool {
+        self.queued_bytes.fetch_add(body.len(), Ordering::Relaxed);
+        if self.tx.try_send(body.clone()).is_ok() {
+            true
+        } else {
+            self.queued_bytes.fetch_sub(body.len(), Ordering::Relaxed);
+            false
+        }
+    }
+}
+
+/// How an agent message is treated by the fan-out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Frame {
+        key: bool,
+    },
+    /// State a newcomer needs: cached and replayed to each new viewer.
+    DisplayList,
+    CursorShape,
+    /// Transient (cursor position, stats): dropped freely under pressure.
+    Transient,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    agent: Option<AgentLink>,
+    viewers: HashMap<u64, ViewerLink>,
+    display_list: Option<Bytes>,
+    cursor_shape: Option<Bytes>,
+    last_key_request: Option<Instant>,
+    hostname: String,
+}
+
+/// A session the relay holds in memory.
+#[derive(Debug)]
+pub struct LiveSession {
+    pub id: String,
+    pub agent_id: String,
+    pub mode: Mode,
+    pub created_by: Option<String>,
+    state: Mutex<State>,
+    max_viewer_bytes: usize,
+    pub bytes_from_agent: AtomicU64,
+    pub bytes_to_agent: AtomicU64,
+}
+
+/// Minimum spacing of key-frame requests on behalf of lagging viewers.
+const KEY_REQUEST_SPACING: Duration = Duration::from_millis(250);
+
+impl LiveSession {
+    pub fn new(
+        id: String,
+        agent_id: String,
+        mode: Mode,
+        created_by: Option<String>,
+        max_viewer_bytes: usize,
+    ) -> Self {
+        Self {
+            id,
+            agent_id,
+            mode,
+            created_by,
+            state: Mutex::new(State::default()),
+            max_viewer_bytes,
+            bytes_from_agent: AtomicU64::new(0),
+            bytes_to_agent: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn hostname(&self) -> String {
+        self.lock().hostname.clone()
+    }
+
+    pub fn agent_online(&self) -> bool {
+        self.lock().agent.is_some()
+    }
+
+    pub fn viewer_count(&self) -> usize {
+        self.lock().viewers.len()
+    }
+
+    /// Binds an agent connection; returns the link it replaces, which the caller closes.
+    pub fn attach_agent(&self, link: AgentLink, hostname: &str) -> Option<AgentLink> {
+        let mut state = self.lock();
+        state.hostname = hostname.to_owned();
+        state.display_list = None;
+        state.cursor_shape = None;
+        let viewers = state.viewers.len();
+        for v in state.viewers.values_mut() {
+            v.awaiting_key = true;
+        }
+        let _ = link.tx.try_send(stream_control(viewers));
+        if viewers > 0 {
+            let _ = link.tx.try_send(key_frame_request());
+        }
+        let old = state.agent.replace(link);
+        broadcast_presence(&mut state);
+        old
+    }
+
+    /// Unbinds the agent if `conn_id` is still the bound one (a superseded connection must not
+    /// unbind its successor). True when it was.
+    pub fn detach_agent(&self, conn_id: u64) -> bool {
+        let mut state = self.lock();
+        if state.agent.as_ref().map(|a| a.conn_id) != Some(conn_id) {
+            return false;
+        }
+        state.agent = None;
+        broadcast_presence(&mut state);
+        true
+    }
+
+    /// Adds a viewer whose writer decrements `queued_bytes` as it sends.
+    pub fn add_viewer(
+        &self,
+        conn_id: u64,
+        user_id: &str,
+        tx: mpsc::Sender<Bytes>,
+        queued_bytes: Arc<AtomicUsize>,
+        closer: Closer,
+    ) {
+        let link = ViewerLink {
+            user_id: user_id.to_owned(),
+            tx,
+            queued_bytes,
+            closer,
+            awaiting_key: true,
+            dropped_frames: 0,
+        };
+        let mut state = self.lock();
+        // A newcomer gets the cached state first, then frames from the next key frame on.
+        for cached in [&state.display_list, &state.cursor_shape]
+            .into_iter()
+            .flatten()
+        {
+            link.offer(cached);
+        }
+        state.viewers.insert(conn_id, link);
+        let viewers = state.viewers.len();
+        if let Some(agent) = &state.agent {
+            let _ = agent.tx.try_send(stream_control(viewers));
+            let _ = agent.tx.try_send(key_frame_request());
+        }
+        broadcast_presence(&mut state);
+    }
+
+    pub fn remove_viewer(&self, conn_id: u64) {
+        let mut state = self.lock();
+        if state.viewers.remove(&conn_id).is_none() {
+            return;
+        }
+        let viewers = state.viewers.len();
+        if let Some(agent) = &state.agent {
+            let _ = agent.tx.try_send(stream_control(viewers));
+            if viewers == 0 {
+                // Nobody watches: the agent releases anything a viewer left held.
+                let _ = agent.tx.try_send(release_all());
+            }
+        }
+        broadcast_presence(&mut state);
+    }
+
+    /// Fans one agent message out to every viewer. Never blocks.
+    pub fn fan_out(&self, body: &Bytes, kind: Kind) {
+        let mut state = self.lock();
+        match kind {
+            Kind::DisplayList => state.display_list = Some(body.clone()),
+            Kind::CursorShape => state.cursor_shape = Some(body.clone()),
+            Kind::Frame { .. } | Kind::Transient => {}
+        }
+        let mut need_key = false;
+        let max_bytes = self.max_viewer_bytes;
+        let State {
+            viewers,
+            display_list,
+            cursor_shape,
+            ..
+        } = &mut *state;
+        let replay: Vec<&Bytes> = [display_list.as_ref(), cursor_shape.as_ref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        for viewer in viewers.values_mut() {
+            need_key |= push(viewer, body, kind, max_bytes, &replay);
+        }
+        if need_key {
+            request_key_frame(&mut state);
+        }
+    }
+
+    /// Forwards viewer input or control to the agent; false when there is no agent or its
+    /// queue is full (the input is dropped rather than queued without bound).
+    pub fn to_agent(&self, body: Bytes) -> bool {
+        let state = self.lock();
+        match &state.agent {
+            Some(agent) => {
+                let len = body.len() as u64;
+                let sent = agent.tx.try_send(body).is_ok();
+                if sent {
+                    self.bytes_to_agent.fetch_add(len, Ordering::Relaxed);
+                }
+                sent
+            }
+            None => false,
+        }
+    }
+
+    /// Key id of the bound agent connection.
+    pub fn agent_key_id(&self) -> Option<String> {
+        self.lock().agent.as_ref().and_then(|a| a.key_id.clone())
+    }
+
+    /// Closes the agent connection, if any, with `reason`.
+    pub fn close_agent(&self, reason: DisconnectReason, detail: &str) {
+        if let Some(agent) = &self.lock().agent {
+            agent.closer.close(reason, detail);
+        }
+    }
+
+    /// Closes every connection of the session.
+    pub fn close_all(&self, reason: DisconnectReason, detail: &str) {
+        let state = self.lock();
+        if let Some(agent) = &state.agent {
+            agent.closer.close(reason, detail);
+        }
+        for v in state.viewers.values() {
+            v.closer.close(reason, detail);
+        }
+    }
+
+    /// Frames dropped for one viewer so far (tests and stats).
+    pub fn dropped_frames(&self, conn_id: u64) -> Option<u64> {
+        self.lock().viewers.get(&conn_id).map(|v| v.dropped_frames)
+    }
+}
+
+/// Queues `body` for one viewer; true when the viewer just started lagging and needs a key frame.
+/// A viewer recovering from lag gets `replay` (the cached display state) before its key frame.
+fn push(
+    viewer: &mut ViewerLink,
+    body: &Bytes,
+    kind: Kind,
+    max_bytes: usize,
+    replay: &[&Bytes],
+) -> bool {
+    if let Kind::Frame { key } = kind {
+        if viewer.awaiting_key && !key {
+            viewer.dropped_frames += 1;
+            return false;
+        }
+        if key && viewer.awaiting_key {
+            for cached in replay {
+                viewer.offer(cached);
+            }
+            viewer.awaiting_key = false;
+        }
+    }
+    let queued = viewer.queued_bytes.load(Ordering::Relaxed);
+    // An empty queue always takes one message, however large, so a big key frame still flows.
+    let fits = queued == 0 || queued.saturating_add(body.len()) <= max_bytes;
+    if fits && viewer.offer(body) {
+        return false;
+    }
+    match kind {
+        Kind::Transient => false,
+        Kind::Frame { .. } | Kind::DisplayList | Kind::CursorShape => {
+            // The viewer's picture is now incomplete: drop everything until a key frame.
+            viewer.dropped_frames += 1;
+            let started_lagging = !viewer.awaiting_key;
+            viewer.awaiting_key = true;
+            started_lagging
+        }
+    }
+}
+
+fn request_key_frame(state: &mut State) {
+    let now = Instant::now();
+    if state
+        .last_key_request
+        .is_some_and(|t| now.duration_since(t) < KEY_REQUEST_SPACING)
+    {
+        return;
+    }
+    if let Some(agent) = &state.agent {
+        if agent.tx.try_send(key_frame_request()).is_ok() {
+            state.last_key_request = Some(now);
+        }
+    }
+}
+
+fn broadcast_presence(state: &mut State) {
+    let body = proto::encode_payload(Payload::ViewerPresence(proto::ViewerPresence {
+        viewers: u32::try_from(state.viewers.len()).unwrap_or(u32::MAX),
+        agent_online: state.agent.is_some(),
+    }));
+    for v in state.viewers.values() {
+        v.offer(&body);
+    }
+}
+
+fn stream_control(viewers: usize) -> Bytes {
+    proto::encode_payload(Payload::StreamControl(proto::StreamControl {
+        viewers: u32::try_from(viewers).unwrap_or(u32::MAX),
+    }))
+}
+
+fn key_frame_request() -> Bytes {
+    proto::encode_payload(Payload::KeyFrameRequest(proto::KeyFrameRequest::default()))
+}
+
+fn release_all() -> Bytes {
+    proto::encode_payload(Payload::KeyEvent(proto::KeyEvent {
+        release_all: true,
+        ..Default::default()
+    }))
+}

@@ -1,0 +1,118 @@
+//! Whole-message I/O over a WebSocket, written over generic `Sink`/`Stream` halves: the writer
+//! task that drains a connection's outbound queue, pings, and says goodbye with a reason; and
+//! the reader's next-message step with the idle timeout.
+
+use super::closer::Closer;
+use axum::extract::ws::{CloseFrame, Message};
+use bytes::Bytes;
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use guruconnect_proto as proto;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Sends queued messages until the queue closes or the closer fires, pinging every `ping`.
+/// On close it sends `Disconnect{reason}` then a close frame, skipping whatever is still queued.
+pub async fn writer<S>(
+    mut sink: S,
+    mut rx: mpsc::Receiver<Bytes>,
+    closer: Closer,
+    queued_bytes: Option<Arc<AtomicUsize>>,
+    ping: Duration,
+) where
+    S: Sink<Message> + Unpin,
+{
+    let mut ticker = tokio::time::interval(ping);
+    ticker.tick().await;
+    loop {
+        tokio::select! {
+            biased;
+            _ = closer.closed() => break,
+            next = rx.recv() => match next {
+                Some(body) => {
+                    let len = body.len();
+                    let sent = sink.send(Message::Binary(body)).await;
+                    if let Some(q) = &queued_bytes {
+                        q.fetch_sub(len, Ordering::Relaxed);
+                    }
+                    if sent.is_err() {
+                        closer.close(proto::DisconnectReason::Normal, "send failed");
+                        return;
+                    }
+                }
+                None => break,
+            },
+            _ = ticker.tick() => {
+                if sink.send(Message::Ping(Bytes::from_static(b"gc"))).await.is_err() {
+                    closer.close(proto::DisconnectReason::Normal, "ping failed");
+                    return;
+                }
+            }
+        }
+    }
+    let (reason, detail) = closer.reason();
+    let goodbye = proto::disconnect(reason, detail.clone());
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        let _ = sink.send(Message::Binary(goodbye)).await;
+        let frame = CloseFrame {
+            code: close_code(reason),
+            reason: reason.as_str_name().into(),
+        };
+        let _ = sink.send(Message::Close(Some(frame))).await;
+    })
+    .await;
+}
+
+/// WebSocket close code for a disconnect reason: 1000 normal, 1008 policy, 1009 too big,
+/// 1001 going away, 4000+ application reasons.
+fn close_code(reason: proto::DisconnectReason) -> u16 {
+    use proto::DisconnectReason as R;
+    match reason {
+        R::Normal | R::Unspecified | R::SessionEnded => 1000,
+        R::ServerShutdown => 1001,
+        R::MessageTooLarge => 1009,
+        R::AuthFailed | R::AuthTimeout | R::KeyRevoked | R::RateLimited | R::ProtocolError => 1008,
+        R::Superseded => 4001,
+        R::IdleTimeout => 4002,
+        R::ConsentDeclined => 4003,
+        R::MachineRemoved => 4004,
+        R::TooSlow => 4005,
+    }
+}
+
+/// What the reader got.
+#[derive(Debug)]
+pub enum Incoming {
+    Binary(Bytes),
+    /// A ping, pong or other frame that only proves the peer is alive.
+    Alive,
+    /// The peer closed, the socket failed, or it stayed silent too long.
+    Gone(GoneReason),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoneReason {
+    Closed,
+    Idle,
+    /// Text frames, oversized messages and transport errors.
+    Protocol,
+}
+
+/// Waits for the next message, at most `idle`.
+pub async fn next_message<S, E>(stream: &mut S, idle: Duration) -> Incoming
+where
+    S: Stream<Item = Result<Message, E>> + Unpin,
+{
+    match tokio::time::timeout(idle, stream.next()).await {
+        Err(_) => Incoming::Gone(GoneReason::Idle),
+        Ok(None) => Incoming::Gone(GoneReason::Closed),
+        Ok(Some(Err(_))) => Incoming::Gone(GoneReason::Protocol),
+        Ok(Some(Ok(message))) => match message {
+            Message::Binary(body) => Incoming::Binary(body),
+            Message::Ping(_) | Message::Pong(_) => Incoming::Alive,
+            Message::Close(_) => Incoming::Gone(GoneReason::Closed),
+            Message::Text(_) => Incoming::Gone(GoneReason::Protocol),
+        },
+    }
+}
