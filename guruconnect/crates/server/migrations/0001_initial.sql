@@ -1,5 +1,6 @@
 -- GuruConnect schema v1. Written in the SQL subset SQLite and PostgreSQL share: TEXT ids (UUIDs),
--- BIGINT Unix milliseconds for times, BOOLEAN flags. Idempotent: safe to apply twice.
+-- BIGINT Unix milliseconds for times, BIGINT 0/1 flags (sqlx's Any driver cannot carry SQLite
+-- booleans). Idempotent: safe to apply twice.
 
 CREATE TABLE IF NOT EXISTS users (
     id              TEXT PRIMARY KEY,
@@ -8,7 +9,7 @@ CREATE TABLE IF NOT EXISTS users (
     password_hash   TEXT NOT NULL,                 -- Argon2id PHC string
     role            TEXT NOT NULL CHECK (role IN ('admin', 'technician')),
     display_name    TEXT NOT NULL DEFAULT '',
-    disabled        BOOLEAN NOT NULL DEFAULT FALSE,
+    disabled        BIGINT NOT NULL DEFAULT 0,
     created_at      BIGINT NOT NULL,
     last_login_at   BIGINT
 );
@@ -18,7 +19,7 @@ CREATE TABLE IF NOT EXISTS connect_machines (
     agent_id             TEXT NOT NULL UNIQUE,
     machine_uid          TEXT UNIQUE,               -- hashed hardware identity, bound on first registration
     hostname             TEXT NOT NULL DEFAULT '',
-    is_persistent        BOOLEAN NOT NULL DEFAULT FALSE,
+    is_persistent        BIGINT NOT NULL DEFAULT 0,
     status               TEXT NOT NULL DEFAULT 'offline' CHECK (status IN ('online', 'offline')),
     agent_version        TEXT NOT NULL DEFAULT '',
     first_seen_at        BIGINT NOT NULL,
@@ -40,7 +41,7 @@ CREATE TABLE IF NOT EXISTS connect_machines (
     idle_seconds         BIGINT NOT NULL DEFAULT 0,
     time_zone            TEXT NOT NULL DEFAULT '',
     uptime_seconds       BIGINT NOT NULL DEFAULT 0,
-    user_is_local_admin  BOOLEAN NOT NULL DEFAULT FALSE,
+    user_is_local_admin  BIGINT NOT NULL DEFAULT 0,
     inventory_updated_at BIGINT,
     -- labels (SPEC-005/007)
     organization         TEXT NOT NULL DEFAULT '',
@@ -58,7 +59,7 @@ CREATE TABLE IF NOT EXISTS connect_sessions (
     id                 TEXT PRIMARY KEY,
     agent_id           TEXT NOT NULL,               -- no FK: managed sessions exist before their machine
     mode               TEXT NOT NULL CHECK (mode IN ('unattended', 'attended')),
-    is_managed         BOOLEAN NOT NULL DEFAULT FALSE,
+    is_managed         BIGINT NOT NULL DEFAULT 0,
     source             TEXT NOT NULL,               -- agent | technician | support_code | gururmm
     status             TEXT NOT NULL CHECK (status IN ('waiting', 'active', 'agent_offline', 'ended')),
     created_by         TEXT,                        -- users.id, when a person asked for it

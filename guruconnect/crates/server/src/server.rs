@@ -28,18 +28,17 @@ pub struct RunningServer {
 }
 
 impl Server {
-    /// Builds the state (database, keys, restored sessions), binds and starts serving.
-    pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
-        let state = AppState::build(config).await?;
-        Self::start_with_state(state).await
-    }
-
-    pub async fn start_with_state(state: AppState) -> anyhow::Result<RunningServer> {
-        let config = &state.config;
+    /// Binds, builds the state (database, keys, restored sessions) and starts serving. The
+    /// config's `bind` becomes the bound address, so port 0 resolves to the real port and the
+    /// default viewer origin names it.
+    pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
         let listener = std::net::TcpListener::bind(config.bind)
             .with_context(|| format!("binding {}", config.bind))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
+        config.bind = addr;
+        let state = AppState::build(config).await?;
+        let config = &state.config;
         let app =
             crate::api::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let handle = axum_server::Handle::new();

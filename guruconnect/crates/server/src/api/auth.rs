@@ -80,7 +80,7 @@ pub async fn login(
         });
     }
     let user = db::users::find_by_username(&state.db, &username_key).await?;
-    let candidate = user.clone().filter(|u| !u.disabled);
+    let candidate = user.clone().filter(|u| !u.disabled());
     let password_text = req.password;
     let verified = tokio::task::spawn_blocking(move || match &candidate {
         Some(u) => password::verify(&password_text, &u.password_hash),
@@ -92,7 +92,7 @@ pub async fn login(
     .await
     .map_err(|e| ApiError::Internal(e.into()))?;
 
-    let user = match user.filter(|u| verified && !u.disabled) {
+    let user = match user.filter(|u| verified && !u.disabled()) {
         Some(user) => user,
         None => {
             record_failure(&state, ip, &username_key);
@@ -171,7 +171,7 @@ pub async fn refresh(
     }
     let user = db::users::find(&state.db, &row.user_id)
         .await?
-        .filter(|u| !u.disabled)
+        .filter(|u| !u.disabled())
         .ok_or(ApiError::Unauthorized)?;
     let issued = tokens::issue_login(&state, &user, Some(row.family_id)).await?;
     Ok(Json(token_response(issued, user)))

@@ -71,7 +71,7 @@ async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiErro
     // effect at once.
     let user = db::users::find(&state.db, &claims.sub)
         .await?
-        .filter(|u| !u.disabled)
+        .filter(|u| !u.disabled())
         .ok_or(ApiError::Unauthorized)?;
     Ok(Principal {
         role: user.role(),

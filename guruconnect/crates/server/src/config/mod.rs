@@ -202,7 +202,7 @@ impl Config {
                 "must be between 1 and 900",
             ));
         }
-        if limits.viewer_queue_messages == 0 {
+        if limits.viewer_queue_messages < 4 {
             return Err(invalid(
                 "limits.viewer_queue_messages",
                 "must be at least 1",

@@ -8,7 +8,8 @@ pub struct MachineRow {
     pub agent_id: String,
     pub machine_uid: Option<String>,
     pub hostname: String,
-    pub is_persistent: bool,
+    #[sqlx(rename = "is_persistent")]
+    pub persistent_flag: i64,
     pub status: String,
     pub agent_version: String,
     pub first_seen_at: i64,
@@ -29,7 +30,8 @@ pub struct MachineRow {
     pub idle_seconds: i64,
     pub time_zone: String,
     pub uptime_seconds: i64,
-    pub user_is_local_admin: bool,
+    #[sqlx(rename = "user_is_local_admin")]
+    pub local_admin_flag: i64,
     pub inventory_updated_at: Option<i64>,
     pub organization: String,
     pub site: String,
@@ -43,6 +45,16 @@ const COLUMNS: &str = "id, agent_id, machine_uid, hostname, is_persistent, statu
     manufacturer, model, serial_number, private_ips, mac_addresses, external_ip, logged_on_user, \
     idle_seconds, time_zone, uptime_seconds, user_is_local_admin, inventory_updated_at, \
     organization, site, department, device_type, tags";
+
+impl MachineRow {
+    pub fn is_persistent(&self) -> bool {
+        self.persistent_flag != 0
+    }
+
+    pub fn user_is_local_admin(&self) -> bool {
+        self.local_admin_flag != 0
+    }
+}
 
 /// Inventory and labels as reported by the agent (GC-14), already length-checked by the proto.
 #[derive(Debug, Clone, Default)]
@@ -116,13 +128,13 @@ pub async fn register_online(db: &Db, reg: &Registration<'_>) -> sqlx::Result<Ma
     let now = now_ms();
     let updated = sqlx::query(
         "UPDATE connect_machines SET machine_uid = $1, hostname = $2, agent_version = $3,
-            is_persistent = (is_persistent OR $4), status = 'online', last_seen_at = $5, external_ip = $6
+            is_persistent = CASE WHEN $4 = 1 THEN 1 ELSE is_persistent END, status = 'online', last_seen_at = $5, external_ip = $6
          WHERE agent_id = $7",
     )
     .bind(reg.machine_uid)
     .bind(reg.hostname)
     .bind(reg.agent_version)
-    .bind(reg.persistent)
+    .bind(i64::from(reg.persistent))
     .bind(now)
     .bind(reg.external_ip)
     .bind(reg.agent_id)
@@ -138,7 +150,7 @@ pub async fn register_online(db: &Db, reg: &Registration<'_>) -> sqlx::Result<Ma
         .bind(reg.agent_id)
         .bind(reg.machine_uid)
         .bind(reg.hostname)
-        .bind(reg.persistent)
+        .bind(i64::from(reg.persistent))
         .bind(reg.agent_version)
         .bind(now)
         .bind(reg.external_ip)
@@ -198,7 +210,7 @@ pub async fn update_inventory(db: &Db, agent_id: &str, inv: &Inventory) -> sqlx:
     .bind(inv.idle_seconds)
     .bind(&inv.time_zone)
     .bind(inv.uptime_seconds)
-    .bind(inv.user_is_local_admin)
+    .bind(i64::from(inv.user_is_local_admin))
     .bind(&inv.agent_version)
     .bind(&inv.organization)
     .bind(&inv.site)

@@ -8,7 +8,8 @@ pub struct SessionRow {
     pub id: String,
     pub agent_id: String,
     pub mode: String,
-    pub is_managed: bool,
+    #[sqlx(rename = "is_managed")]
+    pub managed_flag: i64,
     pub source: String,
     pub status: String,
     pub created_by: Option<String>,
@@ -20,6 +21,12 @@ pub struct SessionRow {
     pub end_reason: Option<String>,
     pub bytes_from_agent: i64,
     pub bytes_to_agent: i64,
+}
+
+impl SessionRow {
+    pub fn is_managed(&self) -> bool {
+        self.managed_flag != 0
+    }
 }
 
 const COLUMNS: &str = "id, agent_id, mode, is_managed, source, status, created_by, support_code_id, \
@@ -50,7 +57,7 @@ pub async fn insert(db: &Db, new: &NewSession<'_>) -> sqlx::Result<SessionRow> {
     .bind(&id)
     .bind(new.agent_id)
     .bind(new.mode)
-    .bind(new.is_managed)
+    .bind(i64::from(new.is_managed))
     .bind(new.source)
     .bind(new.status)
     .bind(new.created_by)

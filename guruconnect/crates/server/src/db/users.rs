@@ -34,12 +34,18 @@ pub struct UserRow {
     pub password_hash: String,
     pub role: String,
     pub display_name: String,
-    pub disabled: bool,
+    /// 0 or 1; see [`UserRow::disabled`].
+    #[sqlx(rename = "disabled")]
+    pub disabled_flag: i64,
     pub created_at: i64,
     pub last_login_at: Option<i64>,
 }
 
 impl UserRow {
+    pub fn disabled(&self) -> bool {
+        self.disabled_flag != 0
+    }
+
     pub fn role(&self) -> Role {
         // The CHECK constraint admits only the two values; anything else is treated as the
         // lesser role rather than trusted.
@@ -78,7 +84,7 @@ pub async fn create(
         password_hash: password_hash.to_owned(),
         role: role.as_str().to_owned(),
         display_name: display_name.to_owned(),
-        disabled: false,
+        disabled_flag: 0,
         created_at: now_ms(),
         last_login_at: None,
     };
@@ -92,7 +98,7 @@ pub async fn create(
     .bind(&row.password_hash)
     .bind(&row.role)
     .bind(&row.display_name)
-    .bind(false)
+    .bind(0i64)
     .bind(row.created_at)
     .execute(&db.pool)
     .await;
@@ -129,7 +135,7 @@ pub async fn list(db: &Db) -> sqlx::Result<Vec<UserRow>> {
 
 pub async fn set_disabled(db: &Db, id: &str, disabled: bool) -> sqlx::Result<bool> {
     let result = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
-        .bind(disabled)
+        .bind(i64::from(disabled))
         .bind(id)
         .execute(&db.pool)
         .await?;

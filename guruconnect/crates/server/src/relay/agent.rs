@@ -338,7 +338,7 @@ async fn resolve_agent_id(
         }
     }
     if let Some(other) = by_uid.filter(|m| m.agent_id != agent_id) {
-        if other.is_persistent {
+        if other.is_persistent() {
             return Err(AuthFailure::MachineMismatch);
         }
         // An earlier attended visit of the same machine: fold it in rather than keep a ghost.

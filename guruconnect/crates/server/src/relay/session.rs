@@ -293,9 +293,19 @@ impl LiveSession {
         }
     }
 
-    /// Frames dropped for one viewer so far (tests and stats).
-    pub fn dropped_frames(&self, conn_id: u64) -> Option<u64> {
-        self.lock().viewers.get(&conn_id).map(|v| v.dropped_frames)
+    /// Frames dropped for lagging viewers so far (stats and tests).
+    pub fn total_dropped_frames(&self) -> u64 {
+        self.lock().viewers.values().map(|v| v.dropped_frames).sum()
+    }
+
+    /// The largest number of bytes queued for any one viewer right now.
+    pub fn max_queued_bytes(&self) -> usize {
+        self.lock()
+            .viewers
+            .values()
+            .map(|v| v.queued_bytes.load(Ordering::Relaxed))
+            .max()
+            .unwrap_or(0)
     }
 }
 

@@ -12,6 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// Largest queued message still delivered after a close was requested.
+const FINAL_MESSAGE_MAX: usize = 2048;
+
 /// Sends queued messages until the queue closes or the closer fires, pinging every `ping`.
 /// On close it sends `Disconnect{reason}` then a close frame, skipping whatever is still queued.
 pub async fn writer<S>(
@@ -54,6 +57,17 @@ pub async fn writer<S>(
     let (reason, detail) = closer.reason();
     let goodbye = proto::disconnect(reason, detail.clone());
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        // Small control messages queued just before the close (an Error explaining a refusal)
+        // still go out; frames and anything large are dropped.
+        for _ in 0..8 {
+            match rx.try_recv() {
+                Ok(body) if body.len() <= FINAL_MESSAGE_MAX => {
+                    let _ = sink.send(Message::Binary(body)).await;
+                }
+                Ok(_) => continue,
+                Err(_) => break,
+            }
+        }
         let _ = sink.send(Message::Binary(goodbye)).await;
         let frame = CloseFrame {
             code: close_code(reason),

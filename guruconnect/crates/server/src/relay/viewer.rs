@@ -147,7 +147,7 @@ async fn admit(
     let user_active = db::users::find(&state.db, &claims.sub)
         .await
         .ok()?
-        .is_some_and(|u| !u.disabled);
+        .is_some_and(|u| !u.disabled());
     if !issued || !user_active {
         return None;
     }

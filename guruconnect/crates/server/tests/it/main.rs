@@ -1,0 +1,8 @@
+//! Integration tests: the real server on a real socket, real database (SQLite by default,
+//! PostgreSQL when `GC_TEST_DATABASE_URL` is set), real WebSocket peers.
+
+mod api;
+mod auth_attacks;
+mod helpers;
+mod relay;
+mod throttling;

@@ -1,0 +1,173 @@
+//! Throttling (security.md 5-6): credential stuffing, password spraying from many addresses,
+//! support-code guessing, all without permanent lockout and without user enumeration.
+
+use crate::helpers::*;
+use guruconnect_proto::DisconnectReason;
+use serde_json::{json, Value};
+use std::net::IpAddr;
+
+fn client_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(ip.parse::<IpAddr>().expect("ip"))
+        .build()
+        .expect("client")
+}
+
+async fn attempt(
+    app: &TestApp,
+    client: &reqwest::Client,
+    username: &str,
+    password: &str,
+) -> (u16, Value) {
+    let res = client
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("login");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn unknown_users_and_wrong_passwords_look_the_same() {
+    let app = TestApp::spawn().await;
+    app.user("existing", "technician").await;
+    let (s1, b1) = attempt(&app, &app.client, "existing", "wrong password!!").await;
+    let (s2, b2) = attempt(&app, &app.client, "nobody-here", "wrong password!!").await;
+    assert_eq!((s1, s2), (401, 401));
+    assert_eq!(b1["detail"], b2["detail"]);
+    assert_eq!(b1["error_code"], b2["error_code"]);
+}
+
+#[tokio::test]
+async fn stuffing_from_one_address_is_throttled_then_released() {
+    let app = TestApp::spawn_with(|c| {
+        c.limits.login_failures_per_ip = 5;
+        c.limits.login_window_secs = 2;
+    })
+    .await;
+    let attacker = client_from("127.0.0.2");
+    for i in 0..5 {
+        assert_eq!(
+            attempt(&app, &attacker, &format!("user{i}"), "guess guess guess")
+                .await
+                .0,
+            401
+        );
+    }
+    let (status, body) = attempt(&app, &attacker, "user9", "guess guess guess").await;
+    assert_eq!(status, 429);
+    assert_eq!(body["error_code"], "rate_limited");
+    // Another address is unaffected.
+    let (status, _) = attempt(
+        &app,
+        &client_from("127.0.0.3"),
+        "user9",
+        "guess guess guess",
+    )
+    .await;
+    assert_eq!(status, 401);
+    // No permanent lockout: the window slides.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(
+        attempt(&app, &attacker, "user9", "guess guess guess")
+            .await
+            .0,
+        401
+    );
+}
+
+#[tokio::test]
+async fn guessing_one_account_is_throttled_per_username() {
+    let app = TestApp::spawn_with(|c| {
+        c.limits.login_failures_per_user = 3;
+        c.limits.login_window_secs = 60;
+    })
+    .await;
+    app.user("victim", "technician").await;
+    for i in 0..3 {
+        let client = client_from(&format!("127.0.1.{}", i + 1));
+        assert_eq!(
+            attempt(&app, &client, "victim", "wrong wrong wrong")
+                .await
+                .0,
+            401
+        );
+    }
+    let (status, _) = attempt(
+        &app,
+        &client_from("127.0.1.9"),
+        "VICTIM",
+        "a long enough password",
+    )
+    .await;
+    assert_eq!(
+        status, 429,
+        "even the right password waits while the account is under attack"
+    );
+}
+
+#[tokio::test]
+async fn spraying_from_many_addresses_trips_the_global_budget() {
+    let app = TestApp::spawn_with(|c| {
+        c.limits.login_failures_global = 10;
+        c.limits.login_window_secs = 60;
+    })
+    .await;
+    app.user("legit", "technician").await;
+    // One password tried against many accounts, each from a different address.
+    let mut statuses = Vec::new();
+    for i in 0..14u8 {
+        let client = client_from(&format!("127.0.2.{}", i + 1));
+        statuses.push(
+            attempt(&app, &client, &format!("account{i}"), "Summer2026!")
+                .await
+                .0,
+        );
+        // Each sprayer comes back for a second account.
+        statuses.push(
+            attempt(&app, &client, &format!("other{i}"), "Summer2026!")
+                .await
+                .0,
+        );
+    }
+    assert!(
+        statuses.contains(&429),
+        "spraying was never throttled: {statuses:?}"
+    );
+    // An address with no failure still signs in during the spray: no lockout of everyone.
+    let (status, _) = attempt(
+        &app,
+        &client_from("127.0.3.1"),
+        "legit",
+        "a long enough password",
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn support_code_guessing_is_rate_limited() {
+    let app = TestApp::spawn_with(|c| {
+        c.limits.code_failures_per_ip = 3;
+        c.limits.code_window_secs = 60;
+    })
+    .await;
+    for guess in ["11111111", "22222222", "33333333"] {
+        let r = TestAgent::try_connect(&app, hello_with_code("uid-guesser", guess)).await;
+        assert!(matches!(r, Err(Some(DisconnectReason::AuthFailed))));
+    }
+    let created: Value = app
+        .post("/api/codes", &app.admin_token, json!({}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let real = created["code"].as_str().expect("code");
+    let r = TestAgent::try_connect(&app, hello_with_code("uid-guesser", real)).await;
+    assert!(
+        matches!(r, Err(Some(DisconnectReason::RateLimited))),
+        "even a valid code waits once the address is throttled"
+    );
+}
