@@ -95,3 +95,10 @@ fn debug_output_hides_secrets() {
     let printed = format!("{config:?}");
     assert!(!printed.contains("pw-secret") && !printed.contains(&"s".repeat(40)));
 }
+
+#[test]
+fn the_example_config_file_parses() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../server.example.toml");
+    let config = Config::from_file(&path).expect("example parses");
+    config.validate().expect("example is valid");
+}
