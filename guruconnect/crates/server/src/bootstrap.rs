@@ -5,10 +5,19 @@ use crate::auth::password;
 use crate::db::{self, users::Role, Db};
 
 /// Credentials of a freshly created account, to print once.
-#[derive(Debug)]
 pub struct CreatedAdmin {
     pub username: String,
     pub password: String,
+}
+
+/// Never shows the password, so a stray `{:?}` cannot leak it into a log.
+impl std::fmt::Debug for CreatedAdmin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedAdmin")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Creates `admin` with a random password when the database has no user at all.

@@ -212,12 +212,7 @@ async fn technicians_cannot_use_admin_routes() {
     assert_eq!(app.get("/api/machines", &tech).await.status(), 200);
     assert_eq!(app.post("/api/codes", &tech, json!({})).await.status(), 201);
     // No admin was created by the attempt above.
-    let users: Value = app
-        .get("/api/users", &app.admin_token)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let users: Value = app.get_json("/api/users", &app.admin_token).await;
     assert_eq!(users.as_array().expect("list").len(), 2);
 }
 
@@ -246,11 +241,8 @@ async fn machines_register_and_are_searchable_by_inventory() {
     let (_other, _) = online_agent(&app, "pc-globex-02").await;
     eventually("inventory stored", || async {
         let m: Value = app
-            .get("/api/machines/pc-acme-01", &app.admin_token)
-            .await
-            .json()
-            .await
-            .expect("json");
+            .get_json("/api/machines/pc-acme-01", &app.admin_token)
+            .await;
         m["logged_on_user"] == "alice"
     })
     .await;
@@ -284,19 +276,13 @@ async fn machines_register_and_are_searchable_by_inventory() {
         assert_eq!(res["total"], expected.len() as i64, "q={q}");
     }
     let page: Value = app
-        .get("/api/machines?per_page=1&page=2", &app.admin_token)
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json("/api/machines?per_page=1&page=2", &app.admin_token)
+        .await;
     assert_eq!(page["items"].as_array().expect("items").len(), 1);
     assert_eq!(page["total"], 2);
     let detail: Value = app
-        .get("/api/machines/pc-acme-01", &app.admin_token)
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json("/api/machines/pc-acme-01", &app.admin_token)
+        .await;
     assert_eq!(detail["online"], true);
     assert_eq!(detail["session_id"], agent.session_id.as_str());
 }
@@ -322,44 +308,30 @@ async fn removing_machines_ends_sessions_revokes_keys_and_closes_sockets() {
         Some(guruconnect_proto::DisconnectReason::MachineRemoved)
     );
     let bulk: Value = app
-        .post(
+        .post_json(
             "/api/machines/bulk-delete",
             &app.admin_token,
             json!({"agent_ids": ["gone-2", "never-was"]}),
         )
-        .await
-        .json()
-        .await
-        .expect("json");
+        .await;
     assert_eq!(bulk["removed"], json!(["gone-2"]));
     assert_eq!(bulk["not_found"], json!(["never-was"]));
     assert_eq!(
         disconnect_reason(&mut two.ws).await,
         Some(guruconnect_proto::DisconnectReason::MachineRemoved)
     );
-    let list: Value = app
-        .get("/api/machines", &app.admin_token)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let list: Value = app.get_json("/api/machines", &app.admin_token).await;
     assert_eq!(list["total"], 0);
     let session: Value = app
-        .get(
+        .get_json(
             &format!("/api/sessions/{}", one.session_id),
             &app.admin_token,
         )
-        .await
-        .json()
-        .await
-        .expect("json");
+        .await;
     assert_eq!(session["status"], "ended");
     let keys: Value = app
-        .get("/api/agent-keys?agent_id=gone-1", &app.admin_token)
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json("/api/agent-keys?agent_id=gone-1", &app.admin_token)
+        .await;
     assert!(
         keys[0]["revoked_at"].is_string(),
         "removal revokes the machine's keys"
@@ -385,12 +357,7 @@ async fn audit_trail_records_the_session_lifecycle_without_secrets() {
     assert_eq!(end.status(), 204);
     let path = format!("/api/sessions/{}/events", agent.session_id);
     eventually("viewer_left audited", || async {
-        let events: Value = app
-            .get(&path, &app.admin_token)
-            .await
-            .json()
-            .await
-            .expect("json");
+        let events: Value = app.get_json(&path, &app.admin_token).await;
         events
             .as_array()
             .expect("list")
@@ -398,12 +365,7 @@ async fn audit_trail_records_the_session_lifecycle_without_secrets() {
             .any(|e| e["event_type"] == "viewer_left")
     })
     .await;
-    let events: Value = app
-        .get(&path, &app.admin_token)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let events: Value = app.get_json(&path, &app.admin_token).await;
     let types: Vec<&str> = events
         .as_array()
         .expect("list")
@@ -448,11 +410,8 @@ async fn a_database_dump_holds_no_usable_secret() {
     let app = TestApp::spawn().await;
     let (key, _) = app.mint_key("dump-check").await;
     let code: Value = app
-        .post("/api/codes", &app.admin_token, json!({}))
-        .await
-        .json()
-        .await
-        .expect("json");
+        .post_json("/api/codes", &app.admin_token, json!({}))
+        .await;
     let code = code["code"].as_str().expect("code").to_owned();
     let pool = &app.state().db.pool;
     let mut dump = String::new();

@@ -41,12 +41,7 @@ async fn me_status(app: &TestApp, token: &str) -> u16 {
 #[tokio::test]
 async fn forged_and_misused_jwts_are_refused() {
     let app = TestApp::spawn().await;
-    let me: Value = app
-        .get("/api/auth/me", &app.admin_token)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let me: Value = app.get_json("/api/auth/me", &app.admin_token).await;
     let sub = me["id"].as_str().expect("id");
     assert_eq!(
         me_status(&app, &app.admin_token).await,
@@ -141,15 +136,12 @@ async fn logout_revokes_the_access_token_and_refresh_rotation_detects_replay() {
         .expect("json");
     let first_refresh = login["refresh_token"].as_str().expect("refresh").to_owned();
     let rotated: Value = app
-        .post(
+        .post_json(
             "/api/auth/refresh",
             "",
             json!({"refresh_token": first_refresh}),
         )
-        .await
-        .json()
-        .await
-        .expect("json");
+        .await;
     let second_refresh = rotated["refresh_token"]
         .as_str()
         .expect("rotated")
@@ -332,12 +324,7 @@ async fn a_technician_jwt_is_never_an_agent_credential() {
     let viewer = app.viewer_token(&agent.session_id, &app.admin_token).await;
     let refused = TestAgent::try_connect(&app, hello_with_key("real", "uid-real", &viewer)).await;
     assert!(matches!(refused, Err(Some(DisconnectReason::AuthFailed))));
-    let list: Value = app
-        .get("/api/machines", &app.admin_token)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let list: Value = app.get_json("/api/machines", &app.admin_token).await;
     assert_eq!(list["total"], 1, "refused agents leave no machine behind");
 }
 
@@ -464,12 +451,7 @@ async fn technicians_cannot_view_other_technicians_attended_sessions() {
     let app = TestApp::spawn().await;
     let alice = app.user("alice", "technician").await;
     let bob = app.user("bob", "technician").await;
-    let code: Value = app
-        .post("/api/codes", &alice, json!({}))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let code: Value = app.post_json("/api/codes", &alice, json!({})).await;
     let agent = TestAgent::connect(
         &app,
         hello_with_code("uid-att", code["code"].as_str().expect("code")),

@@ -21,27 +21,14 @@ async fn a_second_registration_of_the_same_machine_supersedes_the_first() {
         first.session_id, second.session_id,
         "the session carries over"
     );
-    let list: Value = app
-        .get("/api/machines", &app.admin_token)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let list: Value = app.get_json("/api/machines", &app.admin_token).await;
     assert_eq!(list["total"], 1, "no ghost machine");
     let sessions: Value = app
-        .get("/api/sessions?status=live", &app.admin_token)
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json("/api/sessions?status=live", &app.admin_token)
+        .await;
     assert_eq!(sessions["total"], 1, "no ghost session");
     // The superseded connection's departure did not take the machine offline.
-    let m: Value = app
-        .get("/api/machines/pc-1", &app.admin_token)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let m: Value = app.get_json("/api/machines/pc-1", &app.admin_token).await;
     assert_eq!(m["online"], true);
 }
 
@@ -254,11 +241,8 @@ async fn recv_all_until_closed(ws: &mut Ws) -> bool {
 async fn support_codes_are_single_use_and_start_attended_sessions() {
     let app = TestApp::spawn().await;
     let created: Value = app
-        .post("/api/codes", &app.admin_token, json!({"note": "printer"}))
-        .await
-        .json()
-        .await
-        .expect("json");
+        .post_json("/api/codes", &app.admin_token, json!({"note": "printer"}))
+        .await;
     let code = created["code"].as_str().expect("code").to_owned();
     assert_eq!(code.len(), 8);
     let expires = created["expires_at"].as_str().expect("expiry");
@@ -269,14 +253,11 @@ async fn support_codes_are_single_use_and_start_attended_sessions() {
     )
     .await;
     let session: Value = app
-        .get(
+        .get_json(
             &format!("/api/sessions/{}", agent.session_id),
             &app.admin_token,
         )
-        .await
-        .json()
-        .await
-        .expect("json");
+        .await;
     assert_eq!(session["mode"], "attended");
     assert_eq!(session["source"], "support_code");
     let reuse = TestAgent::try_connect(&app, hello_with_code("uid-other", &code)).await;
@@ -284,21 +265,13 @@ async fn support_codes_are_single_use_and_start_attended_sessions() {
         matches!(reuse, Err(Some(DisconnectReason::AuthFailed))),
         "a code works once"
     );
-    let codes: Value = app
-        .get("/api/codes", &app.admin_token)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let codes: Value = app.get_json("/api/codes", &app.admin_token).await;
     assert_eq!(codes[0]["status"], "used");
     assert_eq!(codes[0]["session_id"], agent.session_id.as_str());
     // Cancelled codes do not redeem.
     let cancelled: Value = app
-        .post("/api/codes", &app.admin_token, json!({}))
-        .await
-        .json()
-        .await
-        .expect("json");
+        .post_json("/api/codes", &app.admin_token, json!({}))
+        .await;
     let id = cancelled["id"].as_str().expect("id");
     assert_eq!(
         app.delete(&format!("/api/codes/{id}"), &app.admin_token)
@@ -316,12 +289,7 @@ async fn support_codes_are_single_use_and_start_attended_sessions() {
     drop(agent);
     let path = format!("/api/sessions/{}", session["id"].as_str().expect("id"));
     eventually("attended session ends with its agent", || async {
-        let s: Value = app
-            .get(&path, &app.admin_token)
-            .await
-            .json()
-            .await
-            .expect("json");
+        let s: Value = app.get_json(&path, &app.admin_token).await;
         s["status"] == "ended"
     })
     .await;
@@ -331,11 +299,8 @@ async fn support_codes_are_single_use_and_start_attended_sessions() {
 async fn expired_support_codes_do_not_redeem() {
     let app = TestApp::spawn_with(|c| c.limits.support_code_ttl_secs = 1).await;
     let created: Value = app
-        .post("/api/codes", &app.admin_token, json!({}))
-        .await
-        .json()
-        .await
-        .expect("json");
+        .post_json("/api/codes", &app.admin_token, json!({}))
+        .await;
     tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
     let refused = TestAgent::try_connect(
         &app,
@@ -371,21 +336,15 @@ async fn a_restart_mid_session_is_reconciled_from_the_database() {
 
     app.restart().await;
     let s: Value = app
-        .get(&format!("/api/sessions/{session_id}"), &app.admin_token)
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&format!("/api/sessions/{session_id}"), &app.admin_token)
+        .await;
     assert_eq!(
         s["status"], "agent_offline",
         "restored, waiting for the agent"
     );
     let m: Value = app
-        .get("/api/machines/survivor", &app.admin_token)
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json("/api/machines/survivor", &app.admin_token)
+        .await;
     assert_eq!(m["online"], false, "no socket survives a restart");
 
     let mut agent =
@@ -400,11 +359,8 @@ async fn a_restart_mid_session_is_reconciled_from_the_database() {
     agent.send_frame(1, true, 10).await;
     assert_eq!(viewer.next_frame().await.sequence, 1);
     let s: Value = app
-        .get(&format!("/api/sessions/{session_id}"), &app.admin_token)
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&format!("/api/sessions/{session_id}"), &app.admin_token)
+        .await;
     assert_eq!(s["status"], "active");
 }
 
@@ -420,12 +376,7 @@ async fn a_crash_leaves_no_orphan_and_stale_sessions_are_reaped() {
     eventually(
         "the session whose agent never returned is reaped",
         || async {
-            let s: Value = app
-                .get(&path, &app.admin_token)
-                .await
-                .json()
-                .await
-                .expect("json");
+            let s: Value = app.get_json(&path, &app.admin_token).await;
             s["status"] == "ended" && s["end_reason"] == "agent_timeout"
         },
     )
@@ -440,11 +391,8 @@ async fn technicians_start_sessions_on_unattended_machines_that_agents_bind_to()
     // First contact registers the machine; then it goes away.
     let first = TestAgent::connect(&app, hello_with_key("later", "uid-later", &key)).await;
     let started: Value = app
-        .post("/api/sessions", &tech, json!({"agent_id": "later"}))
-        .await
-        .json()
-        .await
-        .expect("json");
+        .post_json("/api/sessions", &tech, json!({"agent_id": "later"}))
+        .await;
     assert_eq!(
         started["id"],
         first.session_id.as_str(),

@@ -159,11 +159,8 @@ async fn support_code_guessing_is_rate_limited() {
         assert!(matches!(r, Err(Some(DisconnectReason::AuthFailed))));
     }
     let created: Value = app
-        .post("/api/codes", &app.admin_token, json!({}))
-        .await
-        .json()
-        .await
-        .expect("json");
+        .post_json("/api/codes", &app.admin_token, json!({}))
+        .await;
     let real = created["code"].as_str().expect("code");
     let r = TestAgent::try_connect(&app, hello_with_code("uid-guesser", real)).await;
     assert!(

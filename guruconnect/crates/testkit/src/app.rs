@@ -1,0 +1,256 @@
+//! The server under test: start, stop, kill and restart it, and call its REST API.
+
+use guruconnect_server::config::{Config, SecretString};
+use guruconnect_server::{RunningServer, Server};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// How long any single wait in a test may take before it counts as a failure.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    pub server: Option<RunningServer>,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub admin_token: String,
+    pub config: Config,
+    /// Keeps the data dir alive for the test's lifetime.
+    pub _dir: tempfile::TempDir,
+}
+
+/// Config for tests: short timeouts, port 0, a temp data dir, the backend under test.
+pub async fn test_config(dir: &std::path::Path) -> Config {
+    let mut config = Config {
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        data_dir: dir.to_path_buf(),
+        bootstrap_admin: false,
+        ..Config::default()
+    };
+    config.limits.auth_timeout_secs = 2;
+    config.limits.reaper_interval_ms = 200;
+    if let Ok(url) = std::env::var("GC_TEST_DATABASE_URL") {
+        config.database_url = Some(SecretString::new(fresh_postgres_database(&url).await));
+    }
+    config
+}
+
+/// Creates an empty database on the test PostgreSQL server and returns its URL.
+async fn fresh_postgres_database(admin_url: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("gc_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("connect to GC_TEST_DATABASE_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .unwrap_or(admin_url);
+    format!("{base}/{name}")
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts a server after `tweak` adjusted the test config.
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = test_config(dir.path()).await;
+        tweak(&mut config);
+        Self::start(config, dir).await
+    }
+
+    pub async fn start(config: Config, dir: tempfile::TempDir) -> Self {
+        // Server logs go to the test's captured output, shown when the test fails.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .with_test_writer()
+            .try_init();
+        let server = Server::start(config.clone()).await.expect("server starts");
+        let base = format!("http://{}", server.addr);
+        let admin = guruconnect_server::bootstrap::first_admin_if_empty(&server.state.db)
+            .await
+            .expect("bootstrap");
+        let client = reqwest::Client::new();
+        let mut app = Self {
+            server: Some(server),
+            base,
+            client,
+            admin_token: String::new(),
+            config,
+            _dir: dir,
+        };
+        if let (Some(admin), None) = (admin, &app.config.tls) {
+            app.admin_token = app.login(&admin.username, &admin.password).await;
+        }
+        app
+    }
+
+    pub fn state(&self) -> &guruconnect_server::AppState {
+        &self.server.as_ref().expect("running").state
+    }
+
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.as_ref().expect("running").addr
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://{}{}", self.addr(), path)
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let res = self
+            .client
+            .post(self.url("/api/auth/login"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(res.status(), 200, "login of {username}");
+        res.json::<Value>().await.expect("json")["access_token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// GET `path` and parse the JSON body, whatever the status.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        self.get(path, token).await.json().await.expect("json body")
+    }
+
+    /// POST `body` to `path` and parse the JSON reply, whatever the status.
+    pub async fn post_json(&self, path: &str, token: &str, body: Value) -> Value {
+        self.post(path, token, body)
+            .await
+            .json()
+            .await
+            .expect("json body")
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Creates a user through the API and returns a token for them.
+    pub async fn user(&self, username: &str, role: &str) -> String {
+        let password = "a long enough password";
+        let res = self
+            .post(
+                "/api/users",
+                &self.admin_token,
+                json!({"username": username, "password": password, "role": role}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "create {username}");
+        self.login(username, password).await
+    }
+
+    /// Mints a per-machine key through the admin API.
+    pub async fn mint_key(&self, agent_id: &str) -> (String, String) {
+        let res = self
+            .post(
+                "/api/agent-keys",
+                &self.admin_token,
+                json!({"agent_id": agent_id}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        let body: Value = res.json().await.expect("json");
+        (
+            body["key"].as_str().expect("key").to_owned(),
+            body["id"].as_str().expect("id").to_owned(),
+        )
+    }
+
+    /// A viewer token for a session, minted by `token`'s user.
+    pub async fn viewer_token(&self, session_id: &str, token: &str) -> String {
+        let res = self
+            .post(
+                &format!("/api/sessions/{session_id}/viewer-token"),
+                token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "viewer token");
+        res.json::<Value>().await.expect("json")["token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    }
+
+    pub fn viewer_origin(&self) -> String {
+        self.base.clone()
+    }
+
+    /// Stops the server gracefully, keeping the data dir.
+    pub async fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+    }
+
+    /// Stops the server abruptly, as a crash would.
+    pub async fn kill(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.kill().await;
+        }
+    }
+
+    /// Starts a new server on the same data and database (a restart).
+    pub async fn restart(&mut self) {
+        let config = self.config.clone();
+        let server = Server::start(config).await.expect("server restarts");
+        self.base = format!("http://{}", server.addr);
+        self.server = Some(server);
+    }
+}
+
+/// Polls `check` until it holds or the wait runs out.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}

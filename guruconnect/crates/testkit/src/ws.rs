@@ -1,0 +1,74 @@
+//! WebSocket plumbing: open a socket (with or without an Origin), send and receive protocol
+//! envelopes.
+
+use futures_util::{SinkExt, StreamExt};
+use guruconnect_proto::{self as proto, envelope::Payload};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::WAIT;
+
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a WebSocket, optionally with an Origin header. Err carries the HTTP status on refusal.
+pub async fn open_ws(url: &str, origin: Option<&str>) -> Result<Ws, u16> {
+    let mut request = url.into_client_request().expect("request");
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().expect("origin"));
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((ws, _)) => Ok(ws),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Err(response.status().as_u16())
+        }
+        Err(e) => panic!("websocket connect failed: {e}"),
+    }
+}
+
+pub async fn send(ws: &mut Ws, payload: Payload) {
+    ws.send(Message::Binary(proto::encode_payload(payload)))
+        .await
+        .expect("send");
+}
+
+/// The next protocol message, skipping pings; None when the socket closed.
+pub async fn recv(ws: &mut Ws) -> Option<Payload> {
+    loop {
+        let next = tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("message within the wait");
+        match next {
+            Some(Ok(Message::Binary(body))) => {
+                return Some(
+                    proto::decode(body, proto::MAX_AGENT_MESSAGE_BYTES).expect("valid message"),
+                )
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+            Some(Ok(Message::Text(_))) => panic!("text frame from server"),
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+        }
+    }
+}
+
+/// Reads until `pick` returns Some, failing if the socket closes first.
+pub async fn recv_until<T>(ws: &mut Ws, mut pick: impl FnMut(Payload) -> Option<T>) -> T {
+    loop {
+        let payload = recv(ws).await.expect("socket closed while waiting");
+        if let Some(found) = pick(payload) {
+            return found;
+        }
+    }
+}
+
+/// Reads until the server's Disconnect arrives (returning its reason) or the socket closes.
+pub async fn disconnect_reason(ws: &mut Ws) -> Option<proto::DisconnectReason> {
+    while let Some(payload) = recv(ws).await {
+        if let Payload::Disconnect(d) = payload {
+            return proto::DisconnectReason::try_from(d.reason).ok();
+        }
+    }
+    None
+}
