@@ -1,0 +1,303 @@
+//! Codec benchmark at 1920×1080 on a synthetic office desktop (windows of text-like glyphs on
+//! flat backgrounds): key frame, idle frames with and without damage hints, a typed character,
+//! a terminal scroll with and without scroll detection, and full-motion content. Prints a
+//! Markdown table for BENCHMARKS.md.
+//!
+//! `cargo bench -p guruconnect-codec --bench codec` runs it; `cargo test` runs a tiny smoke pass.
+
+use guruconnect_codec::{Decoder, EncodedFrame, Encoder, EncoderConfig, Frame, Rect};
+use std::time::{Duration, Instant};
+
+const GLYPH_W: u32 = 8;
+const GLYPH_H: u32 = 16;
+
+/// A deterministic xorshift generator.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn fill(frame: &mut Frame, r: Rect, bgr: [u8; 3]) {
+    let stride = frame.stride();
+    for y in r.y..r.y + r.height {
+        for x in r.x..r.x + r.width {
+            let i = y as usize * stride + x as usize * 4;
+            frame.pixels_mut()[i..i + 4].copy_from_slice(&[bgr[0], bgr[1], bgr[2], 0xff]);
+        }
+    }
+}
+
+/// Draws one glyph-like 8×16 cell: a random sparse bitmap in `ink` over whatever is there.
+fn glyph(frame: &mut Frame, x: u32, y: u32, ink: [u8; 3], rng: &mut Rng) {
+    let bits = rng.next() ^ (rng.next() << 1);
+    for gy in 2..GLYPH_H - 2 {
+        for gx in 1..GLYPH_W - 1 {
+            if bits >> ((gy * 7 + gx * 3) % 64) & 1 == 1 && (gx + gy) % 3 != 0 {
+                fill(frame, Rect::new(x + gx, y + gy, 1, 1), ink);
+            }
+        }
+    }
+}
+
+/// Lines of text in a window: `lines` rows of glyphs, ragged right.
+fn text(frame: &mut Frame, area: Rect, first_line: u64, lines: u32) {
+    for line in 0..lines.min(area.height / GLYPH_H) {
+        let mut rng = Rng((first_line + u64::from(line)) * 0x9e37_79b9 + 1);
+        let len = (rng.next() % u64::from(area.width / GLYPH_W)) as u32;
+        for col in 0..len {
+            glyph(
+                frame,
+                area.x + col * GLYPH_W,
+                area.y + line * GLYPH_H,
+                [30, 30, 30],
+                &mut rng,
+            );
+        }
+    }
+}
+
+/// A 1080p desktop: a teal background, a taskbar, an editor window and a terminal.
+fn desktop(scroll_lines: u64) -> (Frame, Rect) {
+    let mut frame = Frame::black(1920, 1080).expect("frame");
+    fill(&mut frame, Rect::new(0, 0, 1920, 1080), [128, 128, 0]);
+    fill(&mut frame, Rect::new(0, 1040, 1920, 40), [40, 40, 40]);
+    let editor = Rect::new(60, 40, 800, 960);
+    fill(&mut frame, editor, [255, 255, 255]);
+    text(&mut frame, Rect::new(70, 80, 780, 900), 1_000, 56);
+    let terminal = Rect::new(920, 60, 960, 912);
+    fill(&mut frame, terminal, [250, 250, 250]);
+    text(
+        &mut frame,
+        terminal,
+        scroll_lines,
+        terminal.height / GLYPH_H,
+    );
+    (frame, terminal)
+}
+
+/// Full-motion content: every pixel changes every frame (a moving gradient with noise).
+fn motion(t: u64) -> Frame {
+    let mut frame = Frame::black(1920, 1080).expect("frame");
+    let mut rng = Rng(t * 7 + 3);
+    for (i, px) in frame.pixels_mut().chunks_exact_mut(4).enumerate() {
+        let (x, y) = ((i % 1920) as u64, (i / 1920) as u64);
+        let noise = rng.next() as u8 & 7;
+        px[0] = (x + t * 3) as u8 ^ noise;
+        px[1] = (y + t * 2) as u8;
+        px[2] = ((x + y) / 4 + t) as u8;
+    }
+    frame
+}
+
+struct Row {
+    case: &'static str,
+    encode: Duration,
+    decode: Duration,
+    bytes: usize,
+    raw: usize,
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// Encodes `next` after `base` `reps` times (fresh encoder state each time) and decodes it.
+fn measure(
+    case: &'static str,
+    config: EncoderConfig,
+    base: &Frame,
+    next: &Frame,
+    damage: Option<&[Rect]>,
+    reps: usize,
+) -> Row {
+    let (mut encodes, mut decodes) = (Vec::new(), Vec::new());
+    let mut bytes = 0;
+    let mut raw = 0;
+    for _ in 0..reps {
+        let mut encoder = Encoder::new(config).expect("encoder");
+        let mut decoder = Decoder::new().expect("decoder");
+        let key = encoder
+            .encode(base.clone(), None)
+            .expect("encode")
+            .expect("key");
+        decoder.apply(&key).expect("decode key");
+        let input = next.clone();
+        let started = Instant::now();
+        let frame = encoder.encode(input, damage).expect("encode");
+        encodes.push(started.elapsed());
+        let Some(frame) = frame else {
+            decodes.push(Duration::ZERO);
+            (bytes, raw) = (0, 0);
+            continue;
+        };
+        let started = Instant::now();
+        decoder.apply(&frame).expect("decode");
+        decodes.push(started.elapsed());
+        assert!(
+            decoder.picture().expect("picture").same_colours(next),
+            "{case}: lossless"
+        );
+        (bytes, raw) = (frame.payload_bytes(), raw_bytes(&frame));
+    }
+    Row {
+        case,
+        encode: median(encodes),
+        decode: median(decodes),
+        bytes,
+        raw,
+    }
+}
+
+fn raw_bytes(frame: &EncodedFrame) -> usize {
+    frame.rects.iter().map(|r| r.rect.area() as usize * 4).sum()
+}
+
+fn key_row(frame: &Frame, reps: usize) -> Row {
+    let (mut encodes, mut decodes) = (Vec::new(), Vec::new());
+    let mut bytes = 0;
+    for _ in 0..reps {
+        let mut encoder = Encoder::new(EncoderConfig::default()).expect("encoder");
+        let started = Instant::now();
+        let key = encoder
+            .encode(frame.clone(), None)
+            .expect("encode")
+            .expect("key");
+        encodes.push(started.elapsed());
+        let mut decoder = Decoder::new().expect("decoder");
+        let started = Instant::now();
+        decoder.apply(&key).expect("decode");
+        decodes.push(started.elapsed());
+        bytes = key.payload_bytes();
+    }
+    Row {
+        case: "key frame, office desktop",
+        encode: median(encodes),
+        decode: median(decodes),
+        bytes,
+        raw: 1920 * 1080 * 4,
+    }
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let reps = if full { 15 } else { 1 };
+    let (base, terminal) = desktop(0);
+    let scroll_off = EncoderConfig {
+        detect_scroll: false,
+        ..EncoderConfig::default()
+    };
+    let on = EncoderConfig::default();
+
+    let mut typed = base.clone();
+    let mut rng = Rng(42);
+    glyph(
+        &mut typed,
+        70 + 40 * GLYPH_W,
+        80 + 10 * GLYPH_H,
+        [0, 0, 200],
+        &mut rng,
+    );
+    let typed_damage = [Rect::new(
+        70 + 40 * GLYPH_W,
+        80 + 10 * GLYPH_H,
+        GLYPH_W,
+        GLYPH_H,
+    )];
+    let (scrolled, _) = desktop(3);
+    let scroll_damage = [terminal];
+
+    let rows = vec![
+        key_row(&base, reps),
+        measure(
+            "unchanged, no damage hints (full compare)",
+            on,
+            &base,
+            &base,
+            None,
+            reps,
+        ),
+        measure(
+            "unchanged, empty damage hints",
+            on,
+            &base,
+            &base,
+            Some(&[]),
+            reps,
+        ),
+        measure(
+            "one typed character, no hints",
+            on,
+            &base,
+            &typed,
+            None,
+            reps,
+        ),
+        measure(
+            "one typed character, damage hint",
+            on,
+            &base,
+            &typed,
+            Some(&typed_damage),
+            reps,
+        ),
+        measure(
+            "terminal scrolls 3 lines, detection on",
+            on,
+            &base,
+            &scrolled,
+            Some(&scroll_damage),
+            reps,
+        ),
+        measure(
+            "terminal scrolls 3 lines, detection off",
+            scroll_off,
+            &base,
+            &scrolled,
+            Some(&scroll_damage),
+            reps,
+        ),
+        measure(
+            "full motion, every pixel changes",
+            on,
+            &motion(0),
+            &motion(1),
+            None,
+            reps,
+        ),
+    ];
+    if !full {
+        assert!(
+            rows[1].bytes == 0 && rows[2].bytes == 0,
+            "idle frames send nothing"
+        );
+        assert!(
+            rows[5].bytes < rows[6].bytes,
+            "scroll detection saves bytes"
+        );
+    }
+    println!("\nCodec at 1920×1080, medians of {reps} run(s); bytes are the frame's compressed pixel payload\n");
+    println!("| case | encode | decode | bytes | raw BGRA of the rects | ratio |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let ratio = if r.bytes == 0 {
+            "–".to_owned()
+        } else {
+            format!("{:.1}×", r.raw as f64 / r.bytes as f64)
+        };
+        println!(
+            "| {} | {:.2} ms | {:.2} ms | {} | {} | {ratio} |",
+            r.case,
+            r.encode.as_secs_f64() * 1e3,
+            r.decode.as_secs_f64() * 1e3,
+            r.bytes,
+            r.raw,
+        );
+    }
+}

@@ -1,0 +1,244 @@
+//! The encoder: turns each captured picture into the rectangles that changed since the last one
+//! (or a key frame), with scrolls sent as copies and pixels as zstd-compressed BGR rows.
+
+use crate::frame::{copy_rows, Frame, BYTES_PER_PIXEL};
+use crate::geometry::Rect;
+use crate::scroll::{changed_bounds, detect_vertical, VerticalMove};
+use crate::tiles::DirtyGrid;
+use crate::WIRE_BYTES_PER_PIXEL;
+
+/// Largest rectangle the encoder emits, in pixels (1 MiB of BGRA): keeps every message well
+/// inside the protocol's per-rectangle limit and lets a viewer paint a key frame band by band.
+pub const MAX_RECT_AREA: u64 = 1 << 18;
+
+#[derive(Debug, Clone, Copy)]
+pub struct EncoderConfig {
+    /// Side of the change-detection tiles, in pixels.
+    pub tile: u32,
+    /// zstd level: 1 is fast and already good on screen content.
+    pub zstd_level: i32,
+    /// Look for vertical scrolls in changed regions.
+    pub detect_scroll: bool,
+}
+
+impl Default for EncoderConfig {
+    fn default() -> Self {
+        Self {
+            tile: 32,
+            zstd_level: 1,
+            detect_scroll: true,
+        }
+    }
+}
+
+/// What travels for one rectangle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RectPayload {
+    /// The rectangle's BGR rows, zstd-compressed.
+    Zstd(Vec<u8>),
+    /// Copy of the previous picture's pixels at (src_x, src_y); no pixel data.
+    Copy { src_x: u32, src_y: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedRect {
+    pub rect: Rect,
+    pub payload: RectPayload,
+}
+
+/// One encoded frame. Copies read the picture as it was before this frame; pixel rectangles
+/// are painted after all copies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedFrame {
+    pub width: u32,
+    pub height: u32,
+    pub key: bool,
+    pub rects: Vec<EncodedRect>,
+}
+
+impl EncodedFrame {
+    /// Bytes of pixel payload (what dominates the message size).
+    pub fn payload_bytes(&self) -> usize {
+        self.rects
+            .iter()
+            .map(|r| match &r.payload {
+                RectPayload::Zstd(data) => data.len(),
+                RectPayload::Copy { .. } => 0,
+            })
+            .sum()
+    }
+}
+
+pub struct Encoder {
+    config: EncoderConfig,
+    previous: Option<Frame>,
+    key_requested: bool,
+    compressor: zstd::bulk::Compressor<'static>,
+    scratch: Vec<u8>,
+}
+
+impl std::fmt::Debug for Encoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Encoder")
+            .field("config", &self.config)
+            .field("previous", &self.previous)
+            .finish()
+    }
+}
+
+impl Encoder {
+    pub fn new(config: EncoderConfig) -> std::io::Result<Self> {
+        Ok(Self {
+            config,
+            previous: None,
+            key_requested: true,
+            compressor: zstd::bulk::Compressor::new(config.zstd_level)?,
+            scratch: Vec::new(),
+        })
+    }
+
+    /// The next `encode` produces a key frame (a viewer joined or lost frames).
+    pub fn request_key_frame(&mut self) {
+        self.key_requested = true;
+    }
+
+    /// Encodes `current` against the previous picture. `damage` lists the regions the capturer
+    /// knows may have changed (XDamage, DXGI dirty rects); `None` means "look everywhere".
+    /// Returns `None` when nothing changed.
+    pub fn encode(
+        &mut self,
+        current: Frame,
+        damage: Option<&[Rect]>,
+    ) -> std::io::Result<Option<EncodedFrame>> {
+        let (width, height) = (current.width(), current.height());
+        let previous = match self.previous.take() {
+            Some(p) if !self.key_requested && p.width() == width && p.height() == height => p,
+            _ => {
+                self.key_requested = false;
+                let frame = self.key_frame(&current)?;
+                self.previous = Some(current);
+                return Ok(Some(frame));
+            }
+        };
+        let full = [Rect::new(0, 0, width, height)];
+        let areas = damage.unwrap_or(&full);
+        let mut grid = DirtyGrid::new(width, height, self.config.tile);
+        for area in areas {
+            grid.compare(&previous, &current, *area);
+        }
+        if !grid.any() {
+            self.previous = Some(current);
+            return Ok(None);
+        }
+        let mut rects = Vec::new();
+        let moves = self.find_moves(&grid, &previous, &current);
+        if !moves.is_empty() {
+            // Diff against what the viewer will have after the copies, not the old picture.
+            let mut predicted = previous;
+            apply_moves(&mut predicted, &moves);
+            let regions = grid.components(width, height);
+            grid = DirtyGrid::new(width, height, self.config.tile);
+            for region in regions {
+                grid.compare(&predicted, &current, region);
+            }
+            rects.extend(moves.iter().flat_map(copy_rects));
+        }
+        for rect in grid.rects(width, height, MAX_RECT_AREA) {
+            rects.push(self.pixels(&current, rect)?);
+        }
+        self.previous = Some(current);
+        Ok(Some(EncodedFrame {
+            width,
+            height,
+            key: false,
+            rects,
+        }))
+    }
+
+    fn key_frame(&mut self, current: &Frame) -> std::io::Result<EncodedFrame> {
+        let (width, height) = (current.width(), current.height());
+        let mut grid = DirtyGrid::new(width, height, self.config.tile);
+        grid.mark_all();
+        let mut rects = Vec::new();
+        for rect in grid.rects(width, height, MAX_RECT_AREA) {
+            rects.push(self.pixels(current, rect)?);
+        }
+        Ok(EncodedFrame {
+            width,
+            height,
+            key: true,
+            rects,
+        })
+    }
+
+    fn find_moves(&self, grid: &DirtyGrid, previous: &Frame, current: &Frame) -> Vec<VerticalMove> {
+        if !self.config.detect_scroll {
+            return Vec::new();
+        }
+        let min_rows = self.config.tile * 2;
+        grid.components(current.width(), current.height())
+            .into_iter()
+            .filter(|region| region.height >= min_rows)
+            .filter_map(|region| changed_bounds(previous, current, region))
+            .filter_map(|bounds| detect_vertical(previous, current, bounds, min_rows))
+            .collect()
+    }
+
+    /// Packs `rect`'s BGR rows and compresses them.
+    fn pixels(&mut self, frame: &Frame, rect: Rect) -> std::io::Result<EncodedRect> {
+        let row = rect.width as usize * WIRE_BYTES_PER_PIXEL;
+        self.scratch.clear();
+        self.scratch
+            .resize(rect.area() as usize * WIRE_BYTES_PER_PIXEL, 0);
+        for (i, out) in self.scratch.chunks_exact_mut(row).enumerate() {
+            let src = frame.row_span(rect.x, rect.y + i as u32, rect.width);
+            for (d, s) in out
+                .chunks_exact_mut(WIRE_BYTES_PER_PIXEL)
+                .zip(src.chunks_exact(BYTES_PER_PIXEL))
+            {
+                d.copy_from_slice(&s[..WIRE_BYTES_PER_PIXEL]);
+            }
+        }
+        let data = self.compressor.compress(&self.scratch)?;
+        Ok(EncodedRect {
+            rect,
+            payload: RectPayload::Zstd(data),
+        })
+    }
+}
+
+/// Splits a move into copy rectangles no larger than `MAX_RECT_AREA`.
+fn copy_rects(m: &VerticalMove) -> Vec<EncodedRect> {
+    let rows_per_band = (MAX_RECT_AREA / u64::from(m.dest.width.max(1))).max(1) as u32;
+    let mut rects = Vec::new();
+    let mut offset = 0;
+    while offset < m.dest.height {
+        let rows = rows_per_band.min(m.dest.height - offset);
+        rects.push(EncodedRect {
+            rect: Rect::new(m.dest.x, m.dest.y + offset, m.dest.width, rows),
+            payload: RectPayload::Copy {
+                src_x: m.dest.x,
+                src_y: m.src_y + offset,
+            },
+        });
+        offset += rows;
+    }
+    rects
+}
+
+/// Applies moves to `frame` as the decoder will: every source read before any destination is
+/// written.
+fn apply_moves(frame: &mut Frame, moves: &[VerticalMove]) {
+    let sources: Vec<Vec<u8>> = moves
+        .iter()
+        .map(|m| copy_rows(frame, m.dest.x, m.src_y, m.dest.width, m.dest.height))
+        .collect();
+    for (m, source) in moves.iter().zip(sources) {
+        let row = m.dest.width as usize * BYTES_PER_PIXEL;
+        for (i, chunk) in source.chunks_exact(row).enumerate() {
+            frame
+                .row_span_mut(m.dest.x, m.dest.y + i as u32, m.dest.width)
+                .copy_from_slice(chunk);
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! The GuruConnect screen codec, shared by the agent, the tests, the benchmarks and a native
+//! viewer. Lossless: the decoder reproduces the encoder's input exactly (colour channels; the
+//! fourth byte of every pixel decodes as opaque).
+//!
+//! The encoder compares each frame with the previous one tile by tile (only inside the damage
+//! hints when the capturer has them), merges dirty tiles into rectangles, turns vertical scrolls
+//! into copy rectangles, and compresses each rectangle's BGR rows with zstd. The decoder applies
+//! such frames to its own picture and rejects malformed input with an error, never a panic.
+
+mod decoder;
+mod encoder;
+mod frame;
+mod geometry;
+mod scroll;
+mod tiles;
+
+pub use decoder::{DecodeError, Decoder};
+pub use encoder::{EncodedFrame, EncodedRect, Encoder, EncoderConfig, RectPayload};
+pub use frame::{Frame, FrameError, BYTES_PER_PIXEL};
+pub use geometry::Rect;
+
+/// Bytes per pixel on the wire: blue, green, red. The fourth byte of a BGRA pixel is not sent.
+pub const WIRE_BYTES_PER_PIXEL: usize = 3;

@@ -1,0 +1,224 @@
+//! Scroll detection: finds a vertical offset at which a run of rows in a changed region equals
+//! rows of the previous picture, so those rows travel as a copy instead of pixels. A terminal
+//! or a document scrolling by a line then costs one copy rectangle and one line of pixels.
+
+use crate::frame::{Frame, BYTES_PER_PIXEL};
+use crate::geometry::Rect;
+use std::collections::HashMap;
+
+/// Rows `dest` of the current picture equal the previous picture's rows starting at `src_y`
+/// (same columns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerticalMove {
+    pub dest: Rect,
+    pub src_y: u32,
+}
+
+/// Rows sampled from a region to propose offsets.
+const SAMPLES: u32 = 12;
+/// A sample row whose hash occurs more often than this in the search window (blank lines) says
+/// nothing about the offset.
+const MAX_SAMPLE_MATCHES: usize = 4;
+
+/// The longest run of at least `min_rows` rows of `region` that moved vertically, if any.
+pub fn detect_vertical(
+    previous: &Frame,
+    current: &Frame,
+    region: Rect,
+    min_rows: u32,
+) -> Option<VerticalMove> {
+    if region.height < min_rows || region.width == 0 {
+        return None;
+    }
+    // Search the previous picture up to one region height above and below.
+    let top = region.y.saturating_sub(region.height);
+    let bottom = (region.bottom() + u64::from(region.height)).min(u64::from(previous.height()));
+    let prev_hashes: Vec<u64> = (top..bottom as u32)
+        .map(|y| row_hash(previous.row_span(region.x, y, region.width)))
+        .collect();
+    let cur_hashes: Vec<u64> = (region.y..region.bottom() as u32)
+        .map(|y| row_hash(current.row_span(region.x, y, region.width)))
+        .collect();
+    let mut rows_by_hash: HashMap<u64, Vec<u32>> = HashMap::new();
+    for (i, h) in prev_hashes.iter().enumerate() {
+        rows_by_hash.entry(*h).or_default().push(top + i as u32);
+    }
+
+    let mut offsets: Vec<i64> = Vec::new();
+    let step = (region.height / SAMPLES).max(1);
+    for i in (0..region.height).step_by(step as usize) {
+        let y = region.y + i;
+        let Some(rows) = rows_by_hash.get(&cur_hashes[i as usize]) else {
+            continue;
+        };
+        if rows.len() > MAX_SAMPLE_MATCHES {
+            continue;
+        }
+        for &prev_y in rows {
+            let dy = i64::from(prev_y) - i64::from(y);
+            if dy != 0 && !offsets.contains(&dy) {
+                offsets.push(dy);
+            }
+        }
+    }
+
+    let mut best: Option<VerticalMove> = None;
+    for dy in offsets {
+        if let Some(found) = longest_run(
+            previous,
+            current,
+            region,
+            dy,
+            &cur_hashes,
+            &prev_hashes,
+            top,
+        ) {
+            if found.dest.height >= min_rows
+                && best.is_none_or(|b| found.dest.height > b.dest.height)
+            {
+                best = Some(found);
+            }
+        }
+    }
+    best
+}
+
+/// The longest run of rows of `region` equal to the previous picture's rows `dy` away, checked
+/// byte for byte (hashes only propose).
+fn longest_run(
+    previous: &Frame,
+    current: &Frame,
+    region: Rect,
+    dy: i64,
+    cur_hashes: &[u64],
+    prev_hashes: &[u64],
+    top: u32,
+) -> Option<VerticalMove> {
+    let mut best: Option<(u32, u32)> = None; // (first row, length)
+    let mut run: Option<(u32, u32)> = None;
+    for i in 0..region.height {
+        let y = region.y + i;
+        let src = i64::from(y) + dy;
+        let matches = src >= i64::from(top)
+            && ((src - i64::from(top)) as usize) < prev_hashes.len()
+            && prev_hashes[(src - i64::from(top)) as usize] == cur_hashes[i as usize]
+            && previous.row_span(region.x, src as u32, region.width)
+                == current.row_span(region.x, y, region.width);
+        run = match (matches, run) {
+            (true, Some((start, len))) => Some((start, len + 1)),
+            (true, None) => Some((y, 1)),
+            (false, _) => None,
+        };
+        if let Some((start, len)) = run {
+            if best.is_none_or(|(_, l)| len > l) {
+                best = Some((start, len));
+            }
+        }
+    }
+    best.map(|(start, len)| VerticalMove {
+        dest: Rect::new(region.x, start, region.width, len),
+        src_y: (i64::from(start) + dy) as u32,
+    })
+}
+
+/// The tight bounding box of the pixels that differ inside `region`: a scrolled window rarely
+/// lines up with the tile grid, and columns that did not move would spoil every row match.
+pub fn changed_bounds(previous: &Frame, current: &Frame, region: Rect) -> Option<Rect> {
+    let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0u32, 0u32);
+    for y in region.y..region.bottom() as u32 {
+        let before = previous.row_span(region.x, y, region.width);
+        let after = current.row_span(region.x, y, region.width);
+        let Some(first) = before.iter().zip(after).position(|(a, b)| a != b) else {
+            continue;
+        };
+        let last = before
+            .iter()
+            .zip(after)
+            .rposition(|(a, b)| a != b)
+            .unwrap_or(first);
+        let (first, last) = (
+            (first / BYTES_PER_PIXEL) as u32,
+            (last / BYTES_PER_PIXEL) as u32,
+        );
+        (x0, x1) = (x0.min(region.x + first), x1.max(region.x + last + 1));
+        (y0, y1) = (y0.min(y), y + 1);
+    }
+    (x0 < x1).then(|| Rect::new(x0, y0, x1 - x0, y1 - y0))
+}
+
+/// A fast, non-cryptographic hash of a row of pixels: proposals only, always verified.
+fn row_hash(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h: u64 = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    }
+    for &b in chunks.remainder() {
+        h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A picture whose every row is distinct, like lines of text.
+    fn striped(width: u32, height: u32, shift: u32) -> Frame {
+        let mut frame = Frame::black(width, height).expect("frame");
+        for y in 0..height {
+            let v = (y + shift).wrapping_mul(2_654_435_761);
+            for (i, b) in frame.row_span_mut(0, y, width).iter_mut().enumerate() {
+                *b = (v >> (i % 4 * 8)) as u8 ^ i as u8;
+            }
+        }
+        frame
+    }
+
+    #[test]
+    fn a_scroll_by_some_lines_is_found() {
+        let previous = striped(64, 200, 0);
+        let current = striped(64, 200, 17); // content moved up by 17 rows
+        let found = detect_vertical(&previous, &current, Rect::new(0, 0, 64, 200), 32)
+            .expect("scroll found");
+        assert_eq!(found.dest, Rect::new(0, 0, 64, 183));
+        assert_eq!(found.src_y, 17);
+    }
+
+    #[test]
+    fn changed_bounds_are_tight() {
+        let previous = striped(64, 64, 0);
+        let mut current = previous.clone();
+        current
+            .row_span_mut(10, 20, 5)
+            .iter_mut()
+            .for_each(|b| *b ^= 1);
+        current
+            .row_span_mut(3, 30, 1)
+            .iter_mut()
+            .for_each(|b| *b ^= 1);
+        let bounds = changed_bounds(&previous, &current, Rect::new(0, 0, 64, 64));
+        assert_eq!(bounds, Some(Rect::new(3, 20, 12, 11)));
+        assert_eq!(
+            changed_bounds(&previous, &previous, Rect::new(0, 0, 64, 64)),
+            None
+        );
+    }
+
+    #[test]
+    fn unrelated_content_is_not_a_scroll() {
+        let previous = striped(64, 200, 0);
+        let mut current = previous.clone();
+        current
+            .pixels_mut()
+            .iter_mut()
+            .for_each(|b| *b = b.wrapping_add(1));
+        assert_eq!(
+            detect_vertical(&previous, &current, Rect::new(0, 0, 64, 200), 32),
+            None
+        );
+    }
+}
