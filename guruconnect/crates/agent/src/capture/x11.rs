@@ -1,0 +1,227 @@
+//! X11 capture: monitors from RandR, change regions from XDamage (so an idle screen is never
+//! read), pictures with GetImage on the root window, and the pointer from XFixes.
+//! MIT-SHM would save one copy per frame; it needs a shared mapping (unsafe), so it comes later.
+
+use super::{CaptureError, Capturer, CursorState, DisplayInfo};
+use guruconnect_codec::{Frame, Rect};
+use x11rb::connection::{Connection, RequestConnection};
+use x11rb::protocol::damage::{self, ConnectionExt as _};
+use x11rb::protocol::randr::ConnectionExt as _;
+use x11rb::protocol::xfixes::{self, ConnectionExt as _};
+use x11rb::protocol::xproto::{ConnectionExt as _, ImageFormat, ImageOrder, Window};
+use x11rb::rust_connection::RustConnection;
+
+pub struct X11Capturer {
+    conn: RustConnection,
+    root: Window,
+    damage: damage::Damage,
+    region: xfixes::Region,
+}
+
+impl std::fmt::Debug for X11Capturer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("X11Capturer")
+            .field("root", &self.root)
+            .finish()
+    }
+}
+
+fn failed(e: impl std::fmt::Display) -> CaptureError {
+    CaptureError::Failed(e.to_string())
+}
+
+impl X11Capturer {
+    /// Connects to `display` (e.g. ":99"), or `$DISPLAY` when `None`.
+    pub fn connect(display: Option<&str>) -> Result<Self, CaptureError> {
+        let (conn, screen) =
+            RustConnection::connect(display).map_err(|e| CaptureError::Connect(e.to_string()))?;
+        let setup = conn.setup();
+        if setup.image_byte_order != ImageOrder::LSB_FIRST {
+            return Err(CaptureError::Unsupported("little-endian images".into()));
+        }
+        let root = setup.roots[screen].root;
+        for ext in [damage::X11_EXTENSION_NAME, xfixes::X11_EXTENSION_NAME] {
+            if conn.extension_information(ext).map_err(failed)?.is_none() {
+                return Err(CaptureError::Unsupported(ext.into()));
+            }
+        }
+        // Both extensions require the version handshake before any other request.
+        conn.xfixes_query_version(5, 0)
+            .map_err(failed)?
+            .reply()
+            .map_err(failed)?;
+        conn.damage_query_version(1, 1)
+            .map_err(failed)?
+            .reply()
+            .map_err(failed)?;
+        let damage = conn.generate_id().map_err(failed)?;
+        conn.damage_create(damage, root, damage::ReportLevel::NON_EMPTY)
+            .map_err(failed)?;
+        let region = conn.generate_id().map_err(failed)?;
+        conn.xfixes_create_region(region, &[]).map_err(failed)?;
+        conn.flush().map_err(failed)?;
+        Ok(Self {
+            conn,
+            root,
+            damage,
+            region,
+        })
+    }
+
+    fn root_size(&self) -> Result<(u32, u32), CaptureError> {
+        let geometry = self
+            .conn
+            .get_geometry(self.root)
+            .map_err(failed)?
+            .reply()
+            .map_err(failed)?;
+        Ok((u32::from(geometry.width), u32::from(geometry.height)))
+    }
+
+    fn atom_name(&self, atom: u32) -> String {
+        self.conn
+            .get_atom_name(atom)
+            .ok()
+            .and_then(|c| c.reply().ok())
+            .map(|r| String::from_utf8_lossy(&r.name).into_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// Drops monitors that contain another monitor: a monitor spanning several others (an output
+/// covering the whole screen beside user-defined monitors) is not a display of its own.
+fn without_aggregates(monitors: Vec<DisplayInfo>) -> Vec<DisplayInfo> {
+    let contains = |outer: &DisplayInfo, inner: &DisplayInfo| {
+        outer.x <= inner.x
+            && outer.y <= inner.y
+            && i64::from(outer.x) + i64::from(outer.width)
+                >= i64::from(inner.x) + i64::from(inner.width)
+            && i64::from(outer.y) + i64::from(outer.height)
+                >= i64::from(inner.y) + i64::from(inner.height)
+            && outer != inner
+    };
+    monitors
+        .iter()
+        .filter(|m| !monitors.iter().any(|other| contains(m, other)))
+        .cloned()
+        .collect()
+}
+
+impl Capturer for X11Capturer {
+    fn displays(&mut self) -> Result<Vec<DisplayInfo>, CaptureError> {
+        let monitors = self
+            .conn
+            .randr_get_monitors(self.root, true)
+            .map_err(failed)?
+            .reply()
+            .map_err(failed)?
+            .monitors;
+        let all: Vec<DisplayInfo> = monitors
+            .iter()
+            .map(|m| DisplayInfo {
+                id: String::new(),
+                name: self.atom_name(m.name),
+                x: i32::from(m.x),
+                y: i32::from(m.y),
+                width: u32::from(m.width),
+                height: u32::from(m.height),
+                primary: m.primary,
+            })
+            .collect();
+        let mut displays = without_aggregates(all);
+        for (i, display) in displays.iter_mut().enumerate() {
+            display.id = i.to_string();
+        }
+        if displays.is_empty() {
+            let (width, height) = self.root_size()?;
+            displays.push(DisplayInfo {
+                id: "0".into(),
+                name: "screen".into(),
+                x: 0,
+                y: 0,
+                width,
+                height,
+                primary: true,
+            });
+        }
+        displays.sort_by_key(|d| !d.primary);
+        Ok(displays)
+    }
+
+    fn damage(&mut self, display: &DisplayInfo) -> Result<Option<Vec<Rect>>, CaptureError> {
+        // DamageNotify events are not needed (we poll); drain them so they never pile up.
+        while self.conn.poll_for_event().map_err(failed)?.is_some() {}
+        self.conn
+            .damage_subtract(self.damage, x11rb::NONE, self.region)
+            .map_err(failed)?;
+        let fetched = self
+            .conn
+            .xfixes_fetch_region(self.region)
+            .map_err(failed)?
+            .reply()
+            .map_err(failed)?;
+        let bounds = display.bounds();
+        let damage = fetched
+            .rectangles
+            .iter()
+            .filter(|r| r.x >= 0 && r.y >= 0)
+            .filter_map(|r| {
+                let rect = Rect::new(r.x as u32, r.y as u32, r.width.into(), r.height.into());
+                rect.intersect(&bounds)
+            })
+            .map(|r| Rect::new(r.x - bounds.x, r.y - bounds.y, r.width, r.height))
+            .collect();
+        Ok(Some(damage))
+    }
+
+    fn capture(&mut self, display: &DisplayInfo) -> Result<Frame, CaptureError> {
+        let narrow = |v: i32| i16::try_from(v).map_err(failed);
+        let image = self
+            .conn
+            .get_image(
+                ImageFormat::Z_PIXMAP,
+                self.root,
+                narrow(display.x)?,
+                narrow(display.y)?,
+                u16::try_from(display.width).map_err(failed)?,
+                u16::try_from(display.height).map_err(failed)?,
+                !0,
+            )
+            .map_err(failed)?
+            .reply()
+            .map_err(failed)?;
+        if image.depth != 24 && image.depth != 32 {
+            return Err(CaptureError::Unsupported(format!(
+                "{}-bit colour (24 or 32 needed)",
+                image.depth
+            )));
+        }
+        let stride = image.data.len() / display.height.max(1) as usize;
+        Frame::from_strided(display.width, display.height, stride, &image.data).map_err(failed)
+    }
+
+    fn cursor(&mut self) -> Result<Option<CursorState>, CaptureError> {
+        let image = self
+            .conn
+            .xfixes_get_cursor_image()
+            .map_err(failed)?
+            .reply()
+            .map_err(failed)?;
+        // ARGB words in host order are B, G, R, A bytes on this little-endian wire.
+        let bgra = image
+            .cursor_image
+            .iter()
+            .flat_map(|p| p.to_le_bytes())
+            .collect();
+        Ok(Some(CursorState {
+            x: i32::from(image.x),
+            y: i32::from(image.y),
+            serial: u64::from(image.cursor_serial),
+            width: u32::from(image.width),
+            height: u32::from(image.height),
+            hotspot_x: u32::from(image.xhot),
+            hotspot_y: u32::from(image.yhot),
+            bgra,
+        }))
+    }
+}

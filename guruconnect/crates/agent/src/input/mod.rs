@@ -1,0 +1,155 @@
+//! Input injection: platform injectors behind `InputInjector`, and the `InputController` that
+//! turns the viewer's protocol events into injector calls — mapping display-relative positions
+//! to the desktop, clamping them to the display, and remembering every held key and button so
+//! all of them are released when the viewer leaves.
+
+use crate::capture::DisplayInfo;
+use crate::keymap::{self, KeyCodes};
+use guruconnect_proto as proto;
+use std::collections::BTreeSet;
+
+#[cfg(target_os = "linux")]
+pub mod x11;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Button {
+    Left,
+    Middle,
+    Right,
+    Back,
+    Forward,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("cannot reach the display server: {0}")]
+    Connect(String),
+    #[error("input injection failed: {0}")]
+    Failed(String),
+}
+
+/// What a platform must do; positions are virtual-desktop pixels.
+pub trait InputInjector {
+    fn move_to(&mut self, x: i32, y: i32) -> Result<(), InputError>;
+    fn button(&mut self, button: Button, down: bool) -> Result<(), InputError>;
+    /// Wheel notches: positive `dy` scrolls down, positive `dx` right.
+    fn wheel(&mut self, dx: i32, dy: i32) -> Result<(), InputError>;
+    fn key(&mut self, key: KeyCodes, down: bool) -> Result<(), InputError>;
+}
+
+/// Applies viewer input to an injector, tracking what is held.
+#[derive(Debug)]
+pub struct InputController<I> {
+    injector: I,
+    displays: Vec<DisplayInfo>,
+    held_keys: BTreeSet<&'static str>,
+    held_buttons: BTreeSet<Button>,
+}
+
+impl<I: InputInjector> InputController<I> {
+    pub fn new(injector: I, displays: Vec<DisplayInfo>) -> Self {
+        Self {
+            injector,
+            displays,
+            held_keys: BTreeSet::new(),
+            held_buttons: BTreeSet::new(),
+        }
+    }
+
+    pub fn set_displays(&mut self, displays: Vec<DisplayInfo>) {
+        self.displays = displays;
+    }
+
+    pub fn injector(&self) -> &I {
+        &self.injector
+    }
+
+    /// Keys and buttons currently held down on the viewer's behalf.
+    pub fn held(&self) -> (usize, usize) {
+        (self.held_keys.len(), self.held_buttons.len())
+    }
+
+    pub fn mouse(&mut self, event: &proto::MouseEvent) -> Result<(), InputError> {
+        let Some(display) = self.displays.iter().find(|d| d.id == event.display_id) else {
+            return Ok(()); // a display that went away: nothing sensible to do
+        };
+        // Clamp into the display so a stale or hostile position cannot reach another monitor.
+        let x = display.x + event.x.clamp(0, display.width.saturating_sub(1) as i32);
+        let y = display.y + event.y.clamp(0, display.height.saturating_sub(1) as i32);
+        use proto::MouseAction as A;
+        match A::try_from(event.action).unwrap_or(A::Unspecified) {
+            A::Move => self.injector.move_to(x, y),
+            A::Down | A::Up => {
+                let down = event.action == A::Down as i32;
+                self.injector.move_to(x, y)?;
+                let Some(button) = button(event.button) else {
+                    return Ok(());
+                };
+                self.press_button(button, down)
+            }
+            A::Wheel => {
+                self.injector.move_to(x, y)?;
+                self.injector
+                    .wheel(event.wheel_dx.clamp(-20, 20), event.wheel_dy.clamp(-20, 20))
+            }
+            A::Unspecified => Ok(()),
+        }
+    }
+
+    pub fn key(&mut self, event: &proto::KeyEvent) -> Result<(), InputError> {
+        if event.release_all {
+            return self.release_all();
+        }
+        let Some((name, codes)) = keymap::lookup_static(&event.code) else {
+            return Ok(()); // unknown physical key: ignored rather than guessed
+        };
+        if event.down {
+            self.held_keys.insert(name);
+        } else if !self.held_keys.remove(name) {
+            return Ok(()); // a release for a key we never pressed
+        }
+        self.injector.key(codes, event.down)
+    }
+
+    fn press_button(&mut self, button: Button, down: bool) -> Result<(), InputError> {
+        if down {
+            self.held_buttons.insert(button);
+        } else if !self.held_buttons.remove(&button) {
+            return Ok(());
+        }
+        self.injector.button(button, down)
+    }
+
+    /// Releases every key and button held for the viewer (it left, blurred or asked).
+    pub fn release_all(&mut self) -> Result<(), InputError> {
+        let mut first_error = None;
+        for name in std::mem::take(&mut self.held_keys) {
+            if let Some((_, codes)) = keymap::lookup_static(name) {
+                if let Err(e) = self.injector.key(codes, false) {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        for button in std::mem::take(&mut self.held_buttons) {
+            if let Err(e) = self.injector.button(button, false) {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+fn button(value: i32) -> Option<Button> {
+    use proto::MouseButton as B;
+    match B::try_from(value).ok()? {
+        B::Left => Some(Button::Left),
+        B::Right => Some(Button::Right),
+        B::Middle => Some(Button::Middle),
+        B::Back => Some(Button::Back),
+        B::Forward => Some(Button::Forward),
+        B::None => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

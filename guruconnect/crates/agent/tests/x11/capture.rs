@@ -1,0 +1,166 @@
+//! Capture: pixels equal the X server's own dump, damage covers changes and little else, idle
+//! screens report no damage, RandR monitors become displays, `--test-capture` writes PNGs.
+
+use crate::xvfb::{eventually, solid_window, Xvfb};
+use guruconnect_agent::capture::x11::X11Capturer;
+use guruconnect_agent::capture::Capturer;
+use guruconnect_codec::Rect;
+use x11rb::protocol::xproto::EventMask;
+
+fn scene(x: &Xvfb) -> x11rb::rust_connection::RustConnection {
+    let (conn, root) = x.connect();
+    solid_window(
+        &conn,
+        root,
+        (10, 20, 200, 100),
+        0xff0000,
+        EventMask::NO_EVENT,
+    );
+    solid_window(
+        &conn,
+        root,
+        (300, 50, 64, 64),
+        0x00ff00,
+        EventMask::NO_EVENT,
+    );
+    solid_window(
+        &conn,
+        root,
+        (500, 400, 120, 30),
+        0x123456,
+        EventMask::NO_EVENT,
+    );
+    conn
+}
+
+#[test]
+fn captured_pixels_equal_the_x_servers_own_dump() {
+    let x = Xvfb::start(800, 600);
+    let _scene = scene(&x);
+    let mut capturer = X11Capturer::connect(Some(&x.display)).expect("capturer");
+    let displays = capturer.displays().expect("displays");
+    assert_eq!(displays.len(), 1);
+    assert_eq!((displays[0].width, displays[0].height), (800, 600));
+    let frame = capturer.capture(&displays[0]).expect("capture");
+    // Known colours where the scene put them (BGRA in memory).
+    assert_eq!(frame.pixel(15, 25)[..3], [0x00, 0x00, 0xff]);
+    assert_eq!(frame.pixel(330, 80)[..3], [0x00, 0xff, 0x00]);
+    assert_eq!(frame.pixel(619, 429)[..3], [0x56, 0x34, 0x12]);
+    let (w, h, dump) = x.xwd_root();
+    assert_eq!((w, h), (800, 600));
+    let differing = (0..600)
+        .flat_map(|y| (0..800).map(move |x| (x, y)))
+        .filter(|&(px, py)| frame.pixel(px, py)[..3] != dump[(py * 800 + px) as usize])
+        .count();
+    assert_eq!(differing, 0, "every pixel equals xwd's");
+}
+
+#[test]
+fn damage_covers_a_change_and_little_else_and_is_empty_when_idle() {
+    let x = Xvfb::start(800, 600);
+    let conn = scene(&x);
+    let mut capturer = X11Capturer::connect(Some(&x.display)).expect("capturer");
+    let display = capturer.displays().expect("displays").remove(0);
+    capturer.damage(&display).expect("drain initial damage");
+    assert_eq!(
+        capturer.damage(&display).expect("idle"),
+        Some(vec![]),
+        "idle: no damage"
+    );
+    assert!(
+        capturer.capture_changes(&display).expect("idle").is_none(),
+        "idle: no capture"
+    );
+
+    let (_, root) = (&conn, x.connect().1);
+    solid_window(
+        &conn,
+        root,
+        (400, 300, 40, 20),
+        0xffffff,
+        EventMask::NO_EVENT,
+    );
+    let mut damage = Vec::new();
+    eventually("damage for the new window", || {
+        damage.extend(capturer.damage(&display).expect("damage").expect("known"));
+        !damage.is_empty()
+    });
+    let changed = Rect::new(400, 300, 40, 20);
+    let covered: u64 = damage
+        .iter()
+        .filter_map(|r| r.intersect(&changed))
+        .map(|r| r.area())
+        .sum();
+    let total: u64 = damage.iter().map(|r| r.area()).sum();
+    assert_eq!(
+        covered,
+        changed.area(),
+        "damage covers the change: {damage:?}"
+    );
+    assert!(total <= changed.area() * 2, "and little else: {damage:?}");
+}
+
+#[test]
+fn randr_monitors_are_separate_displays() {
+    let x = Xvfb::start(1600, 600);
+    let _scene = scene(&x);
+    x.run(
+        "xrandr",
+        &["--setmonitor", "left", "800/0x600/0+0+0", "none"],
+    );
+    x.run(
+        "xrandr",
+        &["--setmonitor", "right", "800/0x600/0+800+0", "none"],
+    );
+    let mut capturer = X11Capturer::connect(Some(&x.display)).expect("capturer");
+    let (conn, root) = x.connect();
+    solid_window(
+        &conn,
+        root,
+        (810, 10, 50, 50),
+        0x0000ff,
+        EventMask::NO_EVENT,
+    );
+    let mut displays = Vec::new();
+    eventually("two monitors", || {
+        displays = capturer.displays().expect("displays");
+        displays.len() == 2
+    });
+    let right = displays
+        .iter()
+        .find(|d| d.name == "right")
+        .expect("right monitor");
+    assert_eq!(
+        (right.x, right.y, right.width, right.height),
+        (800, 0, 800, 600)
+    );
+    let frame = capturer.capture(right).expect("capture right");
+    assert_eq!((frame.width(), frame.height()), (800, 600));
+    assert_eq!(
+        frame.pixel(15, 15)[..3],
+        [0xff, 0x00, 0x00],
+        "the blue window at 810,10"
+    );
+}
+
+#[test]
+fn test_capture_writes_one_png_per_display() {
+    let x = Xvfb::start(640, 480);
+    let _scene = scene(&x);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("shot.png");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_guruconnect-agent"))
+        .arg("--test-capture")
+        .arg(&out)
+        .env("DISPLAY", &x.display)
+        .status()
+        .expect("run agent");
+    assert!(status.success());
+    let decoder = png::Decoder::new(std::fs::File::open(&out).expect("png written"));
+    let mut reader = decoder.read_info().expect("png header");
+    let mut rgb = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut rgb).expect("png data");
+    assert_eq!((info.width, info.height), (640, 480));
+    let at = |x: usize, y: usize| &rgb[(y * 640 + x) * 3..(y * 640 + x) * 3 + 3];
+    assert_eq!(at(15, 25), [0xff, 0x00, 0x00], "the red window, as RGB");
+}

@@ -1,0 +1,167 @@
+//! A private Xvfb per test: started on a free display number, killed when dropped; helpers to
+//! draw a known scene (override-redirect windows of solid colours, no window manager needed),
+//! run X clients against it, and read the screen back with `xwd`, the X server's own dump.
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use x11rb::connection::Connection;
+use x11rb::protocol::xproto::{ConnectionExt as _, CreateWindowAux, EventMask, WindowClass};
+use x11rb::rust_connection::RustConnection;
+
+pub struct Xvfb {
+    child: Child,
+    pub display: String,
+}
+
+impl Xvfb {
+    /// Starts Xvfb with one 24-bit screen of `width` × `height`.
+    pub fn start(width: u32, height: u32) -> Self {
+        assert!(
+            Path::new("/usr/bin/Xvfb").exists(),
+            "Xvfb is not installed: run scripts/x11-deps.sh (./dev test does)"
+        );
+        let base = 200 + (std::process::id() % 400) * 4;
+        for n in base..base + 200 {
+            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                || Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            {
+                continue;
+            }
+            let mut child = Command::new("Xvfb")
+                .arg(format!(":{n}"))
+                .args(["-screen", "0", &format!("{width}x{height}x24")])
+                .args(["-nolisten", "tcp", "-noreset"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn Xvfb");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // lost a race for this number: try the next
+                }
+                if RustConnection::connect(Some(&format!(":{n}"))).is_ok() {
+                    return Self {
+                        child,
+                        display: format!(":{n}"),
+                    };
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("no free X display number");
+    }
+
+    pub fn connect(&self) -> (RustConnection, u32) {
+        let (conn, screen) = RustConnection::connect(Some(&self.display)).expect("connect");
+        let root = conn.setup().roots[screen].root;
+        (conn, root)
+    }
+
+    /// Runs an X client on this display and waits for it.
+    pub fn run(&self, program: &str, args: &[&str]) -> Output {
+        let output = Command::new(program)
+            .args(args)
+            .env("DISPLAY", &self.display)
+            .output()
+            .unwrap_or_else(|e| panic!("run {program}: {e}"));
+        assert!(
+            output.status.success(),
+            "{program} {args:?} failed: {output:?}"
+        );
+        output
+    }
+
+    /// Starts an X client on this display without waiting.
+    pub fn spawn(&self, program: &str, args: &[&str]) -> Child {
+        Command::new(program)
+            .args(args)
+            .env("DISPLAY", &self.display)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {program}: {e}"))
+    }
+
+    /// The whole screen as `xwd` dumps it: (width, height, BGR pixels row-major).
+    pub fn xwd_root(&self) -> (u32, u32, Vec<[u8; 3]>) {
+        parse_xwd(&self.run("xwd", &["-root", "-silent"]).stdout)
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Maps an override-redirect window filled with `rgb` at (x, y); returns its id.
+pub fn solid_window(
+    conn: &RustConnection,
+    root: u32,
+    (x, y, width, height): (i16, i16, u16, u16),
+    rgb: u32,
+    events: EventMask,
+) -> u32 {
+    let window = conn.generate_id().expect("id");
+    let aux = CreateWindowAux::new()
+        .background_pixel(rgb)
+        .override_redirect(1)
+        .event_mask(events);
+    conn.create_window(
+        0,
+        window,
+        root,
+        x,
+        y,
+        width,
+        height,
+        0,
+        WindowClass::INPUT_OUTPUT,
+        0,
+        &aux,
+    )
+    .expect("create window");
+    conn.map_window(window).expect("map");
+    conn.flush().expect("flush");
+    conn.get_input_focus().expect("sync").reply().expect("sync");
+    window
+}
+
+/// Polls `check` for up to ten seconds.
+pub fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if check() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+/// Reads an XWD (X Window Dump) file of a 24/32-bit ZPixmap in LSB byte order.
+fn parse_xwd(data: &[u8]) -> (u32, u32, Vec<[u8; 3]>) {
+    let field = |i: usize| u32::from_be_bytes(data[i * 4..i * 4 + 4].try_into().expect("field"));
+    let (header_size, format, width, height) = (field(0), field(2), field(4), field(5));
+    let (byte_order, bits_per_pixel, bytes_per_line, ncolors) =
+        (field(7), field(11), field(12), field(19));
+    assert_eq!(
+        (format, byte_order, bits_per_pixel),
+        (2, 0, 32),
+        "ZPixmap, LSB, 32 bpp"
+    );
+    let start = header_size as usize + ncolors as usize * 12;
+    let mut pixels = Vec::with_capacity(width as usize * height as usize);
+    for y in 0..height as usize {
+        let row = &data[start + y * bytes_per_line as usize..];
+        for x in 0..width as usize {
+            pixels.push([row[x * 4], row[x * 4 + 1], row[x * 4 + 2]]);
+        }
+    }
+    (width, height, pixels)
+}
