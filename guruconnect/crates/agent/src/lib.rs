@@ -2,8 +2,13 @@
 //! injects the technician's input, and speaks the relay protocol. Platform code sits behind the
 //! `Capturer` and `InputInjector` traits; Linux X11 is implemented here, Windows beside it.
 
+pub mod backoff;
 pub mod capture;
 pub mod identity;
 pub mod input;
 pub mod keymap;
+pub mod platform;
+pub mod run;
+pub mod session;
 pub mod snapshot;
+pub mod wire;

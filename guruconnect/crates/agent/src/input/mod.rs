@@ -37,6 +37,21 @@ pub trait InputInjector {
     fn key(&mut self, key: KeyCodes, down: bool) -> Result<(), InputError>;
 }
 
+impl<T: InputInjector + ?Sized> InputInjector for Box<T> {
+    fn move_to(&mut self, x: i32, y: i32) -> Result<(), InputError> {
+        (**self).move_to(x, y)
+    }
+    fn button(&mut self, button: Button, down: bool) -> Result<(), InputError> {
+        (**self).button(button, down)
+    }
+    fn wheel(&mut self, dx: i32, dy: i32) -> Result<(), InputError> {
+        (**self).wheel(dx, dy)
+    }
+    fn key(&mut self, key: KeyCodes, down: bool) -> Result<(), InputError> {
+        (**self).key(key, down)
+    }
+}
+
 /// Applies viewer input to an injector, tracking what is held.
 #[derive(Debug)]
 pub struct InputController<I> {

@@ -15,44 +15,43 @@ pub struct Xvfb {
 }
 
 impl Xvfb {
-    /// Starts Xvfb with one 24-bit screen of `width` × `height`.
+    /// Starts Xvfb with one 24-bit screen of `width` × `height` on a display number the server
+    /// picks itself (`-displayfd`), so parallel tests never share a server.
     pub fn start(width: u32, height: u32) -> Self {
+        use std::io::BufRead;
         assert!(
             Path::new("/usr/bin/Xvfb").exists(),
             "Xvfb is not installed: run scripts/x11-deps.sh (./dev test does)"
         );
-        let base = 200 + (std::process::id() % 400) * 4;
-        for n in base..base + 200 {
-            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-                || Path::new(&format!("/tmp/.X{n}-lock")).exists()
-            {
-                continue;
-            }
-            let mut child = Command::new("Xvfb")
-                .arg(format!(":{n}"))
-                .args(["-screen", "0", &format!("{width}x{height}x24")])
-                .args(["-nolisten", "tcp", "-noreset"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn Xvfb");
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break; // lost a race for this number: try the next
-                }
-                if RustConnection::connect(Some(&format!(":{n}"))).is_ok() {
-                    return Self {
-                        child,
-                        display: format!(":{n}"),
-                    };
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
+        let mut child = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                &format!("{width}x{height}x24"),
+            ])
+            .args(["-nolisten", "tcp", "-noreset"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn Xvfb");
+        let stdout = child.stdout.take().expect("Xvfb stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("Xvfb prints its display number");
+        let number: u32 = line.trim().parse().expect("a display number");
+        let display = format!(":{number}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while RustConnection::connect(Some(&display)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "Xvfb {display} never accepted connections"
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("no free X display number");
+        Self { child, display }
     }
 
     pub fn connect(&self) -> (RustConnection, u32) {

@@ -1,0 +1,39 @@
+//! Opens the platform's capturer and input injector (X11 on Linux; Windows next).
+
+use crate::capture::{CaptureError, Capturer};
+use crate::input::{InputError, InputInjector};
+
+/// Where the agent's screen and input are.
+#[derive(Debug, Clone, Default)]
+pub struct Platform {
+    /// X11 display name (e.g. ":0"); `None` uses `$DISPLAY`.
+    pub x11_display: Option<String>,
+}
+
+impl Platform {
+    #[cfg(target_os = "linux")]
+    pub fn capturer(&self) -> Result<Box<dyn Capturer + Send>, CaptureError> {
+        let capturer = crate::capture::x11::X11Capturer::connect(self.x11_display.as_deref())?;
+        Ok(Box::new(capturer))
+    }
+
+    #[cfg(target_os = "linux")]
+    pub fn injector(&self) -> Result<Box<dyn InputInjector + Send>, InputError> {
+        let injector = crate::input::x11::X11Injector::connect(self.x11_display.as_deref())?;
+        Ok(Box::new(injector))
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn capturer(&self) -> Result<Box<dyn Capturer + Send>, CaptureError> {
+        Err(CaptureError::Unsupported(
+            "screen capture on this platform".into(),
+        ))
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn injector(&self) -> Result<Box<dyn InputInjector + Send>, InputError> {
+        Err(InputError::Failed(
+            "input injection on this platform".into(),
+        ))
+    }
+}

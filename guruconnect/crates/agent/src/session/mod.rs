@@ -1,0 +1,223 @@
+//! One relay session: connect to `/ws/agent`, authenticate, then run three parts until the
+//! session ends — the streaming thread (screen → frames), the input thread (viewer events →
+//! desktop) and the socket tasks between them and the relay.
+
+mod input_thread;
+pub mod pacing;
+mod streamer;
+
+use crate::platform::Platform;
+use anyhow::Context;
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use guruconnect_proto::{self as proto, envelope::Payload, DisconnectReason};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use streamer::{Control, Shared, Streamer};
+use tokio_tungstenite::tungstenite::Message;
+
+/// How long the server may take to answer the hello.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(15);
+
+#[derive(Debug, Clone)]
+pub enum Credential {
+    AgentKey(String),
+    SupportCode(String),
+}
+
+/// Who this agent is and where the relay is.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// `ws://host:port` or `wss://host:port` (the path `/ws/agent` is added).
+    pub server: String,
+    pub credential: Credential,
+    pub agent_id: String,
+    pub machine_uid: String,
+    pub hostname: String,
+}
+
+/// How a session ended.
+#[derive(Debug)]
+pub enum SessionEnd {
+    /// The server refused the hello (bad key, used code…): the reason it gave.
+    Refused(Option<DisconnectReason>),
+    /// Connected, then the server ended it with this reason (None: the socket just closed).
+    Ended(Option<DisconnectReason>),
+}
+
+type WsStream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Runs one session to its end. Errors are connection failures (the caller retries).
+pub async fn run(config: &SessionConfig, platform: &Platform) -> anyhow::Result<SessionEnd> {
+    let url = format!("{}/ws/agent", config.server.trim_end_matches('/'));
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url)
+        .await
+        .with_context(|| format!("connecting to {url}"))?;
+    send(&mut ws, hello(config)).await?;
+    let server_hello = match tokio::time::timeout(HELLO_TIMEOUT, wait_for_hello(&mut ws)).await {
+        Err(_) => anyhow::bail!("no answer to the hello within {HELLO_TIMEOUT:?}"),
+        Ok(Err(refused)) => return Ok(SessionEnd::Refused(refused)),
+        Ok(Ok(h)) => h,
+    };
+    tracing::info!(session_id = %server_hello.session_id, "session started");
+    Ok(SessionEnd::Ended(stream(ws, platform).await?))
+}
+
+fn hello(config: &SessionConfig) -> Payload {
+    let (mode, credential) = match &config.credential {
+        Credential::AgentKey(key) => (
+            proto::AgentMode::Unattended,
+            proto::agent_hello::Credential::AgentKey(key.clone()),
+        ),
+        Credential::SupportCode(code) => (
+            proto::AgentMode::Attended,
+            proto::agent_hello::Credential::SupportCode(code.clone()),
+        ),
+    };
+    Payload::AgentHello(proto::AgentHello {
+        protocol_version: proto::PROTOCOL_VERSION,
+        machine_uid: config.machine_uid.clone(),
+        agent_id: config.agent_id.clone(),
+        mode: mode as i32,
+        agent_version: env!("CARGO_PKG_VERSION").into(),
+        credential: Some(credential),
+        hostname: config.hostname.clone(),
+        os: std::env::consts::OS.into(),
+    })
+}
+
+async fn send(ws: &mut WsStream, payload: Payload) -> anyhow::Result<()> {
+    ws.send(Message::Binary(proto::encode_payload(payload)))
+        .await?;
+    Ok(())
+}
+
+/// The server's hello, or the reason it refused.
+async fn wait_for_hello(ws: &mut WsStream) -> Result<proto::ServerHello, Option<DisconnectReason>> {
+    while let Some(Ok(message)) = ws.next().await {
+        let Message::Binary(body) = message else {
+            continue;
+        };
+        match proto::decode(body, proto::MAX_AGENT_MESSAGE_BYTES) {
+            Ok(Payload::ServerHello(h)) => return Ok(h),
+            Ok(Payload::Disconnect(d)) => return Err(DisconnectReason::try_from(d.reason).ok()),
+            _ => {}
+        }
+    }
+    Err(None)
+}
+
+/// Streams until the server ends the session or the socket fails.
+async fn stream(ws: WsStream, platform: &Platform) -> anyhow::Result<Option<DisconnectReason>> {
+    let (sink, mut source) = ws.split();
+    let shared = Arc::new(Shared::default());
+    let (frames_tx, frames_rx) = tokio::sync::mpsc::channel::<Bytes>(1);
+    let (events_tx, events_rx) = tokio::sync::mpsc::channel::<Bytes>(64);
+    let (control_tx, control_rx) = std::sync::mpsc::channel();
+    let streamer = Streamer {
+        capturer: platform.capturer()?,
+        controls: control_rx,
+        frames: frames_tx,
+        events: events_tx.clone(),
+        shared: shared.clone(),
+        runtime: tokio::runtime::Handle::current(),
+    };
+    // If capture fails for good the session cannot go on: the reader hears of it and ends it.
+    let (died_tx, mut died_rx) = tokio::sync::oneshot::channel::<String>();
+    let streamer = std::thread::Builder::new()
+        .name("capture".into())
+        .spawn(move || {
+            if let Err(e) = streamer.run() {
+                let _ = died_tx.send(format!("{e:#}"));
+            }
+        })?;
+    let input = input_thread::spawn(platform.injector()?, shared.clone())?;
+    let writer = tokio::spawn(write(sink, frames_rx, events_rx, shared.clone()));
+
+    let mut ended = None;
+    let mut failure = None;
+    loop {
+        let message = tokio::select! {
+            message = source.next() => message,
+            Ok(error) = &mut died_rx => {
+                failure = Some(error);
+                break;
+            }
+        };
+        let Some(message) = message else {
+            break;
+        };
+        let body = match message {
+            Ok(Message::Binary(body)) => body,
+            Ok(Message::Close(_)) | Err(_) => break,
+            Ok(_) => continue,
+        };
+        let Ok(payload) = proto::decode(body, proto::MAX_AGENT_MESSAGE_BYTES) else {
+            continue;
+        };
+        match payload {
+            Payload::KeyFrameRequest(_) => drop(control_tx.send(Control::KeyFrame)),
+            Payload::StreamControl(c) => {
+                if c.viewers == 0 {
+                    input.release_all();
+                }
+                drop(control_tx.send(Control::Viewers(c.viewers)));
+            }
+            Payload::SelectDisplay(s) => {
+                drop(control_tx.send(Control::SelectDisplay(s.display_id)))
+            }
+            Payload::QualitySettings(q) => drop(control_tx.send(Control::MaxFps(q.max_fps))),
+            Payload::MouseEvent(m) => input.mouse(m),
+            Payload::KeyEvent(k) => input.key(k),
+            Payload::Ping(p) => {
+                let pong = proto::Pong {
+                    nonce: p.nonce,
+                    ..Default::default()
+                };
+                let _ = events_tx.try_send(proto::encode_payload(Payload::Pong(pong)));
+            }
+            Payload::Disconnect(d) => {
+                ended = DisconnectReason::try_from(d.reason).ok();
+                break;
+            }
+            _ => {}
+        }
+    }
+    let _ = control_tx.send(Control::Stop);
+    input.stop();
+    writer.abort();
+    let _ = tokio::task::spawn_blocking(move || streamer.join()).await;
+    match failure {
+        Some(error) => anyhow::bail!("screen capture failed: {error}"),
+        None => Ok(ended),
+    }
+}
+
+/// Writes frames and events to the relay; records how long frames take.
+async fn write(
+    mut sink: futures_util::stream::SplitSink<WsStream, Message>,
+    mut frames: tokio::sync::mpsc::Receiver<Bytes>,
+    mut events: tokio::sync::mpsc::Receiver<Bytes>,
+    shared: Arc<Shared>,
+) {
+    loop {
+        let (body, is_frame) = tokio::select! {
+            Some(body) = events.recv() => (body, false),
+            Some(body) = frames.recv() => (body, true),
+            else => return,
+        };
+        let len = body.len() as u64;
+        let started = Instant::now();
+        if sink.send(Message::Binary(body)).await.is_err() {
+            return;
+        }
+        if is_frame {
+            shared
+                .last_send_us
+                .store(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        }
+        shared.bytes_sent.fetch_add(len, Ordering::Relaxed);
+    }
+}

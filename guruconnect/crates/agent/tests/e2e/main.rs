@@ -1,0 +1,183 @@
+//! End to end: the real agent process on a private Xvfb, the real server in-process, a test
+//! viewer speaking the real protocol. Frames decode to the X server's own pixels, viewer input
+//! reaches the desktop, and a restarted agent comes back as the same machine.
+
+#[path = "../x11/xvfb.rs"]
+#[allow(dead_code)]
+mod xvfb;
+
+use guruconnect_agent::wire;
+use guruconnect_codec::Decoder;
+use guruconnect_proto::{self as proto, envelope::Payload};
+use guruconnect_testkit::{eventually, recv, send, TestApp, TestViewer};
+use serde_json::Value;
+use std::process::{Child, Command, Stdio};
+use x11rb::protocol::xproto::{ConnectionExt as _, EventMask};
+use xvfb::{solid_window, Xvfb};
+
+struct AgentProcess(Child);
+
+impl Drop for AgentProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_agent(app: &TestApp, x: &Xvfb, agent_id: &str, key: &str) -> AgentProcess {
+    let child = Command::new(env!("CARGO_BIN_EXE_guruconnect-agent"))
+        .args(["run", "--server", &format!("ws://{}", app.addr())])
+        .args(["--agent-id", agent_id, "--display", &x.display])
+        .env("GURUCONNECT_AGENT_KEY", key)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start agent");
+    AgentProcess(child)
+}
+
+async fn online(app: &TestApp, agent_id: &str) -> Value {
+    let path = format!("/api/machines/{agent_id}");
+    let mut machine = Value::Null;
+    let check = || {
+        let app = &app;
+        let path = path.clone();
+        async move { app.get_json(&path, &app.admin_token).await }
+    };
+    for _ in 0..200 {
+        machine = check().await;
+        if machine["online"] == true {
+            return machine;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("agent {agent_id} never came online: {machine}");
+}
+
+async fn live_session(app: &TestApp) -> String {
+    let sessions = app
+        .get_json("/api/sessions?status=live", &app.admin_token)
+        .await;
+    sessions["items"][0]["id"]
+        .as_str()
+        .expect("live session")
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_viewer_sees_the_real_screen_and_drives_the_real_pointer() {
+    let app = TestApp::spawn().await;
+    let x = Xvfb::start(640, 480);
+    let (conn, root) = x.connect();
+    solid_window(
+        &conn,
+        root,
+        (20, 30, 200, 120),
+        0xcc3300,
+        EventMask::NO_EVENT,
+    );
+    solid_window(
+        &conn,
+        root,
+        (300, 200, 90, 60),
+        0x00aa55,
+        EventMask::NO_EVENT,
+    );
+    let (key, _) = app.mint_key("e2e-pc").await;
+    let _agent = start_agent(&app, &x, "e2e-pc", &key);
+    online(&app, "e2e-pc").await;
+
+    let session_id = live_session(&app).await;
+    let token = app.viewer_token(&session_id, &app.admin_token).await;
+    let mut viewer = TestViewer::join(&app, &session_id, &token)
+        .await
+        .expect("join");
+    let mut decoder = Decoder::new().expect("decoder");
+    let (mut display_id, mut frames) = (String::new(), 0);
+    let (w, h, screen) = x.xwd_root();
+    let matches = |decoder: &Decoder| {
+        decoder.picture().is_some_and(|p| {
+            p.width() == w
+                && (0..h)
+                    .all(|y| (0..w).all(|x| p.pixel(x, y)[..3] == screen[(y * w + x) as usize]))
+        })
+    };
+    while !matches(&decoder) {
+        match recv(&mut viewer.ws).await.expect("stream") {
+            Payload::DisplayList(list) => display_id = list.selected_display_id,
+            Payload::VideoFrame(f) => {
+                let encoded = wire::encoded_frame(&f).expect("our encoding");
+                decoder.apply(&encoded).expect("frame decodes");
+                frames += 1;
+                assert!(frames < 200, "the decoded picture never matched the screen");
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(display_id, "0");
+
+    // A change on the desktop reaches the viewer as a delta.
+    solid_window(
+        &conn,
+        root,
+        (500, 50, 40, 40),
+        0x0000ff,
+        EventMask::NO_EVENT,
+    );
+    loop {
+        if let Payload::VideoFrame(f) = recv(&mut viewer.ws).await.expect("stream") {
+            assert!(!f.key_frame || frames == 0, "a delta, not a new key frame");
+            decoder
+                .apply(&wire::encoded_frame(&f).expect("ours"))
+                .expect("delta decodes");
+            if decoder.picture().expect("picture").pixel(510, 60)[..3] == [0xff, 0x00, 0x00] {
+                break;
+            }
+        }
+    }
+
+    // Viewer input moves the real pointer.
+    send(
+        &mut viewer.ws,
+        Payload::MouseEvent(proto::MouseEvent {
+            action: proto::MouseAction::Move as i32,
+            display_id: display_id.clone(),
+            x: 123,
+            y: 234,
+            ..Default::default()
+        }),
+    )
+    .await;
+    let pointer_at = || async {
+        let p = conn
+            .query_pointer(root)
+            .expect("query")
+            .reply()
+            .expect("reply");
+        (p.root_x, p.root_y) == (123, 234)
+    };
+    eventually("the pointer reaches 123,234", pointer_at).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_agent_is_the_same_machine() {
+    let app = TestApp::spawn().await;
+    let x = Xvfb::start(320, 240);
+    let (key, _) = app.mint_key("restart-pc").await;
+    let agent = start_agent(&app, &x, "restart-pc", &key);
+    let first = online(&app, "restart-pc").await;
+    drop(agent); // killed, as a crash or reboot would
+    let path = "/api/machines/restart-pc";
+    eventually("the machine goes offline", || async {
+        app.get_json(path, &app.admin_token).await["online"] == false
+    })
+    .await;
+    let _again = start_agent(&app, &x, "restart-pc", &key);
+    let second = online(&app, "restart-pc").await;
+    assert_eq!(first["machine_uid"], second["machine_uid"]);
+    let machines = app.get_json("/api/machines", &app.admin_token).await;
+    assert_eq!(
+        machines["total"], 1,
+        "no second record for the same machine"
+    );
+}
