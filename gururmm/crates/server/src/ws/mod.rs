@@ -6,6 +6,6 @@ pub mod auth;
 pub mod broker;
 pub mod connection;
 pub mod registry;
-mod writer;
+pub mod writer;
 
 pub use registry::{LiveAgent, Outbound, Registry};

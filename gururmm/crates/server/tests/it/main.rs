@@ -7,5 +7,6 @@ mod api;
 mod auth_attacks;
 mod commands;
 mod helpers;
+mod known_issues;
 mod legacy;
 mod updates;
