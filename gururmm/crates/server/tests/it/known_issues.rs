@@ -133,11 +133,12 @@ async fn hot_queries_use_an_index() {
         }
         db::Backend::Postgres => {
             // Tiny tables make PostgreSQL prefer scans, so check that the indexes exist.
-            let rows: Vec<(String,)> =
-                sqlx::query_as("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")
-                    .fetch_all(&db.pool)
-                    .await
-                    .expect("indexes");
+            let rows: Vec<(String,)> = sqlx::query_as(
+                "SELECT CAST(indexname AS TEXT) FROM pg_indexes WHERE schemaname = 'public'",
+            )
+            .fetch_all(&db.pool)
+            .await
+            .expect("indexes");
             let names: Vec<String> = rows.into_iter().map(|r| r.0).collect();
             for index in [
                 "commands_agent_idx",
