@@ -453,3 +453,13 @@ restart_cooldown_seconds = 60
         assert!(err.to_string().contains("heartbeat"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod example_tests {
+    #[test]
+    fn the_example_agent_toml_parses() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../agent.example.toml");
+        super::AgentConfig::load(&path).expect("example is valid");
+    }
+}
