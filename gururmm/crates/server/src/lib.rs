@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alerting;
 pub mod api;
 pub mod app;
 pub mod auth;

@@ -1,6 +1,6 @@
 //! Background upkeep: the server-side command timeout (running commands past their deadline
 //! become `timed_out`, the seed had no such enforcement) and retention of metrics and watchdog
-//! events.
+//! events, and the agent-offline alert rule.
 
 use crate::app::AppState;
 use crate::db;
@@ -23,6 +23,9 @@ pub async fn run(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::warn!(count = n, "commands timed out without a result"),
             Err(e) => tracing::error!(error = %e, "enforcing command deadlines failed"),
+        }
+        if let Err(e) = crate::alerting::check_offline(&state).await {
+            tracing::error!(error = ?e, "checking offline agents failed");
         }
         if last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY) {
             last_retention = Some(Instant::now());

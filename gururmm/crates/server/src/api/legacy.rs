@@ -139,6 +139,7 @@ pub async fn heartbeat(
     db::agents::touch(&state.db, &agent.id).await?;
     if let Some(report) = &req.metrics {
         db::metrics::insert(&state.db, &agent.id, report).await?;
+        crate::alerting::on_metrics(&state, &agent.id, report).await?;
     }
     let grace = i64::try_from(state.config.limits.command_grace_secs).unwrap_or(i64::MAX);
     let mut pending_commands = Vec::new();

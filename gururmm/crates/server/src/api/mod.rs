@@ -3,6 +3,7 @@
 //! router and the OpenAPI document come from the same list, so every route is documented.
 
 mod agents;
+mod alerts;
 mod auth;
 mod clients;
 mod commands;
@@ -80,6 +81,9 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(commands::cancel))
         .routes(routes!(metrics::history))
         .routes(routes!(metrics::summary))
+        .routes(routes!(alerts::list))
+        .routes(routes!(alerts::acknowledge))
+        .routes(routes!(alerts::resolve))
         .routes(routes!(releases::list, releases::create))
         .routes(routes!(legacy::register))
         .routes(routes!(legacy::heartbeat))

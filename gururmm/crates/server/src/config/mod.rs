@@ -34,6 +34,30 @@ pub struct Config {
     pub allow_registration: bool,
     pub log_format: LogFormat,
     pub limits: Limits,
+    pub alerts: AlertsConfig,
+}
+
+/// Alert thresholds (RMM-10).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// An agent offline longer than this gets an `agent_offline` alert.
+    pub offline_after_secs: u64,
+    pub cpu_percent: f64,
+    pub memory_percent: f64,
+    /// Applies to the fullest disk.
+    pub disk_percent: f64,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self {
+            offline_after_secs: 300,
+            cpu_percent: 95.0,
+            memory_percent: 90.0,
+            disk_percent: 90.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -113,6 +137,7 @@ impl Default for Config {
             allow_registration: false,
             log_format: LogFormat::Text,
             limits: Limits::default(),
+            alerts: AlertsConfig::default(),
         }
     }
 }
@@ -178,6 +203,15 @@ impl Config {
                 "limits.command_default_timeout_secs",
                 "must not exceed limits.command_max_timeout_secs",
             ));
+        }
+        for (key, value) in [
+            ("alerts.cpu_percent", self.alerts.cpu_percent),
+            ("alerts.memory_percent", self.alerts.memory_percent),
+            ("alerts.disk_percent", self.alerts.disk_percent),
+        ] {
+            if !(value > 0.0 && value <= 100.0) {
+                return Err(invalid(key, "must be a percentage above 0 and at most 100"));
+            }
         }
         if l.agent_queue == 0 {
             return Err(invalid("limits.agent_queue", "must be at least 1"));

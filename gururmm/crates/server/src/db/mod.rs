@@ -3,6 +3,7 @@
 //! and flags, TEXT ids); each table family has its own module.
 
 pub mod agents;
+pub mod alerts;
 pub mod audit;
 pub mod clients;
 pub mod commands;

@@ -158,6 +158,7 @@ async fn on_connected(
     live: &LiveAgent,
 ) -> anyhow::Result<()> {
     db::agents::set_online(&state.db, agent_id, &live.connection_id).await?;
+    crate::alerting::on_connected(state, agent_id).await?;
     crate::updates::on_connect(state, agent_id, auth, live).await?;
     let delivered = broker::flush(state, agent_id, live).await?;
     if delivered > 0 {
@@ -172,6 +173,7 @@ async fn handle(state: &AppState, agent_id: &str, message: AgentMessage) -> anyh
         AgentMessage::Heartbeat(_) => db::agents::touch(&state.db, agent_id).await?,
         AgentMessage::MetricsReport(report) => {
             db::metrics::insert(&state.db, agent_id, &report).await?;
+            crate::alerting::on_metrics(state, agent_id, &report).await?;
         }
         AgentMessage::NetworkState(network) => {
             db::metrics::set_network(&state.db, agent_id, &network).await?;

@@ -3,6 +3,7 @@
 //! WebSocket protocol.
 
 mod agents_ws;
+mod alerts;
 mod api;
 mod auth_attacks;
 mod commands;
