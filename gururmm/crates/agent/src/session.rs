@@ -12,8 +12,8 @@ use crate::state::StateDir;
 use crate::updater;
 use futures_util::{SinkExt, StreamExt};
 use gururmm_protocol::{
-    decode_server, encode, AgentMessage, AuthPayload, CommandResult, Heartbeat, ServerMessage,
-    UpdatePayload, WatchdogEvent, PROTOCOL_VERSION,
+    decode_server, encode, AgentMessage, AgentSettings, AuthPayload, CommandResult, Heartbeat,
+    ServerMessage, UpdatePayload, WatchdogEvent, PROTOCOL_VERSION,
 };
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -62,6 +62,9 @@ pub struct Agent {
     results_rx: mpsc::Receiver<CommandResult>,
     watchdog_rx: mpsc::Receiver<WatchdogEvent>,
     outbox: VecDeque<AgentMessage>,
+    /// The server's policy overrides; re-applied to the timers when they change.
+    settings: AgentSettings,
+    settings_changed: bool,
 }
 
 /// Identity fields of the `auth` message, from the OS.
@@ -96,6 +99,8 @@ impl Agent {
             collector: Collector::new(),
             network: ChangeDetector::default(),
             outbox: VecDeque::new(),
+            settings: AgentSettings::default(),
+            settings_changed: false,
             config,
             state,
             device_id,
@@ -162,6 +167,7 @@ impl Agent {
             Ok(Some(text)) => match decode_server(&text) {
                 Ok(ServerMessage::AuthResponse(r)) if r.success => {
                     tracing::info!(agent_id = ?r.agent_id, "authenticated");
+                    self.apply_settings(r.settings.unwrap_or_default());
                 }
                 Ok(ServerMessage::AuthResponse(r)) => {
                     return lost(false, format!("refused: {}", r.message))
@@ -190,10 +196,8 @@ impl Agent {
     async fn pump(&mut self, ws: &mut Ws, shutdown: &mut watch::Receiver<bool>) -> Ended {
         let a = &self.config.agent;
         let idle = Duration::from_secs(a.idle_timeout_secs);
-        let mut heartbeat = tokio::time::interval(Duration::from_secs(a.heartbeat_interval_secs));
-        let mut metrics =
-            tokio::time::interval(Duration::from_secs(self.config.metrics.interval_seconds));
         let mut network = tokio::time::interval(Duration::from_secs(a.network_check_interval_secs));
+        let (mut heartbeat, mut metrics) = self.timers();
         let (update_tx, mut update_rx) = mpsc::channel::<Result<(), updater::UpdateError>>(1);
         let mut updating = false;
         let mut last_heard = tokio::time::Instant::now();
@@ -249,6 +253,9 @@ impl Agent {
                         .then_some(AgentMessage::NetworkState(state))
                 }
             };
+            if std::mem::take(&mut self.settings_changed) {
+                (heartbeat, metrics) = self.timers();
+            }
             if let Some(message) = outgoing {
                 if let Err(e) = send(ws, &message).await {
                     // Results must survive a dropped connection; samples need not.
@@ -297,6 +304,10 @@ impl Agent {
                 None
             }
             Ok(ServerMessage::AuthResponse(_)) => None,
+            Ok(ServerMessage::Settings(settings)) => {
+                self.apply_settings(settings);
+                None
+            }
             // A command we could not even decode still gets an answer.
             Err(e) => match e.command_id {
                 Some(id) => {
@@ -312,6 +323,46 @@ impl Agent {
                 }
             },
         }
+    }
+
+    /// Takes the server's settings when they are in range (the same ranges as agent.toml).
+    fn apply_settings(&mut self, settings: AgentSettings) {
+        let heartbeat_ok = settings
+            .heartbeat_interval_secs
+            .is_none_or(|v| (1..=3600).contains(&v));
+        let metrics_ok = settings
+            .metrics_interval_secs
+            .is_none_or(|v| (10..=3600).contains(&v));
+        if !(heartbeat_ok && metrics_ok) {
+            tracing::warn!(?settings, "ignoring out-of-range settings from the server");
+            return;
+        }
+        if settings != self.settings {
+            tracing::info!(?settings, "policy settings applied");
+            self.settings = settings;
+            self.settings_changed = true;
+        }
+    }
+
+    /// Heartbeat and metrics timers: the policy's intervals, else agent.toml's.
+    fn timers(&self) -> (tokio::time::Interval, tokio::time::Interval) {
+        let (heartbeat, metrics) = self.effective_intervals();
+        (
+            tokio::time::interval(Duration::from_secs(heartbeat)),
+            tokio::time::interval(Duration::from_secs(metrics)),
+        )
+    }
+
+    /// The heartbeat and metrics intervals in force, in seconds.
+    pub fn effective_intervals(&self) -> (u64, u64) {
+        (
+            self.settings
+                .heartbeat_interval_secs
+                .unwrap_or(self.config.agent.heartbeat_interval_secs),
+            self.settings
+                .metrics_interval_secs
+                .unwrap_or(self.config.metrics.interval_seconds),
+        )
     }
 
     fn start_update(

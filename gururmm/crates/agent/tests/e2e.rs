@@ -280,6 +280,23 @@ async fn the_real_agent_runs_commands_reports_metrics_and_survives_restarts() {
     )
     .await;
 
+    // A policy pushed by the server is applied by the running agent.
+    let (status, _) = h
+        .post(
+            "/api/policies",
+            json!({"name": "fast", "scope": "global", "settings": {"heartbeat_interval_secs": 2}}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("policy settings applied")
+    {
+        assert!(tokio::time::Instant::now() < deadline, "policy not applied");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     // Offline: the command waits; after the agent restarts it runs exactly once.
     agent.kill().await.expect("kill");
     h.wait_status(&id, "offline").await;

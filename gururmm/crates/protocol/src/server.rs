@@ -13,6 +13,8 @@ pub enum ServerMessage {
     Update(UpdatePayload),
     /// Application-level keepalive; the agent answers with a `heartbeat`.
     Ping,
+    /// New settings from the agent's policy, pushed when a policy changes.
+    Settings(AgentSettings),
 }
 
 /// The answer to `auth`. On failure the server closes the socket right after it.
@@ -30,8 +32,9 @@ pub struct AuthResponse {
     pub settings: Option<AgentSettings>,
 }
 
-/// Server-chosen settings pushed at authentication (from the agent's policy).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Server-chosen settings from the agent's effective policy: sent in `auth_response` and again
+/// as `settings` when a policy changes. An absent field means "use the agent's own config".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentSettings {
     #[serde(default)]
     pub heartbeat_interval_secs: Option<u64>,

@@ -225,6 +225,14 @@ fn the_other_messages_have_pinned_forms() {
                 "download_url": "https://rmm.example/dl/agent", "sha256": "00", "signature": "c2ln"}}),
         ),
         (as_value(&ServerMessage::Ping), json!({"type": "ping"})),
+        (
+            as_value(&ServerMessage::Settings(AgentSettings {
+                heartbeat_interval_secs: Some(15),
+                metrics_interval_secs: None,
+            })),
+            json!({"type": "settings", "payload": {"heartbeat_interval_secs": 15,
+                "metrics_interval_secs": null}}),
+        ),
     ];
     for (got, want) in cases {
         assert_eq!(got, want);

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod policies;
 pub mod reaper;
 pub mod server;
 pub mod updates;

@@ -12,6 +12,7 @@ pub mod dto;
 mod legacy;
 mod meta;
 mod metrics;
+mod policies;
 mod releases;
 mod sites;
 
@@ -84,6 +85,12 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(alerts::list))
         .routes(routes!(alerts::acknowledge))
         .routes(routes!(alerts::resolve))
+        .routes(routes!(policies::list, policies::create))
+        .routes(routes!(
+            policies::detail,
+            policies::update,
+            policies::delete
+        ))
         .routes(routes!(releases::list, releases::create))
         .routes(routes!(legacy::register))
         .routes(routes!(legacy::heartbeat))

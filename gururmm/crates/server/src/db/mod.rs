@@ -9,6 +9,7 @@ pub mod clients;
 pub mod commands;
 pub mod metrics;
 mod migrate;
+pub mod policies;
 pub mod releases;
 pub mod sites;
 pub mod users;

@@ -109,11 +109,18 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
         close.clone(),
         connection_id.clone(),
     ));
+    let settings = match crate::policies::effective(&state, &agent_id).await {
+        Ok(settings) => settings,
+        Err(e) => {
+            tracing::error!(%agent_id, error = ?e, "computing policy settings failed");
+            None
+        }
+    };
     let accepted = ServerMessage::AuthResponse(AuthResponse {
         success: true,
         agent_id: agent_id.parse().ok(),
         message: "authenticated".into(),
-        settings: None,
+        settings,
     });
     let _ = tx.try_send(Outbound {
         text: encode(&accepted),

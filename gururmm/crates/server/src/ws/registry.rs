@@ -59,6 +59,11 @@ impl Registry {
         self.map().get(agent_id).cloned()
     }
 
+    /// Ids of every connected agent.
+    pub fn agent_ids(&self) -> Vec<String> {
+        self.map().keys().cloned().collect()
+    }
+
     pub fn len(&self) -> usize {
         self.map().len()
     }

@@ -116,6 +116,7 @@ async fn an_unauthenticated_socket_is_closed_after_the_auth_timeout() {
     let mut agent = TestAgent {
         ws,
         agent_id: String::new(),
+        settings: None,
     };
     assert!(agent.closed_by_server().await);
 }

@@ -281,6 +281,8 @@ pub async fn open_ws(url: &str, origin: Option<&str>) -> Result<Ws, u16> {
 pub struct TestAgent {
     pub ws: Ws,
     pub agent_id: String,
+    /// Policy settings the server sent in `auth_response`.
+    pub settings: Option<gururmm_protocol::AgentSettings>,
 }
 
 pub async fn send_msg(ws: &mut Ws, message: &AgentMessage) {
@@ -323,6 +325,7 @@ impl TestAgent {
             Some(ServerMessage::AuthResponse(r)) if r.success => Ok(Self {
                 ws,
                 agent_id: r.agent_id.expect("agent id").to_string(),
+                settings: r.settings,
             }),
             Some(ServerMessage::AuthResponse(r)) => Err(r.message),
             other => Err(format!("unexpected: {other:?}")),

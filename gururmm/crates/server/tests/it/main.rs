@@ -10,4 +10,5 @@ mod commands;
 mod helpers;
 mod known_issues;
 mod legacy;
+mod policies;
 mod updates;
