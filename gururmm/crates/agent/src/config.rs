@@ -1,0 +1,465 @@
+//! `agent.toml` (RMM-13): the seed's format, with every interval configurable. Unknown keys are
+//! refused by name, and every out-of-range value is reported with the key that holds it.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub agent: AgentSection,
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+    #[serde(default)]
+    pub commands: CommandsConfig,
+    #[serde(default)]
+    pub claude: ClaudeConfig,
+    #[serde(default)]
+    pub watchdog: WatchdogConfig,
+    #[serde(default)]
+    pub update: UpdateConfig,
+}
+
+/// Self-update trust. agent.toml is writable by the machine's administrators only, the same
+/// people who could replace the binary itself; the server cannot change it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpdateConfig {
+    /// Base64 ed25519 public key that signs releases; overrides the key built into the agent.
+    pub public_key: Option<String>,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// `wss://host/ws` (or `ws://` on a trusted network / in tests).
+    pub url: String,
+    /// A per-agent key (`grmm_…`) or a site code (`WORD-WORD-NUMBER`).
+    pub api_key: String,
+    /// `websocket` (default) or `polling` (the legacy REST mode).
+    #[serde(default = "default_mode")]
+    pub mode: String,
+}
+
+fn default_mode() -> String {
+    "websocket".into()
+}
+
+// By hand, so the key never reaches a log through `{:?}`.
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("url", &self.url)
+            .field("api_key", &"[redacted]")
+            .field("mode", &self.mode)
+            .finish()
+    }
+}
+
+/// Connection timing (the seed hard-coded all of these).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentSection {
+    pub heartbeat_interval_secs: u64,
+    /// How often the network configuration is checked (sent only when it changed).
+    pub network_check_interval_secs: u64,
+    pub auth_timeout_secs: u64,
+    /// Silence from the server after which the connection is considered dead.
+    pub idle_timeout_secs: u64,
+    /// Reconnect backoff: first ceiling and cap of the fully jittered exponential delay.
+    pub reconnect_base_secs: u64,
+    pub reconnect_cap_secs: u64,
+    /// Polling mode: seconds between REST heartbeats.
+    pub poll_interval_secs: u64,
+    /// Overrides the derived device id (cloned VMs that share a machine id).
+    pub device_id: Option<String>,
+}
+
+impl Default for AgentSection {
+    fn default() -> Self {
+        Self {
+            heartbeat_interval_secs: 30,
+            network_check_interval_secs: 30,
+            auth_timeout_secs: 10,
+            idle_timeout_secs: 90,
+            reconnect_base_secs: 1,
+            reconnect_cap_secs: 300,
+            poll_interval_secs: 30,
+            device_id: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// 10-3600, default 60.
+    pub interval_seconds: u64,
+    pub collect_cpu: bool,
+    pub collect_memory: bool,
+    pub collect_disk: bool,
+    pub collect_network: bool,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            interval_seconds: 60,
+            collect_cpu: true,
+            collect_memory: true,
+            collect_disk: true,
+            collect_network: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CommandsConfig {
+    /// Used when a command names no timeout.
+    pub default_timeout_secs: u64,
+    /// Upper bound on any command's timeout.
+    pub max_timeout_secs: u64,
+    /// Cap on each of stdout and stderr.
+    pub max_output_bytes: usize,
+    /// Interpreter for `python` commands.
+    pub python: String,
+    /// Interpreter for `script` commands (the script text goes to a temp file passed as the
+    /// last argument). Unset: `script` commands fail with a clear message.
+    pub script_interpreter: Option<Vec<String>>,
+}
+
+impl Default for CommandsConfig {
+    fn default() -> Self {
+        Self {
+            default_timeout_secs: 300,
+            max_timeout_secs: 3600,
+            max_output_bytes: 256 * 1024,
+            python: if cfg!(windows) { "python" } else { "python3" }.into(),
+            script_interpreter: None,
+        }
+    }
+}
+
+/// The `claude_task` executor (RMM-9). Off unless configured.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClaudeConfig {
+    pub enabled: bool,
+    /// The CLI to run; the task text is passed as its last argument.
+    pub cli: String,
+    /// Arguments before the task text.
+    pub args: Vec<String>,
+    /// Tasks run here or in a subdirectory, never elsewhere.
+    pub working_directory: PathBuf,
+    pub max_tasks_per_hour: usize,
+    pub max_concurrent: usize,
+    pub default_timeout_secs: u64,
+    pub max_timeout_secs: u64,
+}
+
+impl Default for ClaudeConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            cli: "claude".into(),
+            args: vec!["-p".into()],
+            working_directory: if cfg!(windows) {
+                PathBuf::from(r"C:\Shares\test")
+            } else {
+                PathBuf::from("/srv/gururmm/claude")
+            },
+            max_tasks_per_hour: 10,
+            max_concurrent: 2,
+            default_timeout_secs: 300,
+            max_timeout_secs: 600,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WatchdogConfig {
+    pub enabled: bool,
+    pub check_interval_seconds: u64,
+    pub services: Vec<WatchedService>,
+}
+
+impl Default for WatchdogConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            check_interval_seconds: 30,
+            services: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchedService {
+    pub name: String,
+    /// Only `restart` for now.
+    #[serde(default = "default_action")]
+    pub action: String,
+    #[serde(default = "default_max_restarts")]
+    pub max_restarts: u32,
+    #[serde(default = "default_cooldown")]
+    pub restart_cooldown_seconds: u64,
+}
+
+fn default_action() -> String {
+    "restart".into()
+}
+fn default_max_restarts() -> u32 {
+    3
+}
+fn default_cooldown() -> u64 {
+    60
+}
+
+/// A configuration problem, naming the key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config key `{key}`: {message}")]
+    Invalid { key: String, message: String },
+}
+
+fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn in_range(key: &str, value: u64, min: u64, max: u64) -> Result<(), ConfigError> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(invalid(
+            key,
+            format!("must be between {min} and {max} (got {value})"),
+        ))
+    }
+}
+
+impl AgentConfig {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|e| match e {
+            ConfigError::Parse { message, .. } => ConfigError::Parse {
+                path: path.to_owned(),
+                message,
+            },
+            other => other,
+        })
+    }
+
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: PathBuf::from("agent.toml"),
+            message: e.to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let s = &self.server;
+        if !(s.url.starts_with("wss://") || s.url.starts_with("ws://")) {
+            return Err(invalid("server.url", "must start with wss:// (or ws://)"));
+        }
+        if s.api_key.trim().is_empty() {
+            return Err(invalid(
+                "server.api_key",
+                "must be a grmm_ key or a site code",
+            ));
+        }
+        if s.mode != "websocket" && s.mode != "polling" {
+            return Err(invalid("server.mode", "must be websocket or polling"));
+        }
+        let a = &self.agent;
+        in_range(
+            "agent.heartbeat_interval_secs",
+            a.heartbeat_interval_secs,
+            1,
+            3600,
+        )?;
+        in_range(
+            "agent.network_check_interval_secs",
+            a.network_check_interval_secs,
+            1,
+            86_400,
+        )?;
+        in_range("agent.auth_timeout_secs", a.auth_timeout_secs, 1, 300)?;
+        in_range("agent.idle_timeout_secs", a.idle_timeout_secs, 5, 3600)?;
+        in_range("agent.reconnect_base_secs", a.reconnect_base_secs, 1, 3600)?;
+        in_range(
+            "agent.reconnect_cap_secs",
+            a.reconnect_cap_secs,
+            a.reconnect_base_secs,
+            86_400,
+        )?;
+        in_range("agent.poll_interval_secs", a.poll_interval_secs, 1, 3600)?;
+        in_range(
+            "metrics.interval_seconds",
+            self.metrics.interval_seconds,
+            10,
+            3600,
+        )?;
+        let c = &self.commands;
+        in_range("commands.max_timeout_secs", c.max_timeout_secs, 1, 86_400)?;
+        in_range(
+            "commands.default_timeout_secs",
+            c.default_timeout_secs,
+            1,
+            c.max_timeout_secs,
+        )?;
+        let cap = gururmm_protocol::MAX_OUTPUT_BYTES as u64;
+        in_range(
+            "commands.max_output_bytes",
+            c.max_output_bytes as u64,
+            1024,
+            cap,
+        )?;
+        if c.script_interpreter.as_ref().is_some_and(Vec::is_empty) {
+            return Err(invalid(
+                "commands.script_interpreter",
+                "must name a program",
+            ));
+        }
+        let cl = &self.claude;
+        in_range("claude.max_timeout_secs", cl.max_timeout_secs, 1, 600)?;
+        in_range(
+            "claude.default_timeout_secs",
+            cl.default_timeout_secs,
+            1,
+            cl.max_timeout_secs,
+        )?;
+        in_range(
+            "claude.max_tasks_per_hour",
+            cl.max_tasks_per_hour as u64,
+            1,
+            10,
+        )?;
+        in_range("claude.max_concurrent", cl.max_concurrent as u64, 1, 2)?;
+        in_range(
+            "watchdog.check_interval_seconds",
+            self.watchdog.check_interval_seconds,
+            5,
+            3600,
+        )?;
+        for (i, svc) in self.watchdog.services.iter().enumerate() {
+            if svc.name.trim().is_empty() {
+                return Err(invalid(
+                    &format!("watchdog.services[{i}].name"),
+                    "must not be empty",
+                ));
+            }
+            if svc.action != "restart" {
+                return Err(invalid(
+                    &format!("watchdog.services[{i}].action"),
+                    "must be restart",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED: &str = r#"
+[server]
+url = "wss://rmm-api.example.com/ws"
+api_key = "SITE-CODE-1234"
+
+[metrics]
+interval_seconds = 60
+collect_cpu = true
+collect_memory = true
+collect_disk = true
+collect_network = true
+
+[watchdog]
+enabled = true
+check_interval_seconds = 30
+
+[[watchdog.services]]
+name = "ServiceName"
+action = "restart"
+max_restarts = 3
+restart_cooldown_seconds = 60
+"#;
+
+    #[test]
+    fn the_seeds_agent_toml_parses() {
+        let config = AgentConfig::parse(SEED).expect("seed config");
+        assert_eq!(config.metrics.interval_seconds, 60);
+        assert_eq!(config.watchdog.services[0].max_restarts, 3);
+        assert_eq!(config.agent.heartbeat_interval_secs, 30);
+        assert!(
+            !format!("{config:?}").contains("SITE-CODE-1234"),
+            "key redacted"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let cases = [
+            (
+                "interval_seconds = 60",
+                "interval_seconds = 5",
+                "metrics.interval_seconds",
+            ),
+            (
+                "interval_seconds = 60",
+                "interval_seconds = 4000",
+                "metrics.interval_seconds",
+            ),
+            ("url = \"wss://", "url = \"http://", "server.url"),
+            (
+                "action = \"restart\"",
+                "action = \"reboot\"",
+                "watchdog.services[0].action",
+            ),
+        ];
+        for (from, to, key) in cases {
+            let err = AgentConfig::parse(&SEED.replace(from, to)).expect_err(key);
+            assert!(err.to_string().contains(key), "{err}");
+        }
+        let err = AgentConfig::parse(&format!("{SEED}\n[agent]\nheartbeat_interval_secs = 0\n"))
+            .expect_err("zero");
+        assert!(
+            err.to_string().contains("agent.heartbeat_interval_secs"),
+            "{err}"
+        );
+        let err =
+            AgentConfig::parse(&format!("{SEED}\n[agent]\nheartbeat = 5\n")).expect_err("unknown");
+        assert!(err.to_string().contains("heartbeat"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod example_tests {
+    #[test]
+    fn the_example_agent_toml_parses() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../agent.example.toml");
+        super::AgentConfig::load(&path).expect("example is valid");
+    }
+}

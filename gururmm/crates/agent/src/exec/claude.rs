@@ -1,0 +1,161 @@
+//! The `claude_task` executor (RMM-9): runs a configured AI CLI under restrictions, all checked
+//! before anything starts. Off unless enabled. Input may not contain shell metacharacters
+//! (`& | ; $ ( ) < > \`` and newlines) even though no shell is involved, the working directory
+//! must resolve inside the configured root (symlinks included), at most `max_concurrent` tasks
+//! run at once and at most `max_tasks_per_hour` start per sliding hour. Exit codes: 0 done,
+//! 1 failed, 124 timed out, -1 refused by the executor.
+
+use super::{process, refused, result_of};
+use crate::config::ClaudeConfig;
+use gururmm_protocol::{CommandPayload, CommandResult};
+use std::collections::VecDeque;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+const FORBIDDEN: &[char] = &['&', '|', ';', '$', '(', ')', '<', '>', '`', '\n', '\r'];
+const MAX_TASK_CHARS: usize = 10_000;
+const WINDOW: Duration = Duration::from_secs(3600);
+
+#[derive(Debug)]
+pub struct ClaudeExecutor {
+    config: ClaudeConfig,
+    slots: Semaphore,
+    started: Mutex<VecDeque<Instant>>,
+}
+
+/// Rejects text carrying any forbidden character, naming it.
+pub fn sanitize(text: &str) -> Result<&str, String> {
+    if let Some(c) = text.chars().find(|c| FORBIDDEN.contains(c)) {
+        return Err(format!("input contains the forbidden character {c:?}"));
+    }
+    if text.chars().count() > MAX_TASK_CHARS {
+        return Err(format!("input is longer than {MAX_TASK_CHARS} characters"));
+    }
+    Ok(text)
+}
+
+/// Resolves `relative` inside `root`: relative paths only, no `..`, and the resolved path
+/// (after following symlinks) must still be inside the resolved root.
+pub fn confine(root: &Path, relative: &str) -> Result<PathBuf, String> {
+    let rel = Path::new(relative);
+    let plain = rel
+        .components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    if !plain || relative.contains(':') || relative.starts_with('\\') {
+        return Err(format!(
+            "path '{relative}' must be relative to the allowed directory, without '..'"
+        ));
+    }
+    let root = root
+        .canonicalize()
+        .map_err(|e| format!("allowed directory {}: {e}", root.display()))?;
+    let resolved = root
+        .join(rel)
+        .canonicalize()
+        .map_err(|e| format!("path '{relative}': {e}"))?;
+    if !resolved.starts_with(&root) {
+        return Err(format!("path '{relative}' leaves the allowed directory"));
+    }
+    Ok(resolved)
+}
+
+impl ClaudeExecutor {
+    pub fn new(config: ClaudeConfig) -> Self {
+        Self {
+            slots: Semaphore::new(config.max_concurrent),
+            started: Mutex::new(VecDeque::new()),
+            config,
+        }
+    }
+
+    /// Takes a slot in the hourly window, or says when one frees.
+    fn take_rate_slot(&self) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut started = self.started.lock().unwrap_or_else(|p| p.into_inner());
+        while started
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= WINDOW)
+        {
+            started.pop_front();
+        }
+        if started.len() >= self.config.max_tasks_per_hour {
+            let oldest = started.front().copied().unwrap_or(now);
+            return Err(WINDOW.saturating_sub(now.duration_since(oldest)));
+        }
+        started.push_back(now);
+        Ok(())
+    }
+
+    pub async fn run(&self, cmd: &CommandPayload) -> CommandResult {
+        let c = &self.config;
+        if !c.enabled {
+            return refused(
+                cmd.id,
+                "claude_task is disabled on this agent (claude.enabled)",
+            );
+        }
+        let task = match sanitize(cmd.command.trim()) {
+            Ok(task) if !task.is_empty() => task.to_owned(),
+            Ok(_) => return refused(cmd.id, "the task is empty"),
+            Err(reason) => return refused(cmd.id, reason),
+        };
+        let rel = cmd.working_directory.as_deref().unwrap_or(".");
+        let dir = match confine(&c.working_directory, rel) {
+            Ok(dir) if dir.is_dir() => dir,
+            Ok(_) => return refused(cmd.id, "the working directory is not a directory"),
+            Err(reason) => return refused(cmd.id, reason),
+        };
+        let mut files = Vec::new();
+        for file in &cmd.context_files {
+            match sanitize(file).and_then(|f| confine(&dir, f)) {
+                Ok(path) if path.is_file() => files.push(path.to_string_lossy().into_owned()),
+                Ok(_) => return refused(cmd.id, format!("context file '{file}' is not a file")),
+                Err(reason) => return refused(cmd.id, reason),
+            }
+        }
+        let Ok(_slot) = self.slots.try_acquire() else {
+            return refused(
+                cmd.id,
+                format!("{} claude tasks are already running", c.max_concurrent),
+            );
+        };
+        if let Err(wait) = self.take_rate_slot() {
+            return refused(
+                cmd.id,
+                format!(
+                    "rate limit: {} tasks per hour; next slot in {} s",
+                    c.max_tasks_per_hour,
+                    wait.as_secs()
+                ),
+            );
+        }
+        let timeout = Duration::from_secs(
+            cmd.timeout_seconds
+                .unwrap_or(c.default_timeout_secs)
+                .clamp(1, c.max_timeout_secs),
+        );
+        let mut args = c.args.clone();
+        args.push(task);
+        args.extend(files);
+        match process::run(
+            &c.cli,
+            &args,
+            Some(&dir),
+            timeout,
+            gururmm_protocol::MAX_OUTPUT_BYTES,
+        )
+        .await
+        {
+            Ok(mut outcome) => {
+                // The seed's contract: 0, 1, 124 or -1, whatever the CLI itself returned.
+                if !outcome.timed_out && outcome.exit_code != 0 {
+                    outcome.exit_code = 1;
+                }
+                result_of(cmd.id, outcome)
+            }
+            Err(e) => refused(cmd.id, format!("could not start {}: {e}", c.cli)),
+        }
+    }
+}

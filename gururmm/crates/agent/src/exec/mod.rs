@@ -1,0 +1,264 @@
+//! Command execution (RMM-4): every `command` gets exactly one `CommandResult`, including the
+//! ones this agent cannot run (unknown type, missing interpreter, refused input), which come
+//! back as failures with exit code -1 and the reason in stderr.
+
+pub mod claude;
+pub mod process;
+
+use crate::config::{AgentConfig, CommandsConfig};
+use gururmm_protocol::{CommandPayload, CommandResult, CommandType, EXIT_EXECUTOR_ERROR};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs commands according to the agent's configuration.
+#[derive(Debug, Clone)]
+pub struct Executor {
+    commands: CommandsConfig,
+    claude: Arc<claude::ClaudeExecutor>,
+}
+
+/// A result for a command that did not run.
+pub fn refused(id: uuid::Uuid, reason: impl Into<String>) -> CommandResult {
+    CommandResult {
+        id,
+        exit_code: EXIT_EXECUTOR_ERROR,
+        stdout: String::new(),
+        stderr: reason.into(),
+        duration_ms: 0,
+        timed_out: false,
+        truncated: false,
+    }
+}
+
+pub fn result_of(id: uuid::Uuid, outcome: process::Outcome) -> CommandResult {
+    CommandResult {
+        id,
+        exit_code: outcome.exit_code,
+        stdout: outcome.stdout,
+        stderr: outcome.stderr,
+        duration_ms: u64::try_from(outcome.duration.as_millis()).unwrap_or(u64::MAX),
+        timed_out: outcome.timed_out,
+        truncated: outcome.truncated,
+    }
+}
+
+impl Executor {
+    pub fn new(config: &AgentConfig) -> Self {
+        Self {
+            commands: config.commands.clone(),
+            claude: Arc::new(claude::ClaudeExecutor::new(config.claude.clone())),
+        }
+    }
+
+    pub async fn run(&self, cmd: &CommandPayload) -> CommandResult {
+        let c = &self.commands;
+        let timeout = Duration::from_secs(
+            cmd.timeout_seconds
+                .unwrap_or(c.default_timeout_secs)
+                .clamp(1, c.max_timeout_secs),
+        );
+        let (program, args, _script) = match &cmd.command_type {
+            CommandType::Shell => shell(&cmd.command),
+            CommandType::PowerShell => match powershell() {
+                Some(program) => (
+                    program,
+                    vec![
+                        "-NoProfile".into(),
+                        "-NonInteractive".into(),
+                        "-Command".into(),
+                        cmd.command.clone(),
+                    ],
+                    None,
+                ),
+                None => return refused(
+                    cmd.id,
+                    "PowerShell is not installed on this machine (looked for pwsh and powershell)",
+                ),
+            },
+            CommandType::Python => (
+                c.python.clone(),
+                vec!["-c".into(), cmd.command.clone()],
+                None,
+            ),
+            CommandType::Script => match self.script(cmd) {
+                Ok(parts) => parts,
+                Err(reason) => return refused(cmd.id, reason),
+            },
+            CommandType::ClaudeTask => return self.claude.run(cmd).await,
+            CommandType::Unknown(name) => {
+                return refused(
+                    cmd.id,
+                    format!(
+                        "unsupported command type '{name}' (agent {})",
+                        env!("CARGO_PKG_VERSION")
+                    ),
+                )
+            }
+        };
+        match process::run(&program, &args, None, timeout, c.max_output_bytes).await {
+            Ok(outcome) => result_of(cmd.id, outcome),
+            Err(e) => refused(cmd.id, format!("could not start {program}: {e}")),
+        }
+    }
+
+    /// The script text in a private temp file, run by the configured interpreter. The file is
+    /// removed when the returned guard drops (after the process ended).
+    fn script(
+        &self,
+        cmd: &CommandPayload,
+    ) -> Result<(String, Vec<String>, Option<TempScript>), String> {
+        let interpreter = self
+            .commands
+            .script_interpreter
+            .as_ref()
+            .ok_or("no script interpreter configured (commands.script_interpreter)")?;
+        let temp =
+            TempScript::write(&cmd.command).map_err(|e| format!("writing the script: {e}"))?;
+        let mut args: Vec<String> = interpreter[1..].to_vec();
+        args.push(temp.path.to_string_lossy().into_owned());
+        Ok((interpreter[0].clone(), args, Some(temp)))
+    }
+}
+
+fn shell(command: &str) -> (String, Vec<String>, Option<TempScript>) {
+    if cfg!(windows) {
+        ("cmd.exe".into(), vec!["/C".into(), command.into()], None)
+    } else {
+        ("/bin/sh".into(), vec!["-c".into(), command.into()], None)
+    }
+}
+
+/// `pwsh` (PowerShell 7) when present, else Windows PowerShell.
+fn powershell() -> Option<String> {
+    ["pwsh", "powershell"]
+        .into_iter()
+        .find(|p| find_in_path(p).is_some())
+        .map(str::to_owned)
+}
+
+pub fn find_in_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    let suffixes: &[&str] = if cfg!(windows) { &[".exe", ""] } else { &[""] };
+    std::env::split_paths(&path).find_map(|dir| {
+        suffixes
+            .iter()
+            .map(|s| dir.join(format!("{program}{s}")))
+            .find(|p| p.is_file())
+    })
+}
+
+/// A script file that deletes itself.
+#[derive(Debug)]
+struct TempScript {
+    path: PathBuf,
+}
+
+impl TempScript {
+    fn write(text: &str) -> std::io::Result<Self> {
+        use std::io::Write;
+        let path = std::env::temp_dir().join(format!("gururmm-script-{}", uuid::Uuid::new_v4()));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        options.open(&path)?.write_all(text.as_bytes())?;
+        Ok(Self { path })
+    }
+}
+
+impl Drop for TempScript {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    fn config(extra: &str) -> AgentConfig {
+        AgentConfig::parse(&format!(
+            "[server]\nurl = \"ws://x/ws\"\napi_key = \"grmm_x\"\n{extra}"
+        ))
+        .expect("config")
+    }
+
+    fn cmd(kind: CommandType, text: &str) -> CommandPayload {
+        CommandPayload {
+            id: uuid::Uuid::new_v4(),
+            command_type: kind,
+            command: text.into(),
+            timeout_seconds: Some(20),
+            elevated: false,
+            working_directory: None,
+            context_files: Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn shell_python_and_script_really_run() {
+        let exec = Executor::new(&config("[commands]\nscript_interpreter = [\"/bin/sh\"]\n"));
+        let r = exec
+            .run(&cmd(CommandType::Shell, "echo hello; exit 2"))
+            .await;
+        assert_eq!((r.exit_code, r.stdout.as_str()), (2, "hello\n"));
+        if find_in_path("python3").is_some() {
+            let r = exec.run(&cmd(CommandType::Python, "print(6*7)")).await;
+            assert_eq!((r.exit_code, r.stdout.as_str()), (0, "42\n"));
+        }
+        let r = exec
+            .run(&cmd(CommandType::Script, "echo from-script\necho second"))
+            .await;
+        assert_eq!(
+            (r.exit_code, r.stdout.as_str()),
+            (0, "from-script\nsecond\n")
+        );
+    }
+
+    #[tokio::test]
+    async fn what_cannot_run_fails_with_a_reason_instead_of_silence() {
+        let exec = Executor::new(&config(""));
+        let r = exec
+            .run(&cmd(CommandType::Unknown("bash".into()), "ls"))
+            .await;
+        assert_eq!(r.exit_code, EXIT_EXECUTOR_ERROR);
+        assert!(
+            r.stderr.contains("unsupported command type 'bash'"),
+            "{}",
+            r.stderr
+        );
+        let r = exec.run(&cmd(CommandType::Script, "echo x")).await;
+        assert!(
+            r.stderr.contains("commands.script_interpreter"),
+            "{}",
+            r.stderr
+        );
+        if powershell().is_none() {
+            let r = exec.run(&cmd(CommandType::PowerShell, "Get-Date")).await;
+            assert_eq!(r.exit_code, EXIT_EXECUTOR_ERROR);
+            assert!(
+                r.stderr.contains("PowerShell is not installed"),
+                "{}",
+                r.stderr
+            );
+        }
+        let r = exec
+            .run(&cmd(CommandType::ClaudeTask, "do something"))
+            .await;
+        assert!(r.stderr.contains("disabled"), "{}", r.stderr);
+    }
+
+    #[tokio::test]
+    async fn the_timeout_is_reported() {
+        let exec = Executor::new(&config(""));
+        let mut c = cmd(CommandType::Shell, "sleep 30");
+        c.timeout_seconds = Some(1);
+        let r = exec.run(&c).await;
+        assert!(r.timed_out);
+        assert_eq!(r.exit_code, 124);
+    }
+}

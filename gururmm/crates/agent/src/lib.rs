@@ -1,0 +1,51 @@
+//! GuruRMM agent: connects to the server's `/ws`, authenticates with its key or site code,
+//! reports heartbeats, metrics and network changes, runs commands for real, keeps watched
+//! services up and installs signed updates. `main.rs` only parses arguments.
+
+#![forbid(unsafe_code)]
+
+pub mod backoff;
+pub mod config;
+pub mod device_id;
+pub mod exec;
+pub mod metrics;
+pub mod polling;
+pub mod session;
+pub mod state;
+pub mod updater;
+pub mod watchdog;
+
+use config::AgentConfig;
+use state::StateDir;
+use std::path::Path;
+use tokio::sync::{mpsc, watch};
+
+/// Runs the agent described by `config_path` until `shutdown` turns true.
+pub async fn run(config_path: &Path, shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+    let config = AgentConfig::load(config_path)?;
+    // Only one TLS provider is linked; make it the process default for wss:// and https://.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let state_dir = config_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| ".".into());
+    let state = StateDir::new(state_dir);
+    let device_id = config
+        .agent
+        .device_id
+        .clone()
+        .unwrap_or_else(device_id::derive);
+    tracing::info!(%device_id, version = env!("CARGO_PKG_VERSION"), mode = %config.server.mode, "agent starting");
+    let (watchdog_tx, watchdog_rx) = mpsc::channel(128);
+    tokio::spawn(watchdog::run(config.watchdog.clone(), watchdog_tx));
+    if config.server.mode == "polling" {
+        polling::Poller::new(config, state, device_id)?
+            .run(shutdown)
+            .await;
+    } else {
+        session::Agent::new(config, state, device_id, watchdog_rx)
+            .run(shutdown)
+            .await;
+    }
+    Ok(())
+}

@@ -1,0 +1,398 @@
+//! The WebSocket session with the server: connect, authenticate within the timeout, then
+//! heartbeats, metrics, network state (only when its hash changed), watchdog events, command
+//! results, and the server's commands, pings and update offers. Reconnects with capped, fully
+//! jittered backoff. Commands run in their own tasks and outlive a dropped connection: their
+//! results wait in an outbox and go out on the next connection.
+
+use crate::backoff;
+use crate::config::AgentConfig;
+use crate::exec::{refused, Executor};
+use crate::metrics::{ChangeDetector, Collector};
+use crate::state::StateDir;
+use crate::updater;
+use futures_util::{SinkExt, StreamExt};
+use gururmm_protocol::{
+    decode_server, encode, AgentMessage, AgentSettings, AuthPayload, CommandResult, Heartbeat,
+    ServerMessage, UpdatePayload, WatchdogEvent, PROTOCOL_VERSION,
+};
+use std::collections::VecDeque;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// How a session ended.
+#[derive(Debug)]
+enum Ended {
+    Shutdown,
+    /// A verified update was installed; restart into it.
+    Updated,
+    /// The connection dropped or was refused; `authenticated` says whether it got that far.
+    Lost {
+        authenticated: bool,
+        why: String,
+    },
+}
+
+/// What woke the connected loop.
+enum Event {
+    Shutdown,
+    Silent,
+    Closed,
+    Text(String),
+    Result(CommandResult),
+    Watchdog(WatchdogEvent),
+    UpdateDone(Result<(), updater::UpdateError>),
+    Heartbeat,
+    Metrics,
+    Network,
+}
+
+/// Everything that outlives one connection.
+pub struct Agent {
+    config: AgentConfig,
+    state: StateDir,
+    device_id: String,
+    executor: Executor,
+    collector: Collector,
+    network: ChangeDetector,
+    results_tx: mpsc::Sender<CommandResult>,
+    results_rx: mpsc::Receiver<CommandResult>,
+    watchdog_rx: mpsc::Receiver<WatchdogEvent>,
+    outbox: VecDeque<AgentMessage>,
+    /// The server's policy overrides; re-applied to the timers when they change.
+    settings: AgentSettings,
+    settings_changed: bool,
+}
+
+/// Identity fields of the `auth` message, from the OS.
+pub fn auth_payload(
+    api_key: &str,
+    device_id: &str,
+    previous_version: Option<String>,
+) -> AuthPayload {
+    AuthPayload {
+        api_key: api_key.to_owned(),
+        device_id: device_id.to_owned(),
+        hostname: sysinfo::System::host_name().unwrap_or_default(),
+        os_type: std::env::consts::OS.to_owned(),
+        os_version: sysinfo::System::long_os_version().unwrap_or_default(),
+        arch: std::env::consts::ARCH.to_owned(),
+        agent_version: env!("CARGO_PKG_VERSION").to_owned(),
+        previous_version,
+        protocol_version: PROTOCOL_VERSION,
+    }
+}
+
+impl Agent {
+    pub fn new(
+        config: AgentConfig,
+        state: StateDir,
+        device_id: String,
+        watchdog_rx: mpsc::Receiver<WatchdogEvent>,
+    ) -> Self {
+        let (results_tx, results_rx) = mpsc::channel(256);
+        Self {
+            executor: Executor::new(&config),
+            collector: Collector::new(),
+            network: ChangeDetector::default(),
+            outbox: VecDeque::new(),
+            settings: AgentSettings::default(),
+            settings_changed: false,
+            config,
+            state,
+            device_id,
+            results_tx,
+            results_rx,
+            watchdog_rx,
+        }
+    }
+
+    /// Runs sessions until `shutdown` turns true.
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+        let a = &self.config.agent;
+        let (base, cap) = (
+            Duration::from_secs(a.reconnect_base_secs),
+            Duration::from_secs(a.reconnect_cap_secs),
+        );
+        let mut attempt = 0u32;
+        loop {
+            match self.session(&mut shutdown).await {
+                Ended::Shutdown => return,
+                Ended::Updated => {
+                    tracing::info!("update installed; restarting");
+                    updater::restart();
+                }
+                Ended::Lost { authenticated, why } => {
+                    if authenticated {
+                        attempt = 0;
+                    }
+                    let delay = backoff::full_jitter(base, cap, attempt, &mut rand::thread_rng());
+                    attempt = attempt.saturating_add(1);
+                    tracing::warn!(%why, delay_ms = delay.as_millis() as u64, "disconnected; reconnecting");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = shutdown.changed() => return,
+                    }
+                }
+            }
+        }
+    }
+
+    async fn session(&mut self, shutdown: &mut watch::Receiver<bool>) -> Ended {
+        let lost = |authenticated: bool, why: String| Ended::Lost { authenticated, why };
+        let auth_timeout = Duration::from_secs(self.config.agent.auth_timeout_secs);
+        let mut ws = match tokio::time::timeout(
+            auth_timeout,
+            tokio_tungstenite::connect_async(&self.config.server.url),
+        )
+        .await
+        {
+            Ok(Ok((ws, _))) => ws,
+            Ok(Err(e)) => return lost(false, format!("connect: {e}")),
+            Err(_) => return lost(false, "connect timed out".into()),
+        };
+        let previous = self.state.previous_version();
+        let auth = auth_payload(
+            &self.config.server.api_key,
+            &self.device_id,
+            previous.clone(),
+        );
+        if let Err(e) = send(&mut ws, &AgentMessage::Auth(auth)).await {
+            return lost(false, e);
+        }
+        match tokio::time::timeout(auth_timeout, next_text(&mut ws)).await {
+            Ok(Some(text)) => match decode_server(&text) {
+                Ok(ServerMessage::AuthResponse(r)) if r.success => {
+                    tracing::info!(agent_id = ?r.agent_id, "authenticated");
+                    self.apply_settings(r.settings.unwrap_or_default());
+                }
+                Ok(ServerMessage::AuthResponse(r)) => {
+                    return lost(false, format!("refused: {}", r.message))
+                }
+                _ => return lost(false, "expected auth_response".into()),
+            },
+            Ok(None) => return lost(false, "closed during authentication".into()),
+            Err(_) => return lost(false, "no auth_response within the auth timeout".into()),
+        }
+        if previous.is_some() {
+            self.state.clear_previous_version();
+        }
+        self.network.reset();
+        while let Some(message) = self.outbox.pop_front() {
+            if let Err(e) = send(&mut ws, &message).await {
+                self.outbox.push_front(message);
+                return lost(true, e);
+            }
+        }
+        let why = self.pump(&mut ws, shutdown).await;
+        let _ = ws.close(None).await;
+        why
+    }
+
+    /// The connected loop. Returns why it ended.
+    async fn pump(&mut self, ws: &mut Ws, shutdown: &mut watch::Receiver<bool>) -> Ended {
+        let a = &self.config.agent;
+        let idle = Duration::from_secs(a.idle_timeout_secs);
+        let mut network = tokio::time::interval(Duration::from_secs(a.network_check_interval_secs));
+        let (mut heartbeat, mut metrics) = self.timers();
+        let (update_tx, mut update_rx) = mpsc::channel::<Result<(), updater::UpdateError>>(1);
+        let mut updating = false;
+        let mut last_heard = tokio::time::Instant::now();
+        loop {
+            // Pick the next event with disjoint borrows, then handle it with all of `self`.
+            let event = tokio::select! {
+                _ = shutdown.changed() => Event::Shutdown,
+                _ = tokio::time::sleep_until(last_heard + idle) => Event::Silent,
+                text = next_text(ws) => text.map_or(Event::Closed, Event::Text),
+                Some(result) = self.results_rx.recv() => Event::Result(result),
+                Some(event) = self.watchdog_rx.recv() => Event::Watchdog(event),
+                Some(outcome) = update_rx.recv() => Event::UpdateDone(outcome),
+                _ = heartbeat.tick() => Event::Heartbeat,
+                _ = metrics.tick() => Event::Metrics,
+                _ = network.tick() => Event::Network,
+            };
+            let outgoing = match event {
+                Event::Shutdown => return Ended::Shutdown,
+                Event::Silent => {
+                    return Ended::Lost {
+                        authenticated: true,
+                        why: "server silent past the idle timeout".into(),
+                    }
+                }
+                Event::Closed => {
+                    return Ended::Lost {
+                        authenticated: true,
+                        why: "server closed the connection".into(),
+                    }
+                }
+                Event::Text(text) => {
+                    last_heard = tokio::time::Instant::now();
+                    self.on_server_text(&text, &update_tx, &mut updating)
+                }
+                Event::Result(result) => Some(AgentMessage::CommandResult(result)),
+                Event::Watchdog(event) => Some(AgentMessage::WatchdogEvent(event)),
+                Event::UpdateDone(Ok(())) => return Ended::Updated,
+                Event::UpdateDone(Err(e)) => {
+                    updating = false;
+                    tracing::error!(error = %e, "update refused; keeping the current binary");
+                    None
+                }
+                Event::Heartbeat => Some(AgentMessage::Heartbeat(Heartbeat {
+                    uptime_seconds: sysinfo::System::uptime(),
+                })),
+                Event::Metrics => Some(AgentMessage::MetricsReport(
+                    self.collector.sample(&self.config.metrics).await,
+                )),
+                Event::Network => {
+                    let state = self.collector.network_state();
+                    self.network
+                        .changed(&state)
+                        .then_some(AgentMessage::NetworkState(state))
+                }
+            };
+            if std::mem::take(&mut self.settings_changed) {
+                (heartbeat, metrics) = self.timers();
+            }
+            if let Some(message) = outgoing {
+                if let Err(e) = send(ws, &message).await {
+                    // Results must survive a dropped connection; samples need not.
+                    if matches!(
+                        message,
+                        AgentMessage::CommandResult(_) | AgentMessage::WatchdogEvent(_)
+                    ) {
+                        self.outbox.push_back(message);
+                    }
+                    return Ended::Lost {
+                        authenticated: true,
+                        why: e,
+                    };
+                }
+            }
+        }
+    }
+
+    /// Handles one server message; returns an immediate reply, if any.
+    fn on_server_text(
+        &mut self,
+        text: &str,
+        update_tx: &mpsc::Sender<Result<(), updater::UpdateError>>,
+        updating: &mut bool,
+    ) -> Option<AgentMessage> {
+        match decode_server(text) {
+            Ok(ServerMessage::Command(cmd)) => {
+                tracing::info!(command_id = %cmd.id, command_type = %cmd.command_type, "command received");
+                let executor = self.executor.clone();
+                let results = self.results_tx.clone();
+                tokio::spawn(async move {
+                    let result = executor.run(&cmd).await;
+                    tracing::info!(command_id = %cmd.id, exit_code = result.exit_code, "command finished");
+                    let _ = results.send(result).await;
+                });
+                None
+            }
+            Ok(ServerMessage::Ping) => Some(AgentMessage::Heartbeat(Heartbeat {
+                uptime_seconds: sysinfo::System::uptime(),
+            })),
+            Ok(ServerMessage::Update(offer)) => {
+                if !*updating {
+                    *updating = true;
+                    self.start_update(offer, update_tx.clone());
+                }
+                None
+            }
+            Ok(ServerMessage::AuthResponse(_)) => None,
+            Ok(ServerMessage::Settings(settings)) => {
+                self.apply_settings(settings);
+                None
+            }
+            // A command we could not even decode still gets an answer.
+            Err(e) => match e.command_id {
+                Some(id) => {
+                    tracing::warn!(command_id = %id, error = %e, "undecodable command; reporting failure");
+                    Some(AgentMessage::CommandResult(refused(
+                        id,
+                        format!("agent could not decode the command: {e}"),
+                    )))
+                }
+                None => {
+                    tracing::warn!(error = %e, "ignoring a message this agent does not understand");
+                    None
+                }
+            },
+        }
+    }
+
+    /// Takes the server's settings when they are in range (the same ranges as agent.toml).
+    fn apply_settings(&mut self, settings: AgentSettings) {
+        let heartbeat_ok = settings
+            .heartbeat_interval_secs
+            .is_none_or(|v| (1..=3600).contains(&v));
+        let metrics_ok = settings
+            .metrics_interval_secs
+            .is_none_or(|v| (10..=3600).contains(&v));
+        if !(heartbeat_ok && metrics_ok) {
+            tracing::warn!(?settings, "ignoring out-of-range settings from the server");
+            return;
+        }
+        if settings != self.settings {
+            tracing::info!(?settings, "policy settings applied");
+            self.settings = settings;
+            self.settings_changed = true;
+        }
+    }
+
+    /// Heartbeat and metrics timers: the policy's intervals, else agent.toml's.
+    fn timers(&self) -> (tokio::time::Interval, tokio::time::Interval) {
+        let (heartbeat, metrics) = self.effective_intervals();
+        (
+            tokio::time::interval(Duration::from_secs(heartbeat)),
+            tokio::time::interval(Duration::from_secs(metrics)),
+        )
+    }
+
+    /// The heartbeat and metrics intervals in force, in seconds.
+    pub fn effective_intervals(&self) -> (u64, u64) {
+        (
+            self.settings
+                .heartbeat_interval_secs
+                .unwrap_or(self.config.agent.heartbeat_interval_secs),
+            self.settings
+                .metrics_interval_secs
+                .unwrap_or(self.config.metrics.interval_seconds),
+        )
+    }
+
+    fn start_update(
+        &self,
+        offer: UpdatePayload,
+        done: mpsc::Sender<Result<(), updater::UpdateError>>,
+    ) {
+        let key = self.config.update.public_key.clone();
+        let state = self.state.clone();
+        tracing::info!(version = %offer.version, "update offered; downloading and verifying");
+        tokio::spawn(async move {
+            let outcome = updater::apply(&offer, key.as_deref(), &state).await;
+            let _ = done.send(outcome).await;
+        });
+    }
+}
+
+async fn send(ws: &mut Ws, message: &AgentMessage) -> Result<(), String> {
+    ws.send(Message::Text(encode(message).into()))
+        .await
+        .map_err(|e| format!("send: {e}"))
+}
+
+/// The next text message; None when the connection is gone. Binary frames are skipped.
+async fn next_text(ws: &mut Ws) -> Option<String> {
+    loop {
+        match ws.next().await? {
+            Ok(Message::Text(text)) => return Some(text.as_str().to_owned()),
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(_) => continue,
+        }
+    }
+}

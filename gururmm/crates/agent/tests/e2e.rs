@@ -1,0 +1,445 @@
+//! End to end with real processes and sockets: the real `gururmm-agent` binary (run from a
+//! copy in a temp dir) against the real server in-process on port 0. Commands really run on
+//! this machine and their results are stored; queued commands run once after a reconnect;
+//! agent timeouts fire; an unknown command type comes back failed; a tampered update is
+//! refused; polling mode round-trips.
+
+#![cfg(unix)]
+
+use gururmm_server::config::Config;
+use gururmm_server::{RunningServer, Server};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::{Child, Command};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+struct Harness {
+    server: Option<RunningServer>,
+    config: Config,
+    base: String,
+    token: String,
+    http: reqwest::Client,
+    dir: tempfile::TempDir,
+}
+
+impl Harness {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut config = Config {
+            bind: "127.0.0.1:0".parse().expect("addr"),
+            data_dir: dir.path().join("server"),
+            bootstrap_admin: false,
+            ..Config::default()
+        };
+        config.limits.reaper_interval_ms = 200;
+        config.limits.command_grace_secs = 5;
+        let server = Server::start(config.clone()).await.expect("server");
+        config.bind = server.addr;
+        let admin = gururmm_server::bootstrap::first_admin_if_empty(&server.state.db)
+            .await
+            .expect("bootstrap")
+            .expect("admin");
+        let http = reqwest::Client::new();
+        let base = format!("http://{}", server.addr);
+        let login: Value = http
+            .post(format!("{base}/api/auth/login"))
+            .json(&json!({"email": admin.email, "password": admin.password}))
+            .send()
+            .await
+            .expect("login")
+            .json()
+            .await
+            .expect("json");
+        Self {
+            token: login["token"].as_str().expect("token").to_owned(),
+            server: Some(server),
+            config,
+            base,
+            http,
+            dir,
+        }
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("post");
+        (
+            res.status().as_u16(),
+            res.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    async fn site_code(&self) -> String {
+        let (_, client) = self.post("/api/clients", json!({"name": "E2E"})).await;
+        let (_, site) = self
+            .post(
+                "/api/sites",
+                json!({"client_id": client["id"], "name": "Lab"}),
+            )
+            .await;
+        site["site_code"].as_str().expect("code").to_owned()
+    }
+
+    /// Writes agent.toml in its own directory (the agent keeps state beside it).
+    fn agent_config(&self, name: &str, api_key: &str, extra: &str) -> PathBuf {
+        let dir = self.dir.path().join(name);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let path = dir.join("agent.toml");
+        let text = format!(
+            "[server]\nurl = \"ws://{addr}/ws\"\napi_key = \"{api_key}\"\n{extra}\n\
+             [agent]\nheartbeat_interval_secs = 1\nnetwork_check_interval_secs = 1\n\
+             reconnect_base_secs = 1\nreconnect_cap_secs = 2\npoll_interval_secs = 1\n\
+             device_id = \"e2e-{name}\"\n[metrics]\ninterval_seconds = 10\n",
+            addr = self.config.bind
+        );
+        std::fs::write(&path, text).expect("write config");
+        path
+    }
+
+    async fn wait_for(
+        &self,
+        what: &str,
+        mut check: impl FnMut(Value) -> bool,
+        path: &str,
+    ) -> Value {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let value = self.get(path).await;
+            if check(value.clone()) {
+                return value;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for {what}: {value}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn agent_id(&self, device: &str) -> String {
+        let page = self
+            .wait_for(
+                &format!("agent {device}"),
+                |v| v["total"] == 1,
+                &format!("/api/agents?q={device}"),
+            )
+            .await;
+        page["items"][0]["id"].as_str().expect("id").to_owned()
+    }
+
+    async fn wait_status(&self, agent_id: &str, status: &str) {
+        self.wait_for(
+            &format!("agent {status}"),
+            |v| v["status"] == status,
+            &format!("/api/agents/{agent_id}"),
+        )
+        .await;
+    }
+
+    async fn command(&self, agent_id: &str, kind: &str, text: &str, timeout: u64) -> String {
+        let (status, body) = self
+            .post(
+                &format!("/api/agents/{agent_id}/command"),
+                json!({"command_type": kind, "command": text, "timeout_seconds": timeout}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["id"].as_str().expect("id").to_owned()
+    }
+
+    async fn finished(&self, id: &str) -> Value {
+        self.wait_for(
+            "command to finish",
+            |v| !matches!(v["status"].as_str(), Some("pending" | "running")),
+            &format!("/api/commands/{id}"),
+        )
+        .await
+    }
+
+    async fn restart_server(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+        // Same port, so the running agent finds the server again.
+        let server = Server::start(self.config.clone()).await.expect("restart");
+        self.server = Some(server);
+    }
+}
+
+/// Copies the agent binary into `dir` (an update must never overwrite the build output).
+fn agent_binary(dir: &Path) -> PathBuf {
+    let target = dir.join("gururmm-agent");
+    if !target.exists() {
+        std::fs::copy(env!("CARGO_BIN_EXE_gururmm-agent"), &target).expect("copy agent");
+    }
+    target
+}
+
+fn spawn_agent(binary: &Path, config: &Path, log: &Path) -> Child {
+    let log = std::fs::File::create(log).expect("log file");
+    Command::new(binary)
+        .args(["--config", &config.to_string_lossy(), "run"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn agent")
+}
+
+#[tokio::test]
+async fn the_real_agent_runs_commands_reports_metrics_and_survives_restarts() {
+    let mut h = Harness::start().await;
+    let code = h.site_code().await;
+    let config = h.agent_config("main", &code, "");
+    let binary = agent_binary(h.dir.path());
+    let log = h.dir.path().join("main.log");
+    let mut agent = spawn_agent(&binary, &config, &log);
+    let id = h.agent_id("e2e-main").await;
+    h.wait_status(&id, "online").await;
+
+    // A shell command really runs here.
+    let cmd = h
+        .command(&id, "shell", "echo hello-from-agent; uname -s; exit 3", 30)
+        .await;
+    let done = h.finished(&cmd).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(done["exit_code"], 3);
+    assert_eq!(done["stdout"], "hello-from-agent\nLinux\n");
+
+    // The agent's own timeout kills it and reports 124.
+    let slow = h.command(&id, "shell", "sleep 30", 1).await;
+    let done = h.finished(&slow).await;
+    assert_eq!(done["status"], "timed_out", "{done}");
+    assert_eq!(done["exit_code"], 124);
+
+    // A command type this agent does not know (a newer server) comes back failed, not lost.
+    let state = h.server.as_ref().expect("server").state.clone();
+    let unknown = gururmm_server::db::commands::insert(
+        &state.db,
+        &gururmm_server::db::commands::NewCommand {
+            agent_id: &id,
+            created_by: None,
+            command_type: "bash",
+            command: "ls",
+            timeout_seconds: 30,
+            elevated: false,
+        },
+    )
+    .await
+    .expect("insert");
+    let row = gururmm_server::db::commands::find(&state.db, &unknown)
+        .await
+        .expect("db")
+        .expect("row");
+    gururmm_server::ws::broker::deliver_if_online(&state, &row)
+        .await
+        .expect("deliver");
+    let done = h.finished(&unknown).await;
+    assert_eq!(done["status"], "failed");
+    assert_eq!(done["exit_code"], -1);
+    assert!(done["stderr"]
+        .as_str()
+        .expect("stderr")
+        .contains("unsupported command type 'bash'"));
+
+    // Real metrics and network state arrive.
+    let metrics = h
+        .wait_for(
+            "a metrics sample",
+            |v| v.as_array().is_some_and(|a| !a.is_empty()),
+            &format!("/api/agents/{id}/metrics?hours=1"),
+        )
+        .await;
+    assert!(metrics[0]["memory_total_bytes"].as_i64().expect("memory") > 0);
+    h.wait_for(
+        "network state",
+        |v| v["network_hash"].as_str().is_some_and(|s| s.len() == 64),
+        &format!("/api/agents/{id}/state"),
+    )
+    .await;
+
+    // A policy pushed by the server is applied by the running agent.
+    let (status, _) = h
+        .post(
+            "/api/policies",
+            json!({"name": "fast", "scope": "global", "settings": {"heartbeat_interval_secs": 2}}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("policy settings applied")
+    {
+        assert!(tokio::time::Instant::now() < deadline, "policy not applied");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Offline: the command waits; after the agent restarts it runs exactly once.
+    agent.kill().await.expect("kill");
+    h.wait_status(&id, "offline").await;
+    let marker = h.dir.path().join("ran-once");
+    let queued = h
+        .command(&id, "shell", &format!("echo x >> {}", marker.display()), 30)
+        .await;
+    assert_eq!(
+        h.get(&format!("/api/commands/{queued}")).await["status"],
+        "pending"
+    );
+    let mut agent = spawn_agent(&binary, &config, &log);
+    let done = h.finished(&queued).await;
+    assert_eq!(done["status"], "completed");
+    assert_eq!(
+        std::fs::read_to_string(&marker).expect("marker"),
+        "x\n",
+        "ran exactly once"
+    );
+
+    // A server restart: the agent comes back by itself.
+    h.restart_server().await;
+    h.wait_status(&id, "online").await;
+    let after = h.command(&id, "shell", "echo back", 30).await;
+    assert_eq!(h.finished(&after).await["stdout"], "back\n");
+    agent.kill().await.expect("kill");
+    // The seed's agent printed Unicode symbols; ours logs plain ASCII (no colour codes either).
+    let logged = std::fs::read_to_string(&log).expect("log");
+    assert!(logged.contains("authenticated"), "{logged}");
+    assert!(
+        logged.is_ascii() && !logged.contains('\u{1b}'),
+        "non-ASCII in the agent log"
+    );
+}
+
+/// Serves `body` to every HTTP request on a loopback port; returns the URL.
+async fn serve_bytes(body: Vec<u8>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!(
+        "http://{}/gururmm-agent",
+        listener.local_addr().expect("addr")
+    );
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut request = [0u8; 2048];
+                let _ = socket.read(&mut request).await;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(&body).await;
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_tampered_update_is_refused_and_the_old_binary_keeps_running() {
+    use base64::Engine;
+    use sha2::Digest;
+    let h = Harness::start().await;
+    // The agent trusts this key; the "server" below does not have its private half.
+    let trusted = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
+    let pinned =
+        base64::engine::general_purpose::STANDARD.encode(trusted.verifying_key().to_bytes());
+    let evil = b"#!/bin/sh\necho pwned\n".to_vec();
+    let url = serve_bytes(evil.clone()).await;
+    let (status, _) = h
+        .post(
+            "/api/releases",
+            json!({"version": "99.0.0", "os_type": std::env::consts::OS, "arch": std::env::consts::ARCH,
+                   "download_url": url, "sha256": hex::encode(sha2::Sha256::digest(&evil)),
+                   "signature": base64::engine::general_purpose::STANDARD.encode([0u8; 64])}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let code = h.site_code().await;
+    let config = h.agent_config(
+        "upd",
+        &code,
+        &format!("[update]\npublic_key = \"{pinned}\""),
+    );
+    let binary = agent_binary(&h.dir.path().join("upd"));
+    let original = std::fs::read(&binary).expect("read");
+    let log = h.dir.path().join("upd.log");
+    let mut agent = spawn_agent(&binary, &config, &log);
+    let id = h.agent_id("e2e-upd").await;
+    h.wait_for(
+        "update offered",
+        |v| v[0]["status"] == "offered",
+        &format!("/api/agents/{id}/updates"),
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("update refused")
+    {
+        assert!(tokio::time::Instant::now() < deadline, "no refusal logged");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let logged = std::fs::read_to_string(&log).expect("log");
+    assert!(logged.contains("signature does not verify"), "{logged}");
+    assert_eq!(
+        std::fs::read(&binary).expect("read"),
+        original,
+        "binary untouched"
+    );
+    // Still the same process, still working.
+    assert!(
+        agent.try_wait().expect("status").is_none(),
+        "agent still running"
+    );
+    let cmd = h.command(&id, "shell", "echo still-here", 30).await;
+    assert_eq!(h.finished(&cmd).await["stdout"], "still-here\n");
+    agent.kill().await.expect("kill");
+}
+
+#[tokio::test]
+async fn polling_mode_registers_runs_commands_and_stores_results() {
+    let h = Harness::start().await;
+    let code = h.site_code().await;
+    let config = h.agent_config("poll", &code, "mode = \"polling\"");
+    let binary = agent_binary(h.dir.path());
+    let log = h.dir.path().join("poll.log");
+    let mut agent = spawn_agent(&binary, &config, &log);
+    let id = h.agent_id("e2e-poll").await;
+    let agent_row = h.get(&format!("/api/agents/{id}")).await;
+    assert_eq!(agent_row["has_key"], true, "registration issued a key");
+    assert!(
+        config.parent().expect("dir").join("agent.key").exists(),
+        "key stored for later polls"
+    );
+    let cmd = h.command(&id, "shell", "echo polled", 30).await;
+    let done = h.finished(&cmd).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["stdout"], "polled\n");
+    agent.kill().await.expect("kill");
+}

@@ -1,0 +1,42 @@
+//! GuruRMM's agent <-> server wire protocol (RMM-3). One JSON object per WebSocket text message,
+//! always `{"type": "<snake_case name>", "payload": {...}}`. Server and agent compile these same
+//! types, so they cannot disagree about a field's shape (the earlier system's critical bug: the
+//! server sent `command_type` as a string, the agent expected an enum, and every command was
+//! silently dropped). The golden tests in `tests.rs` pin the wire form.
+
+#![forbid(unsafe_code)]
+
+mod agent;
+mod command;
+mod decode;
+mod server;
+#[cfg(test)]
+mod tests;
+
+pub use agent::{
+    AgentMessage, AuthPayload, CommandResult, DiskMetrics, Heartbeat, MemoryMetrics, MetricsReport,
+    NetworkCounters, NetworkInterface, NetworkState, WatchdogEvent,
+};
+pub use command::{CommandPayload, CommandType};
+pub use decode::{decode_agent, decode_server, encode, DecodeError};
+pub use server::{AgentSettings, AuthResponse, ServerMessage, UpdatePayload};
+
+/// Version of this protocol; sent by the agent in `Auth`.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Largest message either side accepts. Command output is capped by the agent well below this
+/// (see `MAX_OUTPUT_BYTES`), so a legitimate result always fits.
+pub const MAX_MESSAGE_BYTES: usize = 2 * 1024 * 1024;
+
+/// Cap on each of stdout and stderr in a `CommandResult`, in bytes.
+pub const MAX_OUTPUT_BYTES: usize = 512 * 1024;
+
+/// Exit code the agent reports for a command it could not run at all (unknown type, bad input,
+/// missing interpreter, rate limit), as the seed's `claude_task` table defines it.
+pub const EXIT_EXECUTOR_ERROR: i32 = -1;
+
+/// Exit code the agent reports when a command hit its timeout (the `timeout(1)` convention).
+pub const EXIT_TIMED_OUT: i32 = 124;
+
+/// Prefix of per-agent API keys, so a leaked key is recognisable.
+pub const AGENT_KEY_PREFIX: &str = "grmm_";

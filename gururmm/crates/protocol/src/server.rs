@@ -1,0 +1,56 @@
+//! Messages from the server to the agent.
+
+use crate::command::CommandPayload;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Everything the server sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "payload", rename_all = "snake_case")]
+pub enum ServerMessage {
+    AuthResponse(AuthResponse),
+    Command(CommandPayload),
+    Update(UpdatePayload),
+    /// Application-level keepalive; the agent answers with a `heartbeat`.
+    Ping,
+    /// New settings from the agent's policy, pushed when a policy changes.
+    Settings(AgentSettings),
+}
+
+/// The answer to `auth`. On failure the server closes the socket right after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthResponse {
+    pub success: bool,
+    /// The agent's id on this server (set on success).
+    #[serde(default)]
+    pub agent_id: Option<Uuid>,
+    /// Why authentication failed, or a greeting.
+    #[serde(default)]
+    pub message: String,
+    /// Intervals the server wants (absent: keep the agent's own configuration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<AgentSettings>,
+}
+
+/// Server-chosen settings from the agent's effective policy: sent in `auth_response` and again
+/// as `settings` when a policy changes. An absent field means "use the agent's own config".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentSettings {
+    #[serde(default)]
+    pub heartbeat_interval_secs: Option<u64>,
+    #[serde(default)]
+    pub metrics_interval_secs: Option<u64>,
+}
+
+/// Instruction to update the agent binary. The agent checks the SHA-256 and, separately, an
+/// ed25519 signature against a key compiled into it: a checksum from the same server only proves
+/// the download was not corrupted, not that the binary is ours.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdatePayload {
+    pub version: String,
+    pub download_url: String,
+    /// Hex SHA-256 of the binary.
+    pub sha256: String,
+    /// Base64 ed25519 signature over the binary's SHA-256 digest (32 raw bytes).
+    pub signature: String,
+}

@@ -1,0 +1,253 @@
+//! Golden-JSON tests: the exact wire form of every message, including the seed's examples.
+//! Changing one of these strings is a protocol change and needs a new `PROTOCOL_VERSION`.
+
+use crate::*;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const ID: &str = "6f1c2a9e-8d3b-4e5f-9a1b-2c3d4e5f6a7b";
+
+fn id() -> Uuid {
+    ID.parse().expect("uuid")
+}
+
+fn as_value<T: serde::Serialize>(message: &T) -> Value {
+    serde_json::from_str(&encode(message)).expect("valid json")
+}
+
+#[test]
+fn the_seeds_powershell_command_decodes_with_a_string_command_type() {
+    let text = format!(
+        r#"{{"type":"command","payload":{{"id":"{ID}","command_type":"powershell","command":"Get-Process","timeout_seconds":300,"elevated":false}}}}"#
+    );
+    let decoded = decode_server(&text).expect("seed form decodes");
+    let ServerMessage::Command(cmd) = &decoded else {
+        panic!("not a command: {decoded:?}")
+    };
+    assert_eq!(cmd.command_type, CommandType::PowerShell);
+    assert_eq!(cmd.command, "Get-Process");
+    assert_eq!(cmd.timeout_seconds, Some(300));
+    // And the server writes exactly that form back.
+    assert_eq!(
+        as_value(&decoded),
+        serde_json::from_str::<Value>(&text).expect("json")
+    );
+}
+
+#[test]
+fn the_seeds_claude_task_form_decodes() {
+    let text = format!(
+        r#"{{"type":"command","payload":{{"id":"{ID}","command_type":"claude_task","command":"task description","timeout_seconds":300,"elevated":false}}}}"#
+    );
+    let ServerMessage::Command(cmd) = decode_server(&text).expect("decodes") else {
+        panic!("not a command")
+    };
+    assert_eq!(cmd.command_type, CommandType::ClaudeTask);
+    assert_eq!(cmd.working_directory, None);
+    assert!(cmd.context_files.is_empty());
+}
+
+#[test]
+fn claude_task_with_its_options_has_a_pinned_form() {
+    let msg = ServerMessage::Command(CommandPayload {
+        id: id(),
+        command_type: CommandType::ClaudeTask,
+        command: "summarise the logs".into(),
+        timeout_seconds: Some(600),
+        elevated: false,
+        working_directory: Some("reports".into()),
+        context_files: vec!["a.log".into()],
+    });
+    assert_eq!(
+        as_value(&msg),
+        json!({"type": "command", "payload": {"id": ID, "command_type": "claude_task",
+            "command": "summarise the logs", "timeout_seconds": 600, "elevated": false,
+            "working_directory": "reports", "context_files": ["a.log"]}})
+    );
+}
+
+#[test]
+fn every_known_command_type_is_a_plain_string_that_round_trips() {
+    let names = ["shell", "powershell", "python", "script", "claude_task"];
+    for (kind, name) in CommandType::KNOWN.iter().zip(names) {
+        assert_eq!(as_value(kind), json!(name));
+        let back: CommandType = serde_json::from_value(json!(name)).expect("decodes");
+        assert_eq!(&back, kind);
+        assert!(back.is_known());
+    }
+}
+
+#[test]
+fn an_unknown_command_type_decodes_and_keeps_its_name() {
+    let text = format!(
+        r#"{{"type":"command","payload":{{"id":"{ID}","command_type":"bash","command":"ls"}}}}"#
+    );
+    let ServerMessage::Command(cmd) = decode_server(&text).expect("decodes") else {
+        panic!("not a command")
+    };
+    assert_eq!(cmd.command_type, CommandType::Unknown("bash".into()));
+    assert!(!cmd.command_type.is_known());
+    assert_eq!(cmd.timeout_seconds, None);
+    assert!(!cmd.elevated);
+}
+
+#[test]
+fn a_malformed_command_still_yields_its_id() {
+    // The earlier agent's enum form: the whole payload fails, but the id is recovered so the
+    // agent can report a failed result rather than stay silent.
+    let text = format!(
+        r#"{{"type":"command","payload":{{"id":"{ID}","command_type":{{"claude_task":{{"task":"x"}}}},"command":"x"}}}}"#
+    );
+    let err = decode_server(&text).expect_err("object command_type is refused");
+    assert_eq!(err.command_id, Some(id()));
+    let err = decode_server(r#"{"type":"nonsense"}"#).expect_err("unknown type");
+    assert_eq!(err.command_id, None);
+}
+
+#[test]
+fn auth_has_a_pinned_form_and_hides_its_key_from_debug() {
+    let msg = AgentMessage::Auth(AuthPayload {
+        api_key: "grmm_secretvalue".into(),
+        device_id: "dev-1".into(),
+        hostname: "host".into(),
+        os_type: "linux".into(),
+        os_version: "Debian 12".into(),
+        arch: "x86_64".into(),
+        agent_version: "0.1.0".into(),
+        previous_version: Some("0.0.9".into()),
+        protocol_version: PROTOCOL_VERSION,
+    });
+    assert_eq!(
+        as_value(&msg),
+        json!({"type": "auth", "payload": {"api_key": "grmm_secretvalue", "device_id": "dev-1",
+            "hostname": "host", "os_type": "linux", "os_version": "Debian 12", "arch": "x86_64",
+            "agent_version": "0.1.0", "previous_version": "0.0.9", "protocol_version": 1}})
+    );
+    assert!(!format!("{msg:?}").contains("secretvalue"));
+    // A minimal auth (older agents) still decodes.
+    let minimal = r#"{"type":"auth","payload":{"api_key":"DARK-GROVE-7839","device_id":"d","hostname":"h","os_type":"windows","agent_version":"0.5.1"}}"#;
+    let AgentMessage::Auth(auth) = decode_agent(minimal).expect("decodes") else {
+        panic!("not auth")
+    };
+    assert_eq!(auth.protocol_version, 1);
+    assert_eq!(auth.previous_version, None);
+}
+
+#[test]
+fn command_result_has_a_pinned_form() {
+    let msg = AgentMessage::CommandResult(CommandResult {
+        id: id(),
+        exit_code: 0,
+        stdout: "hi\n".into(),
+        stderr: String::new(),
+        duration_ms: 12,
+        timed_out: false,
+        truncated: false,
+    });
+    assert_eq!(
+        as_value(&msg),
+        json!({"type": "command_result", "payload": {"id": ID, "exit_code": 0, "stdout": "hi\n",
+            "stderr": "", "duration_ms": 12, "timed_out": false, "truncated": false}})
+    );
+}
+
+#[test]
+fn the_other_messages_have_pinned_forms() {
+    let cases: Vec<(Value, Value)> = vec![
+        (
+            as_value(&AgentMessage::Heartbeat(Heartbeat { uptime_seconds: 5 })),
+            json!({"type": "heartbeat", "payload": {"uptime_seconds": 5}}),
+        ),
+        (
+            as_value(&AgentMessage::MetricsReport(MetricsReport {
+                timestamp_ms: 1000,
+                cpu_percent: Some(12.5),
+                memory: Some(MemoryMetrics {
+                    used_bytes: 1,
+                    total_bytes: 2,
+                }),
+                disks: vec![DiskMetrics {
+                    mount: "/".into(),
+                    used_bytes: 3,
+                    total_bytes: 4,
+                }],
+                network: Some(NetworkCounters {
+                    rx_bytes: 5,
+                    tx_bytes: 6,
+                }),
+                uptime_seconds: 7,
+            })),
+            json!({"type": "metrics_report", "payload": {"timestamp_ms": 1000, "cpu_percent": 12.5,
+                "memory": {"used_bytes": 1, "total_bytes": 2},
+                "disks": [{"mount": "/", "used_bytes": 3, "total_bytes": 4}],
+                "network": {"rx_bytes": 5, "tx_bytes": 6}, "uptime_seconds": 7}}),
+        ),
+        (
+            as_value(&AgentMessage::NetworkState(NetworkState {
+                hash: "ab".into(),
+                interfaces: vec![NetworkInterface {
+                    name: "eth0".into(),
+                    mac: "00:11:22:33:44:55".into(),
+                    addresses: vec!["10.0.0.2/24".into()],
+                }],
+            })),
+            json!({"type": "network_state", "payload": {"hash": "ab", "interfaces": [
+                {"name": "eth0", "mac": "00:11:22:33:44:55", "addresses": ["10.0.0.2/24"]}]}}),
+        ),
+        (
+            as_value(&AgentMessage::WatchdogEvent(WatchdogEvent {
+                service: "nginx".into(),
+                event: "restarted".into(),
+                message: String::new(),
+                timestamp_ms: 9,
+            })),
+            json!({"type": "watchdog_event", "payload": {"service": "nginx", "event": "restarted",
+                "message": "", "timestamp_ms": 9}}),
+        ),
+        (
+            as_value(&ServerMessage::AuthResponse(AuthResponse {
+                success: true,
+                agent_id: Some(id()),
+                message: "welcome".into(),
+                settings: None,
+            })),
+            json!({"type": "auth_response", "payload": {"success": true, "agent_id": ID,
+                "message": "welcome"}}),
+        ),
+        (
+            as_value(&ServerMessage::Update(UpdatePayload {
+                version: "0.2.0".into(),
+                download_url: "https://rmm.example/dl/agent".into(),
+                sha256: "00".into(),
+                signature: "c2ln".into(),
+            })),
+            json!({"type": "update", "payload": {"version": "0.2.0",
+                "download_url": "https://rmm.example/dl/agent", "sha256": "00", "signature": "c2ln"}}),
+        ),
+        (as_value(&ServerMessage::Ping), json!({"type": "ping"})),
+        (
+            as_value(&ServerMessage::Settings(AgentSettings {
+                heartbeat_interval_secs: Some(15),
+                metrics_interval_secs: None,
+            })),
+            json!({"type": "settings", "payload": {"heartbeat_interval_secs": 15,
+                "metrics_interval_secs": null}}),
+        ),
+    ];
+    for (got, want) in cases {
+        assert_eq!(got, want);
+    }
+    assert_eq!(
+        decode_server(r#"{"type":"ping","payload":null}"#).expect("ping"),
+        ServerMessage::Ping
+    );
+}
+
+#[test]
+fn oversized_messages_are_refused_before_parsing() {
+    let huge = format!(
+        r#"{{"type":"heartbeat","payload":{{"pad":"{}"}}}}"#,
+        "x".repeat(MAX_MESSAGE_BYTES)
+    );
+    assert!(decode_agent(&huge).is_err());
+}

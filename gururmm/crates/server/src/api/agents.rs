@@ -1,0 +1,363 @@
+//! Agents (RMM-2): list with search and pagination, stats, unassigned, detail, pre-registration
+//! with a per-agent key, delete, move, state, watchdog events, update history.
+
+use super::dto::{iso, iso_opt, AgentDto, PageParams};
+use crate::app::AppState;
+use crate::auth::secrets::{new_agent_key, sha256_hex};
+use crate::auth::{Admin, Technician};
+use crate::db::{self, agents::Identity, agents::ListFilter};
+use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, Query};
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentPage {
+    pub items: Vec<AgentDto>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct AgentQuery {
+    /// Search terms, all of which must match hostname, OS, version or device id.
+    pub q: Option<String>,
+    /// `online` or `offline`.
+    pub status: Option<String>,
+    pub site_id: Option<String>,
+    pub client_id: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+async fn page(state: &AppState, filter: ListFilter, paging: PageParams) -> ApiResult<AgentPage> {
+    if let Some(status) = &filter.status {
+        if status != "online" && status != "offline" {
+            return Err(ApiError::Validation(
+                "status must be online or offline".into(),
+            ));
+        }
+    }
+    let (limit, offset, page, per_page) = paging.resolve();
+    let (rows, total) = db::agents::list(&state.db, &filter, limit, offset).await?;
+    Ok(AgentPage {
+        items: rows.into_iter().map(Into::into).collect(),
+        total,
+        page,
+        per_page,
+    })
+}
+
+#[utoipa::path(get, path = "/api/agents", tag = "agents", security(("bearer" = [])), params(AgentQuery),
+    responses((status = 200, body = AgentPage), (status = 401, body = ErrorEnvelope)))]
+pub async fn list(
+    State(state): State<AppState>,
+    _t: Technician,
+    Query(q): Query<AgentQuery>,
+) -> ApiResult<Json<AgentPage>> {
+    let filter = ListFilter {
+        q: q.q,
+        status: q.status,
+        site_id: q.site_id,
+        client_id: q.client_id,
+        unassigned: false,
+    };
+    let paging = PageParams {
+        page: q.page,
+        per_page: q.per_page,
+    };
+    Ok(Json(page(&state, filter, paging).await?))
+}
+
+#[utoipa::path(get, path = "/api/agents/unassigned", tag = "agents", security(("bearer" = [])), params(PageParams),
+    responses((status = 200, body = AgentPage), (status = 401, body = ErrorEnvelope)))]
+pub async fn unassigned(
+    State(state): State<AppState>,
+    _t: Technician,
+    Query(paging): Query<PageParams>,
+) -> ApiResult<Json<AgentPage>> {
+    let filter = ListFilter {
+        unassigned: true,
+        ..ListFilter::default()
+    };
+    Ok(Json(page(&state, filter, paging).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentStats {
+    pub total: i64,
+    pub online: i64,
+    pub offline: i64,
+    pub unassigned: i64,
+}
+
+#[utoipa::path(get, path = "/api/agents/stats", tag = "agents", security(("bearer" = [])),
+    responses((status = 200, body = AgentStats), (status = 401, body = ErrorEnvelope)))]
+pub async fn stats(State(state): State<AppState>, _t: Technician) -> ApiResult<Json<AgentStats>> {
+    let s = db::agents::stats(&state.db).await?;
+    Ok(Json(AgentStats {
+        total: s.total,
+        online: s.online,
+        offline: s.offline,
+        unassigned: s.unassigned,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateAgentRequest {
+    /// Site to place the agent in; omitted: unassigned.
+    pub site_id: Option<String>,
+    /// Label until the agent reports its own hostname.
+    #[serde(default)]
+    pub hostname: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedAgent {
+    pub agent: AgentDto,
+    /// The agent's `grmm_` key, shown only now; only its SHA-256 is stored.
+    pub api_key: String,
+}
+
+/// Pre-registers an agent and mints its per-agent key (admin only: keys are credentials). The
+/// key binds to the first device that authenticates with it.
+#[utoipa::path(post, path = "/api/agents", tag = "agents", security(("bearer" = [])), request_body = CreateAgentRequest,
+    responses((status = 201, body = CreatedAgent), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Json(req): Json<CreateAgentRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedAgent>)> {
+    if let Some(site) = &req.site_id {
+        db::sites::find(&state.db, site)
+            .await?
+            .ok_or(ApiError::NotFound("site"))?;
+    }
+    let key = new_agent_key();
+    let identity = Identity {
+        hostname: req.hostname.trim().chars().take(255).collect(),
+        ..Identity::default()
+    };
+    let id = db::agents::insert(
+        &state.db,
+        req.site_id.as_deref(),
+        &identity,
+        Some(&sha256_hex(&key)),
+    )
+    .await?;
+    db::audit::record(
+        &state.db,
+        &format!("user:{}", admin.user_id),
+        "agent_key_issued",
+        &format!("agent:{id}"),
+        serde_json::json!({}),
+    )
+    .await;
+    let agent = db::agents::find(&state.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound("agent"))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedAgent {
+            agent: agent.into(),
+            api_key: key,
+        }),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/agents/{id}", tag = "agents", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = AgentDto), (status = 404, body = ErrorEnvelope)))]
+pub async fn detail(
+    State(state): State<AppState>,
+    _t: Technician,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AgentDto>> {
+    let row = db::agents::find(&state.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound("agent"))?;
+    Ok(Json(row.into()))
+}
+
+/// Deletes the agent, its commands, metrics and events, and closes its socket.
+#[utoipa::path(delete, path = "/api/agents/{id}", tag = "agents", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorEnvelope)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    t: Technician,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    if !db::agents::delete(&state.db, &id).await? {
+        return Err(ApiError::NotFound("agent"));
+    }
+    state.registry.disconnect(&id);
+    db::audit::record(
+        &state.db,
+        &format!("user:{}", t.0.user_id),
+        "agent_deleted",
+        &format!("agent:{id}"),
+        serde_json::json!({}),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MoveRequest {
+    /// Target site; null: unassign.
+    pub site_id: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/agents/{id}/move", tag = "agents", security(("bearer" = [])), request_body = MoveRequest,
+    params(("id" = String, Path)), responses((status = 200, body = AgentDto), (status = 404, body = ErrorEnvelope)))]
+pub async fn move_agent(
+    State(state): State<AppState>,
+    t: Technician,
+    Path(id): Path<String>,
+    Json(req): Json<MoveRequest>,
+) -> ApiResult<Json<AgentDto>> {
+    if let Some(site) = &req.site_id {
+        db::sites::find(&state.db, site)
+            .await?
+            .ok_or(ApiError::NotFound("site"))?;
+    }
+    if !db::agents::move_to(&state.db, &id, req.site_id.as_deref()).await? {
+        return Err(ApiError::NotFound("agent"));
+    }
+    db::audit::record(
+        &state.db,
+        &format!("user:{}", t.0.user_id),
+        "agent_moved",
+        &format!("agent:{id}"),
+        serde_json::json!({"site_id": req.site_id}),
+    )
+    .await;
+    let row = db::agents::find(&state.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound("agent"))?;
+    Ok(Json(row.into()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentState {
+    pub agent_id: String,
+    pub status: String,
+    /// The last reported interface list.
+    #[schema(value_type = Object)]
+    pub network: serde_json::Value,
+    pub network_hash: String,
+    pub network_updated_at: Option<String>,
+    /// The last metrics sample as the agent sent it.
+    #[schema(value_type = Object)]
+    pub metrics: serde_json::Value,
+    pub metrics_updated_at: Option<String>,
+    pub uptime_seconds: i64,
+}
+
+#[utoipa::path(get, path = "/api/agents/{id}/state", tag = "agents", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = AgentState), (status = 404, body = ErrorEnvelope)))]
+pub async fn agent_state(
+    State(state): State<AppState>,
+    _t: Technician,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AgentState>> {
+    let agent = db::agents::find(&state.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound("agent"))?;
+    let row = db::metrics::state(&state.db, &id).await?;
+    let parse = |s: &str| serde_json::from_str(s).unwrap_or(serde_json::Value::Null);
+    Ok(Json(match row {
+        Some(r) => AgentState {
+            agent_id: id,
+            status: agent.status,
+            network: parse(&r.network_json),
+            network_hash: r.network_hash,
+            network_updated_at: iso_opt(r.network_updated_at),
+            metrics: parse(&r.metrics_json),
+            metrics_updated_at: iso_opt(r.metrics_updated_at),
+            uptime_seconds: r.uptime_seconds,
+        },
+        None => AgentState {
+            agent_id: id,
+            status: agent.status,
+            network: serde_json::json!([]),
+            network_hash: String::new(),
+            network_updated_at: None,
+            metrics: serde_json::json!({}),
+            metrics_updated_at: None,
+            uptime_seconds: 0,
+        },
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WatchdogEventDto {
+    pub id: String,
+    pub service: String,
+    pub event: String,
+    pub message: String,
+    pub occurred_at: String,
+    pub recorded_at: String,
+}
+
+#[utoipa::path(get, path = "/api/agents/{id}/watchdog-events", tag = "agents", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = Vec<WatchdogEventDto>), (status = 404, body = ErrorEnvelope)))]
+pub async fn watchdog_events(
+    State(state): State<AppState>,
+    _t: Technician,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<WatchdogEventDto>>> {
+    db::agents::find(&state.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound("agent"))?;
+    let rows = db::watchdog::list(&state.db, &id, 500).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| WatchdogEventDto {
+                id: r.id,
+                service: r.service,
+                event: r.event,
+                message: r.message,
+                occurred_at: iso(r.occurred_at),
+                recorded_at: iso(r.recorded_at),
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentUpdateDto {
+    pub id: String,
+    pub from_version: String,
+    pub to_version: String,
+    /// offered, completed, failed.
+    pub status: String,
+    pub offered_at: String,
+    pub completed_at: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/agents/{id}/updates", tag = "agents", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = Vec<AgentUpdateDto>), (status = 404, body = ErrorEnvelope)))]
+pub async fn updates(
+    State(state): State<AppState>,
+    _t: Technician,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<AgentUpdateDto>>> {
+    db::agents::find(&state.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound("agent"))?;
+    let rows = db::releases::updates_for(&state.db, &id).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| AgentUpdateDto {
+                id: r.id,
+                from_version: r.from_version,
+                to_version: r.to_version,
+                status: r.status,
+                offered_at: iso(r.offered_at),
+                completed_at: iso_opt(r.completed_at),
+            })
+            .collect(),
+    ))
+}

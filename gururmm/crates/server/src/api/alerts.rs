@@ -1,0 +1,113 @@
+//! Alerts (RMM-10): list, acknowledge, resolve.
+
+use super::dto::{iso, iso_opt};
+use crate::app::AppState;
+use crate::auth::Technician;
+use crate::db::{self, alerts::AlertRow};
+use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, Query};
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertDto {
+    pub id: String,
+    pub agent_id: Option<String>,
+    /// agent_offline, cpu_high, memory_high, disk_high.
+    pub kind: String,
+    /// info, warning, critical.
+    pub severity: String,
+    pub message: String,
+    /// open, acknowledged, resolved.
+    pub status: String,
+    pub created_at: String,
+    pub resolved_at: Option<String>,
+}
+
+impl From<AlertRow> for AlertDto {
+    fn from(a: AlertRow) -> Self {
+        Self {
+            id: a.id,
+            agent_id: a.agent_id,
+            kind: a.kind,
+            severity: a.severity,
+            message: a.message,
+            status: a.status,
+            created_at: iso(a.created_at),
+            resolved_at: iso_opt(a.resolved_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AlertQuery {
+    /// open, acknowledged or resolved; default: everything not resolved.
+    pub status: Option<String>,
+    pub agent_id: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/alerts", tag = "alerts", security(("bearer" = [])), params(AlertQuery),
+    responses((status = 200, body = Vec<AlertDto>), (status = 401, body = ErrorEnvelope)))]
+pub async fn list(
+    State(state): State<AppState>,
+    _t: Technician,
+    Query(q): Query<AlertQuery>,
+) -> ApiResult<Json<Vec<AlertDto>>> {
+    if let Some(s) = &q.status {
+        if !["open", "acknowledged", "resolved"].contains(&s.as_str()) {
+            return Err(ApiError::Validation(
+                "status must be open, acknowledged or resolved".into(),
+            ));
+        }
+    }
+    let rows = db::alerts::list(&state.db, q.status.as_deref(), q.agent_id.as_deref(), 500).await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
+}
+
+async fn transition(
+    state: &AppState,
+    user: &str,
+    id: &str,
+    status: &str,
+) -> ApiResult<Json<AlertDto>> {
+    if !db::alerts::set_status(&state.db, id, status).await? {
+        return match db::alerts::find(&state.db, id).await? {
+            Some(_) => Err(ApiError::Conflict("alert is already resolved".into())),
+            None => Err(ApiError::NotFound("alert")),
+        };
+    }
+    db::audit::record(
+        &state.db,
+        &format!("user:{user}"),
+        &format!("alert_{status}"),
+        &format!("alert:{id}"),
+        serde_json::json!({}),
+    )
+    .await;
+    let row = db::alerts::find(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound("alert"))?;
+    Ok(Json(row.into()))
+}
+
+#[utoipa::path(post, path = "/api/alerts/{id}/acknowledge", tag = "alerts", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = AlertDto), (status = 404, body = ErrorEnvelope),
+    (status = 409, body = ErrorEnvelope)))]
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    Technician(me): Technician,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AlertDto>> {
+    transition(&state, &me.user_id, &id, "acknowledged").await
+}
+
+#[utoipa::path(post, path = "/api/alerts/{id}/resolve", tag = "alerts", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = AlertDto), (status = 404, body = ErrorEnvelope),
+    (status = 409, body = ErrorEnvelope)))]
+pub async fn resolve(
+    State(state): State<AppState>,
+    Technician(me): Technician,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AlertDto>> {
+    transition(&state, &me.user_id, &id, "resolved").await
+}

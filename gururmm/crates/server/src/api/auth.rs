@@ -1,0 +1,168 @@
+//! Authentication routes (RMM-1): login, register (disabled unless configured), me.
+
+use super::dto::UserDto;
+use crate::app::AppState;
+use crate::auth::{password, Technician};
+use crate::db::{self, users::CreateUserError, users::Role};
+use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json};
+use crate::http::middleware::ClientIp;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: u64,
+    pub user: UserDto,
+}
+
+/// Email addresses: something@something, at most 254 characters, no whitespace.
+pub fn valid_email(email: &str) -> bool {
+    let email = email.trim();
+    email.len() <= 254
+        && !email.contains(char::is_whitespace)
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
+}
+
+/// Exchanges email and password for a 24-hour access token. An unknown account, a disabled one
+/// and a wrong password get the same answer after the same work; failures are throttled per
+/// address and per account with sliding windows, never a permanent lockout.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorEnvelope),
+              (status = 429, body = ErrorEnvelope)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let key = req.email.trim().to_lowercase();
+    let t = &state.throttles;
+    let wait =
+        ip.0.and_then(|ip| t.login_ip.blocked(&ip))
+            .or_else(|| t.login_user.blocked(&key));
+    if let Some(wait) = wait {
+        return Err(ApiError::RateLimited {
+            retry_after_secs: wait.as_secs().max(1),
+        });
+    }
+    let user = db::users::find_by_email(&state.db, &key).await?;
+    let candidate = user.clone().filter(|u| u.disabled == 0);
+    let pw = req.password;
+    let verified = tokio::task::spawn_blocking(move || match &candidate {
+        Some(u) => password::verify(&pw, &u.password_hash),
+        None => {
+            password::verify_dummy(&pw);
+            false
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?;
+    let Some(user) = user.filter(|u| verified && u.disabled == 0) else {
+        if let Some(ip) = ip.0 {
+            t.login_ip.record(ip);
+        }
+        t.login_user.record(key.clone());
+        db::audit::record(
+            &state.db,
+            "system",
+            "login_failed",
+            &format!("email:{key}"),
+            serde_json::json!({"ip": ip.0}),
+        )
+        .await;
+        return Err(ApiError::BadCredentials);
+    };
+    t.login_user.clear(&key);
+    db::users::touch_login(&state.db, &user.id).await?;
+    let ttl = state.config.limits.access_token_ttl_secs;
+    let (token, _) = state.tokens.sign(&user.id, ttl)?;
+    db::audit::record(
+        &state.db,
+        &format!("user:{}", user.id),
+        "login",
+        &format!("user:{}", user.id),
+        serde_json::json!({"ip": ip.0}),
+    )
+    .await;
+    Ok(Json(LoginResponse {
+        token,
+        token_type: "Bearer".into(),
+        expires_in: ttl,
+        user: user.into(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    pub email: String,
+    pub password: String,
+    #[serde(default)]
+    pub display_name: String,
+}
+
+/// Self-service registration of a technician account. Refused (403) unless the server is
+/// configured with `allow_registration = true`; it never creates an admin.
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
+    responses((status = 201, body = UserDto), (status = 403, body = ErrorEnvelope),
+              (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn register(
+    State(state): State<AppState>,
+    Json(req): Json<RegisterRequest>,
+) -> ApiResult<(StatusCode, Json<UserDto>)> {
+    if !state.config.allow_registration {
+        return Err(ApiError::Forbidden(
+            "registration is disabled on this server",
+        ));
+    }
+    if !valid_email(&req.email) {
+        return Err(ApiError::Validation(
+            "email must look like name@domain".into(),
+        ));
+    }
+    password::check_policy(&req.password).map_err(ApiError::Validation)?;
+    let pw = req.password;
+    let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))??;
+    match db::users::create(
+        &state.db,
+        &req.email,
+        req.display_name.trim(),
+        &hash,
+        Role::Technician,
+    )
+    .await
+    {
+        Ok(user) => Ok((StatusCode::CREATED, Json(user.into()))),
+        Err(CreateUserError::Exists) => Err(ApiError::Conflict(
+            "an account with that email already exists".into(),
+        )),
+        Err(CreateUserError::Db(e)) => Err(e.into()),
+    }
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = UserDto), (status = 401, body = ErrorEnvelope)))]
+pub async fn me(
+    State(state): State<AppState>,
+    Technician(me): Technician,
+) -> ApiResult<Json<UserDto>> {
+    let user = db::users::find(&state.db, &me.user_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    Ok(Json(user.into()))
+}

@@ -1,0 +1,168 @@
+//! Commands (RMM-4): send, list, detail, cancel. A send is stored first (`pending`), then
+//! delivered at once if the agent is connected; otherwise it waits and is delivered when the
+//! agent reconnects. Each user may send `commands_per_minute`.
+
+use super::dto::CommandDto;
+use crate::app::AppState;
+use crate::auth::Technician;
+use crate::db::{self, commands::NewCommand};
+use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, Query};
+use crate::ws::broker;
+use axum::extract::State;
+use axum::http::StatusCode;
+use gururmm_protocol::CommandType;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+/// Largest command text accepted (scripts included).
+const MAX_COMMAND_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SendCommandRequest {
+    /// shell, powershell, python, script or claude_task.
+    pub command_type: String,
+    pub command: String,
+    /// Seconds; defaults to the server's `command_default_timeout_secs`.
+    pub timeout_seconds: Option<u64>,
+    #[serde(default)]
+    pub elevated: bool,
+}
+
+#[utoipa::path(post, path = "/api/agents/{id}/command", tag = "commands", security(("bearer" = [])),
+    request_body = SendCommandRequest, params(("id" = String, Path)),
+    responses((status = 201, body = CommandDto), (status = 404, body = ErrorEnvelope),
+              (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+pub async fn send(
+    State(state): State<AppState>,
+    Technician(me): Technician,
+    Path(agent_id): Path<String>,
+    Json(req): Json<SendCommandRequest>,
+) -> ApiResult<(StatusCode, Json<CommandDto>)> {
+    let kind = CommandType::from(req.command_type.clone());
+    if !kind.is_known() {
+        return Err(ApiError::Validation(format!(
+            "unknown command_type `{}`; expected shell, powershell, python, script or claude_task",
+            req.command_type
+        )));
+    }
+    if req.command.trim().is_empty() || req.command.len() > MAX_COMMAND_BYTES {
+        return Err(ApiError::Validation(format!(
+            "command must be 1-{MAX_COMMAND_BYTES} bytes"
+        )));
+    }
+    let limits = &state.config.limits;
+    let timeout = req
+        .timeout_seconds
+        .unwrap_or(limits.command_default_timeout_secs);
+    if timeout == 0 || timeout > limits.command_max_timeout_secs {
+        return Err(ApiError::Validation(format!(
+            "timeout_seconds must be 1-{}",
+            limits.command_max_timeout_secs
+        )));
+    }
+    db::agents::find(&state.db, &agent_id)
+        .await?
+        .ok_or(ApiError::NotFound("agent"))?;
+    if let Err(wait) = state
+        .throttles
+        .commands_user
+        .try_acquire(me.user_id.clone())
+    {
+        return Err(ApiError::RateLimited {
+            retry_after_secs: wait.as_secs().max(1),
+        });
+    }
+    let id = db::commands::insert(
+        &state.db,
+        &NewCommand {
+            agent_id: &agent_id,
+            created_by: Some(&me.user_id),
+            command_type: kind.as_str(),
+            command: &req.command,
+            timeout_seconds: i64::try_from(timeout).unwrap_or(i64::MAX),
+            elevated: req.elevated,
+        },
+    )
+    .await?;
+    // The command text is the technician's own input, not a secret; it is audited in full.
+    db::audit::record(
+        &state.db,
+        &format!("user:{}", me.user_id),
+        "command_sent",
+        &format!("agent:{agent_id}"),
+        serde_json::json!({"command_id": id, "command_type": kind.as_str(), "command": req.command}),
+    )
+    .await;
+    let row = db::commands::find(&state.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound("command"))?;
+    broker::deliver_if_online(&state, &row).await?;
+    let row = db::commands::find(&state.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound("command"))?;
+    Ok((StatusCode::CREATED, Json(row.into())))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct CommandQuery {
+    pub agent_id: Option<String>,
+    /// At most 500; default 100.
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/commands", tag = "commands", security(("bearer" = [])), params(CommandQuery),
+    responses((status = 200, body = Vec<CommandDto>), (status = 401, body = ErrorEnvelope)))]
+pub async fn list(
+    State(state): State<AppState>,
+    _t: Technician,
+    Query(q): Query<CommandQuery>,
+) -> ApiResult<Json<Vec<CommandDto>>> {
+    let limit = i64::from(q.limit.unwrap_or(100).clamp(1, 500));
+    let rows = db::commands::list(&state.db, q.agent_id.as_deref(), limit).await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(get, path = "/api/commands/{id}", tag = "commands", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = CommandDto), (status = 404, body = ErrorEnvelope)))]
+pub async fn detail(
+    State(state): State<AppState>,
+    _t: Technician,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CommandDto>> {
+    let row = db::commands::find(&state.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound("command"))?;
+    Ok(Json(row.into()))
+}
+
+/// Cancels a command that has not been delivered yet (409 once it is running or finished).
+#[utoipa::path(post, path = "/api/commands/{id}/cancel", tag = "commands", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = CommandDto), (status = 404, body = ErrorEnvelope),
+    (status = 409, body = ErrorEnvelope)))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Technician(me): Technician,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CommandDto>> {
+    let row = db::commands::find(&state.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound("command"))?;
+    if !db::commands::cancel(&state.db, &id).await? {
+        return Err(ApiError::Conflict(format!(
+            "command is {}, not pending",
+            row.status
+        )));
+    }
+    db::audit::record(
+        &state.db,
+        &format!("user:{}", me.user_id),
+        "command_cancelled",
+        &format!("agent:{}", row.agent_id),
+        serde_json::json!({"command_id": id}),
+    )
+    .await;
+    let row = db::commands::find(&state.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound("command"))?;
+    Ok(Json(row.into()))
+}

@@ -1,0 +1,203 @@
+//! Shapes the API returns: explicit DTOs built from rows (never rows themselves), timestamps as
+//! RFC 3339.
+
+use crate::db::{
+    agents::AgentRow, clients::ClientRow, commands::CommandRow, sites::SiteRow, users::UserRow,
+};
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use utoipa::{IntoParams, ToSchema};
+
+/// Unix milliseconds as RFC 3339.
+pub fn iso(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+pub fn iso_opt(ms: Option<i64>) -> Option<String> {
+    ms.map(iso)
+}
+
+/// `?page=&per_page=` (1-based, at most 200 per page).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct PageParams {
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+impl PageParams {
+    /// (limit, offset, page, per_page)
+    pub fn resolve(&self) -> (i64, i64, u32, u32) {
+        let per_page = self.per_page.unwrap_or(50).clamp(1, 200);
+        let page = self.page.unwrap_or(1).max(1);
+        (
+            i64::from(per_page),
+            i64::from(page - 1) * i64::from(per_page),
+            page,
+            per_page,
+        )
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserDto {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    /// `admin` or `technician`.
+    pub role: String,
+    pub created_at: String,
+    pub last_login_at: Option<String>,
+}
+
+impl From<UserRow> for UserDto {
+    fn from(u: UserRow) -> Self {
+        Self {
+            role: u.role().as_str().to_owned(),
+            id: u.id,
+            email: u.email,
+            display_name: u.display_name,
+            created_at: iso(u.created_at),
+            last_login_at: iso_opt(u.last_login_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientDto {
+    pub id: String,
+    pub name: String,
+    pub notes: String,
+    pub site_count: i64,
+    pub agent_count: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<ClientRow> for ClientDto {
+    fn from(c: ClientRow) -> Self {
+        Self {
+            id: c.id,
+            name: c.name,
+            notes: c.notes,
+            site_count: c.site_count,
+            agent_count: c.agent_count,
+            created_at: iso(c.created_at),
+            updated_at: iso(c.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SiteDto {
+    pub id: String,
+    pub client_id: String,
+    pub name: String,
+    pub notes: String,
+    pub agent_count: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<SiteRow> for SiteDto {
+    fn from(s: SiteRow) -> Self {
+        Self {
+            id: s.id,
+            client_id: s.client_id,
+            name: s.name,
+            notes: s.notes,
+            agent_count: s.agent_count,
+            created_at: iso(s.created_at),
+            updated_at: iso(s.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentDto {
+    pub id: String,
+    pub hostname: String,
+    pub device_id: String,
+    pub os_type: String,
+    pub os_version: String,
+    pub arch: String,
+    pub agent_version: String,
+    /// `online` while the agent's socket is open, else `offline`.
+    pub status: String,
+    pub site_id: Option<String>,
+    pub site_name: Option<String>,
+    pub client_id: Option<String>,
+    pub client_name: Option<String>,
+    /// True when the agent authenticates with its own `grmm_` key.
+    pub has_key: bool,
+    pub created_at: String,
+    pub last_seen_at: Option<String>,
+}
+
+impl From<AgentRow> for AgentDto {
+    fn from(a: AgentRow) -> Self {
+        Self {
+            id: a.id,
+            hostname: a.hostname,
+            device_id: a.device_id,
+            os_type: a.os_type,
+            os_version: a.os_version,
+            arch: a.arch,
+            agent_version: a.agent_version,
+            status: a.status,
+            site_id: a.site_id,
+            site_name: a.site_name,
+            client_id: a.client_id,
+            client_name: a.client_name,
+            has_key: a.has_key != 0,
+            created_at: iso(a.created_at),
+            last_seen_at: iso_opt(a.last_seen_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommandDto {
+    pub id: String,
+    pub agent_id: String,
+    pub created_by: Option<String>,
+    pub command_type: String,
+    pub command: String,
+    pub timeout_seconds: i64,
+    pub elevated: bool,
+    /// pending, running, completed, failed, timed_out, cancelled.
+    pub status: String,
+    pub exit_code: Option<i64>,
+    pub stdout: Option<String>,
+    pub stderr: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub truncated: bool,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub completed_at: Option<String>,
+}
+
+impl From<CommandRow> for CommandDto {
+    fn from(c: CommandRow) -> Self {
+        Self {
+            id: c.id,
+            agent_id: c.agent_id,
+            created_by: c.created_by,
+            command_type: c.command_type,
+            command: c.command,
+            timeout_seconds: c.timeout_seconds,
+            elevated: c.elevated != 0,
+            status: c.status,
+            exit_code: c.exit_code,
+            stdout: c.stdout,
+            stderr: c.stderr,
+            duration_ms: c.duration_ms,
+            truncated: c.truncated != 0,
+            created_at: iso(c.created_at),
+            sent_at: iso_opt(c.sent_at),
+            completed_at: iso_opt(c.completed_at),
+        }
+    }
+}

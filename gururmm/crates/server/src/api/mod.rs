@@ -1,0 +1,122 @@
+//! The HTTP surface in one place. Each handler names its single authentication mechanism in its
+//! signature (`Technician`, `Admin`, `AgentKey`, or nothing) and in its OpenAPI `security`; the
+//! router and the OpenAPI document come from the same list, so every route is documented.
+
+mod agents;
+mod alerts;
+mod auth;
+mod clients;
+mod commands;
+mod docs;
+pub mod dto;
+mod legacy;
+mod meta;
+mod metrics;
+mod policies;
+mod releases;
+mod sites;
+
+pub use auth::valid_email;
+
+use crate::app::AppState;
+use crate::http::error::ApiError;
+use crate::http::{cors, middleware};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "GuruRMM API", description = "Monitoring and management: clients, sites, agents, commands, metrics. Agents connect to the WebSocket at /ws."),
+    modifiers(&BearerScheme),
+    components(schemas(crate::http::error::ErrorEnvelope))
+)]
+struct ApiDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Every documented route and the OpenAPI document describing exactly those.
+pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(meta::health))
+        .routes(routes!(meta::version))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::me))
+        .routes(routes!(clients::list, clients::create))
+        .routes(routes!(clients::detail, clients::update, clients::delete))
+        .routes(routes!(clients::sites))
+        .routes(routes!(sites::list, sites::create))
+        .routes(routes!(sites::detail, sites::update, sites::delete))
+        .routes(routes!(sites::regenerate_key))
+        .routes(routes!(agents::list, agents::create))
+        .routes(routes!(agents::stats))
+        .routes(routes!(agents::unassigned))
+        .routes(routes!(agents::detail, agents::delete))
+        .routes(routes!(agents::move_agent))
+        .routes(routes!(agents::agent_state))
+        .routes(routes!(agents::watchdog_events))
+        .routes(routes!(agents::updates))
+        .routes(routes!(commands::send))
+        .routes(routes!(commands::list))
+        .routes(routes!(commands::detail))
+        .routes(routes!(commands::cancel))
+        .routes(routes!(metrics::history))
+        .routes(routes!(metrics::summary))
+        .routes(routes!(alerts::list))
+        .routes(routes!(alerts::acknowledge))
+        .routes(routes!(alerts::resolve))
+        .routes(routes!(policies::list, policies::create))
+        .routes(routes!(
+            policies::detail,
+            policies::update,
+            policies::delete
+        ))
+        .routes(routes!(releases::list, releases::create))
+        .routes(routes!(legacy::register))
+        .routes(routes!(legacy::heartbeat))
+        .routes(routes!(legacy::command_result))
+        .split_for_parts()
+}
+
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented_routes().1
+}
+
+/// The whole application: API, agent socket, docs, fallbacks, middleware.
+pub fn router(state: AppState) -> Router {
+    let (api, spec) = documented_routes();
+    let spec_json = std::sync::Arc::new(spec.to_pretty_json().unwrap_or_default());
+    let mut app = api
+        .route("/ws", get(crate::ws::connection::upgrade))
+        .merge(docs::routes(spec_json))
+        .fallback(|| async { ApiError::NoRoute })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        // Legacy command results carry up to 2 x 512 KiB of output.
+        .layer(DefaultBodyLimit::max(2 * 1024 * 1024));
+    if let Some(cors) = cors::layer(&state.config.cors_allowed_origins) {
+        app = app.layer(cors);
+    }
+    app.layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn(middleware::request_context))
+        .with_state(state)
+}

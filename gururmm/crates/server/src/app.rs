@@ -1,0 +1,121 @@
+//! The state every handler shares, and how it is built from a `Config`.
+
+use crate::auth::jwt::TokenKeys;
+use crate::auth::secrets::{hmac_hex, random_bytes};
+use crate::auth::throttle::SlidingWindow;
+use crate::config::Config;
+use crate::db::Db;
+use crate::ws::Registry;
+use anyhow::Context;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use std::net::IpAddr;
+use std::ops::Deref;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Cheap to clone: one `Arc`.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<AppInner>);
+
+#[derive(Debug)]
+pub struct AppInner {
+    pub config: Config,
+    pub db: Db,
+    pub tokens: TokenKeys,
+    /// HMAC key for site codes, derived from the install's master key.
+    pub code_key: Vec<u8>,
+    pub throttles: Throttles,
+    pub registry: Registry,
+    /// Cancelled at shutdown; background tasks watch it.
+    pub shutdown: CancellationToken,
+}
+
+impl Deref for AppState {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct Throttles {
+    pub login_ip: SlidingWindow<IpAddr>,
+    pub login_user: SlidingWindow<String>,
+    pub site_code_ip: SlidingWindow<IpAddr>,
+    /// Command submissions per user (the seed had none).
+    pub commands_user: SlidingWindow<String>,
+}
+
+impl Throttles {
+    fn new(config: &Config) -> Self {
+        let l = &config.limits;
+        let login = Duration::from_secs(l.login_window_secs);
+        Self {
+            login_ip: SlidingWindow::new(login, l.login_failures_per_ip),
+            login_user: SlidingWindow::new(login, l.login_failures_per_user),
+            site_code_ip: SlidingWindow::new(
+                Duration::from_secs(l.site_code_window_secs),
+                l.site_code_failures_per_ip,
+            ),
+            commands_user: SlidingWindow::new(Duration::from_secs(60), l.commands_per_minute),
+        }
+    }
+}
+
+impl AppState {
+    /// Connects storage (applying migrations), loads keys, and resets presence: after a start
+    /// no socket exists yet, so no agent is online.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = Db::connect(&config).await?;
+        crate::db::agents::mark_all_offline(&db).await?;
+        let master = master_key(&config)?;
+        Ok(AppState(Arc::new(AppInner {
+            tokens: TokenKeys::derive(&master),
+            code_key: hmac_hex(&master, "gururmm/site-code/v1").into_bytes(),
+            throttles: Throttles::new(&config),
+            registry: Registry::default(),
+            shutdown: CancellationToken::new(),
+            config,
+            db,
+        })))
+    }
+}
+
+/// The configured secret, or a random key generated once per install and kept in the data dir
+/// (mode 0600) — never shared between installs, never in the database.
+fn master_key(config: &Config) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = &config.jwt_secret {
+        return Ok(secret.expose().as_bytes().to_vec());
+    }
+    let path = config.data_dir.join("master.key");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return STANDARD
+            .decode(text.trim())
+            .with_context(|| format!("{} is not base64", path.display()));
+    }
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let key = random_bytes::<32>();
+    write_private(&path, &STANDARD.encode(key))?;
+    tracing::info!(path = %path.display(), "generated this install's master key");
+    Ok(key.to_vec())
+}
+
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! Authentication. Every route uses exactly one mechanism, and all of them are here:
+//! - technician access token (`Authorization: Bearer <JWT>`): [`Technician`], [`Admin`];
+//! - per-agent key (`X-Agent-Key: grmm_…`): [`AgentKey`], the legacy polling endpoints only;
+//! - agent key or site code inside the first `/ws` message: `ws::auth`;
+//! - public: `/health`, `/api/version`, docs, login, legacy registration (site code in the body).
+//!
+//! None falls back to another: an agent key as a bearer token is just an invalid JWT, and a JWT
+//! as an agent key hashes to nothing.
+
+pub mod jwt;
+pub mod password;
+pub mod secrets;
+pub mod throttle;
+
+use crate::app::AppState;
+use crate::db::{self, agents::AgentRow, users::Role};
+use crate::http::error::ApiError;
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+
+/// A signed-in user, verified from the token and the current user row.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: String,
+    pub email: String,
+    pub role: Role,
+}
+
+/// Any signed-in technician or admin.
+#[derive(Debug, Clone)]
+pub struct Technician(pub Principal);
+
+/// A signed-in admin.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Principal);
+
+async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    let token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or(ApiError::Unauthorized)?;
+    let claims = state.tokens.verify(token).ok_or(ApiError::Unauthorized)?;
+    // The role and the disabled flag come from the row, so changes apply at once.
+    let user = db::users::find(&state.db, &claims.sub)
+        .await?
+        .filter(|u| u.disabled == 0)
+        .ok_or(ApiError::Unauthorized)?;
+    Ok(Principal {
+        role: user.role(),
+        user_id: user.id,
+        email: user.email,
+    })
+}
+
+impl FromRequestParts<AppState> for Technician {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        principal(parts, state).await.map(Technician)
+    }
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let p = principal(parts, state).await?;
+        if p.role != Role::Admin {
+            return Err(ApiError::Forbidden("admin role required"));
+        }
+        Ok(Admin(p))
+    }
+}
+
+/// An agent authenticated by its per-agent key in `X-Agent-Key` (legacy polling mode).
+#[derive(Debug, Clone)]
+pub struct AgentKey(pub AgentRow);
+
+pub const AGENT_KEY_HEADER: &str = "x-agent-key";
+
+impl FromRequestParts<AppState> for AgentKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let key = parts
+            .headers
+            .get(AGENT_KEY_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .filter(|k| k.starts_with(secrets::AGENT_KEY_PREFIX))
+            .ok_or(ApiError::Unauthorized)?;
+        let agent = db::agents::find_by_key_hash(&state.db, &secrets::sha256_hex(key))
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        Ok(AgentKey(agent))
+    }
+}

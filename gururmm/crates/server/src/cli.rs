@@ -1,0 +1,135 @@
+//! Command line: `serve` (default), `migrate`, `admin create`.
+
+use crate::auth::password;
+use crate::bootstrap;
+use crate::config::{Config, LogFormat};
+use crate::db::{self, users::Role, Db};
+use crate::server::Server;
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::io::BufRead;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "gururmm-server", version, about = "GuruRMM server")]
+pub struct Cli {
+    /// TOML config file; environment variables override it.
+    #[arg(long, short, global = true, env = "GURURMM_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Listen address (overrides config and environment).
+    #[arg(long, global = true)]
+    pub bind: Option<std::net::SocketAddr>,
+    /// Data directory (overrides config and environment).
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminAction {
+    /// Create an account; the password is read from standard input (one line).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "admin")]
+        role: String,
+        #[arg(long, default_value = "")]
+        display_name: String,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(bind) = cli.bind {
+        config.bind = bind;
+    }
+    if let Some(dir) = cli.data_dir {
+        config.data_dir = dir;
+    }
+    init_logging(&config);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            Db::connect(&config).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Admin {
+            action:
+                AdminAction::Create {
+                    email,
+                    role,
+                    display_name,
+                },
+        } => create_user(&config, &email, &role, &display_name).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let bootstrap = config.bootstrap_admin;
+    let server = Server::start(config).await?;
+    if bootstrap {
+        if let Some(admin) = bootstrap::first_admin_if_empty(&server.state.db).await? {
+            // Printed once to stdout, never logged.
+            println!(
+                "First admin created. Sign in with:\n  email:    {}\n  password: {}\nThis password is shown only now.",
+                admin.email, admin.password
+            );
+        }
+    }
+    let url = match &server.state.config.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://{}", server.addr),
+    };
+    println!("GuruRMM server listening on {url}  (API docs: {url}/api/docs, agents: {url}/ws)");
+    server.run_until_signal().await
+}
+
+async fn create_user(
+    config: &Config,
+    email: &str,
+    role: &str,
+    display_name: &str,
+) -> anyhow::Result<()> {
+    let role = Role::parse(role).context("role must be admin or technician")?;
+    anyhow::ensure!(
+        crate::api::valid_email(email),
+        "email must look like name@domain (at most 254 characters)"
+    );
+    eprintln!("Password for {email} (one line on stdin):");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let pw = line.trim_end_matches(['\r', '\n']).to_owned();
+    password::check_policy(&pw).map_err(anyhow::Error::msg)?;
+    let db = Db::connect(config).await?;
+    let hash = tokio::task::spawn_blocking(move || password::hash(&pw)).await??;
+    db::users::create(&db, email, display_name, &hash, role).await?;
+    println!("created {} {email}", role.as_str());
+    Ok(())
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}

@@ -1,0 +1,89 @@
+//! Environment overrides. Each variable is named once here; the `GURURMM_*` form wins over the
+//! seed's generic names (`DATABASE_URL`, `JWT_SECRET`) kept for existing deployments.
+
+use super::{Config, ConfigError, LogFormat, SecretString};
+use std::path::PathBuf;
+
+fn first(
+    get: &impl Fn(&str) -> Option<String>,
+    names: &[&'static str],
+) -> Option<(&'static str, String)> {
+    names
+        .iter()
+        .find_map(|name| get(name).filter(|v| !v.is_empty()).map(|v| (*name, v)))
+}
+
+fn boolean(var: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::Env {
+            var,
+            message: format!("`{value}` is not a boolean (true/false)"),
+        }),
+    }
+}
+
+/// Applies every override `get` knows: `std::env::var` in production, a map in tests.
+pub fn apply_overrides(
+    config: &mut Config,
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<(), ConfigError> {
+    if let Some((var, v)) = first(&get, &["GURURMM_BIND"]) {
+        config.bind = v.parse().map_err(|_| ConfigError::Env {
+            var,
+            message: format!("`{v}` is not an address like 127.0.0.1:3001"),
+        })?;
+    }
+    if let Some((_, v)) = first(&get, &["GURURMM_PUBLIC_URL"]) {
+        config.public_url = Some(v);
+    }
+    if let Some((_, v)) = first(&get, &["GURURMM_DATA_DIR"]) {
+        config.data_dir = PathBuf::from(v);
+    }
+    if let Some((_, v)) = first(&get, &["GURURMM_DATABASE_URL", "DATABASE_URL"]) {
+        config.database_url = Some(SecretString::new(v));
+    }
+    if let Some((_, v)) = first(&get, &["GURURMM_JWT_SECRET", "JWT_SECRET"]) {
+        config.jwt_secret = Some(SecretString::new(v));
+    }
+    if let Some((_, v)) = first(&get, &["GURURMM_CORS_ALLOWED_ORIGINS"]) {
+        config.cors_allowed_origins = v
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+    }
+    for (names, field) in [
+        (
+            &["GURURMM_TRUST_FORWARDED_FOR"][..],
+            &mut config.trust_forwarded_for,
+        ),
+        (
+            &["GURURMM_BOOTSTRAP_ADMIN"][..],
+            &mut config.bootstrap_admin,
+        ),
+        (
+            &["GURURMM_ALLOW_REGISTRATION"][..],
+            &mut config.allow_registration,
+        ),
+    ] {
+        if let Some((var, v)) = first(&get, names) {
+            *field = boolean(var, &v)?;
+        }
+    }
+    if let Some((var, v)) = first(&get, &["GURURMM_LOG_FORMAT"]) {
+        config.log_format = match v.as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            _ => {
+                return Err(ConfigError::Env {
+                    var,
+                    message: format!("`{v}` is not text or json"),
+                })
+            }
+        };
+    }
+    Ok(())
+}

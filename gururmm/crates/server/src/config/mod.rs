@@ -1,0 +1,265 @@
+//! Server configuration: a TOML file, then `GURURMM_*` environment overrides, then command-line
+//! flags. Secrets are [`SecretString`]s, so `{:?}` of the whole config prints none of them.
+
+mod env;
+mod secret;
+#[cfg(test)]
+mod tests;
+
+pub use secret::SecretString;
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub bind: SocketAddr,
+    /// External URL, e.g. `https://rmm.example.com`. Defaults to `http://<bind>`.
+    pub public_url: Option<String>,
+    /// Where the SQLite database and the install's master key live.
+    pub data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL; unset means SQLite in `data_dir`.
+    pub database_url: Option<SecretString>,
+    /// Token signing key (>= 32 characters). Unset: a random per-install key in `data_dir`.
+    pub jwt_secret: Option<SecretString>,
+    /// Origins allowed to call the API from a browser. Empty: no CORS headers at all.
+    pub cors_allowed_origins: Vec<String>,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// Create a first admin and print its password when the database has no user.
+    pub bootstrap_admin: bool,
+    /// Open `POST /api/auth/register` to anyone. Off by default, as in the seed.
+    pub allow_registration: bool,
+    pub log_format: LogFormat,
+    pub limits: Limits,
+    pub alerts: AlertsConfig,
+}
+
+/// Alert thresholds (RMM-10).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// An agent offline longer than this gets an `agent_offline` alert.
+    pub offline_after_secs: u64,
+    pub cpu_percent: f64,
+    pub memory_percent: f64,
+    /// Applies to the fullest disk.
+    pub disk_percent: f64,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self {
+            offline_after_secs: 300,
+            cpu_percent: 95.0,
+            memory_percent: 90.0,
+            disk_percent: 90.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Timeouts, retention and rate limits. Defaults are production values; tests shorten them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    pub access_token_ttl_secs: u64,
+    /// Seconds a new agent socket has to authenticate.
+    pub auth_timeout_secs: u64,
+    /// Seconds of silence after which an agent socket is closed (the seed's 90 s).
+    pub idle_timeout_secs: u64,
+    pub ping_interval_secs: u64,
+    /// Timeout of a command when the request names none.
+    pub command_default_timeout_secs: u64,
+    pub command_max_timeout_secs: u64,
+    /// Extra seconds the server waits past a command's own timeout before marking it
+    /// `timed_out` (the agent reports its own timeout first).
+    pub command_grace_secs: u64,
+    /// Commands one user may submit per minute.
+    pub commands_per_minute: u32,
+    /// How often the reaper enforces command deadlines and retention.
+    pub reaper_interval_ms: u64,
+    pub metrics_retention_days: u64,
+    pub watchdog_retention_days: u64,
+    pub login_failures_per_ip: u32,
+    pub login_failures_per_user: u32,
+    pub login_window_secs: u64,
+    /// Failed site-code authentications per address per window (site codes are short).
+    pub site_code_failures_per_ip: u32,
+    pub site_code_window_secs: u64,
+    /// Messages queued toward one agent before sends are refused.
+    pub agent_queue: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 24 * 3600,
+            auth_timeout_secs: 10,
+            idle_timeout_secs: 90,
+            ping_interval_secs: 30,
+            command_default_timeout_secs: 300,
+            command_max_timeout_secs: 3600,
+            command_grace_secs: 30,
+            commands_per_minute: 30,
+            reaper_interval_ms: 5_000,
+            metrics_retention_days: 30,
+            watchdog_retention_days: 90,
+            login_failures_per_ip: 20,
+            login_failures_per_user: 10,
+            login_window_secs: 900,
+            site_code_failures_per_ip: 20,
+            site_code_window_secs: 300,
+            agent_queue: 256,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 3001)),
+            public_url: None,
+            data_dir: PathBuf::from("data/gururmm"),
+            database_url: None,
+            jwt_secret: None,
+            cors_allowed_origins: Vec::new(),
+            trust_forwarded_for: false,
+            bootstrap_admin: true,
+            allow_registration: false,
+            log_format: LogFormat::Text,
+            limits: Limits::default(),
+            alerts: AlertsConfig::default(),
+        }
+    }
+}
+
+/// A configuration problem, naming the key or variable at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("environment variable {var}: {message}")]
+    Env { var: &'static str, message: String },
+    #[error("config key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+impl Config {
+    /// Reads `path` (when given), applies environment overrides, then validates.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut config = match path {
+            Some(path) => Self::from_file(path)?,
+            None => Self::default(),
+        };
+        env::apply_overrides(&mut config, |name| std::env::var(name).ok())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let l = &self.limits;
+        let positive = [
+            ("limits.auth_timeout_secs", l.auth_timeout_secs),
+            ("limits.idle_timeout_secs", l.idle_timeout_secs),
+            ("limits.ping_interval_secs", l.ping_interval_secs),
+            (
+                "limits.command_default_timeout_secs",
+                l.command_default_timeout_secs,
+            ),
+            ("limits.reaper_interval_ms", l.reaper_interval_ms),
+        ];
+        for (key, value) in positive {
+            if value == 0 {
+                return Err(invalid(key, "must be greater than 0"));
+            }
+        }
+        if l.command_default_timeout_secs > l.command_max_timeout_secs {
+            return Err(invalid(
+                "limits.command_default_timeout_secs",
+                "must not exceed limits.command_max_timeout_secs",
+            ));
+        }
+        for (key, value) in [
+            ("alerts.cpu_percent", self.alerts.cpu_percent),
+            ("alerts.memory_percent", self.alerts.memory_percent),
+            ("alerts.disk_percent", self.alerts.disk_percent),
+        ] {
+            if !(value > 0.0 && value <= 100.0) {
+                return Err(invalid(key, "must be a percentage above 0 and at most 100"));
+            }
+        }
+        if l.agent_queue == 0 {
+            return Err(invalid("limits.agent_queue", "must be at least 1"));
+        }
+        if let Some(url) = &self.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(invalid("public_url", "must start with http:// or https://"));
+            }
+        }
+        for origin in &self.cors_allowed_origins {
+            if !is_origin(origin) {
+                return Err(ConfigError::Invalid {
+                    key: "cors_allowed_origins",
+                    message: format!(
+                        "`{origin}` is not an origin like https://host:port (no path, no wildcard)"
+                    ),
+                });
+            }
+        }
+        if let Some(secret) = &self.jwt_secret {
+            if secret.expose().len() < 32 {
+                return Err(invalid("jwt_secret", "must be at least 32 characters"));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.bind),
+        }
+    }
+}
+
+fn invalid(key: &'static str, message: &str) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        message: message.to_owned(),
+    }
+}
+
+/// `scheme://host[:port]` with no path and no wildcard.
+fn is_origin(origin: &str) -> bool {
+    let host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    host.is_some_and(|h| {
+        !h.is_empty() && !h.contains(['/', '*']) && !h.contains(char::is_whitespace)
+    })
+}

@@ -1,0 +1,94 @@
+//! Config loading: precedence, validation messages that name the key, redaction.
+
+use super::*;
+use std::collections::HashMap;
+
+fn apply(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let mut config = Config::default();
+    env::apply_overrides(&mut config, |name| map.get(name).cloned())?;
+    config.validate()?;
+    Ok(config)
+}
+
+#[test]
+fn prefixed_variables_win_over_generic_names() {
+    let config = apply(&[
+        ("DATABASE_URL", "postgres://generic"),
+        ("GURURMM_DATABASE_URL", "postgres://preferred"),
+    ])
+    .expect("valid");
+    assert_eq!(
+        config.database_url.as_ref().map(SecretString::expose),
+        Some("postgres://preferred")
+    );
+}
+
+#[test]
+fn registration_is_off_unless_configured() {
+    assert!(!Config::default().allow_registration);
+    let config = apply(&[("GURURMM_ALLOW_REGISTRATION", "true")]).expect("valid");
+    assert!(config.allow_registration);
+}
+
+#[test]
+fn bad_values_name_their_variable_or_key() {
+    let err = apply(&[("GURURMM_BIND", "nope")]).expect_err("invalid");
+    assert!(err.to_string().contains("GURURMM_BIND"), "{err}");
+    let err = apply(&[("GURURMM_BOOTSTRAP_ADMIN", "maybe")]).expect_err("invalid");
+    assert!(err.to_string().contains("GURURMM_BOOTSTRAP_ADMIN"), "{err}");
+    let mut config = Config::default();
+    config.limits.command_default_timeout_secs = 0;
+    let err = config.validate().expect_err("zero");
+    assert!(
+        err.to_string().contains("command_default_timeout_secs"),
+        "{err}"
+    );
+}
+
+#[test]
+fn wildcard_cors_origins_are_refused() {
+    for bad in [
+        "*",
+        "https://*.example.com",
+        "https://a.example/p",
+        "a.example",
+    ] {
+        let err = apply(&[("GURURMM_CORS_ALLOWED_ORIGINS", bad)]).expect_err(bad);
+        assert!(err.to_string().contains("cors_allowed_origins"), "{err}");
+    }
+}
+
+#[test]
+fn unknown_file_keys_are_refused_by_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("server.toml");
+    std::fs::write(
+        &path,
+        "bind = \"127.0.0.1:9000\"\n[limits]\nping_interval = 3\n",
+    )
+    .expect("write");
+    let err = Config::load(Some(&path)).expect_err("unknown key");
+    assert!(err.to_string().contains("ping_interval"), "{err}");
+}
+
+#[test]
+fn debug_output_hides_secrets() {
+    let config = apply(&[
+        ("JWT_SECRET", "s".repeat(40).as_str()),
+        ("DATABASE_URL", "postgres://u:pw-secret@h/db"),
+    ])
+    .expect("valid");
+    let printed = format!("{config:?}");
+    assert!(!printed.contains("pw-secret") && !printed.contains(&"s".repeat(40)));
+}
+
+#[test]
+fn the_example_config_parses() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../server.example.toml");
+    let config = Config::from_file(&path).expect("example parses");
+    config.validate().expect("example is valid");
+}

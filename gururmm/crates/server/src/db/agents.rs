@@ -1,0 +1,289 @@
+//! Agents: one row per managed machine, identified by its `device_id`. Presence (`status`) is
+//! written only by the socket that owns it: `connection_id` names that socket, and going
+//! offline is a compare-and-set on it, so a superseded socket cannot mark a live agent offline.
+
+use super::{like_pattern, new_id, now_ms, Db};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AgentRow {
+    pub id: String,
+    pub site_id: Option<String>,
+    pub device_id: String,
+    pub hostname: String,
+    pub os_type: String,
+    pub os_version: String,
+    pub arch: String,
+    pub agent_version: String,
+    pub status: String,
+    pub created_at: i64,
+    pub last_seen_at: Option<i64>,
+    pub has_key: i64,
+    pub site_name: Option<String>,
+    pub client_id: Option<String>,
+    pub client_name: Option<String>,
+}
+
+const SELECT: &str = "SELECT a.id, a.site_id, a.device_id, a.hostname, a.os_type, a.os_version,
+    a.arch, a.agent_version, a.status, a.created_at, a.last_seen_at,
+    CASE WHEN a.api_key_hash IS NULL THEN 0 ELSE 1 END AS has_key,
+    s.name AS site_name, c.id AS client_id, c.name AS client_name
+    FROM agents a LEFT JOIN sites s ON a.site_id = s.id LEFT JOIN clients c ON s.client_id = c.id";
+
+/// Prefix of the placeholder `device_id` of an agent created by an admin before it connects.
+pub const PENDING_DEVICE: &str = "pending:";
+
+/// What an agent reports about itself on every authentication.
+#[derive(Debug, Clone, Default)]
+pub struct Identity {
+    pub device_id: String,
+    pub hostname: String,
+    pub os_type: String,
+    pub os_version: String,
+    pub arch: String,
+    pub agent_version: String,
+}
+
+impl Identity {
+    fn search_text(&self) -> String {
+        format!(
+            "{} {} {} {} {}",
+            self.hostname, self.os_type, self.os_version, self.agent_version, self.device_id
+        )
+        .to_lowercase()
+    }
+}
+
+pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<AgentRow>> {
+    sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+pub async fn find_by_key_hash(db: &Db, hash: &str) -> sqlx::Result<Option<AgentRow>> {
+    sqlx::query_as(&format!("{SELECT} WHERE a.api_key_hash = $1"))
+        .bind(hash)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+pub async fn find_by_device(db: &Db, device_id: &str) -> sqlx::Result<Option<AgentRow>> {
+    sqlx::query_as(&format!("{SELECT} WHERE a.device_id = $1"))
+        .bind(device_id)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+/// Inserts an agent. `key_hash` set: it authenticates by key; unset: by site code + device.
+pub async fn insert(
+    db: &Db,
+    site_id: Option<&str>,
+    identity: &Identity,
+    key_hash: Option<&str>,
+) -> sqlx::Result<String> {
+    let id = new_id();
+    let device_id = if identity.device_id.is_empty() {
+        format!("{PENDING_DEVICE}{id}")
+    } else {
+        identity.device_id.clone()
+    };
+    sqlx::query(
+        "INSERT INTO agents (id, site_id, device_id, hostname, os_type, os_version, arch,
+            agent_version, api_key_hash, status, search_text, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'offline', $10, $11)",
+    )
+    .bind(&id)
+    .bind(site_id)
+    .bind(&device_id)
+    .bind(&identity.hostname)
+    .bind(&identity.os_type)
+    .bind(&identity.os_version)
+    .bind(&identity.arch)
+    .bind(&identity.agent_version)
+    .bind(key_hash)
+    .bind(identity.search_text())
+    .bind(now_ms())
+    .execute(&db.pool)
+    .await?;
+    Ok(id)
+}
+
+/// Refreshes what the agent reported about itself (and binds a placeholder device id).
+pub async fn update_identity(db: &Db, id: &str, identity: &Identity) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE agents SET device_id = $1, hostname = $2, os_type = $3, os_version = $4, arch = $5,
+            agent_version = $6, search_text = $7, last_seen_at = $8 WHERE id = $9",
+    )
+    .bind(&identity.device_id)
+    .bind(&identity.hostname)
+    .bind(&identity.os_type)
+    .bind(&identity.os_version)
+    .bind(&identity.arch)
+    .bind(&identity.agent_version)
+    .bind(identity.search_text())
+    .bind(now_ms())
+    .bind(id)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_key_hash(db: &Db, id: &str, hash: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE agents SET api_key_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_online(db: &Db, id: &str, connection_id: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE agents SET status = 'online', connection_id = $1, last_seen_at = $2 WHERE id = $3",
+    )
+    .bind(connection_id)
+    .bind(now_ms())
+    .bind(id)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// Marks the agent offline only if `connection_id` still owns it. True when it did.
+pub async fn set_offline(db: &Db, id: &str, connection_id: &str) -> sqlx::Result<bool> {
+    let result = sqlx::query(
+        "UPDATE agents SET status = 'offline', connection_id = NULL, last_seen_at = $1
+         WHERE id = $2 AND connection_id = $3",
+    )
+    .bind(now_ms())
+    .bind(id)
+    .bind(connection_id)
+    .execute(&db.pool)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// At start no socket exists yet, so nobody is online.
+pub async fn mark_all_offline(db: &Db) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE agents SET status = 'offline', connection_id = NULL WHERE status = 'online'",
+    )
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn touch(db: &Db, id: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE agents SET last_seen_at = $1 WHERE id = $2")
+        .bind(now_ms())
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Filters of the agents list. Every `q` term must match (AND), case-insensitively.
+#[derive(Debug, Default)]
+pub struct ListFilter {
+    pub q: Option<String>,
+    pub status: Option<String>,
+    pub site_id: Option<String>,
+    pub client_id: Option<String>,
+    pub unassigned: bool,
+}
+
+pub async fn list(
+    db: &Db,
+    filter: &ListFilter,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<AgentRow>, i64)> {
+    let mut clauses: Vec<String> = Vec::new();
+    let mut binds: Vec<String> = Vec::new();
+    let mut push = |clause: &str, value: String| {
+        binds.push(value);
+        clauses.push(clause.replace('?', &format!("${}", binds.len())));
+    };
+    for term in filter.q.iter().flat_map(|q| q.split_whitespace()).take(8) {
+        push("a.search_text LIKE ? ESCAPE '\\'", like_pattern(term));
+    }
+    if let Some(status) = &filter.status {
+        push("a.status = ?", status.clone());
+    }
+    if let Some(site) = &filter.site_id {
+        push("a.site_id = ?", site.clone());
+    }
+    if let Some(client) = &filter.client_id {
+        push("s.client_id = ?", client.clone());
+    }
+    if filter.unassigned {
+        clauses.push("a.site_id IS NULL".into());
+    }
+    let where_sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", clauses.join(" AND "))
+    };
+    let count_sql =
+        format!("SELECT COUNT(*) FROM agents a LEFT JOIN sites s ON a.site_id = s.id{where_sql}");
+    let mut count = sqlx::query_as::<_, (i64,)>(&count_sql);
+    for b in &binds {
+        count = count.bind(b);
+    }
+    let (total,) = count.fetch_one(&db.pool).await?;
+    let n = binds.len();
+    let page_sql = format!(
+        "{SELECT}{where_sql} ORDER BY a.hostname, a.id LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let mut page = sqlx::query_as::<_, AgentRow>(&page_sql);
+    for b in &binds {
+        page = page.bind(b);
+    }
+    let rows = page.bind(limit).bind(offset).fetch_all(&db.pool).await?;
+    Ok((rows, total))
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stats {
+    pub total: i64,
+    pub online: i64,
+    pub offline: i64,
+    pub unassigned: i64,
+}
+
+pub async fn stats(db: &Db) -> sqlx::Result<Stats> {
+    let (total, online, unassigned): (i64, i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*),
+            COALESCE(SUM(CASE WHEN status = 'online' THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN site_id IS NULL THEN 1 ELSE 0 END), 0)
+         FROM agents",
+    )
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(Stats {
+        total,
+        online,
+        offline: total - online,
+        unassigned,
+    })
+}
+
+pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
+    let result = sqlx::query("DELETE FROM agents WHERE id = $1")
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Moves the agent to `site_id` (None: unassigned). False when no such agent.
+pub async fn move_to(db: &Db, id: &str, site_id: Option<&str>) -> sqlx::Result<bool> {
+    let result = sqlx::query("UPDATE agents SET site_id = $1 WHERE id = $2")
+        .bind(site_id)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}

@@ -1,0 +1,212 @@
+//! The command log and queue. Every transition is a compare-and-set on `status`, so two
+//! deliverers (an API send racing a reconnect flush) cannot both deliver one command, a late
+//! result cannot overwrite a timeout, and an agent cannot complete another agent's command.
+//!
+//! ```text
+//! pending --claim--> running --result--> completed | failed | timed_out
+//!    |                  |--deadline passed--> timed_out
+//!    |                  '--send failed--> pending (delivered again later)
+//!    '--cancel--> cancelled
+//! ```
+
+use super::{new_id, now_ms, Db};
+
+pub const PENDING: &str = "pending";
+pub const RUNNING: &str = "running";
+pub const COMPLETED: &str = "completed";
+pub const FAILED: &str = "failed";
+pub const TIMED_OUT: &str = "timed_out";
+pub const CANCELLED: &str = "cancelled";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CommandRow {
+    pub id: String,
+    pub agent_id: String,
+    pub created_by: Option<String>,
+    pub command_type: String,
+    pub command: String,
+    pub timeout_seconds: i64,
+    pub elevated: i64,
+    pub status: String,
+    pub exit_code: Option<i64>,
+    pub stdout: Option<String>,
+    pub stderr: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub truncated: i64,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    pub completed_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, agent_id, created_by, command_type, command, timeout_seconds, elevated,
+    status, exit_code, stdout, stderr, duration_ms, truncated, created_at, sent_at, completed_at";
+
+#[derive(Debug, Clone)]
+pub struct NewCommand<'a> {
+    pub agent_id: &'a str,
+    pub created_by: Option<&'a str>,
+    pub command_type: &'a str,
+    pub command: &'a str,
+    pub timeout_seconds: i64,
+    pub elevated: bool,
+}
+
+pub async fn insert(db: &Db, new: &NewCommand<'_>) -> sqlx::Result<String> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO commands (id, agent_id, created_by, command_type, command, timeout_seconds,
+            elevated, status, truncated, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8)",
+    )
+    .bind(&id)
+    .bind(new.agent_id)
+    .bind(new.created_by)
+    .bind(new.command_type)
+    .bind(new.command)
+    .bind(new.timeout_seconds)
+    .bind(i64::from(new.elevated))
+    .bind(now_ms())
+    .execute(&db.pool)
+    .await?;
+    Ok(id)
+}
+
+pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<CommandRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM commands WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+/// Most recent first; optionally one agent's.
+pub async fn list(db: &Db, agent_id: Option<&str>, limit: i64) -> sqlx::Result<Vec<CommandRow>> {
+    match agent_id {
+        Some(agent) => {
+            sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM commands WHERE agent_id = $1 ORDER BY created_at DESC LIMIT $2"
+        ))
+            .bind(agent)
+            .bind(limit)
+            .fetch_all(&db.pool)
+            .await
+        }
+        None => {
+            sqlx::query_as(&format!(
+                "SELECT {COLUMNS} FROM commands ORDER BY created_at DESC LIMIT $1"
+            ))
+            .bind(limit)
+            .fetch_all(&db.pool)
+            .await
+        }
+    }
+}
+
+/// The agent's queue, oldest first.
+pub async fn pending_for_agent(db: &Db, agent_id: &str) -> sqlx::Result<Vec<CommandRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM commands WHERE agent_id = $1 AND status = 'pending' ORDER BY created_at, id"
+    ))
+    .bind(agent_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// pending -> running, on `connection_id`, with its deadline. True for the one caller that won.
+pub async fn claim(db: &Db, id: &str, connection_id: &str, grace_secs: i64) -> sqlx::Result<bool> {
+    let now = now_ms();
+    let result = sqlx::query(
+        "UPDATE commands SET status = 'running', sent_at = $1, connection_id = $2,
+            deadline_at = $1 + (timeout_seconds + $3) * 1000
+         WHERE id = $4 AND status = 'pending'",
+    )
+    .bind(now)
+    .bind(connection_id)
+    .bind(grace_secs)
+    .bind(id)
+    .execute(&db.pool)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// running -> pending for a command whose send on `connection_id` failed.
+pub async fn unclaim(db: &Db, id: &str, connection_id: &str) -> sqlx::Result<bool> {
+    let result = sqlx::query(
+        "UPDATE commands SET status = 'pending', sent_at = NULL, deadline_at = NULL, connection_id = NULL
+         WHERE id = $1 AND status = 'running' AND connection_id = $2",
+    )
+    .bind(id)
+    .bind(connection_id)
+    .execute(&db.pool)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// What an agent reported.
+#[derive(Debug, Clone)]
+pub struct Outcome<'a> {
+    pub exit_code: i64,
+    pub stdout: &'a str,
+    pub stderr: &'a str,
+    pub duration_ms: i64,
+    pub timed_out: bool,
+    pub truncated: bool,
+}
+
+/// running -> completed/failed/timed_out, only for the agent the command was sent to.
+pub async fn complete(
+    db: &Db,
+    id: &str,
+    agent_id: &str,
+    outcome: &Outcome<'_>,
+) -> sqlx::Result<bool> {
+    let status = if outcome.timed_out {
+        TIMED_OUT
+    } else if outcome.exit_code == 0 {
+        COMPLETED
+    } else {
+        FAILED
+    };
+    let result = sqlx::query(
+        "UPDATE commands SET status = $1, exit_code = $2, stdout = $3, stderr = $4,
+            duration_ms = $5, truncated = $6, completed_at = $7
+         WHERE id = $8 AND agent_id = $9 AND status = 'running'",
+    )
+    .bind(status)
+    .bind(outcome.exit_code)
+    .bind(outcome.stdout)
+    .bind(outcome.stderr)
+    .bind(outcome.duration_ms)
+    .bind(i64::from(outcome.truncated))
+    .bind(now_ms())
+    .bind(id)
+    .bind(agent_id)
+    .execute(&db.pool)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Server-side timeout: running commands past their deadline become `timed_out`.
+pub async fn time_out_overdue(db: &Db) -> sqlx::Result<u64> {
+    let now = now_ms();
+    let result = sqlx::query(
+        "UPDATE commands SET status = 'timed_out', completed_at = $1,
+            stderr = 'no result from the agent before the deadline'
+         WHERE status = 'running' AND deadline_at < $1",
+    )
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// pending -> cancelled. False when the command is not pending (any more).
+pub async fn cancel(db: &Db, id: &str) -> sqlx::Result<bool> {
+    let result = sqlx::query(
+        "UPDATE commands SET status = 'cancelled', completed_at = $1 WHERE id = $2 AND status = 'pending'",
+    )
+    .bind(now_ms())
+    .bind(id)
+    .execute(&db.pool)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}

@@ -1,0 +1,49 @@
+//! Background upkeep: the server-side command timeout (running commands past their deadline
+//! become `timed_out`, the seed had no such enforcement) and retention of metrics and watchdog
+//! events, and the agent-offline alert rule.
+
+use crate::app::AppState;
+use crate::db;
+use std::time::{Duration, Instant};
+
+/// Retention runs at most this often; deadlines are checked every `reaper_interval_ms`.
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+
+pub async fn run(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_millis(
+        state.config.limits.reaper_interval_ms,
+    ));
+    let mut last_retention: Option<Instant> = None;
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        match db::commands::time_out_overdue(&state.db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(count = n, "commands timed out without a result"),
+            Err(e) => tracing::error!(error = %e, "enforcing command deadlines failed"),
+        }
+        if let Err(e) = crate::alerting::check_offline(&state).await {
+            tracing::error!(error = ?e, "checking offline agents failed");
+        }
+        if last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY) {
+            last_retention = Some(Instant::now());
+            retention(&state).await;
+        }
+    }
+}
+
+async fn retention(state: &AppState) {
+    let day_ms = 24 * 3600 * 1000;
+    let limits = &state.config.limits;
+    let now = db::now_ms();
+    let metrics_cutoff = now - i64::try_from(limits.metrics_retention_days).unwrap_or(0) * day_ms;
+    let watchdog_cutoff = now - i64::try_from(limits.watchdog_retention_days).unwrap_or(0) * day_ms;
+    if let Err(e) = db::metrics::prune(&state.db, metrics_cutoff).await {
+        tracing::error!(error = %e, "metrics retention failed");
+    }
+    if let Err(e) = db::watchdog::prune(&state.db, watchdog_cutoff).await {
+        tracing::error!(error = %e, "watchdog retention failed");
+    }
+}

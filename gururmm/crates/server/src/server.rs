@@ -1,0 +1,81 @@
+//! Binding and graceful shutdown. `Server::start` returns once the socket is bound, so callers
+//! (tests with port 0) know the real address before the first request.
+
+use crate::app::AppState;
+use crate::config::Config;
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+const DRAIN: Duration = Duration::from_secs(5);
+
+#[derive(Debug)]
+pub struct Server;
+
+#[derive(Debug)]
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    handle: axum_server::Handle,
+    task: JoinHandle<std::io::Result<()>>,
+    reaper: JoinHandle<()>,
+}
+
+impl Server {
+    pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
+        let listener = std::net::TcpListener::bind(config.bind)
+            .with_context(|| format!("binding {}", config.bind))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        config.bind = addr;
+        let state = AppState::build(config).await?;
+        let app =
+            crate::api::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let handle = axum_server::Handle::new();
+        let server = axum_server::from_tcp(listener).handle(handle.clone());
+        let task = tokio::spawn(server.serve(app));
+        let reaper = tokio::spawn(crate::reaper::run(state.clone()));
+        Ok(RunningServer {
+            addr,
+            state,
+            handle,
+            task,
+            reaper,
+        })
+    }
+}
+
+impl RunningServer {
+    /// Closes every agent socket, stops accepting, waits for the drain.
+    pub async fn shutdown(self) {
+        self.state.shutdown.cancel();
+        self.state.registry.close_all();
+        self.handle.graceful_shutdown(Some(DRAIN));
+        let _ = self.task.await;
+        let _ = self.reaper.await;
+        self.state.db.pool.close().await;
+    }
+
+    pub async fn run_until_signal(self) -> anyhow::Result<()> {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let term = async {
+            use tokio::signal::unix::{signal, SignalKind};
+            match signal(SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+        tracing::info!("shutdown requested; draining connections");
+        self.shutdown().await;
+        Ok(())
+    }
+}

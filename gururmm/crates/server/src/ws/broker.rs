@@ -1,0 +1,60 @@
+//! Command delivery to live agents. A delivery first claims the command (pending -> running on
+//! this connection) and only then queues it, so each command is handed to exactly one socket
+//! even when an API send races the agent's reconnect flush. If the queue is full or closed the
+//! claim is undone at once.
+
+use super::registry::{LiveAgent, Outbound};
+use crate::app::AppState;
+use crate::db::{self, commands::CommandRow};
+use gururmm_protocol::{encode, CommandPayload, CommandType, ServerMessage};
+
+/// The wire form of a stored command.
+pub fn payload(row: &CommandRow) -> anyhow::Result<CommandPayload> {
+    Ok(CommandPayload {
+        id: row.id.parse()?,
+        command_type: CommandType::from(row.command_type.clone()),
+        command: row.command.clone(),
+        timeout_seconds: u64::try_from(row.timeout_seconds).ok(),
+        elevated: row.elevated != 0,
+        working_directory: None,
+        context_files: Vec::new(),
+    })
+}
+
+/// Claims and queues one command on `live`. True when this call delivered it.
+pub async fn deliver(state: &AppState, live: &LiveAgent, row: &CommandRow) -> anyhow::Result<bool> {
+    let grace = i64::try_from(state.config.limits.command_grace_secs).unwrap_or(i64::MAX);
+    if !db::commands::claim(&state.db, &row.id, &live.connection_id, grace).await? {
+        return Ok(false);
+    }
+    let text = encode(&ServerMessage::Command(payload(row)?));
+    let queued = live.tx.try_send(Outbound {
+        text,
+        command_id: Some(row.id.clone()),
+    });
+    if queued.is_err() {
+        db::commands::unclaim(&state.db, &row.id, &live.connection_id).await?;
+        tracing::warn!(command_id = %row.id, "agent queue full or closed; command stays pending");
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Delivers everything queued for the agent, oldest first (called right after it connects).
+pub async fn flush(state: &AppState, agent_id: &str, live: &LiveAgent) -> anyhow::Result<usize> {
+    let mut delivered = 0;
+    for row in db::commands::pending_for_agent(&state.db, agent_id).await? {
+        if deliver(state, live, &row).await? {
+            delivered += 1;
+        }
+    }
+    Ok(delivered)
+}
+
+/// Delivers `row` now if its agent is connected; otherwise it waits in the queue.
+pub async fn deliver_if_online(state: &AppState, row: &CommandRow) -> anyhow::Result<bool> {
+    match state.registry.get(&row.agent_id) {
+        Some(live) => deliver(state, &live, row).await,
+        None => Ok(false),
+    }
+}

@@ -1,0 +1,243 @@
+//! One agent socket from upgrade to goodbye: authenticate within the timeout, register (a new
+//! socket supersedes the agent's old one), mark online, flush the command queue, then handle
+//! messages until the socket closes, goes idle or is superseded, and mark offline — the agent is
+//! online exactly while this socket is.
+
+use super::auth::{authenticate, AuthFailure};
+use super::registry::{LiveAgent, Outbound};
+use super::{broker, writer};
+use crate::app::AppState;
+use crate::db::{self, commands::Outcome};
+use crate::http::error::ApiError;
+use crate::http::middleware::client_ip;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::SplitStream;
+use futures_util::StreamExt;
+use gururmm_protocol::{
+    decode_agent, encode, AgentMessage, AuthPayload, AuthResponse, ServerMessage, MAX_MESSAGE_BYTES,
+};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    // Agents are not browsers; refusing any Origin before the 101 stops cross-site WebSocket
+    // hijacking from a page running on a managed machine.
+    if headers.contains_key(header::ORIGIN) {
+        return ApiError::Forbidden("browsers may not open the agent socket").into_response();
+    }
+    let ip = client_ip(&state, &headers, Some(peer));
+    ws.max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| run(state, socket, ip))
+}
+
+/// What the reader got next.
+enum Next {
+    Message(AgentMessage),
+    Closed(&'static str),
+}
+
+async fn next_message(stream: &mut SplitStream<WebSocket>, idle: Duration) -> Next {
+    loop {
+        let item = match tokio::time::timeout(idle, stream.next()).await {
+            Err(_) => return Next::Closed("idle timeout"),
+            Ok(None) | Ok(Some(Err(_))) => return Next::Closed("socket closed"),
+            Ok(Some(Ok(item))) => item,
+        };
+        match item {
+            Message::Text(text) => {
+                return match decode_agent(text.as_str()) {
+                    Ok(message) => Next::Message(message),
+                    Err(_) => Next::Closed("malformed message"),
+                }
+            }
+            Message::Ping(_) | Message::Pong(_) => continue,
+            Message::Binary(_) => {
+                return Next::Closed("binary frames are not part of the protocol")
+            }
+            Message::Close(_) => return Next::Closed("socket closed"),
+        }
+    }
+}
+
+async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
+    let (mut sink, mut stream) = socket.split();
+    let limits = &state.config.limits;
+    let auth_timeout = Duration::from_secs(limits.auth_timeout_secs);
+    let auth = match next_message(&mut stream, auth_timeout).await {
+        Next::Message(AgentMessage::Auth(auth)) => auth,
+        Next::Message(_) => return refuse(&mut sink, "auth must be the first message").await,
+        Next::Closed(why) => {
+            tracing::debug!(why, "agent socket closed before authenticating");
+            return refuse(&mut sink, "authentication timed out").await;
+        }
+    };
+    let agent_id = match authenticate(&state, &auth, ip).await {
+        Ok(id) => id,
+        Err(failure) => {
+            log_refusal(&failure, &auth, ip);
+            return refuse(&mut sink, failure.public_message()).await;
+        }
+    };
+
+    let connection_id = db::new_id();
+    let (tx, rx) = mpsc::channel(limits.agent_queue);
+    let close = CancellationToken::new();
+    let live = LiveAgent {
+        connection_id: connection_id.clone(),
+        tx: tx.clone(),
+        close: close.clone(),
+    };
+    if let Some(old) = state.registry.insert(&agent_id, live.clone()) {
+        tracing::info!(%agent_id, "new connection supersedes the previous one");
+        old.close.cancel();
+    }
+    let writer = tokio::spawn(writer::run(
+        state.clone(),
+        sink,
+        rx,
+        close.clone(),
+        connection_id.clone(),
+    ));
+    let settings = match crate::policies::effective(&state, &agent_id).await {
+        Ok(settings) => settings,
+        Err(e) => {
+            tracing::error!(%agent_id, error = ?e, "computing policy settings failed");
+            None
+        }
+    };
+    let accepted = ServerMessage::AuthResponse(AuthResponse {
+        success: true,
+        agent_id: agent_id.parse().ok(),
+        message: "authenticated".into(),
+        settings,
+    });
+    let _ = tx.try_send(Outbound {
+        text: encode(&accepted),
+        command_id: None,
+    });
+    if let Err(e) = on_connected(&state, &agent_id, &auth, &live).await {
+        tracing::error!(%agent_id, error = ?e, "setting up the agent connection failed");
+        close.cancel();
+    }
+    tracing::info!(%agent_id, %connection_id, "agent connected");
+
+    let idle = Duration::from_secs(limits.idle_timeout_secs);
+    let why = loop {
+        let next = tokio::select! {
+            _ = close.cancelled() => break "closed by the server",
+            next = next_message(&mut stream, idle) => next,
+        };
+        match next {
+            Next::Message(message) => {
+                if let Err(e) = handle(&state, &agent_id, message).await {
+                    tracing::error!(%agent_id, error = ?e, "handling an agent message failed");
+                }
+            }
+            Next::Closed(why) => break why,
+        }
+    };
+    close.cancel();
+    let _ = writer.await;
+    state.registry.remove_if(&agent_id, &connection_id);
+    match db::agents::set_offline(&state.db, &agent_id, &connection_id).await {
+        Ok(_) => {}
+        Err(e) => tracing::error!(%agent_id, error = %e, "marking agent offline failed"),
+    }
+    tracing::info!(%agent_id, %connection_id, why, "agent disconnected");
+}
+
+/// Online, update bookkeeping, then the queued commands.
+async fn on_connected(
+    state: &AppState,
+    agent_id: &str,
+    auth: &AuthPayload,
+    live: &LiveAgent,
+) -> anyhow::Result<()> {
+    db::agents::set_online(&state.db, agent_id, &live.connection_id).await?;
+    crate::alerting::on_connected(state, agent_id).await?;
+    crate::updates::on_connect(state, agent_id, auth, live).await?;
+    let delivered = broker::flush(state, agent_id, live).await?;
+    if delivered > 0 {
+        tracing::info!(%agent_id, delivered, "queued commands delivered");
+    }
+    Ok(())
+}
+
+async fn handle(state: &AppState, agent_id: &str, message: AgentMessage) -> anyhow::Result<()> {
+    match message {
+        AgentMessage::Auth(_) => tracing::warn!(%agent_id, "ignoring a second auth message"),
+        AgentMessage::Heartbeat(_) => db::agents::touch(&state.db, agent_id).await?,
+        AgentMessage::MetricsReport(report) => {
+            db::metrics::insert(&state.db, agent_id, &report).await?;
+            crate::alerting::on_metrics(state, agent_id, &report).await?;
+        }
+        AgentMessage::NetworkState(network) => {
+            db::metrics::set_network(&state.db, agent_id, &network).await?;
+        }
+        AgentMessage::WatchdogEvent(event) => {
+            db::watchdog::insert(&state.db, agent_id, &event).await?;
+        }
+        AgentMessage::CommandResult(result) => {
+            let stored = db::commands::complete(
+                &state.db,
+                &result.id.to_string(),
+                agent_id,
+                &Outcome {
+                    exit_code: i64::from(result.exit_code),
+                    stdout: &result.stdout,
+                    stderr: &result.stderr,
+                    duration_ms: i64::try_from(result.duration_ms).unwrap_or(i64::MAX),
+                    timed_out: result.timed_out,
+                    truncated: result.truncated,
+                },
+            )
+            .await?;
+            if !stored {
+                // Not this agent's, not running (timed out or cancelled meanwhile), or unknown.
+                tracing::warn!(%agent_id, command_id = %result.id, "result for a command that is not running on this agent was ignored");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn log_refusal(failure: &AuthFailure, auth: &AuthPayload, ip: Option<IpAddr>) {
+    let ip = ip.map(|i| i.to_string()).unwrap_or_default();
+    match failure {
+        AuthFailure::Internal(e) => {
+            tracing::error!(error = ?e, %ip, "agent authentication errored")
+        }
+        _ => {
+            tracing::warn!(reason = %failure, device_id = %auth.device_id, %ip, "agent authentication refused")
+        }
+    }
+}
+
+async fn refuse<S>(sink: &mut S, message: &str)
+where
+    S: futures_util::Sink<Message> + Unpin,
+{
+    use futures_util::SinkExt;
+    let response = ServerMessage::AuthResponse(AuthResponse {
+        success: false,
+        agent_id: None,
+        message: message.to_owned(),
+        settings: None,
+    });
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        let _ = sink.send(Message::Text(encode(&response).into())).await;
+        let _ = sink.send(Message::Close(None)).await;
+    })
+    .await;
+}

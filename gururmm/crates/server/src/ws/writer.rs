@@ -1,0 +1,71 @@
+//! The writer half of an agent socket: sends queued messages and periodic pings until the socket
+//! closes. A command that could not be written — the send failed, or it was still queued when
+//! the socket closed — goes back to `pending`, so it is delivered on the next connection instead
+//! of sitting in `running` until its deadline (the seed's "no retry for failed sends").
+
+use super::registry::Outbound;
+use crate::app::AppState;
+use crate::db;
+use axum::extract::ws::{CloseFrame, Message};
+use futures_util::{Sink, SinkExt};
+use gururmm_protocol::{encode, ServerMessage};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+pub async fn run<S>(
+    state: AppState,
+    mut sink: S,
+    mut rx: mpsc::Receiver<Outbound>,
+    close: CancellationToken,
+    connection_id: String,
+) where
+    S: Sink<Message> + Unpin,
+{
+    let mut ping =
+        tokio::time::interval(Duration::from_secs(state.config.limits.ping_interval_secs));
+    ping.tick().await;
+    loop {
+        tokio::select! {
+            biased;
+            _ = close.cancelled() => break,
+            next = rx.recv() => {
+                let Some(out) = next else { break };
+                if sink.send(Message::Text(out.text.into())).await.is_err() {
+                    requeue(&state, out.command_id.as_deref(), &connection_id).await;
+                    break;
+                }
+            }
+            _ = ping.tick() => {
+                if sink.send(Message::Text(encode(&ServerMessage::Ping).into())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    close.cancel();
+    // Whatever is still queued was never written.
+    rx.close();
+    while let Some(out) = rx.recv().await {
+        requeue(&state, out.command_id.as_deref(), &connection_id).await;
+    }
+    let _ = tokio::time::timeout(
+        Duration::from_secs(2),
+        sink.send(Message::Close(Some(CloseFrame {
+            code: 1000,
+            reason: "closing".into(),
+        }))),
+    )
+    .await;
+}
+
+async fn requeue(state: &AppState, command_id: Option<&str>, connection_id: &str) {
+    let Some(id) = command_id else { return };
+    match db::commands::unclaim(&state.db, id, connection_id).await {
+        Ok(true) => tracing::info!(command_id = id, "command not sent; returned to pending"),
+        Ok(false) => {}
+        Err(e) => {
+            tracing::error!(command_id = id, error = %e, "returning command to pending failed")
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! The agent socket: site-code registration, key authentication, presence tied to the socket,
+//! supersede, timeouts and refusals (security.md 3, 11), metrics / network / watchdog storage.
+
+use crate::helpers::*;
+use futures_util::SinkExt;
+use gururmm_protocol::{
+    AgentMessage, DiskMetrics, Heartbeat, MemoryMetrics, MetricsReport, NetworkCounters,
+    NetworkInterface, NetworkState, ServerMessage, WatchdogEvent,
+};
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::Message;
+
+#[tokio::test]
+async fn a_site_code_registers_the_device_once_and_then_matches_it() {
+    let app = TestApp::spawn().await;
+    let (client_id, site_id, code) = app.site("Main Office").await;
+    let first = TestAgent::connect(&app, auth_payload(&code, "dev-1")).await;
+    let agent = app.agent(&first.agent_id).await;
+    assert_eq!(agent["site_id"], site_id.as_str());
+    assert_eq!(agent["client_id"], client_id.as_str());
+    assert_eq!(agent["hostname"], "host-dev-1");
+    assert_eq!(agent["has_key"], false);
+    drop(first);
+    // Same device, code typed in lower case: the same agent, not a duplicate.
+    let again = TestAgent::connect(&app, auth_payload(&code.to_lowercase(), "dev-1")).await;
+    let stats = app.get_json("/api/agents/stats").await;
+    assert_eq!(stats["total"], 1);
+    assert_eq!(again.agent_id, agent["id"].as_str().expect("id"));
+}
+
+#[tokio::test]
+async fn a_device_of_one_site_cannot_be_claimed_with_another_sites_code() {
+    let app = TestApp::spawn().await;
+    let (_, _, code_a) = app.site("A").await;
+    let (_, _, code_b) = app.site("B").await;
+    TestAgent::connect(&app, auth_payload(&code_a, "dev-x")).await;
+    let refused = TestAgent::try_connect(&app, auth_payload(&code_b, "dev-x")).await;
+    assert_eq!(refused.err().as_deref(), Some("authentication failed"));
+}
+
+#[tokio::test]
+async fn an_agent_key_binds_to_its_first_device_and_cannot_act_as_another() {
+    // security.md 3: a key for machine X cannot act as machine Y.
+    let app = TestApp::spawn().await;
+    let (agent_id, key) = app.agent_with_key(None).await;
+    let agent = TestAgent::connect(&app, auth_payload(&key, "device-x")).await;
+    assert_eq!(agent.agent_id, agent_id);
+    assert_eq!(app.agent(&agent_id).await["device_id"], "device-x");
+    let copied = TestAgent::try_connect(&app, auth_payload(&key, "device-y")).await;
+    assert!(copied.is_err(), "the key was used from another device");
+    let (_, other_key) = app.agent_with_key(None).await;
+    let stolen_device = TestAgent::try_connect(&app, auth_payload(&other_key, "device-x")).await;
+    assert!(
+        stolen_device.is_err(),
+        "a second key cannot take over device-x"
+    );
+}
+
+#[tokio::test]
+async fn unknown_credentials_and_jwts_are_refused_with_the_same_message() {
+    let app = TestApp::spawn().await;
+    app.site("S").await;
+    for key in [
+        "grmm_not-a-real-key".to_owned(),
+        "FAKE-CODE-1234".to_owned(),
+        app.admin_token.clone(),
+        String::new(),
+    ] {
+        let refused = TestAgent::try_connect(&app, auth_payload(&key, "d")).await;
+        assert_eq!(refused.err().as_deref(), Some("authentication failed"));
+    }
+}
+
+#[tokio::test]
+async fn the_agent_is_online_exactly_while_its_socket_is_open() {
+    let app = TestApp::spawn().await;
+    let (_, _, code) = app.site("S").await;
+    let agent = TestAgent::connect(&app, auth_payload(&code, "dev-p")).await;
+    let id = agent.agent_id.clone();
+    assert_eq!(app.agent(&id).await["status"], "online");
+    drop(agent);
+    eventually("offline after the socket closed", || async {
+        app.agent(&id).await["status"] == "offline"
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_new_connection_supersedes_the_old_one_and_presence_follows_the_new() {
+    let app = TestApp::spawn().await;
+    let (_, _, code) = app.site("S").await;
+    let mut old = TestAgent::connect(&app, auth_payload(&code, "dev-s")).await;
+    let new = TestAgent::connect(&app, auth_payload(&code, "dev-s")).await;
+    assert_eq!(old.agent_id, new.agent_id);
+    assert!(old.closed_by_server().await, "the old socket is closed");
+    // The old socket's end must not mark the agent offline: the new one is live.
+    let id = new.agent_id.clone();
+    let state = app.state().clone();
+    eventually("one live connection", || async {
+        state.registry.len() == 1
+    })
+    .await;
+    assert_eq!(app.agent(&id).await["status"], "online");
+    let stats = app.get_json("/api/agents/stats").await;
+    assert_eq!(
+        (stats["total"].clone(), stats["online"].clone()),
+        (1.into(), 1.into())
+    );
+}
+
+#[tokio::test]
+async fn an_unauthenticated_socket_is_closed_after_the_auth_timeout() {
+    // security.md 11: unauthenticated sockets time out (auth_timeout_secs = 2 in tests).
+    let app = TestApp::spawn().await;
+    let ws = open_ws(&app.ws_url(), None).await.expect("upgrade");
+    let mut agent = TestAgent {
+        ws,
+        agent_id: String::new(),
+        settings: None,
+    };
+    assert!(agent.closed_by_server().await);
+}
+
+#[tokio::test]
+async fn malformed_binary_and_oversized_messages_close_the_socket() {
+    let app = TestApp::spawn().await;
+    let (_, _, code) = app.site("S").await;
+    for bad in [
+        Message::Text("{not json".into()),
+        Message::Binary(vec![1u8, 2, 3].into()),
+        Message::Text(
+            format!(
+                "{{\"type\":\"heartbeat\",\"payload\":{{\"x\":\"{}\"}}}}",
+                "a".repeat(3 * 1024 * 1024)
+            )
+            .into(),
+        ),
+    ] {
+        let mut agent = TestAgent::connect(&app, auth_payload(&code, "dev-m")).await;
+        let _ = agent.ws.send(bad).await;
+        assert!(agent.closed_by_server().await);
+    }
+    // The server is still fine afterwards.
+    TestAgent::connect(&app, auth_payload(&code, "dev-m")).await;
+}
+
+#[tokio::test]
+async fn a_browser_origin_is_refused_before_the_upgrade() {
+    let app = TestApp::spawn().await;
+    let status = open_ws(&app.ws_url(), Some("https://evil.example"))
+        .await
+        .err();
+    assert_eq!(status, Some(403));
+}
+
+#[tokio::test]
+async fn metrics_network_state_and_watchdog_events_are_stored() {
+    let app = TestApp::spawn().await;
+    let (_, _, code) = app.site("S").await;
+    let mut agent = TestAgent::connect(&app, auth_payload(&code, "dev-metrics")).await;
+    let id = agent.agent_id.clone();
+    for cpu in [10.0f32, 30.0] {
+        agent
+            .send(AgentMessage::MetricsReport(MetricsReport {
+                timestamp_ms: 1,
+                cpu_percent: Some(cpu),
+                memory: Some(MemoryMetrics {
+                    used_bytes: 50,
+                    total_bytes: 100,
+                }),
+                disks: vec![DiskMetrics {
+                    mount: "/".into(),
+                    used_bytes: 25,
+                    total_bytes: 100,
+                }],
+                network: Some(NetworkCounters {
+                    rx_bytes: 7,
+                    tx_bytes: 8,
+                }),
+                uptime_seconds: 99,
+            }))
+            .await;
+    }
+    let network = NetworkState {
+        hash: "h1".into(),
+        interfaces: vec![NetworkInterface {
+            name: "eth0".into(),
+            mac: "aa".into(),
+            addresses: vec!["10.0.0.5/24".into()],
+        }],
+    };
+    agent.send(AgentMessage::NetworkState(network)).await;
+    agent
+        .send(AgentMessage::WatchdogEvent(WatchdogEvent {
+            service: "nginx".into(),
+            event: "restarted".into(),
+            message: "was stopped".into(),
+            timestamp_ms: 5,
+        }))
+        .await;
+    agent
+        .send(AgentMessage::Heartbeat(Heartbeat {
+            uptime_seconds: 100,
+        }))
+        .await;
+    let path = format!("/api/agents/{id}/metrics?hours=1");
+    eventually("two samples", || async {
+        app.get_json(&path).await.as_array().map(Vec::len) == Some(2)
+    })
+    .await;
+    let history = app.get_json(&path).await;
+    assert_eq!(history[1]["cpu_percent"], 30.0);
+    assert_eq!(history[0]["disk_total_bytes"], 100);
+    let summary = app.get_json("/api/metrics/summary?hours=1").await;
+    assert_eq!(summary["samples"], 2);
+    assert_eq!(summary["avg_cpu_percent"], 20.0);
+    assert_eq!(summary["avg_memory_percent"], 50.0);
+    assert_eq!(summary["avg_disk_percent"], 25.0);
+    let events_path = format!("/api/agents/{id}/watchdog-events");
+    eventually("watchdog event stored", || async {
+        app.get_json(&events_path).await.as_array().map(Vec::len) == Some(1)
+    })
+    .await;
+    let state_path = format!("/api/agents/{id}/state");
+    eventually("network state stored", || async {
+        app.get_json(&state_path).await["network_hash"] == "h1"
+    })
+    .await;
+    let state: Value = app.get_json(&state_path).await;
+    assert_eq!(state["network"][0]["addresses"][0], "10.0.0.5/24");
+    assert_eq!(state["metrics"]["cpu_percent"], 30.0);
+    assert_eq!(state["uptime_seconds"], 99);
+}
+
+#[tokio::test]
+async fn deleting_an_agent_closes_its_socket() {
+    let app = TestApp::spawn().await;
+    let (_, _, code) = app.site("S").await;
+    let mut agent = TestAgent::connect(&app, auth_payload(&code, "dev-del")).await;
+    let res = app
+        .delete(&format!("/api/agents/{}", agent.agent_id), &app.admin_token)
+        .await;
+    assert_eq!(res.status(), 204);
+    assert!(agent.closed_by_server().await);
+    assert_eq!(
+        app.get(&format!("/api/agents/{}", agent.agent_id), &app.admin_token)
+            .await
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn after_a_restart_nobody_is_online_until_they_reconnect() {
+    let mut app = TestApp::spawn().await;
+    let (_, _, code) = app.site("S").await;
+    let agent = TestAgent::connect(&app, auth_payload(&code, "dev-r")).await;
+    let id = agent.agent_id.clone();
+    app.restart().await;
+    assert_eq!(app.agent(&id).await["status"], "offline");
+    drop(agent);
+    let back = TestAgent::connect(&app, auth_payload(&code, "dev-r")).await;
+    assert_eq!(back.agent_id, id);
+    assert_eq!(app.agent(&id).await["status"], "online");
+    let _ = ServerMessage::Ping;
+}

@@ -1,0 +1,180 @@
+//! Attacks on authentication: forged tokens (security.md 2), route variants that must never be
+//! 200 unauthenticated (CVE-2024-1709 style), login throttling without enumeration (6), and a
+//! database dump that holds no usable secret (7).
+
+use crate::helpers::*;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{json, Value};
+
+fn b64(v: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(v.to_string())
+}
+
+fn hs256(secret: &[u8], claims: &Value) -> String {
+    use hmac::{Hmac, Mac};
+    let input = format!(
+        "{}.{}",
+        b64(&json!({"alg": "HS256", "typ": "JWT"})),
+        b64(claims)
+    );
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).expect("key");
+    mac.update(input.as_bytes());
+    format!(
+        "{input}.{}",
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    )
+}
+
+#[tokio::test]
+async fn forged_and_expired_tokens_are_refused() {
+    let app = TestApp::spawn().await;
+    let me: Value = app.get_json("/api/auth/me").await;
+    let sub = me["id"].as_str().expect("id");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let claims = json!({"sub": sub, "typ": "access", "aud": "gururmm-api", "iss": "gururmm",
+                        "iat": now, "exp": now + 3600, "jti": "x"});
+    let none = format!("{}.{}.", b64(&json!({"alg": "none"})), b64(&claims));
+    let foreign = hs256(b"some-other-install-key-0123456789abcdef", &claims);
+    let mut expired_claims = claims.clone();
+    expired_claims["exp"] = json!(now - 3600);
+    let expired = hs256(b"some-other-install-key-0123456789abcdef", &expired_claims);
+    let (_, agent_key) = app.agent_with_key(None).await;
+    for token in [
+        none.as_str(),
+        foreign.as_str(),
+        expired.as_str(),
+        agent_key.as_str(),
+        "",
+        "garbage",
+    ] {
+        let res = app.get("/api/auth/me", token).await;
+        assert_eq!(res.status(), 401, "token {token:?}");
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["error_code"], "unauthorized");
+    }
+}
+
+#[tokio::test]
+async fn protected_routes_and_their_variants_are_never_200_unauthenticated() {
+    let app = TestApp::spawn().await;
+    let protected = [
+        "/api/auth/me",
+        "/api/clients",
+        "/api/sites",
+        "/api/agents",
+        "/api/agents/stats",
+        "/api/agents/unassigned",
+        "/api/commands",
+        "/api/metrics/summary",
+        "/api/releases",
+    ];
+    for base in protected {
+        for variant in [
+            base.to_owned(),
+            format!("{base}/"),
+            format!("{base}/anything"),
+            format!("{base};x=1"),
+            format!("{base}%2e"),
+            format!("/{base}"),
+            base.to_uppercase(),
+            format!("{base}?token=x"),
+        ] {
+            let res = app
+                .client
+                .get(app.url(&variant))
+                .send()
+                .await
+                .expect("request");
+            assert_ne!(
+                res.status(),
+                200,
+                "{variant} answered 200 without credentials"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn technicians_cannot_mint_agent_keys_or_releases() {
+    let app = TestApp::spawn_with(|c| c.allow_registration = true).await;
+    let body = json!({"email": "tech@example.com", "password": "a long enough password"});
+    app.client
+        .post(app.url("/api/auth/register"))
+        .json(&body)
+        .send()
+        .await
+        .expect("register");
+    let tech = app
+        .login("tech@example.com", "a long enough password")
+        .await;
+    assert_eq!(
+        app.post("/api/agents", &tech, json!({})).await.status(),
+        403
+    );
+    assert_eq!(app.get("/api/releases", &tech).await.status(), 403);
+    assert_eq!(app.get("/api/agents", &tech).await.status(), 200);
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled_without_telling_accounts_apart() {
+    let app = TestApp::spawn_with(|c| c.limits.login_failures_per_user = 3).await;
+    let attempt = |email: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/auth/login"))
+                .json(&json!({"email": email, "password": "wrong password!"}))
+                .send()
+                .await
+                .expect("request")
+        }
+    };
+    let known: Value = attempt(gururmm_server::bootstrap::BOOTSTRAP_EMAIL)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let unknown: Value = attempt("nobody@example.com")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        known["detail"], unknown["detail"],
+        "same message for unknown accounts"
+    );
+    assert_eq!(known["error_code"], "invalid_credentials");
+    attempt(gururmm_server::bootstrap::BOOTSTRAP_EMAIL).await;
+    attempt(gururmm_server::bootstrap::BOOTSTRAP_EMAIL).await;
+    let blocked = attempt(gururmm_server::bootstrap::BOOTSTRAP_EMAIL).await;
+    assert_eq!(blocked.status(), 429);
+    assert!(blocked.headers().contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn a_database_dump_holds_no_usable_secret() {
+    let app = TestApp::spawn().await;
+    let (_, _, code) = app.site("S").await;
+    let (_, key) = app.agent_with_key(None).await;
+    let (hash,): (String,) = sqlx::query_as("SELECT password_hash FROM users")
+        .fetch_one(&app.state().db.pool)
+        .await
+        .expect("row");
+    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    // Scan every text column of the tables that hold credentials.
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT COALESCE(api_key_hash, '') FROM agents UNION ALL SELECT site_code_hash FROM sites
+         UNION ALL SELECT detail_json FROM audit_events",
+    )
+    .fetch_all(&app.state().db.pool)
+    .await
+    .expect("rows");
+    let dump: String = rows.into_iter().map(|r| r.0).collect::<Vec<_>>().join("\n");
+    assert!(!dump.contains(&key), "agent key stored in the clear");
+    assert!(!dump.contains(&code), "site code stored in the clear");
+    assert!(dump.contains(&gururmm_server::auth::secrets::sha256_hex(&key)));
+}

@@ -1,0 +1,401 @@
+//! Test harness: `TestApp` (server in-process on port 0, fresh database, admin token, HTTP
+//! helpers) and `TestAgent` (a WebSocket client speaking the real protocol).
+
+#![allow(dead_code)]
+
+use futures_util::{SinkExt, StreamExt};
+use gururmm_protocol::{
+    decode_server, encode, AgentMessage, AuthPayload, CommandPayload, CommandResult, ServerMessage,
+    PROTOCOL_VERSION,
+};
+use gururmm_server::config::{Config, SecretString};
+use gururmm_server::{RunningServer, Server};
+use serde_json::{json, Value};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Upper bound for anything a test waits on (not a performance threshold).
+pub const WAIT: Duration = Duration::from_secs(15);
+
+pub struct TestApp {
+    pub server: Option<RunningServer>,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub admin_token: String,
+    pub config: Config,
+    pub _dir: tempfile::TempDir,
+}
+
+pub async fn test_config(dir: &std::path::Path) -> Config {
+    let mut config = Config {
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        data_dir: dir.to_path_buf(),
+        bootstrap_admin: false,
+        ..Config::default()
+    };
+    config.limits.auth_timeout_secs = 2;
+    config.limits.reaper_interval_ms = 100;
+    if let Ok(url) = std::env::var("GRMM_TEST_DATABASE_URL") {
+        config.database_url = Some(SecretString::new(fresh_postgres_database(&url).await));
+    }
+    config
+}
+
+/// An empty database on the test PostgreSQL server.
+async fn fresh_postgres_database(admin_url: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("grmm_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("connect to GRMM_TEST_DATABASE_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .unwrap_or(admin_url);
+    format!("{base}/{name}")
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .with_test_writer()
+            .try_init();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = test_config(dir.path()).await;
+        tweak(&mut config);
+        let server = Server::start(config.clone()).await.expect("server starts");
+        let admin = gururmm_server::bootstrap::first_admin_if_empty(&server.state.db)
+            .await
+            .expect("bootstrap")
+            .expect("empty database");
+        let mut app = Self {
+            base: format!("http://{}", server.addr),
+            server: Some(server),
+            client: reqwest::Client::new(),
+            admin_token: String::new(),
+            config,
+            _dir: dir,
+        };
+        app.admin_token = app.login(&admin.email, &admin.password).await;
+        app
+    }
+
+    pub fn state(&self) -> &gururmm_server::AppState {
+        &self.server.as_ref().expect("running").state
+    }
+
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.as_ref().expect("running").addr
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr())
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let res = self
+            .client
+            .post(self.url("/api/auth/login"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(res.status(), 200, "login of {email}");
+        res.json::<Value>().await.expect("json")["token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
+        self.client
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// GET as admin, asserting 200, returning the JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let res = self.get(path, &self.admin_token).await;
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.json().await.expect("json")
+    }
+
+    /// Creates a client and a site; returns (client_id, site_id, site_code).
+    pub async fn site(&self, name: &str) -> (String, String, String) {
+        let client: Value = self
+            .post(
+                "/api/clients",
+                &self.admin_token,
+                json!({"name": format!("{name} Inc")}),
+            )
+            .await
+            .json()
+            .await
+            .expect("client");
+        let client_id = client["id"].as_str().expect("client id").to_owned();
+        let res = self
+            .post(
+                "/api/sites",
+                &self.admin_token,
+                json!({"client_id": client_id, "name": name}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        let site: Value = res.json().await.expect("site");
+        (
+            client_id,
+            site["id"].as_str().expect("site id").to_owned(),
+            site["site_code"].as_str().expect("site code").to_owned(),
+        )
+    }
+
+    /// Pre-registers an agent through the admin API; returns (agent_id, key).
+    pub async fn agent_with_key(&self, site_id: Option<&str>) -> (String, String) {
+        let res = self
+            .post(
+                "/api/agents",
+                &self.admin_token,
+                json!({"site_id": site_id}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        let body: Value = res.json().await.expect("json");
+        (
+            body["agent"]["id"].as_str().expect("id").to_owned(),
+            body["api_key"].as_str().expect("key").to_owned(),
+        )
+    }
+
+    /// Sends a command as admin; returns the command JSON.
+    pub async fn send_command(&self, agent_id: &str, kind: &str, command: &str) -> Value {
+        let res = self
+            .post(
+                &format!("/api/agents/{agent_id}/command"),
+                &self.admin_token,
+                json!({"command_type": kind, "command": command, "timeout_seconds": 30}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "send command");
+        res.json().await.expect("json")
+    }
+
+    pub async fn command(&self, id: &str) -> Value {
+        self.get_json(&format!("/api/commands/{id}")).await
+    }
+
+    pub async fn agent(&self, id: &str) -> Value {
+        self.get_json(&format!("/api/agents/{id}")).await
+    }
+
+    /// Stops the server gracefully and starts a new one on the same data (a restart).
+    pub async fn restart(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+        let mut config = self.config.clone();
+        config.bind = "127.0.0.1:0".parse().expect("addr");
+        let server = Server::start(config).await.expect("restart");
+        self.base = format!("http://{}", server.addr);
+        self.server = Some(server);
+    }
+}
+
+pub fn auth_payload(key: &str, device_id: &str) -> AuthPayload {
+    AuthPayload {
+        api_key: key.into(),
+        device_id: device_id.into(),
+        hostname: format!("host-{device_id}"),
+        os_type: "linux".into(),
+        os_version: "Debian 12".into(),
+        arch: "x86_64".into(),
+        agent_version: "0.1.0".into(),
+        previous_version: None,
+        protocol_version: PROTOCOL_VERSION,
+    }
+}
+
+pub async fn open_ws(url: &str, origin: Option<&str>) -> Result<Ws, u16> {
+    let mut request = url.into_client_request().expect("request");
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().expect("origin"));
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((ws, _)) => Ok(ws),
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(r.status().as_u16()),
+        Err(e) => panic!("websocket connect failed: {e}"),
+    }
+}
+
+/// A test agent on a real socket.
+pub struct TestAgent {
+    pub ws: Ws,
+    pub agent_id: String,
+    /// Policy settings the server sent in `auth_response`.
+    pub settings: Option<gururmm_protocol::AgentSettings>,
+}
+
+pub async fn send_msg(ws: &mut Ws, message: &AgentMessage) {
+    ws.send(Message::Text(encode(message).into()))
+        .await
+        .expect("send");
+}
+
+/// The next protocol message (pings skipped); None once the socket closed.
+pub async fn recv_msg(ws: &mut Ws) -> Option<ServerMessage> {
+    loop {
+        let next = tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("message within the wait");
+        match next {
+            Some(Ok(Message::Text(text))) => match decode_server(text.as_str()).expect("valid") {
+                ServerMessage::Ping => continue,
+                other => return Some(other),
+            },
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+            Some(Ok(Message::Binary(_))) => panic!("binary frame from server"),
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+        }
+    }
+}
+
+impl TestAgent {
+    pub async fn connect(app: &TestApp, auth: AuthPayload) -> Self {
+        match Self::try_connect(app, auth).await {
+            Ok(agent) => agent,
+            Err(message) => panic!("agent refused: {message}"),
+        }
+    }
+
+    /// Ok with the agent, or Err with the server's refusal message.
+    pub async fn try_connect(app: &TestApp, auth: AuthPayload) -> Result<Self, String> {
+        let mut ws = open_ws(&app.ws_url(), None).await.expect("upgrade");
+        send_msg(&mut ws, &AgentMessage::Auth(auth)).await;
+        match recv_msg(&mut ws).await {
+            Some(ServerMessage::AuthResponse(r)) if r.success => Ok(Self {
+                ws,
+                agent_id: r.agent_id.expect("agent id").to_string(),
+                settings: r.settings,
+            }),
+            Some(ServerMessage::AuthResponse(r)) => Err(r.message),
+            other => Err(format!("unexpected: {other:?}")),
+        }
+    }
+
+    pub async fn send(&mut self, message: AgentMessage) {
+        send_msg(&mut self.ws, &message).await;
+    }
+
+    pub async fn recv(&mut self) -> Option<ServerMessage> {
+        recv_msg(&mut self.ws).await
+    }
+
+    pub async fn next_command(&mut self) -> CommandPayload {
+        loop {
+            match self.recv().await.expect("socket open") {
+                ServerMessage::Command(c) => return c,
+                _ => continue,
+            }
+        }
+    }
+
+    /// Answers a command with the given exit code and output.
+    pub async fn reply(&mut self, command: &CommandPayload, exit_code: i32, stdout: &str) {
+        self.send(AgentMessage::CommandResult(CommandResult {
+            id: command.id,
+            exit_code,
+            stdout: stdout.into(),
+            stderr: String::new(),
+            duration_ms: 5,
+            timed_out: false,
+            truncated: false,
+        }))
+        .await;
+    }
+
+    /// True when the server closes this socket (before the wait ends).
+    pub async fn closed_by_server(&mut self) -> bool {
+        loop {
+            match tokio::time::timeout(WAIT, self.ws.next()).await {
+                Err(_) => return false,
+                Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => return true,
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+}
+
+/// Polls `check` until it holds; panics after `WAIT`.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+/// Waits until the command reaches `status`, returning it.
+pub async fn command_status(app: &TestApp, id: &str, status: &str) -> Value {
+    eventually(&format!("command {id} to be {status}"), || async {
+        app.command(id).await["status"] == status
+    })
+    .await;
+    app.command(id).await
+}

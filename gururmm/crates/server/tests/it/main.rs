@@ -1,0 +1,14 @@
+//! Integration tests: the real server on a real socket, a fresh database per test (SQLite by
+//! default, PostgreSQL when `GRMM_TEST_DATABASE_URL` is set), test agents speaking the real
+//! WebSocket protocol.
+
+mod agents_ws;
+mod alerts;
+mod api;
+mod auth_attacks;
+mod commands;
+mod helpers;
+mod known_issues;
+mod legacy;
+mod policies;
+mod updates;
