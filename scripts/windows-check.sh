@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
-# Type-checks a crate's cfg(windows) code for x86_64-pc-windows-gnu with Debian's Rust, whose
+# Compiles crates' cfg(windows) code for x86_64-pc-windows-gnu with Debian's Rust, whose
 # standard library sources include Windows (rustup's toolchain here has none). Usage:
-#   scripts/windows-check.sh gururmm-agent
+#   scripts/windows-check.sh [--release] CRATE...
+# Without --release: `cargo check`. With --release: a real release build (.exe files in
+# target/windows/x86_64-pc-windows-gnu/release).
 #
-# Debian's rustc is older than the rustup toolchain, so the check runs on a copy of the
-# committed tree whose lockfile is re-resolved to versions that rustc supports (the real
-# Cargo.lock is not touched). Installs the Debian packages when missing (needs root or sudo).
+# Debian's rustc is older than the rustup toolchain, so the build runs on a copy of the working
+# tree (tracked and untracked, not ignored, files) whose lockfile is re-resolved to versions
+# that rustc supports; the real Cargo.lock is not touched. Installs the Debian packages when
+# missing (needs root or sudo).
 set -euo pipefail
 
-readonly CRATE=${1:?usage: scripts/windows-check.sh CRATE}
+MODE=check
+if [[ ${1:-} == --release ]]; then
+    MODE=release
+    shift
+fi
+(($#)) || { echo "usage: scripts/windows-check.sh [--release] CRATE..." >&2; exit 2; }
+readonly MODE
+CRATES=()
+for crate in "$@"; do CRATES+=(-p "$crate"); done
 readonly PACKAGES=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64)
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly ROOT
@@ -30,11 +41,18 @@ fi
 
 copy=$(mktemp -d)
 trap 'rm -rf "$copy"' EXIT
-git -C "$ROOT" archive HEAD | tar -x -C "$copy"
+# Files deleted from the working tree but still tracked are skipped (--ignore-failed-read).
+(cd "$ROOT" && git ls-files -z --cached --others --exclude-standard \
+    | tar --null -T - -c --ignore-failed-read 2>/dev/null) | tar -x -C "$copy"
 cd "$copy"
 log "re-resolving the lockfile for $(/usr/bin/rustc --version)"
 CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback /usr/bin/cargo update -q
-RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc /usr/bin/cargo check --ignore-rust-version \
+if [[ $MODE == release ]]; then
+    build=(build --release)
+else
+    build=(check)
+fi
+RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc /usr/bin/cargo "${build[@]}" --ignore-rust-version \
     -Zbuild-std=std,panic_abort --target x86_64-pc-windows-gnu \
-    --target-dir "$ROOT/target/windows" -p "$CRATE"
-log "$CRATE type-checks for x86_64-pc-windows-gnu"
+    --target-dir "$ROOT/target/windows" "${CRATES[@]}"
+log "$* compile for x86_64-pc-windows-gnu ($MODE)"

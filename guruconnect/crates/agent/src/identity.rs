@@ -30,7 +30,34 @@ fn platform_machine_id() -> anyhow::Result<String> {
     Err(anyhow::anyhow!("no machine id")).context("reading /etc/machine-id")
 }
 
-#[cfg(not(target_os = "linux"))]
+/// `HKLM\SOFTWARE\Microsoft\Cryptography\MachineGuid`, set at Windows setup.
+#[cfg(windows)]
+#[allow(unsafe_code)] // RegGetValueW into a local buffer of the size we pass.
+fn platform_machine_id() -> anyhow::Result<String> {
+    use windows::core::w;
+    use windows::Win32::System::Registry::{RegGetValueW, HKEY_LOCAL_MACHINE, RRF_RT_REG_SZ};
+    let mut buffer = [0u16; 128];
+    let mut bytes = (buffer.len() * 2) as u32;
+    // SAFETY: `buffer` holds `bytes` bytes; RegGetValueW writes at most that many.
+    let status = unsafe {
+        RegGetValueW(
+            HKEY_LOCAL_MACHINE,
+            w!("SOFTWARE\\Microsoft\\Cryptography"),
+            w!("MachineGuid"),
+            RRF_RT_REG_SZ,
+            None,
+            Some(buffer.as_mut_ptr().cast()),
+            Some(&mut bytes),
+        )
+    };
+    if status.is_err() {
+        anyhow::bail!("reading MachineGuid from the registry failed: {status:?}");
+    }
+    let len = buffer.iter().position(|c| *c == 0).unwrap_or(buffer.len());
+    Ok(String::from_utf16_lossy(&buffer[..len]))
+}
+
+#[cfg(not(any(target_os = "linux", windows)))]
 fn platform_machine_id() -> anyhow::Result<String> {
     anyhow::bail!("machine id not implemented on this platform yet")
 }

@@ -1,8 +1,8 @@
 //! `guruconnect-agent`: `run` joins the relay (attended with `--support-code`, unattended with a
 //! per-machine key), `--test-capture` writes one PNG per display, `machine-uid` prints this
 //! machine's identity. Thin: the work is in the library.
+#![forbid(unsafe_code)]
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use guruconnect_agent::platform::Platform;
 use guruconnect_agent::session::{Credential, SessionConfig};
@@ -106,6 +106,7 @@ fn hostname() -> String {
 
 #[cfg(target_os = "linux")]
 fn test_capture(out: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context;
     let mut capturer = guruconnect_agent::capture::x11::X11Capturer::connect(None)
         .context("connecting to the X server ($DISPLAY)")?;
     for path in guruconnect_agent::snapshot::capture_all(&mut capturer, out)? {

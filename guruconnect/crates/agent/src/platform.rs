@@ -1,4 +1,5 @@
-//! Opens the platform's capturer and input injector (X11 on Linux; Windows next).
+//! Opens the platform's capturer and input injector: X11 on Linux, DXGI/GDI and SendInput on
+//! Windows.
 
 use crate::capture::{CaptureError, Capturer};
 use crate::input::{InputError, InputInjector};

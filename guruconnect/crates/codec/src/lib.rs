@@ -6,6 +6,7 @@
 //! hints when the capturer has them), merges dirty tiles into rectangles, turns vertical scrolls
 //! into copy rectangles, and compresses each rectangle's BGR rows with zstd. The decoder applies
 //! such frames to its own picture and rejects malformed input with an error, never a panic.
+#![forbid(unsafe_code)]
 
 mod decoder;
 mod encoder;

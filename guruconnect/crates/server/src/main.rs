@@ -1,4 +1,5 @@
 //! `guruconnect-server` binary: parses the command line and hands over to the library.
+#![forbid(unsafe_code)]
 
 use clap::Parser;
 

@@ -2,6 +2,7 @@
 //! database (SQLite file, or a new PostgreSQL database when `GC_TEST_DATABASE_URL` is set), an
 //! HTTP client, and a test agent and test viewer that speak the real protocol over real sockets.
 //! Shared by the server's integration tests, the relay benchmark and later end-to-end suites.
+#![forbid(unsafe_code)]
 
 mod app;
 mod peers;

@@ -1,4 +1,5 @@
 //! `gururmm-agent` binary: parses arguments, sets up logging and signals, runs the library.
+#![forbid(unsafe_code)]
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

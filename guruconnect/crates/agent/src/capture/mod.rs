@@ -2,6 +2,9 @@
 
 use guruconnect_codec::{Frame, Rect};
 
+pub mod fallback;
+#[cfg(windows)]
+pub mod windows;
 #[cfg(target_os = "linux")]
 pub mod x11;
 

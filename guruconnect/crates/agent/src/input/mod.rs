@@ -8,6 +8,8 @@ use crate::keymap::{self, KeyCodes};
 use guruconnect_proto as proto;
 use std::collections::BTreeSet;
 
+#[cfg(windows)]
+pub mod windows;
 #[cfg(target_os = "linux")]
 pub mod x11;
 
@@ -152,6 +154,14 @@ impl<I: InputInjector> InputController<I> {
         }
         first_error.map_or(Ok(()), Err)
     }
+}
+
+/// Maps a virtual-desktop pixel to the 0..=65535 range of absolute pointer APIs (Windows
+/// SendInput), clamping to the desktop: `origin` and `extent` are the desktop's on that axis.
+pub fn absolute_coordinate(value: i32, origin: i32, extent: i32) -> i32 {
+    let span = i64::from((extent - 1).max(1));
+    let offset = i64::from((value - origin).clamp(0, extent.max(1) - 1));
+    ((offset * 65535 + span / 2) / span) as i32
 }
 
 fn button(value: i32) -> Option<Button> {

@@ -111,3 +111,13 @@ fn stray_releases_and_unknown_keys_inject_nothing() {
         .expect("stray up");
     assert_eq!(c.injector().calls, ["move 3,4"]);
 }
+
+#[test]
+fn absolute_coordinates_span_the_virtual_desktop() {
+    // A 3840-wide desktop starting at -1920 (a monitor left of the primary).
+    assert_eq!(absolute_coordinate(-1920, -1920, 3840), 0);
+    assert_eq!(absolute_coordinate(1919, -1920, 3840), 65535);
+    assert_eq!(absolute_coordinate(0, -1920, 3840), 32776);
+    assert_eq!(absolute_coordinate(9999, -1920, 3840), 65535, "clamped");
+    assert_eq!(absolute_coordinate(5, 0, 1), 0, "degenerate desktop");
+}

@@ -1,0 +1,123 @@
+//! Windows capture: DXGI Desktop Duplication per output (its own dirty and move rectangles become
+//! the damage), GDI BitBlt when duplication is unavailable or keeps failing, chosen by
+//! `FallbackPolicy`. Monitors come from EnumDisplayMonitors.
+#![allow(unsafe_code)] // Win32 and COM calls; each block states what it relies on.
+
+mod dxgi;
+mod gdi;
+mod monitors;
+
+use super::fallback::{Backend, Failure, FallbackPolicy};
+use super::{CaptureError, Capturer, CursorState, DisplayInfo};
+use guruconnect_codec::{Frame, Rect};
+use std::collections::HashMap;
+use std::time::Instant;
+
+pub struct WindowsCapturer {
+    policy: FallbackPolicy,
+    /// One duplication per display id, opened on first use.
+    outputs: HashMap<String, dxgi::Duplication>,
+    /// The picture duplication handed out with the last damage, taken by `capture`.
+    pending: HashMap<String, Frame>,
+    /// The last full picture per display, for key frames while nothing changes.
+    last: HashMap<String, Frame>,
+}
+
+impl std::fmt::Debug for WindowsCapturer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WindowsCapturer")
+            .field("backend", &self.policy.backend())
+            .finish()
+    }
+}
+
+impl WindowsCapturer {
+    pub fn new() -> Self {
+        Self {
+            policy: FallbackPolicy::default(),
+            outputs: HashMap::new(),
+            pending: HashMap::new(),
+            last: HashMap::new(),
+        }
+    }
+
+    fn duplication(&mut self, display: &DisplayInfo) -> Result<&mut dxgi::Duplication, Failure> {
+        if !self.outputs.contains_key(&display.id) {
+            let opened = dxgi::Duplication::open(display)?;
+            self.outputs.insert(display.id.clone(), opened);
+        }
+        self.outputs
+            .get_mut(&display.id)
+            .ok_or(Failure::Unavailable)
+    }
+
+    /// Duplication's damage for `display`, keeping its picture for `capture`.
+    fn duplicated_damage(&mut self, display: &DisplayInfo) -> Result<Option<Vec<Rect>>, Failure> {
+        let acquired = self.duplication(display)?.acquire();
+        match acquired {
+            Ok(Some((frame, damage))) => {
+                self.pending.insert(display.id.clone(), frame);
+                Ok(Some(damage))
+            }
+            Ok(None) => Ok(Some(Vec::new())),
+            Err(failure) => {
+                self.outputs.remove(&display.id);
+                Err(failure)
+            }
+        }
+    }
+}
+
+impl Default for WindowsCapturer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Capturer for WindowsCapturer {
+    fn displays(&mut self) -> Result<Vec<DisplayInfo>, CaptureError> {
+        monitors::list()
+    }
+
+    fn damage(&mut self, display: &DisplayInfo) -> Result<Option<Vec<Rect>>, CaptureError> {
+        let now = Instant::now();
+        if self.policy.maybe_retry_duplication(now) {
+            tracing::info!("trying DXGI desktop duplication again");
+        }
+        if self.policy.backend() == Backend::Gdi {
+            return Ok(None); // GDI cannot tell what changed: compare everything
+        }
+        match self.duplicated_damage(display) {
+            Ok(damage) => {
+                self.policy.on_success();
+                Ok(damage)
+            }
+            Err(failure) => {
+                self.policy.on_failure(failure, now);
+                if self.policy.backend() == Backend::Gdi {
+                    tracing::warn!(?failure, "desktop duplication unavailable; using GDI");
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    fn capture(&mut self, display: &DisplayInfo) -> Result<Frame, CaptureError> {
+        let frame = match self.pending.remove(&display.id) {
+            Some(frame) => frame,
+            None if self.policy.backend() == Backend::Duplication => {
+                match self.last.get(&display.id) {
+                    Some(frame) => frame.clone(),
+                    None => gdi::capture(display)?,
+                }
+            }
+            None => gdi::capture(display)?,
+        };
+        self.last.insert(display.id.clone(), frame.clone());
+        Ok(frame)
+    }
+
+    fn cursor(&mut self) -> Result<Option<CursorState>, CaptureError> {
+        monitors::cursor()
+    }
+}
