@@ -6,6 +6,7 @@ pub mod backoff;
 pub mod capture;
 pub mod identity;
 pub mod input;
+pub mod inventory;
 pub mod keymap;
 pub mod platform;
 pub mod run;

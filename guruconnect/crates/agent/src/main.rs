@@ -82,6 +82,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         agent_id: args.agent_id.unwrap_or_default(),
         machine_uid: guruconnect_agent::identity::machine_uid()?,
         hostname: hostname(),
+        labels: Default::default(),
     };
     let platform = Platform {
         x11_display: args.display,

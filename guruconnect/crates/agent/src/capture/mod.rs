@@ -84,6 +84,11 @@ pub trait Capturer {
     /// The pointer's position and shape.
     fn cursor(&mut self) -> Result<Option<CursorState>, CaptureError>;
 
+    /// Seconds since the user last touched keyboard or mouse, when the platform tells.
+    fn idle_seconds(&mut self) -> Option<u32> {
+        None
+    }
+
     /// Damage, then a picture when something changed (`None` when nothing did).
     fn capture_changes(&mut self, display: &DisplayInfo) -> Result<Option<Captured>, CaptureError> {
         let damage = self.damage(display)?;

@@ -200,6 +200,17 @@ impl Capturer for X11Capturer {
         Frame::from_strided(display.width, display.height, stride, &image.data).map_err(failed)
     }
 
+    fn idle_seconds(&mut self) -> Option<u32> {
+        use x11rb::protocol::screensaver::ConnectionExt as _;
+        let info = self
+            .conn
+            .screensaver_query_info(self.root)
+            .ok()?
+            .reply()
+            .ok()?;
+        Some(info.ms_since_user_input / 1000)
+    }
+
     fn cursor(&mut self) -> Result<Option<CursorState>, CaptureError> {
         let image = self
             .conn

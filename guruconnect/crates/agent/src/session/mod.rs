@@ -35,6 +35,8 @@ pub struct SessionConfig {
     pub agent_id: String,
     pub machine_uid: String,
     pub hostname: String,
+    /// Installer labels sent with the inventory.
+    pub labels: crate::inventory::Labels,
 }
 
 /// How a session ended.
@@ -62,7 +64,7 @@ pub async fn run(config: &SessionConfig, platform: &Platform) -> anyhow::Result<
         Ok(Ok(h)) => h,
     };
     tracing::info!(session_id = %server_hello.session_id, "session started");
-    Ok(SessionEnd::Ended(stream(ws, platform).await?))
+    Ok(SessionEnd::Ended(stream(ws, platform, config).await?))
 }
 
 fn hello(config: &SessionConfig) -> Payload {
@@ -110,7 +112,11 @@ async fn wait_for_hello(ws: &mut WsStream) -> Result<proto::ServerHello, Option<
 }
 
 /// Streams until the server ends the session or the socket fails.
-async fn stream(ws: WsStream, platform: &Platform) -> anyhow::Result<Option<DisconnectReason>> {
+async fn stream(
+    ws: WsStream,
+    platform: &Platform,
+    config: &SessionConfig,
+) -> anyhow::Result<Option<DisconnectReason>> {
     let (sink, mut source) = ws.split();
     let shared = Arc::new(Shared::default());
     let (frames_tx, frames_rx) = tokio::sync::mpsc::channel::<Bytes>(1);
@@ -123,6 +129,7 @@ async fn stream(ws: WsStream, platform: &Platform) -> anyhow::Result<Option<Disc
         events: events_tx.clone(),
         shared: shared.clone(),
         runtime: tokio::runtime::Handle::current(),
+        labels: config.labels.clone(),
     };
     // If capture fails for good the session cannot go on: the reader hears of it and ends it.
     let (died_tx, mut died_rx) = tokio::sync::oneshot::channel::<String>();

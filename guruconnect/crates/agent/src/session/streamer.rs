@@ -28,6 +28,8 @@ pub enum Control {
 /// How often the display list is re-read (monitors plugged, resolution changed).
 const DISPLAY_REFRESH: Duration = Duration::from_secs(2);
 const STATS_EVERY: Duration = Duration::from_secs(1);
+/// How often the inventory (GC-14) is sent again after the first time, on connect.
+const INVENTORY_EVERY: Duration = Duration::from_secs(15 * 60);
 
 /// Shared between the streamer and the socket writer.
 #[derive(Debug, Default)]
@@ -47,6 +49,7 @@ pub struct Streamer {
     pub events: Sender<Bytes>,
     pub shared: Arc<Shared>,
     pub runtime: tokio::runtime::Handle,
+    pub labels: crate::inventory::Labels,
 }
 
 #[derive(Default)]
@@ -60,6 +63,8 @@ struct Tally {
 impl Streamer {
     /// Runs until told to stop or the session's channels close.
     pub fn run(mut self) -> anyhow::Result<()> {
+        self.publish_inventory();
+        let mut last_inventory = Instant::now();
         let mut displays = self.capturer.displays()?;
         let mut selected = displays.first().map(|d| d.id.clone()).unwrap_or_default();
         self.publish_displays(&displays, &selected);
@@ -112,6 +117,10 @@ impl Streamer {
                     need_key = true;
                     self.publish_displays(&displays, &selected);
                 }
+            }
+            if last_inventory.elapsed() >= INVENTORY_EVERY {
+                self.publish_inventory();
+                last_inventory = Instant::now();
             }
             if viewers == 0 {
                 continue;
@@ -169,6 +178,12 @@ impl Streamer {
                 last_stats = Instant::now();
             }
         }
+    }
+
+    fn publish_inventory(&mut self) {
+        let status = crate::inventory::collect(&self.labels, self.capturer.idle_seconds());
+        let body = proto::encode_payload(Payload::AgentStatus(status));
+        let _ = self.runtime.block_on(self.events.send(body));
     }
 
     fn publish_displays(&self, displays: &[DisplayInfo], selected: &str) {

@@ -175,6 +175,16 @@ async fn a_restarted_agent_is_the_same_machine() {
     let _again = start_agent(&app, &x, "restart-pc", &key);
     let second = online(&app, "restart-pc").await;
     assert_eq!(first["machine_uid"], second["machine_uid"]);
+    // The agent's inventory reached the machine record.
+    let path = "/api/machines/restart-pc";
+    eventually("the inventory arrives", || async {
+        let m = app.get_json(path, &app.admin_token).await;
+        m["cpu_cores"].as_i64().unwrap_or(0) > 0 && m["ram_bytes"].as_i64().unwrap_or(0) > 0
+    })
+    .await;
+    let m = app.get_json(path, &app.admin_token).await;
+    assert_eq!(m["os_arch"], std::env::consts::ARCH);
+    assert!(!m["os_name"].as_str().unwrap_or_default().is_empty(), "{m}");
     let machines = app.get_json("/api/machines", &app.admin_token).await;
     assert_eq!(
         machines["total"], 1,

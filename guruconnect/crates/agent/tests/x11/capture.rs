@@ -164,3 +164,15 @@ fn test_capture_writes_one_png_per_display() {
     let at = |x: usize, y: usize| &rgb[(y * 640 + x) * 3..(y * 640 + x) * 3 + 3];
     assert_eq!(at(15, 25), [0xff, 0x00, 0x00], "the red window, as RGB");
 }
+
+#[test]
+fn idle_time_comes_from_the_server_and_resets_on_input() {
+    use guruconnect_agent::input::{x11::X11Injector, InputInjector};
+    let x = Xvfb::start(320, 240);
+    let mut capturer = X11Capturer::connect(Some(&x.display)).expect("capturer");
+    let mut injector = X11Injector::connect(Some(&x.display)).expect("injector");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert!(capturer.idle_seconds().expect("screensaver extension") >= 1);
+    injector.move_to(5, 5).expect("move");
+    assert_eq!(capturer.idle_seconds(), Some(0), "input resets the idle time");
+}

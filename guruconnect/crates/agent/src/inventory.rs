@@ -1,0 +1,175 @@
+//! What the agent tells the server about its machine (GC-14): sent on connect and refreshed
+//! periodically. Everything is best effort — a field the platform will not tell us stays empty.
+
+use guruconnect_proto as proto;
+use std::net::IpAddr;
+
+/// Installer labels (GC-17), carried through from the agent's configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Labels {
+    pub organization: String,
+    pub site: String,
+    pub department: String,
+    pub device_type: String,
+    pub tags: Vec<String>,
+}
+
+/// Collects the inventory now. `idle_seconds` comes from the display server when known.
+pub fn collect(labels: &Labels, idle_seconds: Option<u32>) -> proto::AgentStatus {
+    use sysinfo::{CpuRefreshKind, MemoryRefreshKind, RefreshKind, System};
+    let system = System::new_with_specifics(
+        RefreshKind::nothing()
+            .with_memory(MemoryRefreshKind::nothing().with_ram())
+            .with_cpu(CpuRefreshKind::nothing()),
+    );
+    let (manufacturer, model, serial_number) = hardware();
+    proto::AgentStatus {
+        hostname: System::host_name().unwrap_or_default(),
+        os_name: System::name().unwrap_or_else(|| std::env::consts::OS.into()),
+        os_version: System::long_os_version()
+            .or_else(System::os_version)
+            .unwrap_or_default(),
+        os_arch: std::env::consts::ARCH.into(),
+        cpu_model: system
+            .cpus()
+            .first()
+            .map(|c| c.brand().trim().to_owned())
+            .unwrap_or_default(),
+        cpu_cores: system.cpus().len() as u32,
+        ram_bytes: system.total_memory(),
+        manufacturer,
+        model,
+        serial_number,
+        addresses: private_addresses(),
+        logged_on_user: logged_on_user(),
+        idle_seconds: idle_seconds.unwrap_or(0),
+        time_zone: time_zone(),
+        uptime_seconds: System::uptime(),
+        agent_version: env!("CARGO_PKG_VERSION").into(),
+        user_is_local_admin: false,
+        organization: labels.organization.clone(),
+        site: labels.site.clone(),
+        department: labels.department.clone(),
+        device_type: labels.device_type.clone(),
+        tags: labels.tags.clone(),
+    }
+}
+
+/// Private (RFC 1918 / unique-local) addresses with their interface and MAC; loopback,
+/// link-local and public addresses are left out.
+fn private_addresses() -> Vec<proto::NetworkAddress> {
+    let networks = sysinfo::Networks::new_with_refreshed_list();
+    let mut addresses = Vec::new();
+    for (name, data) in &networks {
+        let mac = data.mac_address().to_string();
+        for net in data.ip_networks() {
+            if is_private(net.addr) {
+                addresses.push(proto::NetworkAddress {
+                    interface_name: name.clone(),
+                    ip: net.addr.to_string(),
+                    mac: if mac == "00:00:00:00:00:00" {
+                        String::new()
+                    } else {
+                        mac.clone()
+                    },
+                });
+            }
+        }
+    }
+    addresses.sort_by(|a, b| a.ip.cmp(&b.ip));
+    addresses
+}
+
+pub fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_private(),
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xfe00) == 0xfc00,
+    }
+}
+
+fn logged_on_user() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok())
+        .unwrap_or_default()
+}
+
+#[cfg(target_os = "linux")]
+fn hardware() -> (String, String, String) {
+    // product_serial is readable by root only; as a user agent it stays empty.
+    let read = |f: &str| {
+        std::fs::read_to_string(format!("/sys/class/dmi/id/{f}"))
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default()
+    };
+    (
+        read("sys_vendor"),
+        read("product_name"),
+        read("product_serial"),
+    )
+}
+
+#[cfg(not(target_os = "linux"))]
+fn hardware() -> (String, String, String) {
+    (String::new(), String::new(), String::new())
+}
+
+#[cfg(target_os = "linux")]
+fn time_zone() -> String {
+    if let Ok(tz) = std::env::var("TZ") {
+        return tz;
+    }
+    if let Ok(tz) = std::fs::read_to_string("/etc/timezone") {
+        return tz.trim().to_owned();
+    }
+    std::fs::read_link("/etc/localtime")
+        .ok()
+        .and_then(|p| {
+            let p = p.to_string_lossy().into_owned();
+            p.split_once("zoneinfo/").map(|(_, zone)| zone.to_owned())
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn time_zone() -> String {
+    std::env::var("TZ").unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_private_addresses_count() {
+        for (ip, private) in [
+            ("10.1.2.3", true),
+            ("172.16.0.9", true),
+            ("192.168.1.1", true),
+            ("8.8.8.8", false),
+            ("127.0.0.1", false),
+            ("169.254.1.1", false),
+            ("fd12::1", true),
+            ("fe80::1", false),
+            ("2001:db8::1", false),
+        ] {
+            assert_eq!(is_private(ip.parse().expect("ip")), private, "{ip}");
+        }
+    }
+
+    #[test]
+    fn this_machine_reports_the_basics() {
+        let status = collect(
+            &Labels {
+                site: "HQ".into(),
+                ..Labels::default()
+            },
+            Some(7),
+        );
+        assert!(status.cpu_cores > 0);
+        assert!(status.ram_bytes > 0);
+        assert!(!status.os_name.is_empty());
+        assert_eq!(status.os_arch, std::env::consts::ARCH);
+        assert_eq!((status.site.as_str(), status.idle_seconds), ("HQ", 7));
+    }
+}
