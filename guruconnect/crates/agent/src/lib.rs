@@ -4,10 +4,12 @@
 
 pub mod backoff;
 pub mod capture;
+pub mod config;
 pub mod identity;
 pub mod input;
 pub mod inventory;
 pub mod keymap;
+pub mod logging;
 pub mod platform;
 pub mod run;
 pub mod session;

@@ -4,8 +4,10 @@
 #![forbid(unsafe_code)]
 
 use clap::{Parser, Subcommand};
+use guruconnect_agent::config::{self, Settings};
 use guruconnect_agent::platform::Platform;
 use guruconnect_agent::session::{Credential, SessionConfig};
+use std::path::PathBuf;
 
 #[derive(Parser)]
 #[command(
@@ -15,7 +17,7 @@ use guruconnect_agent::session::{Credential, SessionConfig};
 struct Cli {
     /// Write one capture per display (OUT.png, OUT-1.png, …) and exit.
     #[arg(long, value_name = "OUT.png")]
-    test_capture: Option<std::path::PathBuf>,
+    test_capture: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -30,31 +32,39 @@ enum Command {
 
 #[derive(clap::Args)]
 struct RunArgs {
+    /// Settings file (TOML). Default: /etc/guruconnect/agent.toml, or
+    /// %ProgramData%\GuruConnect\agent.toml on Windows, when present.
+    #[arg(long, env = "GURUCONNECT_AGENT_CONFIG")]
+    config: Option<PathBuf>,
     /// Relay URL, ws://host:port or wss://host:port.
     #[arg(long, env = "GURUCONNECT_SERVER")]
-    server: String,
+    server: Option<String>,
     /// Attended mode: the support code the end user was given; one session, then exit.
     #[arg(long, conflicts_with_all = ["agent_id", "key"])]
     support_code: Option<String>,
     /// Unattended mode: this machine's agent id.
-    #[arg(long, env = "GURUCONNECT_AGENT_ID", requires = "key")]
+    #[arg(long, env = "GURUCONNECT_AGENT_ID")]
     agent_id: Option<String>,
-    /// Unattended mode: the per-machine key (prefer the environment variable: command lines
-    /// are visible to other users).
+    /// Unattended mode: the per-machine key. Prefer the settings file or the environment:
+    /// command lines are visible to other users.
     #[arg(long, env = "GURUCONNECT_AGENT_KEY", hide_env_values = true)]
     key: Option<String>,
     /// X11 display to share (default: $DISPLAY).
     #[arg(long)]
     display: Option<String>,
+    /// Log filter, e.g. info or guruconnect_agent=debug.
+    #[arg(long, env = "GURUCONNECT_LOG_LEVEL")]
+    log_level: Option<String>,
+    /// Directory for the daily log files (default: /var/log/guruconnect as root,
+    /// ~/.local/state/guruconnect otherwise, %ProgramData%\GuruConnect\Logs on Windows).
+    #[arg(long, env = "GURUCONNECT_LOG_DIR")]
+    log_dir: Option<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
     if let Some(out) = cli.test_capture {
+        let _guard = guruconnect_agent::logging::init("info", None);
         return test_capture(&out);
     }
     match cli.command {
@@ -70,22 +80,56 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Registry (Windows installer) < settings file < environment and flags.
+fn settings(args: &RunArgs) -> anyhow::Result<Settings> {
+    let file = match &args.config {
+        Some(path) => Settings::from_file(path)?,
+        None if config::default_path().exists() => Settings::from_file(&config::default_path())?,
+        None => Settings::default(),
+    };
+    let flags = Settings {
+        server: args.server.clone(),
+        agent_id: args.agent_id.clone(),
+        key: args.key.clone(),
+        display: args.display.clone(),
+        log_level: args.log_level.clone(),
+        log_dir: args.log_dir.clone(),
+        ..Settings::default()
+    };
+    Ok(config::from_registry().overlay(file).overlay(flags))
+}
+
 fn run(args: RunArgs) -> anyhow::Result<()> {
-    let credential = match (args.support_code, args.key) {
-        (Some(code), _) => Credential::SupportCode(code),
-        (None, Some(key)) if args.agent_id.is_some() => Credential::AgentKey(key),
-        _ => anyhow::bail!("give --support-code CODE, or --agent-id ID with a key"),
+    let settings = settings(&args)?;
+    let log_dir = settings
+        .log_dir
+        .clone()
+        .unwrap_or_else(config::default_log_dir);
+    let level = settings.log_level.clone().unwrap_or_else(|| "info".into());
+    let _guard = guruconnect_agent::logging::init(&level, Some(&log_dir));
+    let server = settings.server.clone().ok_or_else(|| {
+        anyhow::anyhow!("no relay URL: give --server or set `server` in the settings file")
+    })?;
+    let credential = match (
+        args.support_code,
+        settings.key.clone(),
+        settings.agent_id.clone(),
+    ) {
+        (Some(code), _, _) => Credential::SupportCode(code),
+        (None, Some(key), Some(_)) => Credential::AgentKey(key),
+        (None, Some(_), None) => anyhow::bail!("a key needs its --agent-id"),
+        (None, None, _) => anyhow::bail!("give --support-code CODE, or an agent id and key"),
     };
     let config = SessionConfig {
-        server: args.server,
+        server,
         credential,
-        agent_id: args.agent_id.unwrap_or_default(),
+        agent_id: settings.agent_id.clone().unwrap_or_default(),
         machine_uid: guruconnect_agent::identity::machine_uid()?,
         hostname: hostname(),
-        labels: Default::default(),
+        labels: settings.labels(),
     };
     let platform = Platform {
-        x11_display: args.display,
+        x11_display: settings.display.clone(),
     };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
@@ -99,10 +143,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .or_else(|_| std::env::var("COMPUTERNAME"))
-        .unwrap_or_else(|_| "unknown".into())
+    sysinfo::System::host_name().unwrap_or_else(|| "unknown".into())
 }
 
 #[cfg(target_os = "linux")]
@@ -117,6 +158,10 @@ fn test_capture(out: &std::path::Path) -> anyhow::Result<()> {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn test_capture(_out: &std::path::Path) -> anyhow::Result<()> {
-    anyhow::bail!("screen capture is not implemented on this platform yet")
+fn test_capture(out: &std::path::Path) -> anyhow::Result<()> {
+    let mut capturer = guruconnect_agent::platform::Platform::default().capturer()?;
+    for path in guruconnect_agent::snapshot::capture_all(capturer.as_mut(), out)? {
+        println!("{}", path.display());
+    }
+    Ok(())
 }

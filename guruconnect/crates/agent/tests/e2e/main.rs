@@ -29,7 +29,11 @@ fn start_agent(app: &TestApp, x: &Xvfb, agent_id: &str, key: &str) -> AgentProce
         .args(["run", "--server", &format!("ws://{}", app.addr())])
         .args(["--agent-id", agent_id, "--display", &x.display])
         .env("GURUCONNECT_AGENT_KEY", key)
-        .env("RUST_LOG", "warn")
+        .env("GURUCONNECT_LOG_LEVEL", "warn")
+        .env(
+            "GURUCONNECT_LOG_DIR",
+            std::env::temp_dir().join("guruconnect-e2e-logs"),
+        )
         .stdout(Stdio::null())
         .spawn()
         .expect("start agent");
@@ -190,4 +194,47 @@ async fn a_restarted_agent_is_the_same_machine() {
         machines["total"], 1,
         "no second record for the same machine"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_settings_file_is_enough_and_the_agent_logs_to_a_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::spawn().await;
+    let x = Xvfb::start(320, 240);
+    let (key, _) = app.mint_key("file-pc").await;
+    let dir = tempfile::tempdir().expect("dir");
+    let logs = dir.path().join("logs");
+    let settings = dir.path().join("agent.toml");
+    let text = format!(
+        "server = \"ws://{}\"\nagent_id = \"file-pc\"\nkey = \"{key}\"\ndisplay = \"{}\"\nlog_dir = \"{}\"\n[labels]\nsite = \"Branch 7\"\n",
+        app.addr(),
+        x.display,
+        logs.display()
+    );
+    std::fs::write(&settings, text).expect("write settings");
+    std::fs::set_permissions(&settings, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let child = Command::new(env!("CARGO_BIN_EXE_guruconnect-agent"))
+        .args(["run", "--config"])
+        .arg(&settings)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start agent");
+    let _agent = AgentProcess(child);
+    online(&app, "file-pc").await;
+    let path = "/api/machines/file-pc";
+    eventually("the label from the settings file arrives", || async {
+        app.get_json(path, &app.admin_token).await["site"] == "Branch 7"
+    })
+    .await;
+    eventually("the log file records the session", || async {
+        std::fs::read_dir(&logs)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|entry| {
+                std::fs::read_to_string(entry.path()).is_ok_and(|t| t.contains("session started"))
+            })
+    })
+    .await;
 }

@@ -174,5 +174,9 @@ fn idle_time_comes_from_the_server_and_resets_on_input() {
     std::thread::sleep(std::time::Duration::from_millis(1100));
     assert!(capturer.idle_seconds().expect("screensaver extension") >= 1);
     injector.move_to(5, 5).expect("move");
-    assert_eq!(capturer.idle_seconds(), Some(0), "input resets the idle time");
+    assert_eq!(
+        capturer.idle_seconds(),
+        Some(0),
+        "input resets the idle time"
+    );
 }
