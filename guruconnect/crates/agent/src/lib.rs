@@ -12,6 +12,7 @@ pub mod keymap;
 pub mod logging;
 pub mod platform;
 pub mod run;
+pub mod service;
 pub mod session;
 pub mod snapshot;
 pub mod wire;

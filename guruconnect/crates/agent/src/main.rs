@@ -5,8 +5,10 @@
 
 use clap::{Parser, Subcommand};
 use guruconnect_agent::config::{self, Settings};
-use guruconnect_agent::platform::Platform;
-use guruconnect_agent::session::{Credential, SessionConfig};
+#[cfg(not(windows))]
+use guruconnect_agent::service::systemd::Systemd;
+use guruconnect_agent::service::{Change, ServiceSpec};
+use guruconnect_agent::session::Credential;
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -26,6 +28,18 @@ struct Cli {
 enum Command {
     /// Connect to the relay and share the screen.
     Run(RunArgs),
+    /// Install (or update) and start the agent as a system service; safe to repeat.
+    Install {
+        /// Settings file the service uses (Linux; Windows reads the registry and
+        /// %ProgramData%\GuruConnect\agent.toml).
+        #[arg(long, default_value_os_t = config::default_path())]
+        config: PathBuf,
+    },
+    /// Stop and remove the system service; safe to repeat.
+    Uninstall,
+    /// The entry the Windows service manager starts.
+    #[command(hide = true)]
+    ServiceRun,
     /// Print this machine's hashed identity.
     MachineUid,
 }
@@ -73,6 +87,9 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Run(args)) => run(args),
+        Some(Command::Install { config }) => install(config),
+        Some(Command::Uninstall) => uninstall(),
+        Some(Command::ServiceRun) => service_run(),
         None => {
             eprintln!("nothing to do: try `guruconnect-agent run --help`");
             std::process::exit(2);
@@ -107,43 +124,81 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         .unwrap_or_else(config::default_log_dir);
     let level = settings.log_level.clone().unwrap_or_else(|| "info".into());
     let _guard = guruconnect_agent::logging::init(&level, Some(&log_dir));
-    let server = settings.server.clone().ok_or_else(|| {
-        anyhow::anyhow!("no relay URL: give --server or set `server` in the settings file")
-    })?;
-    let credential = match (
-        args.support_code,
-        settings.key.clone(),
-        settings.agent_id.clone(),
-    ) {
-        (Some(code), _, _) => Credential::SupportCode(code),
-        (None, Some(key), Some(_)) => Credential::AgentKey(key),
-        (None, Some(_), None) => anyhow::bail!("a key needs its --agent-id"),
-        (None, None, _) => anyhow::bail!("give --support-code CODE, or an agent id and key"),
-    };
-    let config = SessionConfig {
-        server,
-        credential,
-        agent_id: settings.agent_id.clone().unwrap_or_default(),
-        machine_uid: guruconnect_agent::identity::machine_uid()?,
-        hostname: hostname(),
-        labels: settings.labels(),
-    };
-    let platform = Platform {
-        x11_display: settings.display.clone(),
-    };
+    let (session, platform) = guruconnect_agent::run::session_from(&settings, args.support_code)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
-        match config.credential {
+        match session.credential {
             Credential::SupportCode(_) => {
-                guruconnect_agent::run::attended(&config, &platform).await
+                guruconnect_agent::run::attended(&session, &platform).await
             }
-            Credential::AgentKey(_) => guruconnect_agent::run::unattended(&config, &platform).await,
+            Credential::AgentKey(_) => {
+                guruconnect_agent::run::unattended(&session, &platform).await
+            }
         }
     })
 }
 
-fn hostname() -> String {
-    sysinfo::System::host_name().unwrap_or_else(|| "unknown".into())
+fn report(change: Change) {
+    let what = match change {
+        Change::Installed => "installed and started",
+        Change::Updated => "updated and restarted",
+        Change::Unchanged => "already installed; started",
+        Change::Removed => "stopped and removed",
+        Change::Absent => "not installed; nothing to do",
+    };
+    println!("{}: {what}", guruconnect_agent::service::DISPLAY_NAME);
+}
+
+#[cfg(windows)]
+fn install(_config: PathBuf) -> anyhow::Result<()> {
+    let spec = ServiceSpec {
+        executable: std::env::current_exe()?,
+        arguments: vec!["service-run".into()],
+    };
+    report(guruconnect_agent::service::windows::install(&spec)?);
+    Ok(())
+}
+
+#[cfg(windows)]
+fn uninstall() -> anyhow::Result<()> {
+    report(guruconnect_agent::service::windows::uninstall()?);
+    Ok(())
+}
+
+#[cfg(windows)]
+fn service_run() -> anyhow::Result<()> {
+    guruconnect_agent::service::windows::dispatch(guruconnect_agent::run::service_work)
+}
+
+#[cfg(not(windows))]
+fn install(config: PathBuf) -> anyhow::Result<()> {
+    let config = std::path::absolute(config)?;
+    anyhow::ensure!(
+        config.exists(),
+        "{} does not exist: write the settings file first (server, agent_id, key)",
+        config.display()
+    );
+    let spec = ServiceSpec {
+        executable: std::env::current_exe()?,
+        arguments: vec![
+            "run".into(),
+            "--config".into(),
+            config.display().to_string(),
+        ],
+    };
+    report(Systemd::system().install(&spec)?);
+    Ok(())
+}
+
+#[cfg(not(windows))]
+fn uninstall() -> anyhow::Result<()> {
+    report(Systemd::system().uninstall()?);
+    Ok(())
+}
+
+#[cfg(not(windows))]
+fn service_run() -> anyhow::Result<()> {
+    anyhow::bail!("service-run is for the Windows service manager; on Linux systemd runs `run`")
 }
 
 #[cfg(target_os = "linux")]

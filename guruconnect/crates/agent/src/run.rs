@@ -3,9 +3,73 @@
 //! jittered exponential backoff.
 
 use crate::backoff::Backoff;
+use crate::config::{self, Settings};
 use crate::platform::Platform;
-use crate::session::{self, SessionConfig, SessionEnd};
+use crate::service::lifecycle::StopFlag;
+use crate::session::{self, Credential, SessionConfig, SessionEnd};
 use std::time::{Duration, Instant};
+
+/// The session settings from merged `settings` (and a support code for attended mode).
+pub fn session_from(
+    settings: &Settings,
+    support_code: Option<String>,
+) -> anyhow::Result<(SessionConfig, Platform)> {
+    let server = settings.server.clone().ok_or_else(|| {
+        anyhow::anyhow!("no relay URL: give --server or set `server` in the settings file")
+    })?;
+    let credential = match (
+        support_code,
+        settings.key.clone(),
+        settings.agent_id.clone(),
+    ) {
+        (Some(code), _, _) => Credential::SupportCode(code),
+        (None, Some(key), Some(_)) => Credential::AgentKey(key),
+        (None, Some(_), None) => anyhow::bail!("a key needs its agent id"),
+        (None, None, _) => anyhow::bail!("give a support code, or an agent id and key"),
+    };
+    let config = SessionConfig {
+        server,
+        credential,
+        agent_id: settings.agent_id.clone().unwrap_or_default(),
+        machine_uid: crate::identity::machine_uid()?,
+        hostname: sysinfo::System::host_name().unwrap_or_else(|| "unknown".into()),
+        labels: settings.labels(),
+    };
+    let platform = Platform {
+        x11_display: settings.display.clone(),
+    };
+    Ok((config, platform))
+}
+
+/// What the installed service runs: unattended mode from the registry and the default
+/// settings file, until the service manager asks it to stop.
+pub fn service_work(stop: &StopFlag) -> anyhow::Result<()> {
+    let mut settings = config::from_registry();
+    if config::default_path().exists() {
+        settings = settings.overlay(Settings::from_file(&config::default_path())?);
+    }
+    let log_dir = settings
+        .log_dir
+        .clone()
+        .unwrap_or_else(config::default_log_dir);
+    let level = settings.log_level.clone().unwrap_or_else(|| "info".into());
+    let _guard = crate::logging::init(&level, Some(&log_dir));
+    let (config, platform) = session_from(&settings, None)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        tokio::select! {
+            _ = unattended(&config, &platform) => {}
+            _ = stopped(stop) => tracing::info!("stop requested"),
+        }
+    });
+    Ok(())
+}
+
+async fn stopped(stop: &StopFlag) {
+    while !stop.is_stopped() {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
 
 /// A connection that lasted this long was healthy: the next failure starts backing off afresh.
 const STABLE_AFTER: Duration = Duration::from_secs(30);
