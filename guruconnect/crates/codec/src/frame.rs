@@ -133,6 +133,39 @@ impl Frame {
         &mut self.pixels[start..start + width as usize * BYTES_PER_PIXEL]
     }
 
+    /// Copies BGRA rows `stride` bytes apart into `rect` of this picture (a capturer refreshing
+    /// just the region that changed).
+    pub fn write_rect(
+        &mut self,
+        rect: crate::Rect,
+        stride: usize,
+        data: &[u8],
+    ) -> Result<(), FrameError> {
+        if rect.is_empty() || !rect.fits_in(self.width, self.height) {
+            return Err(FrameError::BadSize {
+                width: rect.width,
+                height: rect.height,
+            });
+        }
+        let row = rect.width as usize * BYTES_PER_PIXEL;
+        if stride < row {
+            return Err(FrameError::BadStride { stride, row });
+        }
+        let need = stride * (rect.height as usize - 1) + row;
+        if data.len() < need {
+            return Err(FrameError::ShortBuffer {
+                got: data.len(),
+                need,
+            });
+        }
+        for i in 0..rect.height {
+            let src = &data[i as usize * stride..i as usize * stride + row];
+            self.row_span_mut(rect.x, rect.y + i, rect.width)
+                .copy_from_slice(src);
+        }
+        Ok(())
+    }
+
     /// The pixel at (x, y) as [b, g, r, a]; for tests and tools.
     pub fn pixel(&self, x: u32, y: u32) -> [u8; 4] {
         let span = self.row_span(x, y, 1);

@@ -2,8 +2,9 @@
 //! read), pictures with GetImage on the root window, and the pointer from XFixes.
 //! MIT-SHM would save one copy per frame; it needs a shared mapping (unsafe), so it comes later.
 
-use super::{CaptureError, Capturer, CursorState, DisplayInfo};
+use super::{CaptureError, Captured, Capturer, CursorState, DisplayInfo};
 use guruconnect_codec::{Frame, Rect};
+use std::collections::HashMap;
 use x11rb::connection::{Connection, RequestConnection};
 use x11rb::protocol::damage::{self, ConnectionExt as _};
 use x11rb::protocol::randr::ConnectionExt as _;
@@ -16,7 +17,12 @@ pub struct X11Capturer {
     root: Window,
     damage: damage::Damage,
     region: xfixes::Region,
+    /// The last picture of each display, refreshed only where damage says it changed.
+    pictures: HashMap<String, Frame>,
 }
+
+/// Above this many damage rectangles, one GetImage of their bounding box is cheaper.
+const MAX_DAMAGE_FETCHES: usize = 16;
 
 impl std::fmt::Debug for X11Capturer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -65,7 +71,41 @@ impl X11Capturer {
             root,
             damage,
             region,
+            pictures: HashMap::new(),
         })
+    }
+
+    /// GetImage of a rectangle of the root window: (stride, BGRX bytes).
+    fn get_image(
+        &self,
+        x: i32,
+        y: i32,
+        width: u32,
+        height: u32,
+    ) -> Result<(usize, Vec<u8>), CaptureError> {
+        let narrow = |v: i32| i16::try_from(v).map_err(failed);
+        let image = self
+            .conn
+            .get_image(
+                ImageFormat::Z_PIXMAP,
+                self.root,
+                narrow(x)?,
+                narrow(y)?,
+                u16::try_from(width).map_err(failed)?,
+                u16::try_from(height).map_err(failed)?,
+                !0,
+            )
+            .map_err(failed)?
+            .reply()
+            .map_err(failed)?;
+        if image.depth != 24 && image.depth != 32 {
+            return Err(CaptureError::Unsupported(format!(
+                "{}-bit colour (24 or 32 needed)",
+                image.depth
+            )));
+        }
+        let stride = image.data.len() / height.max(1) as usize;
+        Ok((stride, image.data))
     }
 
     fn root_size(&self) -> Result<(u32, u32), CaptureError> {
@@ -86,6 +126,14 @@ impl X11Capturer {
             .map(|r| String::from_utf8_lossy(&r.name).into_owned())
             .unwrap_or_default()
     }
+}
+
+fn bounding_box(rects: &[Rect]) -> Rect {
+    let x0 = rects.iter().map(|r| r.x).min().unwrap_or(0);
+    let y0 = rects.iter().map(|r| r.y).min().unwrap_or(0);
+    let x1 = rects.iter().map(|r| r.right()).max().unwrap_or(0) as u32;
+    let y1 = rects.iter().map(|r| r.bottom()).max().unwrap_or(0) as u32;
+    Rect::new(x0, y0, x1 - x0, y1 - y0)
 }
 
 /// Drops monitors that contain another monitor: a monitor spanning several others (an output
@@ -175,29 +223,55 @@ impl Capturer for X11Capturer {
     }
 
     fn capture(&mut self, display: &DisplayInfo) -> Result<Frame, CaptureError> {
-        let narrow = |v: i32| i16::try_from(v).map_err(failed);
-        let image = self
-            .conn
-            .get_image(
-                ImageFormat::Z_PIXMAP,
-                self.root,
-                narrow(display.x)?,
-                narrow(display.y)?,
-                u16::try_from(display.width).map_err(failed)?,
-                u16::try_from(display.height).map_err(failed)?,
-                !0,
-            )
-            .map_err(failed)?
-            .reply()
-            .map_err(failed)?;
-        if image.depth != 24 && image.depth != 32 {
-            return Err(CaptureError::Unsupported(format!(
-                "{}-bit colour (24 or 32 needed)",
-                image.depth
-            )));
+        let (stride, data) = self.get_image(display.x, display.y, display.width, display.height)?;
+        let frame =
+            Frame::from_strided(display.width, display.height, stride, &data).map_err(failed)?;
+        self.pictures.insert(display.id.clone(), frame.clone());
+        Ok(frame)
+    }
+
+    /// Reads only the damaged parts of the screen into the display's last picture.
+    fn capture_changes(&mut self, display: &DisplayInfo) -> Result<Option<Captured>, CaptureError> {
+        let damage = self.damage(display)?.unwrap_or_default();
+        if damage.is_empty() {
+            return Ok(None);
         }
-        let stride = image.data.len() / display.height.max(1) as usize;
-        Frame::from_strided(display.width, display.height, stride, &image.data).map_err(failed)
+        let same_size = self
+            .pictures
+            .get(&display.id)
+            .is_some_and(|p| (p.width(), p.height()) == (display.width, display.height));
+        if !same_size {
+            let frame = self.capture(display)?;
+            return Ok(Some(Captured {
+                frame,
+                damage: None,
+            }));
+        }
+        let fetches = if damage.len() > MAX_DAMAGE_FETCHES {
+            vec![bounding_box(&damage)]
+        } else {
+            damage.clone()
+        };
+        for r in fetches {
+            let (stride, data) = self.get_image(
+                display.x + r.x as i32,
+                display.y + r.y as i32,
+                r.width,
+                r.height,
+            )?;
+            if let Some(picture) = self.pictures.get_mut(&display.id) {
+                picture.write_rect(r, stride, &data).map_err(failed)?;
+            }
+        }
+        let frame = self
+            .pictures
+            .get(&display.id)
+            .cloned()
+            .ok_or_else(|| failed("no picture"))?;
+        Ok(Some(Captured {
+            frame,
+            damage: Some(damage),
+        }))
     }
 
     fn idle_seconds(&mut self) -> Option<u32> {

@@ -180,3 +180,43 @@ fn idle_time_comes_from_the_server_and_resets_on_input() {
         "input resets the idle time"
     );
 }
+
+#[test]
+fn partial_captures_keep_the_picture_equal_to_the_screen() {
+    let x = Xvfb::start(640, 480);
+    let conn = scene(&x);
+    let root = x.connect().1;
+    let mut capturer = X11Capturer::connect(Some(&x.display)).expect("capturer");
+    let display = capturer.displays().expect("displays").remove(0);
+    capturer.capture(&display).expect("first full capture");
+    for (i, area) in [(5, 5, 30, 30), (600, 400, 40, 80), (200, 150, 300, 10)]
+        .iter()
+        .enumerate()
+    {
+        solid_window(
+            &conn,
+            root,
+            *area,
+            0x101010 * (i as u32 + 3),
+            EventMask::NO_EVENT,
+        );
+        let mut latest = None;
+        eventually("the change is captured", || {
+            if let Some(c) = capturer.capture_changes(&display).expect("capture") {
+                latest = Some(c.frame);
+            }
+            latest.as_ref().is_some_and(|f| {
+                let (px, py) = (area.0 as u32 + 1, area.1 as u32 + 1);
+                f.pixel(px, py)[0] == (0x10 * (i as u32 + 3)) as u8
+            })
+        });
+        let frame = latest.expect("frame");
+        let (w, h, dump) = x.xwd_root();
+        let same =
+            (0..h).all(|y| (0..w).all(|x| frame.pixel(x, y)[..3] == dump[(y * w + x) as usize]));
+        assert!(
+            same,
+            "after change {i} the partially refreshed picture equals xwd's dump"
+        );
+    }
+}
