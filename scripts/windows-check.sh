@@ -49,6 +49,15 @@ log "re-resolving the lockfile for $(/usr/bin/rustc --version)"
 CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback /usr/bin/cargo update -q
 if [[ $MODE == release ]]; then
     build=(build --release)
+    # Linking needs rustc's startup objects for the target; build them from the sources.
+    export RTSTARTUP_DIR=$ROOT/target/windows/rtstartup
+    mkdir -p "$RTSTARTUP_DIR"
+    for obj in rsbegin rsend; do
+        RUSTC_BOOTSTRAP=1 /usr/bin/rustc --crate-type=lib --emit=obj -C panic=abort -O \
+            --target x86_64-pc-windows-gnu -o "$RTSTARTUP_DIR/$obj.o" \
+            /usr/lib/rustlib/src/rust/library/rtstartup/$obj.rs
+    done
+    export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=$ROOT/scripts/mingw-link.sh
 else
     build=(check)
 fi
