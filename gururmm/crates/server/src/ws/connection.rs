@@ -82,8 +82,8 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
             return refuse(&mut sink, "authentication timed out").await;
         }
     };
-    let agent_id = match authenticate(&state, &auth, ip).await {
-        Ok(id) => id,
+    let (agent_id, issued_key) = match authenticate(&state, &auth, ip).await {
+        Ok(ok) => (ok.agent_id, ok.issued_key),
         Err(failure) => {
             log_refusal(&failure, &auth, ip);
             return refuse(&mut sink, failure.public_message()).await;
@@ -109,6 +109,9 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
         close.clone(),
         connection_id.clone(),
     ));
+    // Presence is written before the agent hears it is accepted, so "online" is never behind
+    // what the agent believes.
+    let online = mark_online(&state, &agent_id, &live).await;
     let settings = match crate::policies::effective(&state, &agent_id).await {
         Ok(settings) => settings,
         Err(e) => {
@@ -121,12 +124,17 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
         agent_id: agent_id.parse().ok(),
         message: "authenticated".into(),
         settings,
+        agent_key: issued_key,
     });
     let _ = tx.try_send(Outbound {
         text: encode(&accepted),
         command_id: None,
     });
-    if let Err(e) = on_connected(&state, &agent_id, &auth, &live).await {
+    let setup = match online {
+        Ok(()) => after_accept(&state, &agent_id, &auth, &live).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = setup {
         tracing::error!(%agent_id, error = ?e, "setting up the agent connection failed");
         close.cancel();
     }
@@ -157,15 +165,19 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
     tracing::info!(%agent_id, %connection_id, why, "agent disconnected");
 }
 
-/// Online, update bookkeeping, then the queued commands.
-async fn on_connected(
+async fn mark_online(state: &AppState, agent_id: &str, live: &LiveAgent) -> anyhow::Result<()> {
+    db::agents::set_online(&state.db, agent_id, &live.connection_id).await?;
+    crate::alerting::on_connected(state, agent_id).await
+}
+
+/// After `auth_response` is queued: update offer, then the queued commands (in that order on
+/// the wire, behind the response).
+async fn after_accept(
     state: &AppState,
     agent_id: &str,
     auth: &AuthPayload,
     live: &LiveAgent,
 ) -> anyhow::Result<()> {
-    db::agents::set_online(&state.db, agent_id, &live.connection_id).await?;
-    crate::alerting::on_connected(state, agent_id).await?;
     crate::updates::on_connect(state, agent_id, auth, live).await?;
     let delivered = broker::flush(state, agent_id, live).await?;
     if delivered > 0 {
@@ -234,6 +246,7 @@ where
         agent_id: None,
         message: message.to_owned(),
         settings: None,
+        agent_key: None,
     });
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
         let _ = sink.send(Message::Text(encode(&response).into())).await;
