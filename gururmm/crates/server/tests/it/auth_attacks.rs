@@ -158,8 +158,21 @@ async fn failed_logins_are_throttled_without_telling_accounts_apart() {
 #[tokio::test]
 async fn a_database_dump_holds_no_usable_secret() {
     let app = TestApp::spawn().await;
-    let (_, _, code) = app.site("S").await;
+    let (_, site_id, code) = app.site("S").await;
     let (_, key) = app.agent_with_key(None).await;
+    let token: Value = app
+        .post(
+            &format!("/api/sites/{site_id}/registration-tokens"),
+            &app.admin_token,
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let token = token["token"].as_str().expect("token").to_owned();
+    let enrolled = TestAgent::connect(&app, auth_payload(&token, "dump-dev")).await;
+    let issued = enrolled.key();
     let (hash,): (String,) = sqlx::query_as("SELECT password_hash FROM users")
         .fetch_one(&app.state().db.pool)
         .await
@@ -168,7 +181,7 @@ async fn a_database_dump_holds_no_usable_secret() {
     // Scan every text column of the tables that hold credentials.
     let rows: Vec<(String,)> = sqlx::query_as(
         "SELECT COALESCE(api_key_hash, '') FROM agents UNION ALL SELECT site_code_hash FROM sites
-         UNION ALL SELECT detail_json FROM audit_events",
+         UNION ALL SELECT token_hash FROM registration_tokens UNION ALL SELECT detail_json FROM audit_events",
     )
     .fetch_all(&app.state().db.pool)
     .await
@@ -176,5 +189,13 @@ async fn a_database_dump_holds_no_usable_secret() {
     let dump: String = rows.into_iter().map(|r| r.0).collect::<Vec<_>>().join("\n");
     assert!(!dump.contains(&key), "agent key stored in the clear");
     assert!(!dump.contains(&code), "site code stored in the clear");
+    assert!(
+        !dump.contains(&token),
+        "registration token stored in the clear"
+    );
+    assert!(
+        !dump.contains(&issued),
+        "issued agent key stored in the clear"
+    );
     assert!(dump.contains(&gururmm_server::auth::secrets::sha256_hex(&key)));
 }
