@@ -97,6 +97,11 @@ pub struct Limits {
     pub site_code_window_secs: u64,
     /// Messages queued toward one agent before sends are refused.
     pub agent_queue: usize,
+    /// Messages one agent may send per second on average (token bucket refill rate).
+    pub agent_messages_per_sec: u32,
+    /// Messages one agent may send in a burst (bucket size): a reconnecting agent flushing its
+    /// stored results must fit. Beyond it the socket is closed.
+    pub agent_message_burst: u32,
 }
 
 impl Default for Limits {
@@ -119,6 +124,8 @@ impl Default for Limits {
             site_code_failures_per_ip: 20,
             site_code_window_secs: 300,
             agent_queue: 256,
+            agent_messages_per_sec: 50,
+            agent_message_burst: 500,
         }
     }
 }
@@ -212,6 +219,12 @@ impl Config {
             if !(value > 0.0 && value <= 100.0) {
                 return Err(invalid(key, "must be a percentage above 0 and at most 100"));
             }
+        }
+        if l.agent_messages_per_sec == 0 {
+            return Err(invalid(
+                "limits.agent_messages_per_sec",
+                "must be at least 1",
+            ));
         }
         if l.agent_queue == 0 {
             return Err(invalid("limits.agent_queue", "must be at least 1"));

@@ -149,6 +149,13 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
     tracing::info!(%agent_id, %connection_id, "agent connected");
 
     let idle = Duration::from_secs(limits.idle_timeout_secs);
+    // Every message costs a database write: a socket sending faster than the bucket refills,
+    // beyond its burst, is misbehaving (or hostile) and is closed rather than allowed to
+    // saturate storage.
+    let rate = f64::from(limits.agent_messages_per_sec);
+    let burst = f64::from(limits.agent_message_burst.max(1));
+    let mut tokens = burst;
+    let mut refilled = std::time::Instant::now();
     let why = loop {
         let next = tokio::select! {
             _ = close.cancelled() => break "closed by the server",
@@ -156,6 +163,12 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
         };
         match next {
             Next::Message(message) => {
+                tokens = (tokens + refilled.elapsed().as_secs_f64() * rate).min(burst);
+                refilled = std::time::Instant::now();
+                if tokens < 1.0 {
+                    break "message flood";
+                }
+                tokens -= 1.0;
                 if let Err(e) = handle(&state, &agent_id, message).await {
                     tracing::error!(%agent_id, error = ?e, "handling an agent message failed");
                 }

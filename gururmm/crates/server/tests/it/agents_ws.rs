@@ -180,6 +180,33 @@ async fn malformed_binary_and_oversized_messages_close_the_socket() {
 }
 
 #[tokio::test]
+async fn a_flooding_agent_is_disconnected_and_can_come_back() {
+    // security.md 11: floods close the socket instead of saturating storage.
+    let app = TestApp::spawn_with(|c| {
+        c.limits.agent_messages_per_sec = 20;
+        c.limits.agent_message_burst = 20;
+    })
+    .await;
+    let (_, _, code) = app.site("S").await;
+    let mut agent = TestAgent::connect(&app, auth_payload(&code, "dev-flood")).await;
+    let key = agent.key();
+    for _ in 0..500 {
+        if agent
+            .ws
+            .send(Message::Text(
+                gururmm_protocol::encode(&AgentMessage::Heartbeat(Heartbeat::default())).into(),
+            ))
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+    assert!(agent.closed_by_server().await);
+    TestAgent::connect(&app, auth_payload(&key, "dev-flood")).await;
+}
+
+#[tokio::test]
 async fn a_browser_origin_is_refused_before_the_upgrade() {
     let app = TestApp::spawn().await;
     let status = open_ws(&app.ws_url(), Some("https://evil.example"))
