@@ -91,6 +91,9 @@ pub struct Limits {
     pub watchdog_retention_days: u64,
     pub login_failures_per_ip: u32,
     pub login_failures_per_user: u32,
+    /// Failed logins across the server per window; past it, addresses that already failed
+    /// are paused (password spraying from many addresses).
+    pub login_failures_global: u32,
     pub login_window_secs: u64,
     /// Failed site-code authentications per address per window (site codes are short).
     pub site_code_failures_per_ip: u32,
@@ -120,6 +123,7 @@ impl Default for Limits {
             watchdog_retention_days: 90,
             login_failures_per_ip: 20,
             login_failures_per_user: 10,
+            login_failures_global: 100,
             login_window_secs: 900,
             site_code_failures_per_ip: 20,
             site_code_window_secs: 300,

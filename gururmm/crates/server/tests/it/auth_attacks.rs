@@ -156,6 +156,37 @@ async fn failed_logins_are_throttled_without_telling_accounts_apart() {
 }
 
 #[tokio::test]
+async fn password_spraying_from_many_addresses_is_paused_without_locking_out_others() {
+    let app = TestApp::spawn_with(|c| {
+        c.trust_forwarded_for = true;
+        c.limits.login_failures_global = 3;
+    })
+    .await;
+    let attempt = |ip: &'static str, email: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/auth/login"))
+                .header("x-forwarded-for", ip)
+                .json(&json!({"email": email, "password": "Summer2026!"}))
+                .send()
+                .await
+                .expect("request")
+                .status()
+                .as_u16()
+        }
+    };
+    // One password against three accounts from three addresses: each looks harmless alone.
+    assert_eq!(attempt("203.0.113.1", "a@example.com").await, 401);
+    assert_eq!(attempt("203.0.113.2", "b@example.com").await, 401);
+    assert_eq!(attempt("203.0.113.3", "c@example.com").await, 401);
+    // The budget is spent: addresses that already failed are paused...
+    assert_eq!(attempt("203.0.113.1", "d@example.com").await, 429);
+    // ...while an address with no failures is still answered normally.
+    assert_eq!(attempt("198.51.100.7", "e@example.com").await, 401);
+}
+
+#[tokio::test]
 async fn a_database_dump_holds_no_usable_secret() {
     let app = TestApp::spawn().await;
     let (_, site_id, code) = app.site("S").await;
