@@ -22,6 +22,13 @@ enum Command {
     CheckConfig,
     /// Print this machine's device id.
     DeviceId,
+    /// Register as the Windows service `GuruRMM` (idempotent; Windows only).
+    Install,
+    /// Stop and remove the Windows service (Windows only).
+    Uninstall,
+    /// Entry point used by the Windows Service Control Manager.
+    #[command(hide = true)]
+    Service,
 }
 
 fn default_config() -> PathBuf {
@@ -32,8 +39,7 @@ fn default_config() -> PathBuf {
     }
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -42,7 +48,7 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .init();
-    let result = match cli.command.unwrap_or(Command::Run) {
+    let result = match cli.command.as_ref().unwrap_or(&Command::Run) {
         Command::CheckConfig => gururmm_agent::config::AgentConfig::load(&cli.config)
             .map(|_| println!("{}: ok", cli.config.display()))
             .map_err(anyhow::Error::from),
@@ -50,14 +56,10 @@ async fn main() -> std::process::ExitCode {
             println!("{}", gururmm_agent::device_id::derive());
             Ok(())
         }
-        Command::Run => {
-            let (tx, rx) = tokio::sync::watch::channel(false);
-            tokio::spawn(async move {
-                shutdown_signal().await;
-                let _ = tx.send(true);
-            });
-            gururmm_agent::run(&cli.config, rx).await
-        }
+        // The service control manager owns the main thread; the agent's runtime is built
+        // inside the service entry point.
+        Command::Install | Command::Uninstall | Command::Service => windows_service(&cli),
+        Command::Run => run(&cli),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -66,6 +68,35 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<()> {
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = tx.send(true);
+        });
+        gururmm_agent::run(&cli.config, rx).await
+    })
+}
+
+#[cfg(windows)]
+fn windows_service(cli: &Cli) -> anyhow::Result<()> {
+    use gururmm_agent::service;
+    match cli.command {
+        Some(Command::Install) => service::install(&cli.config),
+        Some(Command::Uninstall) => service::uninstall(),
+        _ => service::run_as_service(&cli.config),
+    }
+}
+
+#[cfg(not(windows))]
+fn windows_service(_cli: &Cli) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "install, uninstall and service are for Windows; on Linux use the systemd unit in \
+         gururmm/packaging/gururmm-agent.service"
+    )
 }
 
 async fn shutdown_signal() {

@@ -155,11 +155,12 @@ impl Agent {
             Err(_) => return lost(false, "connect timed out".into()),
         };
         let previous = self.state.previous_version();
-        let auth = auth_payload(
-            &self.config.server.api_key,
-            &self.device_id,
-            previous.clone(),
-        );
+        // The key issued at enrolment, once we have one; the configured credential before.
+        let api_key = self
+            .state
+            .agent_key()
+            .unwrap_or_else(|| self.config.server.api_key.clone());
+        let auth = auth_payload(&api_key, &self.device_id, previous.clone());
         if let Err(e) = send(&mut ws, &AgentMessage::Auth(auth)).await {
             return lost(false, e);
         }
@@ -167,6 +168,14 @@ impl Agent {
             Ok(Some(text)) => match decode_server(&text) {
                 Ok(ServerMessage::AuthResponse(r)) if r.success => {
                     tracing::info!(agent_id = ?r.agent_id, "authenticated");
+                    if let Some(key) = &r.agent_key {
+                        match self.state.set_agent_key(key) {
+                            Ok(()) => tracing::info!("enrolled; agent key stored"),
+                            Err(e) => {
+                                tracing::error!(error = %e, "could not store the issued agent key")
+                            }
+                        }
+                    }
                     self.apply_settings(r.settings.unwrap_or_default());
                 }
                 Ok(ServerMessage::AuthResponse(r)) => {

@@ -1,5 +1,5 @@
 //! Small files the agent keeps beside its config: the version it updated from (reported once as
-//! `previous_version`) and, in polling mode, the per-agent key it was issued.
+//! `previous_version`) and the per-agent key issued at enrolment (socket or polling mode).
 
 use std::path::{Path, PathBuf};
 

@@ -308,6 +308,19 @@ async fn the_real_agent_runs_commands_reports_metrics_and_survives_restarts() {
         h.get(&format!("/api/commands/{queued}")).await["status"],
         "pending"
     );
+    // Rotate the site code: the enrolled agent keeps working with the key it stored.
+    assert!(
+        config.parent().expect("dir").join("agent.key").exists(),
+        "issued key stored"
+    );
+    let site_id = h.get("/api/sites").await[0]["id"]
+        .as_str()
+        .expect("site")
+        .to_owned();
+    let (status, _) = h
+        .post(&format!("/api/sites/{site_id}/regenerate-key"), json!({}))
+        .await;
+    assert_eq!(status, 200);
     let mut agent = spawn_agent(&binary, &config, &log);
     let done = h.finished(&queued).await;
     assert_eq!(done["status"], "completed");

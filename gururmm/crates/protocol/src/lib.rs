@@ -40,3 +40,6 @@ pub const EXIT_TIMED_OUT: i32 = 124;
 
 /// Prefix of per-agent API keys, so a leaked key is recognisable.
 pub const AGENT_KEY_PREFIX: &str = "grmm_";
+
+/// Prefix of registration tokens (enrol devices into one site, limited uses, revocable).
+pub const REGISTRATION_TOKEN_PREFIX: &str = "grmt_";

@@ -18,7 +18,7 @@ pub enum ServerMessage {
 }
 
 /// The answer to `auth`. On failure the server closes the socket right after it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuthResponse {
     pub success: bool,
     /// The agent's id on this server (set on success).
@@ -30,6 +30,25 @@ pub struct AuthResponse {
     /// Intervals the server wants (absent: keep the agent's own configuration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<AgentSettings>,
+    /// A per-agent key (`grmm_…`) issued when the agent enrolled with a site code or a
+    /// registration token. The agent stores it and authenticates with it from then on, so
+    /// rotating the site code or revoking the token does not cut it off, and nobody holding the
+    /// site code can speak for this device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_key: Option<String>,
+}
+
+// By hand, so an issued key never reaches a log line through `{:?}`.
+impl std::fmt::Debug for AuthResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthResponse")
+            .field("success", &self.success)
+            .field("agent_id", &self.agent_id)
+            .field("message", &self.message)
+            .field("settings", &self.settings)
+            .field("agent_key", &self.agent_key.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
 }
 
 /// Server-chosen settings from the agent's effective policy: sent in `auth_response` and again

@@ -210,9 +210,21 @@ fn the_other_messages_have_pinned_forms() {
                 agent_id: Some(id()),
                 message: "welcome".into(),
                 settings: None,
+                agent_key: None,
             })),
             json!({"type": "auth_response", "payload": {"success": true, "agent_id": ID,
                 "message": "welcome"}}),
+        ),
+        (
+            as_value(&ServerMessage::AuthResponse(AuthResponse {
+                success: true,
+                agent_id: Some(id()),
+                message: "enrolled".into(),
+                settings: None,
+                agent_key: Some("grmm_issued".into()),
+            })),
+            json!({"type": "auth_response", "payload": {"success": true, "agent_id": ID,
+                "message": "enrolled", "agent_key": "grmm_issued"}}),
         ),
         (
             as_value(&ServerMessage::Update(UpdatePayload {
@@ -241,6 +253,18 @@ fn the_other_messages_have_pinned_forms() {
         decode_server(r#"{"type":"ping","payload":null}"#).expect("ping"),
         ServerMessage::Ping
     );
+}
+
+#[test]
+fn an_issued_key_is_hidden_from_debug() {
+    let r = AuthResponse {
+        success: true,
+        agent_id: None,
+        message: String::new(),
+        settings: None,
+        agent_key: Some("grmm_secret-issued-key".into()),
+    };
+    assert!(!format!("{r:?}").contains("secret-issued-key"));
 }
 
 #[test]

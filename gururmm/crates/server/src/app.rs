@@ -44,6 +44,7 @@ impl Deref for AppState {
 pub struct Throttles {
     pub login_ip: SlidingWindow<IpAddr>,
     pub login_user: SlidingWindow<String>,
+    pub login_global: SlidingWindow<()>,
     pub site_code_ip: SlidingWindow<IpAddr>,
     /// Command submissions per user (the seed had none).
     pub commands_user: SlidingWindow<String>,
@@ -56,6 +57,7 @@ impl Throttles {
         Self {
             login_ip: SlidingWindow::new(login, l.login_failures_per_ip),
             login_user: SlidingWindow::new(login, l.login_failures_per_user),
+            login_global: SlidingWindow::new(login, l.login_failures_global),
             site_code_ip: SlidingWindow::new(
                 Duration::from_secs(l.site_code_window_secs),
                 l.site_code_failures_per_ip,

@@ -50,9 +50,15 @@ pub async fn login(
 ) -> ApiResult<Json<LoginResponse>> {
     let key = req.email.trim().to_lowercase();
     let t = &state.throttles;
+    // Per address (stuffing from one place), per account (stuffing one account), and — once
+    // the server-wide failure budget is spent — any address that has already failed (spraying
+    // from many places). Addresses without failures still get through, so nobody legitimate
+    // is locked out, and every window slides.
+    let sprayer = ip.0.is_some_and(|ip| t.login_ip.count(&ip) > 0);
     let wait =
         ip.0.and_then(|ip| t.login_ip.blocked(&ip))
-            .or_else(|| t.login_user.blocked(&key));
+            .or_else(|| t.login_user.blocked(&key))
+            .or_else(|| t.login_global.blocked(&()).filter(|_| sprayer));
     if let Some(wait) = wait {
         return Err(ApiError::RateLimited {
             retry_after_secs: wait.as_secs().max(1),
@@ -75,6 +81,7 @@ pub async fn login(
             t.login_ip.record(ip);
         }
         t.login_user.record(key.clone());
+        t.login_global.record(());
         db::audit::record(
             &state.db,
             "system",

@@ -9,7 +9,7 @@ use crate::auth::AgentKey;
 use crate::db::{self, commands::Outcome};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json};
 use crate::http::middleware::ClientIp;
-use crate::ws::auth::{identity, site_for_code, AuthFailure};
+use crate::ws::auth::{enrolment, identity, spend_token, AuthFailure};
 use crate::ws::broker;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -74,26 +74,31 @@ pub async fn register(
         protocol_version: gururmm_protocol::PROTOCOL_VERSION,
     };
     let identity = identity(&auth).map_err(auth_error)?;
-    let site_id = site_for_code(&state, &req.site_code, ip.0)
+    // `site_code` also accepts a registration token (grmt_…).
+    let enrolment = enrolment(&state, &req.site_code, ip.0)
         .await
         .map_err(auth_error)?;
+    let site_id = enrolment.site_id.clone();
     let key = new_agent_key();
     let hash = sha256_hex(&key);
     let agent_id = match db::agents::find_by_device(&state.db, &identity.device_id).await? {
         // A device enrolled by code over the socket switches to its own key.
-        Some(a) if a.site_id.as_deref() == Some(site_id.as_str()) && a.has_key == 0 => {
+        Some(a) if a.site_id.as_deref() == Some(site_id.as_str()) && db::agents::enrollable(&a) => {
             db::agents::update_identity(&state.db, &a.id, &identity).await?;
             db::agents::set_key_hash(&state.db, &a.id, &hash).await?;
             a.id
         }
         Some(_) => return Err(auth_error(AuthFailure::DeviceClaimed)),
-        None => match db::agents::insert(&state.db, Some(&site_id), &identity, Some(&hash)).await {
-            Ok(id) => id,
-            Err(e) if db::is_unique_violation(&e) => {
-                return Err(auth_error(AuthFailure::DeviceClaimed))
+        None => {
+            spend_token(&state, &enrolment).await.map_err(auth_error)?;
+            match db::agents::insert(&state.db, Some(&site_id), &identity, Some(&hash)).await {
+                Ok(id) => id,
+                Err(e) if db::is_unique_violation(&e) => {
+                    return Err(auth_error(AuthFailure::DeviceClaimed))
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
-        },
+        }
     };
     db::audit::record(
         &state.db,

@@ -13,6 +13,7 @@ mod legacy;
 mod meta;
 mod metrics;
 mod policies;
+mod registration_tokens;
 mod releases;
 mod sites;
 
@@ -91,6 +92,9 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             policies::update,
             policies::delete
         ))
+        .routes(routes!(registration_tokens::create))
+        .routes(routes!(registration_tokens::list))
+        .routes(routes!(registration_tokens::revoke))
         .routes(routes!(releases::list, releases::create))
         .routes(routes!(legacy::register))
         .routes(routes!(legacy::heartbeat))

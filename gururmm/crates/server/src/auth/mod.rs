@@ -96,6 +96,7 @@ impl FromRequestParts<AppState> for AgentKey {
         let agent = db::agents::find_by_key_hash(&state.db, &secrets::sha256_hex(key))
             .await?
             .ok_or(ApiError::Unauthorized)?;
+        db::agents::confirm_key(&state.db, &agent.id).await?;
         Ok(AgentKey(agent))
     }
 }

@@ -52,6 +52,11 @@ impl<K: Eq + Hash + Clone> SlidingWindow<K> {
         })
     }
 
+    /// Events for `key` still inside the window.
+    pub fn count(&self, key: &K) -> usize {
+        self.with_queue(key, |queue, _| queue.len())
+    }
+
     pub fn record(&self, key: K) {
         let max = self.max as usize;
         self.with_queue(&key, |queue, now| {

@@ -91,12 +91,20 @@ pub struct Limits {
     pub watchdog_retention_days: u64,
     pub login_failures_per_ip: u32,
     pub login_failures_per_user: u32,
+    /// Failed logins across the server per window; past it, addresses that already failed
+    /// are paused (password spraying from many addresses).
+    pub login_failures_global: u32,
     pub login_window_secs: u64,
     /// Failed site-code authentications per address per window (site codes are short).
     pub site_code_failures_per_ip: u32,
     pub site_code_window_secs: u64,
     /// Messages queued toward one agent before sends are refused.
     pub agent_queue: usize,
+    /// Messages one agent may send per second on average (token bucket refill rate).
+    pub agent_messages_per_sec: u32,
+    /// Messages one agent may send in a burst (bucket size): a reconnecting agent flushing its
+    /// stored results must fit. Beyond it the socket is closed.
+    pub agent_message_burst: u32,
 }
 
 impl Default for Limits {
@@ -115,10 +123,13 @@ impl Default for Limits {
             watchdog_retention_days: 90,
             login_failures_per_ip: 20,
             login_failures_per_user: 10,
+            login_failures_global: 100,
             login_window_secs: 900,
             site_code_failures_per_ip: 20,
             site_code_window_secs: 300,
             agent_queue: 256,
+            agent_messages_per_sec: 50,
+            agent_message_burst: 500,
         }
     }
 }
@@ -212,6 +223,12 @@ impl Config {
             if !(value > 0.0 && value <= 100.0) {
                 return Err(invalid(key, "must be a percentage above 0 and at most 100"));
             }
+        }
+        if l.agent_messages_per_sec == 0 {
+            return Err(invalid(
+                "limits.agent_messages_per_sec",
+                "must be at least 1",
+            ));
         }
         if l.agent_queue == 0 {
             return Err(invalid("limits.agent_queue", "must be at least 1"));

@@ -18,6 +18,8 @@ pub struct AgentRow {
     pub created_at: i64,
     pub last_seen_at: Option<i64>,
     pub has_key: i64,
+    /// 1 once the agent has authenticated with its key (see migration 0002).
+    pub key_confirmed: i64,
     pub site_name: Option<String>,
     pub client_id: Option<String>,
     pub client_name: Option<String>,
@@ -25,7 +27,7 @@ pub struct AgentRow {
 
 const SELECT: &str = "SELECT a.id, a.site_id, a.device_id, a.hostname, a.os_type, a.os_version,
     a.arch, a.agent_version, a.status, a.created_at, a.last_seen_at,
-    CASE WHEN a.api_key_hash IS NULL THEN 0 ELSE 1 END AS has_key,
+    CASE WHEN a.api_key_hash IS NULL THEN 0 ELSE 1 END AS has_key, a.key_confirmed,
     s.name AS site_name, c.id AS client_id, c.name AS client_name
     FROM agents a LEFT JOIN sites s ON a.site_id = s.id LEFT JOIN clients c ON s.client_id = c.id";
 
@@ -128,13 +130,29 @@ pub async fn update_identity(db: &Db, id: &str, identity: &Identity) -> sqlx::Re
     Ok(())
 }
 
+/// Sets a new key, not yet confirmed by use.
 pub async fn set_key_hash(db: &Db, id: &str, hash: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE agents SET api_key_hash = $1 WHERE id = $2")
+    sqlx::query("UPDATE agents SET api_key_hash = $1, key_confirmed = 0 WHERE id = $2")
         .bind(hash)
         .bind(id)
         .execute(&db.pool)
         .await?;
     Ok(())
+}
+
+/// Records that the agent authenticated with its key.
+pub async fn confirm_key(db: &Db, id: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE agents SET key_confirmed = 1 WHERE id = $1 AND key_confirmed = 0")
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// True when an enrolment credential may (re-)enrol this device: it never had a key, or its
+/// issued key was never used.
+pub fn enrollable(agent: &AgentRow) -> bool {
+    agent.has_key == 0 || agent.key_confirmed == 0
 }
 
 pub async fn set_online(db: &Db, id: &str, connection_id: &str) -> sqlx::Result<()> {

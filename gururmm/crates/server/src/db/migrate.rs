@@ -5,11 +5,18 @@ use super::{now_ms, Backend, Db};
 use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../../migrations/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../migrations/0001_initial.sql"),
+    ),
+    (
+        2,
+        "agent_key_confirmed",
+        include_str!("../../migrations/0002_agent_key_confirmed.sql"),
+    ),
+];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {
     sqlx::raw_sql(

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod metrics;
 mod migrate;
 pub mod policies;
+pub mod registration_tokens;
 pub mod releases;
 pub mod sites;
 pub mod users;

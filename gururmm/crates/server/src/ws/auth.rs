@@ -1,11 +1,15 @@
-//! Authenticating an agent's `auth` message: a per-agent key (`grmm_…`, looked up by SHA-256)
-//! or a site code plus `device_id` (registers the device in that site, or matches it). Nothing
-//! else authenticates here; a technician JWT is just an unknown key.
+//! Authenticating an agent's `auth` message: a per-agent key (`grmm_…`, looked up by SHA-256),
+//! or an enrolment credential plus `device_id` — a site code or a registration token
+//! (`grmt_…`) — which registers the device in that site or matches it. Nothing else
+//! authenticates here; a technician JWT is just an unknown key.
 
 use crate::app::AppState;
-use crate::auth::secrets::{hmac_hex, normalize_site_code, sha256_hex, AGENT_KEY_PREFIX};
+use crate::auth::secrets::{
+    hmac_hex, new_agent_key, normalize_site_code, sha256_hex, AGENT_KEY_PREFIX,
+};
 use crate::db::{self, agents::Identity, agents::PENDING_DEVICE};
 use gururmm_protocol::AuthPayload;
+use gururmm_protocol::REGISTRATION_TOKEN_PREFIX;
 use std::net::IpAddr;
 
 /// Why authentication failed. The agent hears a generic message; the cause goes to the log.
@@ -19,6 +23,8 @@ pub enum AuthFailure {
     KeyForOtherDevice,
     #[error("unknown site code")]
     BadSiteCode,
+    #[error("unknown, revoked, expired or used-up registration token")]
+    BadToken,
     #[error("device is registered elsewhere or has its own key")]
     DeviceClaimed,
     #[error("too many failed site codes from this address")]
@@ -61,18 +67,78 @@ pub fn identity(auth: &AuthPayload) -> Result<Identity, AuthFailure> {
     })
 }
 
-/// Returns the agent id for valid credentials.
+/// Who authenticated, and the key issued to them when they enrolled just now.
+#[derive(Debug)]
+pub struct Authenticated {
+    pub agent_id: String,
+    /// Set when a site code or registration token was used: the agent's new `grmm_` key,
+    /// to be sent once in `auth_response`.
+    pub issued_key: Option<String>,
+}
+
+/// Checks the credentials of an `auth` message.
 pub async fn authenticate(
     state: &AppState,
     auth: &AuthPayload,
     ip: Option<IpAddr>,
-) -> Result<String, AuthFailure> {
+) -> Result<Authenticated, AuthFailure> {
     let identity = identity(auth)?;
     if auth.api_key.starts_with(AGENT_KEY_PREFIX) {
-        return by_key(state, &auth.api_key, &identity).await;
+        let agent_id = by_key(state, &auth.api_key, &identity).await?;
+        return Ok(Authenticated {
+            agent_id,
+            issued_key: None,
+        });
     }
-    let site_id = site_for_code(state, &auth.api_key, ip).await?;
-    by_device(state, &site_id, &identity).await
+    let enrolment = enrolment(state, &auth.api_key, ip).await?;
+    let agent_id = by_device(state, &enrolment, &identity).await?;
+    // From now on this device authenticates with its own key; the enrolment credential can no
+    // longer speak for it (see `by_device`).
+    let key = new_agent_key();
+    db::agents::set_key_hash(&state.db, &agent_id, &sha256_hex(&key)).await?;
+    db::audit::record(
+        &state.db,
+        "system",
+        "agent_key_issued",
+        &format!("agent:{agent_id}"),
+        serde_json::json!({"via": "enrolment"}),
+    )
+    .await;
+    Ok(Authenticated {
+        agent_id,
+        issued_key: Some(key),
+    })
+}
+
+/// Where an enrolment credential places new devices.
+#[derive(Debug, Clone)]
+pub struct Enrolment {
+    pub site_id: String,
+    /// Set for a registration token: one use is spent per new device.
+    pub token_id: Option<String>,
+}
+
+/// Resolves a site code or a registration token.
+pub async fn enrolment(
+    state: &AppState,
+    credential: &str,
+    ip: Option<IpAddr>,
+) -> Result<Enrolment, AuthFailure> {
+    if credential.starts_with(REGISTRATION_TOKEN_PREFIX) {
+        // 256 random bits: nothing to throttle against guessing.
+        let token = db::registration_tokens::find_usable(&state.db, &sha256_hex(credential))
+            .await?
+            .ok_or(AuthFailure::BadToken)?;
+        return Ok(Enrolment {
+            site_id: token.site_id,
+            token_id: Some(token.id),
+        });
+    }
+    let site_id = site_for_code(state, credential, ip).await?;
+    Ok(Enrolment {
+        site_id,
+        token_id: None,
+    })
 }
 
 async fn by_key(state: &AppState, key: &str, identity: &Identity) -> Result<String, AuthFailure> {
@@ -90,6 +156,7 @@ async fn by_key(state: &AppState, key: &str, identity: &Identity) -> Result<Stri
             e.into()
         });
     }
+    db::agents::confirm_key(&state.db, &agent.id).await?;
     Ok(agent.id)
 }
 
@@ -120,37 +187,54 @@ pub async fn site_for_code(
     }
 }
 
-/// Site code + device id: registers a new device in the site, or matches the device already
-/// there. A device in another site, or one that has its own key, cannot be claimed by code:
-/// a site code must not let one customer's installer take over another's machine.
+/// Enrolment + device id: registers a new device in the site, or matches the device already
+/// there. A device in another site, or one that has its own key, cannot be claimed this way:
+/// one customer's installer must not take over another's machine.
 async fn by_device(
     state: &AppState,
-    site_id: &str,
+    enrolment: &Enrolment,
     identity: &Identity,
 ) -> Result<String, AuthFailure> {
+    let site_id = enrolment.site_id.as_str();
     match db::agents::find_by_device(&state.db, &identity.device_id).await? {
-        Some(agent) if agent.site_id.as_deref() == Some(site_id) && agent.has_key == 0 => {
+        Some(agent)
+            if agent.site_id.as_deref() == Some(site_id) && db::agents::enrollable(&agent) =>
+        {
             db::agents::update_identity(&state.db, &agent.id, identity).await?;
             Ok(agent.id)
         }
         Some(_) => Err(AuthFailure::DeviceClaimed),
-        None => match db::agents::insert(&state.db, Some(site_id), identity, None).await {
-            Ok(id) => {
-                db::audit::record(
-                    &state.db,
-                    "system",
-                    "agent_registered",
-                    &format!("agent:{id}"),
-                    serde_json::json!({"site_id": site_id, "hostname": identity.hostname}),
-                )
-                .await;
-                Ok(id)
+        None => {
+            spend_token(state, enrolment).await?;
+            match db::agents::insert(&state.db, Some(site_id), identity, None).await {
+                Ok(id) => {
+                    db::audit::record(
+                        &state.db,
+                        "system",
+                        "agent_registered",
+                        &format!("agent:{id}"),
+                        serde_json::json!({"site_id": site_id, "hostname": identity.hostname,
+                                           "registration_token": enrolment.token_id}),
+                    )
+                    .await;
+                    Ok(id)
+                }
+                // Two sockets of one new device raced; the loser matches the winner's row.
+                Err(e) if db::is_unique_violation(&e) => {
+                    Box::pin(by_device(state, enrolment, identity)).await
+                }
+                Err(e) => Err(e.into()),
             }
-            // Two sockets of one new device raced; the loser matches the winner's row.
-            Err(e) if db::is_unique_violation(&e) => {
-                Box::pin(by_device(state, site_id, identity)).await
-            }
-            Err(e) => Err(e.into()),
-        },
+        }
+    }
+}
+
+/// Spends one use of the enrolment's registration token, if it has one.
+pub async fn spend_token(state: &AppState, enrolment: &Enrolment) -> Result<(), AuthFailure> {
+    match &enrolment.token_id {
+        Some(id) if !db::registration_tokens::consume(&state.db, id).await? => {
+            Err(AuthFailure::BadToken)
+        }
+        _ => Ok(()),
     }
 }

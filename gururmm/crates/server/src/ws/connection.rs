@@ -24,6 +24,9 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+/// Initial read and write buffer per agent socket.
+const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
+
 pub async fn upgrade(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -36,8 +39,13 @@ pub async fn upgrade(
         return ApiError::Forbidden("browsers may not open the agent socket").into_response();
     }
     let ip = client_ip(&state, &headers, Some(peer));
+    // Agent traffic is small messages; tungstenite's default 128 KiB read and write buffers
+    // per socket made a 10,000-agent server hold ~1.4 GiB (BENCHMARKS.md). Buffers still grow
+    // on demand up to the message limit.
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
+        .read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(SOCKET_BUFFER_BYTES)
         .on_upgrade(move |socket| run(state, socket, ip))
 }
 
@@ -82,8 +90,8 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
             return refuse(&mut sink, "authentication timed out").await;
         }
     };
-    let agent_id = match authenticate(&state, &auth, ip).await {
-        Ok(id) => id,
+    let (agent_id, issued_key) = match authenticate(&state, &auth, ip).await {
+        Ok(ok) => (ok.agent_id, ok.issued_key),
         Err(failure) => {
             log_refusal(&failure, &auth, ip);
             return refuse(&mut sink, failure.public_message()).await;
@@ -109,6 +117,9 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
         close.clone(),
         connection_id.clone(),
     ));
+    // Presence is written before the agent hears it is accepted, so "online" is never behind
+    // what the agent believes.
+    let online = mark_online(&state, &agent_id, &live).await;
     let settings = match crate::policies::effective(&state, &agent_id).await {
         Ok(settings) => settings,
         Err(e) => {
@@ -121,18 +132,30 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
         agent_id: agent_id.parse().ok(),
         message: "authenticated".into(),
         settings,
+        agent_key: issued_key,
     });
     let _ = tx.try_send(Outbound {
         text: encode(&accepted),
         command_id: None,
     });
-    if let Err(e) = on_connected(&state, &agent_id, &auth, &live).await {
+    let setup = match online {
+        Ok(()) => after_accept(&state, &agent_id, &auth, &live).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = setup {
         tracing::error!(%agent_id, error = ?e, "setting up the agent connection failed");
         close.cancel();
     }
     tracing::info!(%agent_id, %connection_id, "agent connected");
 
     let idle = Duration::from_secs(limits.idle_timeout_secs);
+    // Every message costs a database write: a socket sending faster than the bucket refills,
+    // beyond its burst, is misbehaving (or hostile) and is closed rather than allowed to
+    // saturate storage.
+    let rate = f64::from(limits.agent_messages_per_sec);
+    let burst = f64::from(limits.agent_message_burst.max(1));
+    let mut tokens = burst;
+    let mut refilled = std::time::Instant::now();
     let why = loop {
         let next = tokio::select! {
             _ = close.cancelled() => break "closed by the server",
@@ -140,6 +163,12 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
         };
         match next {
             Next::Message(message) => {
+                tokens = (tokens + refilled.elapsed().as_secs_f64() * rate).min(burst);
+                refilled = std::time::Instant::now();
+                if tokens < 1.0 {
+                    break "message flood";
+                }
+                tokens -= 1.0;
                 if let Err(e) = handle(&state, &agent_id, message).await {
                     tracing::error!(%agent_id, error = ?e, "handling an agent message failed");
                 }
@@ -157,15 +186,19 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
     tracing::info!(%agent_id, %connection_id, why, "agent disconnected");
 }
 
-/// Online, update bookkeeping, then the queued commands.
-async fn on_connected(
+async fn mark_online(state: &AppState, agent_id: &str, live: &LiveAgent) -> anyhow::Result<()> {
+    db::agents::set_online(&state.db, agent_id, &live.connection_id).await?;
+    crate::alerting::on_connected(state, agent_id).await
+}
+
+/// After `auth_response` is queued: update offer, then the queued commands (in that order on
+/// the wire, behind the response).
+async fn after_accept(
     state: &AppState,
     agent_id: &str,
     auth: &AuthPayload,
     live: &LiveAgent,
 ) -> anyhow::Result<()> {
-    db::agents::set_online(&state.db, agent_id, &live.connection_id).await?;
-    crate::alerting::on_connected(state, agent_id).await?;
     crate::updates::on_connect(state, agent_id, auth, live).await?;
     let delivered = broker::flush(state, agent_id, live).await?;
     if delivered > 0 {
@@ -234,6 +267,7 @@ where
         agent_id: None,
         message: message.to_owned(),
         settings: None,
+        agent_key: None,
     });
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
         let _ = sink.send(Message::Text(encode(&response).into())).await;

@@ -19,13 +19,44 @@ async fn a_site_code_registers_the_device_once_and_then_matches_it() {
     assert_eq!(agent["site_id"], site_id.as_str());
     assert_eq!(agent["client_id"], client_id.as_str());
     assert_eq!(agent["hostname"], "host-dev-1");
-    assert_eq!(agent["has_key"], false);
+    assert_eq!(agent["has_key"], true, "enrolment issued a key");
+    let key = first.key();
+    assert!(key.starts_with("grmm_"));
     drop(first);
-    // Same device, code typed in lower case: the same agent, not a duplicate.
-    let again = TestAgent::connect(&app, auth_payload(&code.to_lowercase(), "dev-1")).await;
+    // The device comes back with its key: the same agent, not a duplicate.
+    let again = TestAgent::connect(&app, auth_payload(&key, "dev-1")).await;
+    assert!(again.issued_key.is_none(), "no new key for a key login");
     let stats = app.get_json("/api/agents/stats").await;
     assert_eq!(stats["total"], 1);
     assert_eq!(again.agent_id, agent["id"].as_str().expect("id"));
+    drop(again);
+    // Once the key has been used, the site code can no longer speak for this device.
+    let by_code = TestAgent::try_connect(&app, auth_payload(&code.to_lowercase(), "dev-1")).await;
+    assert_eq!(by_code.err().as_deref(), Some("authentication failed"));
+}
+
+#[tokio::test]
+async fn a_lost_auth_response_does_not_lock_the_device_out() {
+    // The key is issued but never used (the response was lost): the code may enrol again.
+    let app = TestApp::spawn().await;
+    let (_, _, code) = app.site("S").await;
+    let first = TestAgent::connect(&app, auth_payload(&code, "dev-lost")).await;
+    let lost_key = first.key();
+    drop(first);
+    let second = TestAgent::connect(&app, auth_payload(&code, "dev-lost")).await;
+    assert_eq!(
+        second.agent_id,
+        app.get_json("/api/agents").await["items"][0]["id"]
+            .as_str()
+            .expect("id")
+    );
+    assert_ne!(second.key(), lost_key, "the key was rotated");
+    drop(second);
+    assert!(
+        TestAgent::try_connect(&app, auth_payload(&lost_key, "dev-lost"))
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -90,7 +121,7 @@ async fn a_new_connection_supersedes_the_old_one_and_presence_follows_the_new() 
     let app = TestApp::spawn().await;
     let (_, _, code) = app.site("S").await;
     let mut old = TestAgent::connect(&app, auth_payload(&code, "dev-s")).await;
-    let new = TestAgent::connect(&app, auth_payload(&code, "dev-s")).await;
+    let new = TestAgent::connect(&app, auth_payload(&old.key(), "dev-s")).await;
     assert_eq!(old.agent_id, new.agent_id);
     assert!(old.closed_by_server().await, "the old socket is closed");
     // The old socket's end must not mark the agent offline: the new one is live.
@@ -117,6 +148,7 @@ async fn an_unauthenticated_socket_is_closed_after_the_auth_timeout() {
         ws,
         agent_id: String::new(),
         settings: None,
+        issued_key: None,
     };
     assert!(agent.closed_by_server().await);
 }
@@ -125,6 +157,9 @@ async fn an_unauthenticated_socket_is_closed_after_the_auth_timeout() {
 async fn malformed_binary_and_oversized_messages_close_the_socket() {
     let app = TestApp::spawn().await;
     let (_, _, code) = app.site("S").await;
+    let key = TestAgent::connect(&app, auth_payload(&code, "dev-m"))
+        .await
+        .key();
     for bad in [
         Message::Text("{not json".into()),
         Message::Binary(vec![1u8, 2, 3].into()),
@@ -136,12 +171,39 @@ async fn malformed_binary_and_oversized_messages_close_the_socket() {
             .into(),
         ),
     ] {
-        let mut agent = TestAgent::connect(&app, auth_payload(&code, "dev-m")).await;
+        let mut agent = TestAgent::connect(&app, auth_payload(&key, "dev-m")).await;
         let _ = agent.ws.send(bad).await;
         assert!(agent.closed_by_server().await);
     }
     // The server is still fine afterwards.
-    TestAgent::connect(&app, auth_payload(&code, "dev-m")).await;
+    TestAgent::connect(&app, auth_payload(&key, "dev-m")).await;
+}
+
+#[tokio::test]
+async fn a_flooding_agent_is_disconnected_and_can_come_back() {
+    // security.md 11: floods close the socket instead of saturating storage.
+    let app = TestApp::spawn_with(|c| {
+        c.limits.agent_messages_per_sec = 20;
+        c.limits.agent_message_burst = 20;
+    })
+    .await;
+    let (_, _, code) = app.site("S").await;
+    let mut agent = TestAgent::connect(&app, auth_payload(&code, "dev-flood")).await;
+    let key = agent.key();
+    for _ in 0..500 {
+        if agent
+            .ws
+            .send(Message::Text(
+                gururmm_protocol::encode(&AgentMessage::Heartbeat(Heartbeat::default())).into(),
+            ))
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+    assert!(agent.closed_by_server().await);
+    TestAgent::connect(&app, auth_payload(&key, "dev-flood")).await;
 }
 
 #[tokio::test]
@@ -258,8 +320,9 @@ async fn after_a_restart_nobody_is_online_until_they_reconnect() {
     let id = agent.agent_id.clone();
     app.restart().await;
     assert_eq!(app.agent(&id).await["status"], "offline");
+    let key = agent.key();
     drop(agent);
-    let back = TestAgent::connect(&app, auth_payload(&code, "dev-r")).await;
+    let back = TestAgent::connect(&app, auth_payload(&key, "dev-r")).await;
     assert_eq!(back.agent_id, id);
     assert_eq!(app.agent(&id).await["status"], "online");
     let _ = ServerMessage::Ping;

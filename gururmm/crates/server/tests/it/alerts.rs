@@ -37,6 +37,7 @@ async fn an_agent_offline_past_the_threshold_raises_one_alert_resolved_on_reconn
     let (_, _, code) = app.site("S").await;
     let agent = TestAgent::connect(&app, auth_payload(&code, "dev-off")).await;
     let id = agent.agent_id.clone();
+    let key = agent.key();
     assert!(alerts(&app, "").await.is_empty(), "online: no alert");
     drop(agent);
     eventually("offline alert", || async {
@@ -49,7 +50,7 @@ async fn an_agent_offline_past_the_threshold_raises_one_alert_resolved_on_reconn
     let open = alerts(&app, "?status=open").await;
     assert_eq!(open.len(), 1, "one alert, however many reaper passes");
     assert_eq!(open[0]["severity"], "critical");
-    let _back = TestAgent::connect(&app, auth_payload(&code, "dev-off")).await;
+    let _back = TestAgent::connect(&app, auth_payload(&key, "dev-off")).await;
     eventually("resolved on reconnect", || async {
         alerts(&app, "").await.is_empty()
     })

@@ -156,10 +156,54 @@ async fn failed_logins_are_throttled_without_telling_accounts_apart() {
 }
 
 #[tokio::test]
+async fn password_spraying_from_many_addresses_is_paused_without_locking_out_others() {
+    let app = TestApp::spawn_with(|c| {
+        c.trust_forwarded_for = true;
+        c.limits.login_failures_global = 3;
+    })
+    .await;
+    let attempt = |ip: &'static str, email: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/auth/login"))
+                .header("x-forwarded-for", ip)
+                .json(&json!({"email": email, "password": "Summer2026!"}))
+                .send()
+                .await
+                .expect("request")
+                .status()
+                .as_u16()
+        }
+    };
+    // One password against three accounts from three addresses: each looks harmless alone.
+    assert_eq!(attempt("203.0.113.1", "a@example.com").await, 401);
+    assert_eq!(attempt("203.0.113.2", "b@example.com").await, 401);
+    assert_eq!(attempt("203.0.113.3", "c@example.com").await, 401);
+    // The budget is spent: addresses that already failed are paused...
+    assert_eq!(attempt("203.0.113.1", "d@example.com").await, 429);
+    // ...while an address with no failures is still answered normally.
+    assert_eq!(attempt("198.51.100.7", "e@example.com").await, 401);
+}
+
+#[tokio::test]
 async fn a_database_dump_holds_no_usable_secret() {
     let app = TestApp::spawn().await;
-    let (_, _, code) = app.site("S").await;
+    let (_, site_id, code) = app.site("S").await;
     let (_, key) = app.agent_with_key(None).await;
+    let token: Value = app
+        .post(
+            &format!("/api/sites/{site_id}/registration-tokens"),
+            &app.admin_token,
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let token = token["token"].as_str().expect("token").to_owned();
+    let enrolled = TestAgent::connect(&app, auth_payload(&token, "dump-dev")).await;
+    let issued = enrolled.key();
     let (hash,): (String,) = sqlx::query_as("SELECT password_hash FROM users")
         .fetch_one(&app.state().db.pool)
         .await
@@ -168,7 +212,7 @@ async fn a_database_dump_holds_no_usable_secret() {
     // Scan every text column of the tables that hold credentials.
     let rows: Vec<(String,)> = sqlx::query_as(
         "SELECT COALESCE(api_key_hash, '') FROM agents UNION ALL SELECT site_code_hash FROM sites
-         UNION ALL SELECT detail_json FROM audit_events",
+         UNION ALL SELECT token_hash FROM registration_tokens UNION ALL SELECT detail_json FROM audit_events",
     )
     .fetch_all(&app.state().db.pool)
     .await
@@ -176,5 +220,13 @@ async fn a_database_dump_holds_no_usable_secret() {
     let dump: String = rows.into_iter().map(|r| r.0).collect::<Vec<_>>().join("\n");
     assert!(!dump.contains(&key), "agent key stored in the clear");
     assert!(!dump.contains(&code), "site code stored in the clear");
+    assert!(
+        !dump.contains(&token),
+        "registration token stored in the clear"
+    );
+    assert!(
+        !dump.contains(&issued),
+        "issued agent key stored in the clear"
+    );
     assert!(dump.contains(&gururmm_server::auth::secrets::sha256_hex(&key)));
 }

@@ -37,6 +37,7 @@ async fn commands_queued_while_offline_are_delivered_exactly_once_on_reconnect()
     let (_, _, code) = app.site("S").await;
     let first = TestAgent::connect(&app, auth_payload(&code, "dev-q")).await;
     let agent_id = first.agent_id.clone();
+    let key = first.key();
     drop(first);
     eventually("offline", || async {
         app.agent(&agent_id).await["status"] == "offline"
@@ -48,7 +49,7 @@ async fn commands_queued_while_offline_are_delivered_exactly_once_on_reconnect()
     assert_eq!(a["status"], "pending");
     assert_eq!(b["status"], "pending");
 
-    let mut agent = TestAgent::connect(&app, auth_payload(&code, "dev-q")).await;
+    let mut agent = TestAgent::connect(&app, auth_payload(&key, "dev-q")).await;
     let got_a = agent.next_command().await;
     let got_b = agent.next_command().await;
     assert_eq!(got_a.command, "echo one", "oldest first");
@@ -62,7 +63,7 @@ async fn commands_queued_while_offline_are_delivered_exactly_once_on_reconnect()
     .await;
 
     // Reconnecting again delivers nothing twice: `a` is done, `b` is running (sent once).
-    let mut again = TestAgent::connect(&app, auth_payload(&code, "dev-q")).await;
+    let mut again = TestAgent::connect(&app, auth_payload(&key, "dev-q")).await;
     let c = app.send_command(&agent_id, "shell", "echo three").await;
     let next = again.next_command().await;
     assert_eq!(
@@ -147,6 +148,7 @@ async fn pending_commands_can_be_cancelled_and_are_then_never_delivered() {
     let (_, _, code) = app.site("S").await;
     let first = TestAgent::connect(&app, auth_payload(&code, "dev-x")).await;
     let agent_id = first.agent_id.clone();
+    let key = first.key();
     drop(first);
     eventually("offline", || async {
         app.agent(&agent_id).await["status"] == "offline"
@@ -170,7 +172,7 @@ async fn pending_commands_can_be_cancelled_and_are_then_never_delivered() {
         )
         .await;
     assert_eq!(again.status(), 409);
-    let mut agent = TestAgent::connect(&app, auth_payload(&code, "dev-x")).await;
+    let mut agent = TestAgent::connect(&app, auth_payload(&key, "dev-x")).await;
     let kept = app.send_command(&agent_id, "shell", "echo kept").await;
     let next = agent.next_command().await;
     assert_eq!(next.id.to_string(), kept["id"].as_str().expect("id"));

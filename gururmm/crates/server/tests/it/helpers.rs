@@ -283,6 +283,8 @@ pub struct TestAgent {
     pub agent_id: String,
     /// Policy settings the server sent in `auth_response`.
     pub settings: Option<gururmm_protocol::AgentSettings>,
+    /// The key issued when this connection enrolled with a site code or token.
+    pub issued_key: Option<String>,
 }
 
 pub async fn send_msg(ws: &mut Ws, message: &AgentMessage) {
@@ -326,10 +328,18 @@ impl TestAgent {
                 ws,
                 agent_id: r.agent_id.expect("agent id").to_string(),
                 settings: r.settings,
+                issued_key: r.agent_key,
             }),
             Some(ServerMessage::AuthResponse(r)) => Err(r.message),
             other => Err(format!("unexpected: {other:?}")),
         }
+    }
+
+    /// The key this agent was issued at enrolment (what a real agent stores and reuses).
+    pub fn key(&self) -> String {
+        self.issued_key
+            .clone()
+            .expect("enrolled with a site code or token")
     }
 
     pub async fn send(&mut self, message: AgentMessage) {

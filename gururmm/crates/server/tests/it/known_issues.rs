@@ -14,7 +14,7 @@
 //! | MAJOR 5 no command rate limit | `commands::command_submissions_are_rate_limited_per_user` |
 //! | MINOR 1 hard-coded intervals | agent `config::tests` |
 //! | MINOR 2 watchdog events not stored | `agents_ws::metrics_network_state_and_watchdog_events_are_stored` |
-//! | MINOR 3 no log rotation | logs go to stderr only (journald / the service manager rotates); agent `e2e` checks the agent writes ASCII to stderr |
+//! | MINOR 3 no log rotation | logs go to stderr only (journald / the service manager rotates); agent `e2e` checks the agent writes ASCII to stderr; `tests/logs.rs` checks no credential is logged |
 //! | MINOR 4 Unicode in agent output | agent `exec::process::tests::escape_sequences_are_removed`, agent `e2e` ASCII log check |
 
 use crate::helpers::*;

@@ -120,11 +120,37 @@ async fn legacy_endpoints_need_the_agents_own_key() {
 async fn legacy_registration_refuses_bad_codes_and_throttles_guessing() {
     let app = TestApp::spawn_with(|c| c.limits.site_code_failures_per_ip = 3).await;
     let (_, _, code) = app.site("L").await;
-    assert_eq!(register(&app, &code, "dup").await.status(), 201);
+    let first: Value = register(&app, &code, "dup")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let key = first["api_key"].as_str().expect("key");
+    // Until its key is used the device may register again (a lost response must not lock it out).
+    let second: Value = register(&app, &code, "dup")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let key2 = second["api_key"].as_str().expect("key");
+    assert_ne!(key, key2);
+    assert_eq!(
+        agent_post(&app, "/api/agent/heartbeat", key, json!({}))
+            .await
+            .status(),
+        401,
+        "rotated away"
+    );
+    assert_eq!(
+        agent_post(&app, "/api/agent/heartbeat", key2, json!({}))
+            .await
+            .status(),
+        200
+    );
     assert_eq!(
         register(&app, &code, "dup").await.status(),
         409,
-        "already has a key"
+        "its key is in use now"
     );
     for _ in 0..3 {
         assert_eq!(register(&app, "WRONG-CODE-1111", "x").await.status(), 401);

@@ -11,4 +11,5 @@ mod helpers;
 mod known_issues;
 mod legacy;
 mod policies;
+mod registration_tokens;
 mod updates;

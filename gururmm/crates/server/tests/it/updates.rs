@@ -48,9 +48,10 @@ async fn an_outdated_agent_is_offered_the_newest_release_and_the_update_is_track
         .get_json(&format!("/api/agents/{}/updates", agent.agent_id))
         .await;
     assert_eq!(updates[0]["status"], "offered");
+    let key = agent.key();
     drop(agent);
 
-    let mut auth = auth_payload(&code, "dev-u");
+    let mut auth = auth_payload(&key, "dev-u");
     auth.agent_version = "0.10.0".into();
     auth.previous_version = Some("0.1.0".into());
     let back = TestAgent::connect(&app, auth).await;
