@@ -46,7 +46,12 @@ trap 'rm -rf "$copy"' EXIT
     | tar --null -T - -c --ignore-failed-read 2>/dev/null) | tar -x -C "$copy"
 cd "$copy"
 log "re-resolving the lockfile for $(/usr/bin/rustc --version)"
-CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback /usr/bin/cargo update -q
+export CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback
+/usr/bin/cargo update -q
+# simple_asn1 0.6.4 demands time >= 0.3.47, which needs Rust 1.88: step it back so `time` can
+# fall back to a release this rustc builds.
+/usr/bin/cargo update -q -p simple_asn1 --precise 0.6.3
+/usr/bin/cargo update -q -p time
 if [[ $MODE == release ]]; then
     build=(build --release)
     # Linking needs rustc's startup objects for the target; build them from the sources.
