@@ -1,4 +1,5 @@
-//! Capture benchmark under Xvfb at 1920×1080: an idle damage poll, a full GetImage capture, and
+//! Capture benchmark under Xvfb at 1920×1080: an idle damage poll, a full-screen capture through
+//! the socket and through MIT-SHM, and
 //! capture + encode of a screen where a window changes every frame. Prints a Markdown table.
 //! `cargo bench -p guruconnect-agent --bench capture`; `cargo test` runs a short smoke pass.
 
@@ -54,13 +55,19 @@ fn main() {
             t.elapsed()
         })
         .collect();
-    let grabs: Vec<Duration> = (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            capturer.capture(&display).expect("capture");
-            t.elapsed()
-        })
-        .collect();
+    let mut socket = X11Capturer::connect_with(Some(&x.display), false).expect("socket capturer");
+    let full = |c: &mut X11Capturer| -> Vec<Duration> {
+        (0..reps)
+            .map(|_| {
+                let t = Instant::now();
+                c.capture(&display).expect("capture");
+                t.elapsed()
+            })
+            .collect()
+    };
+    let socket_grabs = full(&mut socket);
+    assert!(capturer.uses_shm(), "Xvfb offers MIT-SHM");
+    let shm_grabs = full(&mut capturer);
 
     // A window whose colour changes every frame: damage → capture → encode.
     let mut encoder = Encoder::new(EncoderConfig::default()).expect("encoder");
@@ -102,7 +109,11 @@ fn main() {
     println!("| step | time | per second |");
     println!("|---|---:|---:|");
     row("idle poll (XDamage says nothing changed)", median(idle));
-    row("full-screen GetImage", median(grabs));
+    row(
+        "full-screen GetImage through the socket",
+        median(socket_grabs),
+    );
+    row("full-screen ShmGetImage (MIT-SHM)", median(shm_grabs));
     row(
         "a 640×480 window changes: damage + GetImage + encode",
         median(pipeline),

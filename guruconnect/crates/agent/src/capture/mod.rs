@@ -7,6 +7,8 @@ pub mod fallback;
 pub mod windows;
 #[cfg(target_os = "linux")]
 pub mod x11;
+#[cfg(target_os = "linux")]
+mod x11_shm;
 
 /// One monitor, in virtual-desktop coordinates.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! read), pictures with GetImage on the root window, and the pointer from XFixes.
 //! MIT-SHM would save one copy per frame; it needs a shared mapping (unsafe), so it comes later.
 
+use super::x11_shm::ShmBuffer;
 use super::{CaptureError, Captured, Capturer, CursorState, DisplayInfo};
 use guruconnect_codec::{Frame, Rect};
 use std::collections::HashMap;
@@ -19,6 +20,16 @@ pub struct X11Capturer {
     region: xfixes::Region,
     /// The last picture of each display, refreshed only where damage says it changed.
     pictures: HashMap<String, Frame>,
+    /// Shared-memory transfer of pictures when the server offers it; GetImage otherwise.
+    shm: Option<ShmBuffer>,
+}
+
+impl Drop for X11Capturer {
+    fn drop(&mut self) {
+        if let Some(shm) = &self.shm {
+            shm.detach(&self.conn);
+        }
+    }
 }
 
 /// Above this many damage rectangles, one GetImage of their bounding box is cheaper.
@@ -37,8 +48,17 @@ fn failed(e: impl std::fmt::Display) -> CaptureError {
 }
 
 impl X11Capturer {
-    /// Connects to `display` (e.g. ":99"), or `$DISPLAY` when `None`.
+    /// Connects to `display` (e.g. ":99"), or `$DISPLAY` when `None`, using MIT-SHM when the
+    /// server offers it (unless `GURUCONNECT_X11_NO_SHM` is set).
     pub fn connect(display: Option<&str>) -> Result<Self, CaptureError> {
+        Self::connect_with(
+            display,
+            std::env::var_os("GURUCONNECT_X11_NO_SHM").is_none(),
+        )
+    }
+
+    /// Like `connect`, choosing whether to try MIT-SHM.
+    pub fn connect_with(display: Option<&str>, try_shm: bool) -> Result<Self, CaptureError> {
         let (conn, screen) =
             RustConnection::connect(display).map_err(|e| CaptureError::Connect(e.to_string()))?;
         let setup = conn.setup();
@@ -66,17 +86,61 @@ impl X11Capturer {
         let region = conn.generate_id().map_err(failed)?;
         conn.xfixes_create_region(region, &[]).map_err(failed)?;
         conn.flush().map_err(failed)?;
-        Ok(Self {
+        let mut capturer = Self {
             conn,
             root,
             damage,
             region,
             pictures: HashMap::new(),
-        })
+            shm: None,
+        };
+        if try_shm {
+            let (width, height) = capturer.root_size()?;
+            capturer.shm = ShmBuffer::create(&capturer.conn, width as usize * height as usize * 4)
+                .unwrap_or_else(|e| {
+                    tracing::info!(error = %e, "MIT-SHM unavailable; capturing with GetImage");
+                    None
+                });
+        }
+        Ok(capturer)
     }
 
-    /// GetImage of a rectangle of the root window: (stride, BGRX bytes).
+    /// Whether pictures travel through shared memory.
+    pub fn uses_shm(&self) -> bool {
+        self.shm.is_some()
+    }
+
+    /// A rectangle of the root window: (stride, BGRX bytes). Shared memory when available; a
+    /// failing segment is given up for GetImage.
     fn get_image(
+        &mut self,
+        x: i32,
+        y: i32,
+        width: u32,
+        height: u32,
+    ) -> Result<(usize, Vec<u8>), CaptureError> {
+        if let Some(shm) = &self.shm {
+            let narrow = |v: i32| i16::try_from(v).map_err(failed);
+            let area = (
+                narrow(x)?,
+                narrow(y)?,
+                u16::try_from(width).map_err(failed)?,
+                u16::try_from(height).map_err(failed)?,
+            );
+            match shm.get_image(&self.conn, self.root, area) {
+                Ok(data) => return Ok((width as usize * 4, data.to_vec())),
+                Err(e) => {
+                    tracing::warn!(error = %e, "MIT-SHM capture failed; using GetImage from now on");
+                    shm.detach(&self.conn);
+                    self.shm = None;
+                }
+            }
+        }
+        self.get_image_socket(x, y, width, height)
+    }
+
+    /// GetImage through the X socket.
+    fn get_image_socket(
         &self,
         x: i32,
         y: i32,

@@ -220,3 +220,19 @@ fn partial_captures_keep_the_picture_equal_to_the_screen() {
         );
     }
 }
+
+#[test]
+fn shared_memory_and_socket_captures_agree_with_the_server() {
+    let x = Xvfb::start(800, 600);
+    let _scene = scene(&x);
+    let mut shm = X11Capturer::connect_with(Some(&x.display), true).expect("shm capturer");
+    let mut socket = X11Capturer::connect_with(Some(&x.display), false).expect("plain capturer");
+    assert!(shm.uses_shm(), "a local Xvfb offers MIT-SHM");
+    assert!(!socket.uses_shm());
+    let display = shm.displays().expect("displays").remove(0);
+    let a = shm.capture(&display).expect("shm capture");
+    let b = socket.capture(&display).expect("socket capture");
+    assert!(a.same_colours(&b), "both transports see the same picture");
+    let (w, h, dump) = x.xwd_root();
+    assert!((0..h).all(|y| (0..w).all(|x| a.pixel(x, y)[..3] == dump[(y * w + x) as usize])));
+}
