@@ -1,8 +1,9 @@
 //! Windows capture: DXGI Desktop Duplication per output (its own dirty and move rectangles become
 //! the damage), GDI BitBlt when duplication is unavailable or keeps failing, chosen by
-//! `FallbackPolicy`. Monitors come from EnumDisplayMonitors.
+//! `FallbackPolicy`. Monitors come from EnumDisplayMonitors; the pointer from `cursor.rs`.
 #![allow(unsafe_code)] // Win32 and COM calls; each block states what it relies on.
 
+mod cursor;
 mod dxgi;
 mod gdi;
 mod monitors;
@@ -21,6 +22,7 @@ pub struct WindowsCapturer {
     pending: HashMap<String, Frame>,
     /// The last full picture per display, for key frames while nothing changes.
     last: HashMap<String, Frame>,
+    cursor: cursor::CursorCache,
 }
 
 impl std::fmt::Debug for WindowsCapturer {
@@ -38,6 +40,7 @@ impl WindowsCapturer {
             outputs: HashMap::new(),
             pending: HashMap::new(),
             last: HashMap::new(),
+            cursor: cursor::CursorCache::default(),
         }
     }
 
@@ -118,6 +121,6 @@ impl Capturer for WindowsCapturer {
     }
 
     fn cursor(&mut self) -> Result<Option<CursorState>, CaptureError> {
-        monitors::cursor()
+        self.cursor.cursor()
     }
 }

@@ -1,12 +1,11 @@
-//! Monitors from EnumDisplayMonitors and the pointer from GetCursorInfo.
+//! Monitors from EnumDisplayMonitors.
 
-use crate::capture::{CaptureError, CursorState, DisplayInfo};
+use crate::capture::{CaptureError, DisplayInfo};
 use windows::core::BOOL;
 use windows::Win32::Foundation::{LPARAM, RECT};
 use windows::Win32::Graphics::Gdi::{
     EnumDisplayMonitors, GetMonitorInfoW, HDC, HMONITOR, MONITORINFO, MONITORINFOEXW,
 };
-use windows::Win32::UI::WindowsAndMessaging::{GetCursorInfo, CURSORINFO, CURSOR_SHOWING};
 
 /// MONITORINFOF_PRIMARY: the monitor at the desktop's origin.
 const PRIMARY: u32 = 1;
@@ -70,29 +69,4 @@ fn describe(monitor: HMONITOR) -> Option<DisplayInfo> {
         height: (r.bottom - r.top).max(0) as u32,
         primary: info.monitorInfo.dwFlags & PRIMARY != 0,
     })
-}
-
-/// The pointer's position; the shape travels as its handle (serial) until shape capture lands.
-pub fn cursor() -> Result<Option<CursorState>, CaptureError> {
-    let mut info = CURSORINFO {
-        cbSize: std::mem::size_of::<CURSORINFO>() as u32,
-        ..Default::default()
-    };
-    // SAFETY: `info` is a CURSORINFO with cbSize set.
-    if unsafe { GetCursorInfo(&mut info) }.is_err() {
-        return Ok(None);
-    }
-    if info.flags.0 & CURSOR_SHOWING.0 == 0 {
-        return Ok(None);
-    }
-    Ok(Some(CursorState {
-        x: info.ptScreenPos.x,
-        y: info.ptScreenPos.y,
-        serial: info.hCursor.0 as usize as u64,
-        width: 0,
-        height: 0,
-        hotspot_x: 0,
-        hotspot_y: 0,
-        bgra: Vec::new(),
-    }))
 }
