@@ -114,6 +114,17 @@ fn check_private(_path: &Path) -> anyhow::Result<()> {
     Ok(()) // ProgramData ACLs are set by the installer
 }
 
+/// The installer's registry values overlaid with the settings file: `explicit` when given (it
+/// must exist), otherwise the default path when present.
+pub fn load(explicit: Option<&Path>) -> anyhow::Result<Settings> {
+    let file = match explicit {
+        Some(path) => Settings::from_file(path)?,
+        None if default_path().exists() => Settings::from_file(&default_path())?,
+        None => Settings::default(),
+    };
+    Ok(from_registry().overlay(file))
+}
+
 /// Where the settings file is looked for when `--config` is not given.
 pub fn default_path() -> PathBuf {
     if cfg!(windows) {

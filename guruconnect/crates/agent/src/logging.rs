@@ -9,6 +9,15 @@ use tracing_subscriber::{fmt, EnvFilter};
 /// Keeps the file writer flushing; hold it for the life of the program.
 pub type Guard = Option<tracing_appender::non_blocking::WorkerGuard>;
 
+/// Logging as `settings` ask: their level (default info) and directory (default per platform).
+pub fn init_from(settings: &crate::config::Settings) -> Guard {
+    let dir = settings
+        .log_dir
+        .clone()
+        .unwrap_or_else(crate::config::default_log_dir);
+    init(settings.log_level.as_deref().unwrap_or("info"), Some(&dir))
+}
+
 pub fn init(level: &str, dir: Option<&Path>) -> Guard {
     let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
     let stderr = fmt::layer().with_writer(std::io::stderr);

@@ -99,11 +99,6 @@ fn main() -> anyhow::Result<()> {
 
 /// Registry (Windows installer) < settings file < environment and flags.
 fn settings(args: &RunArgs) -> anyhow::Result<Settings> {
-    let file = match &args.config {
-        Some(path) => Settings::from_file(path)?,
-        None if config::default_path().exists() => Settings::from_file(&config::default_path())?,
-        None => Settings::default(),
-    };
     let flags = Settings {
         server: args.server.clone(),
         agent_id: args.agent_id.clone(),
@@ -113,17 +108,12 @@ fn settings(args: &RunArgs) -> anyhow::Result<Settings> {
         log_dir: args.log_dir.clone(),
         ..Settings::default()
     };
-    Ok(config::from_registry().overlay(file).overlay(flags))
+    Ok(config::load(args.config.as_deref())?.overlay(flags))
 }
 
 fn run(args: RunArgs) -> anyhow::Result<()> {
     let settings = settings(&args)?;
-    let log_dir = settings
-        .log_dir
-        .clone()
-        .unwrap_or_else(config::default_log_dir);
-    let level = settings.log_level.clone().unwrap_or_else(|| "info".into());
-    let _guard = guruconnect_agent::logging::init(&level, Some(&log_dir));
+    let _guard = guruconnect_agent::logging::init_from(&settings);
     let (session, platform) = guruconnect_agent::run::session_from(&settings, args.support_code)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
@@ -201,20 +191,11 @@ fn service_run() -> anyhow::Result<()> {
     anyhow::bail!("service-run is for the Windows service manager; on Linux systemd runs `run`")
 }
 
-#[cfg(target_os = "linux")]
 fn test_capture(out: &std::path::Path) -> anyhow::Result<()> {
     use anyhow::Context;
-    let mut capturer = guruconnect_agent::capture::x11::X11Capturer::connect(None)
-        .context("connecting to the X server ($DISPLAY)")?;
-    for path in guruconnect_agent::snapshot::capture_all(&mut capturer, out)? {
-        println!("{}", path.display());
-    }
-    Ok(())
-}
-
-#[cfg(not(target_os = "linux"))]
-fn test_capture(out: &std::path::Path) -> anyhow::Result<()> {
-    let mut capturer = guruconnect_agent::platform::Platform::default().capturer()?;
+    let mut capturer = guruconnect_agent::platform::Platform::default()
+        .capturer()
+        .context("opening the screen (on X11: is $DISPLAY set?)")?;
     for path in guruconnect_agent::snapshot::capture_all(capturer.as_mut(), out)? {
         println!("{}", path.display());
     }

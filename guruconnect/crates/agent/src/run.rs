@@ -44,16 +44,8 @@ pub fn session_from(
 /// What the installed service runs: unattended mode from the registry and the default
 /// settings file, until the service manager asks it to stop.
 pub fn service_work(stop: &StopFlag) -> anyhow::Result<()> {
-    let mut settings = config::from_registry();
-    if config::default_path().exists() {
-        settings = settings.overlay(Settings::from_file(&config::default_path())?);
-    }
-    let log_dir = settings
-        .log_dir
-        .clone()
-        .unwrap_or_else(config::default_log_dir);
-    let level = settings.log_level.clone().unwrap_or_else(|| "info".into());
-    let _guard = crate::logging::init(&level, Some(&log_dir));
+    let settings = config::load(None)?;
+    let _guard = crate::logging::init_from(&settings);
     let (config, platform) = session_from(&settings, None)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {

@@ -110,25 +110,29 @@ impl X11Capturer {
         self.shm.is_some()
     }
 
-    /// A rectangle of the root window: (stride, BGRX bytes). Shared memory when available; a
-    /// failing segment is given up for GetImage.
-    fn get_image(
+    /// Reads `rect` of `display` into the same rectangle of `picture`, straight from the shared
+    /// segment when there is one (a failing segment is given up for GetImage for good).
+    fn read_into(
         &mut self,
-        x: i32,
-        y: i32,
-        width: u32,
-        height: u32,
-    ) -> Result<(usize, Vec<u8>), CaptureError> {
+        display: &DisplayInfo,
+        rect: Rect,
+        picture: &mut Frame,
+    ) -> Result<(), CaptureError> {
+        let (x, y) = (display.x + rect.x as i32, display.y + rect.y as i32);
         if let Some(shm) = &self.shm {
             let narrow = |v: i32| i16::try_from(v).map_err(failed);
             let area = (
                 narrow(x)?,
                 narrow(y)?,
-                u16::try_from(width).map_err(failed)?,
-                u16::try_from(height).map_err(failed)?,
+                u16::try_from(rect.width).map_err(failed)?,
+                u16::try_from(rect.height).map_err(failed)?,
             );
             match shm.get_image(&self.conn, self.root, area) {
-                Ok(data) => return Ok((width as usize * 4, data.to_vec())),
+                Ok(data) => {
+                    return picture
+                        .write_rect(rect, rect.width as usize * 4, data)
+                        .map_err(failed)
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "MIT-SHM capture failed; using GetImage from now on");
                     shm.detach(&self.conn);
@@ -136,7 +140,8 @@ impl X11Capturer {
                 }
             }
         }
-        self.get_image_socket(x, y, width, height)
+        let (stride, data) = self.get_image_socket(x, y, rect.width, rect.height)?;
+        picture.write_rect(rect, stride, &data).map_err(failed)
     }
 
     /// GetImage through the X socket.
@@ -287,11 +292,14 @@ impl Capturer for X11Capturer {
     }
 
     fn capture(&mut self, display: &DisplayInfo) -> Result<Frame, CaptureError> {
-        let (stride, data) = self.get_image(display.x, display.y, display.width, display.height)?;
-        let frame =
-            Frame::from_strided(display.width, display.height, stride, &data).map_err(failed)?;
-        self.pictures.insert(display.id.clone(), frame.clone());
-        Ok(frame)
+        let mut picture = match self.pictures.remove(&display.id) {
+            Some(p) if (p.width(), p.height()) == (display.width, display.height) => p,
+            _ => Frame::black(display.width, display.height).map_err(failed)?,
+        };
+        let all = Rect::new(0, 0, display.width, display.height);
+        self.read_into(display, all, &mut picture)?;
+        self.pictures.insert(display.id.clone(), picture.clone());
+        Ok(picture)
     }
 
     /// Reads only the damaged parts of the screen into the display's last picture.
@@ -300,40 +308,26 @@ impl Capturer for X11Capturer {
         if damage.is_empty() {
             return Ok(None);
         }
-        let same_size = self
-            .pictures
-            .get(&display.id)
-            .is_some_and(|p| (p.width(), p.height()) == (display.width, display.height));
-        if !same_size {
+        let kept = self.pictures.remove(&display.id);
+        let same_size = |p: &Frame| (p.width(), p.height()) == (display.width, display.height);
+        let Some(mut picture) = kept.filter(same_size) else {
             let frame = self.capture(display)?;
             return Ok(Some(Captured {
                 frame,
                 damage: None,
             }));
-        }
+        };
         let fetches = if damage.len() > MAX_DAMAGE_FETCHES {
             vec![bounding_box(&damage)]
         } else {
             damage.clone()
         };
         for r in fetches {
-            let (stride, data) = self.get_image(
-                display.x + r.x as i32,
-                display.y + r.y as i32,
-                r.width,
-                r.height,
-            )?;
-            if let Some(picture) = self.pictures.get_mut(&display.id) {
-                picture.write_rect(r, stride, &data).map_err(failed)?;
-            }
+            self.read_into(display, r, &mut picture)?;
         }
-        let frame = self
-            .pictures
-            .get(&display.id)
-            .cloned()
-            .ok_or_else(|| failed("no picture"))?;
+        self.pictures.insert(display.id.clone(), picture.clone());
         Ok(Some(Captured {
-            frame,
+            frame: picture,
             damage: Some(damage),
         }))
     }

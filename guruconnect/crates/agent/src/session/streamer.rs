@@ -188,7 +188,7 @@ impl Streamer {
 
     fn publish_displays(&self, displays: &[DisplayInfo], selected: &str) {
         if let Ok(mut shared) = self.shared.displays.lock() {
-            shared.clone_from(&displays.to_vec());
+            *shared = displays.to_vec();
         }
         let list = wire::display_list(displays, selected);
         let _ = self.runtime.block_on(

@@ -43,13 +43,8 @@ fn start_agent(app: &TestApp, x: &Xvfb, agent_id: &str, key: &str) -> AgentProce
 async fn online(app: &TestApp, agent_id: &str) -> Value {
     let path = format!("/api/machines/{agent_id}");
     let mut machine = Value::Null;
-    let check = || {
-        let app = &app;
-        let path = path.clone();
-        async move { app.get_json(&path, &app.admin_token).await }
-    };
     for _ in 0..200 {
-        machine = check().await;
+        machine = app.get_json(&path, &app.admin_token).await;
         if machine["online"] == true {
             return machine;
         }
