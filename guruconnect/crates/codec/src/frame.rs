@@ -18,6 +18,8 @@ pub enum FrameError {
     BadSize { width: u32, height: u32 },
     #[error("row stride {stride} is shorter than a row ({row} bytes)")]
     BadStride { stride: usize, row: usize },
+    #[error("rectangle {0:?} is empty or outside the picture")]
+    OutOfBounds(crate::Rect),
     #[error("pixel buffer has {got} bytes, needs {need}")]
     ShortBuffer { got: usize, need: usize },
 }
@@ -142,10 +144,7 @@ impl Frame {
         data: &[u8],
     ) -> Result<(), FrameError> {
         if rect.is_empty() || !rect.fits_in(self.width, self.height) {
-            return Err(FrameError::BadSize {
-                width: rect.width,
-                height: rect.height,
-            });
+            return Err(FrameError::OutOfBounds(rect));
         }
         let row = rect.width as usize * BYTES_PER_PIXEL;
         if stride < row {
