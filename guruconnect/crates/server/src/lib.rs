@@ -14,6 +14,7 @@ pub mod db;
 pub mod http;
 pub mod relay;
 pub mod server;
+pub mod web;
 
 pub use app::AppState;
 pub use config::Config;

@@ -90,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/agent", get(relay::agent::upgrade))
         .route("/ws/viewer", get(relay::viewer::upgrade))
         .merge(docs::routes(spec_json))
+        .merge(crate::web::routes(&state.config))
         .fallback(|| async { ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(64 * 1024));

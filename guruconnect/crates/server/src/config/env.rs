@@ -89,6 +89,9 @@ pub fn apply_overrides(
     ) {
         config.embed_allowed_origins = list(&v);
     }
+    if let Some((_, v)) = first(&get, &["GURUCONNECT_WEB_DIR"]) {
+        config.web_dir = Some(PathBuf::from(v));
+    }
     if let Some((_, v)) = first(&get, &["GURUCONNECT_AGENT_API_KEY", "AGENT_API_KEY"]) {
         config.agent_api_key = Some(SecretString::new(v));
     }

@@ -32,6 +32,9 @@ pub struct Config {
     pub viewer_allowed_origins: Vec<String>,
     /// Origins allowed to frame the viewer page (used by the viewer route only).
     pub embed_allowed_origins: Vec<String>,
+    /// The built web front end (`guruconnect/web/dist`): technician UI and viewer. Unset: the
+    /// server runs API-only and `/` explains how to build it.
+    pub web_dir: Option<PathBuf>,
     /// Deprecated shared agent key; honoured only when `allow_shared_agent_key` is true.
     pub agent_api_key: Option<SecretString>,
     pub allow_shared_agent_key: bool,
@@ -137,6 +140,7 @@ impl Default for Config {
             cors_allowed_origins: Vec::new(),
             viewer_allowed_origins: Vec::new(),
             embed_allowed_origins: Vec::new(),
+            web_dir: None,
             agent_api_key: None,
             allow_shared_agent_key: false,
             integration_key: None,

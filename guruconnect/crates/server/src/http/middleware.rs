@@ -48,8 +48,9 @@ pub async fn request_context(request: Request, next: Next) -> Response {
     response
 }
 
-/// Default CSP: same-origin everything, no framing. A route that must differ (the viewer, later)
-/// sets its own `Content-Security-Policy` and this layer leaves it alone.
+/// Default CSP: same-origin everything, no framing. A route that must differ (the viewer page)
+/// sets its own `Content-Security-Policy`; this layer then leaves it alone and adds no
+/// `X-Frame-Options`, because that route's `frame-ancestors` decides who may frame it.
 pub const DEFAULT_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
     img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
     form-action 'self'; frame-ancestors 'none'";
@@ -61,9 +62,11 @@ pub async fn security_headers(
 ) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     let defaults = [
         (header::CONTENT_SECURITY_POLICY, DEFAULT_CSP),
-        (header::X_FRAME_OPTIONS, "DENY"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
         (

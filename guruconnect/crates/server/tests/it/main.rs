@@ -6,3 +6,4 @@ mod auth_attacks;
 mod helpers;
 mod relay;
 mod throttling;
+mod web;
