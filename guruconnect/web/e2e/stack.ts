@@ -1,0 +1,209 @@
+// The real system for the browser tests: a private Xvfb desktop (two logical monitors), the
+// real guruconnect-server binary serving the built front end, and the real guruconnect-agent
+// sharing that desktop; plus two small pages on other ports standing in for an embedding site
+// (allowed) and a foreign one (not allowed).
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { type AddressInfo, createServer as createTcpServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { readXwd, type XwdImage } from "./xwd";
+
+const REPO = resolve(import.meta.dirname, "../../..");
+const TARGET = process.env.CARGO_TARGET_DIR ?? join(REPO, "target");
+export const SCREEN = { width: 1600, height: 600 };
+export const AGENT_ID = "e2e-desktop";
+
+export interface Stack {
+  gcUrl: string;
+  hostUrl: string;
+  foreignUrl: string;
+  display: string;
+  admin: { username: string; password: string };
+  adminToken: string;
+  tmp: string;
+  /** Runs an X client on the desktop and waits for it. */
+  x(program: string, args: string[]): string;
+  /** Starts a long-running X client (killed with the stack). */
+  spawnX(program: string, args: string[]): ChildProcess;
+  screenshot(): XwdImage;
+  api<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /** A fresh viewer token for the machine's live session. */
+  viewerToken(): Promise<{ sessionId: string; token: string }>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((ok) => server.close(ok));
+  return port;
+}
+
+async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function startXvfb(children: ChildProcess[]): Promise<string> {
+  const xvfb = spawn("Xvfb", ["-displayfd", "1", "-screen", "0", `${SCREEN.width}x${SCREEN.height}x24`, "-nolisten", "tcp", "-noreset"], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  children.push(xvfb);
+  return new Promise((ok, fail) => {
+    xvfb.on("error", () => fail(new Error("Xvfb is not installed: run scripts/x11-deps.sh")));
+    xvfb.stdout!.once("data", (d: Buffer) => ok(`:${d.toString().trim()}`));
+  });
+}
+
+/** A page server for the embedding tests: /host.html frames what `?src=` names. */
+function hostPages(gcOrigin: string): Server {
+  return createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://x");
+    if (url.pathname !== "/host.html") {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "content-type": "text/html" });
+    res.end(hostPage(gcOrigin, url.searchParams.get("src") ?? "", url.searchParams.get("init") ?? ""));
+  });
+}
+
+function hostPage(gcOrigin: string, src: string, init: string): string {
+  const config = JSON.stringify({ gcOrigin, src, init: init ? JSON.parse(init) : null });
+  return `<!doctype html><title>host</title><body>
+<script>
+const config = ${config.replace(/</g, "\\u003c")};
+window.events = [];
+window.addEventListener("message", (e) => {
+  if (e.origin !== config.gcOrigin) return;
+  window.events.push(e.data);
+  if (e.data.type === "viewer:ready" && config.init) {
+    frame.contentWindow.postMessage({ v: 1, type: "viewer:init", ...config.init }, config.gcOrigin);
+  }
+});
+window.sendToViewer = (message) => frame.contentWindow.postMessage(message, config.gcOrigin);
+const frame = document.createElement("iframe");
+frame.id = "viewer";
+frame.src = config.src;
+frame.width = 1000;
+frame.height = 500;
+document.body.append(frame);
+</script></body>`;
+}
+
+export async function startStack(): Promise<Stack> {
+  const children: ChildProcess[] = [];
+  const servers: Server[] = [];
+  const tmp = mkdtempSync(join(tmpdir(), "gc-web-e2e-"));
+  try {
+    const display = await startXvfb(children);
+    const xenv = { ...process.env, DISPLAY: display };
+    const x = (program: string, args: string[]) => execFileSync(program, args, { env: xenv, encoding: "utf8" });
+    await until("Xvfb", () => {
+      try {
+        x("xdpyinfo", []);
+        return true;
+      } catch {
+        return undefined;
+      }
+    });
+    x("xrandr", ["--setmonitor", "left", "800/0x600/0+0+0", "none"]);
+    x("xrandr", ["--setmonitor", "right", "800/0x600/0+800+0", "none"]);
+
+    const [gcPort, hostPort, foreignPort] = [await freePort(), await freePort(), await freePort()];
+    const gcUrl = `http://127.0.0.1:${gcPort}`;
+    const hostUrl = `http://127.0.0.1:${hostPort}`;
+    const foreignUrl = `http://127.0.0.1:${foreignPort}`;
+    for (const port of [hostPort, foreignPort]) {
+      const pages = hostPages(gcUrl);
+      await new Promise<void>((ok) => pages.listen(port, "127.0.0.1", ok));
+      servers.push(pages);
+    }
+
+    const server = spawn(join(TARGET, "debug", "guruconnect-server"), ["serve"], {
+      env: {
+        ...process.env,
+        GURUCONNECT_BIND: `127.0.0.1:${gcPort}`,
+        GURUCONNECT_PUBLIC_URL: gcUrl,
+        GURUCONNECT_DATA_DIR: join(tmp, "server"),
+        GURUCONNECT_WEB_DIR: resolve(import.meta.dirname, "../dist"),
+        GURUCONNECT_EMBED_ALLOWED_ORIGINS: hostUrl,
+        RUST_LOG: "warn",
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    children.push(server);
+    let out = "";
+    server.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    server.on("error", (e) => (out += `\nspawn failed: ${e.message} (run cargo build --workspace --bins)`));
+    const admin = await until("the first admin's credentials", () => {
+      const username = /username: (\S+)/.exec(out)?.[1];
+      const password = /password: (\S+)/.exec(out)?.[1];
+      return username && password && out.includes("listening") ? { username, password } : undefined;
+    });
+
+    let adminToken = "";
+    const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+      const res = await fetch(gcUrl + path, {
+        method,
+        headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+      return (res.status === 204 ? undefined : await res.json()) as T;
+    };
+    adminToken = (await api<{ access_token: string }>("POST", "/api/auth/login", admin)).access_token;
+    const { key } = await api<{ key: string }>("POST", "/api/agent-keys", { agent_id: AGENT_ID, label: "e2e" });
+
+    const agent = spawn(join(TARGET, "debug", "guruconnect-agent"), ["run", "--server", `ws://127.0.0.1:${gcPort}`, "--agent-id", AGENT_ID, "--display", display], {
+      env: { ...xenv, GURUCONNECT_AGENT_KEY: key, GURUCONNECT_LOG_LEVEL: "warn", GURUCONNECT_LOG_DIR: join(tmp, "agent-logs") },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    children.push(agent);
+    await until("the agent to come online", async () => {
+      const m = await api<{ online: boolean }>("GET", `/api/machines/${AGENT_ID}`).catch(() => undefined);
+      return m?.online ? true : undefined;
+    });
+
+    const stack: Stack = {
+      gcUrl,
+      hostUrl,
+      foreignUrl,
+      display,
+      admin,
+      adminToken,
+      tmp,
+      x,
+      spawnX: (program, args) => {
+        const child = spawn(program, args, { env: xenv, stdio: "ignore" });
+        children.push(child);
+        return child;
+      },
+      screenshot: () => readXwd(execFileSync("xwd", ["-root", "-silent"], { env: xenv, maxBuffer: 64 << 20 })),
+      api,
+      viewerToken: async () => {
+        const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: AGENT_ID });
+        const { token } = await api<{ token: string }>("POST", `/api/sessions/${session.id}/viewer-token`);
+        return { sessionId: session.id, token };
+      },
+      stop: async () => {
+        for (const child of children.reverse()) child.kill("SIGTERM");
+        for (const s of servers) s.close();
+        rmSync(tmp, { recursive: true, force: true });
+      },
+    };
+    return stack;
+  } catch (e) {
+    for (const child of children.reverse()) child.kill("SIGKILL");
+    for (const s of servers) s.close();
+    throw e;
+  }
+}

@@ -1,0 +1,85 @@
+// The technician's path through the real system: sign in, open the machine, see its desktop
+// pixel for pixel, type into a program on it, click where intended, switch monitors.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Page } from "@playwright/test";
+import { AGENT_ID } from "./stack";
+import { expect, expectCanvasMatchesScreen, test } from "./fixtures";
+
+async function signIn(page: Page, gcUrl: string, username: string, password: string) {
+  await page.goto(gcUrl);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Machines" })).toBeVisible();
+}
+
+async function openViewer(page: Page): Promise<Page> {
+  const row = page.locator(`tr[data-agent-id="${AGENT_ID}"]`);
+  await expect(row.getByText("Online")).toBeVisible();
+  const [viewer] = await Promise.all([page.context().waitForEvent("page"), row.getByRole("button", { name: /Connect/ }).click()]);
+  await viewer.waitForURL(/\/viewer$/);
+  return viewer;
+}
+
+test.describe.configure({ mode: "serial" });
+
+test("sign in, open the machine, and the canvas shows the remote desktop", async ({ page, stack }) => {
+  stack.x("xsetroot", ["-solid", "#336699"]);
+  stack.spawnX("xterm", ["-geometry", "40x8+40+60", "-bg", "#ffeecc", "-fg", "#202020", "-e", "sh", "-c", "echo left monitor; sleep 600"]);
+  stack.spawnX("xterm", ["-geometry", "30x6+900+200", "-bg", "#00aa44", "-fg", "#ffffff", "-e", "sh", "-c", "echo right monitor; sleep 600"]);
+  await signIn(page, stack.gcUrl, stack.admin.username, stack.admin.password);
+  const viewer = await openViewer(page);
+  // The token travelled in the fragment and was wiped from the address bar at once.
+  expect(viewer.url()).not.toContain("token");
+  await expect(viewer.locator("#status")).toBeHidden();
+  const compared = await expectCanvasMatchesScreen(viewer, stack, 0, [800, 600]);
+  expect(compared).toBeGreaterThan(300);
+  await expect(viewer.locator("#title")).not.toHaveText("GuruConnect");
+});
+
+test("typed text reaches a program on the desktop and a click lands where it was aimed", async ({ page, stack }) => {
+  const file = join(stack.tmp, "typed.txt");
+  stack.spawnX("xterm", ["-geometry", "50x6+100+300", "-bg", "#ffffff", "-fg", "#000000", "-e", "sh", "-c", `cat > ${file}`]);
+  await new Promise((r) => setTimeout(r, 1000));
+  await signIn(page, stack.gcUrl, stack.admin.username, stack.admin.password);
+  const viewer = await openViewer(page);
+  await expectCanvasMatchesScreen(viewer, stack, 0, [800, 600]);
+
+  // Aim at remote pixel (250, 340), inside the xterm, through the fitted canvas.
+  const box = (await viewer.locator("#screen").boundingBox())!;
+  const target = { x: 250, y: 340 };
+  await viewer.mouse.click(box.x + ((target.x + 0.5) * box.width) / 800, box.y + ((target.y + 0.5) * box.height) / 600);
+  await expect
+    .poll(() => {
+      const out = stack.x("xdotool", ["getmouselocation", "--shell"]);
+      const x = Number(/X=(\d+)/.exec(out)?.[1]);
+      const y = Number(/Y=(\d+)/.exec(out)?.[1]);
+      return Math.abs(x - target.x) <= 1 && Math.abs(y - target.y) <= 1 ? "on target" : `pointer at ${x},${y}`;
+    })
+    .toBe("on target");
+
+  // Physical keys with a real Shift, a Backspace, and Enter.
+  await viewer.keyboard.press("Shift+KeyH");
+  await viewer.keyboard.type("ello gc");
+  await viewer.keyboard.press("Backspace");
+  await viewer.keyboard.press("Backspace");
+  await viewer.keyboard.press("Shift+KeyG");
+  await viewer.keyboard.press("Shift+KeyC");
+  await viewer.keyboard.type(" 42");
+  await viewer.keyboard.press("Shift+Digit1");
+  await viewer.keyboard.press("Enter");
+  await expect.poll(() => readFileSync(file, "utf8"), { timeout: 15_000 }).toBe("Hello GC 42!\n");
+});
+
+test("switching monitors shows the other monitor", async ({ page, stack }) => {
+  await signIn(page, stack.gcUrl, stack.admin.username, stack.admin.password);
+  const viewer = await openViewer(page);
+  await expectCanvasMatchesScreen(viewer, stack, 0, [800, 600]);
+  const select = viewer.getByLabel("Monitor");
+  await expect(select.locator("option")).toHaveCount(2);
+  await select.selectOption({ index: 1 });
+  await expectCanvasMatchesScreen(viewer, stack, 800, [800, 600]);
+  await select.selectOption({ index: 0 });
+  await expectCanvasMatchesScreen(viewer, stack, 0, [800, 600]);
+});

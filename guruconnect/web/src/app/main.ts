@@ -1,0 +1,62 @@
+// The technician app: sign-in, then Machines, Sessions and Support codes behind a hash router
+// (#/machines …), so the server only ever serves one page. Errors show the server's words and
+// correlation id in one banner.
+import "../styles/app.css";
+import { Api, ApiError } from "./api";
+import { codesPage } from "./codes";
+import { h } from "./dom";
+import { loginPage } from "./login";
+import { machinesPage } from "./machines";
+import { sessionsPage } from "./sessions";
+
+const api = new Api();
+const root = document.getElementById("app")!;
+const banner = h("div", { class: "banner error", role: "alert", hidden: true });
+
+const PAGES: Record<string, { title: string; render: typeof machinesPage }> = {
+  machines: { title: "Machines", render: machinesPage },
+  sessions: { title: "Sessions", render: sessionsPage },
+  codes: { title: "Support codes", render: codesPage },
+};
+
+function showError(e: unknown): void {
+  banner.textContent = e instanceof ApiError ? e.describe() : e instanceof Error ? e.message : String(e);
+  banner.hidden = false;
+}
+
+function route(): string {
+  const name = location.hash.replace(/^#\/?/, "");
+  return name in PAGES ? name : "machines";
+}
+
+function render(): void {
+  banner.hidden = true;
+  if (!api.signedIn) {
+    root.replaceChildren(loginPage(api, render));
+    return;
+  }
+  const current = route();
+  const nav = h(
+    "nav",
+    { "aria-label": "Main" },
+    ...Object.entries(PAGES).map(([name, page]) =>
+      h("a", { href: `#/${name}`, "aria-current": name === current ? "page" : undefined }, page.title),
+    ),
+  );
+  const logout = h("button", { type: "button" }, "Sign out");
+  logout.addEventListener("click", async () => {
+    await api.logout().catch(() => undefined);
+    render();
+  });
+  document.title = `${PAGES[current].title} – GuruConnect`;
+  root.replaceChildren(
+    h("header", { class: "top" }, h("strong", {}, "GuruConnect"), nav,
+      h("span", { class: "who" }, api.user?.display_name || api.user?.username || ""), logout),
+    banner,
+    PAGES[current].render(api, showError),
+  );
+}
+
+api.onSignedOut = render;
+window.addEventListener("hashchange", render);
+void api.resume().finally(render);

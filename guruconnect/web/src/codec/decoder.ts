@@ -1,0 +1,160 @@
+// The browser side of guruconnect-codec (FRAME_ENCODING_ZSTD_BGR): applies VideoFrames to an
+// RGBA picture the canvas can take as ImageData. Same rules as the Rust decoder: every
+// rectangle is checked and decompressed before anything is written, so a refused frame changes
+// nothing; copies read the picture as it was before the frame and land before any pixels.
+import { decompress } from "fzstd";
+import { FrameEncoding, type VideoFrame } from "../protocol/wire";
+
+/** Limits shared with guruconnect-codec (encoder.rs MAX_RECT_AREA, frame.rs MAX_*). */
+export const MAX_RECT_AREA = 1 << 18;
+export const MAX_DIMENSION = 16_384;
+export const MAX_PIXELS = 1 << 26;
+
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export class DecodeError extends Error {
+  constructor(
+    readonly kind: "need_key_frame" | "bad_frame",
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+type Ready =
+  | { kind: "copy"; rect: Rect; rows: Uint32Array }
+  | { kind: "pixels"; rect: Rect; bgr: Uint8Array };
+
+export class FrameDecoder {
+  width = 0;
+  height = 0;
+  /** RGBA bytes, row-major, `width * height * 4`; what the canvas shows. */
+  rgba = new Uint8ClampedArray(0);
+  /** The same memory as one little-endian 0xAABBGGRR word a pixel, for fast writes. */
+  private words = new Uint32Array(0);
+
+  /** True once a key frame arrived, so deltas can apply. */
+  get ready(): boolean {
+    return this.width > 0;
+  }
+
+  /** Applies one frame; returns the rectangles it painted. Throws DecodeError. */
+  apply(frame: VideoFrame): Rect[] {
+    if (frame.encoding !== FrameEncoding.FRAME_ENCODING_ZSTD_BGR) {
+      throw new DecodeError("bad_frame", `unsupported frame encoding ${frame.encoding}`);
+    }
+    const { width, height } = frame;
+    const sameSize = this.ready && width === this.width && height === this.height;
+    if (!sameSize && !frame.keyFrame) {
+      throw new DecodeError("need_key_frame", "a delta frame needs the key frame before it");
+    }
+    checkSize(width, height);
+    const base = sameSize ? this.words : new Uint32Array(width * height).fill(0xff000000);
+    const ready = prepare(frame, base, width, height);
+    if (!sameSize) {
+      this.width = width;
+      this.height = height;
+      this.words = base;
+      this.rgba = new Uint8ClampedArray(base.buffer);
+    }
+    return write(this.words, width, ready);
+  }
+}
+
+function checkSize(width: number, height: number): void {
+  const ok =
+    width > 0 &&
+    height > 0 &&
+    width <= MAX_DIMENSION &&
+    height <= MAX_DIMENSION &&
+    width * height <= MAX_PIXELS;
+  if (!ok) throw new DecodeError("bad_frame", `bad picture size ${width}x${height}`);
+}
+
+function fits(r: Rect, width: number, height: number): boolean {
+  return r.x + r.width <= width && r.y + r.height <= height;
+}
+
+function prepare(frame: VideoFrame, picture: Uint32Array, width: number, height: number): Ready[] {
+  if (frame.rects.length > 4096) throw new DecodeError("bad_frame", "more than 4096 rectangles");
+  return frame.rects.map((r): Ready => {
+    const rect: Rect = r.rect ?? { x: 0, y: 0, width: 0, height: 0 };
+    if (rect.width === 0 || rect.height === 0 || !fits(rect, width, height)) {
+      throw new DecodeError("bad_frame", `rectangle ${describe(rect)} is outside the picture`);
+    }
+    if (rect.width * rect.height > MAX_RECT_AREA) {
+      throw new DecodeError("bad_frame", `rectangle ${describe(rect)} is too large`);
+    }
+    if (r.isCopy) {
+      const source = { x: r.srcX, y: r.srcY, width: rect.width, height: rect.height };
+      if (!fits(source, width, height)) {
+        throw new DecodeError("bad_frame", `copy source of ${describe(rect)} is outside`);
+      }
+      return { kind: "copy", rect, rows: readRows(picture, width, source) };
+    }
+    return { kind: "pixels", rect, bgr: inflate(rect, r.data) };
+  });
+}
+
+function describe(r: Rect): string {
+  return `${r.width}x${r.height}+${r.x}+${r.y}`;
+}
+
+function readRows(picture: Uint32Array, width: number, r: Rect): Uint32Array {
+  const rows = new Uint32Array(r.width * r.height);
+  for (let row = 0; row < r.height; row++) {
+    const start = (r.y + row) * width + r.x;
+    rows.set(picture.subarray(start, start + r.width), row * r.width);
+  }
+  return rows;
+}
+
+/** Decompresses exactly `area * 3` bytes; more or fewer is corruption. */
+function inflate(rect: Rect, data: Uint8Array): Uint8Array {
+  const expected = rect.width * rect.height * 3;
+  let bgr: Uint8Array;
+  try {
+    // No output buffer: fzstd then sizes its output from what the stream holds, so a stream
+    // that is too long or too short shows up in the length check below.
+    bgr = decompress(data);
+  } catch (e) {
+    throw new DecodeError("bad_frame", `rectangle ${describe(rect)}: ${String(e)}`);
+  }
+  if (bgr.length !== expected) {
+    throw new DecodeError(
+      "bad_frame",
+      `rectangle ${describe(rect)}: ${bgr.length} bytes of pixels, expected ${expected}`,
+    );
+  }
+  return bgr;
+}
+
+function write(picture: Uint32Array, width: number, ready: Ready[]): Rect[] {
+  const ordered = [...ready.filter((r) => r.kind === "copy"), ...ready.filter((r) => r.kind !== "copy")];
+  for (const item of ordered) {
+    const { x, y, width: w, height: h } = item.rect;
+    if (item.kind === "copy") {
+      for (let row = 0; row < h; row++) {
+        picture.set(item.rows.subarray(row * w, (row + 1) * w), (y + row) * width + x);
+      }
+      continue;
+    }
+    const bgr = item.bgr;
+    let i = 0;
+    for (let row = 0; row < h; row++) {
+      let o = (y + row) * width + x;
+      const end = o + w;
+      while (o < end) {
+        // Little-endian RGBA word: A=255, B, G, R from the wire's B, G, R bytes.
+        picture[o++] = 0xff000000 | (bgr[i] << 16) | (bgr[i + 1] << 8) | bgr[i + 2];
+        i += 3;
+      }
+    }
+  }
+  return ordered.map((r) => r.rect);
+}
