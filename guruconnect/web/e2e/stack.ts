@@ -3,7 +3,7 @@
 // sharing that desktop; plus two small pages on other ports standing in for an embedding site
 // (allowed) and a foreign one (not allowed).
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { type AddressInfo, createServer as createTcpServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -67,17 +67,25 @@ function startXvfb(children: ChildProcess[]): Promise<string> {
 function hostPages(gcOrigin: string): Server {
   return createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
-    if (url.pathname !== "/host.html") {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { "content-type": "text/html" });
-    res.end(hostPage(gcOrigin, url.searchParams.get("src") ?? "", url.searchParams.get("init") ?? ""));
+    const q = (name: string) => url.searchParams.get(name) ?? "";
+    res.setHeader("content-type", "text/html");
+    if (url.pathname === "/host.html") res.end(hostPage(gcOrigin, q("src"), q("init"), q("intruder")));
+    else if (url.pathname === "/intruder.html") res.end(INTRUDER);
+    else res.writeHead(404).end();
   });
 }
 
-function hostPage(gcOrigin: string, src: string, init: string): string {
-  const config = JSON.stringify({ gcOrigin, src, init: init ? JSON.parse(init) : null });
+/** A page from another origin, framed next to the viewer, that tries to steer it. */
+const INTRUDER = `<!doctype html><title>intruder</title><script>
+const viewer = parent.frames[0];
+for (const message of [{ v: 1, type: "viewer:disconnect" }, { v: 1, type: "viewer:init", session_id: "nope", token: "forged" }]) {
+  viewer.postMessage(message, "*");
+}
+document.title = "intruder done";
+</script>`;
+
+function hostPage(gcOrigin: string, src: string, init: string, intruder: string): string {
+  const config = JSON.stringify({ gcOrigin, src, intruder, init: init ? JSON.parse(init) : null });
   return `<!doctype html><title>host</title><body>
 <script>
 const config = ${config.replace(/</g, "\\u003c")};
@@ -96,6 +104,12 @@ frame.src = config.src;
 frame.width = 1000;
 frame.height = 500;
 document.body.append(frame);
+window.addIntruder = () => {
+  const other = document.createElement("iframe");
+  other.id = "intruder";
+  other.src = config.intruder;
+  document.body.append(other);
+};
 </script></body>`;
 }
 
@@ -128,6 +142,11 @@ export async function startStack(): Promise<Stack> {
       servers.push(pages);
     }
 
+    // Logs of both processes stay in test-results/ for a failing run to be read.
+    const logs = resolve(import.meta.dirname, "../test-results");
+    mkdirSync(logs, { recursive: true });
+    const serverLog = openSync(join(logs, "server.log"), "a");
+    const agentLog = openSync(join(logs, "agent.log"), "a");
     const server = spawn(join(TARGET, "debug", "guruconnect-server"), ["serve"], {
       env: {
         ...process.env,
@@ -136,9 +155,9 @@ export async function startStack(): Promise<Stack> {
         GURUCONNECT_DATA_DIR: join(tmp, "server"),
         GURUCONNECT_WEB_DIR: resolve(import.meta.dirname, "../dist"),
         GURUCONNECT_EMBED_ALLOWED_ORIGINS: hostUrl,
-        RUST_LOG: "warn",
+        RUST_LOG: process.env.RUST_LOG ?? "info",
       },
-      stdio: ["ignore", "pipe", "inherit"],
+      stdio: ["ignore", "pipe", serverLog],
     });
     children.push(server);
     let out = "";
@@ -164,8 +183,8 @@ export async function startStack(): Promise<Stack> {
     const { key } = await api<{ key: string }>("POST", "/api/agent-keys", { agent_id: AGENT_ID, label: "e2e" });
 
     const agent = spawn(join(TARGET, "debug", "guruconnect-agent"), ["run", "--server", `ws://127.0.0.1:${gcPort}`, "--agent-id", AGENT_ID, "--display", display], {
-      env: { ...xenv, GURUCONNECT_AGENT_KEY: key, GURUCONNECT_LOG_LEVEL: "warn", GURUCONNECT_LOG_DIR: join(tmp, "agent-logs") },
-      stdio: ["ignore", "ignore", "inherit"],
+      env: { ...xenv, GURUCONNECT_AGENT_KEY: key, GURUCONNECT_LOG_LEVEL: "info", GURUCONNECT_LOG_DIR: join(tmp, "agent-logs") },
+      stdio: ["ignore", "ignore", agentLog],
     });
     children.push(agent);
     await until("the agent to come online", async () => {

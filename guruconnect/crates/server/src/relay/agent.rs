@@ -95,7 +95,6 @@ async fn serve(
         Err(failure) => return refuse(state, &tx, closer, &hello, ip, failure).await,
     };
     let (session, agent_id) = bound;
-    let _ = tx.try_send(server_hello(state, &session.id, &agent_id));
     tracing::info!(%agent_id, session_id = %session.id, "agent connected");
 
     let reason = pump(state, stream, &tx, closer, &session, &agent_id).await;
@@ -281,6 +280,9 @@ async fn bind(
             }
         },
     };
+    // The hello goes first: attaching queues the stream order (StreamControl, key frame
+    // request) for viewers already waiting, and an agent reads nothing before its hello.
+    let _ = tx.try_send(server_hello(state, &session.id, &agent_id));
     let link = AgentLink {
         conn_id,
         key_id: identity.key_id.clone(),

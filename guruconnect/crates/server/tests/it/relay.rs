@@ -405,3 +405,37 @@ async fn technicians_start_sessions_on_unattended_machines_that_agents_bind_to()
         404
     );
 }
+
+/// A viewer already waits (pre-created session, or the agent went away); when the agent comes,
+/// its hello must come first and the stream order right after it — an agent that drops what
+/// precedes its hello would otherwise never start streaming.
+#[tokio::test]
+async fn an_agent_joining_a_watched_session_gets_its_hello_then_the_order_to_stream() {
+    let app = TestApp::spawn().await;
+    let (key, _) = app.mint_key("late").await;
+    let hello = hello_with_key("late", "uid-late", &key);
+    let first = TestAgent::connect(&app, hello.clone()).await;
+    let session_id = first.session_id.clone();
+    drop(first);
+    eventually("the agent to be offline", || async {
+        app.get_json("/api/machines/late", &app.admin_token).await["online"] == false
+    })
+    .await;
+    let token = app.viewer_token(&session_id, &app.admin_token).await;
+    let _viewer = TestViewer::join(&app, &session_id, &token)
+        .await
+        .expect("viewer joins the session while its agent is away");
+
+    let mut ws = open_ws(&app.ws_url("/ws/agent"), None).await.expect("upgrade");
+    send(&mut ws, hello).await;
+    match recv(&mut ws).await {
+        Some(Payload::ServerHello(h)) => assert_eq!(h.session_id, session_id),
+        other => panic!("the first message must be the hello, got {other:?}"),
+    }
+    let order = recv_until(&mut ws, |p| match p {
+        Payload::StreamControl(c) => Some(c.viewers),
+        _ => None,
+    })
+    .await;
+    assert_eq!(order, 1);
+}
