@@ -12,7 +12,9 @@ import { readXwd, type XwdImage } from "./xwd";
 
 const REPO = resolve(import.meta.dirname, "../../..");
 const TARGET = process.env.CARGO_TARGET_DIR ?? join(REPO, "target");
-export const SCREEN = { width: 1600, height: 600 };
+/** The test desktop: one screen split into two 800×600 monitors (RandR monitors). */
+export const SCREEN = { width: 1600, height: 600, monitors: true };
+export type ScreenSpec = typeof SCREEN;
 export const AGENT_ID = "e2e-desktop";
 
 export interface Stack {
@@ -52,8 +54,8 @@ async function until<T>(what: string, check: () => Promise<T | undefined> | T | 
   }
 }
 
-function startXvfb(children: ChildProcess[]): Promise<string> {
-  const xvfb = spawn("Xvfb", ["-displayfd", "1", "-screen", "0", `${SCREEN.width}x${SCREEN.height}x24`, "-nolisten", "tcp", "-noreset"], {
+function startXvfb(children: ChildProcess[], screen: ScreenSpec): Promise<string> {
+  const xvfb = spawn("Xvfb", ["-displayfd", "1", "-screen", "0", `${screen.width}x${screen.height}x24`, "-nolisten", "tcp", "-noreset"], {
     stdio: ["ignore", "pipe", "ignore"],
   });
   children.push(xvfb);
@@ -113,12 +115,12 @@ window.addIntruder = () => {
 </script></body>`;
 }
 
-export async function startStack(): Promise<Stack> {
+export async function startStack(screen: ScreenSpec = SCREEN): Promise<Stack> {
   const children: ChildProcess[] = [];
   const servers: Server[] = [];
   const tmp = mkdtempSync(join(tmpdir(), "gc-web-e2e-"));
   try {
-    const display = await startXvfb(children);
+    const display = await startXvfb(children, screen);
     const xenv = { ...process.env, DISPLAY: display };
     const x = (program: string, args: string[]) => execFileSync(program, args, { env: xenv, encoding: "utf8" });
     await until("Xvfb", () => {
@@ -129,8 +131,10 @@ export async function startStack(): Promise<Stack> {
         return undefined;
       }
     });
-    x("xrandr", ["--setmonitor", "left", "800/0x600/0+0+0", "none"]);
-    x("xrandr", ["--setmonitor", "right", "800/0x600/0+800+0", "none"]);
+    if (screen.monitors) {
+      x("xrandr", ["--setmonitor", "left", "800/0x600/0+0+0", "none"]);
+      x("xrandr", ["--setmonitor", "right", "800/0x600/0+800+0", "none"]);
+    }
 
     const [gcPort, hostPort, foreignPort] = [await freePort(), await freePort(), await freePort()];
     const gcUrl = `http://127.0.0.1:${gcPort}`;

@@ -20,7 +20,8 @@ fn desktop(width: u32, height: u32, seed: u32) -> Frame {
     let mut noise = seed.wrapping_mul(2_654_435_761) | 1;
     for y in 0..height {
         for x in 0..width {
-            let in_window = (width / 3..width / 3 + 48).contains(&x) && (height / 4..height / 4 + 64).contains(&y);
+            let in_window = (width / 3..width / 3 + 48).contains(&x)
+                && (height / 4..height / 4 + 64).contains(&y);
             let (b, g, r) = if in_window {
                 noise ^= noise << 13;
                 noise ^= noise >> 17;
@@ -92,7 +93,10 @@ fn generate() -> String {
             "rgb_sha256": rgb_digest(decoded),
         }));
     }
-    assert!(steps[2]["copies"].as_u64() > Some(0), "the scroll must travel as a copy");
+    assert!(
+        steps[2]["copies"].as_u64() > Some(0),
+        "the scroll must travel as a copy"
+    );
     serde_json::to_string_pretty(&serde_json::json!({ "steps": steps })).expect("json") + "\n"
 }
 

@@ -14,6 +14,22 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 
 const KEY_FRAME_REQUEST_INTERVAL_MS = 500;
 
+/**
+ * Diagnostics for benchmarks and support, read-only and same-origin only (an embedding page on
+ * another origin cannot read it): when input left, when frames were painted, bytes received.
+ */
+const metrics = {
+  keysSentAt: [] as number[],
+  frames: [] as { at: number; key: boolean; decodeMs: number; rects: number }[],
+  bytesReceived: 0,
+};
+(window as unknown as { guruconnectMetrics: typeof metrics }).guruconnectMetrics = metrics;
+
+function remember<T>(list: T[], item: T): void {
+  list.push(item);
+  if (list.length > 2000) list.splice(0, list.length - 2000);
+}
+
 class Viewer {
   readonly screen = new Screen($("screen"), $("cursor"), $("stage"));
   readonly stats = new Stats();
@@ -30,7 +46,10 @@ class Viewer {
   private readonly displaySelect = $<HTMLSelectElement>("display");
 
   constructor(private readonly embed: { post(event: OutboundEvent): void } | null) {
-    this.input = new InputHandler($("surface"), this, (p) => this.connection?.send(p));
+    this.input = new InputHandler($("surface"), this, (p) => {
+      if (p.$case === "keyEvent" && p.value.down) remember(metrics.keysSentAt, performance.now());
+      this.connection?.send(p);
+    });
     this.wireControls();
     window.addEventListener("resize", () => this.screen.layout());
     setInterval(() => this.refreshStats(), 1000);
@@ -60,7 +79,10 @@ class Viewer {
       token: this.session.token,
       onStatus: (s) => this.setStatus(s),
       onPayload: (p) => this.receive(p),
-      onBytes: (n) => this.stats.received(n),
+      onBytes: (n) => {
+        metrics.bytesReceived += n;
+        this.stats.received(n);
+      },
       onRtt: (ms) => this.stats.roundTrip(ms),
     });
     this.connection.start();
@@ -94,7 +116,15 @@ class Viewer {
         if (this.display === "") this.display = payload.value.displayId;
         const result = this.screen.applyFrame(payload.value, this.display);
         if (result.needKeyFrame) this.requestKeyFrame();
-        if (result.painted.length > 0) this.stats.frame(result.decodeMs);
+        if (result.painted.length > 0) {
+          this.stats.frame(result.decodeMs);
+          remember(metrics.frames, {
+            at: performance.now(),
+            key: payload.value.keyFrame,
+            decodeMs: result.decodeMs,
+            rects: result.painted.length,
+          });
+        }
         if (result.resized) {
           this.embed?.post({ type: "viewer:resize", width: this.screen.width, height: this.screen.height });
         }

@@ -37,6 +37,21 @@ pub trait InputInjector {
     /// Wheel notches: positive `dy` scrolls down, positive `dx` right.
     fn wheel(&mut self, dx: i32, dy: i32) -> Result<(), InputError>;
     fn key(&mut self, key: KeyCodes, down: bool) -> Result<(), InputError>;
+    /// Ctrl+Alt+Del: by default the three keys pressed in order and released in reverse (what
+    /// X11 desktops see). Windows overrides it, since Winlogon ignores injected keys.
+    fn secure_attention(&mut self) -> Result<(), InputError> {
+        let chord: Vec<KeyCodes> = ["ControlLeft", "AltLeft", "Delete"]
+            .iter()
+            .filter_map(|name| keymap::lookup_static(name).map(|(_, codes)| codes))
+            .collect();
+        for key in &chord {
+            self.key(*key, true)?;
+        }
+        for key in chord.iter().rev() {
+            self.key(*key, false)?;
+        }
+        Ok(())
+    }
 }
 
 impl<T: InputInjector + ?Sized> InputInjector for Box<T> {
@@ -51,6 +66,9 @@ impl<T: InputInjector + ?Sized> InputInjector for Box<T> {
     }
     fn key(&mut self, key: KeyCodes, down: bool) -> Result<(), InputError> {
         (**self).key(key, down)
+    }
+    fn secure_attention(&mut self) -> Result<(), InputError> {
+        (**self).secure_attention()
     }
 }
 
@@ -116,6 +134,9 @@ impl<I: InputInjector> InputController<I> {
     pub fn key(&mut self, event: &proto::KeyEvent) -> Result<(), InputError> {
         if event.release_all {
             return self.release_all();
+        }
+        if event.secure_attention {
+            return self.injector.secure_attention();
         }
         let Some((name, codes)) = keymap::lookup_static(&event.code) else {
             return Ok(()); // unknown physical key: ignored rather than guessed

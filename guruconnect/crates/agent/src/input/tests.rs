@@ -121,3 +121,25 @@ fn absolute_coordinates_span_the_virtual_desktop() {
     assert_eq!(absolute_coordinate(9999, -1920, 3840), 65535, "clamped");
     assert_eq!(absolute_coordinate(5, 0, 1), 0, "degenerate desktop");
 }
+
+#[test]
+fn ctrl_alt_del_is_the_chord_pressed_in_order_and_released_in_reverse() {
+    let mut c = InputController::new(Recorder::default(), two_monitors());
+    c.key(&proto::KeyEvent {
+        secure_attention: true,
+        ..Default::default()
+    })
+    .expect("sas");
+    assert_eq!(
+        c.injector().calls,
+        [
+            "key 29 true",
+            "key 56 true",
+            "key 111 true",
+            "key 111 false",
+            "key 56 false",
+            "key 29 false"
+        ]
+    );
+    assert_eq!(c.held(), (0, 0), "nothing stays held");
+}

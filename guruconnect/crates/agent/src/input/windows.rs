@@ -1,10 +1,12 @@
 //! Windows input through SendInput: absolute pointer motion over the whole virtual desktop,
 //! buttons, wheels in notches, and keys by scan code (with the E0 flag for extended keys), so
-//! the remote keyboard layout applies as it would to a local keyboard.
-#![allow(unsafe_code)] // SendInput and GetSystemMetrics; each call states what it relies on.
+//! the remote keyboard layout applies as it would to a local keyboard; Ctrl+Alt+Del through
+//! SendSAS.
+#![allow(unsafe_code)] // SendInput, GetSystemMetrics, SendSAS; each call states what it relies on.
 
 use super::{absolute_coordinate as normalise, Button, InputError, InputInjector};
 use crate::keymap::KeyCodes;
+use windows::Win32::Security::Authentication::Identity::SendSAS;
 use windows::Win32::UI::Input::KeyboardAndMouse::{
     SendInput, INPUT, INPUT_0, INPUT_KEYBOARD, INPUT_MOUSE, KEYBDINPUT, KEYBD_EVENT_FLAGS,
     KEYEVENTF_EXTENDEDKEY, KEYEVENTF_KEYUP, KEYEVENTF_SCANCODE, MOUSEEVENTF_ABSOLUTE,
@@ -127,5 +129,15 @@ impl InputInjector for WindowsInjector {
                 },
             },
         }])
+    }
+
+    /// Winlogon ignores an injected Ctrl+Alt+Del; SendSAS asks it for the secure attention
+    /// sequence. It works from a LocalSystem service (ours) when the SoftwareSASGeneration
+    /// policy allows services to generate it; otherwise Windows ignores the call.
+    fn secure_attention(&mut self) -> Result<(), InputError> {
+        // SAFETY: SendSAS takes a BOOL by value and has no other preconditions; FALSE means
+        // "as a service", which is how the agent runs.
+        unsafe { SendSAS(false) };
+        Ok(())
     }
 }

@@ -426,7 +426,9 @@ async fn an_agent_joining_a_watched_session_gets_its_hello_then_the_order_to_str
         .await
         .expect("viewer joins the session while its agent is away");
 
-    let mut ws = open_ws(&app.ws_url("/ws/agent"), None).await.expect("upgrade");
+    let mut ws = open_ws(&app.ws_url("/ws/agent"), None)
+        .await
+        .expect("upgrade");
     send(&mut ws, hello).await;
     match recv(&mut ws).await {
         Some(Payload::ServerHello(h)) => assert_eq!(h.session_id, session_id),

@@ -9,7 +9,11 @@ const EMBEDDER: &str = "https://rmm.example.com";
 fn fake_dist() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(dir.path().join("assets")).expect("assets dir");
-    std::fs::write(dir.path().join("index.html"), "<title>technician app</title>").expect("index");
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<title>technician app</title>",
+    )
+    .expect("index");
     std::fs::write(
         dir.path().join("viewer.html"),
         r#"<head><meta name="gc-embed-origins" content=""></head><title>viewer</title>"#,
@@ -34,23 +38,38 @@ async fn only_the_viewer_may_be_framed_and_only_by_the_allowlist() {
     let dist = fake_dist();
     let app = web_app(&dist).await;
 
-    let viewer = app.client.get(app.url("/viewer")).send().await.expect("req");
+    let viewer = app
+        .client
+        .get(app.url("/viewer"))
+        .send()
+        .await
+        .expect("req");
     assert_eq!(viewer.status(), 200);
     let h = viewer.headers().clone();
     let csp = h["content-security-policy"].to_str().expect("csp");
-    assert!(csp.contains(&format!("frame-ancestors {EMBEDDER}")), "{csp}");
+    assert!(
+        csp.contains(&format!("frame-ancestors {EMBEDDER}")),
+        "{csp}"
+    );
     assert!(csp.contains("script-src 'self'"), "{csp}");
-    assert!(!h.contains_key("x-frame-options"), "XFO would forbid the allowed embedder");
+    assert!(
+        !h.contains_key("x-frame-options"),
+        "XFO would forbid the allowed embedder"
+    );
     let body = viewer.text().await.expect("body");
     assert!(
-        body.contains(&format!(r#"<meta name="gc-embed-origins" content="{EMBEDDER}">"#)),
+        body.contains(&format!(
+            r#"<meta name="gc-embed-origins" content="{EMBEDDER}">"#
+        )),
         "{body}"
     );
 
     for path in ["/", "/assets/viewer-abc123.js", "/api/version", "/api/docs"] {
         let res = app.client.get(app.url(path)).send().await.expect("req");
         assert_eq!(res.status(), 200, "{path}");
-        let csp = res.headers()["content-security-policy"].to_str().expect("csp");
+        let csp = res.headers()["content-security-policy"]
+            .to_str()
+            .expect("csp");
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
         assert_eq!(res.headers()["x-frame-options"], "DENY", "{path}");
     }
@@ -66,7 +85,10 @@ async fn bundles_are_served_with_their_type_and_nothing_else_is() {
         .send()
         .await
         .expect("req");
-    assert_eq!(js.headers()["content-type"], "text/javascript; charset=utf-8");
+    assert_eq!(
+        js.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
     assert!(js.headers()["cache-control"]
         .to_str()
         .expect("cc")
@@ -88,8 +110,15 @@ async fn without_embedders_the_viewer_cannot_be_framed_either() {
     let dist = fake_dist();
     let path = dist.path().to_owned();
     let app = TestApp::spawn_with(move |c| c.web_dir = Some(path)).await;
-    let res = app.client.get(app.url("/viewer")).send().await.expect("req");
-    let csp = res.headers()["content-security-policy"].to_str().expect("csp");
+    let res = app
+        .client
+        .get(app.url("/viewer"))
+        .send()
+        .await
+        .expect("req");
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp");
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
 }
 
