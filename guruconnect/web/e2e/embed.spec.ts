@@ -1,6 +1,7 @@
 // Embed mode (NRC-4) in a real browser: an allowed host page frames the viewer and hears its
 // lifecycle in order; other origins cannot frame it; other routes cannot be framed at all;
 // messages from anyone but the parent are ignored.
+import { readFileSync } from "node:fs";
 import type { Frame, Page } from "@playwright/test";
 import { expect, expectCanvasMatchesScreen, test } from "./fixtures";
 import type { Stack } from "./stack";
@@ -90,4 +91,21 @@ test("a route other than the viewer cannot be framed even by the allowed host", 
     await refused;
     expect(await framedDocumentLoaded(page, "viewer")).toBe(false);
   }
+});
+
+test("inside the frame, a click focuses the viewer and the keyboard reaches the desktop", async ({ page, stack }) => {
+  const file = `${stack.tmp}/embedded.txt`;
+  stack.spawnX("xterm", ["-geometry", "40x5+300+100", "-e", "sh", "-c", `cat > ${file}`]);
+  await new Promise((r) => setTimeout(r, 1000));
+  const { src } = await embedUrl(stack, "fragment");
+  await hostWith(page, stack.hostUrl, src);
+  await expect.poll(() => types(page)).toContain("viewer:resize");
+  const frame = viewerFrame(page);
+  await expectCanvasMatchesScreen(frame, stack, 0, [800, 600]);
+  const canvas = page.frameLocator("#viewer").locator("#screen");
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.click(box.x + (400 * box.width) / 800, box.y + (130 * box.height) / 600);
+  await page.keyboard.type("framed");
+  await page.keyboard.press("Enter");
+  await expect.poll(() => readFileSync(file, "utf8"), { timeout: 15_000 }).toBe("framed\n");
 });

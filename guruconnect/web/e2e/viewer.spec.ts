@@ -83,3 +83,35 @@ test("switching monitors shows the other monitor", async ({ page, stack }) => {
   await select.selectOption({ index: 0 });
   await expectCanvasMatchesScreen(viewer, stack, 0, [800, 600]);
 });
+
+test("the remote cursor is drawn on its own layer, and keys held when focus leaves are released", async ({ page, stack }) => {
+  const file = join(stack.tmp, "blur.txt");
+  stack.spawnX("xterm", ["-geometry", "50x6+100+300", "-bg", "#ffffff", "-fg", "#000000", "-e", "sh", "-c", `cat > ${file}`]);
+  await new Promise((r) => setTimeout(r, 1000));
+  await signIn(page, stack.gcUrl, stack.admin.username, stack.admin.password);
+  const viewer = await openViewer(page);
+  await expectCanvasMatchesScreen(viewer, stack, 0, [800, 600]);
+  const box = (await viewer.locator("#screen").boundingBox())!;
+  await viewer.mouse.click(box.x + (250 * box.width) / 800, box.y + (340 * box.height) / 600);
+
+  // The X server's cursor, at the pointer, on the overlay; the picture itself has no cursor.
+  await expect
+    .poll(() =>
+      viewer.evaluate(() => {
+        const layer = document.querySelector(".cursor-layer") as HTMLCanvasElement;
+        const data = layer.getContext("2d")!.getImageData(230, 320, 40, 40).data;
+        return data.some((v, i) => i % 4 === 3 && v > 0);
+      }),
+    )
+    .toBe(true);
+
+  // Shift goes down in the viewer, then the viewer loses focus: Shift must come up remotely,
+  // so what the desktop types next is lower case.
+  await viewer.keyboard.down("Shift");
+  await viewer.locator("#stats-toggle").focus();
+  await new Promise((r) => setTimeout(r, 500));
+  stack.x("xdotool", ["type", "--delay", "50", "abc"]);
+  stack.x("xdotool", ["key", "Return"]);
+  await expect.poll(() => readFileSync(file, "utf8"), { timeout: 15_000 }).toBe("abc\n");
+  await viewer.keyboard.up("Shift");
+});
