@@ -33,6 +33,8 @@ export interface Stack {
   api<T>(method: string, path: string, body?: unknown): Promise<T>;
   /** A fresh viewer token for the machine's live session. */
   viewerToken(): Promise<{ sessionId: string; token: string }>;
+  /** Stops the server process and starts it again on the same port and data. */
+  restartServer(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -151,7 +153,7 @@ export async function startStack(screen: ScreenSpec = SCREEN): Promise<Stack> {
     mkdirSync(logs, { recursive: true });
     const serverLog = openSync(join(logs, "server.log"), "a");
     const agentLog = openSync(join(logs, "agent.log"), "a");
-    const server = spawn(join(TARGET, "debug", "guruconnect-server"), ["serve"], {
+    const startServer = () => spawn(join(TARGET, "debug", "guruconnect-server"), ["serve"], {
       env: {
         ...process.env,
         GURUCONNECT_BIND: `127.0.0.1:${gcPort}`,
@@ -163,6 +165,7 @@ export async function startStack(screen: ScreenSpec = SCREEN): Promise<Stack> {
       },
       stdio: ["ignore", "pipe", serverLog],
     });
+    let server = startServer();
     children.push(server);
     let out = "";
     server.stdout!.on("data", (d: Buffer) => (out += d.toString()));
@@ -216,6 +219,17 @@ export async function startStack(screen: ScreenSpec = SCREEN): Promise<Stack> {
         const session = await api<{ id: string }>("POST", "/api/sessions", { agent_id: AGENT_ID });
         const { token } = await api<{ token: string }>("POST", `/api/sessions/${session.id}/viewer-token`);
         return { sessionId: session.id, token };
+      },
+      restartServer: async () => {
+        await new Promise((done) => {
+          server.once("exit", done);
+          server.kill("SIGTERM");
+        });
+        out = "";
+        server = startServer();
+        children.push(server);
+        server.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+        await until("the restarted server", () => (out.includes("listening") ? true : undefined));
       },
       stop: async () => {
         for (const child of children.reverse()) child.kill("SIGTERM");

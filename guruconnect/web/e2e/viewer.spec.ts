@@ -115,3 +115,47 @@ test("the remote cursor is drawn on its own layer, and keys held when focus leav
   await expect.poll(() => readFileSync(file, "utf8"), { timeout: 15_000 }).toBe("abc\n");
   await viewer.keyboard.up("Shift");
 });
+
+test("controls: stats overlay, actual size, pause and resume, disconnect", async ({ page, stack }) => {
+  await signIn(page, stack.gcUrl, stack.admin.username, stack.admin.password);
+  const viewer = await openViewer(page);
+  await expectCanvasMatchesScreen(viewer, stack, 0, [800, 600]);
+
+  await viewer.getByRole("button", { name: "Stats" }).click();
+  await expect(viewer.locator("#stats")).toContainText(/fps[\s\S]*RTT \d+ ms[\s\S]*decode/);
+
+  const cssWidth = () => viewer.locator("#screen").evaluate((c) => c.getBoundingClientRect().width);
+  expect(await cssWidth()).toBeGreaterThan(800); // fitted to the 1280-pixel-wide window
+  await viewer.getByRole("button", { name: "Actual size" }).click();
+  await expect.poll(cssWidth).toBe(800);
+
+  await viewer.getByRole("button", { name: "Pause" }).click();
+  await expect(viewer.getByRole("status")).toHaveText(/Paused/);
+  stack.x("xsetroot", ["-solid", "#884422"]);
+  await viewer.getByRole("button", { name: "Resume" }).click();
+  await expectCanvasMatchesScreen(viewer, stack, 0, [800, 600]);
+
+  await viewer.getByRole("button", { name: "Disconnect" }).click();
+  await expect(viewer.getByRole("status")).toHaveText("Session closed: disconnected by the technician.");
+});
+
+test("after a server restart the viewer says it is reconnecting, then streams again", async ({ page, stack }) => {
+  await signIn(page, stack.gcUrl, stack.admin.username, stack.admin.password);
+  const viewer = await openViewer(page);
+  await expectCanvasMatchesScreen(viewer, stack, 0, [800, 600]);
+  const saw: string[] = [];
+  await viewer.exposeFunction("recordStatus", (text: string) => saw.push(text));
+  await viewer.evaluate(() => {
+    const status = document.getElementById("status")!;
+    new MutationObserver(() => (window as unknown as { recordStatus(t: string): void }).recordStatus(status.textContent ?? "")).observe(status, {
+      childList: true,
+      characterData: true,
+      subtree: true,
+    });
+  });
+  await stack.restartServer();
+  stack.x("xsetroot", ["-solid", "#443388"]);
+  await expectCanvasMatchesScreen(viewer, stack, 0, [800, 600]);
+  expect(saw.some((t) => t.startsWith("Reconnecting — "))).toBe(true);
+  await expect(viewer.getByRole("status")).toBeHidden();
+});
