@@ -30,12 +30,23 @@ pub struct CreatedCode {
     pub info: SupportCodeDto,
 }
 
-pub async fn create_code(
-    state: &AppState,
-    created_by: &str,
-    technician_name: &str,
-    note: &str,
-) -> ApiResult<CreatedCode> {
+/// Who asks for a code, and for which pre-created session (integration only).
+pub struct CodeRequest<'a> {
+    pub created_by: &'a str,
+    pub actor: Actor,
+    pub technician_name: &'a str,
+    pub note: &'a str,
+    pub session_id: Option<&'a str>,
+}
+
+pub async fn create_code(state: &AppState, req: CodeRequest<'_>) -> ApiResult<CreatedCode> {
+    let CodeRequest {
+        created_by,
+        actor,
+        technician_name,
+        note,
+        session_id,
+    } = req;
     if technician_name.len() > 200 || note.len() > 500 {
         return Err(ApiError::Validation(
             "technician_name ≤ 200 and note ≤ 500 characters".into(),
@@ -55,6 +66,7 @@ pub async fn create_code(
                 technician_name,
                 note,
                 expires_at,
+                session_id,
             },
         )
         .await;
@@ -64,8 +76,8 @@ pub async fn create_code(
                     state,
                     Event {
                         event_type: "support_code_created",
-                        actor: Actor::User(created_by.to_owned()),
-                        session_id: None,
+                        actor: actor.clone(),
+                        session_id,
                         agent_id: None,
                         ip: None,
                         detail: serde_json::json!({"code_id": row.id}),
@@ -102,7 +114,17 @@ pub async fn create(
         .technician_name
         .filter(|n| !n.trim().is_empty())
         .unwrap_or(fallback);
-    let created = create_code(&state, &me.user_id, name.trim(), req.note.trim()).await?;
+    let created = create_code(
+        &state,
+        CodeRequest {
+            created_by: &me.user_id,
+            actor: Actor::User(me.user_id.clone()),
+            technician_name: name.trim(),
+            note: req.note.trim(),
+            session_id: None,
+        },
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 

@@ -6,6 +6,7 @@ mod auth;
 mod codes;
 mod docs;
 pub mod dto;
+pub mod integration;
 mod keys;
 mod machines;
 mod meta;
@@ -39,6 +40,17 @@ struct BearerScheme;
 impl Modify for BearerScheme {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "integration",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The integration key (integration_key / CONNECT_INTEGRATION_KEY)",
+                    ))
+                    .build(),
+            ),
+        );
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
@@ -74,6 +86,14 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(sessions::viewer_token))
         .routes(routes!(codes::create, codes::list))
         .routes(routes!(codes::cancel))
+        .routes(routes!(integration::capabilities))
+        .routes(routes!(integration::capabilities_v1))
+        .routes(routes!(integration::mint_agent_key))
+        .routes(routes!(integration::create_session))
+        .routes(routes!(integration::session))
+        .routes(routes!(integration::viewer_token))
+        .routes(routes!(integration::end_session))
+        .routes(routes!(integration::support_code))
         .split_for_parts()
 }
 

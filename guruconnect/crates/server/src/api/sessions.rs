@@ -20,7 +20,7 @@ fn may_use(me: &Principal, row: &SessionRow) -> bool {
         || row.created_by.as_deref() == Some(me.user_id.as_str())
 }
 
-fn dto(state: &AppState, row: SessionRow) -> SessionDto {
+pub(super) fn dto(state: &AppState, row: SessionRow) -> SessionDto {
     let live = state.relay.get(&row.id);
     let online = live.as_ref().is_some_and(|s| s.agent_online());
     let viewers = live.map(|s| s.viewer_count()).unwrap_or(0);

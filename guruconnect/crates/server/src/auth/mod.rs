@@ -4,7 +4,7 @@
 //!   extractors;
 //! - session-scoped viewer token: checked by the viewer socket only (`relay::viewer`);
 //! - per-machine agent key or support code: checked by the agent socket only (`relay::agent`);
-//! - integration key (GuruRMM): the `/api/integration/v1` routes (a later issue);
+//! - integration key (GuruRMM): the [`Integration`] extractor on `/api/integration/v1` routes;
 //! - public: `/health`, `/api/version`, docs.
 //!
 //! No extractor falls back to another mechanism: a viewer token or agent key presented as a
@@ -101,5 +101,27 @@ impl FromRequestParts<AppState> for Admin {
             return Err(ApiError::Forbidden("admin role required"));
         }
         Ok(Admin(p))
+    }
+}
+
+/// The integration caller (GuruRMM): `Authorization: Bearer <integration key>`, compared in
+/// constant time with the configured `integration_key`. Refused outright when none is set.
+#[derive(Debug, Clone, Copy)]
+pub struct Integration;
+
+impl FromRequestParts<AppState> for Integration {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(configured) = &state.config.integration_key else {
+            return Err(ApiError::Forbidden(
+                "the integration is not enabled on this server (integration_key is unset)",
+            ));
+        };
+        let given = bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
+        if !secrets::constant_time_eq(given, configured.expose()) {
+            return Err(ApiError::Unauthorized);
+        }
+        Ok(Integration)
     }
 }

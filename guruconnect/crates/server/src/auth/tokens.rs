@@ -56,6 +56,10 @@ pub async fn issue_login(
     })
 }
 
+/// The `sub` of viewer tokens minted through the integration contract: the person watching
+/// belongs to GuruRMM, not to this server's users. Admitted only while the integration is on.
+pub const INTEGRATION_VIEWER_SUBJECT: &str = "integration";
+
 /// A signed viewer token and its expiry (Unix seconds).
 #[derive(Debug)]
 pub struct IssuedViewerToken {

@@ -104,6 +104,9 @@ pub fn apply_overrides(
     ) {
         config.integration_key = Some(SecretString::new(v));
     }
+    if let Some((var, v)) = first(&get, &["GURUCONNECT_ATTENDED_CONSENT"]) {
+        config.attended_consent = boolean(var, &v)?;
+    }
     if let Some((var, v)) = first(&get, &["GURUCONNECT_TRUST_FORWARDED_FOR"]) {
         config.trust_forwarded_for = boolean(var, &v)?;
     }

@@ -40,6 +40,8 @@ pub struct Config {
     pub allow_shared_agent_key: bool,
     /// Server-to-server key for `/api/integration/v1` (GuruRMM).
     pub integration_key: Option<SecretString>,
+    /// Ask the end user to accept an attended session before anything streams (NRC-5).
+    pub attended_consent: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
     pub trust_forwarded_for: bool,
     /// Create a first admin and print its password when the database has no user.
@@ -98,6 +100,8 @@ pub struct Limits {
     pub code_window_secs: u64,
     /// Messages per second a viewer may send before it is disconnected.
     pub viewer_messages_per_sec: u32,
+    /// Seconds the end user has to answer the consent prompt before it counts as declined.
+    pub consent_timeout_secs: u64,
 }
 
 impl Default for Limits {
@@ -124,6 +128,7 @@ impl Default for Limits {
             code_failures_global: 100,
             code_window_secs: 60,
             viewer_messages_per_sec: 2000,
+            consent_timeout_secs: 60,
         }
     }
 }
@@ -144,6 +149,7 @@ impl Default for Config {
             agent_api_key: None,
             allow_shared_agent_key: false,
             integration_key: None,
+            attended_consent: true,
             trust_forwarded_for: false,
             bootstrap_admin: true,
             log_format: LogFormat::Text,
@@ -204,6 +210,12 @@ impl Config {
             return Err(invalid(
                 "limits.viewer_token_ttl_secs",
                 "must be between 1 and 900",
+            ));
+        }
+        if limits.consent_timeout_secs == 0 || limits.consent_timeout_secs > 600 {
+            return Err(invalid(
+                "limits.consent_timeout_secs",
+                "must be between 1 and 600",
             ));
         }
         if limits.viewer_queue_messages < 4 {

@@ -26,14 +26,17 @@ pub struct NewCode<'a> {
     pub technician_name: &'a str,
     pub note: &'a str,
     pub expires_at: i64,
+    /// Set for a code minted for a pre-created session (integration): redeeming it binds the
+    /// agent to that session instead of a new one.
+    pub session_id: Option<&'a str>,
 }
 
 pub async fn insert(db: &Db, new: &NewCode<'_>) -> sqlx::Result<CodeRow> {
     let id = new_id();
     sqlx::query(
         "INSERT INTO connect_support_codes (id, code_hash, code_hint, created_by, technician_name, note,
-            status, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)",
+            status, created_at, expires_at, session_id)
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9)",
     )
     .bind(&id)
     .bind(new.code_hash)
@@ -43,6 +46,7 @@ pub async fn insert(db: &Db, new: &NewCode<'_>) -> sqlx::Result<CodeRow> {
     .bind(new.note)
     .bind(now_ms())
     .bind(new.expires_at)
+    .bind(new.session_id)
     .execute(&db.pool)
     .await?;
     find(db, &id).await?.ok_or(sqlx::Error::RowNotFound)

@@ -227,7 +227,27 @@ async fn bind(
     closer: Closer,
 ) -> Result<(Arc<LiveSession>, String), AuthFailure> {
     let attended = identity.attended.is_some();
-    let agent_id = resolve_agent_id(state, hello, &identity).await?;
+    // A code minted for a pre-created session (integration, attended) joins that session, as
+    // the machine the session was created for.
+    let prelinked = identity
+        .attended
+        .as_ref()
+        .and_then(|code| code.session_id.as_deref())
+        .and_then(|id| state.relay.get(id));
+    let prelinked_gone = identity
+        .attended
+        .as_ref()
+        .is_some_and(|code| code.session_id.is_some())
+        && prelinked.is_none();
+    if prelinked_gone {
+        return Err(AuthFailure::BadCode); // its session ended before the agent came
+    }
+    let wanted = match (&prelinked, attended) {
+        (Some(live), _) => Some(live.agent_id.clone()),
+        (None, true) => None,
+        (None, false) => Some(identity.agent_id.clone()),
+    };
+    let agent_id = resolve_agent_id(state, hello, wanted).await?;
     let ip_text = ip.map(|i| i.to_string()).unwrap_or_default();
     db::machines::register_online(
         &state.db,
@@ -242,8 +262,9 @@ async fn bind(
     )
     .await?;
 
-    let session = match &identity.attended {
-        Some(code) => {
+    let session = match (&identity.attended, prelinked) {
+        (Some(_), Some(live)) => live,
+        (Some(code), None) => {
             let (row, live) = lifecycle::create(
                 state,
                 Spec {
@@ -260,7 +281,7 @@ async fn bind(
             db::codes::attach_session(&state.db, &code.id, &row.id).await?;
             live
         }
-        None => match state.relay.for_agent(&agent_id) {
+        (None, _) => match state.relay.for_agent(&agent_id) {
             Some(live) => live,
             None => {
                 lifecycle::create(
@@ -317,18 +338,18 @@ async fn bind(
     Ok((session, agent_id))
 }
 
-/// The agent_id this connection speaks for. Unattended: the key's. Attended: the machine's
-/// existing id when this machine_uid is known, else a new one.
+/// The agent_id this connection speaks for: `wanted` (the key's, or a pre-created session's)
+/// when this hardware may use it; for a plain attended visit, the machine's existing id when
+/// this machine_uid is known, else a new one.
 async fn resolve_agent_id(
     state: &AppState,
     hello: &proto::AgentHello,
-    identity: &AgentIdentity,
+    wanted: Option<String>,
 ) -> Result<String, AuthFailure> {
     let by_uid = db::machines::find_by_machine_uid(&state.db, &hello.machine_uid).await?;
-    if identity.attended.is_some() {
+    let Some(agent_id) = wanted else {
         return Ok(by_uid.map(|m| m.agent_id).unwrap_or_else(db::new_id));
-    }
-    let agent_id = identity.agent_id.clone();
+    };
     if let Some(existing) = db::machines::find_by_agent_id(&state.db, &agent_id).await? {
         if existing
             .machine_uid

@@ -8,6 +8,7 @@ use super::session::LiveSession;
 use super::socket::{self, GoneReason, Incoming};
 use crate::app::AppState;
 use crate::auth::jwt::ViewerClaims;
+use crate::auth::tokens::INTEGRATION_VIEWER_SUBJECT;
 use crate::db::{self, events::Actor};
 use crate::http::error::ApiError;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
@@ -144,10 +145,14 @@ async fn admit(
     let issued = db::tokens::viewer_token_valid(&state.db, &claims.jti, &claims.sid)
         .await
         .ok()?;
-    let user_active = db::users::find(&state.db, &claims.sub)
-        .await
-        .ok()?
-        .is_some_and(|u| !u.disabled());
+    let user_active = if claims.sub == INTEGRATION_VIEWER_SUBJECT {
+        state.config.integration_key.is_some()
+    } else {
+        db::users::find(&state.db, &claims.sub)
+            .await
+            .ok()?
+            .is_some_and(|u| !u.disabled())
+    };
     if !issued || !user_active {
         return None;
     }

@@ -209,7 +209,13 @@ fn variants(path: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn no_protected_route_or_variant_answers_2xx_unauthenticated() {
-    let app = TestApp::spawn().await;
+    // With the integration on, so its routes are probed past "not enabled".
+    let app = TestApp::spawn_with(|c| {
+        c.integration_key = Some(guruconnect_server::config::SecretString::new(
+            "integration-key-for-tests-0123456789abcdef",
+        ))
+    })
+    .await;
     let spec: Value = app
         .client
         .get(app.url("/api/openapi.json"))

@@ -4,6 +4,7 @@
 mod api;
 mod auth_attacks;
 mod helpers;
+mod integration;
 mod relay;
 mod throttling;
 mod web;
