@@ -48,6 +48,7 @@ test('a shell command runs on the agent and its output is shown', async ({ page 
   await expect(latest).toContainText('exit 0');
   // And it is on the commands page too.
   await page.getByRole('link', { name: 'Commands' }).click();
+  await expect(page.getByRole('heading', { name: 'Commands', level: 1 })).toBeVisible();
   await expect(page.getByRole('cell', { name: 'echo hello-from-e2e && uname -s' })).toBeVisible();
 });
 

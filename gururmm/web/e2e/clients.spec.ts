@@ -7,6 +7,7 @@ test.beforeEach(async ({ page }) => signIn(page));
 
 test('create a client and a site, enrol a second agent with its code, and see it appear', async ({ page }) => {
   await page.getByRole('link', { name: 'Clients & sites' }).click();
+  await expect(page.getByRole('heading', { name: 'Clients & sites', level: 1 })).toBeVisible();
   const clientName = page.getByLabel('New client name');
   await clientName.fill('Globex E2E');
   await clientName.press('Enter');
@@ -24,7 +25,8 @@ test('create a client and a site, enrol a second agent with its code, and see it
 
   launchAgent('second', code);
   await page.getByRole('link', { name: 'Agents' }).click();
-  await page.getByLabel('Client').selectOption({ label: 'Globex E2E' });
+  await expect(page.getByRole('heading', { name: 'Agents', level: 1 })).toBeVisible();
+  await page.getByRole('combobox', { name: 'Client', exact: true }).selectOption({ label: 'Globex E2E' });
   await expect(page.getByText('1 agent', { exact: true })).toBeVisible();
   const row = page.locator('.agent-row[data-agent-id]');
   await expect(row).toHaveCount(1);

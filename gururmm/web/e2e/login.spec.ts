@@ -22,6 +22,7 @@ test('sign in and move around with the keyboard only; a reload keeps the session
   await page.goto('/agents');
   await expect(page).toHaveURL(/\/login$/);
   // The email field has focus on arrival.
+  await expect(page.getByLabel('Email')).toBeFocused();
   await page.keyboard.type(ADMIN_EMAIL);
   await page.keyboard.press('Tab');
   await page.keyboard.type(ADMIN_PASSWORD);
@@ -40,8 +41,13 @@ test('sign in and move around with the keyboard only; a reload keeps the session
   await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
   await expect(page.getByTestId('stat-online')).not.toHaveText('0');
 
+  // After a reload the stored session signs the very first requests.
   await page.reload();
   await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  await expect(page.getByTestId('stat-online')).toHaveText(/^[1-9]\d*$/);
+  await page.goto('/clients');
+  await expect(page.getByRole('button', { name: /Acme E2E/ })).toBeVisible();
+  await expect(page.getByRole('alert')).toHaveCount(0);
   await page.getByRole('button', { name: 'Sign out' }).press('Enter');
   await expect(page).toHaveURL(/\/login$/);
 });

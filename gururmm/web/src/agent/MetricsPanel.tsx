@@ -19,6 +19,9 @@ export function MetricsPanel({ agentId }: { agentId: string }) {
   const [hours, setHours] = useState(24);
   const metrics = useMetrics(agentId, hours);
   const s = toSeries(metrics.data ?? []);
+  // The window ends at the last fetch, so the newest sample sits at the right edge.
+  const end = metrics.dataUpdatedAt ? metrics.dataUpdatedAt / 1000 : Date.now() / 1000;
+  const span: [number, number] = [end - hours * 3600, end];
   return (
     <section aria-labelledby="metrics-heading" className="panel">
       <div className="panel-head">
@@ -37,10 +40,11 @@ export function MetricsPanel({ agentId }: { agentId: string }) {
       <ErrorBox error={metrics.error} title="Metrics" />
       {metrics.data && metrics.data.length === 0 && <p>No samples in this window yet.</p>}
       <div className="charts">
-        <Chart title="CPU" times={s.times} series={[{ label: 'CPU', values: s.cpu, color: '#1f6feb' }]} format={pct} range={[0, 100]} />
-        <Chart title="Memory" times={s.times} series={[{ label: 'Memory used', values: s.memory, color: '#8250df' }]} format={pct} range={[0, 100]} />
-        <Chart title="Disk" times={s.times} series={[{ label: 'Fullest disk', values: s.disk, color: '#bf8700' }]} format={pct} range={[0, 100]} />
+        <Chart span={span} title="CPU" times={s.times} series={[{ label: 'CPU', values: s.cpu, color: '#1f6feb' }]} format={pct} range={[0, 100]} />
+        <Chart span={span} title="Memory" times={s.times} series={[{ label: 'Memory used', values: s.memory, color: '#8250df' }]} format={pct} range={[0, 100]} />
+        <Chart span={span} title="Disk" times={s.times} series={[{ label: 'Fullest disk', values: s.disk, color: '#bf8700' }]} format={pct} range={[0, 100]} />
         <Chart
+          span={span}
           title="Network"
           times={s.times}
           series={[

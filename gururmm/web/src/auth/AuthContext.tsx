@@ -46,12 +46,16 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     [queryClient],
   );
 
-  useEffect(() => {
+  const signOutRef = useRef(signOut);
+  signOutRef.current = signOut;
+  // Wired during the first render, not in an effect: effects run children first, so the
+  // pages' first queries after a reload would otherwise go out without the token.
+  useState(() =>
     configureClient(
       () => sessionRef.current?.token ?? null,
-      () => signOut('Your session has expired or was revoked. Please sign in again.'),
-    );
-  }, [signOut]);
+      () => signOutRef.current('Your session has expired or was revoked. Please sign in again.'),
+    ),
+  );
 
   const adopt = useCallback((response: LoginResponse) => {
     const next = sessionFrom(response, Date.now());

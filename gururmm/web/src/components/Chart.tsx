@@ -20,6 +20,8 @@ interface ChartProps {
   format: (value: number) => string;
   /** Fixed y range, e.g. [0, 100] for percentages. */
   range?: [number, number];
+  /** The time window shown, Unix seconds: the axis spans it even with one sample. */
+  span: [number, number];
 }
 
 function latest(values: (number | null)[]): number | null {
@@ -30,9 +32,12 @@ function latest(values: (number | null)[]): number | null {
   return null;
 }
 
-export function Chart({ title, times, series, format, range }: ChartProps) {
+export function Chart({ title, times, series, format, range, span }: ChartProps) {
   const container = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  // Read by uPlot at each redraw, so a new window needs no new chart.
+  const spanRef = useRef(span);
+  spanRef.current = span;
   const data = [times, ...series.map((s) => s.values)] as uPlot.AlignedData;
   const shape = series.map((s) => s.label).join('|');
 
@@ -43,7 +48,10 @@ export function Chart({ title, times, series, format, range }: ChartProps) {
       width: Math.max(200, el.clientWidth),
       height: 160,
       legend: { show: false },
-      scales: { y: range ? { range: () => range } : {} },
+      scales: {
+        x: { time: true, range: () => spanRef.current },
+        y: range ? { range: () => range } : {},
+      },
       axes: [{}, { values: (_u, ticks) => ticks.map(format), size: 70 }],
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: true }))],
     };
