@@ -96,6 +96,8 @@ export function startAgent(root: string, name: string, port: number, siteCode: s
       'reconnect_cap_secs = 2',
       '[metrics]',
       'interval_seconds = 10',
+      '[commands]',
+      'script_interpreter = ["/bin/sh"]',
       '',
     ].join('\n'),
   );

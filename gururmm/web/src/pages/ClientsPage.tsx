@@ -21,7 +21,7 @@ function ClientEditor({ client, onDeleted }: { client: Client; onDeleted: () => 
   return (
     <section aria-labelledby="client-heading" className="panel">
       <h2 id="client-heading">{client.name}</h2>
-      <form onSubmit={submit} aria-label="Edit client">
+      <form onSubmit={submit} aria-label="Edit client" className="stack-form">
         <label htmlFor="client-name">Name</label>
         <input id="client-name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={200} />
         <label htmlFor="client-notes">Notes</label>
