@@ -22,6 +22,8 @@ test('create a client and a site, enrol a second agent with its code, and see it
   await page.getByRole('button', { name: 'Copy the site code of Branch office' }).click();
   await expect(page.getByText('Copied', { exact: true })).toBeVisible();
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(code);
+  await page.getByRole('button', { name: 'Done' }).click();
+  await expect(page.getByTestId('site-code')).toHaveCount(0);
 
   launchAgent('second', code);
   await page.getByRole('link', { name: 'Agents' }).click();
@@ -64,4 +66,41 @@ test('markup in an agent-reported hostname and OS renders inert', async ({ page,
   await expect(page.locator('.identity')).toContainText('<script>window.__pwned=2</script>');
   await expect(page.locator('img[src="x"]')).toHaveCount(0);
   await expect(page.locator('svg[onload]')).toHaveCount(0);
+});
+
+test('clients and sites are renamed and deleted; a regenerated code replaces the old one', async ({ page }) => {
+  await page.goto('/clients');
+  const name = page.getByLabel('New client name');
+  await name.fill('Initech E2E');
+  await name.press('Enter');
+  await expect(page.getByRole('heading', { name: 'Initech E2E', level: 2 })).toBeVisible();
+  await page.getByLabel('Name', { exact: true }).fill('Initech Renamed');
+  await page.getByRole('button', { name: 'Save client' }).click();
+  await expect(page.getByRole('heading', { name: 'Initech Renamed', level: 2 })).toBeVisible();
+
+  await page.getByLabel('New site name').fill('Temp');
+  await page.getByLabel('New site name').press('Enter');
+  const first = (await page.getByTestId('site-code').textContent())?.trim();
+  await page.getByRole('button', { name: 'Regenerate the site code of Temp' }).click();
+  await expect(page.getByTestId('site-code')).not.toHaveText(first ?? '');
+  const second = (await page.getByTestId('site-code').textContent())?.trim();
+  expect(second).toMatch(/^[A-Z]+-[A-Z]+-\d+$/);
+  // The old code no longer enrols anything.
+  const res = await page.request.post('/api/agent/register-legacy', {
+    data: { site_code: first, device_id: 'e2e-old-code', hostname: 'x', os_type: 'linux', agent_version: '0' },
+  });
+  expect(res.status()).toBe(401);
+
+  await page.getByRole('button', { name: 'Rename site Temp' }).click();
+  await page.getByLabel('Site name', { exact: true }).fill('Temp two');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.locator('.site-name', { hasText: 'Temp two' })).toBeVisible();
+  await page.getByRole('button', { name: 'Delete site Temp two' }).click();
+  await page.getByRole('button', { name: 'Confirm deleting site Temp two' }).click();
+  await expect(page.getByText('No sites yet.')).toBeVisible();
+  await expect(page.getByTestId('site-code'), 'the deleted site\'s code is no longer shown').toHaveCount(0);
+
+  await page.getByRole('button', { name: 'Delete client' }).click();
+  await page.getByRole('button', { name: 'Yes, delete client' }).click();
+  await expect(page.getByRole('button', { name: /Initech Renamed/ })).toHaveCount(0);
 });

@@ -46,6 +46,12 @@ export default async function globalSetup() {
     token,
     body: JSON.stringify({ client_id: client.id, name: 'Head office' }),
   });
+  // A second site, so an agent can be moved.
+  await json(base, '/api/sites', {
+    method: 'POST',
+    token,
+    body: JSON.stringify({ client_id: client.id, name: 'Warehouse' }),
+  });
   const agent = startAgent(root, 'first', port, site.site_code);
   appendFileSync(pids, `${agent.pid}\n`);
   await waitFor('the first agent to come online', async () => {

@@ -61,7 +61,14 @@ function DeleteAgent({ agent }: { agent: Agent }) {
         className="danger"
         autoFocus
         disabled={remove.isPending}
-        onClick={() => remove.mutate(agent.id, { onSuccess: () => navigate('/agents') })}
+        // mutateAsync, not mutate's onSuccess: the refetch after the delete can unmount this
+        // page first, and a per-call callback of an unmounted component never runs.
+        onClick={() =>
+          remove.mutateAsync(agent.id).then(
+            () => navigate('/agents'),
+            () => {}, // shown through remove.error
+          )
+        }
       >
         Yes, delete
       </button>

@@ -1,6 +1,6 @@
 // The sites of one client: create, rename, delete, regenerate the site code. A freshly created
 // or regenerated code is shown with the enrolment instructions until the technician closes it.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
 import { useCreateSite, useDeleteSite, useRegenerateSiteCode, useSites, useUpdateSite } from '../api/hooks';
 import type { Site } from '../api/types';
@@ -106,6 +106,11 @@ export function SitesPanel({ clientId }: { clientId: string }) {
     );
   };
   const shownSite = sites.data?.find((s) => s.id === shown?.siteId);
+  // A deleted site's code is useless: close its panel. (Creation refetches the list before it
+  // shows the code, so a new site is always in the list by then.)
+  useEffect(() => {
+    if (shown && sites.data && !shownSite) setShown(null);
+  }, [shown, sites.data, shownSite]);
   return (
     <section aria-labelledby="sites-heading">
       <h3 id="sites-heading">Sites</h3>
