@@ -187,6 +187,54 @@ mod tests {
         }
     }
 
+    /// Runs `announce` under a subscriber that writes into a buffer; returns what it logged.
+    fn announced(dir: &Path) -> String {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone)]
+        struct Buffer(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Buffer(Arc::default());
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let config = Config {
+            dashboard_dir: dir.to_path_buf(),
+            ..Config::default()
+        };
+        tracing::subscriber::with_default(subscriber, || announce(&config));
+        let bytes = buffer.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    #[test]
+    fn a_missing_build_is_announced_with_the_path_and_the_fix() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = dir.path().join("nowhere");
+        let log = announced(&missing);
+        assert!(log.contains("WARN"), "{log}");
+        assert!(log.contains("dashboard not found"), "{log}");
+        assert!(log.contains(&missing.display().to_string()), "{log}");
+        assert!(log.contains("GURURMM_DASHBOARD_DIR"), "{log}");
+
+        std::fs::write(dir.path().join("index.html"), "<!doctype html>").expect("index");
+        let log = announced(dir.path());
+        assert!(log.contains("serving the dashboard"), "{log}");
+        assert!(!log.contains("WARN"), "{log}");
+    }
+
     #[test]
     fn frame_src_is_none_unless_configured() {
         let csp = page_csp(&[]);
