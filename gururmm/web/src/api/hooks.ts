@@ -39,7 +39,9 @@ export function agentPageQuery(filters: AgentFilters, page: number) {
     queryKey: ['agents', 'page', filters, page] as const,
     queryFn: ({ signal }: { signal: AbortSignal }) =>
       api<AgentPage>(`/api/agents${query({ ...filters, page, per_page: AGENTS_PER_PAGE })}`, { signal }),
-    placeholderData: keepPreviousData,
+    // Page 1 keeps the previous filter's rows while the new ones load (no flash of an empty
+    // list). Other pages must not: a placeholder would be another page's agents in these rows.
+    placeholderData: page === 1 ? keepPreviousData : undefined,
     refetchInterval: POLL.presence,
   };
 }
