@@ -64,8 +64,8 @@ export function Chart({ title, times, series, format, range, span }: ChartProps)
       instance.destroy();
       plot.current = null;
     };
-    // Recreated only when the set of series changes; data updates go through setData below.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Recreated only when the set of series changes (`shape`); new data goes through setData
+    // below, and the format and range in effect at creation are kept on purpose.
   }, [shape]);
 
   useEffect(() => {

@@ -20,13 +20,19 @@ export function AgentsPage() {
   const update = (patch: Partial<AgentFilters>) =>
     setParams(paramsFromFilters({ ...filters, ...patch }), { replace: true });
 
-  // Typing searches after a short pause, not on every key.
+  // Typing searches after a short pause, not on every key. The URL is read when the timer
+  // fires, so a filter chosen meanwhile is kept.
   useEffect(() => {
     if (search === filters.q) return;
-    const timer = window.setTimeout(() => update({ q: search }), SEARCH_DELAY_MS);
+    const timer = window.setTimeout(
+      () => setParams((current) => paramsFromFilters({ ...filtersFromParams(current), q: search }), { replace: true }),
+      SEARCH_DELAY_MS,
+    );
     return () => window.clearTimeout(timer);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [search]);
+  }, [search, filters.q, setParams]);
+
+  // The URL changed under the box (back button, a link): show its search.
+  useEffect(() => setSearch(filters.q), [filters.q]);
 
   return (
     <section className="agents-page">
