@@ -9,9 +9,11 @@ async function openFirstAgent(page: Page) {
   const row = page.locator('.agent-row[data-agent-id]').first();
   await expect(row).toContainText('online');
   const link = row.getByRole('link');
+  const hostname = (await link.textContent()) ?? '';
   await link.focus();
   await page.keyboard.press('Enter');
   await expect(page.locator('.agent-header h1')).toContainText('online');
+  return hostname;
 }
 
 async function runCommand(page: Page, command: string) {
@@ -41,7 +43,7 @@ test('the agent is online, opens from the keyboard, and its charts show real met
 });
 
 test('a shell command runs on the agent and its output is shown', async ({ page }) => {
-  await openFirstAgent(page);
+  const hostname = await openFirstAgent(page);
   const latest = await runCommand(page, 'echo hello-from-e2e && uname -s');
   await expect(latest.getByLabel('Standard output')).toContainText('hello-from-e2e');
   await expect(latest.getByLabel('Standard output')).toContainText('Linux');
@@ -49,7 +51,10 @@ test('a shell command runs on the agent and its output is shown', async ({ page 
   // And it is on the commands page too.
   await page.getByRole('link', { name: 'Commands' }).click();
   await expect(page.getByRole('heading', { name: 'Commands', level: 1 })).toBeVisible();
-  await expect(page.getByRole('cell', { name: 'echo hello-from-e2e && uname -s' })).toBeVisible();
+  const row = page.getByRole('row').filter({ has: page.getByRole('cell', { name: 'echo hello-from-e2e && uname -s' }) });
+  await expect(row).toHaveCount(1);
+  // The row names the machine it ran on.
+  await expect(row.getByRole('link')).toHaveText(hostname);
 });
 
 test('command output carrying markup renders as inert text', async ({ page }) => {

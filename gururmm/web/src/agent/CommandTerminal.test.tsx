@@ -27,6 +27,7 @@ function command(status: string, extra: object = {}) {
     created_at: '2026-01-01T00:00:00Z',
     sent_at: null,
     completed_at: null,
+    agent_hostname: 'box',
     ...extra,
   };
 }

@@ -11,6 +11,7 @@ import type {
   Alert,
   Client,
   Command,
+  CommandListItem,
   CommandType,
   MetricSample,
   Site,
@@ -93,7 +94,7 @@ const isActive = (c: Command) => c.status === 'pending' || c.status === 'running
 export function useCommands(agentId?: string, limit = 100) {
   return useQuery({
     queryKey: ['commands', agentId ?? 'all', limit],
-    queryFn: () => api<Command[]>(`/api/commands${query({ agent_id: agentId, limit })}`),
+    queryFn: () => api<CommandListItem[]>(`/api/commands${query({ agent_id: agentId, limit })}`),
     refetchInterval: (q) => (q.state.data?.some(isActive) ? POLL.activeCommand : POLL.idle),
   });
 }

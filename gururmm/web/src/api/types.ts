@@ -132,6 +132,11 @@ export interface Command {
   completed_at: string | null;
 }
 
+/** A command as `GET /api/commands` lists it: with its machine's name. */
+export interface CommandListItem extends Command {
+  agent_hostname: string | null;
+}
+
 export interface Alert {
   id: string;
   agent_id: string | null;

@@ -1,4 +1,4 @@
-// The latest commands across all agents, with their state and a link to each agent.
+// The latest commands across all agents, with their state and the machine each ran on.
 import { Link } from 'react-router-dom';
 import { useCommands } from '../api/hooks';
 import { ErrorBox } from '../components/ErrorBox';
@@ -29,7 +29,7 @@ export function CommandsPage() {
               <tr key={c.id}>
                 <td>{formatTime(c.created_at)}</td>
                 <td>
-                  <Link to={`/agents/${c.agent_id}`}>Open agent</Link>
+                  <Link to={`/agents/${c.agent_id}`}>{c.agent_hostname || 'Open agent'}</Link>
                 </td>
                 <td>{c.command_type}</td>
                 <td>

@@ -56,7 +56,8 @@ export function OverviewPage() {
             {commands.data?.map((c) => (
               <li key={c.id}>
                 <StatusBadge status={c.status} /> <code>{c.command}</code>{' '}
-                <Link to={`/agents/${c.agent_id}`}>agent</Link> <small>{timeAgo(c.created_at)}</small>
+                on <Link to={`/agents/${c.agent_id}`}>{c.agent_hostname || 'agent'}</Link>{' '}
+                <small>{timeAgo(c.created_at)}</small>
               </li>
             ))}
           </ul>

@@ -349,6 +349,26 @@ pub async fn stats(db: &Db) -> sqlx::Result<Stats> {
     })
 }
 
+/// Hostnames of the given agents (unknown ids are absent), for lists that name machines.
+pub async fn hostnames(
+    db: &Db,
+    ids: &[&str],
+) -> sqlx::Result<std::collections::HashMap<String, String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT id, hostname FROM agents WHERE id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(&db.pool).await?.into_iter().collect())
+}
+
 pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
     let result = sqlx::query("DELETE FROM agents WHERE id = $1")
         .bind(id)

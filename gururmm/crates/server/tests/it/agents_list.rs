@@ -126,3 +126,30 @@ async fn a_valid_token_refreshes_and_anything_else_does_not() {
         assert_eq!(res.status(), 401, "{bad:?}");
     }
 }
+
+#[tokio::test]
+async fn the_commands_list_names_each_commands_machine() {
+    let app = TestApp::spawn().await;
+    let (_, _, code) = app.site("S").await;
+    let mut named = Vec::new();
+    for device in ["alpha-box", "bravo-box"] {
+        let mut auth = auth_payload(&code, device);
+        auth.hostname = device.into();
+        let agent = TestAgent::connect(&app, auth).await;
+        app.send_command(&agent.agent_id, "shell", "uptime").await;
+        named.push(agent);
+    }
+    let list = app.get_json("/api/commands").await;
+    let mut hostnames: Vec<&str> = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|c| c["agent_hostname"].as_str().expect("hostname"))
+        .collect();
+    hostnames.sort_unstable();
+    assert_eq!(hostnames, ["alpha-box", "bravo-box"]);
+    assert_eq!(
+        list[0]["command"], "uptime",
+        "the command's own fields are still there"
+    );
+}
