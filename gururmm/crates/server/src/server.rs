@@ -29,6 +29,7 @@ impl Server {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         config.bind = addr;
+        crate::http::dashboard::announce(&config);
         let state = AppState::build(config).await?;
         let app =
             crate::api::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();

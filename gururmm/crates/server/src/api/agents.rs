@@ -1,11 +1,11 @@
-//! Agents (RMM-2): list with search and pagination, stats, unassigned, detail, pre-registration
+//! Agents (RMM-2): list with search, filters, sorting and pagination, stats, unassigned, detail, pre-registration
 //! with a per-agent key, delete, move, state, watchdog events, update history.
 
 use super::dto::{iso, iso_opt, AgentDto, PageParams};
 use crate::app::AppState;
 use crate::auth::secrets::{new_agent_key, sha256_hex};
 use crate::auth::{Admin, Technician};
-use crate::db::{self, agents::Identity, agents::ListFilter};
+use crate::db::{self, agents::Identity, agents::ListFilter, agents::SortKey};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, Query};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -28,6 +28,12 @@ pub struct AgentQuery {
     pub status: Option<String>,
     pub site_id: Option<String>,
     pub client_id: Option<String>,
+    /// `windows`, `linux`, `macos`: the OS type the agent reports.
+    pub os_type: Option<String>,
+    /// hostname (default), status, os, version, client, site, last_seen or created.
+    pub sort: Option<String>,
+    /// `asc` (default) or `desc`.
+    pub order: Option<String>,
     pub page: Option<u32>,
     pub per_page: Option<u32>,
 }
@@ -57,12 +63,27 @@ pub async fn list(
     _t: Technician,
     Query(q): Query<AgentQuery>,
 ) -> ApiResult<Json<AgentPage>> {
+    let sort = match q.sort.as_deref() {
+        None | Some("") => SortKey::default(),
+        Some(name) => SortKey::parse(name).ok_or_else(|| {
+            ApiError::Validation(format!("sort must be one of {}", SortKey::NAMES))
+        })?,
+    };
+    let descending = match q.order.as_deref() {
+        None | Some("") | Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => return Err(ApiError::Validation("order must be asc or desc".into())),
+    };
+    let non_empty = |v: Option<String>| v.filter(|s| !s.is_empty());
     let filter = ListFilter {
         q: q.q,
-        status: q.status,
-        site_id: q.site_id,
-        client_id: q.client_id,
+        status: non_empty(q.status),
+        site_id: non_empty(q.site_id),
+        client_id: non_empty(q.client_id),
+        os_type: non_empty(q.os_type),
         unassigned: false,
+        sort,
+        descending,
     };
     let paging = PageParams {
         page: q.page,

@@ -1,4 +1,4 @@
-//! Authentication routes (RMM-1): login, register (disabled unless configured), me.
+//! Authentication routes (RMM-1): login, refresh, register (disabled unless configured), me.
 
 use super::dto::UserDto;
 use crate::app::AppState;
@@ -172,4 +172,26 @@ pub async fn me(
         .await?
         .ok_or(ApiError::Unauthorized)?;
     Ok(Json(user.into()))
+}
+
+/// Exchanges a valid access token for a fresh one with a full lifetime, so an open dashboard
+/// keeps its session without storing the password. The account is re-read: a disabled or
+/// deleted user cannot refresh, and an expired token cannot be revived.
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorEnvelope)))]
+pub async fn refresh(
+    State(state): State<AppState>,
+    Technician(me): Technician,
+) -> ApiResult<Json<LoginResponse>> {
+    let user = db::users::find(&state.db, &me.user_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let ttl = state.config.limits.access_token_ttl_secs;
+    let (token, _) = state.tokens.sign(&user.id, ttl)?;
+    Ok(Json(LoginResponse {
+        token,
+        token_type: "Bearer".into(),
+        expires_in: ttl,
+        user: user.into(),
+    }))
 }

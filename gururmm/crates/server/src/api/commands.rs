@@ -11,7 +11,7 @@ use crate::ws::broker;
 use axum::extract::State;
 use axum::http::StatusCode;
 use gururmm_protocol::CommandType;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 /// Largest command text accepted (scripts included).
@@ -110,16 +110,36 @@ pub struct CommandQuery {
     pub limit: Option<u32>,
 }
 
+/// A command in a list, with the hostname of its agent so the list can name the machine.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommandListItem {
+    #[serde(flatten)]
+    pub command: CommandDto,
+    /// The agent's hostname as it last reported it; null when the agent is gone.
+    pub agent_hostname: Option<String>,
+}
+
 #[utoipa::path(get, path = "/api/commands", tag = "commands", security(("bearer" = [])), params(CommandQuery),
-    responses((status = 200, body = Vec<CommandDto>), (status = 401, body = ErrorEnvelope)))]
+    responses((status = 200, body = Vec<CommandListItem>), (status = 401, body = ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,
     _t: Technician,
     Query(q): Query<CommandQuery>,
-) -> ApiResult<Json<Vec<CommandDto>>> {
+) -> ApiResult<Json<Vec<CommandListItem>>> {
     let limit = i64::from(q.limit.unwrap_or(100).clamp(1, 500));
     let rows = db::commands::list(&state.db, q.agent_id.as_deref(), limit).await?;
-    Ok(Json(rows.into_iter().map(Into::into).collect()))
+    let mut ids: Vec<&str> = rows.iter().map(|r| r.agent_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let names = db::agents::hostnames(&state.db, &ids).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|row| CommandListItem {
+                agent_hostname: names.get(&row.agent_id).cloned(),
+                command: row.into(),
+            })
+            .collect(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/commands/{id}", tag = "commands", security(("bearer" = [])),

@@ -21,7 +21,7 @@ pub use auth::valid_email;
 
 use crate::app::AppState;
 use crate::http::error::ApiError;
-use crate::http::{cors, middleware};
+use crate::http::{cors, dashboard, middleware};
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
@@ -61,6 +61,7 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(meta::health))
         .routes(routes!(meta::version))
         .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
         .routes(routes!(auth::register))
         .routes(routes!(auth::me))
         .routes(routes!(clients::list, clients::create))
@@ -106,14 +107,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     documented_routes().1
 }
 
-/// The whole application: API, agent socket, docs, fallbacks, middleware.
+/// The whole application: API, agent socket, docs, the dashboard as the fallback, middleware.
 pub fn router(state: AppState) -> Router {
     let (api, spec) = documented_routes();
     let spec_json = std::sync::Arc::new(spec.to_pretty_json().unwrap_or_default());
     let mut app = api
         .route("/ws", get(crate::ws::connection::upgrade))
         .merge(docs::routes(spec_json))
-        .fallback(|| async { ApiError::NoRoute })
+        .fallback(dashboard::fallback)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         // Legacy command results carry up to 2 x 512 KiB of output.
         .layer(DefaultBodyLimit::max(2 * 1024 * 1024));

@@ -24,6 +24,16 @@ fn boolean(var: &'static str, value: &str) -> Result<bool, ConfigError> {
     }
 }
 
+/// A comma-separated list, blanks dropped.
+fn list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Applies every override `get` knows: `std::env::var` in production, a map in tests.
 pub fn apply_overrides(
     config: &mut Config,
@@ -41,6 +51,12 @@ pub fn apply_overrides(
     if let Some((_, v)) = first(&get, &["GURURMM_DATA_DIR"]) {
         config.data_dir = PathBuf::from(v);
     }
+    if let Some((_, v)) = first(&get, &["GURURMM_DASHBOARD_DIR"]) {
+        config.dashboard_dir = PathBuf::from(v);
+    }
+    if let Some((_, v)) = first(&get, &["GURURMM_DASHBOARD_FRAME_SRC"]) {
+        config.dashboard_frame_src = list(&v);
+    }
     if let Some((_, v)) = first(&get, &["GURURMM_DATABASE_URL", "DATABASE_URL"]) {
         config.database_url = Some(SecretString::new(v));
     }
@@ -48,12 +64,7 @@ pub fn apply_overrides(
         config.jwt_secret = Some(SecretString::new(v));
     }
     if let Some((_, v)) = first(&get, &["GURURMM_CORS_ALLOWED_ORIGINS"]) {
-        config.cors_allowed_origins = v
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
+        config.cors_allowed_origins = list(&v);
     }
     for (names, field) in [
         (

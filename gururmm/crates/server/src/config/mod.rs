@@ -33,6 +33,14 @@ pub struct Config {
     /// Open `POST /api/auth/register` to anyone. Off by default, as in the seed.
     pub allow_registration: bool,
     pub log_format: LogFormat,
+    /// The dashboard's built assets (`npm run build` in `gururmm/web` writes `dist/`). The
+    /// default is relative to the working directory, so a server started from the repository
+    /// root serves it; when the directory has no `index.html` the server says so in its log
+    /// and answers only the API.
+    pub dashboard_dir: PathBuf,
+    /// Origins the dashboard may embed in frames (`frame-src` of its CSP). Empty: none. The
+    /// GuruConnect viewer's origin goes here once the dashboard embeds it.
+    pub dashboard_frame_src: Vec<String>,
     pub limits: Limits,
     pub alerts: AlertsConfig,
 }
@@ -147,6 +155,8 @@ impl Default for Config {
             bootstrap_admin: true,
             allow_registration: false,
             log_format: LogFormat::Text,
+            dashboard_dir: PathBuf::from("gururmm/web/dist"),
+            dashboard_frame_src: Vec::new(),
             limits: Limits::default(),
             alerts: AlertsConfig::default(),
         }
@@ -242,6 +252,16 @@ impl Config {
             if !is_origin(origin) {
                 return Err(ConfigError::Invalid {
                     key: "cors_allowed_origins",
+                    message: format!(
+                        "`{origin}` is not an origin like https://host:port (no path, no wildcard)"
+                    ),
+                });
+            }
+        }
+        for origin in &self.dashboard_frame_src {
+            if !is_origin(origin) {
+                return Err(ConfigError::Invalid {
+                    key: "dashboard_frame_src",
                     message: format!(
                         "`{origin}` is not an origin like https://host:port (no path, no wildcard)"
                     ),

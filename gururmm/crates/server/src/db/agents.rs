@@ -207,7 +207,59 @@ pub struct ListFilter {
     pub status: Option<String>,
     pub site_id: Option<String>,
     pub client_id: Option<String>,
+    /// Exact `os_type` as agents report it (`windows`, `linux`, `macos`).
+    pub os_type: Option<String>,
     pub unassigned: bool,
+    pub sort: SortKey,
+    pub descending: bool,
+}
+
+/// Columns the agents list can be ordered by. A closed set, so no request text reaches SQL.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    #[default]
+    Hostname,
+    Status,
+    Os,
+    Version,
+    Client,
+    Site,
+    LastSeen,
+    Created,
+}
+
+impl SortKey {
+    pub const NAMES: &'static str =
+        "hostname, status, os, version, client, site, last_seen or created";
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "hostname" => Self::Hostname,
+            "status" => Self::Status,
+            "os" => Self::Os,
+            "version" => Self::Version,
+            "client" => Self::Client,
+            "site" => Self::Site,
+            "last_seen" => Self::LastSeen,
+            "created" => Self::Created,
+            _ => return None,
+        })
+    }
+
+    /// The ORDER BY expression. NULLs are folded to a value so SQLite and PostgreSQL, which
+    /// order NULLs differently, return the same pages.
+    fn column(self) -> &'static str {
+        match self {
+            Self::Hostname => "a.hostname",
+            Self::Status => "a.status",
+            Self::Os => "a.os_type",
+            Self::Version => "a.agent_version",
+            Self::Client => "COALESCE(c.name, '')",
+            Self::Site => "COALESCE(s.name, '')",
+            Self::LastSeen => "COALESCE(a.last_seen_at, 0)",
+            Self::Created => "a.created_at",
+        }
+    }
 }
 
 pub async fn list(
@@ -234,6 +286,9 @@ pub async fn list(
     if let Some(client) = &filter.client_id {
         push("s.client_id = ?", client.clone());
     }
+    if let Some(os) = &filter.os_type {
+        push("a.os_type = ?", os.clone());
+    }
     if filter.unassigned {
         clauses.push("a.site_id IS NULL".into());
     }
@@ -250,8 +305,14 @@ pub async fn list(
     }
     let (total,) = count.fetch_one(&db.pool).await?;
     let n = binds.len();
+    let dir = if filter.descending { "DESC" } else { "ASC" };
+    // Ties (same status, same OS…) are broken by hostname then id, so pages never overlap.
+    let order = match filter.sort {
+        SortKey::Hostname => format!("a.hostname {dir}, a.id {dir}"),
+        key => format!("{} {dir}, a.hostname, a.id", key.column()),
+    };
     let page_sql = format!(
-        "{SELECT}{where_sql} ORDER BY a.hostname, a.id LIMIT ${} OFFSET ${}",
+        "{SELECT}{where_sql} ORDER BY {order} LIMIT ${} OFFSET ${}",
         n + 1,
         n + 2
     );
@@ -286,6 +347,26 @@ pub async fn stats(db: &Db) -> sqlx::Result<Stats> {
         offline: total - online,
         unassigned,
     })
+}
+
+/// Hostnames of the given agents (unknown ids are absent), for lists that name machines.
+pub async fn hostnames(
+    db: &Db,
+    ids: &[&str],
+) -> sqlx::Result<std::collections::HashMap<String, String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT id, hostname FROM agents WHERE id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(&db.pool).await?.into_iter().collect())
 }
 
 pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {

@@ -108,23 +108,27 @@ pub struct SampleRow {
     pub network_tx_bytes: Option<i64>,
 }
 
-/// Samples recorded since `since_ms`, oldest first, at most `limit`.
+/// The newest `limit` samples recorded since `since_ms`, returned oldest first. Newest, not
+/// oldest: when the window holds more than `limit`, a chart must end at "now".
 pub async fn history(
     db: &Db,
     agent_id: &str,
     since_ms: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<SampleRow>> {
-    sqlx::query_as(
+    let mut rows: Vec<SampleRow> = sqlx::query_as(
         "SELECT recorded_at, sampled_at, cpu_percent, memory_used_bytes, memory_total_bytes,
             disk_used_bytes, disk_total_bytes, network_rx_bytes, network_tx_bytes
-         FROM metrics WHERE agent_id = $1 AND recorded_at >= $2 ORDER BY recorded_at LIMIT $3",
+         FROM metrics WHERE agent_id = $1 AND recorded_at >= $2
+         ORDER BY recorded_at DESC LIMIT $3",
     )
     .bind(agent_id)
     .bind(since_ms)
     .bind(limit)
     .fetch_all(&db.pool)
-    .await
+    .await?;
+    rows.reverse();
+    Ok(rows)
 }
 
 #[derive(Debug, Clone, Default, sqlx::FromRow)]

@@ -16,6 +16,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "agent_key_confirmed",
         include_str!("../../migrations/0002_agent_key_confirmed.sql"),
     ),
+    (
+        3,
+        "dashboard_indexes",
+        include_str!("../../migrations/0003_dashboard_indexes.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

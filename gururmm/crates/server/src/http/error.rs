@@ -52,6 +52,8 @@ pub enum ApiError {
     NoRoute,
     #[error("method not allowed")]
     MethodNotAllowed,
+    #[error("the dashboard is not installed on this server (the server log says where it looked)")]
+    DashboardMissing,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -90,7 +92,9 @@ impl ApiError {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) | ApiError::NoRoute => StatusCode::NOT_FOUND,
+            ApiError::NotFound(_) | ApiError::NoRoute | ApiError::DashboardMissing => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -107,6 +111,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::NoRoute => "no_route",
+            ApiError::DashboardMissing => "dashboard_not_installed",
             ApiError::Conflict(_) => "conflict",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::MethodNotAllowed => "method_not_allowed",

@@ -2,11 +2,13 @@
 //! default, PostgreSQL when `GRMM_TEST_DATABASE_URL` is set), test agents speaking the real
 //! WebSocket protocol.
 
+mod agents_list;
 mod agents_ws;
 mod alerts;
 mod api;
 mod auth_attacks;
 mod commands;
+mod dashboard;
 mod helpers;
 mod known_issues;
 mod legacy;

@@ -1,0 +1,166 @@
+// The shapes gururmm-server returns (its DTOs in crates/server/src/api), written out by hand:
+// the dashboard depends on the documented API, not on the server's Rust types.
+
+export interface User {
+  id: string;
+  email: string;
+  display_name: string;
+  role: 'admin' | 'technician';
+  created_at: string;
+  last_login_at: string | null;
+}
+
+export interface LoginResponse {
+  token: string;
+  token_type: string;
+  expires_in: number;
+  user: User;
+}
+
+export interface Client {
+  id: string;
+  name: string;
+  notes: string;
+  site_count: number;
+  agent_count: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Site {
+  id: string;
+  client_id: string;
+  name: string;
+  notes: string;
+  agent_count: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A site as returned on creation and regeneration: the only time its code is readable. */
+export interface SiteWithCode extends Site {
+  site_code: string;
+}
+
+export interface Agent {
+  id: string;
+  hostname: string;
+  device_id: string;
+  os_type: string;
+  os_version: string;
+  arch: string;
+  agent_version: string;
+  status: 'online' | 'offline';
+  site_id: string | null;
+  site_name: string | null;
+  client_id: string | null;
+  client_name: string | null;
+  has_key: boolean;
+  created_at: string;
+  last_seen_at: string | null;
+}
+
+export interface AgentPage {
+  items: Agent[];
+  total: number;
+  page: number;
+  per_page: number;
+}
+
+export interface AgentStats {
+  total: number;
+  online: number;
+  offline: number;
+  unassigned: number;
+}
+
+export interface NetworkInterface {
+  name: string;
+  mac?: string;
+  addresses?: string[];
+}
+
+export interface AgentState {
+  agent_id: string;
+  status: string;
+  network: NetworkInterface[] | null;
+  network_hash: string;
+  network_updated_at: string | null;
+  metrics: Record<string, unknown>;
+  metrics_updated_at: string | null;
+  uptime_seconds: number;
+}
+
+export interface MetricSample {
+  recorded_at: string;
+  cpu_percent: number | null;
+  memory_used_bytes: number | null;
+  memory_total_bytes: number | null;
+  disk_used_bytes: number | null;
+  disk_total_bytes: number | null;
+  network_rx_bytes: number | null;
+  network_tx_bytes: number | null;
+}
+
+export const COMMAND_TYPES = ['shell', 'powershell', 'python', 'script', 'claude_task'] as const;
+export type CommandType = (typeof COMMAND_TYPES)[number];
+
+export type CommandStatus =
+  | 'pending'
+  | 'running'
+  | 'completed'
+  | 'failed'
+  | 'timed_out'
+  | 'cancelled';
+
+export interface Command {
+  id: string;
+  agent_id: string;
+  created_by: string | null;
+  command_type: string;
+  command: string;
+  timeout_seconds: number;
+  elevated: boolean;
+  status: CommandStatus;
+  exit_code: number | null;
+  stdout: string | null;
+  stderr: string | null;
+  duration_ms: number | null;
+  truncated: boolean;
+  created_at: string;
+  sent_at: string | null;
+  completed_at: string | null;
+}
+
+/** A command as `GET /api/commands` lists it: with its machine's name. */
+export interface CommandListItem extends Command {
+  agent_hostname: string | null;
+}
+
+export interface Alert {
+  id: string;
+  agent_id: string | null;
+  kind: string;
+  severity: 'info' | 'warning' | 'critical' | string;
+  message: string;
+  status: 'open' | 'acknowledged' | 'resolved';
+  created_at: string;
+  resolved_at: string | null;
+}
+
+export interface WatchdogEvent {
+  id: string;
+  service: string;
+  event: string;
+  message: string;
+  occurred_at: string;
+  recorded_at: string;
+}
+
+/** The server's error envelope. */
+export interface ErrorEnvelope {
+  detail: string;
+  error_code: string;
+  status_code: number;
+  correlation_id: string;
+}

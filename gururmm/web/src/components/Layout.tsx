@@ -1,0 +1,46 @@
+// The frame around every signed-in page: a skip link, the navigation, who is signed in, and the
+// main landmark the pages render into.
+import { NavLink, Outlet } from 'react-router-dom';
+import { useAuth } from '../auth/AuthContext';
+
+const LINKS = [
+  { to: '/', label: 'Overview', end: true },
+  { to: '/agents', label: 'Agents' },
+  { to: '/clients', label: 'Clients & sites' },
+  { to: '/commands', label: 'Commands' },
+  { to: '/alerts', label: 'Alerts' },
+];
+
+export function Layout() {
+  const { user, signOut } = useAuth();
+  return (
+    <div className="layout">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <span className="brand">GuruRMM</span>
+        <nav aria-label="Main">
+          <ul>
+            {LINKS.map((link) => (
+              <li key={link.to}>
+                <NavLink to={link.to} end={link.end}>
+                  {link.label}
+                </NavLink>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="whoami">
+          <span>{user?.email}</span>
+          <button type="button" onClick={() => signOut()}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Outlet />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,51 @@
+// The login page: labelled fields, the server's message and correlation id on failure (the same
+// message for unknown accounts and wrong passwords: no user enumeration), and the session kept.
+import { screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { renderApp, stubFetch } from '../test/render';
+import { LoginPage } from './LoginPage';
+import { SESSION_STORAGE_KEY } from '../auth/session';
+
+afterEach(() => vi.unstubAllGlobals());
+
+const refused = () => ({
+  status: 401,
+  body: { detail: 'invalid email or password', error_code: 'invalid_credentials', status_code: 401, correlation_id: 'corr-42' },
+});
+
+describe('LoginPage', () => {
+  it('shows the server detail and correlation id, and clears the password', async () => {
+    stubFetch({ 'POST /api/auth/login': refused });
+    renderApp(<LoginPage />, { path: '/login', route: '/login' });
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Email'), 'nobody@example.com');
+    await user.type(screen.getByLabelText('Password'), 'wrong-password');
+    await user.keyboard('{Enter}');
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('invalid email or password');
+    expect(alert).toHaveTextContent('corr-42');
+    expect(screen.getByLabelText('Password')).toHaveValue('');
+  });
+
+  it('stores the session and leaves the page on success', async () => {
+    const calls = stubFetch({
+      'POST /api/auth/login': () => ({
+        body: {
+          token: 'jwt',
+          token_type: 'Bearer',
+          expires_in: 3600,
+          user: { id: 'u1', email: 'tech@example.com', display_name: '', role: 'technician', created_at: '', last_login_at: null },
+        },
+      }),
+    });
+    renderApp(<LoginPage />, { path: '/login', route: '/login' });
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Email'), ' tech@example.com ');
+    await user.type(screen.getByLabelText('Password'), 'correct horse battery');
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect(await screen.findByText('elsewhere')).toBeInTheDocument();
+    expect(calls[0].body).toEqual({ email: 'tech@example.com', password: 'correct horse battery' });
+    expect(JSON.parse(localStorage.getItem(SESSION_STORAGE_KEY) ?? '{}').token).toBe('jwt');
+  });
+});

@@ -1,0 +1,27 @@
+// Enrolment instructions carry the site code and this server's agent URL.
+import { render, screen } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { RegistrationInstructions, agentUrl, linuxInstructions, windowsInstructions } from './RegistrationInstructions';
+
+describe('registration instructions', () => {
+  it('derives the agent socket URL from the page origin', () => {
+    expect(agentUrl({ protocol: 'https:', host: 'rmm.example.com' })).toBe('wss://rmm.example.com/ws');
+    expect(agentUrl({ protocol: 'http:', host: '127.0.0.1:3001' })).toBe('ws://127.0.0.1:3001/ws');
+  });
+
+  it('puts the code and URL in both platforms’ steps', () => {
+    for (const text of [linuxInstructions('DARK-GROVE-7839', 'wss://h/ws'), windowsInstructions('DARK-GROVE-7839', 'wss://h/ws')]) {
+      expect(text).toContain('api_key = "DARK-GROVE-7839"');
+      expect(text).toContain('url = "wss://h/ws"');
+    }
+    expect(linuxInstructions('C', 'u')).toContain('systemctl enable --now gururmm-agent');
+    expect(windowsInstructions('C', 'u')).toContain('gururmm-agent.exe" --config C:\\ProgramData\\GuruRMM\\agent.toml install');
+  });
+
+  it('labels its copy buttons', () => {
+    render(<RegistrationInstructions code="A-B-1" siteName="HQ" />);
+    expect(screen.getByRole('button', { name: 'Copy the site code of HQ' })).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Copy the Linux instructions' })).toBeInTheDocument();
+    expect(screen.getByTestId('site-code')).toHaveTextContent('A-B-1');
+  });
+});
