@@ -1,4 +1,4 @@
-//! Command line: `serve` (default), `migrate`, `admin create`.
+//! Command line: `serve` (default), `migrate`, `admin create`, `release keygen|publish`.
 
 use crate::auth::password;
 use crate::bootstrap;
@@ -41,6 +41,35 @@ pub enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// The agent release channel: signing keys and published builds.
+    Release {
+        #[command(subcommand)]
+        action: ReleaseAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReleaseAction {
+    /// Create a signing key: the secret goes to FILE (mode 0600, keep it off the server), the
+    /// public key is printed for the machines that verify downloads.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Hash, sign and publish an agent build.
+    Publish {
+        #[arg(long)]
+        version: String,
+        /// linux-x86_64 or windows-x86_64.
+        #[arg(long)]
+        platform: String,
+        /// The built guruconnect-agent binary.
+        #[arg(long)]
+        file: PathBuf,
+        /// The secret key file written by `release keygen`.
+        #[arg(long, env = "GURUCONNECT_RELEASE_SIGNING_KEY_FILE")]
+        signing_key: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,7 +109,60 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     display_name,
                 },
         } => create_user(&config, &username, &role, &display_name).await,
+        Command::Release { action } => release(&config, action).await,
     }
+}
+
+async fn release(config: &Config, action: ReleaseAction) -> anyhow::Result<()> {
+    match action {
+        ReleaseAction::Keygen { out } => {
+            let (secret, public) = crate::releases::keygen();
+            write_private(&out, &secret)?;
+            println!(
+                "signing key written to {}\npublic key: {public}",
+                out.display()
+            );
+            Ok(())
+        }
+        ReleaseAction::Publish {
+            version,
+            platform,
+            file,
+            signing_key,
+        } => {
+            let secret = std::fs::read_to_string(&signing_key)
+                .with_context(|| format!("reading {}", signing_key.display()))?;
+            let db = Db::connect(config).await?;
+            let row = crate::releases::publish(
+                &db,
+                &config.data_dir,
+                &version,
+                &platform,
+                &file,
+                &secret,
+            )
+            .await?;
+            println!(
+                "published {} {} sha256 {}",
+                row.platform, row.version, row.sha256
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Writes a secret readable by its owner only.
+fn write_private(path: &std::path::Path, secret: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
+    file.write_all(secret.as_bytes())?;
+    Ok(())
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

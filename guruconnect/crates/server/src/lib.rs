@@ -13,6 +13,7 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod relay;
+pub mod releases;
 pub mod server;
 pub mod web;
 

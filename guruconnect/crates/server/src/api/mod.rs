@@ -10,6 +10,7 @@ pub mod integration;
 mod keys;
 mod machines;
 mod meta;
+mod releases;
 mod sessions;
 mod users;
 
@@ -94,6 +95,8 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(integration::viewer_token))
         .routes(routes!(integration::end_session))
         .routes(routes!(integration::support_code))
+        .routes(routes!(releases::latest))
+        .routes(routes!(releases::download))
         .split_for_parts()
 }
 

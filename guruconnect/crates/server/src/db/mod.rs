@@ -7,6 +7,7 @@ pub mod events;
 pub mod keys;
 pub mod machines;
 mod migrate;
+pub mod releases;
 pub mod sessions;
 pub mod tokens;
 pub mod users;

@@ -6,5 +6,6 @@ mod auth_attacks;
 mod helpers;
 mod integration;
 mod relay;
+mod releases;
 mod throttling;
 mod web;
