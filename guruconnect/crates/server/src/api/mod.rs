@@ -127,3 +127,51 @@ pub fn router(state: AppState) -> Router {
     .layer(axum::middleware::from_fn(middleware::request_context))
     .with_state(state)
 }
+
+/// The integration contract's part of the OpenAPI document (`/api/integration/*` and the
+/// release download), with the schemas it references, as JSON; `info.version` is the contract
+/// version. Checked in as `guruconnect/integration-v1.openapi.json` and held to it by tests.
+pub fn integration_openapi(spec: &serde_json::Value) -> serde_json::Value {
+    use serde_json::{json, Map, Value};
+    let in_contract =
+        |path: &str| path.starts_with("/api/integration/") || path.starts_with("/api/releases/");
+    let paths: Map<String, Value> = spec["paths"]
+        .as_object()
+        .map(|all| {
+            all.iter()
+                .filter(|(path, _)| in_contract(path))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let all_schemas = spec["components"]["schemas"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let mut wanted = std::collections::BTreeSet::new();
+    let mut pending = vec![Value::Object(paths.clone())];
+    while let Some(value) = pending.pop() {
+        let text = value.to_string();
+        for name in text.split("#/components/schemas/").skip(1) {
+            let name: String = name.chars().take_while(|c| *c != '"').collect();
+            if wanted.insert(name.clone()) {
+                if let Some(schema) = all_schemas.get(&name) {
+                    pending.push(schema.clone());
+                }
+            }
+        }
+    }
+    let schemas: Map<String, Value> = wanted
+        .into_iter()
+        .filter_map(|name| all_schemas.get(&name).map(|s| (name, s.clone())))
+        .collect();
+    json!({
+        "openapi": spec["openapi"],
+        "info": {"title": "GuruConnect integration contract", "version": integration::CONTRACT_VERSION},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"integration": spec["components"]["securitySchemes"]["integration"]},
+        },
+    })
+}
