@@ -217,6 +217,8 @@ export interface StreamControl {
 export interface ViewerPresence {
   viewers: number;
   agentOnline: boolean;
+  /** The agent is connected but its user has not yet accepted the session (attended consent). */
+  awaitingConsent: boolean;
 }
 
 export interface Rect {
@@ -1204,7 +1206,7 @@ export const StreamControl: MessageFns<StreamControl> = {
 };
 
 function createBaseViewerPresence(): ViewerPresence {
-  return { viewers: 0, agentOnline: false };
+  return { viewers: 0, agentOnline: false, awaitingConsent: false };
 }
 
 export const ViewerPresence: MessageFns<ViewerPresence> = {
@@ -1214,6 +1216,9 @@ export const ViewerPresence: MessageFns<ViewerPresence> = {
     }
     if (message.agentOnline !== false) {
       writer.uint32(16).bool(message.agentOnline);
+    }
+    if (message.awaitingConsent !== false) {
+      writer.uint32(24).bool(message.awaitingConsent);
     }
     return writer;
   },
@@ -1245,6 +1250,14 @@ export const ViewerPresence: MessageFns<ViewerPresence> = {
             }
 
             message.agentOnline = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.awaitingConsent = reader.bool();
             continue;
           }
         }

@@ -39,6 +39,7 @@ class Viewer {
   private display = "";
   private hostname = "";
   private agentOnline = true;
+  private awaitingConsent = false;
   private lastKeyRequest = 0;
   private announcedConnected = false;
   private paused = false;
@@ -93,10 +94,12 @@ class Viewer {
   }
 
   setStatus(status: Status): void {
-    const waiting = status.state === "connected" && !this.agentOnline;
+    const waiting = status.state === "connected" && (!this.agentOnline || this.awaitingConsent);
     this.status.dataset.state = status.state;
     this.status.dataset.quiet = String(status.state === "connected" && !waiting);
-    this.status.textContent = describe(status, this.paused, waiting);
+    this.status.textContent = this.awaitingConsent && status.state === "connected"
+      ? "Connected — waiting for the user at the remote machine to accept."
+      : describe(status, this.paused, waiting);
     if (status.state === "connected" && !this.announcedConnected) {
       this.announcedConnected = true;
       this.embed?.post({ type: "viewer:connected", session_id: this.session?.id ?? "", hostname: this.hostname });
@@ -149,8 +152,9 @@ class Viewer {
         document.title = `${this.hostname || "Remote machine"} – GuruConnect`;
         break;
       case "viewerPresence":
-        if (this.agentOnline !== payload.value.agentOnline) {
+        if (this.agentOnline !== payload.value.agentOnline || this.awaitingConsent !== payload.value.awaitingConsent) {
           this.agentOnline = payload.value.agentOnline;
+          this.awaitingConsent = payload.value.awaitingConsent;
           this.setStatus({ state: "connected", reason: "" });
         }
         break;

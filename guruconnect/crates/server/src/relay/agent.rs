@@ -5,7 +5,7 @@
 use super::agent_auth::{authenticate, AgentIdentity, AuthFailure};
 use super::closer::Closer;
 use super::lifecycle::{self, Source, Spec};
-use super::session::{AgentLink, Kind, LiveSession, Mode};
+use super::session::{AgentLink, Consent, Kind, LiveSession, Mode};
 use super::socket::{self, GoneReason, Incoming};
 use crate::app::AppState;
 use crate::db::{self, events::Actor, machines::Registration};
@@ -80,6 +80,13 @@ async fn serve(
         Err(failure) => return refuse(state, &tx, closer, &hello, ip, failure).await,
     };
     let conn_id = state.relay.next_conn_id();
+    let asker = identity
+        .attended
+        .as_ref()
+        .map(|code| super::consent::Asker {
+            technician_name: code.technician_name.clone(),
+            reason: code.note.clone(),
+        });
     let bound = match bind(
         state,
         &hello,
@@ -96,6 +103,9 @@ async fn serve(
     };
     let (session, agent_id) = bound;
     tracing::info!(%agent_id, session_id = %session.id, "agent connected");
+    if let (Consent::Pending, Some(asker)) = (session.consent(), asker) {
+        super::consent::ask(state, &session, &tx, &agent_id, asker).await;
+    }
 
     let reason = pump(state, stream, &tx, closer, &session, &agent_id).await;
     disconnected(state, &session, &agent_id, conn_id, reason).await;
@@ -310,7 +320,8 @@ async fn bind(
         tx,
         closer,
     };
-    if let Some(old) = session.attach_agent(link, &hello.hostname) {
+    let consent = super::consent::needed(state, session.mode);
+    if let Some(old) = session.attach_agent(link, &hello.hostname, consent) {
         old.closer.close(
             DisconnectReason::Superseded,
             "a newer connection of this machine registered",
@@ -438,8 +449,11 @@ async fn pump(
             ),
             Payload::DisplayList(_) => session.fan_out(&body, Kind::DisplayList),
             Payload::CursorShape(_) => session.fan_out(&body, Kind::CursorShape),
-            Payload::CursorPosition(_) | Payload::FrameStats(_) | Payload::ConsentResponse(_) => {
+            Payload::CursorPosition(_) | Payload::FrameStats(_) => {
                 session.fan_out(&body, Kind::Transient)
+            }
+            Payload::ConsentResponse(response) => {
+                super::consent::answered(state, session, agent_id, &response).await;
             }
             Payload::AgentStatus(status) => {
                 if last_inventory.is_none_or(|t| t.elapsed() >= INVENTORY_SPACING) {

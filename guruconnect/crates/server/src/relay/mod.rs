@@ -4,6 +4,7 @@
 pub mod agent;
 mod agent_auth;
 pub mod closer;
+pub mod consent;
 mod inventory;
 pub mod lifecycle;
 pub mod reconcile;

@@ -82,9 +82,21 @@ pub enum Kind {
     Transient,
 }
 
+/// Whether the end user has let this session stream (attended consent, NRC-5).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Consent {
+    /// Unattended, or consent is off: the agent streams when watched.
+    #[default]
+    NotRequired,
+    /// Asked, not yet answered: nothing streams, no input passes.
+    Pending,
+    Accepted,
+}
+
 #[derive(Debug, Default)]
 struct State {
     agent: Option<AgentLink>,
+    consent: Consent,
     viewers: HashMap<u64, ViewerLink>,
     display_list: Option<Bytes>,
     cursor_shape: Option<Bytes>,
@@ -144,23 +156,45 @@ impl LiveSession {
         self.lock().viewers.len()
     }
 
-    /// Binds an agent connection; returns the link it replaces, which the caller closes.
-    pub fn attach_agent(&self, link: AgentLink, hostname: &str) -> Option<AgentLink> {
+    /// Binds an agent connection; returns the link it replaces, which the caller closes. With
+    /// `consent` pending the agent is not told to stream until [`Self::consent_answered`].
+    pub fn attach_agent(
+        &self,
+        link: AgentLink,
+        hostname: &str,
+        consent: Consent,
+    ) -> Option<AgentLink> {
         let mut state = self.lock();
         state.hostname = hostname.to_owned();
         state.display_list = None;
         state.cursor_shape = None;
-        let viewers = state.viewers.len();
+        state.consent = consent;
         for v in state.viewers.values_mut() {
             v.awaiting_key = true;
         }
-        let _ = link.tx.try_send(stream_control(viewers));
-        if viewers > 0 {
-            let _ = link.tx.try_send(key_frame_request());
-        }
         let old = state.agent.replace(link);
+        order_stream(&state);
         broadcast_presence(&mut state);
         old
+    }
+
+    /// Records the end user's answer; on accept the agent is told to stream. False when no
+    /// answer was awaited (a repeated or unsolicited response changes nothing).
+    pub fn consent_answered(&self, accepted: bool) -> bool {
+        let mut state = self.lock();
+        if state.consent != Consent::Pending {
+            return false;
+        }
+        if accepted {
+            state.consent = Consent::Accepted;
+            order_stream(&state);
+            broadcast_presence(&mut state);
+        }
+        true
+    }
+
+    pub fn consent(&self) -> Consent {
+        self.lock().consent
     }
 
     /// Unbinds the agent if `conn_id` is still the bound one (a superseded connection must not
@@ -201,11 +235,7 @@ impl LiveSession {
             link.offer(cached);
         }
         state.viewers.insert(conn_id, link);
-        let viewers = state.viewers.len();
-        if let Some(agent) = &state.agent {
-            let _ = agent.tx.try_send(stream_control(viewers));
-            let _ = agent.tx.try_send(key_frame_request());
-        }
+        order_stream(&state);
         broadcast_presence(&mut state);
     }
 
@@ -215,7 +245,11 @@ impl LiveSession {
             return;
         }
         let viewers = state.viewers.len();
-        if let Some(agent) = &state.agent {
+        if let Some(agent) = state
+            .agent
+            .as_ref()
+            .filter(|_| state.consent != Consent::Pending)
+        {
             let _ = agent.tx.try_send(stream_control(viewers));
             if viewers == 0 {
                 // Nobody watches: the agent releases anything a viewer left held.
@@ -228,6 +262,9 @@ impl LiveSession {
     /// Fans one agent message out to every viewer. Never blocks.
     pub fn fan_out(&self, body: &Bytes, kind: Kind) {
         let mut state = self.lock();
+        if state.consent == Consent::Pending {
+            return; // nothing of the screen leaves before the user accepts
+        }
         match kind {
             Kind::DisplayList => state.display_list = Some(body.clone()),
             Kind::CursorShape => state.cursor_shape = Some(body.clone()),
@@ -257,7 +294,11 @@ impl LiveSession {
     /// queue is full (the input is dropped rather than queued without bound).
     pub fn to_agent(&self, body: Bytes) -> bool {
         let state = self.lock();
-        match &state.agent {
+        match state
+            .agent
+            .as_ref()
+            .filter(|_| state.consent != Consent::Pending)
+        {
             Some(agent) => {
                 let len = body.len() as u64;
                 let sent = agent.tx.try_send(body).is_ok();
@@ -363,10 +404,27 @@ fn request_key_frame(state: &mut State) {
     }
 }
 
+/// Tells the agent how many watch (and asks for a key frame when someone does), unless the
+/// user's consent is still pending.
+fn order_stream(state: &State) {
+    let Some(agent) = state.agent.as_ref() else {
+        return;
+    };
+    if state.consent == Consent::Pending {
+        return;
+    }
+    let viewers = state.viewers.len();
+    let _ = agent.tx.try_send(stream_control(viewers));
+    if viewers > 0 {
+        let _ = agent.tx.try_send(key_frame_request());
+    }
+}
+
 fn broadcast_presence(state: &mut State) {
     let body = proto::encode_payload(Payload::ViewerPresence(proto::ViewerPresence {
         viewers: u32::try_from(state.viewers.len()).unwrap_or(u32::MAX),
         agent_online: state.agent.is_some(),
+        awaiting_consent: state.consent == Consent::Pending,
     }));
     for v in state.viewers.values() {
         v.offer(&body);

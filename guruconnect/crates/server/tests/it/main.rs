@@ -3,6 +3,7 @@
 
 mod api;
 mod auth_attacks;
+mod consent;
 mod helpers;
 mod integration;
 mod relay;
