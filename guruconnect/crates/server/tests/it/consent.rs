@@ -29,7 +29,7 @@ async fn attended(app: &TestApp) -> (Ws, TestViewer, String, proto::ConsentReque
         other => panic!("expected the consent request next, got {other:?}"),
     };
     let token = app.viewer_token(&session_id, &app.admin_token).await;
-    let viewer = TestViewer::join(&app, &session_id, &token)
+    let viewer = TestViewer::join(app, &session_id, &token)
         .await
         .expect("viewer");
     (ws, viewer, session_id, request)
