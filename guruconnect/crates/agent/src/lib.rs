@@ -5,6 +5,7 @@
 pub mod backoff;
 pub mod capture;
 pub mod config;
+pub mod consent;
 pub mod identity;
 pub mod input;
 pub mod inventory;

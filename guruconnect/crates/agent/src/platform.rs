@@ -12,6 +12,18 @@ pub struct Platform {
 }
 
 impl Platform {
+    /// Who to ask before an attended session streams.
+    pub fn consent_prompt(&self) -> Box<dyn crate::consent::ConsentPrompt> {
+        #[cfg(target_os = "linux")]
+        return Box::new(crate::consent::x11::X11Prompt {
+            display: self.x11_display.clone(),
+        });
+        #[cfg(windows)]
+        return Box::new(crate::consent::windows::WtsPrompt);
+        #[cfg(not(any(target_os = "linux", windows)))]
+        return Box::new(crate::consent::NobodyToAsk);
+    }
+
     #[cfg(target_os = "linux")]
     pub fn capturer(&self) -> Result<Box<dyn Capturer + Send>, CaptureError> {
         let capturer = crate::capture::x11::X11Capturer::connect(self.x11_display.as_deref())?;

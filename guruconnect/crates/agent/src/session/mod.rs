@@ -6,12 +6,13 @@ mod input_thread;
 pub mod pacing;
 mod streamer;
 
+use crate::consent;
 use crate::platform::Platform;
 use anyhow::Context;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use guruconnect_proto::{self as proto, envelope::Payload, DisconnectReason};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use streamer::{Control, Shared, Streamer};
@@ -143,6 +144,7 @@ async fn stream(
     let input = input_thread::spawn(platform.injector()?, shared.clone())?;
     let writer = tokio::spawn(write(sink, frames_rx, events_rx, shared.clone()));
 
+    let consent_pending = Arc::new(AtomicBool::new(false));
     let mut ended = None;
     let mut failure = None;
     loop {
@@ -164,7 +166,24 @@ async fn stream(
         let Ok(payload) = proto::decode(body, proto::MAX_AGENT_MESSAGE_BYTES) else {
             continue;
         };
+        // While the user is being asked, the relay sends no stream order and no input; this
+        // side refuses them too, so a confused or hostile relay cannot stream before Accept.
+        let asking = consent_pending.load(Ordering::Acquire);
         match payload {
+            Payload::ConsentRequest(request) => {
+                consent_pending.store(true, Ordering::Release);
+                ask_consent(
+                    platform,
+                    request,
+                    consent_pending.clone(),
+                    events_tx.clone(),
+                );
+            }
+            Payload::StreamControl(_)
+            | Payload::KeyFrameRequest(_)
+            | Payload::MouseEvent(_)
+            | Payload::KeyEvent(_)
+                if asking => {}
             Payload::KeyFrameRequest(_) => drop(control_tx.send(Control::KeyFrame)),
             Payload::StreamControl(c) => {
                 if c.viewers == 0 {
@@ -227,4 +246,26 @@ async fn write(
         }
         shared.bytes_sent.fetch_add(len, Ordering::Relaxed);
     }
+}
+
+/// Shows the consent prompt off the async runtime and sends the answer; on Accept the session
+/// may stream (the relay then sends the stream order).
+fn ask_consent(
+    platform: &Platform,
+    request: proto::ConsentRequest,
+    pending: Arc<AtomicBool>,
+    events: tokio::sync::mpsc::Sender<Bytes>,
+) {
+    let prompt = platform.consent_prompt();
+    tokio::task::spawn_blocking(move || {
+        let question = consent::Prompt::from_request(&request);
+        tracing::info!(technician = %question.technician_name, "asking the user to accept the session");
+        let answer = prompt.ask(&question);
+        tracing::info!(?answer, "the user answered the consent prompt");
+        if answer == consent::Answer::Accepted {
+            pending.store(false, Ordering::Release);
+        }
+        let response = consent::response(&request.session_id, answer);
+        let _ = events.blocking_send(proto::encode_payload(Payload::ConsentResponse(response)));
+    });
 }

@@ -233,3 +233,113 @@ async fn a_settings_file_is_enough_and_the_agent_logs_to_a_file() {
     })
     .await;
 }
+
+/// The attended agent with a support code, its consent window found on the desktop.
+async fn attended_agent_asking(app: &TestApp, x: &Xvfb) -> (AgentProcess, String, String) {
+    let code = app
+        .post_json(
+            "/api/codes",
+            &app.admin_token,
+            serde_json::json!({"technician_name": "Dana Tech"}),
+        )
+        .await["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let child = Command::new(env!("CARGO_BIN_EXE_guruconnect-agent"))
+        .args(["run", "--server", &format!("ws://{}", app.addr())])
+        .args(["--support-code", &code, "--display", &x.display])
+        .env("GURUCONNECT_LOG_LEVEL", "warn")
+        .env(
+            "GURUCONNECT_LOG_DIR",
+            std::env::temp_dir().join("guruconnect-e2e-logs"),
+        )
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start attended agent");
+    let agent = AgentProcess(child);
+    let mut window = String::new();
+    eventually("the consent window to appear", || {
+        let found = Command::new("xdotool")
+            .args(["search", "--name", "GuruConnect: remote support request"])
+            .env("DISPLAY", &x.display)
+            .output()
+            .expect("xdotool");
+        window = String::from_utf8_lossy(&found.stdout).trim().to_owned();
+        let shown = !window.is_empty();
+        async move { shown }
+    })
+    .await;
+    let session = live_session(app).await;
+    (agent, session, window)
+}
+
+fn click_in(x: &Xvfb, window: &str, (bx, by, w, h): (i16, i16, u16, u16)) {
+    let (cx, cy) = (bx + w as i16 / 2, by + h as i16 / 2);
+    x.run(
+        "xdotool",
+        &[
+            "mousemove",
+            "--window",
+            window,
+            &cx.to_string(),
+            &cy.to_string(),
+            "click",
+            "1",
+        ],
+    );
+}
+
+async fn event_types(app: &TestApp, session: &str) -> Vec<String> {
+    app.get_json(&format!("/api/sessions/{session}/events"), &app.admin_token)
+        .await
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["event_type"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attended_agent_streams_once_its_user_clicks_accept() {
+    use guruconnect_agent::consent::x11::ACCEPT_BUTTON;
+    let app = TestApp::spawn().await;
+    let x = Xvfb::start(640, 480);
+    let (_agent, session, window) = attended_agent_asking(&app, &x).await;
+    let token = app.viewer_token(&session, &app.admin_token).await;
+    let mut viewer = TestViewer::join(&app, &session, &token)
+        .await
+        .expect("join");
+    assert!(event_types(&app, &session)
+        .await
+        .contains(&"consent_requested".to_owned()));
+    assert!(!event_types(&app, &session)
+        .await
+        .contains(&"consent_accepted".to_owned()));
+
+    click_in(&x, &window, ACCEPT_BUTTON);
+    let frame = viewer.next_frame().await;
+    assert!(frame.key_frame, "streaming starts with a full picture");
+    assert!(event_types(&app, &session)
+        .await
+        .contains(&"consent_accepted".to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attended_agent_whose_user_declines_ends_the_session_and_exits() {
+    use guruconnect_agent::consent::x11::DECLINE_BUTTON;
+    let app = TestApp::spawn().await;
+    let x = Xvfb::start(640, 480);
+    let (mut agent, session, window) = attended_agent_asking(&app, &x).await;
+    click_in(&x, &window, DECLINE_BUTTON);
+    eventually("the attended agent to exit", || {
+        let exited = agent.0.try_wait().expect("wait").is_some();
+        async move { exited }
+    })
+    .await;
+    let row = app
+        .get_json(&format!("/api/sessions/{session}"), &app.admin_token)
+        .await;
+    assert_eq!(row["status"], "ended");
+    assert_eq!(row["end_reason"], "consent_declined");
+}

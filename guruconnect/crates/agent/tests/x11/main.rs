@@ -3,5 +3,6 @@
 //! does against the X server's own answers (xwd dumps, XQueryPointer, events, a real xterm).
 
 mod capture;
+mod consent;
 mod input;
 mod xvfb;
