@@ -136,11 +136,14 @@ export class ViewerConnection {
         this.accepted = payload.value.accepted;
         this.attempt = 0;
         this.startPings();
+        // The page learns who is there (agent online or not) before it hears "connected", so
+        // what it shows is about this connection, not the one before.
+        this.options.onPayload(payload);
         this.options.onStatus({
           state: "connected",
           reason: payload.value.agentOnline ? "streaming" : "waiting for the remote machine to connect",
         });
-        break;
+        return;
       case "pong":
         this.options.onRtt(Math.max(0, Date.now() - Number(payload.value.sentAtUs / 1000n)));
         return;
