@@ -196,6 +196,7 @@ mod tests {
             elevated: false,
             working_directory: None,
             context_files: Vec::new(),
+            remote_control: None,
         }
     }
 
