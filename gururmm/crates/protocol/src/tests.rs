@@ -307,8 +307,8 @@ fn launch(mode: RemoteControlMode) -> ServerMessage {
             release: ConnectRelease {
                 version: "1.2.3".into(),
                 platform: "linux-x86_64".into(),
-                download_url: "https://connect.example.com/api/releases/linux-x86_64/1.2.3/download"
-                    .into(),
+                download_url:
+                    "https://connect.example.com/api/releases/linux-x86_64/1.2.3/download".into(),
                 sha256: "ab".repeat(32),
                 signature: "c2lnbmF0dXJl".into(),
                 size: Some(1024),

@@ -2,10 +2,10 @@
 
 use crate::auth::jwt::TokenKeys;
 use crate::auth::seal::Sealer;
-use crate::connect::Connect;
 use crate::auth::secrets::{hmac_hex, random_bytes};
 use crate::auth::throttle::SlidingWindow;
 use crate::config::Config;
+use crate::connect::Connect;
 use crate::db::Db;
 use crate::ws::Registry;
 use anyhow::Context;

@@ -312,9 +312,10 @@ pub async fn start(
     let agent = db::agents::find(&state.db, &agent_id)
         .await?
         .ok_or(ApiError::NotFound("agent"))?;
-    let caps = connect.capabilities().await.map_err(|e| {
-        ApiError::Unavailable(format!("remote control is unavailable: {e}"))
-    })?;
+    let caps = connect
+        .capabilities()
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("remote control is unavailable: {e}")))?;
     if let Some(why) = caps.unavailable_reason() {
         return Err(ApiError::Unavailable(why));
     }
@@ -372,8 +373,7 @@ pub async fn start(
                 .support_code
                 .as_ref()
                 .ok_or_else(|| ApiError::Upstream {
-                    detail: "GuruConnect created an attended session without a support code"
-                        .into(),
+                    detail: "GuruConnect created an attended session without a support code".into(),
                     upstream: UpstreamError {
                         service: "guruconnect".into(),
                         error_code: "bad_response".into(),
@@ -422,10 +422,12 @@ pub async fn start(
     let row = db::commands::find(&state.db, &command_id)
         .await?
         .ok_or(ApiError::NotFound("command"))?;
-    if !broker::deliver_if_online(&state, &row).await? {
-        // The agent dropped in between: nothing waits for it later (a stale launch), and the
-        // pre-created GuruConnect session is ended.
-        db::commands::cancel(&state.db, &command_id).await?;
+    // Not delivered by this call may still mean delivered: a reconnect's queue flush can claim
+    // it first. Only a command still pending (cancelled here, so it cannot go out later as a
+    // stale launch) means the agent is gone; its pre-created GuruConnect session is ended.
+    if !broker::deliver_if_online(&state, &row).await?
+        && db::commands::cancel(&state.db, &command_id).await?
+    {
         if let Err(e) = connect.client.end_session(&session.id).await {
             tracing::warn!(session_id = %session.id, error = %e, "ending the unused GuruConnect session failed");
         }
@@ -552,7 +554,10 @@ pub async fn end(
         .await?
         .ok_or(ApiError::NotFound("remote-control session"))?;
     if row.status != "started" {
-        return Err(ApiError::Conflict(format!("session is already {}", row.status)));
+        return Err(ApiError::Conflict(format!(
+            "session is already {}",
+            row.status
+        )));
     }
     let connect = state
         .connect
@@ -593,6 +598,9 @@ mod tests {
             viewer_native_url("https://connect.example.com", "s-1", "t&x"),
             "guruconnect://session?server=https%3A%2F%2Fconnect.example.com&session=s-1&token=t%26x"
         );
-        assert_eq!(origin_of("https://c.example.com:8443/x?y"), "https://c.example.com:8443");
+        assert_eq!(
+            origin_of("https://c.example.com:8443/x?y"),
+            "https://c.example.com:8443"
+        );
     }
 }

@@ -99,6 +99,9 @@ mod tests {
             None
         );
         // Two seals of one value differ (fresh nonce).
-        assert_ne!(sealed, sealer.seal("agent:a", "gc-key-secret").expect("seal"));
+        assert_ne!(
+            sealed,
+            sealer.seal("agent:a", "gc-key-secret").expect("seal")
+        );
     }
 }

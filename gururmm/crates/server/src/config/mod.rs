@@ -363,7 +363,10 @@ impl Config {
     fn validate_connect(&self) -> Result<(), ConfigError> {
         let c = &self.connect;
         let http = |u: &str| u.starts_with("http://") || u.starts_with("https://");
-        for (key, value) in [("connect.url", &c.url), ("connect.public_url", &c.public_url)] {
+        for (key, value) in [
+            ("connect.url", &c.url),
+            ("connect.public_url", &c.public_url),
+        ] {
             if let Some(url) = value {
                 if !http(url) {
                     return Err(invalid(key, "must start with http:// or https://"));

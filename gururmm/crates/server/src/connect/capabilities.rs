@@ -41,9 +41,13 @@ pub struct Features {
 pub enum Compatibility {
     Compatible,
     /// Another major version: nothing of the integration is used.
-    MajorMismatch { served: String },
+    MajorMismatch {
+        served: String,
+    },
     /// Not a `MAJOR.MINOR.PATCH` version at all.
-    Unparseable { served: String },
+    Unparseable {
+        served: String,
+    },
 }
 
 /// `MAJOR.MINOR.PATCH` (a pre-release or build suffix on the patch is tolerated).

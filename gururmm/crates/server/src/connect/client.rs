@@ -184,7 +184,10 @@ impl ConnectClient {
         Self::json(response).await
     }
 
-    pub async fn create_session(&self, new: &NewSession<'_>) -> Result<CreatedSession, ConnectError> {
+    pub async fn create_session(
+        &self,
+        new: &NewSession<'_>,
+    ) -> Result<CreatedSession, ConnectError> {
         let mut body = json!({"agent_id": new.agent_id, "mode": new.mode.as_str()});
         if !new.technician_name.is_empty() {
             body["technician_name"] = json!(new.technician_name);
@@ -255,11 +258,7 @@ async fn upstream_error(response: reqwest::Response) -> ConnectError {
     let envelope: Option<Envelope> = serde_json::from_str(&text).ok();
     let (detail, error_code, correlation_id) = match envelope {
         Some(e) => (e.detail, e.error_code, e.correlation_id.or(header_id)),
-        None => (
-            text.chars().take(200).collect(),
-            String::new(),
-            header_id,
-        ),
+        None => (text.chars().take(200).collect(), String::new(), header_id),
     };
     ConnectError::Upstream {
         status: status.as_u16(),
