@@ -155,7 +155,7 @@ impl Rig {
             elevated: false,
             working_directory: None,
             context_files: Vec::new(),
-            remote_control: Some(RemoteControlLaunch {
+            remote_control: Some(Box::new(RemoteControlLaunch {
                 session_id: "sess-1".into(),
                 mode,
                 server_url: "wss://connect.example.com".into(),
@@ -163,7 +163,7 @@ impl Rig {
                 agent_key,
                 support_code,
                 release,
-            }),
+            })),
         };
         self.launcher.run(&cmd).await
     }
@@ -417,7 +417,7 @@ async fn oversized_foreign_machine_and_bad_version_launches_are_refused() {
         elevated: false,
         working_directory: None,
         context_files: Vec::new(),
-        remote_control: Some(RemoteControlLaunch {
+        remote_control: Some(Box::new(RemoteControlLaunch {
             session_id: "s".into(),
             mode: RemoteControlMode::Unattended,
             server_url: "wss://c".into(),
@@ -425,7 +425,7 @@ async fn oversized_foreign_machine_and_bad_version_launches_are_refused() {
             agent_key: Some("k".into()),
             support_code: None,
             release: rig.genuine(),
-        }),
+        })),
     };
     let result = launcher.run(&cmd).await;
     assert!(

@@ -100,7 +100,7 @@ pub struct CommandPayload {
     pub context_files: Vec<String>,
     /// `remote_control_launch` only: what to download, check and start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remote_control: Option<RemoteControlLaunch>,
+    pub remote_control: Option<Box<RemoteControlLaunch>>,
 }
 
 /// How the GuruConnect agent joins its session (CONTRACT.md "Launching the GuruConnect agent").

@@ -297,7 +297,7 @@ fn launch(mode: RemoteControlMode) -> ServerMessage {
         elevated: false,
         working_directory: None,
         context_files: Vec::new(),
-        remote_control: Some(RemoteControlLaunch {
+        remote_control: Some(Box::new(RemoteControlLaunch {
             session_id: "s-1".into(),
             mode,
             server_url: "wss://connect.example.com".into(),
@@ -313,7 +313,7 @@ fn launch(mode: RemoteControlMode) -> ServerMessage {
                 signature: "c2lnbmF0dXJl".into(),
                 size: Some(1024),
             },
-        }),
+        })),
     })
 }
 

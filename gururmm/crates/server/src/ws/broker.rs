@@ -20,7 +20,7 @@ pub fn payload(state: &AppState, row: &CommandRow) -> anyhow::Result<CommandPayl
             launch.mode.as_str(),
             launch.session_id
         );
-        (text, Some(launch))
+        (text, Some(Box::new(launch)))
     } else {
         (row.command.clone(), None)
     };
