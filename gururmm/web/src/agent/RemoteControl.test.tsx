@@ -178,6 +178,17 @@ describe('RemoteControlPanel', () => {
     expect(screen.queryByText(/evil/)).not.toBeInTheDocument();
   });
 
+  it('offers only the native link when GuruConnect does not offer the embedded viewer', () => {
+    const noEmbed = {
+      ...started,
+      capabilities: { ...started.capabilities, features: { ...started.capabilities.features, embedded_viewer: false } },
+    };
+    renderApp(<RemoteControlPanel start={noEmbed} hostname="box" onClose={() => {}} />);
+    expect(screen.queryByTitle('Remote screen of box')).not.toBeInTheDocument();
+    expect(screen.getByRole('note')).toHaveTextContent('embedded_viewer is off');
+    expect(screen.getByRole('link', { name: 'Open in the GuruConnect app' })).toHaveAttribute('href', started.viewer_native_url);
+  });
+
   it('posts disconnect and Ctrl+Alt+Del to the viewer origin only', () => {
     const { win } = renderPanel();
     const spy = vi.spyOn(win, 'postMessage').mockImplementation(() => {});

@@ -108,6 +108,7 @@ export function RemoteControlPanel({
   const [phase, setPhase] = useState<Phase>({ state: 'loading' });
   const [size, setSize] = useState<{ width: number; height: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const embeddable = start.capabilities.features.embedded_viewer !== false;
 
   useEffect(() => {
     setPhase({ state: 'loading' });
@@ -196,18 +197,25 @@ export function RemoteControlPanel({
           Viewer error {error}
         </div>
       )}
-      <iframe
-        ref={frame}
-        className="remote-viewer"
-        title={`Remote screen of ${hostname}`}
-        src={start.viewer_embed_url}
-        sandbox="allow-scripts allow-same-origin"
-        allow="keyboard-map; clipboard-read; clipboard-write; fullscreen"
-        referrerPolicy="no-referrer"
-        style={size ? { aspectRatio: `${size.width} / ${size.height}` } : undefined}
-        data-width={size?.width}
-        data-height={size?.height}
-      />
+      {embeddable ? (
+        <iframe
+          ref={frame}
+          className="remote-viewer"
+          title={`Remote screen of ${hostname}`}
+          src={start.viewer_embed_url}
+          sandbox="allow-scripts allow-same-origin"
+          allow="keyboard-map; clipboard-read; clipboard-write; fullscreen"
+          referrerPolicy="no-referrer"
+          style={size ? { aspectRatio: `${size.width} / ${size.height}` } : undefined}
+          data-width={size?.width}
+          data-height={size?.height}
+        />
+      ) : (
+        <p role="note">
+          GuruConnect does not offer its embedded viewer (embedded_viewer is off there): open the session in the
+          GuruConnect app.
+        </p>
+      )}
       <p className="hint">
         Click the remote screen to type into it. Mode: {start.mode}. If the embedded viewer does not load, use the
         GuruConnect app link.
