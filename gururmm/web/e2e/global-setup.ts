@@ -5,6 +5,7 @@
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { STANDIN_KEY, startStandIn } from './gc-standin';
 import { WEB_DIR, createAdmin, freePort, startAgent, startServer, waitFor } from './processes';
 
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from './credentials';
@@ -27,7 +28,13 @@ export default async function globalSetup() {
   createAdmin(dataDir, ADMIN_EMAIL, ADMIN_PASSWORD);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const server = startServer(dataDir, port);
+  // GuruConnect is played by a stand-in (e2e/gc-standin.ts) so the Remote Control panel can be
+  // driven; it also becomes the dashboard's frame-src by default.
+  const standin = await startStandIn();
+  const server = startServer(dataDir, port, {
+    GURURMM_CONNECT_URL: standin.base,
+    GURURMM_CONNECT_INTEGRATION_KEY: STANDIN_KEY,
+  });
   appendFileSync(pids, `${server.pid}\n`);
   let exited = false;
   server.on('exit', () => (exited = true));
@@ -65,6 +72,7 @@ export default async function globalSetup() {
     GRMM_E2E_PORT: String(port),
     GRMM_E2E_PIDS: pids,
     GRMM_E2E_SITE_CODE: site.site_code,
+    GRMM_E2E_GC_STANDIN: standin.base,
   });
 
   return async () => {
@@ -77,6 +85,7 @@ export default async function globalSetup() {
       }
     }
     await new Promise((r) => setTimeout(r, 300));
+    await standin.close();
     rmSync(root, { recursive: true, force: true });
   };
 }

@@ -20,6 +20,37 @@ pub struct AgentConfig {
     pub watchdog: WatchdogConfig,
     #[serde(default)]
     pub update: UpdateConfig,
+    #[serde(default)]
+    pub remote_control: RemoteControlConfig,
+}
+
+/// Native Remote Control (NRC-9): how this agent fetches and starts the GuruConnect agent.
+/// Without `release_public_key`, every `remote_control_launch` is refused: the key is pinned
+/// here (root-owned agent.toml), never taken from either server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RemoteControlConfig {
+    /// Base64 ed25519 public key of GuruConnect's release signing key
+    /// (`guruconnect-server release keygen` prints it).
+    pub release_public_key: Option<String>,
+    /// Where verified GuruConnect agent builds are kept, by version. Unset: `guruconnect/`
+    /// beside agent.toml.
+    pub cache_dir: Option<PathBuf>,
+    /// Largest GuruConnect agent download accepted.
+    pub max_download_bytes: u64,
+    /// Timeout of the whole download.
+    pub download_timeout_secs: u64,
+}
+
+impl Default for RemoteControlConfig {
+    fn default() -> Self {
+        Self {
+            release_public_key: None,
+            cache_dir: None,
+            max_download_bytes: 200 * 1024 * 1024,
+            download_timeout_secs: 300,
+        }
+    }
 }
 
 /// Self-update trust. agent.toml is writable by the machine's administrators only, the same
@@ -361,6 +392,28 @@ impl AgentConfig {
             5,
             3600,
         )?;
+        let rc = &self.remote_control;
+        if let Some(key) = &rc.release_public_key {
+            if crate::updater::parse_key(key).is_err() {
+                return Err(invalid(
+                    "remote_control.release_public_key",
+                    "must be a base64 ed25519 public key (32 bytes), as `guruconnect-server \
+                     release keygen` prints it",
+                ));
+            }
+        }
+        in_range(
+            "remote_control.max_download_bytes",
+            rc.max_download_bytes,
+            1024,
+            1024 * 1024 * 1024,
+        )?;
+        in_range(
+            "remote_control.download_timeout_secs",
+            rc.download_timeout_secs,
+            1,
+            3600,
+        )?;
         for (i, svc) in self.watchdog.services.iter().enumerate() {
             if svc.name.trim().is_empty() {
                 return Err(invalid(
@@ -451,6 +504,38 @@ restart_cooldown_seconds = 60
         let err =
             AgentConfig::parse(&format!("{SEED}\n[agent]\nheartbeat = 5\n")).expect_err("unknown");
         assert!(err.to_string().contains("heartbeat"), "{err}");
+    }
+
+    #[test]
+    fn the_guruconnect_release_key_is_validated_by_name() {
+        use base64::Engine;
+        let key = base64::engine::general_purpose::STANDARD.encode(
+            ed25519_dalek::SigningKey::from_bytes(&[7u8; 32])
+                .verifying_key()
+                .to_bytes(),
+        );
+        let key = key.as_str();
+        let ok = AgentConfig::parse(&format!(
+            "{SEED}\n[remote_control]\nrelease_public_key = \"{key}\"\n"
+        ))
+        .expect("valid key");
+        assert_eq!(ok.remote_control.release_public_key.as_deref(), Some(key));
+        for bad in ["not-base64!", "c2hvcnQ=", ""] {
+            let err = AgentConfig::parse(&format!(
+                "{SEED}\n[remote_control]\nrelease_public_key = \"{bad}\"\n"
+            ))
+            .expect_err(bad);
+            let text = err.to_string();
+            assert!(text.contains("remote_control.release_public_key"), "{text}");
+            assert!(text.contains("keygen"), "{text}");
+        }
+        let err = AgentConfig::parse(&format!(
+            "{SEED}\n[remote_control]\nmax_download_bytes = 0\n"
+        ))
+        .expect_err("zero");
+        assert!(err
+            .to_string()
+            .contains("remote_control.max_download_bytes"));
     }
 }
 

@@ -10,6 +10,7 @@ pub mod device_id;
 pub mod exec;
 pub mod metrics;
 pub mod polling;
+pub mod remote_control;
 pub mod service;
 pub mod session;
 pub mod state;

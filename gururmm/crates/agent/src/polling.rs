@@ -55,7 +55,13 @@ impl Poller {
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()?,
-            executor: Executor::new(&config),
+            executor: Executor::new(&config).with_launcher(std::sync::Arc::new(
+                crate::remote_control::Launcher::new(
+                    config.remote_control.clone(),
+                    device_id.clone(),
+                    state.path(),
+                ),
+            )),
             unsent: VecDeque::new(),
             config,
             state,

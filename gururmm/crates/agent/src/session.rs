@@ -95,7 +95,13 @@ impl Agent {
     ) -> Self {
         let (results_tx, results_rx) = mpsc::channel(256);
         Self {
-            executor: Executor::new(&config),
+            executor: Executor::new(&config).with_launcher(std::sync::Arc::new(
+                crate::remote_control::Launcher::new(
+                    config.remote_control.clone(),
+                    device_id.clone(),
+                    state.path(),
+                ),
+            )),
             collector: Collector::new(),
             network: ChangeDetector::default(),
             outbox: VecDeque::new(),

@@ -13,6 +13,11 @@ impl StateDir {
         Self { dir: dir.into() }
     }
 
+    /// The directory itself (beside agent.toml).
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
     fn file(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }

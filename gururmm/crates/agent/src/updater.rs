@@ -54,12 +54,24 @@ pub fn pinned_key(configured: Option<&str>) -> Result<VerifyingKey, UpdateError>
 
 /// Checks a downloaded binary against the offer and the pinned key.
 pub fn verify(binary: &[u8], offer: &UpdatePayload, key: &VerifyingKey) -> Result<(), UpdateError> {
+    verify_signed(binary, &offer.sha256, &offer.signature, key)
+}
+
+/// Checks that `binary` hashes to `sha256` (hex) and that `signature` (base64 ed25519 over the
+/// 32 raw digest bytes) verifies against `key`. Used for this agent's own updates and for the
+/// GuruConnect agent it launches.
+pub fn verify_signed(
+    binary: &[u8],
+    sha256: &str,
+    signature: &str,
+    key: &VerifyingKey,
+) -> Result<(), UpdateError> {
     let digest = Sha256::digest(binary);
-    if !hex::encode(digest).eq_ignore_ascii_case(offer.sha256.trim()) {
+    if !hex::encode(digest).eq_ignore_ascii_case(sha256.trim()) {
         return Err(UpdateError::HashMismatch);
     }
     let signature = STANDARD
-        .decode(offer.signature.trim())
+        .decode(signature.trim())
         .ok()
         .and_then(|b| Signature::from_slice(&b).ok())
         .ok_or(UpdateError::BadSignature)?;

@@ -57,6 +57,7 @@ fn task(text: &str) -> CommandPayload {
         elevated: false,
         working_directory: None,
         context_files: Vec::new(),
+        remote_control: None,
     }
 }
 

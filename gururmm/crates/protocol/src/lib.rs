@@ -17,7 +17,9 @@ pub use agent::{
     AgentMessage, AuthPayload, CommandResult, DiskMetrics, Heartbeat, MemoryMetrics, MetricsReport,
     NetworkCounters, NetworkInterface, NetworkState, WatchdogEvent,
 };
-pub use command::{CommandPayload, CommandType};
+pub use command::{
+    CommandPayload, CommandType, ConnectRelease, RemoteControlLaunch, RemoteControlMode,
+};
 pub use decode::{decode_agent, decode_server, encode, DecodeError};
 pub use server::{AgentSettings, AuthResponse, ServerMessage, UpdatePayload};
 

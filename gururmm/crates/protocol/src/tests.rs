@@ -57,6 +57,7 @@ fn claude_task_with_its_options_has_a_pinned_form() {
         elevated: false,
         working_directory: Some("reports".into()),
         context_files: vec!["a.log".into()],
+        remote_control: None,
     });
     assert_eq!(
         as_value(&msg),
@@ -68,7 +69,14 @@ fn claude_task_with_its_options_has_a_pinned_form() {
 
 #[test]
 fn every_known_command_type_is_a_plain_string_that_round_trips() {
-    let names = ["shell", "powershell", "python", "script", "claude_task"];
+    let names = [
+        "shell",
+        "powershell",
+        "python",
+        "script",
+        "claude_task",
+        "remote_control_launch",
+    ];
     for (kind, name) in CommandType::KNOWN.iter().zip(names) {
         assert_eq!(as_value(kind), json!(name));
         let back: CommandType = serde_json::from_value(json!(name)).expect("decodes");
@@ -274,4 +282,85 @@ fn oversized_messages_are_refused_before_parsing() {
         "x".repeat(MAX_MESSAGE_BYTES)
     );
     assert!(decode_agent(&huge).is_err());
+}
+
+fn launch(mode: RemoteControlMode) -> ServerMessage {
+    let (agent_key, support_code) = match mode {
+        RemoteControlMode::Unattended => (Some("gcak_secret-key".to_owned()), None),
+        RemoteControlMode::Attended => (None, Some("482913".to_owned())),
+    };
+    ServerMessage::Command(CommandPayload {
+        id: id(),
+        command_type: CommandType::RemoteControlLaunch,
+        command: "launch GuruConnect agent".into(),
+        timeout_seconds: Some(300),
+        elevated: false,
+        working_directory: None,
+        context_files: Vec::new(),
+        remote_control: Some(Box::new(RemoteControlLaunch {
+            session_id: "s-1".into(),
+            mode,
+            server_url: "wss://connect.example.com".into(),
+            agent_id: "0123456789abcdef0123456789abcdef".into(),
+            agent_key,
+            support_code,
+            release: ConnectRelease {
+                version: "1.2.3".into(),
+                platform: "linux-x86_64".into(),
+                download_url:
+                    "https://connect.example.com/api/releases/linux-x86_64/1.2.3/download".into(),
+                sha256: "ab".repeat(32),
+                signature: "c2lnbmF0dXJl".into(),
+                size: Some(1024),
+            },
+        })),
+    })
+}
+
+#[test]
+fn remote_control_launch_has_a_pinned_form() {
+    let release = json!({"version": "1.2.3", "platform": "linux-x86_64",
+        "download_url": "https://connect.example.com/api/releases/linux-x86_64/1.2.3/download",
+        "sha256": "ab".repeat(32), "signature": "c2lnbmF0dXJl", "size": 1024});
+    let unattended = launch(RemoteControlMode::Unattended);
+    assert_eq!(
+        as_value(&unattended),
+        json!({"type": "command", "payload": {"id": ID, "command_type": "remote_control_launch",
+            "command": "launch GuruConnect agent", "timeout_seconds": 300, "elevated": false,
+            "remote_control": {"session_id": "s-1", "mode": "unattended",
+                "server_url": "wss://connect.example.com",
+                "agent_id": "0123456789abcdef0123456789abcdef",
+                "agent_key": "gcak_secret-key", "release": release}}})
+    );
+    let attended = launch(RemoteControlMode::Attended);
+    assert_eq!(
+        as_value(&attended)["payload"]["remote_control"],
+        json!({"session_id": "s-1", "mode": "attended", "server_url": "wss://connect.example.com",
+            "agent_id": "0123456789abcdef0123456789abcdef", "support_code": "482913",
+            "release": release})
+    );
+    for msg in [unattended, attended] {
+        assert_eq!(decode_server(&encode(&msg)).expect("round trip"), msg);
+    }
+}
+
+#[test]
+fn remote_control_secrets_are_hidden_from_debug() {
+    for mode in [RemoteControlMode::Unattended, RemoteControlMode::Attended] {
+        let printed = format!("{:?}", launch(mode));
+        assert!(
+            !printed.contains("gcak_secret-key") && !printed.contains("482913"),
+            "{printed}"
+        );
+        assert!(printed.contains("[redacted]"), "{printed}");
+    }
+}
+
+#[test]
+fn an_unknown_remote_control_mode_is_a_decode_error_with_the_command_id() {
+    let text = format!(
+        r#"{{"type":"command","payload":{{"id":"{ID}","command_type":"remote_control_launch","command":"x","remote_control":{{"session_id":"s","mode":"sideways","server_url":"wss://c","agent_id":"a","release":{{"version":"1","platform":"linux-x86_64","download_url":"u","sha256":"h","signature":"s"}}}}}}}}"#
+    );
+    let err = decode_server(&text).expect_err("unknown mode");
+    assert_eq!(err.command_id, Some(id()));
 }

@@ -1,9 +1,11 @@
 //! The state every handler shares, and how it is built from a `Config`.
 
 use crate::auth::jwt::TokenKeys;
+use crate::auth::seal::Sealer;
 use crate::auth::secrets::{hmac_hex, random_bytes};
 use crate::auth::throttle::SlidingWindow;
 use crate::config::Config;
+use crate::connect::Connect;
 use crate::db::Db;
 use crate::ws::Registry;
 use anyhow::Context;
@@ -29,6 +31,10 @@ pub struct AppInner {
     pub code_key: Vec<u8>,
     pub throttles: Throttles,
     pub registry: Registry,
+    /// The GuruConnect integration, when configured.
+    pub connect: Option<Arc<Connect>>,
+    /// Seals GuruConnect keys and launch secrets at rest (see `auth::seal`).
+    pub sealer: Sealer,
     /// Cancelled at shutdown; background tasks watch it.
     pub shutdown: CancellationToken,
 }
@@ -48,6 +54,8 @@ pub struct Throttles {
     pub site_code_ip: SlidingWindow<IpAddr>,
     /// Command submissions per user (the seed had none).
     pub commands_user: SlidingWindow<String>,
+    /// Remote-control starts per user.
+    pub remote_control_user: SlidingWindow<String>,
 }
 
 impl Throttles {
@@ -63,6 +71,10 @@ impl Throttles {
                 l.site_code_failures_per_ip,
             ),
             commands_user: SlidingWindow::new(Duration::from_secs(60), l.commands_per_minute),
+            remote_control_user: SlidingWindow::new(
+                Duration::from_secs(60),
+                config.connect.sessions_per_minute,
+            ),
         }
     }
 }
@@ -74,7 +86,10 @@ impl AppState {
         let db = Db::connect(&config).await?;
         crate::db::agents::mark_all_offline(&db).await?;
         let master = master_key(&config)?;
+        let connect = Connect::from_config(&config.connect)?.map(Arc::new);
         Ok(AppState(Arc::new(AppInner {
+            connect,
+            sealer: Sealer::derive(&master, "gururmm/connect-secrets/v1")?,
             tokens: TokenKeys::derive(&master),
             code_key: hmac_hex(&master, "gururmm/site-code/v1").into_bytes(),
             throttles: Throttles::new(&config),

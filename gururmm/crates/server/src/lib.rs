@@ -11,6 +11,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
+pub mod connect;
 pub mod db;
 pub mod http;
 pub mod policies;

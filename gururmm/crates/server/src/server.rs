@@ -37,6 +37,14 @@ impl Server {
         let server = axum_server::from_tcp(listener).handle(handle.clone());
         let task = tokio::spawn(server.serve(app));
         let reaper = tokio::spawn(crate::reaper::run(state.clone()));
+        if let Some(connect) = &state.connect {
+            tokio::spawn(crate::connect::run_refresher(
+                connect.clone(),
+                state.shutdown.clone(),
+            ));
+        } else {
+            tracing::info!("GuruConnect integration not configured (connect.url / GURURMM_CONNECT_URL); remote control is off");
+        }
         Ok(RunningServer {
             addr,
             state,

@@ -3,6 +3,8 @@
 //! polling, commands — is captured at the levels operators run with plus debug for the server,
 //! and searched for every credential that passed through.
 
+#[path = "support/gc_standin.rs"]
+mod gc_standin;
 #[path = "it/helpers.rs"]
 mod helpers;
 
@@ -35,7 +37,21 @@ async fn no_credential_appears_in_any_log_line() {
         .with_writer(|| Capture)
         .with_ansi(false)
         .init();
-    let app = TestApp::spawn().await;
+    // Remote control talks to a GuruConnect stand-in, so its secrets pass through too.
+    let integration_key = "integration-key-do-not-log-0123456789abcdef";
+    let standin = gc_standin::StandIn::start(integration_key).await;
+    standin.publish(
+        "linux-x86_64",
+        json!({"version": "1.2.3", "platform": "linux-x86_64", "sha256": "ab".repeat(32),
+            "signature": "c2ln", "download_url": "http://gc.test/d"}),
+    );
+    let gc_base = standin.base.clone();
+    let app = TestApp::spawn_with(|c| {
+        c.connect.url = Some(gc_base);
+        c.connect.integration_key =
+            Some(gururmm_server::config::SecretString::new(integration_key));
+    })
+    .await;
     let password = "correct horse battery staple";
     let hash = gururmm_server::auth::password::hash(password).expect("hash");
     gururmm_server::db::users::create(
@@ -98,6 +114,24 @@ async fn no_credential_appears_in_any_log_line() {
     let me = app.get("/api/auth/me", &jwt).await;
     assert_eq!(me.status(), 200);
     command_status(&app, &cmd.id.to_string(), "completed").await;
+    for mode in ["unattended", "attended"] {
+        let res = app
+            .post(
+                &format!("/api/agents/{}/remote-control", again.agent_id),
+                &app.admin_token,
+                json!({"mode": mode}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{mode}");
+        let launch = again.next_command().await;
+        again.reply(&launch, 0, "started").await;
+    }
+    let gc_secrets: Vec<String> = [standin.minted(), standin.codes(), standin.tokens()].concat();
+    assert_eq!(
+        gc_secrets.len(),
+        4,
+        "a key, a support code, two viewer tokens"
+    );
 
     let logs = String::from_utf8(CAPTURED.lock().expect("lock").clone()).expect("utf8");
     assert!(logs.contains("request finished"), "the capture works");
@@ -116,7 +150,18 @@ async fn no_credential_appears_in_any_log_line() {
         ("wrong agent key", "grmm_wrong-key-do-not-log"),
         ("legacy agent key", legacy_key.as_str()),
         ("query string", "query-secret-do-not-log"),
+        ("GuruConnect integration key", integration_key),
     ] {
         assert!(!logs.contains(secret), "the {what} appears in the logs");
+    }
+    assert!(
+        logs.contains("remote control started"),
+        "the capture covers it"
+    );
+    for secret in &gc_secrets {
+        assert!(
+            !logs.contains(secret.as_str()),
+            "a GuruConnect key, support code or viewer token appears in the logs"
+        );
     }
 }

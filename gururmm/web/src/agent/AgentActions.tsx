@@ -1,11 +1,11 @@
-// The action area of the agent header: move to another site, delete. The integration issue
-// adds its Remote Control button as the first item here (NRC-10); the area is a toolbar so
-// the new button joins the same keyboard order.
+// The action area of the agent header: Remote Control (NRC-10), move to another site, delete.
+// The area is a toolbar so every action shares one keyboard order.
 import { useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { useClients, useDeleteAgent, useMoveAgent, useSites } from '../api/hooks';
-import type { Agent } from '../api/types';
+import type { Agent, RemoteControlStart } from '../api/types';
 import { ErrorBox } from '../components/ErrorBox';
+import { RemoteControlButton } from './RemoteControl';
 
 function MoveAgent({ agent }: { agent: Agent }) {
   const sites = useSites();
@@ -80,9 +80,16 @@ function DeleteAgent({ agent }: { agent: Agent }) {
   );
 }
 
-export function AgentActions({ agent }: { agent: Agent }) {
+export function AgentActions({
+  agent,
+  onRemoteControl = () => {},
+}: {
+  agent: Agent;
+  onRemoteControl?: (start: RemoteControlStart) => void;
+}) {
   return (
     <div className="agent-actions" role="toolbar" aria-label="Agent actions" data-slot="remote-control">
+      <RemoteControlButton agent={agent} onStarted={onRemoteControl} />
       <MoveAgent agent={agent} />
       <DeleteAgent agent={agent} />
     </div>

@@ -1,7 +1,10 @@
-// One agent: a header with its status and identity and the action area, then its metrics,
+// One agent: a header with its status and identity and the action area (with Remote Control,
+// whose embedded viewer opens below the header), then its metrics,
 // network state, command terminal, watchdog events and alerts.
+import { useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { useAgent } from '../api/hooks';
+import type { RemoteControlStart } from '../api/types';
 import { ErrorBox } from '../components/ErrorBox';
 import { StatusBadge } from '../components/StatusBadge';
 import { formatTime, timeAgo } from '../components/format';
@@ -10,10 +13,12 @@ import { CommandTerminal } from './CommandTerminal';
 import { AgentAlertsPanel, WatchdogPanel } from './EventsPanels';
 import { MetricsPanel } from './MetricsPanel';
 import { NetworkPanel } from './NetworkPanel';
+import { RemoteControlPanel } from './RemoteControl';
 
 export function AgentDetailPage() {
   const { id = '' } = useParams();
   const agent = useAgent(id);
+  const [remote, setRemote] = useState<RemoteControlStart | null>(null);
   if (agent.error) {
     return (
       <section>
@@ -49,8 +54,16 @@ export function AgentDetailPage() {
             <dd title={formatTime(a.last_seen_at)}>{timeAgo(a.last_seen_at)}</dd>
           </dl>
         </div>
-        <AgentActions agent={a} />
+        <AgentActions agent={a} onRemoteControl={setRemote} />
       </header>
+      {remote && (
+        <RemoteControlPanel
+          key={remote.session_id + remote.viewer_embed_url}
+          start={remote}
+          hostname={a.hostname || a.device_id}
+          onClose={() => setRemote(null)}
+        />
+      )}
       <MetricsPanel agentId={a.id} />
       <div className="columns">
         <CommandTerminal agentId={a.id} />

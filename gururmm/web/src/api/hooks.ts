@@ -14,6 +14,9 @@ import type {
   CommandListItem,
   CommandType,
   MetricSample,
+  RemoteControlMode,
+  RemoteControlStart,
+  RemoteControlStatus,
   Site,
   SiteWithCode,
   WatchdogEvent,
@@ -228,5 +231,25 @@ export function useRegenerateSiteCode() {
   return useMutation({
     mutationFn: (id: string) =>
       api<{ site_code: string }>(`/api/sites/${encodeURIComponent(id)}/regenerate-key`, { method: 'POST' }),
+  });
+}
+
+export function useRemoteControlStatus() {
+  return useQuery({
+    queryKey: ['remote-control-status'],
+    queryFn: () => api<RemoteControlStatus>('/api/remote-control/status'),
+    staleTime: 30_000,
+  });
+}
+
+export function useStartRemoteControl(agentId: string) {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: (mode: RemoteControlMode) =>
+      api<RemoteControlStart>(`/api/agents/${encodeURIComponent(agentId)}/remote-control`, {
+        method: 'POST',
+        body: { mode },
+      }),
+    onSuccess: () => invalidate('commands'),
   });
 }

@@ -164,3 +164,41 @@ export interface ErrorEnvelope {
   status_code: number;
   correlation_id: string;
 }
+
+/** GuruConnect's capability document, as GuruRMM relays it. */
+export interface ConnectCapabilities {
+  contract_version: string;
+  features: {
+    embedded_viewer: boolean;
+    consent_prompt: boolean;
+    per_machine_keys: boolean;
+    programmatic_sessions: boolean;
+    [flag: string]: unknown;
+  };
+}
+
+export type RemoteControlMode = 'unattended' | 'attended';
+
+/** `GET /api/remote-control/status`. */
+export interface RemoteControlStatus {
+  configured: boolean;
+  available: boolean;
+  reason: string | null;
+  modes: RemoteControlMode[];
+  contract_version: string | null;
+  supported_contract: string;
+  capabilities: ConnectCapabilities | null;
+  viewer_origin: string | null;
+}
+
+/** `POST /api/agents/{id}/remote-control`. */
+export interface RemoteControlStart {
+  session_id: string;
+  remote_control_id: string;
+  command_id: string;
+  viewer_embed_url: string;
+  viewer_native_url: string;
+  mode: RemoteControlMode;
+  capabilities: ConnectCapabilities;
+  viewer_origin: string;
+}

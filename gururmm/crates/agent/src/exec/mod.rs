@@ -16,6 +16,8 @@ use std::time::Duration;
 pub struct Executor {
     commands: CommandsConfig,
     claude: Arc<claude::ClaudeExecutor>,
+    /// `remote_control_launch`; None where this agent cannot launch (refused with a reason).
+    launcher: Option<Arc<crate::remote_control::Launcher>>,
 }
 
 /// A result for a command that did not run.
@@ -48,7 +50,14 @@ impl Executor {
         Self {
             commands: config.commands.clone(),
             claude: Arc::new(claude::ClaudeExecutor::new(config.claude.clone())),
+            launcher: None,
         }
+    }
+
+    /// Adds the GuruConnect launcher (Native Remote Control).
+    pub fn with_launcher(mut self, launcher: Arc<crate::remote_control::Launcher>) -> Self {
+        self.launcher = Some(launcher);
+        self
     }
 
     pub async fn run(&self, cmd: &CommandPayload) -> CommandResult {
@@ -86,6 +95,12 @@ impl Executor {
                 Err(reason) => return refused(cmd.id, reason),
             },
             CommandType::ClaudeTask => return self.claude.run(cmd).await,
+            CommandType::RemoteControlLaunch => {
+                return match &self.launcher {
+                    Some(launcher) => launcher.run(cmd).await,
+                    None => refused(cmd.id, "remote control is not available in this agent mode"),
+                }
+            }
             CommandType::Unknown(name) => {
                 return refused(
                     cmd.id,
@@ -196,6 +211,7 @@ mod tests {
             elevated: false,
             working_directory: None,
             context_files: Vec::new(),
+            remote_control: None,
         }
     }
 

@@ -39,6 +39,11 @@ pub async fn send(
     Json(req): Json<SendCommandRequest>,
 ) -> ApiResult<(StatusCode, Json<CommandDto>)> {
     let kind = CommandType::from(req.command_type.clone());
+    if kind == CommandType::RemoteControlLaunch {
+        return Err(ApiError::Validation(
+            "remote_control_launch is sent only by POST /api/agents/{id}/remote-control".into(),
+        ));
+    }
     if !kind.is_known() {
         return Err(ApiError::Validation(format!(
             "unknown command_type `{}`; expected shell, powershell, python, script or claude_task",

@@ -150,7 +150,7 @@ pub async fn heartbeat(
     let mut pending_commands = Vec::new();
     for row in db::commands::pending_for_agent(&state.db, &agent.id).await? {
         if db::commands::claim(&state.db, &row.id, LEGACY_CONNECTION, grace).await? {
-            pending_commands.push(broker::payload(&row)?);
+            pending_commands.push(broker::payload(&state, &row)?);
         }
     }
     Ok(Json(LegacyHeartbeatResponse {

@@ -15,6 +15,7 @@ mod metrics;
 mod policies;
 mod registration_tokens;
 mod releases;
+pub mod remote_control;
 mod sites;
 
 pub use auth::valid_email;
@@ -82,6 +83,10 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(commands::list))
         .routes(routes!(commands::detail))
         .routes(routes!(commands::cancel))
+        .routes(routes!(remote_control::status))
+        .routes(routes!(remote_control::start))
+        .routes(routes!(remote_control::sessions))
+        .routes(routes!(remote_control::end))
         .routes(routes!(metrics::history))
         .routes(routes!(metrics::summary))
         .routes(routes!(alerts::list))

@@ -9,6 +9,7 @@
 
 pub mod jwt;
 pub mod password;
+pub mod seal;
 pub mod secrets;
 pub mod throttle;
 

@@ -84,6 +84,21 @@ pub fn apply_overrides(
             *field = boolean(var, &v)?;
         }
     }
+    if let Some((_, v)) = first(&get, &["GURURMM_CONNECT_URL", "CONNECT_SERVER_URL"]) {
+        config.connect.url = Some(v);
+    }
+    if let Some((_, v)) = first(
+        &get,
+        &["GURURMM_CONNECT_INTEGRATION_KEY", "CONNECT_INTEGRATION_KEY"],
+    ) {
+        config.connect.integration_key = Some(SecretString::new(v));
+    }
+    if let Some((_, v)) = first(&get, &["GURURMM_CONNECT_PUBLIC_URL"]) {
+        config.connect.public_url = Some(v);
+    }
+    if let Some((_, v)) = first(&get, &["GURURMM_CONNECT_AGENT_SERVER_URL"]) {
+        config.connect.agent_server_url = Some(v);
+    }
     if let Some((var, v)) = first(&get, &["GURURMM_LOG_FORMAT"]) {
         config.log_format = match v.as_str() {
             "text" => LogFormat::Text,

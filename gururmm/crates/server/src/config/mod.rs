@@ -43,6 +43,88 @@ pub struct Config {
     pub dashboard_frame_src: Vec<String>,
     pub limits: Limits,
     pub alerts: AlertsConfig,
+    /// The GuruConnect integration (Native Remote Control). Off until `connect.url` and
+    /// `connect.integration_key` are both set.
+    pub connect: ConnectConfig,
+}
+
+/// How this server reaches GuruConnect (CONTRACT.md, integration contract v1).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConnectConfig {
+    /// GuruConnect's base URL as this server reaches it, e.g. `https://connect.example.com`
+    /// (`GURURMM_CONNECT_URL` / `CONNECT_SERVER_URL`).
+    pub url: Option<String>,
+    /// The integration key GuruConnect holds as its `integration_key` (at least 32 characters;
+    /// `GURURMM_CONNECT_INTEGRATION_KEY` / `CONNECT_INTEGRATION_KEY`). Never logged.
+    pub integration_key: Option<SecretString>,
+    /// GuruConnect's URL as technicians' browsers reach it (the viewer links and the dashboard's
+    /// `frame-src`). Unset: `url`.
+    pub public_url: Option<String>,
+    /// The relay URL the GuruConnect agent connects to (`--server`). Unset: `public_url` with
+    /// `http` turned into `ws` (`https` into `wss`).
+    pub agent_server_url: Option<String>,
+    /// Seconds between capability refreshes (also retried on the next use after a failure).
+    pub capabilities_refresh_secs: u64,
+    /// Timeout of each call to GuruConnect.
+    pub request_timeout_secs: u64,
+    /// Remote-control sessions one technician may start per minute.
+    pub sessions_per_minute: u32,
+    /// Seconds the RMM agent has to download, verify and start the GuruConnect agent.
+    pub launch_timeout_secs: u64,
+}
+
+impl Default for ConnectConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            integration_key: None,
+            public_url: None,
+            agent_server_url: None,
+            capabilities_refresh_secs: 300,
+            request_timeout_secs: 15,
+            sessions_per_minute: 10,
+            launch_timeout_secs: 300,
+        }
+    }
+}
+
+impl ConnectConfig {
+    /// True when both the URL and the key are set.
+    pub fn is_configured(&self) -> bool {
+        self.url.is_some() && self.integration_key.is_some()
+    }
+
+    /// GuruConnect's public origin (browser-facing), without a trailing slash.
+    pub fn public_base(&self) -> Option<String> {
+        self.public_url
+            .as_ref()
+            .or(self.url.as_ref())
+            .map(|u| u.trim_end_matches('/').to_owned())
+    }
+
+    /// The relay URL handed to the GuruConnect agent.
+    pub fn agent_server(&self) -> Option<String> {
+        if let Some(url) = &self.agent_server_url {
+            return Some(url.trim_end_matches('/').to_owned());
+        }
+        let base = self.public_base()?;
+        Some(if let Some(rest) = base.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else if let Some(rest) = base.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else {
+            base
+        })
+    }
+
+    /// The origin part of the public URL (what the dashboard's CSP `frame-src` names).
+    pub fn public_origin(&self) -> Option<String> {
+        let base = self.public_base()?;
+        let (scheme, rest) = base.split_once("://")?;
+        let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+        Some(format!("{scheme}://{host}"))
+    }
 }
 
 /// Alert thresholds (RMM-10).
@@ -159,6 +241,7 @@ impl Default for Config {
             dashboard_frame_src: Vec::new(),
             limits: Limits::default(),
             alerts: AlertsConfig::default(),
+            connect: ConnectConfig::default(),
         }
     }
 }
@@ -268,12 +351,75 @@ impl Config {
                 });
             }
         }
+        self.validate_connect()?;
         if let Some(secret) = &self.jwt_secret {
             if secret.expose().len() < 32 {
                 return Err(invalid("jwt_secret", "must be at least 32 characters"));
             }
         }
         Ok(())
+    }
+
+    fn validate_connect(&self) -> Result<(), ConfigError> {
+        let c = &self.connect;
+        let http = |u: &str| u.starts_with("http://") || u.starts_with("https://");
+        for (key, value) in [
+            ("connect.url", &c.url),
+            ("connect.public_url", &c.public_url),
+        ] {
+            if let Some(url) = value {
+                if !http(url) {
+                    return Err(invalid(key, "must start with http:// or https://"));
+                }
+            }
+        }
+        if let Some(url) = &c.agent_server_url {
+            if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+                return Err(invalid(
+                    "connect.agent_server_url",
+                    "must start with wss:// (or ws://)",
+                ));
+            }
+        }
+        if let Some(key) = &c.integration_key {
+            if key.expose().len() < 32 {
+                return Err(invalid(
+                    "connect.integration_key",
+                    "must be at least 32 characters (GuruConnect refuses shorter keys)",
+                ));
+            }
+        }
+        if c.url.is_some() != c.integration_key.is_some() {
+            return Err(invalid(
+                "connect.url",
+                "connect.url and connect.integration_key must be set together",
+            ));
+        }
+        if c.capabilities_refresh_secs == 0 || c.request_timeout_secs == 0 {
+            return Err(invalid(
+                "connect.capabilities_refresh_secs",
+                "connect.capabilities_refresh_secs and connect.request_timeout_secs must be greater than 0",
+            ));
+        }
+        if c.sessions_per_minute == 0 || c.launch_timeout_secs == 0 {
+            return Err(invalid(
+                "connect.sessions_per_minute",
+                "connect.sessions_per_minute and connect.launch_timeout_secs must be greater than 0",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `dashboard_frame_src` as configured, or GuruConnect's public origin when it is unset and
+    /// the integration is configured (so the embedded viewer works without a second setting).
+    pub fn effective_frame_src(&self) -> Vec<String> {
+        if !self.dashboard_frame_src.is_empty() {
+            return self.dashboard_frame_src.clone();
+        }
+        match (self.connect.is_configured(), self.connect.public_origin()) {
+            (true, Some(origin)) => vec![origin],
+            _ => Vec::new(),
+        }
     }
 
     pub fn public_url(&self) -> String {

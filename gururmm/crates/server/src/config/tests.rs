@@ -92,3 +92,84 @@ fn the_example_config_parses() {
     let config = Config::from_file(&path).expect("example parses");
     config.validate().expect("example is valid");
 }
+
+const KEY: &str = "k-0123456789abcdef0123456789abcdef";
+
+#[test]
+fn the_connect_integration_reads_both_variable_names_and_hides_the_key() {
+    let config = apply(&[
+        ("CONNECT_SERVER_URL", "https://connect.example.com"),
+        ("CONNECT_INTEGRATION_KEY", KEY),
+    ])
+    .expect("valid");
+    assert!(config.connect.is_configured());
+    assert_eq!(
+        config.connect.url.as_deref(),
+        Some("https://connect.example.com")
+    );
+    assert!(!format!("{config:?}").contains(KEY));
+    let config = apply(&[
+        ("CONNECT_SERVER_URL", "https://generic.example.com"),
+        ("GURURMM_CONNECT_URL", "https://preferred.example.com"),
+        ("GURURMM_CONNECT_INTEGRATION_KEY", KEY),
+    ])
+    .expect("valid");
+    assert_eq!(
+        config.connect.url.as_deref(),
+        Some("https://preferred.example.com")
+    );
+}
+
+#[test]
+fn connect_urls_derive_the_viewer_origin_and_the_relay() {
+    let config = apply(&[
+        ("GURURMM_CONNECT_URL", "http://10.0.0.5:3002"),
+        ("GURURMM_CONNECT_INTEGRATION_KEY", KEY),
+        ("GURURMM_CONNECT_PUBLIC_URL", "https://connect.example.com/"),
+    ])
+    .expect("valid");
+    assert_eq!(
+        config.connect.public_base().as_deref(),
+        Some("https://connect.example.com")
+    );
+    assert_eq!(
+        config.connect.agent_server().as_deref(),
+        Some("wss://connect.example.com")
+    );
+    // The dashboard may frame GuruConnect's viewer without a second setting...
+    assert_eq!(
+        config.effective_frame_src(),
+        vec!["https://connect.example.com".to_owned()]
+    );
+    // ...and an explicit frame-src wins.
+    let config = apply(&[
+        ("GURURMM_CONNECT_URL", "http://10.0.0.5:3002"),
+        ("GURURMM_CONNECT_INTEGRATION_KEY", KEY),
+        ("GURURMM_DASHBOARD_FRAME_SRC", "https://other.example.com"),
+    ])
+    .expect("valid");
+    assert_eq!(
+        config.effective_frame_src(),
+        vec!["https://other.example.com".to_owned()]
+    );
+    assert!(Config::default().effective_frame_src().is_empty());
+}
+
+#[test]
+fn bad_connect_settings_name_their_key() {
+    let err = apply(&[
+        ("GURURMM_CONNECT_URL", "connect.example.com"),
+        ("GURURMM_CONNECT_INTEGRATION_KEY", KEY),
+    ])
+    .expect_err("no scheme");
+    assert!(err.to_string().contains("connect.url"), "{err}");
+    let err = apply(&[
+        ("GURURMM_CONNECT_URL", "https://c.example.com"),
+        ("GURURMM_CONNECT_INTEGRATION_KEY", "short"),
+    ])
+    .expect_err("short key");
+    assert!(err.to_string().contains("connect.integration_key"), "{err}");
+    assert!(!err.to_string().contains("short\""), "{err}");
+    let err = apply(&[("GURURMM_CONNECT_URL", "https://c.example.com")]).expect_err("no key");
+    assert!(err.to_string().contains("integration_key"), "{err}");
+}

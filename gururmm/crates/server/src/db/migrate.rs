@@ -21,6 +21,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "dashboard_indexes",
         include_str!("../../migrations/0003_dashboard_indexes.sql"),
     ),
+    (
+        4,
+        "remote_control",
+        include_str!("../../migrations/0004_remote_control.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

@@ -12,6 +12,7 @@ mod migrate;
 pub mod policies;
 pub mod registration_tokens;
 pub mod releases;
+pub mod remote_control;
 pub mod sites;
 pub mod users;
 pub mod watchdog;

@@ -106,7 +106,7 @@ fn respond(state: &AppState, path: &Path, bytes: Vec<u8>, hashed: bool) -> Respo
     let headers = response.headers_mut();
     if kind.starts_with("text/html") {
         // The page is small and names the current asset hashes: never cache it.
-        if let Ok(csp) = HeaderValue::from_str(&page_csp(&state.config.dashboard_frame_src)) {
+        if let Ok(csp) = HeaderValue::from_str(&page_csp(&state.config.effective_frame_src())) {
             headers.insert(header::CONTENT_SECURITY_POLICY, csp);
         }
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

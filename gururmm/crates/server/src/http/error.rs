@@ -28,6 +28,18 @@ pub struct ErrorEnvelope {
     pub status_code: u16,
     /// The request id; the server log line carries the same value.
     pub correlation_id: String,
+    /// Set when another service (GuruConnect) refused: its own code, status and request id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<UpstreamError>,
+}
+
+/// The upstream service's side of an error, kept so its log line can be found.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UpstreamError {
+    pub service: String,
+    pub error_code: String,
+    pub status_code: u16,
+    pub correlation_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +66,16 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("the dashboard is not installed on this server (the server log says where it looked)")]
     DashboardMissing,
+    /// A feature that is off or cannot be used now (remote control not configured, refused
+    /// by GuruConnect's capabilities, contract major mismatch).
+    #[error("{0}")]
+    Unavailable(String),
+    /// GuruConnect refused or failed; `detail` includes its own.
+    #[error("{detail}")]
+    Upstream {
+        detail: String,
+        upstream: UpstreamError,
+    },
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -98,6 +120,8 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -115,6 +139,8 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Unavailable(_) => "remote_control_unavailable",
+            ApiError::Upstream { .. } => "upstream_error",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -126,14 +152,22 @@ impl IntoResponse for ApiError {
         let correlation_id = correlation_id();
         if let ApiError::Internal(e) = &self {
             tracing::error!(%correlation_id, error = ?e, "internal error");
+        } else if let ApiError::Upstream { detail, upstream } = &self {
+            tracing::warn!(%correlation_id, upstream_correlation_id = ?upstream.correlation_id,
+                upstream_code = %upstream.error_code, %detail, "upstream service refused");
         } else {
             tracing::debug!(%correlation_id, code = self.code(), "request refused");
         }
+        let upstream = match &self {
+            ApiError::Upstream { upstream, .. } => Some(upstream.clone()),
+            _ => None,
+        };
         let body = ErrorEnvelope {
             detail: self.to_string(),
             error_code: self.code().to_owned(),
             status_code: status.as_u16(),
             correlation_id,
+            upstream,
         };
         let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();

@@ -8,16 +8,31 @@ use crate::app::AppState;
 use crate::db::{self, commands::CommandRow};
 use gururmm_protocol::{encode, CommandPayload, CommandType, ServerMessage};
 
-/// The wire form of a stored command.
-pub fn payload(row: &CommandRow) -> anyhow::Result<CommandPayload> {
+/// The wire form of a stored command. A `remote_control_launch` gets its parameters, with its
+/// sealed secret opened only here, on the way to the socket.
+pub fn payload(state: &AppState, row: &CommandRow) -> anyhow::Result<CommandPayload> {
+    let command_type = CommandType::from(row.command_type.clone());
+    let (command, remote_control) = if command_type == CommandType::RemoteControlLaunch {
+        let launch = crate::connect::launch::restore(&state.sealer, &row.command)?;
+        let text = format!(
+            "launch guruconnect-agent {} ({}) for session {}",
+            launch.release.version,
+            launch.mode.as_str(),
+            launch.session_id
+        );
+        (text, Some(Box::new(launch)))
+    } else {
+        (row.command.clone(), None)
+    };
     Ok(CommandPayload {
         id: row.id.parse()?,
-        command_type: CommandType::from(row.command_type.clone()),
-        command: row.command.clone(),
+        command_type,
+        command,
         timeout_seconds: u64::try_from(row.timeout_seconds).ok(),
         elevated: row.elevated != 0,
         working_directory: None,
         context_files: Vec::new(),
+        remote_control,
     })
 }
 
@@ -27,7 +42,31 @@ pub async fn deliver(state: &AppState, live: &LiveAgent, row: &CommandRow) -> an
     if !db::commands::claim(&state.db, &row.id, &live.connection_id, grace).await? {
         return Ok(false);
     }
-    let text = encode(&ServerMessage::Command(payload(row)?));
+    let message = match payload(state, row) {
+        Ok(message) => message,
+        Err(e) => {
+            // Undeliverable as stored (e.g. a launch secret sealed by another install's key):
+            // it fails now instead of being retried on every reconnect.
+            tracing::error!(command_id = %row.id, error = %e, "command cannot be delivered; marking it failed");
+            let reason = format!("server could not prepare the command: {e}");
+            db::commands::complete(
+                &state.db,
+                &row.id,
+                &row.agent_id,
+                &db::commands::Outcome {
+                    exit_code: i64::from(gururmm_protocol::EXIT_EXECUTOR_ERROR),
+                    stdout: "",
+                    stderr: &reason,
+                    duration_ms: 0,
+                    truncated: false,
+                    timed_out: false,
+                },
+            )
+            .await?;
+            return Ok(false);
+        }
+    };
+    let text = encode(&ServerMessage::Command(message));
     let queued = live.tx.try_send(Outbound {
         text,
         command_id: Some(row.id.clone()),

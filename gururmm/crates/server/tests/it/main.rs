@@ -9,9 +9,12 @@ mod api;
 mod auth_attacks;
 mod commands;
 mod dashboard;
+#[path = "../support/gc_standin.rs"]
+mod gc_standin;
 mod helpers;
 mod known_issues;
 mod legacy;
 mod policies;
 mod registration_tokens;
+mod remote_control;
 mod updates;

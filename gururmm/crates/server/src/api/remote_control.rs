@@ -1,0 +1,606 @@
+//! Native Remote Control broker (NRC-8). A technician asks for remote control of an agent; this
+//! server, through GuruConnect's integration contract, ensures the machine's per-machine key,
+//! pre-creates the session (attended: with a support code), picks the GuruConnect agent build
+//! for the machine's platform, sends the RMM agent a `remote_control_launch` command, mints the
+//! technician's viewer token, and answers with the viewer URLs. Every start is audited in
+//! `remote_control_sessions` (and `audit_events`); no key, code or token is logged or stored in
+//! clear.
+//!
+//! Viewer URLs:
+//! - embedded: `<gc public url>/viewer?embed=1&parent=<rmm origin>#session=<id>&token=<token>`
+//!   (CONTRACT.md "Viewer embed protocol");
+//! - native: `guruconnect://session?server=<gc public url>&session=<id>&token=<token>`, every
+//!   value percent-encoded, for a GuruConnect viewer registered as the `guruconnect:` handler.
+
+use super::dto::{iso, iso_opt};
+use crate::app::AppState;
+use crate::auth::Technician;
+use crate::connect::capabilities::{Capabilities, Mode, BUILT_FOR};
+use crate::connect::client::{NewSession, Release};
+use crate::connect::{Connect, ConnectError};
+use crate::db::{self, agents::AgentRow, commands::NewCommand, remote_control as rc};
+use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, UpstreamError};
+use crate::ws::broker;
+use axum::extract::State;
+use axum::http::StatusCode;
+use gururmm_protocol::{CommandType, ConnectRelease, RemoteControlLaunch, RemoteControlMode};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Longest `reason` shown to the end user.
+const MAX_REASON: usize = 500;
+
+impl From<ConnectError> for ApiError {
+    fn from(e: ConnectError) -> Self {
+        match e {
+            ConnectError::Upstream {
+                status,
+                error_code,
+                detail,
+                correlation_id,
+            } => ApiError::Upstream {
+                detail: format!("GuruConnect refused the request: {detail}"),
+                upstream: UpstreamError {
+                    service: "guruconnect".into(),
+                    error_code,
+                    status_code: status,
+                    correlation_id,
+                },
+            },
+            other => ApiError::Upstream {
+                detail: other.to_string(),
+                upstream: UpstreamError {
+                    service: "guruconnect".into(),
+                    error_code: match other {
+                        ConnectError::Unreachable(_) => "unreachable",
+                        _ => "bad_response",
+                    }
+                    .into(),
+                    status_code: 0,
+                    correlation_id: None,
+                },
+            },
+        }
+    }
+}
+
+/// What the dashboard needs to offer the button.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RemoteControlStatus {
+    /// The integration is configured on this server.
+    pub configured: bool,
+    /// Remote control can be started now (configured, GuruConnect answered, same contract
+    /// major, sessions offered).
+    pub available: bool,
+    /// Why not, when `available` is false.
+    pub reason: Option<String>,
+    /// `unattended` and/or `attended`: what a technician may choose.
+    pub modes: Vec<String>,
+    /// The contract version GuruConnect serves.
+    pub contract_version: Option<String>,
+    /// The version this server was built for (it accepts any minor of that major).
+    pub supported_contract: String,
+    pub capabilities: Option<Capabilities>,
+    /// GuruConnect's browser-facing origin: the only origin the viewer frame's messages may
+    /// come from.
+    pub viewer_origin: Option<String>,
+}
+
+async fn status_of(state: &AppState) -> RemoteControlStatus {
+    let mut status = RemoteControlStatus {
+        configured: false,
+        available: false,
+        reason: None,
+        modes: Vec::new(),
+        contract_version: None,
+        supported_contract: BUILT_FOR.to_owned(),
+        capabilities: None,
+        viewer_origin: state.config.connect.public_origin(),
+    };
+    let Some(connect) = &state.connect else {
+        status.viewer_origin = None;
+        status.reason = Some(not_configured());
+        return status;
+    };
+    status.configured = true;
+    match connect.capabilities().await {
+        Ok(caps) => {
+            status.reason = caps.unavailable_reason();
+            status.modes = caps
+                .modes()
+                .into_iter()
+                .map(|m| m.as_str().to_owned())
+                .collect();
+            if status.reason.is_none() && status.modes.is_empty() {
+                status.reason = Some("GuruConnect offers neither mode".into());
+            }
+            status.available = status.reason.is_none();
+            status.contract_version = Some(caps.contract_version.clone());
+            status.capabilities = Some(caps);
+        }
+        Err(e) => status.reason = Some(e),
+    }
+    status
+}
+
+fn not_configured() -> String {
+    "remote control is not configured: set connect.url and connect.integration_key \
+     (GURURMM_CONNECT_URL / GURURMM_CONNECT_INTEGRATION_KEY) on the GuruRMM server"
+        .into()
+}
+
+/// Whether remote control is available, and with which modes.
+#[utoipa::path(get, path = "/api/remote-control/status", tag = "remote-control", security(("bearer" = [])),
+    responses((status = 200, body = RemoteControlStatus), (status = 401, body = ErrorEnvelope)))]
+pub async fn status(
+    State(state): State<AppState>,
+    _t: Technician,
+) -> ApiResult<Json<RemoteControlStatus>> {
+    Ok(Json(status_of(&state).await))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartRequest {
+    /// `unattended` or `attended`.
+    pub mode: String,
+    /// Shown to the end user in the consent prompt (attended). Optional.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StartResponse {
+    /// GuruConnect's session id.
+    pub session_id: String,
+    /// The audit row (`GET /api/agents/{id}/remote-control/sessions`).
+    pub remote_control_id: String,
+    /// The `remote_control_launch` command sent to the RMM agent.
+    pub command_id: String,
+    /// `<gc>/viewer?embed=1&parent=<rmm origin>#session=<id>&token=<token>`: put it in an
+    /// iframe. The token opens this session only and expires in minutes.
+    pub viewer_embed_url: String,
+    /// `guruconnect://session?server=…&session=…&token=…`: the native viewer, as a fallback.
+    pub viewer_native_url: String,
+    pub mode: String,
+    pub capabilities: Capabilities,
+    /// GuruConnect's origin, for checking the frame's messages.
+    pub viewer_origin: String,
+}
+
+/// `linux-x86_64` / `windows-x86_64` for the agent's OS and architecture.
+pub fn platform_of(agent: &AgentRow) -> Option<&'static str> {
+    let arch = agent.arch.to_ascii_lowercase();
+    if arch != "x86_64" && arch != "amd64" && arch != "x64" {
+        return None;
+    }
+    match agent.os_type.to_ascii_lowercase().as_str() {
+        "linux" => Some("linux-x86_64"),
+        "windows" => Some("windows-x86_64"),
+        _ => None,
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+pub fn encode_component(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The origin part (`scheme://host[:port]`) of a URL.
+fn origin_of(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+            format!("{scheme}://{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+pub fn viewer_embed_url(gc_public: &str, parent: &str, session: &str, token: &str) -> String {
+    format!(
+        "{gc_public}/viewer?embed=1&parent={}#session={}&token={}",
+        encode_component(parent),
+        encode_component(session),
+        encode_component(token)
+    )
+}
+
+pub fn viewer_native_url(gc_public: &str, session: &str, token: &str) -> String {
+    format!(
+        "guruconnect://session?server={}&session={}&token={}",
+        encode_component(gc_public),
+        encode_component(session),
+        encode_component(token)
+    )
+}
+
+/// The machine's GuruConnect key: the stored one, or a new one minted once and stored sealed.
+async fn ensure_agent_key(
+    state: &AppState,
+    connect: &Connect,
+    agent: &AgentRow,
+    actor: &str,
+) -> ApiResult<String> {
+    let context = format!("connect-agent-key:{}", agent.id);
+    if let Some(sealed) = rc::sealed_key(&state.db, &agent.id).await? {
+        return state.sealer.open(&context, &sealed).ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!(
+                "the stored GuruConnect key of agent {} does not open with this install's key",
+                agent.id
+            ))
+        });
+    }
+    let label = format!("gururmm:{}", agent.hostname);
+    let minted = connect
+        .client
+        .mint_agent_key(&agent.device_id, &label)
+        .await?;
+    let sealed = state.sealer.seal(&context, minted.key.expose())?;
+    let prefix = minted.key_prefix.clone().unwrap_or_default();
+    if rc::store_key(&state.db, &agent.id, &minted.id, &prefix, &sealed).await? {
+        db::audit::record(
+            &state.db,
+            actor,
+            "connect_agent_key_minted",
+            &format!("agent:{}", agent.id),
+            serde_json::json!({"connect_key_id": minted.id, "key_prefix": prefix}),
+        )
+        .await;
+        return Ok(minted.key.expose().to_owned());
+    }
+    // A concurrent start stored its key first: use that one (ours stays unused on GuruConnect).
+    let sealed = rc::sealed_key(&state.db, &agent.id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored key vanished")))?;
+    state
+        .sealer
+        .open(&context, &sealed)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored key does not open")))
+}
+
+/// Starts remote control of an online agent.
+#[utoipa::path(post, path = "/api/agents/{id}/remote-control", tag = "remote-control", security(("bearer" = [])),
+    request_body = StartRequest, params(("id" = String, Path, description = "agent id")),
+    responses((status = 201, body = StartResponse),
+        (status = 404, body = ErrorEnvelope, description = "no such agent"),
+        (status = 409, body = ErrorEnvelope, description = "the agent is offline"),
+        (status = 422, body = ErrorEnvelope, description = "bad mode, mode not offered, or no GuruConnect build for the agent's platform"),
+        (status = 429, body = ErrorEnvelope),
+        (status = 502, body = ErrorEnvelope, description = "GuruConnect refused or failed; `upstream` carries its code and correlation id"),
+        (status = 503, body = ErrorEnvelope, description = "remote control not configured, contract major mismatch, or sessions not offered")))]
+pub async fn start(
+    State(state): State<AppState>,
+    Technician(me): Technician,
+    Path(agent_id): Path<String>,
+    Json(req): Json<StartRequest>,
+) -> ApiResult<(StatusCode, Json<StartResponse>)> {
+    let mode = Mode::parse(&req.mode).ok_or_else(|| {
+        ApiError::Validation(format!(
+            "mode must be `unattended` or `attended`, not `{}`",
+            req.mode
+        ))
+    })?;
+    let reason = req.reason.unwrap_or_default();
+    if reason.len() > MAX_REASON {
+        return Err(ApiError::Validation(format!(
+            "reason must be at most {MAX_REASON} bytes"
+        )));
+    }
+    let connect = state
+        .connect
+        .clone()
+        .ok_or_else(|| ApiError::Unavailable(not_configured()))?;
+    let gc_public = state
+        .config
+        .connect
+        .public_base()
+        .ok_or_else(|| ApiError::Unavailable(not_configured()))?;
+    let server_url = state
+        .config
+        .connect
+        .agent_server()
+        .ok_or_else(|| ApiError::Unavailable(not_configured()))?;
+    let agent = db::agents::find(&state.db, &agent_id)
+        .await?
+        .ok_or(ApiError::NotFound("agent"))?;
+    let caps = connect
+        .capabilities()
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("remote control is unavailable: {e}")))?;
+    if let Some(why) = caps.unavailable_reason() {
+        return Err(ApiError::Unavailable(why));
+    }
+    if let Some(why) = caps.refuses(mode) {
+        return Err(ApiError::Validation(why));
+    }
+    if agent.status != "online" || state.registry.get(&agent.id).is_none() {
+        return Err(ApiError::Conflict(format!(
+            "agent {} is offline; remote control needs its RMM agent connected",
+            agent.hostname
+        )));
+    }
+    let platform = platform_of(&agent).ok_or_else(|| {
+        ApiError::Validation(format!(
+            "GuruConnect has no agent for {}/{} (linux-x86_64 and windows-x86_64 only)",
+            agent.os_type, agent.arch
+        ))
+    })?;
+    if let Err(wait) = state
+        .throttles
+        .remote_control_user
+        .try_acquire(me.user_id.clone())
+    {
+        return Err(ApiError::RateLimited {
+            retry_after_secs: wait.as_secs().max(1),
+        });
+    }
+    let actor = format!("user:{}", me.user_id);
+
+    let agent_key = match mode {
+        Mode::Unattended => Some(ensure_agent_key(&state, &connect, &agent, &actor).await?),
+        Mode::Attended => None,
+    };
+    let release: Release = connect
+        .client
+        .latest_release(platform)
+        .await?
+        .ok_or_else(|| {
+            ApiError::Unavailable(format!(
+                "GuruConnect has no agent release published for {platform}"
+            ))
+        })?;
+    let session = connect
+        .client
+        .create_session(&NewSession {
+            agent_id: &agent.device_id,
+            mode,
+            technician_name: &me.email,
+            reason: &reason,
+        })
+        .await?;
+    let support_code = match mode {
+        Mode::Attended => Some(
+            session
+                .support_code
+                .as_ref()
+                .ok_or_else(|| ApiError::Upstream {
+                    detail: "GuruConnect created an attended session without a support code".into(),
+                    upstream: UpstreamError {
+                        service: "guruconnect".into(),
+                        error_code: "bad_response".into(),
+                        status_code: 201,
+                        correlation_id: None,
+                    },
+                })?
+                .expose()
+                .to_owned(),
+        ),
+        Mode::Unattended => None,
+    };
+    let launch = RemoteControlLaunch {
+        session_id: session.id.clone(),
+        mode: match mode {
+            Mode::Unattended => RemoteControlMode::Unattended,
+            Mode::Attended => RemoteControlMode::Attended,
+        },
+        server_url,
+        agent_id: agent.device_id.clone(),
+        agent_key,
+        support_code,
+        release: ConnectRelease {
+            version: release.version,
+            platform: release.platform,
+            download_url: release.download_url,
+            sha256: release.sha256,
+            signature: release.signature,
+            size: release.size,
+        },
+    };
+    let stored = crate::connect::launch::store(&state.sealer, &launch)?;
+    let command_id = db::commands::insert(
+        &state.db,
+        &NewCommand {
+            agent_id: &agent.id,
+            created_by: Some(&me.user_id),
+            command_type: CommandType::RemoteControlLaunch.as_str(),
+            command: &stored,
+            timeout_seconds: i64::try_from(state.config.connect.launch_timeout_secs)
+                .unwrap_or(i64::MAX),
+            elevated: false,
+        },
+    )
+    .await?;
+    let row = db::commands::find(&state.db, &command_id)
+        .await?
+        .ok_or(ApiError::NotFound("command"))?;
+    // Not delivered by this call may still mean delivered: a reconnect's queue flush can claim
+    // it first. Only a command still pending (cancelled here, so it cannot go out later as a
+    // stale launch) means the agent is gone; its pre-created GuruConnect session is ended.
+    if !broker::deliver_if_online(&state, &row).await?
+        && db::commands::cancel(&state.db, &command_id).await?
+    {
+        if let Err(e) = connect.client.end_session(&session.id).await {
+            tracing::warn!(session_id = %session.id, error = %e, "ending the unused GuruConnect session failed");
+        }
+        return Err(ApiError::Conflict(format!(
+            "agent {} went offline before the launch command could be sent",
+            agent.hostname
+        )));
+    }
+    let token = connect
+        .client
+        .viewer_token(&session.id, &me.email, &me.user_id)
+        .await?;
+    let rc_id = rc::insert(
+        &state.db,
+        &rc::NewSession {
+            agent_id: &agent.id,
+            technician_id: &me.user_id,
+            technician_email: &me.email,
+            connect_session_id: &session.id,
+            mode: mode.as_str(),
+            command_id: Some(&command_id),
+        },
+    )
+    .await?;
+    db::audit::record(
+        &state.db,
+        &actor,
+        "remote_control_started",
+        &format!("agent:{}", agent.id),
+        serde_json::json!({"remote_control_id": rc_id, "connect_session_id": session.id,
+            "mode": mode.as_str(), "command_id": command_id, "release": launch.release.version}),
+    )
+    .await;
+    tracing::info!(agent_id = %agent.id, connect_session_id = %session.id, mode = mode.as_str(),
+        technician = %me.user_id, "remote control started");
+    let parent = origin_of(&state.config.public_url());
+    Ok((
+        StatusCode::CREATED,
+        Json(StartResponse {
+            viewer_embed_url: viewer_embed_url(
+                &gc_public,
+                &parent,
+                &session.id,
+                token.token.expose(),
+            ),
+            viewer_native_url: viewer_native_url(&gc_public, &session.id, token.token.expose()),
+            viewer_origin: origin_of(&gc_public),
+            session_id: session.id,
+            remote_control_id: rc_id,
+            command_id,
+            mode: mode.as_str().to_owned(),
+            capabilities: caps,
+        }),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RemoteControlSessionDto {
+    pub id: String,
+    pub agent_id: String,
+    pub technician_id: String,
+    pub technician_email: String,
+    pub connect_session_id: String,
+    pub mode: String,
+    /// `started`, `ended` or `failed`.
+    pub status: String,
+    pub command_id: Option<String>,
+    /// The launch command's state on the agent.
+    pub launch_status: Option<String>,
+    /// Why the launch failed, as the agent reported it (e.g. a refused signature).
+    pub launch_error: Option<String>,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub end_reason: Option<String>,
+}
+
+impl From<rc::SessionRow> for RemoteControlSessionDto {
+    fn from(r: rc::SessionRow) -> Self {
+        Self {
+            started_at: iso(r.started_at),
+            ended_at: iso_opt(r.ended_at),
+            id: r.id,
+            agent_id: r.agent_id,
+            technician_id: r.technician_id,
+            technician_email: r.technician_email,
+            connect_session_id: r.connect_session_id,
+            mode: r.mode,
+            status: r.status,
+            command_id: r.command_id,
+            launch_status: r.launch_status,
+            launch_error: r.launch_error,
+            end_reason: r.end_reason,
+        }
+    }
+}
+
+/// The agent's remote-control sessions, newest first (at most 100).
+#[utoipa::path(get, path = "/api/agents/{id}/remote-control/sessions", tag = "remote-control", security(("bearer" = [])),
+    params(("id" = String, Path, description = "agent id")),
+    responses((status = 200, body = Vec<RemoteControlSessionDto>), (status = 404, body = ErrorEnvelope)))]
+pub async fn sessions(
+    State(state): State<AppState>,
+    _t: Technician,
+    Path(agent_id): Path<String>,
+) -> ApiResult<Json<Vec<RemoteControlSessionDto>>> {
+    db::agents::find(&state.db, &agent_id)
+        .await?
+        .ok_or(ApiError::NotFound("agent"))?;
+    let rows = rc::list_for_agent(&state.db, &agent_id, 100).await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
+}
+
+/// Ends a remote-control session on GuruConnect (agent and viewers disconnected) and records it.
+#[utoipa::path(post, path = "/api/remote-control/sessions/{id}/end", tag = "remote-control", security(("bearer" = [])),
+    params(("id" = String, Path, description = "remote-control id")),
+    responses((status = 200, body = RemoteControlSessionDto), (status = 404, body = ErrorEnvelope),
+        (status = 409, body = ErrorEnvelope), (status = 502, body = ErrorEnvelope)))]
+pub async fn end(
+    State(state): State<AppState>,
+    Technician(me): Technician,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RemoteControlSessionDto>> {
+    let row = rc::find(&state.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound("remote-control session"))?;
+    if row.status != "started" {
+        return Err(ApiError::Conflict(format!(
+            "session is already {}",
+            row.status
+        )));
+    }
+    let connect = state
+        .connect
+        .clone()
+        .ok_or_else(|| ApiError::Unavailable(not_configured()))?;
+    connect.client.end_session(&row.connect_session_id).await?;
+    rc::finish(&state.db, &id, "ended", &format!("ended by {}", me.email)).await?;
+    db::audit::record(
+        &state.db,
+        &format!("user:{}", me.user_id),
+        "remote_control_ended",
+        &format!("agent:{}", row.agent_id),
+        serde_json::json!({"remote_control_id": id, "connect_session_id": row.connect_session_id}),
+    )
+    .await;
+    let row = rc::find(&state.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound("remote-control session"))?;
+    Ok(Json(row.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn viewer_urls_have_the_documented_forms() {
+        assert_eq!(
+            viewer_embed_url(
+                "https://connect.example.com",
+                "https://rmm.example.com",
+                "s-1",
+                "a.b_c"
+            ),
+            "https://connect.example.com/viewer?embed=1&parent=https%3A%2F%2Frmm.example.com#session=s-1&token=a.b_c"
+        );
+        assert_eq!(
+            viewer_native_url("https://connect.example.com", "s-1", "t&x"),
+            "guruconnect://session?server=https%3A%2F%2Fconnect.example.com&session=s-1&token=t%26x"
+        );
+        assert_eq!(
+            origin_of("https://c.example.com:8443/x?y"),
+            "https://c.example.com:8443"
+        );
+    }
+}

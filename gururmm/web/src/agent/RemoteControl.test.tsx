@@ -1,0 +1,202 @@
+// The Remote Control button (when it is enabled, which modes it offers, what it sends) and the
+// embedded viewer panel (which messages it believes, what it shows, what it posts back).
+import { act, fireEvent, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Agent, RemoteControlStart, RemoteControlStatus } from '../api/types';
+import { renderApp, stubFetch } from '../test/render';
+import { RemoteControlButton, RemoteControlPanel } from './RemoteControl';
+
+afterEach(() => vi.unstubAllGlobals());
+
+const GC = 'https://connect.example.com';
+
+function agent(status: 'online' | 'offline'): Agent {
+  return {
+    id: 'a1',
+    hostname: 'box',
+    device_id: 'dev1',
+    os_type: 'linux',
+    os_version: 'Debian',
+    arch: 'x86_64',
+    agent_version: '0.1.0',
+    status,
+    site_id: null,
+    site_name: null,
+    client_id: null,
+    client_name: null,
+    has_key: true,
+    created_at: '2026-01-01T00:00:00Z',
+    last_seen_at: null,
+  } as Agent;
+}
+
+function status(extra: Partial<RemoteControlStatus> = {}): RemoteControlStatus {
+  return {
+    configured: true,
+    available: true,
+    reason: null,
+    modes: ['unattended', 'attended'],
+    contract_version: '1.0.0',
+    supported_contract: '1.0.0',
+    capabilities: null,
+    viewer_origin: GC,
+    ...extra,
+  };
+}
+
+const started: RemoteControlStart = {
+  session_id: 's1',
+  remote_control_id: 'r1',
+  command_id: 'c1',
+  viewer_embed_url: `${GC}/viewer?embed=1&parent=http%3A%2F%2Fdashboard.test#session=s1&token=t1`,
+  viewer_native_url: 'guruconnect://session?server=x&session=s1&token=t1',
+  mode: 'unattended',
+  capabilities: { contract_version: '1.0.0', features: { embedded_viewer: true, consent_prompt: true, per_machine_keys: true, programmatic_sessions: true } },
+  viewer_origin: GC,
+};
+
+describe('RemoteControlButton', () => {
+  it('is enabled for an online agent and sends the chosen mode', async () => {
+    const calls = stubFetch({
+      'GET /api/remote-control/status': () => ({ body: status() }),
+      'POST /api/agents/a1/remote-control': () => ({ status: 201, body: started }),
+    });
+    const onStarted = vi.fn();
+    renderApp(<RemoteControlButton agent={agent('online')} onStarted={onStarted} />);
+    const button = await screen.findByRole('button', { name: 'Remote Control' });
+    await vi.waitFor(() => expect(button).toBeEnabled());
+    const user = userEvent.setup();
+    await user.selectOptions(screen.getByLabelText('Mode'), 'attended');
+    await user.click(button);
+    await vi.waitFor(() => expect(onStarted).toHaveBeenCalledWith(started));
+    expect(calls.find((c) => c.method === 'POST')?.body).toEqual({ mode: 'attended' });
+  });
+
+  it('is disabled for an offline agent, saying why', async () => {
+    stubFetch({ 'GET /api/remote-control/status': () => ({ body: status() }) });
+    renderApp(<RemoteControlButton agent={agent('offline')} onStarted={() => {}} />);
+    expect(await screen.findByText('The agent is offline.')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Remote Control' })).toBeDisabled();
+  });
+
+  it('is disabled with the server reason when remote control is unavailable', async () => {
+    const reason = 'GuruConnect serves integration contract 2.0.0; this GuruRMM speaks 1.x';
+    stubFetch({
+      'GET /api/remote-control/status': () => ({ body: status({ available: false, modes: [], reason }) }),
+    });
+    renderApp(<RemoteControlButton agent={agent('online')} onStarted={() => {}} />);
+    expect(await screen.findByText(reason)).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Remote Control' })).toBeDisabled();
+    expect(screen.queryByLabelText('Mode')).not.toBeInTheDocument();
+  });
+
+  it('offers no attended choice when the consent prompt is off', async () => {
+    const calls = stubFetch({
+      'GET /api/remote-control/status': () => ({ body: status({ modes: ['unattended'] }) }),
+      'POST /api/agents/a1/remote-control': () => ({ status: 201, body: started }),
+    });
+    renderApp(<RemoteControlButton agent={agent('online')} onStarted={() => {}} />);
+    const button = await screen.findByRole('button', { name: 'Remote Control' });
+    await vi.waitFor(() => expect(button).toBeEnabled());
+    expect(screen.queryByLabelText('Mode')).not.toBeInTheDocument();
+    expect(screen.queryByText(/Attended/)).not.toBeInTheDocument();
+    await userEvent.setup().click(button);
+    await vi.waitFor(() => expect(calls.find((c) => c.method === 'POST')?.body).toEqual({ mode: 'unattended' }));
+  });
+
+  it('shows the server refusal with its correlation id', async () => {
+    stubFetch({
+      'GET /api/remote-control/status': () => ({ body: status() }),
+      'POST /api/agents/a1/remote-control': () => ({
+        status: 502,
+        body: { detail: 'GuruConnect refused the request: nope', error_code: 'upstream_error', status_code: 502, correlation_id: 'corr-9' },
+      }),
+    });
+    renderApp(<RemoteControlButton agent={agent('online')} onStarted={() => {}} />);
+    const button = await screen.findByRole('button', { name: 'Remote Control' });
+    await vi.waitFor(() => expect(button).toBeEnabled());
+    await userEvent.setup().click(button);
+    expect(await screen.findByText('GuruConnect refused the request: nope')).toBeInTheDocument();
+    expect(screen.getByText('corr-9')).toBeInTheDocument();
+  });
+});
+
+function post(source: MessageEventSource | null, origin: string, data: unknown) {
+  act(() => {
+    window.dispatchEvent(new MessageEvent('message', { data, origin, source }));
+  });
+}
+
+describe('RemoteControlPanel', () => {
+  function renderPanel() {
+    renderApp(<RemoteControlPanel start={started} hostname="box" onClose={() => {}} />);
+    const frame = screen.getByTitle('Remote screen of box') as HTMLIFrameElement;
+    return { frame, win: frame.contentWindow as Window };
+  }
+
+  it('frames the viewer URL, sandboxed to scripts and its own origin', () => {
+    const { frame } = renderPanel();
+    expect(frame.getAttribute('src')).toBe(started.viewer_embed_url);
+    expect(frame.getAttribute('sandbox')).toBe('allow-scripts allow-same-origin');
+    expect(screen.getByRole('link', { name: 'Open in the GuruConnect app' })).toHaveAttribute(
+      'href',
+      started.viewer_native_url,
+    );
+  });
+
+  it('follows the lifecycle from the viewer frame', () => {
+    const { frame, win } = renderPanel();
+    expect(screen.getByRole('status')).toHaveTextContent('Loading the viewer');
+    post(win, GC, { v: 1, type: 'viewer:ready' });
+    expect(screen.getByRole('status')).toHaveTextContent('Connecting');
+    post(win, GC, { v: 1, type: 'viewer:connected', session_id: 's1', hostname: 'remote-box' });
+    expect(screen.getByRole('status')).toHaveTextContent('Connected to remote-box');
+    post(win, GC, { v: 1, type: 'viewer:resize', width: 1280, height: 720 });
+    expect(frame.dataset.width).toBe('1280');
+    expect(frame.dataset.height).toBe('720');
+    post(win, GC, { v: 1, type: 'viewer:disconnected', reason: 'network', final: false });
+    expect(screen.getByRole('status')).toHaveTextContent('reconnecting');
+    post(win, GC, { v: 1, type: 'viewer:disconnected', reason: 'session ended', final: true });
+    expect(screen.getByRole('status')).toHaveTextContent('Disconnected: session ended');
+    post(win, GC, { v: 1, type: 'viewer:error', code: 'relay_3', detail: 'token expired' });
+    expect(screen.getByRole('alert')).toHaveTextContent('relay_3: token expired');
+  });
+
+  it('ignores messages from another origin, another window, or in another shape', () => {
+    const { win } = renderPanel();
+    // Right window, wrong origin (another site that got hold of the frame).
+    post(win, 'https://evil.example.com', { v: 1, type: 'viewer:connected', hostname: 'evil' });
+    // Right origin, wrong source (another GuruConnect window, or the page itself).
+    post(window, GC, { v: 1, type: 'viewer:connected', hostname: 'evil' });
+    post(null, GC, { v: 1, type: 'viewer:connected', hostname: 'evil' });
+    // Right origin and source, not the protocol.
+    post(win, GC, { type: 'viewer:connected', hostname: 'evil' });
+    post(win, GC, 'viewer:connected');
+    post(win, GC, { v: 1, type: 'viewer:resize', width: -5, height: 'x' });
+    expect(screen.getByRole('status')).toHaveTextContent('Loading the viewer');
+    expect(screen.queryByText(/evil/)).not.toBeInTheDocument();
+  });
+
+  it('offers only the native link when GuruConnect does not offer the embedded viewer', () => {
+    const noEmbed = {
+      ...started,
+      capabilities: { ...started.capabilities, features: { ...started.capabilities.features, embedded_viewer: false } },
+    };
+    renderApp(<RemoteControlPanel start={noEmbed} hostname="box" onClose={() => {}} />);
+    expect(screen.queryByTitle('Remote screen of box')).not.toBeInTheDocument();
+    expect(screen.getByRole('note')).toHaveTextContent('embedded_viewer is off');
+    expect(screen.getByRole('link', { name: 'Open in the GuruConnect app' })).toHaveAttribute('href', started.viewer_native_url);
+  });
+
+  it('posts disconnect and Ctrl+Alt+Del to the viewer origin only', () => {
+    const { win } = renderPanel();
+    const spy = vi.spyOn(win, 'postMessage').mockImplementation(() => {});
+    post(win, GC, { v: 1, type: 'viewer:connected', session_id: 's1', hostname: 'box' });
+    fireEvent.click(screen.getByRole('button', { name: 'Ctrl+Alt+Del' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Disconnect' }));
+    expect(spy).toHaveBeenCalledWith({ v: 1, type: 'viewer:ctrl-alt-del' }, GC);
+    expect(spy).toHaveBeenCalledWith({ v: 1, type: 'viewer:disconnect' }, GC);
+    expect(spy.mock.calls.every((call) => (call as unknown[])[1] === GC)).toBe(true);
+  });
+});
