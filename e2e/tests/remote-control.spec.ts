@@ -32,9 +32,15 @@ async function signIn(page: Page, system: System) {
 async function remoteControl(page: Page, system: System, mode: "unattended" | "attended") {
   await page.goto(`${system.rmmUrl}/agents/${system.rmmAgentId}`);
   const button = page.getByRole("button", { name: "Remote Control" });
+  await expect(button).toBeVisible({ timeout: 60_000 });
   // When it stays disabled, the page says why (the hint beside the button): show that.
+  const hint = page.locator(".remote-control .hint");
   await expect
-    .poll(async () => ((await button.isEnabled()) ? "enabled" : await page.locator(".remote-control .hint").textContent()))
+    .poll(
+      async () =>
+        (await button.isEnabled({ timeout: 1000 })) ? "enabled" : ((await hint.textContent({ timeout: 1000 }).catch(() => null)) ?? "disabled"),
+      { timeout: 60_000 },
+    )
     .toBe("enabled");
   await page.getByLabel("Mode").selectOption(mode);
   await button.click();
