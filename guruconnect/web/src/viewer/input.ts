@@ -127,7 +127,16 @@ export class InputHandler {
   }
 
   private key(e: KeyboardEvent, down: boolean): void {
-    if (!this.enabled || e.code === "" || e.isComposing) return;
+    if (!this.enabled || e.isComposing) return;
+    if (e.code === "") {
+      // No physical key (an on-screen keyboard, some input tools): send the character once,
+      // which the agent types directly.
+      if (down && [...e.key].length === 1) {
+        e.preventDefault();
+        this.send({ $case: "keyEvent", value: keyEvent({ down: true, text: e.key }) });
+      }
+      return;
+    }
     // Everything goes to the remote machine, browser shortcuts included (where the browser
     // lets us); the remote OS repeats held keys itself, so our repeats are dropped.
     e.preventDefault();

@@ -37,6 +37,14 @@ pub trait InputInjector {
     /// Wheel notches: positive `dy` scrolls down, positive `dx` right.
     fn wheel(&mut self, dx: i32, dy: i32) -> Result<(), InputError>;
     fn key(&mut self, key: KeyCodes, down: bool) -> Result<(), InputError>;
+    /// Types characters the physical keys cannot produce here (another layout's letters, an
+    /// emoji). Platforms with no such path say so.
+    fn text(&mut self, text: &str) -> Result<(), InputError> {
+        let _ = text;
+        Err(InputError::Failed(
+            "typing characters directly is not supported on this platform".into(),
+        ))
+    }
     /// Ctrl+Alt+Del: by default the three keys pressed in order and released in reverse (what
     /// X11 desktops see). Windows overrides it, since Winlogon ignores injected keys.
     fn secure_attention(&mut self) -> Result<(), InputError> {
@@ -69,6 +77,9 @@ impl<T: InputInjector + ?Sized> InputInjector for Box<T> {
     }
     fn secure_attention(&mut self) -> Result<(), InputError> {
         (**self).secure_attention()
+    }
+    fn text(&mut self, text: &str) -> Result<(), InputError> {
+        (**self).text(text)
     }
 }
 
@@ -139,7 +150,11 @@ impl<I: InputInjector> InputController<I> {
             return self.injector.secure_attention();
         }
         let Some((name, codes)) = keymap::lookup_static(&event.code) else {
-            return Ok(()); // unknown physical key: ignored rather than guessed
+            // No physical key we know: type the character it produced, once, on the press.
+            return match typeable(event) {
+                Some(text) => self.injector.text(text),
+                None => Ok(()), // nothing to type: ignored rather than guessed
+            };
         };
         if event.down {
             self.held_keys.insert(name);
@@ -175,6 +190,19 @@ impl<I: InputInjector> InputController<I> {
         }
         first_error.map_or(Ok(()), Err)
     }
+}
+
+/// Characters one key press may type: a handful, none of them control characters (which a
+/// viewer must send as keys, so held-key bookkeeping sees them).
+const MAX_TEXT_CHARS: usize = 8;
+
+fn typeable(event: &proto::KeyEvent) -> Option<&str> {
+    let text = event.text.as_str();
+    let ok = event.down
+        && !text.is_empty()
+        && text.chars().count() <= MAX_TEXT_CHARS
+        && !text.chars().any(char::is_control);
+    ok.then_some(text)
 }
 
 /// Maps a virtual-desktop pixel to the 0..=65535 range of absolute pointer APIs (Windows

@@ -25,6 +25,10 @@ impl InputInjector for Recorder {
         self.calls.push(format!("key {} {down}", key.evdev));
         Ok(())
     }
+    fn text(&mut self, text: &str) -> Result<(), InputError> {
+        self.calls.push(format!("text {text}"));
+        Ok(())
+    }
 }
 
 fn two_monitors() -> Vec<DisplayInfo> {
@@ -142,4 +146,21 @@ fn ctrl_alt_del_is_the_chord_pressed_in_order_and_released_in_reverse() {
         ]
     );
     assert_eq!(c.held(), (0, 0), "nothing stays held");
+}
+
+#[test]
+fn a_character_without_a_physical_key_is_typed_once_as_text() {
+    let mut c = InputController::new(Recorder::default(), two_monitors());
+    let press = |down: bool, text: &str| proto::KeyEvent {
+        down,
+        code: String::new(),
+        text: text.into(),
+        ..Default::default()
+    };
+    c.key(&press(true, "ж")).expect("down");
+    c.key(&press(false, "ж")).expect("up: nothing more");
+    c.key(&press(true, "\u{7}")).expect("control: ignored");
+    c.key(&press(true, "way too many characters")).expect("long: ignored");
+    assert_eq!(c.injector().calls, ["text ж"]);
+    assert_eq!(c.held(), (0, 0), "text holds no key");
 }

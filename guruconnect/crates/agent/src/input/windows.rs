@@ -9,7 +9,7 @@ use crate::keymap::KeyCodes;
 use windows::Win32::Security::Authentication::Identity::SendSAS;
 use windows::Win32::UI::Input::KeyboardAndMouse::{
     SendInput, INPUT, INPUT_0, INPUT_KEYBOARD, INPUT_MOUSE, KEYBDINPUT, KEYBD_EVENT_FLAGS,
-    KEYEVENTF_EXTENDEDKEY, KEYEVENTF_KEYUP, KEYEVENTF_SCANCODE, MOUSEEVENTF_ABSOLUTE,
+    KEYEVENTF_EXTENDEDKEY, KEYEVENTF_KEYUP, KEYEVENTF_SCANCODE, KEYEVENTF_UNICODE, MOUSEEVENTF_ABSOLUTE,
     MOUSEEVENTF_HWHEEL, MOUSEEVENTF_LEFTDOWN, MOUSEEVENTF_LEFTUP, MOUSEEVENTF_MIDDLEDOWN,
     MOUSEEVENTF_MIDDLEUP, MOUSEEVENTF_MOVE, MOUSEEVENTF_RIGHTDOWN, MOUSEEVENTF_RIGHTUP,
     MOUSEEVENTF_VIRTUALDESK, MOUSEEVENTF_WHEEL, MOUSEEVENTF_XDOWN, MOUSEEVENTF_XUP, MOUSEINPUT,
@@ -129,6 +129,35 @@ impl InputInjector for WindowsInjector {
                 },
             },
         }])
+    }
+
+    /// Characters as UTF-16 units with KEYEVENTF_UNICODE: Windows delivers them as typed text
+    /// whatever the keyboard layout.
+    fn text(&mut self, text: &str) -> Result<(), InputError> {
+        let unit = |code: u16, up: bool| INPUT {
+            r#type: INPUT_KEYBOARD,
+            Anonymous: INPUT_0 {
+                ki: KEYBDINPUT {
+                    wVk: VIRTUAL_KEY(0),
+                    wScan: code,
+                    dwFlags: if up {
+                        KEYEVENTF_UNICODE | KEYEVENTF_KEYUP
+                    } else {
+                        KEYEVENTF_UNICODE
+                    },
+                    time: 0,
+                    dwExtraInfo: 0,
+                },
+            },
+        };
+        let inputs: Vec<INPUT> = text
+            .encode_utf16()
+            .flat_map(|code| [unit(code, false), unit(code, true)])
+            .collect();
+        if inputs.is_empty() {
+            return Ok(());
+        }
+        send(&inputs)
     }
 
     /// Winlogon ignores an injected Ctrl+Alt+Del; SendSAS asks it for the secure attention

@@ -160,3 +160,35 @@ fn typed_text_with_modifiers_and_special_keys_reaches_a_real_program() {
     let _ = xterm.kill();
     let _ = xterm.wait();
 }
+
+/// Characters no key of the layout makes arrive as the keysym a client looks up for the key
+/// it was sent: Latin-1 directly, others in the Unicode keysym range.
+#[test]
+fn characters_without_a_key_arrive_as_their_keysyms() {
+    use guruconnect_agent::input::x11::keysym_for;
+    use guruconnect_agent::input::InputInjector;
+    let x = Xvfb::start(320, 240);
+    let (conn, root) = x.connect();
+    let window = solid_window(&conn, root, (0, 0, 320, 240), 0xffffff, EventMask::KEY_PRESS);
+    conn.set_input_focus(x11rb::protocol::xproto::InputFocus::PARENT, window, x11rb::CURRENT_TIME)
+        .expect("focus");
+    conn.flush().expect("flush");
+    let mut injector = X11Injector::connect(Some(&x.display)).expect("injector");
+    for c in ['é', 'ж', '€'] {
+        injector.text(&c.to_string()).expect("text");
+        let keycode = loop {
+            match conn.wait_for_event().expect("event") {
+                Event::KeyPress(e) => break e.detail,
+                _ => continue,
+            }
+        };
+        let map = conn
+            .get_keyboard_mapping(keycode, 1)
+            .expect("request")
+            .reply()
+            .expect("mapping");
+        assert_eq!(map.keysyms[0], keysym_for(c), "{c}");
+    }
+    assert_eq!(keysym_for('é'), 0xe9);
+    assert_eq!(keysym_for('ж'), 0x0100_0436);
+}
