@@ -160,7 +160,8 @@ fn a_character_without_a_physical_key_is_typed_once_as_text() {
     c.key(&press(true, "ж")).expect("down");
     c.key(&press(false, "ж")).expect("up: nothing more");
     c.key(&press(true, "\u{7}")).expect("control: ignored");
-    c.key(&press(true, "way too many characters")).expect("long: ignored");
+    c.key(&press(true, "way too many characters"))
+        .expect("long: ignored");
     assert_eq!(c.injector().calls, ["text ж"]);
     assert_eq!(c.held(), (0, 0), "text holds no key");
 }

@@ -169,9 +169,19 @@ fn characters_without_a_key_arrive_as_their_keysyms() {
     use guruconnect_agent::input::InputInjector;
     let x = Xvfb::start(320, 240);
     let (conn, root) = x.connect();
-    let window = solid_window(&conn, root, (0, 0, 320, 240), 0xffffff, EventMask::KEY_PRESS);
-    conn.set_input_focus(x11rb::protocol::xproto::InputFocus::PARENT, window, x11rb::CURRENT_TIME)
-        .expect("focus");
+    let window = solid_window(
+        &conn,
+        root,
+        (0, 0, 320, 240),
+        0xffffff,
+        EventMask::KEY_PRESS,
+    );
+    conn.set_input_focus(
+        x11rb::protocol::xproto::InputFocus::PARENT,
+        window,
+        x11rb::CURRENT_TIME,
+    )
+    .expect("focus");
     conn.flush().expect("flush");
     let mut injector = X11Injector::connect(Some(&x.display)).expect("injector");
     for c in ['é', 'ж', '€'] {
