@@ -15,6 +15,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 /// Cheap to clone; everything lives behind one `Arc`.
 #[derive(Clone, Debug)]
@@ -31,6 +32,9 @@ pub struct AppInner {
     pub relay: Registry,
     /// Cancelled when the server shuts down; long-lived tasks watch it.
     pub shutdown: CancellationToken,
+    /// Every upgraded socket's task, so shutdown can wait for their last database writes
+    /// (a departure, an audit row) before it closes the pool.
+    pub sockets: TaskTracker,
 }
 
 impl Deref for AppState {
@@ -76,6 +80,7 @@ impl AppState {
             throttles: Throttles::new(&config),
             relay: Registry::default(),
             shutdown: CancellationToken::new(),
+            sockets: TaskTracker::new(),
             config,
             db,
         }));

@@ -91,6 +91,9 @@ impl RunningServer {
         self.handle.graceful_shutdown(Some(DRAIN));
         let _ = self.task.await;
         let _ = self.reaper.await;
+        // Upgraded sockets outlive the HTTP server's drain: let them record their departures.
+        self.state.sockets.close();
+        let _ = tokio::time::timeout(DRAIN, self.state.sockets.wait()).await;
         self.state.db.pool.close().await;
     }
 

@@ -43,7 +43,10 @@ pub async fn upgrade(
     let ip = client_ip(&state, &headers, Some(peer));
     ws.max_message_size(proto::MAX_AGENT_MESSAGE_BYTES)
         .max_frame_size(proto::MAX_AGENT_MESSAGE_BYTES)
-        .on_upgrade(move |socket| run(state, socket, ip))
+        .on_upgrade(move |socket| {
+            let sockets = state.sockets.clone();
+            sockets.track_future(run(state, socket, ip))
+        })
 }
 
 async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {

@@ -36,7 +36,10 @@ pub async fn upgrade(
     }
     ws.max_message_size(proto::MAX_VIEWER_MESSAGE_BYTES)
         .max_frame_size(proto::MAX_VIEWER_MESSAGE_BYTES)
-        .on_upgrade(move |socket| run(state, socket))
+        .on_upgrade(move |socket| {
+            let sockets = state.sockets.clone();
+            sockets.track_future(run(state, socket))
+        })
 }
 
 async fn run(state: AppState, socket: WebSocket) {

@@ -441,3 +441,28 @@ async fn an_agent_joining_a_watched_session_gets_its_hello_then_the_order_to_str
     .await;
     assert_eq!(order, 1);
 }
+
+/// A graceful shutdown lets the sockets it closes write their last records (the agent's
+/// departure) before the database pool closes.
+#[tokio::test]
+async fn a_graceful_shutdown_records_the_departures_of_the_agents_it_closes() {
+    let mut app = TestApp::spawn().await;
+    let (agent, _) = online_agent(&app, "leaving").await;
+    let session_id = agent.session_id.clone();
+    app.stop().await;
+    drop(agent);
+    app.restart().await;
+    let events = app
+        .get_json(
+            &format!("/api/sessions/{session_id}/events"),
+            &app.admin_token,
+        )
+        .await;
+    let kinds: Vec<&str> = events
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["event_type"].as_str())
+        .collect();
+    assert!(kinds.contains(&"agent_disconnected"), "{kinds:?}");
+}
