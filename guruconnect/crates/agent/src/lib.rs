@@ -6,6 +6,7 @@ pub mod backoff;
 pub mod capture;
 pub mod config;
 pub mod consent;
+pub mod desktop;
 pub mod identity;
 pub mod input;
 pub mod inventory;

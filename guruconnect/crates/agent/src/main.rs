@@ -114,6 +114,14 @@ fn settings(args: &RunArgs) -> anyhow::Result<Settings> {
 fn run(args: RunArgs) -> anyhow::Result<()> {
     let settings = settings(&args)?;
     let _guard = guruconnect_agent::logging::init_from(&settings);
+    // Started in session 0 (by a service such as the GuruRMM agent): the work runs in the
+    // console's session, where the desktop is.
+    #[cfg(windows)]
+    if guruconnect_agent::desktop::windows::must_delegate() {
+        use guruconnect_agent::desktop::{supervise, windows::Win32Host};
+        let one_shot = args.support_code.is_some();
+        std::process::exit(supervise(Win32Host::for_this_process(), one_shot, || false));
+    }
     let (session, platform) = guruconnect_agent::run::session_from(&settings, args.support_code)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {

@@ -46,6 +46,13 @@ pub fn session_from(
 pub fn service_work(stop: &StopFlag) -> anyhow::Result<()> {
     let settings = config::load(None)?;
     let _guard = crate::logging::init_from(&settings);
+    // Session 0 has no desktop: the work runs as `run` in the console's session.
+    #[cfg(windows)]
+    if crate::desktop::windows::must_delegate() {
+        let host = crate::desktop::windows::Win32Host::with_args(vec!["run".into()]);
+        crate::desktop::supervise(host, false, || stop.is_stopped());
+        return Ok(());
+    }
     let (config, platform) = session_from(&settings, None)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
