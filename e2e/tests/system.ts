@@ -85,6 +85,16 @@ function foreignPages(): Server {
   });
 }
 
+/** SIGTERM, then SIGKILL if the process has not exited within ten seconds. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((done) => child.once("exit", () => done()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
 export async function startSystem(): Promise<System> {
   const children: ChildProcess[] = [];
   const servers: Server[] = [];
@@ -248,9 +258,10 @@ export async function startSystem(): Promise<System> {
       },
       stop: async () => {
         spawnSync("pkill", ["-f", join(agentDir, "guruconnect") + "/"]);
-        for (const child of children.reverse()) child.kill("SIGTERM");
+        // Servers write their last records while they stop: the data goes only after they exit.
+        await Promise.all(children.reverse().map(stopChild));
         for (const s of servers) s.close();
-        rmSync(tmp, { recursive: true, force: true });
+        rmSync(tmp, { recursive: true, force: true, maxRetries: 5 });
       },
     };
   } catch (e) {

@@ -117,6 +117,16 @@ window.addIntruder = () => {
 </script></body>`;
 }
 
+/** SIGTERM, then SIGKILL if the process has not exited within ten seconds. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((done) => child.once("exit", () => done()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
 export async function startStack(screen: ScreenSpec = SCREEN): Promise<Stack> {
   const children: ChildProcess[] = [];
   const servers: Server[] = [];
@@ -232,9 +242,10 @@ export async function startStack(screen: ScreenSpec = SCREEN): Promise<Stack> {
         await until("the restarted server", () => (out.includes("listening") ? true : undefined));
       },
       stop: async () => {
-        for (const child of children.reverse()) child.kill("SIGTERM");
+        // Servers write their last records while they stop: the data goes only after they exit.
+        await Promise.all(children.reverse().map(stopChild));
         for (const s of servers) s.close();
-        rmSync(tmp, { recursive: true, force: true });
+        rmSync(tmp, { recursive: true, force: true, maxRetries: 5 });
       },
     };
     return stack;
