@@ -7,9 +7,9 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_pr
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { type AddressInfo, createServer as createTcpServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { firstAdmin, freePort, startXvfb, stopChild, until } from "../../guruconnect/web/e2e/harness";
 import { readXwd, type XwdImage } from "../../guruconnect/web/e2e/xwd";
 
 const REPO = resolve(import.meta.dirname, "../..");
@@ -43,29 +43,6 @@ export interface System {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((ok) => server.close(ok));
-  return port;
-}
-
-export async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 async function json<T>(base: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(base + path, {
     method,
@@ -85,16 +62,6 @@ function foreignPages(): Server {
   });
 }
 
-/** SIGTERM, then SIGKILL if the process has not exited within ten seconds. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((done) => child.once("exit", () => done()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 export async function startSystem(): Promise<System> {
   const children: ChildProcess[] = [];
   const servers: Server[] = [];
@@ -103,18 +70,9 @@ export async function startSystem(): Promise<System> {
   mkdirSync(logs, { recursive: true });
   const log = (name: string) => openSync(join(logs, `${name}.log`), "a");
   try {
-    // The desktop.
-    const xvfb = spawn("Xvfb", ["-displayfd", "1", "-screen", "0", `${SCREEN.width}x${SCREEN.height}x24`, "-nolisten", "tcp", "-noreset"], {
-      stdio: ["ignore", "pipe", "ignore"],
-    });
-    children.push(xvfb);
-    const display = await new Promise<string>((ok, fail) => {
-      xvfb.on("error", () => fail(new Error("Xvfb is not installed: run scripts/x11-deps.sh")));
-      xvfb.stdout!.once("data", (d: Buffer) => ok(`:${d.toString().trim()}`));
-    });
+    const display = await startXvfb(children, SCREEN.width, SCREEN.height);
     const xenv = { ...process.env, DISPLAY: display };
     const x = (program: string, args: string[]) => execFileSync(program, args, { env: xenv, encoding: "utf8" });
-    await until("Xvfb", () => (x("xdpyinfo", []) ? true : undefined));
 
     const [gcPort, rmmPort, foreignPort] = [await freePort(), await freePort(), await freePort()];
     const gcUrl = `http://127.0.0.1:${gcPort}`;
@@ -156,12 +114,7 @@ export async function startSystem(): Promise<System> {
       return { child, output: () => out };
     };
     let gc = startGc();
-    const gcAdmin = await until("GuruConnect's first admin", () => {
-      const out = gc.output();
-      const username = /username: (\S+)/.exec(out)?.[1];
-      const password = /password: (\S+)/.exec(out)?.[1];
-      return username && password && out.includes("listening") ? { username, password } : undefined;
-    });
+    const gcAdmin = await firstAdmin(gc.output);
     const gcAdminToken = (await json<{ access_token: string }>(gcUrl, "", "POST", "/api/auth/login", gcAdmin)).access_token;
 
     // GuruRMM: an admin through its CLI, then the server pointed at GuruConnect.

@@ -5,9 +5,9 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { type AddressInfo, createServer as createTcpServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { firstAdmin, freePort, startXvfb, stopChild, until } from "./harness";
 import { readXwd, type XwdImage } from "./xwd";
 
 const REPO = resolve(import.meta.dirname, "../../..");
@@ -36,35 +36,6 @@ export interface Stack {
   /** Stops the server process and starts it again on the same port and data. */
   restartServer(): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((ok) => server.close(ok));
-  return port;
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function startXvfb(children: ChildProcess[], screen: ScreenSpec): Promise<string> {
-  const xvfb = spawn("Xvfb", ["-displayfd", "1", "-screen", "0", `${screen.width}x${screen.height}x24`, "-nolisten", "tcp", "-noreset"], {
-    stdio: ["ignore", "pipe", "ignore"],
-  });
-  children.push(xvfb);
-  return new Promise((ok, fail) => {
-    xvfb.on("error", () => fail(new Error("Xvfb is not installed: run scripts/x11-deps.sh")));
-    xvfb.stdout!.once("data", (d: Buffer) => ok(`:${d.toString().trim()}`));
-  });
 }
 
 /** A page server for the embedding tests: /host.html frames what `?src=` names. */
@@ -117,32 +88,14 @@ window.addIntruder = () => {
 </script></body>`;
 }
 
-/** SIGTERM, then SIGKILL if the process has not exited within ten seconds. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((done) => child.once("exit", () => done()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 export async function startStack(screen: ScreenSpec = SCREEN): Promise<Stack> {
   const children: ChildProcess[] = [];
   const servers: Server[] = [];
   const tmp = mkdtempSync(join(tmpdir(), "gc-web-e2e-"));
   try {
-    const display = await startXvfb(children, screen);
+    const display = await startXvfb(children, screen.width, screen.height);
     const xenv = { ...process.env, DISPLAY: display };
     const x = (program: string, args: string[]) => execFileSync(program, args, { env: xenv, encoding: "utf8" });
-    await until("Xvfb", () => {
-      try {
-        x("xdpyinfo", []);
-        return true;
-      } catch {
-        return undefined;
-      }
-    });
     if (screen.monitors) {
       x("xrandr", ["--setmonitor", "left", "800/0x600/0+0+0", "none"]);
       x("xrandr", ["--setmonitor", "right", "800/0x600/0+800+0", "none"]);
@@ -180,11 +133,7 @@ export async function startStack(screen: ScreenSpec = SCREEN): Promise<Stack> {
     let out = "";
     server.stdout!.on("data", (d: Buffer) => (out += d.toString()));
     server.on("error", (e) => (out += `\nspawn failed: ${e.message} (run cargo build --workspace --bins)`));
-    const admin = await until("the first admin's credentials", () => {
-      const username = /username: (\S+)/.exec(out)?.[1];
-      const password = /password: (\S+)/.exec(out)?.[1];
-      return username && password && out.includes("listening") ? { username, password } : undefined;
-    });
+    const admin = await firstAdmin(() => out);
 
     let adminToken = "";
     const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {

@@ -5,7 +5,7 @@
 use super::codes::{create_code, CodeRequest, CreatedCode};
 use super::dto::SessionDto;
 use super::keys::{mint_key, MintedKey};
-use super::sessions::{dto, ViewerTokenResponse};
+use super::sessions::{dto, end_live, mint_viewer_token, Viewer, ViewerTokenResponse};
 use crate::app::AppState;
 use crate::auth::{tokens, Integration};
 use crate::db::{self, events::Actor};
@@ -15,7 +15,6 @@ use crate::relay::lifecycle::{self, Source, Spec};
 use crate::relay::session::Mode;
 use axum::extract::State;
 use axum::http::StatusCode;
-use guruconnect_proto::DisconnectReason;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -260,34 +259,14 @@ pub async fn viewer_token(
     let row = db::sessions::find(&state.db, &id)
         .await?
         .ok_or(ApiError::NotFound("session"))?;
-    if row.status == "ended" || state.relay.get(&id).is_none() {
-        return Err(ApiError::Conflict("the session has ended".into()));
-    }
     let name = non_empty(&req.technician_name, DEFAULT_TECHNICIAN);
-    let issued =
-        tokens::issue_viewer(&state, &id, tokens::INTEGRATION_VIEWER_SUBJECT, name).await?;
-    lifecycle::audit(
-        &state,
-        "viewer_token_issued",
-        Actor::Integration,
-        &row,
-        serde_json::json!({
-            "jti": issued.jti,
-            "expires_at": issued.expires_at,
-            "technician_name": name,
-            "technician_id": req.technician_id,
-        }),
-    )
-    .await;
-    Ok((
-        StatusCode::CREATED,
-        Json(ViewerTokenResponse {
-            token: issued.token,
-            session_id: id,
-            expires_at: issued.expires_at,
-            ws_path: "/ws/viewer".into(),
-        }),
-    ))
+    let viewer = Viewer {
+        subject: tokens::INTEGRATION_VIEWER_SUBJECT,
+        name,
+        actor: Actor::Integration,
+        audit: serde_json::json!({"technician_name": name, "technician_id": req.technician_id}),
+    };
+    mint_viewer_token(&state, &row, viewer).await
 }
 
 /// Ends a session; its agent and viewers are disconnected and its viewer tokens revoked.
@@ -303,18 +282,7 @@ pub async fn end_session(
     let row = db::sessions::find(&state.db, &id)
         .await?
         .ok_or(ApiError::NotFound("session"))?;
-    if row.status == "ended" {
-        return Err(ApiError::Conflict("the session has already ended".into()));
-    }
-    lifecycle::end(
-        &state,
-        &id,
-        "ended_by_integration",
-        DisconnectReason::SessionEnded,
-        Actor::Integration,
-    )
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
+    end_live(&state, &row, "ended_by_integration", Actor::Integration).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -135,15 +135,26 @@ pub async fn end(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let row = visible(&state, &me, &id).await?;
+    end_live(&state, &row, "ended_by_technician", Actor::User(me.user_id)).await
+}
+
+/// Ends a session that has not ended yet (409 otherwise): the step both the technician and
+/// the integration routes take.
+pub(super) async fn end_live(
+    state: &AppState,
+    row: &SessionRow,
+    reason: &str,
+    actor: Actor,
+) -> ApiResult<StatusCode> {
     if row.status == "ended" {
         return Err(ApiError::Conflict("the session has already ended".into()));
     }
     lifecycle::end(
-        &state,
-        &id,
-        "ended_by_technician",
+        state,
+        &row.id,
+        reason,
         DisconnectReason::SessionEnded,
-        Actor::User(me.user_id),
+        actor,
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -183,28 +194,48 @@ pub async fn viewer_token(
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<ViewerTokenResponse>)> {
     let row = visible(&state, &me, &id).await?;
-    if row.status == "ended" || state.relay.get(&id).is_none() {
-        return Err(ApiError::Conflict("the session has ended".into()));
-    }
     let name = if me.display_name.is_empty() {
         me.username.clone()
     } else {
         me.display_name.clone()
     };
-    let issued = tokens::issue_viewer(&state, &id, &me.user_id, &name).await?;
-    lifecycle::audit(
-        &state,
-        "viewer_token_issued",
-        Actor::User(me.user_id.clone()),
-        &row,
-        serde_json::json!({"jti": issued.jti, "expires_at": issued.expires_at}),
-    )
-    .await;
+    let viewer = Viewer {
+        subject: &me.user_id,
+        name: &name,
+        actor: Actor::User(me.user_id.clone()),
+        audit: serde_json::json!({}),
+    };
+    mint_viewer_token(&state, &row, viewer).await
+}
+
+/// Who a viewer token is for, and what its audit row adds.
+pub(super) struct Viewer<'a> {
+    pub subject: &'a str,
+    pub name: &'a str,
+    pub actor: Actor,
+    pub audit: serde_json::Value,
+}
+
+/// Mints a viewer token for a live session (409 once it has ended) and audits it: the step
+/// both the technician and the integration routes take.
+pub(super) async fn mint_viewer_token(
+    state: &AppState,
+    row: &SessionRow,
+    viewer: Viewer<'_>,
+) -> ApiResult<(StatusCode, Json<ViewerTokenResponse>)> {
+    if row.status == "ended" || state.relay.get(&row.id).is_none() {
+        return Err(ApiError::Conflict("the session has ended".into()));
+    }
+    let issued = tokens::issue_viewer(state, &row.id, viewer.subject, viewer.name).await?;
+    let mut detail = viewer.audit;
+    detail["jti"] = issued.jti.clone().into();
+    detail["expires_at"] = issued.expires_at.into();
+    lifecycle::audit(state, "viewer_token_issued", viewer.actor, row, detail).await;
     Ok((
         StatusCode::CREATED,
         Json(ViewerTokenResponse {
             token: issued.token,
-            session_id: id,
+            session_id: row.id.clone(),
             expires_at: issued.expires_at,
             ws_path: "/ws/viewer".into(),
         }),
