@@ -1,23 +1,41 @@
 #!/usr/bin/env bash
-# Starts a local PostgreSQL for the integration tests and prints its connection URL.
+# Starts a private, throwaway PostgreSQL cluster for the integration tests and prints its URL.
 #
-# Installs Debian's `postgresql` package if missing, creates and starts the `main` cluster of the
-# newest installed major version, waits until it accepts connections, and (idempotently) creates
-# the role gc_test/gc_test with LOGIN and CREATEDB. Safe to run repeatedly.
+# Why private: the system cluster carries whatever state the machine left behind (a crash, a
+# bloated data directory, a stale pid file) and its startup recovery can outlast any timeout. A
+# cluster made fresh for each run starts in about two seconds from a known state, holds only this
+# run's databases, and is deleted by the next run (or by `stop`).
 #
-# stdout: exactly one line, the URL (postgres://gc_test:gc_test@127.0.0.1:PORT/postgres).
-# stderr: everything else.
+# Installs Debian's `postgresql` package if its binaries are missing. The cluster lives in
+# $GURU_PG_DIR (default /tmp/guru-pg-test), listens on 127.0.0.1 only at a free port, and has one
+# superuser gc_test/gc_test with password (SCRAM) authentication. Durability is switched off
+# (fsync, full_page_writes): the data is disposable and the tests write a lot of it.
+#
+# Usage: postgres-test.sh [start|stop]
+#   start (default)  stop any previous cluster, make a new one, start it, print
+#                    postgres://gc_test:gc_test@127.0.0.1:PORT/postgres on stdout (nothing else).
+#   stop             stop the cluster and delete its directory.
 set -euo pipefail
 
-readonly CLUSTER=main
+readonly STATE_DIR=${GURU_PG_DIR:-/tmp/guru-pg-test}
+readonly DATA_DIR=$STATE_DIR/data
 readonly ROLE=gc_test
 readonly PASSWORD=gc_test
-readonly WAIT_SECONDS=30
+readonly FIRST_PORT=55432
+readonly START_TIMEOUT_SECONDS=120
 
 log() { echo "postgres-test: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# Runs a command as root: directly when we are root, otherwise through sudo.
+# PostgreSQL refuses to run as root; as root we run its tools as the `postgres` OS user.
+as_owner() {
+    if [[ $EUID -eq 0 ]]; then
+        (cd / && runuser -u postgres -- "$@")
+    else
+        "$@"
+    fi
+}
+
 as_root() {
     if [[ $EUID -eq 0 ]]; then
         "$@"
@@ -28,102 +46,94 @@ as_root() {
     fi
 }
 
-# Runs a command as the postgres OS user (peer authentication over the Unix socket).
-as_postgres() {
-    if [[ $EUID -eq 0 ]]; then
-        (cd / && runuser -u postgres -- "$@")
-    else
-        (cd / && sudo -u postgres -- "$@")
-    fi
-}
-
-is_installed() {
-    dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'
-}
-
 install_postgres() {
-    if is_installed postgresql && compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then
+    if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
         return
     fi
-    command -v apt-get >/dev/null || die "postgresql is not installed and apt-get is unavailable"
+    command -v apt-get >/dev/null || die "PostgreSQL is not installed and apt-get is unavailable"
     log "installing the postgresql package"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
         postgresql >&2
 }
 
-# Newest major version installed under /usr/lib/postgresql.
-major_version() {
+# The bin directory of the newest major version installed under /usr/lib/postgresql.
+bin_dir() {
     local version
     version=$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -type d -printf '%f\n' \
         | sort -V | tail -n 1)
-    [[ -n $version ]] || die "no PostgreSQL server found under /usr/lib/postgresql"
-    echo "$version"
+    [[ -n $version && -x /usr/lib/postgresql/$version/bin/initdb ]] \
+        || die "no PostgreSQL server found under /usr/lib/postgresql"
+    echo "/usr/lib/postgresql/$version/bin"
 }
 
-# One field of the cluster's pg_lsclusters line: 3 = port, 4 = status. Empty if no cluster.
-cluster_field() {
-    local version=$1 field=$2
-    pg_lsclusters -h | awk -v v="$version" -v c="$CLUSTER" -v f="$field" \
-        '$1 == v && $2 == c { print $f }'
+port_is_free() {
+    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-ensure_cluster() {
-    local version=$1
-    if [[ -z $(cluster_field "$version" 2) ]]; then
-        log "creating cluster $version/$CLUSTER"
-        as_root pg_createcluster "$version" "$CLUSTER" >&2
+free_port() {
+    local port
+    for ((port = FIRST_PORT; port < FIRST_PORT + 100; port++)); do
+        if port_is_free "$port"; then
+            echo "$port"
+            return
+        fi
+    done
+    die "no free port in $FIRST_PORT..$((FIRST_PORT + 99))"
+}
+
+stop_cluster() {
+    local bin=$1
+    if [[ -f $DATA_DIR/postmaster.pid ]]; then
+        log "stopping the previous cluster in $DATA_DIR"
+        as_owner "$bin/pg_ctl" -D "$DATA_DIR" -m immediate -w stop >&2 || true
     fi
+    rm -rf "$STATE_DIR"
+}
+
+create_cluster() {
+    local bin=$1
+    mkdir -p "$STATE_DIR"
+    chmod 700 "$STATE_DIR"
+    printf '%s\n' "$PASSWORD" >"$STATE_DIR/pwfile"
+    [[ $EUID -eq 0 ]] && chown -R postgres: "$STATE_DIR"
+    as_owner "$bin/initdb" -D "$DATA_DIR" -U "$ROLE" --pwfile="$STATE_DIR/pwfile" \
+        --auth-local=scram-sha-256 --auth-host=scram-sha-256 --encoding=UTF8 --no-sync \
+        >"$STATE_DIR/initdb.log" 2>&1 \
+        || { cat "$STATE_DIR/initdb.log" >&2; die "initdb failed"; }
+    rm -f "$STATE_DIR/pwfile"
 }
 
 start_cluster() {
-    local version=$1
-    if [[ $(cluster_field "$version" 4) == online* ]]; then
-        log "cluster $version/$CLUSTER already running"
-        return
-    fi
-    log "starting cluster $version/$CLUSTER"
-    as_root pg_ctlcluster --skip-systemctl-redirect "$version" "$CLUSTER" start >&2
-}
-
-wait_ready() {
-    local port=$1 i
-    for ((i = 0; i < WAIT_SECONDS; i++)); do
-        if pg_isready -q -h 127.0.0.1 -p "$port"; then
-            return
-        fi
-        sleep 1
-    done
-    die "PostgreSQL on 127.0.0.1:$port not ready after ${WAIT_SECONDS}s"
-}
-
-ensure_role() {
-    local port=$1
-    as_postgres psql --no-psqlrc -q -v ON_ERROR_STOP=1 -p "$port" -d postgres >&2 <<SQL
-DO \$\$
-BEGIN
-    IF EXISTS (SELECT FROM pg_roles WHERE rolname = '$ROLE') THEN
-        ALTER ROLE $ROLE WITH LOGIN CREATEDB PASSWORD '$PASSWORD';
-    ELSE
-        CREATE ROLE $ROLE WITH LOGIN CREATEDB PASSWORD '$PASSWORD';
-    END IF;
-END
-\$\$;
-SQL
+    local bin=$1 port=$2
+    local options="-c listen_addresses=127.0.0.1 -p $port -k $STATE_DIR"
+    options+=" -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+    options+=" -c max_connections=200"
+    as_owner "$bin/pg_ctl" -D "$DATA_DIR" -l "$STATE_DIR/server.log" -o "$options" \
+        -w -t "$START_TIMEOUT_SECONDS" start >/dev/null \
+        || { tail -n 30 "$STATE_DIR/server.log" >&2 || true; die "the cluster did not start"; }
 }
 
 main() {
-    local version port
+    local command=${1:-start} bin port
     install_postgres
-    version=$(major_version)
-    ensure_cluster "$version"
-    start_cluster "$version"
-    port=$(cluster_field "$version" 3)
-    [[ -n $port ]] || die "cannot determine the port of cluster $version/$CLUSTER"
-    wait_ready "$port"
-    ensure_role "$port"
-    log "PostgreSQL $version ready on 127.0.0.1:$port"
-    echo "postgres://$ROLE:$PASSWORD@127.0.0.1:$port/postgres"
+    bin=$(bin_dir)
+    case $command in
+        stop)
+            stop_cluster "$bin"
+            ;;
+        start)
+            stop_cluster "$bin"
+            create_cluster "$bin"
+            port=$(free_port)
+            start_cluster "$bin" "$port"
+            log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') ready on 127.0.0.1:$port ($DATA_DIR)"
+            echo "postgres://$ROLE:$PASSWORD@127.0.0.1:$port/postgres"
+            ;;
+        *)
+            die "unknown command '$command' (use start or stop)"
+            ;;
+    esac
 }
 
 main "$@"
