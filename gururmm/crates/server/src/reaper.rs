@@ -1,6 +1,7 @@
 //! Background upkeep: the server-side command timeout (running commands past their deadline
 //! become `timed_out`, the seed had no such enforcement) and retention of metrics and watchdog
-//! events, and the agent-offline alert rule.
+//! events, polling agents' presence (offline once their heartbeats stop), and the agent-offline
+//! alert rule.
 
 use crate::app::AppState;
 use crate::db;
@@ -24,6 +25,7 @@ pub async fn run(state: AppState) {
             Ok(n) => tracing::warn!(count = n, "commands timed out without a result"),
             Err(e) => tracing::error!(error = %e, "enforcing command deadlines failed"),
         }
+        expire_polling_agents(&state).await;
         if let Err(e) = crate::alerting::check_offline(&state).await {
             tracing::error!(error = ?e, "checking offline agents failed");
         }
@@ -31,6 +33,17 @@ pub async fn run(state: AppState) {
             last_retention = Some(Instant::now());
             retention(&state).await;
         }
+    }
+}
+
+/// A polling agent has no socket whose end would mark it offline: silence past
+/// `polling_presence_secs` does.
+async fn expire_polling_agents(state: &AppState) {
+    let secs = i64::try_from(state.config.limits.polling_presence_secs).unwrap_or(i64::MAX / 1000);
+    match db::agents::expire_polled(&state.db, db::now_ms() - secs * 1000).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(count = n, "polling agents went silent; now offline"),
+        Err(e) => tracing::error!(error = %e, "expiring silent polling agents failed"),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Legacy polling mode (RMM-8), for agents that cannot hold a WebSocket (old Windows). These
 //! endpoints work, unlike the seed's: registration by site code mints a per-agent key, the
-//! heartbeat hands out the pending commands (claiming them, so each is delivered once), and
-//! results are stored. Heartbeat and results authenticate with `X-Agent-Key` only.
+//! heartbeat keeps the agent online and hands out the pending commands (claiming them, so each
+//! is delivered once), and results are stored. Heartbeat and results authenticate with `X-Agent-Key` only.
 
 use crate::app::AppState;
 use crate::auth::secrets::{new_agent_key, sha256_hex};
@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Connection id recorded on commands handed out by the heartbeat.
-const LEGACY_CONNECTION: &str = "legacy-poll";
+const LEGACY_CONNECTION: &str = db::agents::POLLING_CONNECTION;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LegacyRegisterRequest {
@@ -141,7 +141,10 @@ pub async fn heartbeat(
     AgentKey(agent): AgentKey,
     Json(req): Json<LegacyHeartbeat>,
 ) -> ApiResult<Json<LegacyHeartbeatResponse>> {
-    db::agents::touch(&state.db, &agent.id).await?;
+    if db::agents::polled(&state.db, &agent.id).await? {
+        tracing::info!(agent_id = %agent.id, "polling agent online");
+        crate::alerting::on_connected(&state, &agent.id).await?;
+    }
     if let Some(report) = &req.metrics {
         db::metrics::insert(&state.db, &agent.id, report).await?;
         crate::alerting::on_metrics(&state, &agent.id, report).await?;

@@ -322,9 +322,16 @@ pub async fn start(
     if let Some(why) = caps.refuses(mode) {
         return Err(ApiError::Validation(why));
     }
-    if agent.status != "online" || state.registry.get(&agent.id).is_none() {
+    if agent.status != "online" {
         return Err(ApiError::Conflict(format!(
             "agent {} is offline; remote control needs its RMM agent connected",
+            agent.hostname
+        )));
+    }
+    if state.registry.get(&agent.id).is_none() {
+        return Err(ApiError::Conflict(format!(
+            "agent {} polls in legacy mode and cannot receive a launch; remote control needs \
+             its WebSocket connection",
             agent.hostname
         )));
     }

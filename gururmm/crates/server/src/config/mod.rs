@@ -195,6 +195,9 @@ pub struct Limits {
     /// Messages one agent may send in a burst (bucket size): a reconnecting agent flushing its
     /// stored results must fit. Beyond it the socket is closed.
     pub agent_message_burst: u32,
+    /// Seconds a polling (REST heartbeat) agent stays online after its last heartbeat; keep it
+    /// above the agents' `poll_interval_secs` (30 s by default).
+    pub polling_presence_secs: u64,
 }
 
 impl Default for Limits {
@@ -220,6 +223,7 @@ impl Default for Limits {
             agent_queue: 256,
             agent_messages_per_sec: 50,
             agent_message_burst: 500,
+            polling_presence_secs: 120,
         }
     }
 }
@@ -296,6 +300,7 @@ impl Config {
                 l.command_default_timeout_secs,
             ),
             ("limits.reaper_interval_ms", l.reaper_interval_ms),
+            ("limits.polling_presence_secs", l.polling_presence_secs),
         ];
         for (key, value) in positive {
             if value == 0 {

@@ -167,6 +167,43 @@ pub async fn set_online(db: &Db, id: &str, connection_id: &str) -> sqlx::Result<
     Ok(())
 }
 
+/// The `connection_id` that stands for a polling agent's presence: it has no socket, so it is
+/// online while its REST heartbeats keep coming (`limits.polling_presence_secs`).
+pub const POLLING_CONNECTION: &str = "legacy-poll";
+
+/// Records a polling heartbeat. An offline agent comes online; one a socket owns keeps its
+/// socket's presence. True when the agent was offline before this heartbeat.
+pub async fn polled(db: &Db, id: &str) -> sqlx::Result<bool> {
+    let came_online = sqlx::query(
+        "UPDATE agents SET status = 'online', connection_id = $1, last_seen_at = $2
+         WHERE id = $3 AND connection_id IS NULL",
+    )
+    .bind(POLLING_CONNECTION)
+    .bind(now_ms())
+    .bind(id)
+    .execute(&db.pool)
+    .await?
+    .rows_affected()
+        == 1;
+    if !came_online {
+        touch(db, id).await?;
+    }
+    Ok(came_online)
+}
+
+/// Polling agents whose last heartbeat is older than `cutoff_ms` go offline. Returns how many.
+pub async fn expire_polled(db: &Db, cutoff_ms: i64) -> sqlx::Result<u64> {
+    let result = sqlx::query(
+        "UPDATE agents SET status = 'offline', connection_id = NULL
+         WHERE connection_id = $1 AND last_seen_at < $2",
+    )
+    .bind(POLLING_CONNECTION)
+    .bind(cutoff_ms)
+    .execute(&db.pool)
+    .await?;
+    Ok(result.rows_affected())
+}
+
 /// Marks the agent offline only if `connection_id` still owns it. True when it did.
 pub async fn set_offline(db: &Db, id: &str, connection_id: &str) -> sqlx::Result<bool> {
     let result = sqlx::query(

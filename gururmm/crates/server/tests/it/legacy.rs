@@ -183,3 +183,72 @@ async fn legacy_heartbeat_can_carry_metrics() {
         .await;
     assert_eq!(history[0]["cpu_percent"], 42.0);
 }
+
+#[tokio::test]
+async fn a_polling_agent_is_online_while_its_heartbeats_come_and_offline_after() {
+    let app = TestApp::spawn_with(|c| {
+        c.limits.polling_presence_secs = 1;
+        c.alerts.offline_after_secs = 0;
+    })
+    .await;
+    let (_, _, code) = app.site("Legacy").await;
+    let reg: Value = register(&app, &code, "legacy-presence")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = reg["agent_id"].as_str().expect("id").to_owned();
+    let key = reg["api_key"].as_str().expect("key").to_owned();
+    assert_eq!(
+        app.agent(&id).await["status"],
+        "offline",
+        "registered, not yet polled"
+    );
+
+    let beat = agent_post(&app, "/api/agent/heartbeat", &key, json!({})).await;
+    assert_eq!(beat.status(), 200);
+    assert_eq!(
+        app.agent(&id).await["status"],
+        "online",
+        "the seed showed it offline"
+    );
+    assert_eq!(app.get_json("/api/agents/stats").await["online"], 1);
+
+    // Silence past the presence window: offline, and the offline alert opens.
+    eventually("offline after silence", || async {
+        app.agent(&id).await["status"] == "offline"
+    })
+    .await;
+    eventually("offline alert", || async {
+        let open = app.get_json("/api/alerts?status=open").await;
+        open.as_array()
+            .is_some_and(|a| a.iter().any(|x| x["kind"] == "agent_offline"))
+    })
+    .await;
+
+    // The next heartbeat brings it back and resolves the alert.
+    agent_post(&app, "/api/agent/heartbeat", &key, json!({})).await;
+    assert_eq!(app.agent(&id).await["status"], "online");
+    let open = app.get_json("/api/alerts?status=open").await;
+    assert_eq!(open.as_array().map(Vec::len), Some(0), "{open}");
+}
+
+#[tokio::test]
+async fn a_heartbeat_does_not_take_presence_from_a_live_socket() {
+    let app = TestApp::spawn_with(|c| c.limits.polling_presence_secs = 1).await;
+    let (_, _, code) = app.site("Both").await;
+    let agent = TestAgent::connect(&app, auth_payload(&code, "dev-both")).await;
+    let id = agent.agent_id.clone();
+    let key = agent.key();
+    let beat = agent_post(&app, "/api/agent/heartbeat", &key, json!({})).await;
+    assert_eq!(beat.status(), 200);
+    // Past the polling window the socket still owns the agent: still online.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(app.agent(&id).await["status"], "online");
+    // And the socket's end still takes it offline.
+    drop(agent);
+    eventually("offline when the socket ends", || async {
+        app.agent(&id).await["status"] == "offline"
+    })
+    .await;
+}
