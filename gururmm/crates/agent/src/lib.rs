@@ -17,6 +17,14 @@ pub mod state;
 pub mod updater;
 pub mod watchdog;
 
+/// This build's version: the crate's, unless the release build stamps another one through
+/// `GURURMM_AGENT_VERSION` at compile time (the update end-to-end test builds a "next" agent
+/// that way).
+pub const VERSION: &str = match option_env!("GURURMM_AGENT_VERSION") {
+    Some(stamped) => stamped,
+    None => env!("CARGO_PKG_VERSION"),
+};
+
 use config::AgentConfig;
 use state::StateDir;
 use std::path::Path;
@@ -37,7 +45,7 @@ pub async fn run(config_path: &Path, shutdown: watch::Receiver<bool>) -> anyhow:
         .device_id
         .clone()
         .unwrap_or_else(device_id::derive);
-    tracing::info!(%device_id, version = env!("CARGO_PKG_VERSION"), mode = %config.server.mode, "agent starting");
+    tracing::info!(%device_id, version = VERSION, mode = %config.server.mode, "agent starting");
     let (watchdog_tx, watchdog_rx) = mpsc::channel(128);
     tokio::spawn(watchdog::run(config.watchdog.clone(), watchdog_tx));
     if config.server.mode == "polling" {

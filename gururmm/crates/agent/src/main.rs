@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "gururmm-agent", version, about = "GuruRMM endpoint agent")]
+#[command(name = "gururmm-agent", version = gururmm_agent::VERSION, about = "GuruRMM endpoint agent")]
 struct Cli {
     /// Path of agent.toml.
     #[arg(long, short, global = true, env = "GURURMM_AGENT_CONFIG", default_value_os_t = default_config())]

@@ -16,6 +16,7 @@ use gururmm_protocol::{
     ServerMessage, UpdatePayload, WatchdogEvent, PROTOCOL_VERSION,
 };
 use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::Message;
@@ -28,7 +29,8 @@ type Ws =
 enum Ended {
     Shutdown,
     /// A verified update was installed; restart into it.
-    Updated,
+    /// A new binary is installed at this path.
+    Updated(PathBuf),
     /// The connection dropped or was refused; `authenticated` says whether it got that far.
     Lost {
         authenticated: bool,
@@ -44,7 +46,7 @@ enum Event {
     Text(String),
     Result(CommandResult),
     Watchdog(WatchdogEvent),
-    UpdateDone(Result<(), updater::UpdateError>),
+    UpdateDone(Result<PathBuf, updater::UpdateError>),
     Heartbeat,
     Metrics,
     Network,
@@ -80,7 +82,7 @@ pub fn auth_payload(
         os_type: std::env::consts::OS.to_owned(),
         os_version: sysinfo::System::long_os_version().unwrap_or_default(),
         arch: std::env::consts::ARCH.to_owned(),
-        agent_version: env!("CARGO_PKG_VERSION").to_owned(),
+        agent_version: crate::VERSION.to_owned(),
         previous_version,
         protocol_version: PROTOCOL_VERSION,
     }
@@ -127,9 +129,9 @@ impl Agent {
         loop {
             match self.session(&mut shutdown).await {
                 Ended::Shutdown => return,
-                Ended::Updated => {
-                    tracing::info!("update installed; restarting");
-                    updater::restart();
+                Ended::Updated(exe) => {
+                    tracing::info!(path = %exe.display(), "update installed; restarting");
+                    updater::restart(&exe);
                 }
                 Ended::Lost { authenticated, why } => {
                     if authenticated {
@@ -213,7 +215,7 @@ impl Agent {
         let idle = Duration::from_secs(a.idle_timeout_secs);
         let mut network = tokio::time::interval(Duration::from_secs(a.network_check_interval_secs));
         let (mut heartbeat, mut metrics) = self.timers();
-        let (update_tx, mut update_rx) = mpsc::channel::<Result<(), updater::UpdateError>>(1);
+        let (update_tx, mut update_rx) = mpsc::channel::<Result<PathBuf, updater::UpdateError>>(1);
         let mut updating = false;
         let mut last_heard = tokio::time::Instant::now();
         loop {
@@ -249,7 +251,7 @@ impl Agent {
                 }
                 Event::Result(result) => Some(AgentMessage::CommandResult(result)),
                 Event::Watchdog(event) => Some(AgentMessage::WatchdogEvent(event)),
-                Event::UpdateDone(Ok(())) => return Ended::Updated,
+                Event::UpdateDone(Ok(exe)) => return Ended::Updated(exe),
                 Event::UpdateDone(Err(e)) => {
                     updating = false;
                     tracing::error!(error = %e, "update refused; keeping the current binary");
@@ -293,7 +295,7 @@ impl Agent {
     fn on_server_text(
         &mut self,
         text: &str,
-        update_tx: &mpsc::Sender<Result<(), updater::UpdateError>>,
+        update_tx: &mpsc::Sender<Result<PathBuf, updater::UpdateError>>,
         updating: &mut bool,
     ) -> Option<AgentMessage> {
         match decode_server(text) {
@@ -383,7 +385,7 @@ impl Agent {
     fn start_update(
         &self,
         offer: UpdatePayload,
-        done: mpsc::Sender<Result<(), updater::UpdateError>>,
+        done: mpsc::Sender<Result<PathBuf, updater::UpdateError>>,
     ) {
         let key = self.config.update.public_key.clone();
         let state = self.state.clone();

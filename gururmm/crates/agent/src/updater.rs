@@ -10,7 +10,7 @@ use base64::Engine;
 use ed25519_dalek::{Signature, VerifyingKey};
 use gururmm_protocol::UpdatePayload;
 use sha2::{Digest, Sha256};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Largest binary the agent will download.
 const MAX_BINARY_BYTES: usize = 200 * 1024 * 1024;
@@ -123,34 +123,37 @@ async fn download(url: &str) -> Result<Vec<u8>, UpdateError> {
 }
 
 /// Downloads, verifies and installs an offered update over the running executable, and records
-/// the version it replaces. The caller restarts the agent on success.
+/// the version it replaces. Returns the installed path; the caller restarts into it.
 pub async fn apply(
     offer: &UpdatePayload,
     configured_key: Option<&str>,
     state: &StateDir,
-) -> Result<(), UpdateError> {
+) -> Result<PathBuf, UpdateError> {
     let key = pinned_key(configured_key)?;
     let binary = download(&offer.download_url).await?;
     verify(&binary, offer, &key)?;
+    // Read the path now: once the file is replaced, Linux reports the running image as
+    // "<path> (deleted)".
     let exe = std::env::current_exe()?;
     install(&binary, &exe)?;
-    state.set_previous_version(env!("CARGO_PKG_VERSION"))?;
-    Ok(())
+    state.set_previous_version(crate::VERSION)?;
+    Ok(exe)
 }
 
-/// Starts the installed binary in place of this process (Unix: exec with the same arguments;
-/// elsewhere the service manager restarts the agent after it exits).
-pub fn restart() -> ! {
+/// Starts the binary installed at `exe` in place of this process (Unix: exec with the same
+/// arguments, keeping the pid; elsewhere the service manager restarts the agent after it
+/// exits).
+pub fn restart(exe: &Path) -> ! {
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
-        if let Ok(exe) = std::env::current_exe() {
-            let err = std::process::Command::new(exe)
-                .args(std::env::args_os().skip(1))
-                .exec();
-            tracing::error!(error = %err, "restarting into the new binary failed; exiting");
-        }
+        let err = std::process::Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .exec();
+        tracing::error!(error = %err, path = %exe.display(), "restarting into the new binary failed; exiting");
     }
+    #[cfg(not(unix))]
+    let _ = exe;
     std::process::exit(75)
 }
 

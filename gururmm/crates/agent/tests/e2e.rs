@@ -1,8 +1,9 @@
 //! End to end with real processes and sockets: the real `gururmm-agent` binary (run from a
 //! copy in a temp dir) against the real server in-process on port 0. Commands really run on
 //! this machine and their results are stored; queued commands run once after a reconnect;
-//! agent timeouts fire; an unknown command type comes back failed; a tampered update is
-//! refused; polling mode round-trips.
+//! agent timeouts fire; an unknown command type comes back failed; a signed update is
+//! installed and the agent comes back on the new version, a tampered one is refused; polling
+//! mode round-trips.
 
 #![cfg(unix)]
 
@@ -432,6 +433,105 @@ async fn a_tampered_update_is_refused_and_the_old_binary_keeps_running() {
     );
     let cmd = h.command(&id, "shell", "echo still-here", 30).await;
     assert_eq!(h.finished(&cmd).await["stdout"], "still-here\n");
+    agent.kill().await.expect("kill");
+}
+
+/// The "next" agent build for the update test: the same code compiled with another
+/// `GURURMM_AGENT_VERSION`. `./dev test` builds it and names it in `GRMM_E2E_NEXT_AGENT`.
+fn next_agent_build() -> Option<(Vec<u8>, String)> {
+    let Ok(path) = std::env::var("GRMM_E2E_NEXT_AGENT") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "GRMM_E2E_NEXT_AGENT must be set in CI (./dev test builds the next agent)"
+        );
+        eprintln!("skipped: set GRMM_E2E_NEXT_AGENT to a gururmm-agent built with another GURURMM_AGENT_VERSION (./dev test does)");
+        return None;
+    };
+    let output = std::process::Command::new(&path)
+        .arg("--version")
+        .output()
+        .expect("run the next agent");
+    let version = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .rsplit(' ')
+        .next()
+        .expect("version")
+        .to_owned();
+    Some((std::fs::read(&path).expect("read the next agent"), version))
+}
+
+#[tokio::test]
+async fn a_signed_update_is_installed_and_the_agent_comes_back_on_the_new_version() {
+    let Some((next, next_version)) = next_agent_build() else {
+        return;
+    };
+    let current = gururmm_agent::VERSION;
+    assert_ne!(
+        next_version, current,
+        "the next build must carry another version"
+    );
+    let h = Harness::start().await;
+    // The publisher's tooling: a key kept off the server, and the signature it makes.
+    let (secret, public) = gururmm_server::signing::keygen();
+    let key = gururmm_server::signing::signing_key(&secret).expect("key");
+    let signed = gururmm_server::signing::sign(&next, &key);
+    let url = serve_bytes(next.clone()).await;
+    let (status, body) = h
+        .post(
+            "/api/releases",
+            json!({"version": next_version, "os_type": std::env::consts::OS,
+                   "arch": std::env::consts::ARCH, "download_url": url,
+                   "sha256": signed.sha256, "signature": signed.signature}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let code = h.site_code().await;
+    let config = h.agent_config(
+        "next",
+        &code,
+        &format!("[update]\npublic_key = \"{public}\""),
+    );
+    let binary = agent_binary(config.parent().expect("dir"));
+    let log = h.dir.path().join("next.log");
+    let mut agent = spawn_agent(&binary, &config, &log);
+    let pid = agent.id();
+    let id = h.agent_id("e2e-next").await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let updates = loop {
+        let updates = h.get(&format!("/api/agents/{id}/updates")).await;
+        if updates[0]["status"] == "completed" {
+            break updates;
+        }
+        if tokio::time::Instant::now() > deadline {
+            let logged = std::fs::read_to_string(&log).unwrap_or_default();
+            panic!("update not completed: {updates}\nagent log:\n{logged}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(updates[0]["from_version"], current, "{updates}");
+    assert_eq!(updates[0]["to_version"], next_version.as_str());
+    h.wait_for(
+        "the new version reported",
+        |v| v["agent_version"] == next_version.as_str(),
+        &format!("/api/agents/{id}"),
+    )
+    .await;
+    assert_eq!(
+        std::fs::read(&binary).expect("read"),
+        next,
+        "installed whole"
+    );
+    assert!(
+        !binary.with_extension("new").exists(),
+        "no staged file left"
+    );
+    // The same process, now running the new image, still works.
+    assert!(agent.try_wait().expect("status").is_none(), "agent running");
+    assert_eq!(agent.id(), pid);
+    let cmd = h.command(&id, "shell", "echo updated", 30).await;
+    assert_eq!(h.finished(&cmd).await["stdout"], "updated\n");
+    let logged = std::fs::read_to_string(&log).expect("log");
+    assert!(logged.contains("update installed; restarting"), "{logged}");
     agent.kill().await.expect("kill");
 }
 

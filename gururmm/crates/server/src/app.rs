@@ -121,7 +121,8 @@ fn master_key(config: &Config) -> anyhow::Result<Vec<u8>> {
     Ok(key.to_vec())
 }
 
-fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+/// Writes a new file readable by its owner only; refuses to overwrite one.
+pub(crate) fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

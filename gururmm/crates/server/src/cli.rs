@@ -1,4 +1,4 @@
-//! Command line: `serve` (default), `migrate`, `admin create`.
+//! Command line: `serve` (default), `migrate`, `admin create`, `release keygen|sign`.
 
 use crate::auth::password;
 use crate::bootstrap;
@@ -36,6 +36,41 @@ pub enum Command {
     Admin {
         #[command(subcommand)]
         action: AdminAction,
+    },
+    /// Sign agent builds for auto-update.
+    Release {
+        #[command(subcommand)]
+        action: ReleaseAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReleaseAction {
+    /// Create a signing key: the secret goes to FILE (mode 0600; keep it off the server), the
+    /// public key is printed for the agents to pin (agent.toml `[update] public_key`, or
+    /// `GURURMM_UPDATE_PUBLIC_KEY` when building the agent).
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Hash and sign an agent build; prints the JSON body for `POST /api/releases`.
+    Sign {
+        /// The secret key file written by `release keygen`.
+        #[arg(long, env = "GURURMM_RELEASE_SIGNING_KEY_FILE")]
+        signing_key: PathBuf,
+        #[arg(long)]
+        version: String,
+        /// windows, linux, macos (as the agents report it).
+        #[arg(long)]
+        os_type: String,
+        /// x86_64, aarch64, ...
+        #[arg(long)]
+        arch: String,
+        /// Where agents will download this exact file.
+        #[arg(long)]
+        download_url: String,
+        /// The built gururmm-agent binary.
+        file: PathBuf,
     },
 }
 
@@ -76,6 +111,49 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     display_name,
                 },
         } => create_user(&config, &email, &role, &display_name).await,
+        Command::Release { action } => release(action),
+    }
+}
+
+fn release(action: ReleaseAction) -> anyhow::Result<()> {
+    match action {
+        ReleaseAction::Keygen { out } => {
+            let (secret, public) = crate::signing::keygen();
+            crate::app::write_private(&out, &secret)?;
+            println!(
+                "signing key written to {}\npublic key: {public}",
+                out.display()
+            );
+            Ok(())
+        }
+        ReleaseAction::Sign {
+            signing_key,
+            version,
+            os_type,
+            arch,
+            download_url,
+            file,
+        } => {
+            let secret = std::fs::read_to_string(&signing_key)
+                .with_context(|| format!("reading {}", signing_key.display()))?;
+            let key = crate::signing::signing_key(&secret)?;
+            let binary =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let signed = crate::signing::sign(&binary, &key);
+            let body = serde_json::json!({
+                "version": version, "os_type": os_type, "arch": arch,
+                "download_url": download_url, "sha256": signed.sha256,
+                "signature": signed.signature,
+            });
+            println!("{body:#}");
+            eprintln!(
+                "signed {} ({} bytes); agents must pin public key {}",
+                file.display(),
+                binary.len(),
+                signed.public_key
+            );
+            Ok(())
+        }
     }
 }
 

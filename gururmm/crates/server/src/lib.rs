@@ -17,6 +17,7 @@ pub mod http;
 pub mod policies;
 pub mod reaper;
 pub mod server;
+pub mod signing;
 pub mod updates;
 pub mod ws;
 

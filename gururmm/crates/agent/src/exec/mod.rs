@@ -106,7 +106,7 @@ impl Executor {
                     cmd.id,
                     format!(
                         "unsupported command type '{name}' (agent {})",
-                        env!("CARGO_PKG_VERSION")
+                        crate::VERSION
                     ),
                 )
             }

@@ -76,3 +76,84 @@ async fn releases_are_admin_only_and_validated() {
     );
     assert_eq!(app.get("/api/releases", "").await.status(), 401);
 }
+
+/// Runs the real `gururmm-server` binary; returns (success, stdout, stderr).
+fn server_cli(args: &[&str]) -> (bool, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_gururmm-server"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run gururmm-server");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_release_tooling_signs_a_build_the_api_accepts_and_the_key_verifies() {
+    use base64::Engine;
+    use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+    use sha2::Digest;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let dir = tempfile::tempdir().expect("dir");
+    let key_file = dir.path().join("signing.key");
+    let key_arg = key_file.to_string_lossy().into_owned();
+    let (ok, out, err) = server_cli(&["release", "keygen", "--out", &key_arg]);
+    assert!(ok, "{err}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file)
+            .expect("key")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the secret is private");
+    }
+    let public = out
+        .lines()
+        .find_map(|l| l.strip_prefix("public key: "))
+        .expect("public key printed")
+        .to_owned();
+    let (again, _, err) = server_cli(&["release", "keygen", "--out", &key_arg]);
+    assert!(!again, "an existing key is never overwritten");
+    assert!(err.contains("signing.key"), "{err}");
+
+    let build = dir.path().join("gururmm-agent");
+    std::fs::write(&build, b"agent build 0.3.0").expect("write");
+    let (ok, out, err) = server_cli(&[
+        "release",
+        "sign",
+        "--signing-key",
+        &key_arg,
+        "--version",
+        "0.3.0",
+        "--os-type",
+        "linux",
+        "--arch",
+        "x86_64",
+        "--download-url",
+        "https://dl.example/gururmm-agent-0.3.0",
+        &build.to_string_lossy(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(err.contains(&public), "names the key to pin: {err}");
+    let body: serde_json::Value = serde_json::from_str(&out).expect("JSON body");
+    let digest = sha2::Sha256::digest(b"agent build 0.3.0");
+    assert_eq!(body["sha256"], hex::encode(digest));
+    let key: [u8; 32] = b64.decode(&public).expect("b64").try_into().expect("32");
+    let signature: [u8; 64] = b64
+        .decode(body["signature"].as_str().expect("signature"))
+        .expect("b64")
+        .try_into()
+        .expect("64");
+    VerifyingKey::from_bytes(&key)
+        .expect("key")
+        .verify(&digest, &Signature::from_bytes(&signature))
+        .expect("the signature verifies under the printed key");
+
+    let app = TestApp::spawn().await;
+    let res = app.post("/api/releases", &app.admin_token, body).await;
+    assert_eq!(res.status(), 201, "the API takes the printed body as is");
+}
