@@ -171,6 +171,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let url = match &server.state.config.public_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
+        None if server.state.config.tls.is_some() => format!("https://{}", server.addr),
         None => format!("http://{}", server.addr),
     };
     println!("GuruRMM server listening on {url}  (API docs: {url}/api/docs, agents: {url}/ws)");

@@ -1,9 +1,10 @@
-//! Binding and graceful shutdown. `Server::start` returns once the socket is bound, so callers
+//! Binding (plain HTTP, or HTTPS/wss when `tls` is configured) and graceful shutdown. `Server::start` returns once the socket is bound, so callers
 //! (tests with port 0) know the real address before the first request.
 
 use crate::app::AppState;
 use crate::config::Config;
 use anyhow::Context;
+use axum_server::tls_rustls::RustlsConfig;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -34,8 +35,27 @@ impl Server {
         let app =
             crate::api::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let handle = axum_server::Handle::new();
-        let server = axum_server::from_tcp(listener).handle(handle.clone());
-        let task = tokio::spawn(server.serve(app));
+        let task = match &state.config.tls {
+            Some(tls) => {
+                // Only one provider is linked; the first call installs it, later ones no-op.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let rustls = RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "loading TLS certificate {} and key {}",
+                            tls.cert.display(),
+                            tls.key.display()
+                        )
+                    })?;
+                let server = axum_server::from_tcp_rustls(listener, rustls).handle(handle.clone());
+                tokio::spawn(server.serve(app))
+            }
+            None => {
+                let server = axum_server::from_tcp(listener).handle(handle.clone());
+                tokio::spawn(server.serve(app))
+            }
+        };
         let reaper = tokio::spawn(crate::reaper::run(state.clone()));
         if let Some(connect) = &state.connect {
             tokio::spawn(crate::connect::run_refresher(

@@ -126,6 +126,9 @@ pub fn router(state: AppState) -> Router {
     if let Some(cors) = cors::layer(&state.config.cors_allowed_origins) {
         app = app.layer(cors);
     }
+    if state.config.tls.is_some() {
+        app = app.layer(axum::middleware::from_fn(middleware::strict_transport));
+    }
     app.layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(axum::middleware::from_fn(middleware::request_context))
         .with_state(state)

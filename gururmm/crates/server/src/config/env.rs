@@ -1,7 +1,7 @@
 //! Environment overrides. Each variable is named once here; the `GURURMM_*` form wins over the
 //! seed's generic names (`DATABASE_URL`, `JWT_SECRET`) kept for existing deployments.
 
-use super::{Config, ConfigError, LogFormat, SecretString};
+use super::{Config, ConfigError, LogFormat, SecretString, TlsConfig};
 use std::path::PathBuf;
 
 fn first(
@@ -62,6 +62,23 @@ pub fn apply_overrides(
     }
     if let Some((_, v)) = first(&get, &["GURURMM_JWT_SECRET", "JWT_SECRET"]) {
         config.jwt_secret = Some(SecretString::new(v));
+    }
+    let cert = first(&get, &["GURURMM_TLS_CERT"]);
+    let key = first(&get, &["GURURMM_TLS_KEY"]);
+    match (cert, key) {
+        (Some((_, cert)), Some((_, key))) => {
+            config.tls = Some(TlsConfig {
+                cert: cert.into(),
+                key: key.into(),
+            })
+        }
+        (Some((var, _)), None) | (None, Some((var, _))) => {
+            return Err(ConfigError::Env {
+                var,
+                message: "TLS needs both a certificate and a key".into(),
+            })
+        }
+        (None, None) => {}
     }
     if let Some((_, v)) = first(&get, &["GURURMM_CORS_ALLOWED_ORIGINS"]) {
         config.cors_allowed_origins = list(&v);

@@ -22,6 +22,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `postgres://…` for PostgreSQL; unset means SQLite in `data_dir`.
     pub database_url: Option<SecretString>,
+    /// Serve HTTPS and `wss://` with this PEM certificate chain and key. Unset: plain HTTP (for
+    /// loopback, or behind a TLS-terminating proxy).
+    pub tls: Option<TlsConfig>,
     /// Token signing key (>= 32 characters). Unset: a random per-install key in `data_dir`.
     pub jwt_secret: Option<SecretString>,
     /// Origins allowed to call the API from a browser. Empty: no CORS headers at all.
@@ -46,6 +49,13 @@ pub struct Config {
     /// The GuruConnect integration (Native Remote Control). Off until `connect.url` and
     /// `connect.integration_key` are both set.
     pub connect: ConnectConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// How this server reaches GuruConnect (CONTRACT.md, integration contract v1).
@@ -235,6 +245,7 @@ impl Default for Config {
             public_url: None,
             data_dir: PathBuf::from("data/gururmm"),
             database_url: None,
+            tls: None,
             jwt_secret: None,
             cors_allowed_origins: Vec::new(),
             trust_forwarded_for: false,

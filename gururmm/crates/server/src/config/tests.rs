@@ -50,6 +50,22 @@ fn bad_values_name_their_variable_or_key() {
 }
 
 #[test]
+fn tls_needs_both_files() {
+    let config = apply(&[
+        ("GURURMM_TLS_CERT", "/etc/c.pem"),
+        ("GURURMM_TLS_KEY", "/etc/k.pem"),
+    ])
+    .expect("valid");
+    let tls = config.tls.expect("tls");
+    assert_eq!(tls.cert, PathBuf::from("/etc/c.pem"));
+    assert_eq!(tls.key, PathBuf::from("/etc/k.pem"));
+    let err = apply(&[("GURURMM_TLS_CERT", "/etc/c.pem")]).expect_err("half");
+    assert!(err.to_string().contains("GURURMM_TLS_CERT"), "{err}");
+    let err = apply(&[("GURURMM_TLS_KEY", "/etc/k.pem")]).expect_err("half");
+    assert!(err.to_string().contains("GURURMM_TLS_KEY"), "{err}");
+}
+
+#[test]
 fn wildcard_cors_origins_are_refused() {
     for bad in [
         "*",

@@ -69,6 +69,16 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
+/// HSTS, only when this server itself speaks TLS: browsers then refuse plain HTTP to it.
+pub async fn strict_transport(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+    );
+    response
+}
+
 /// The peer address, or the first `X-Forwarded-For` hop when configured to trust a proxy.
 pub fn client_ip(
     state: &AppState,

@@ -17,4 +17,5 @@ mod legacy;
 mod policies;
 mod registration_tokens;
 mod remote_control;
+mod tls;
 mod updates;
