@@ -72,6 +72,10 @@ pub struct ServerConfig {
     /// `websocket` (default) or `polling` (the legacy REST mode).
     #[serde(default = "default_mode")]
     pub mode: String,
+    /// PEM certificates trusted for TLS besides the public roots: a private CA, or the
+    /// server's self-signed certificate.
+    #[serde(default)]
+    pub ca_cert: Option<PathBuf>,
 }
 
 fn default_mode() -> String {
@@ -85,6 +89,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("url", &self.url)
             .field("api_key", &"[redacted]")
             .field("mode", &self.mode)
+            .field("ca_cert", &self.ca_cert)
             .finish()
     }
 }
@@ -320,6 +325,9 @@ impl AgentConfig {
         }
         if s.mode != "websocket" && s.mode != "polling" {
             return Err(invalid("server.mode", "must be websocket or polling"));
+        }
+        if let Err(why) = crate::trust::Trust::load(s.ca_cert.as_deref()) {
+            return Err(invalid("server.ca_cert", why));
         }
         let a = &self.agent;
         in_range(

@@ -14,6 +14,7 @@ pub mod remote_control;
 pub mod service;
 pub mod session;
 pub mod state;
+pub mod trust;
 pub mod updater;
 pub mod watchdog;
 
@@ -48,12 +49,13 @@ pub async fn run(config_path: &Path, shutdown: watch::Receiver<bool>) -> anyhow:
     tracing::info!(%device_id, version = VERSION, mode = %config.server.mode, "agent starting");
     let (watchdog_tx, watchdog_rx) = mpsc::channel(128);
     tokio::spawn(watchdog::run(config.watchdog.clone(), watchdog_tx));
+    let trust = trust::Trust::load(config.server.ca_cert.as_deref()).map_err(anyhow::Error::msg)?;
     if config.server.mode == "polling" {
-        polling::Poller::new(config, state, device_id)?
+        polling::Poller::new(config, state, device_id, &trust)?
             .run(shutdown)
             .await;
     } else {
-        session::Agent::new(config, state, device_id, watchdog_rx)
+        session::Agent::new(config, state, device_id, watchdog_rx, trust)
             .run(shutdown)
             .await;
     }

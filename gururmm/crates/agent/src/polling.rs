@@ -49,17 +49,21 @@ pub struct Poller {
 }
 
 impl Poller {
-    pub fn new(config: AgentConfig, state: StateDir, device_id: String) -> anyhow::Result<Self> {
+    pub fn new(
+        config: AgentConfig,
+        state: StateDir,
+        device_id: String,
+        trust: &crate::trust::Trust,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             base: http_base(&config.server.url)?,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()?,
+            http: trust.http().timeout(Duration::from_secs(30)).build()?,
             executor: Executor::new(&config).with_launcher(std::sync::Arc::new(
                 crate::remote_control::Launcher::new(
                     config.remote_control.clone(),
                     device_id.clone(),
                     state.path(),
+                    trust,
                 ),
             )),
             unsent: VecDeque::new(),

@@ -88,12 +88,18 @@ pub struct Launcher {
 }
 
 impl Launcher {
-    pub fn new(config: RemoteControlConfig, device_id: String, state_dir: &Path) -> Self {
+    pub fn new(
+        config: RemoteControlConfig,
+        device_id: String,
+        state_dir: &Path,
+        trust: &crate::trust::Trust,
+    ) -> Self {
         let cache_dir = config
             .cache_dir
             .clone()
             .unwrap_or_else(|| state_dir.join("guruconnect"));
-        let http = reqwest::Client::builder()
+        let http = trust
+            .http()
             .timeout(Duration::from_secs(config.download_timeout_secs))
             .build()
             .unwrap_or_default();

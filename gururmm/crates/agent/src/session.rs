@@ -9,6 +9,7 @@ use crate::config::AgentConfig;
 use crate::exec::{refused, Executor};
 use crate::metrics::{ChangeDetector, Collector};
 use crate::state::StateDir;
+use crate::trust::Trust;
 use crate::updater;
 use futures_util::{SinkExt, StreamExt};
 use gururmm_protocol::{
@@ -67,6 +68,7 @@ pub struct Agent {
     /// The server's policy overrides; re-applied to the timers when they change.
     settings: AgentSettings,
     settings_changed: bool,
+    trust: Trust,
 }
 
 /// Identity fields of the `auth` message, from the OS.
@@ -94,6 +96,7 @@ impl Agent {
         state: StateDir,
         device_id: String,
         watchdog_rx: mpsc::Receiver<WatchdogEvent>,
+        trust: Trust,
     ) -> Self {
         let (results_tx, results_rx) = mpsc::channel(256);
         Self {
@@ -102,6 +105,7 @@ impl Agent {
                     config.remote_control.clone(),
                     device_id.clone(),
                     state.path(),
+                    &trust,
                 ),
             )),
             collector: Collector::new(),
@@ -115,6 +119,7 @@ impl Agent {
             results_tx,
             results_rx,
             watchdog_rx,
+            trust,
         }
     }
 
@@ -154,7 +159,12 @@ impl Agent {
         let auth_timeout = Duration::from_secs(self.config.agent.auth_timeout_secs);
         let mut ws = match tokio::time::timeout(
             auth_timeout,
-            tokio_tungstenite::connect_async(&self.config.server.url),
+            tokio_tungstenite::connect_async_tls_with_config(
+                &self.config.server.url,
+                None,
+                false,
+                self.trust.websocket(),
+            ),
         )
         .await
         {
@@ -389,9 +399,10 @@ impl Agent {
     ) {
         let key = self.config.update.public_key.clone();
         let state = self.state.clone();
+        let http = self.trust.http();
         tracing::info!(version = %offer.version, "update offered; downloading and verifying");
         tokio::spawn(async move {
-            let outcome = updater::apply(&offer, key.as_deref(), &state).await;
+            let outcome = updater::apply(&offer, key.as_deref(), &state, http).await;
             let _ = done.send(outcome).await;
         });
     }

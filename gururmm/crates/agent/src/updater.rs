@@ -105,9 +105,13 @@ pub fn install(binary: &[u8], target: &Path) -> Result<(), UpdateError> {
     Ok(())
 }
 
-async fn download(url: &str) -> Result<Vec<u8>, UpdateError> {
+async fn download(url: &str, http: reqwest::ClientBuilder) -> Result<Vec<u8>, UpdateError> {
     let err = |e: reqwest::Error| UpdateError::Download(e.to_string());
-    let mut response = reqwest::get(url)
+    let mut response = http
+        .build()
+        .map_err(err)?
+        .get(url)
+        .send()
         .await
         .map_err(err)?
         .error_for_status()
@@ -128,9 +132,10 @@ pub async fn apply(
     offer: &UpdatePayload,
     configured_key: Option<&str>,
     state: &StateDir,
+    http: reqwest::ClientBuilder,
 ) -> Result<PathBuf, UpdateError> {
     let key = pinned_key(configured_key)?;
-    let binary = download(&offer.download_url).await?;
+    let binary = download(&offer.download_url, http).await?;
     verify(&binary, offer, &key)?;
     // Read the path now: once the file is replaced, Linux reports the running image as
     // "<path> (deleted)".

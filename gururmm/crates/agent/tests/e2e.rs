@@ -28,6 +28,12 @@ struct Harness {
 
 impl Harness {
     async fn start() -> Self {
+        Self::start_with_tls(None).await
+    }
+
+    /// With `tls` (PEM certificate and key files for `localhost`) the server speaks only HTTPS
+    /// and wss://, and the harness reaches it as `localhost`.
+    async fn start_with_tls(tls: Option<(&rcgen::CertifiedKey, PathBuf, PathBuf)>) -> Self {
         let dir = tempfile::tempdir().expect("dir");
         let mut config = Config {
             bind: "127.0.0.1:0".parse().expect("addr"),
@@ -37,14 +43,32 @@ impl Harness {
         };
         config.limits.reaper_interval_ms = 200;
         config.limits.command_grace_secs = 5;
+        config.tls = tls
+            .as_ref()
+            .map(|(_, cert, key)| gururmm_server::config::TlsConfig {
+                cert: cert.clone(),
+                key: key.clone(),
+            });
         let server = Server::start(config.clone()).await.expect("server");
         config.bind = server.addr;
         let admin = gururmm_server::bootstrap::first_admin_if_empty(&server.state.db)
             .await
             .expect("bootstrap")
             .expect("admin");
-        let http = reqwest::Client::new();
-        let base = format!("http://{}", server.addr);
+        let (http, base) = match &tls {
+            Some((certified, _, _)) => (
+                reqwest::Client::builder()
+                    .add_root_certificate(
+                        reqwest::Certificate::from_pem(certified.cert.pem().as_bytes())
+                            .expect("pem"),
+                    )
+                    .resolve("localhost", server.addr)
+                    .build()
+                    .expect("client"),
+                format!("https://localhost:{}", server.addr.port()),
+            ),
+            None => (reqwest::Client::new(), format!("http://{}", server.addr)),
+        };
         let login: Value = http
             .post(format!("{base}/api/auth/login"))
             .json(&json!({"email": admin.email, "password": admin.password}))
@@ -532,6 +556,60 @@ async fn a_signed_update_is_installed_and_the_agent_comes_back_on_the_new_versio
     assert_eq!(h.finished(&cmd).await["stdout"], "updated\n");
     let logged = std::fs::read_to_string(&log).expect("log");
     assert!(logged.contains("update installed; restarting"), "{logged}");
+    agent.kill().await.expect("kill");
+}
+
+#[tokio::test]
+async fn over_wss_the_agent_trusts_the_servers_own_certificate_only_when_told() {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("cert");
+    let dir = tempfile::tempdir().expect("dir");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).expect("write");
+    std::fs::write(&key, certified.key_pair.serialize_pem()).expect("write");
+    let h = Harness::start_with_tls(Some((&certified, cert.clone(), key))).await;
+    let code = h.site_code().await;
+    let url = format!("wss://localhost:{}/ws", h.config.bind.port());
+
+    // Without the certificate pinned, the public roots do not vouch for it: no connection.
+    let untrusting = h.agent_config("untrusting", &code, "");
+    let text = std::fs::read_to_string(&untrusting).expect("read");
+    let text = text.replace(&format!("ws://{}/ws", h.config.bind), &url);
+    std::fs::write(&untrusting, text).expect("write");
+    let binary = agent_binary(untrusting.parent().expect("dir"));
+    let log = h.dir.path().join("untrusting.log");
+    let mut agent = spawn_agent(&binary, &untrusting, &log);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("reconnecting")
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no failed connect logged"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let logged = std::fs::read_to_string(&log).expect("log");
+    assert!(
+        logged.to_ascii_lowercase().contains("certificate"),
+        "{logged}"
+    );
+    let listed = h.get("/api/agents?q=e2e-untrusting").await;
+    assert_eq!(listed["total"], 0, "never authenticated: {listed}");
+    agent.kill().await.expect("kill");
+
+    // With server.ca_cert naming it, the agent connects and works.
+    let extra = format!("ca_cert = \"{}\"", cert.display());
+    let trusting = h.agent_config("trusting", &code, &extra);
+    let text = std::fs::read_to_string(&trusting).expect("read");
+    let text = text.replace(&format!("ws://{}/ws", h.config.bind), &url);
+    std::fs::write(&trusting, text).expect("write");
+    let log = h.dir.path().join("trusting.log");
+    let mut agent = spawn_agent(&binary, &trusting, &log);
+    let id = h.agent_id("e2e-trusting").await;
+    h.wait_status(&id, "online").await;
+    let cmd = h.command(&id, "shell", "echo over-tls", 30).await;
+    assert_eq!(h.finished(&cmd).await["stdout"], "over-tls\n");
     agent.kill().await.expect("kill");
 }
 

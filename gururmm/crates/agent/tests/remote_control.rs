@@ -96,7 +96,7 @@ async fn rig_with(tweak: impl FnOnce(&mut RemoteControlConfig)) -> Rig {
         ..RemoteControlConfig::default()
     };
     tweak(&mut config);
-    let launcher = Launcher::new(config, DEVICE.into(), dir.path());
+    let launcher = Launcher::new(config, DEVICE.into(), dir.path(), &Default::default());
     Rig {
         dir,
         published,
@@ -408,6 +408,7 @@ async fn oversized_foreign_machine_and_bad_version_launches_are_refused() {
         },
         "another-machine".into(),
         rig.dir.path(),
+        &Default::default(),
     );
     let cmd = CommandPayload {
         id: uuid::Uuid::new_v4(),
