@@ -124,13 +124,13 @@ fn measure(
         let mut encoder = Encoder::new(config).expect("encoder");
         let mut decoder = Decoder::new().expect("decoder");
         let key = encoder
-            .encode(base.clone(), None)
+            .encode(base.clone(), None, &[])
             .expect("encode")
             .expect("key");
         decoder.apply(&key).expect("decode key");
         let input = next.clone();
         let started = Instant::now();
-        let frame = encoder.encode(input, damage).expect("encode");
+        let frame = encoder.encode(input, damage, &[]).expect("encode");
         encodes.push(started.elapsed());
         let Some(frame) = frame else {
             decodes.push(Duration::ZERO);
@@ -166,7 +166,7 @@ fn key_row(frame: &Frame, reps: usize) -> Row {
         let mut encoder = Encoder::new(EncoderConfig::default()).expect("encoder");
         let started = Instant::now();
         let key = encoder
-            .encode(frame.clone(), None)
+            .encode(frame.clone(), None, &[])
             .expect("encode")
             .expect("key");
         encodes.push(started.elapsed());

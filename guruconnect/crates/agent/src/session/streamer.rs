@@ -159,7 +159,7 @@ impl Streamer {
                 continue;
             };
             let started = Instant::now();
-            let encoded = encoder.encode(frame, damage.as_deref())?;
+            let encoded = encoder.encode(frame, damage.as_deref(), &[])?;
             let encode_us = started.elapsed().as_micros() as u64;
             need_key = false;
             pacer.record(encoded.is_some(), Instant::now());
