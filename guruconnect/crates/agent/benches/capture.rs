@@ -92,7 +92,7 @@ fn main() {
             .expect("capture")
             .expect("a change");
         let frame = encoder
-            .encode(captured.frame, captured.damage.as_deref(), &[])
+            .encode(captured.frame, captured.damage.as_deref(), &captured.moves)
             .expect("encode");
         pipeline.push(t.elapsed());
         bytes += frame.map_or(0, |f| f.payload_bytes());
