@@ -72,7 +72,7 @@ fn main() {
     // A window whose colour changes every frame: damage → capture → encode.
     let mut encoder = Encoder::new(EncoderConfig::default()).expect("encoder");
     encoder
-        .encode(capturer.capture(&display).expect("key"), None)
+        .encode(capturer.capture(&display).expect("key"), None, &[])
         .expect("key");
     let mut pipeline = Vec::new();
     let mut bytes = 0;
@@ -92,7 +92,7 @@ fn main() {
             .expect("capture")
             .expect("a change");
         let frame = encoder
-            .encode(captured.frame, captured.damage.as_deref())
+            .encode(captured.frame, captured.damage.as_deref(), &captured.moves)
             .expect("encode");
         pipeline.push(t.elapsed());
         bytes += frame.map_or(0, |f| f.payload_bytes());

@@ -72,7 +72,7 @@ fn generate() -> String {
     let mut steps = Vec::new();
     for (sequence, picture) in pictures.into_iter().enumerate() {
         let encoded = encoder
-            .encode(picture.clone(), None)
+            .encode(picture.clone(), None, &[])
             .expect("encode")
             .expect("a change");
         let copies = encoded

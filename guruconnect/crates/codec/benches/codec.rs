@@ -1,11 +1,12 @@
 //! Codec benchmark at 1920×1080 on a synthetic office desktop (windows of text-like glyphs on
 //! flat backgrounds): key frame, idle frames with and without damage hints, a typed character,
-//! a terminal scroll with and without scroll detection, and full-motion content. Prints a
-//! Markdown table for BENCHMARKS.md.
+//! a terminal scroll with and without scroll detection and with a source's move hint (as DXGI
+//! reports it), a window dragged sideways with and without that hint, and full-motion content.
+//! Prints a Markdown table for BENCHMARKS.md.
 //!
 //! `cargo bench -p guruconnect-codec --bench codec` runs it; `cargo test` runs a tiny smoke pass.
 
-use guruconnect_codec::{Decoder, EncodedFrame, Encoder, EncoderConfig, Frame, Rect};
+use guruconnect_codec::{Decoder, EncodedFrame, Encoder, EncoderConfig, Frame, MoveHint, Rect};
 use std::time::{Duration, Instant};
 
 const GLYPH_W: u32 = 8;
@@ -81,6 +82,25 @@ fn desktop(scroll_lines: u64) -> (Frame, Rect) {
     (frame, terminal)
 }
 
+/// `frame` with `window` dragged `dx` pixels to the right, the strip it uncovers showing the
+/// desktop's background.
+fn dragged(frame: &Frame, window: Rect, dx: u32) -> Frame {
+    let mut out = frame.clone();
+    let row = window.width as usize * 4;
+    let stride = frame.stride();
+    for y in window.y..window.y + window.height {
+        let from = y as usize * stride + window.x as usize * 4;
+        let to = from + dx as usize * 4;
+        out.pixels_mut()[to..to + row].copy_from_slice(&frame.pixels()[from..from + row]);
+    }
+    fill(
+        &mut out,
+        Rect::new(window.x, window.y, dx, window.height),
+        [128, 128, 0],
+    );
+    out
+}
+
 /// Full-motion content: every pixel changes every frame (a moving gradient with noise).
 fn motion(t: u64) -> Frame {
     let mut frame = Frame::black(1920, 1080).expect("frame");
@@ -115,6 +135,7 @@ fn measure(
     base: &Frame,
     next: &Frame,
     damage: Option<&[Rect]>,
+    moves: &[MoveHint],
     reps: usize,
 ) -> Row {
     let (mut encodes, mut decodes) = (Vec::new(), Vec::new());
@@ -124,13 +145,13 @@ fn measure(
         let mut encoder = Encoder::new(config).expect("encoder");
         let mut decoder = Decoder::new().expect("decoder");
         let key = encoder
-            .encode(base.clone(), None)
+            .encode(base.clone(), None, &[])
             .expect("encode")
             .expect("key");
         decoder.apply(&key).expect("decode key");
         let input = next.clone();
         let started = Instant::now();
-        let frame = encoder.encode(input, damage).expect("encode");
+        let frame = encoder.encode(input, damage, moves).expect("encode");
         encodes.push(started.elapsed());
         let Some(frame) = frame else {
             decodes.push(Duration::ZERO);
@@ -166,7 +187,7 @@ fn key_row(frame: &Frame, reps: usize) -> Row {
         let mut encoder = Encoder::new(EncoderConfig::default()).expect("encoder");
         let started = Instant::now();
         let key = encoder
-            .encode(frame.clone(), None)
+            .encode(frame.clone(), None, &[])
             .expect("encode")
             .expect("key");
         encodes.push(started.elapsed());
@@ -212,6 +233,30 @@ fn main() {
     )];
     let (scrolled, _) = desktop(3);
     let scroll_damage = [terminal];
+    // What DXGI reports for that scroll: all but the 3 new lines moved up by 3 lines.
+    let scroll_hint = [MoveHint {
+        src_x: terminal.x,
+        src_y: terminal.y + 3 * GLYPH_H,
+        dest: Rect::new(
+            terminal.x,
+            terminal.y,
+            terminal.width,
+            (terminal.height / GLYPH_H - 3) * GLYPH_H,
+        ),
+    }];
+    let editor = Rect::new(60, 40, 800, 960);
+    let drag = dragged(&base, editor, 40);
+    let drag_damage = [Rect::new(
+        editor.x,
+        editor.y,
+        editor.width + 40,
+        editor.height,
+    )];
+    let drag_hint = [MoveHint {
+        src_x: editor.x,
+        src_y: editor.y,
+        dest: Rect::new(editor.x + 40, editor.y, editor.width, editor.height),
+    }];
 
     let rows = vec![
         key_row(&base, reps),
@@ -221,6 +266,7 @@ fn main() {
             &base,
             &base,
             None,
+            &[],
             reps,
         ),
         measure(
@@ -229,6 +275,7 @@ fn main() {
             &base,
             &base,
             Some(&[]),
+            &[],
             reps,
         ),
         measure(
@@ -237,6 +284,7 @@ fn main() {
             &base,
             &typed,
             None,
+            &[],
             reps,
         ),
         measure(
@@ -245,6 +293,7 @@ fn main() {
             &base,
             &typed,
             Some(&typed_damage),
+            &[],
             reps,
         ),
         measure(
@@ -253,6 +302,7 @@ fn main() {
             &base,
             &scrolled,
             Some(&scroll_damage),
+            &[],
             reps,
         ),
         measure(
@@ -261,6 +311,34 @@ fn main() {
             &base,
             &scrolled,
             Some(&scroll_damage),
+            &[],
+            reps,
+        ),
+        measure(
+            "terminal scrolls 3 lines, source's move hint",
+            on,
+            &base,
+            &scrolled,
+            Some(&scroll_damage),
+            &scroll_hint,
+            reps,
+        ),
+        measure(
+            "editor dragged 40 px right, no hint",
+            on,
+            &base,
+            &drag,
+            Some(&drag_damage),
+            &[],
+            reps,
+        ),
+        measure(
+            "editor dragged 40 px right, source's move hint",
+            on,
+            &base,
+            &drag,
+            Some(&drag_damage),
+            &drag_hint,
             reps,
         ),
         measure(
@@ -269,6 +347,7 @@ fn main() {
             &motion(0),
             &motion(1),
             None,
+            &[],
             reps,
         ),
     ];
@@ -281,6 +360,8 @@ fn main() {
             rows[5].bytes < rows[6].bytes,
             "scroll detection saves bytes"
         );
+        assert!(rows[7].bytes < rows[6].bytes, "a scroll hint saves bytes");
+        assert!(rows[9].bytes < rows[8].bytes, "a drag hint saves bytes");
     }
     println!("\nCodec at 1920×1080, medians of {reps} run(s); bytes are the frame's compressed pixel payload\n");
     println!("| case | encode | decode | bytes | raw BGRA of the rects | ratio |");

@@ -1,9 +1,11 @@
 //! The encoder: turns each captured picture into the rectangles that changed since the last one
-//! (or a key frame), with scrolls sent as copies and pixels as zstd-compressed BGR rows.
+//! (or a key frame), with moves (reported by the capturer and checked, or scrolls it finds
+//! itself) sent as copies and the rest as zstd-compressed BGR rows.
 
-use crate::frame::{copy_rows, Frame, BYTES_PER_PIXEL};
+use crate::frame::{Frame, BYTES_PER_PIXEL};
 use crate::geometry::Rect;
-use crate::scroll::{changed_bounds, detect_vertical, VerticalMove};
+use crate::moves::{apply_moves, verify, Move, MoveHint};
+use crate::scroll::{changed_bounds, detect_vertical};
 use crate::tiles::DirtyGrid;
 use crate::WIRE_BYTES_PER_PIXEL;
 
@@ -17,7 +19,7 @@ pub struct EncoderConfig {
     pub tile: u32,
     /// zstd level: 1 is fast and already good on screen content.
     pub zstd_level: i32,
-    /// Look for vertical scrolls in changed regions.
+    /// Look for vertical scrolls in changed regions that no move hint explains.
     pub detect_scroll: bool,
 }
 
@@ -104,11 +106,16 @@ impl Encoder {
 
     /// Encodes `current` against the previous picture. `damage` lists the regions the capturer
     /// knows may have changed (XDamage, DXGI dirty rects); `None` means "look everywhere".
+    /// `moves` are the capturer's move reports (DXGI move rects), relative to the picture it
+    /// handed out before; each hint's destination counts as damage, and only the rows of a hint
+    /// that match pixel for pixel become copies, so a stale or wrong hint cannot spoil the
+    /// picture. Changed regions no hint explains are searched for scrolls as before.
     /// Returns `None` when nothing changed.
     pub fn encode(
         &mut self,
         current: Frame,
         damage: Option<&[Rect]>,
+        moves: &[MoveHint],
     ) -> std::io::Result<Option<EncodedFrame>> {
         let (width, height) = (current.width(), current.height());
         let previous = match self.previous.take() {
@@ -120,28 +127,24 @@ impl Encoder {
                 return Ok(Some(frame));
             }
         };
-        let full = [Rect::new(0, 0, width, height)];
-        let areas = damage.unwrap_or(&full);
-        let mut grid = DirtyGrid::new(width, height, self.config.tile);
-        for area in areas {
-            grid.compare(&previous, &current, *area);
-        }
+        let mut grid = self.changed_tiles(&previous, &current, damage, moves);
         if !grid.any() {
             self.previous = Some(current);
             return Ok(None);
         }
+        let regions = grid.components(width, height);
+        let mut copies = verify(moves, &previous, &current);
+        copies.extend(self.find_moves(&regions, &copies, &previous, &current));
         let mut rects = Vec::new();
-        let moves = self.find_moves(&grid, &previous, &current);
-        if !moves.is_empty() {
+        if !copies.is_empty() {
             // Diff against what the viewer will have after the copies, not the old picture.
             let mut predicted = previous;
-            apply_moves(&mut predicted, &moves);
-            let regions = grid.components(width, height);
+            apply_moves(&mut predicted, &copies);
             grid = DirtyGrid::new(width, height, self.config.tile);
             for region in regions {
                 grid.compare(&predicted, &current, region);
             }
-            rects.extend(moves.iter().flat_map(copy_rects));
+            rects.extend(copies.iter().flat_map(copy_rects));
         }
         for rect in grid.rects(width, height, MAX_RECT_AREA) {
             rects.push(self.pixels(&current, rect)?);
@@ -153,6 +156,27 @@ impl Encoder {
             key: false,
             rects,
         }))
+    }
+
+    /// The tiles that differ inside the damage, or everywhere without it. A hint's destination
+    /// is damage too: whatever moved there changed it.
+    fn changed_tiles(
+        &self,
+        previous: &Frame,
+        current: &Frame,
+        damage: Option<&[Rect]>,
+        hints: &[MoveHint],
+    ) -> DirtyGrid {
+        let (width, height) = (current.width(), current.height());
+        let mut grid = DirtyGrid::new(width, height, self.config.tile);
+        let Some(damage) = damage else {
+            grid.compare(previous, current, Rect::new(0, 0, width, height));
+            return grid;
+        };
+        for area in damage.iter().chain(hints.iter().map(|h| &h.dest)) {
+            grid.compare(previous, current, *area);
+        }
+        grid
     }
 
     fn key_frame(&mut self, current: &Frame) -> std::io::Result<EncodedFrame> {
@@ -171,15 +195,24 @@ impl Encoder {
         })
     }
 
-    fn find_moves(&self, grid: &DirtyGrid, previous: &Frame, current: &Frame) -> Vec<VerticalMove> {
+    /// Scrolls the encoder finds itself, in the changed regions that no checked hint reaches
+    /// into (there the capturer already said what moved).
+    fn find_moves(
+        &self,
+        regions: &[Rect],
+        hinted: &[Move],
+        previous: &Frame,
+        current: &Frame,
+    ) -> Vec<Move> {
         if !self.config.detect_scroll {
             return Vec::new();
         }
         let min_rows = self.config.tile * 2;
-        grid.components(current.width(), current.height())
-            .into_iter()
+        regions
+            .iter()
             .filter(|region| region.height >= min_rows)
-            .filter_map(|region| changed_bounds(previous, current, region))
+            .filter(|region| hinted.iter().all(|m| m.dest.intersect(region).is_none()))
+            .filter_map(|region| changed_bounds(previous, current, *region))
             .filter_map(|bounds| detect_vertical(previous, current, bounds, min_rows))
             .collect()
     }
@@ -208,7 +241,7 @@ impl Encoder {
 }
 
 /// Splits a move into copy rectangles no larger than `MAX_RECT_AREA`.
-fn copy_rects(m: &VerticalMove) -> Vec<EncodedRect> {
+fn copy_rects(m: &Move) -> Vec<EncodedRect> {
     let rows_per_band = (MAX_RECT_AREA / u64::from(m.dest.width.max(1))).max(1) as u32;
     let mut rects = Vec::new();
     let mut offset = 0;
@@ -217,28 +250,11 @@ fn copy_rects(m: &VerticalMove) -> Vec<EncodedRect> {
         rects.push(EncodedRect {
             rect: Rect::new(m.dest.x, m.dest.y + offset, m.dest.width, rows),
             payload: RectPayload::Copy {
-                src_x: m.dest.x,
+                src_x: m.src_x,
                 src_y: m.src_y + offset,
             },
         });
         offset += rows;
     }
     rects
-}
-
-/// Applies moves to `frame` as the decoder will: every source read before any destination is
-/// written.
-fn apply_moves(frame: &mut Frame, moves: &[VerticalMove]) {
-    let sources: Vec<Vec<u8>> = moves
-        .iter()
-        .map(|m| copy_rows(frame, m.dest.x, m.src_y, m.dest.width, m.dest.height))
-        .collect();
-    for (m, source) in moves.iter().zip(sources) {
-        let row = m.dest.width as usize * BYTES_PER_PIXEL;
-        for (i, chunk) in source.chunks_exact(row).enumerate() {
-            frame
-                .row_span_mut(m.dest.x, m.dest.y + i as u32, m.dest.width)
-                .copy_from_slice(chunk);
-        }
-    }
 }

@@ -1,18 +1,12 @@
 //! Scroll detection: finds a vertical offset at which a run of rows in a changed region equals
 //! rows of the previous picture, so those rows travel as a copy instead of pixels. A terminal
 //! or a document scrolling by a line then costs one copy rectangle and one line of pixels.
+//! This is the encoder's own search, for what no capturer reported as a move (`moves.rs`).
 
 use crate::frame::{Frame, BYTES_PER_PIXEL};
 use crate::geometry::Rect;
+use crate::moves::Move;
 use std::collections::HashMap;
-
-/// Rows `dest` of the current picture equal the previous picture's rows starting at `src_y`
-/// (same columns).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct VerticalMove {
-    pub dest: Rect,
-    pub src_y: u32,
-}
 
 /// Rows sampled from a region to propose offsets.
 const SAMPLES: u32 = 12;
@@ -26,7 +20,7 @@ pub fn detect_vertical(
     current: &Frame,
     region: Rect,
     min_rows: u32,
-) -> Option<VerticalMove> {
+) -> Option<Move> {
     if region.height < min_rows || region.width == 0 {
         return None;
     }
@@ -62,7 +56,7 @@ pub fn detect_vertical(
         }
     }
 
-    let mut best: Option<VerticalMove> = None;
+    let mut best: Option<Move> = None;
     for dy in offsets {
         if let Some(found) = longest_run(
             previous,
@@ -93,7 +87,7 @@ fn longest_run(
     cur_hashes: &[u64],
     prev_hashes: &[u64],
     top: u32,
-) -> Option<VerticalMove> {
+) -> Option<Move> {
     let mut best: Option<(u32, u32)> = None; // (first row, length)
     let mut run: Option<(u32, u32)> = None;
     for i in 0..region.height {
@@ -115,8 +109,9 @@ fn longest_run(
             }
         }
     }
-    best.map(|(start, len)| VerticalMove {
+    best.map(|(start, len)| Move {
         dest: Rect::new(region.x, start, region.width, len),
+        src_x: region.x,
         src_y: (i64::from(start) + dy) as u32,
     })
 }
@@ -185,7 +180,7 @@ mod tests {
         let found = detect_vertical(&previous, &current, Rect::new(0, 0, 64, 200), 32)
             .expect("scroll found");
         assert_eq!(found.dest, Rect::new(0, 0, 64, 183));
-        assert_eq!(found.src_y, 17);
+        assert_eq!((found.src_x, found.src_y), (0, 17));
     }
 
     #[test]

@@ -15,7 +15,10 @@ fn key_frame(width: u32, height: u32) -> EncodedFrame {
         .iter_mut()
         .enumerate()
         .for_each(|(i, b)| *b = i as u8);
-    encoder.encode(frame, None).expect("encode").expect("key")
+    encoder
+        .encode(frame, None, &[])
+        .expect("encode")
+        .expect("key")
 }
 
 fn zstd(rect: Rect, fill: u8) -> RectPayload {

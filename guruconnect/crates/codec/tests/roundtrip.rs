@@ -1,8 +1,12 @@
 //! decode(encode(sequence)) reproduces every picture exactly, for random sequences of the
-//! changes a desktop goes through: fills, noise, scrolls, resizes, idle frames, key requests,
-//! with and without damage hints.
+//! changes a desktop goes through: fills, noise, scrolls, window drags, resizes, idle frames,
+//! key requests, with and without damage hints, and with move hints that are right, slightly
+//! wrong or junk. A right move hint travels as a copy and saves bytes; a wrong one changes
+//! nothing on the wire.
 
-use guruconnect_codec::{Decoder, Encoder, EncoderConfig, Frame, Rect, RectPayload};
+use guruconnect_codec::{
+    Decoder, EncodedFrame, Encoder, EncoderConfig, Frame, MoveHint, Rect, RectPayload,
+};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -20,6 +24,13 @@ enum Change {
         dy: i32,
         seed: u64,
     },
+    /// A window dragged by (dx, dy); what it uncovers is new content.
+    Drag {
+        area: (u32, u32, u32, u32),
+        dx: i32,
+        dy: i32,
+        seed: u64,
+    },
     Resize {
         width: u32,
         height: u32,
@@ -34,11 +45,13 @@ fn change() -> impl Strategy<Value = Change> {
     prop_oneof![
         (area.clone(), any::<[u8; 3]>()).prop_map(|(area, colour)| Change::Fill { area, colour }),
         (area.clone(), any::<u64>()).prop_map(|(area, seed)| Change::Noise { area, seed }),
-        (area, -60i32..60, any::<u64>()).prop_map(|(area, dy, seed)| Change::Scroll {
+        (area.clone(), -60i32..60, any::<u64>()).prop_map(|(area, dy, seed)| Change::Scroll {
             area,
             dy,
             seed
         }),
+        (area, -60i32..60, -60i32..60, any::<u64>())
+            .prop_map(|(area, dx, dy, seed)| { Change::Drag { area, dx, dy, seed } }),
         (1u32..160, 1u32..160, any::<u64>()).prop_map(|(width, height, seed)| Change::Resize {
             width,
             height,
@@ -127,6 +140,25 @@ fn apply(frame: &mut Frame, change: &Change) -> Option<Rect> {
             }
             Some(r)
         }
+        Change::Drag { area, dx, dy, seed } => {
+            let r = clip(frame, area)?;
+            let before = frame.clone();
+            fill_noise(frame, r, seed);
+            let Some(dest) = shifted(frame, r, dx, dy) else {
+                return Some(r);
+            };
+            for y in dest.y..dest.y + dest.height {
+                for x in dest.x..dest.x + dest.width {
+                    let from = (
+                        (i64::from(x) - i64::from(dx)) as u32,
+                        (i64::from(y) - i64::from(dy)) as u32,
+                    );
+                    let [b, g, red, _] = before.pixel(from.0, from.1);
+                    set(frame, x, y, [b, g, red]);
+                }
+            }
+            Some(union(r, dest))
+        }
         Change::Resize {
             width,
             height,
@@ -139,7 +171,127 @@ fn apply(frame: &mut Frame, change: &Change) -> Option<Rect> {
     }
 }
 
+/// `r` moved by (dx, dy), clipped to the picture.
+fn shifted(frame: &Frame, r: Rect, dx: i32, dy: i32) -> Option<Rect> {
+    let (dx, dy) = (i64::from(dx), i64::from(dy));
+    let x0 = (i64::from(r.x) + dx).max(0);
+    let y0 = (i64::from(r.y) + dy).max(0);
+    let x1 = (r.right() as i64 + dx).min(i64::from(frame.width()));
+    let y1 = (r.bottom() as i64 + dy).min(i64::from(frame.height()));
+    (x0 < x1 && y0 < y1)
+        .then(|| Rect::new(x0 as u32, y0 as u32, (x1 - x0) as u32, (y1 - y0) as u32))
+}
+
+fn union(a: Rect, b: Rect) -> Rect {
+    let (x0, y0) = (a.x.min(b.x), a.y.min(b.y));
+    let (x1, y1) = (a.right().max(b.right()), a.bottom().max(b.bottom()));
+    Rect::new(
+        x0,
+        y0,
+        (x1 - u64::from(x0)) as u32,
+        (y1 - u64::from(y0)) as u32,
+    )
+}
+
+/// The move hint a capturer would report for `change` made to `frame`: what DXGI says for a
+/// dragged window or a scrolled view.
+fn true_hint(frame: &Frame, change: &Change) -> Option<MoveHint> {
+    let (r, dx, dy) = match *change {
+        Change::Drag { area, dx, dy, .. } => (clip(frame, area)?, dx, dy),
+        // Row y shows what row y + dy showed, inside the area: the area's content moved by -dy.
+        Change::Scroll { area, dy, .. } => (clip(frame, area)?, 0, -dy),
+        _ => return None,
+    };
+    let dest = shifted(frame, r, dx, dy)?;
+    let dest = match change {
+        Change::Scroll { .. } => dest.intersect(&r)?,
+        _ => dest,
+    };
+    Some(MoveHint {
+        src_x: (i64::from(dest.x) - i64::from(dx)) as u32,
+        src_y: (i64::from(dest.y) - i64::from(dy)) as u32,
+        dest,
+    })
+}
+
+/// A move hint as a capturer might get it wrong, or right.
+#[derive(Debug, Clone)]
+enum HintKind {
+    /// The change's own hint (none for changes that move nothing).
+    True,
+    /// The change's hint with its source off by a little.
+    Shifted { dx: i32, dy: i32 },
+    /// The change's hint with a destination too large or too small.
+    Resized { dw: i32, dh: i32 },
+    /// Anything at all, often outside the picture.
+    Junk {
+        src: (u32, u32),
+        dest: (u32, u32, u32, u32),
+    },
+}
+
+fn hint_kind() -> impl Strategy<Value = HintKind> {
+    let coord = prop_oneof![8 => 0u32..200, 1 => Just(u32::MAX)];
+    prop_oneof![
+        Just(HintKind::True),
+        (-3i32..4, -3i32..4).prop_map(|(dx, dy)| HintKind::Shifted { dx, dy }),
+        (-20i32..20, -20i32..20).prop_map(|(dw, dh)| HintKind::Resized { dw, dh }),
+        (
+            (coord.clone(), coord.clone()),
+            (coord.clone(), coord.clone(), coord.clone(), coord)
+        )
+            .prop_map(|(src, dest)| HintKind::Junk { src, dest }),
+    ]
+}
+
+fn offset(v: u32, by: i32) -> u32 {
+    v.saturating_add_signed(by)
+}
+
+/// The hints handed to the encoder for one change.
+fn hints_for(truth: Option<MoveHint>, kinds: &[HintKind]) -> Vec<MoveHint> {
+    kinds
+        .iter()
+        .filter_map(|kind| match *kind {
+            HintKind::True => truth,
+            HintKind::Shifted { dx, dy } => truth.map(|t| MoveHint {
+                src_x: offset(t.src_x, dx),
+                src_y: offset(t.src_y, dy),
+                ..t
+            }),
+            HintKind::Resized { dw, dh } => truth.map(|t| MoveHint {
+                dest: Rect::new(
+                    t.dest.x,
+                    t.dest.y,
+                    offset(t.dest.width, dw),
+                    offset(t.dest.height, dh),
+                ),
+                ..t
+            }),
+            HintKind::Junk {
+                src,
+                dest: (x, y, w, h),
+            } => Some(MoveHint {
+                src_x: src.0,
+                src_y: src.1,
+                dest: Rect::new(x, y, w, h),
+            }),
+        })
+        .collect()
+}
+
 fn run(first: (u32, u32, u64), changes: &[Change], hints: bool, scroll: bool) {
+    let steps: Vec<(Change, Vec<HintKind>)> =
+        changes.iter().map(|c| (c.clone(), Vec::new())).collect();
+    run_with_moves(first, &steps, hints, scroll);
+}
+
+fn run_with_moves(
+    first: (u32, u32, u64),
+    steps: &[(Change, Vec<HintKind>)],
+    hints: bool,
+    scroll: bool,
+) {
     let config = EncoderConfig {
         detect_scroll: scroll,
         tile: 16,
@@ -149,19 +301,23 @@ fn run(first: (u32, u32, u64), changes: &[Change], hints: bool, scroll: bool) {
     let mut decoder = Decoder::new().expect("decoder");
     let mut desktop = noisy(first.0, first.1, first.2);
     let encoded = encoder
-        .encode(desktop.clone(), None)
+        .encode(desktop.clone(), None, &[])
         .expect("encode")
         .expect("first frame is a key frame");
     assert!(encoded.key);
     decoder.apply(&encoded).expect("key frame decodes");
-    for change in changes {
+    for (change, kinds) in steps {
         if let Change::KeyRequest = change {
             encoder.request_key_frame();
         }
+        let moves = hints_for(true_hint(&desktop, change), kinds);
         let touched = apply(&mut desktop, change);
         let damage = touched.map(|r| vec![r]);
         let damage = if hints { damage.as_deref() } else { None };
-        match encoder.encode(desktop.clone(), damage).expect("encode") {
+        match encoder
+            .encode(desktop.clone(), damage, &moves)
+            .expect("encode")
+        {
             Some(frame) => {
                 decoder.apply(&frame).expect("decodes");
             }
@@ -187,6 +343,85 @@ proptest! {
     ) {
         run(first, &changes, hints, scroll);
     }
+
+    #[test]
+    fn move_hints_right_or_wrong_never_change_the_picture(
+        first in (1u32..160, 1u32..160, any::<u64>()),
+        steps in prop::collection::vec(
+            (change(), prop::collection::vec(hint_kind(), 0..4)),
+            1..10,
+        ),
+        hints: bool,
+        scroll: bool,
+    ) {
+        run_with_moves(first, &steps, hints, scroll);
+    }
+
+    #[test]
+    fn a_true_move_hint_is_a_copy_and_a_wrong_one_costs_no_bytes(
+        size in (150u32..220, 150u32..220),
+        position in (30u32..40, 30u32..40),
+        window in (40u32..80, 40u32..80),
+        moved in (-30i32..30, -30i32..30).prop_filter("a move", |m| *m != (0, 0)),
+        error in (-2i32..3, -2i32..3).prop_filter("an error", |e| *e != (0, 0)),
+        seed: u64,
+    ) {
+        let before = noisy(size.0, size.1, seed);
+        let drag = Change::Drag {
+            area: (position.0, position.1, window.0, window.1),
+            dx: moved.0,
+            dy: moved.1,
+            seed: !seed,
+        };
+        let truth = true_hint(&before, &drag).expect("the window moves inside the picture");
+        let mut after = before.clone();
+        apply(&mut after, &drag);
+        let wrong = MoveHint {
+            src_x: offset(truth.src_x, error.0),
+            src_y: offset(truth.src_y, error.1),
+            ..truth
+        };
+
+        let hinted = encode_pair(&before, &after, &[truth]);
+        let plain = encode_pair(&before, &after, &[]);
+        let copies: Vec<_> = hinted
+            .rects
+            .iter()
+            .filter_map(|r| match r.payload {
+                RectPayload::Copy { src_x, src_y } => Some((r.rect, src_x, src_y)),
+                RectPayload::Zstd(_) => None,
+            })
+            .collect();
+        prop_assert_eq!(copies, vec![(truth.dest, position.0, position.1)]);
+        prop_assert!(
+            hinted.payload_bytes() < plain.payload_bytes(),
+            "{} bytes with the hint, {} without",
+            hinted.payload_bytes(),
+            plain.payload_bytes()
+        );
+        prop_assert_eq!(encode_pair(&before, &after, &[wrong]), plain);
+    }
+}
+
+/// `after` encoded after a key frame of `before`, with scroll detection off so only the hints
+/// can make copies; checked to decode exactly.
+fn encode_pair(before: &Frame, after: &Frame, moves: &[MoveHint]) -> EncodedFrame {
+    let config = EncoderConfig {
+        detect_scroll: false,
+        tile: 16,
+        ..EncoderConfig::default()
+    };
+    let mut encoder = Encoder::new(config).expect("encoder");
+    let mut decoder = Decoder::new().expect("decoder");
+    let key = encoder.encode(before.clone(), None, &[]).expect("encode");
+    decoder.apply(&key.expect("key")).expect("key decodes");
+    let frame = encoder
+        .encode(after.clone(), None, moves)
+        .expect("encode")
+        .expect("the window moved");
+    decoder.apply(&frame).expect("decodes");
+    assert!(decoder.picture().expect("picture").same_colours(after));
+    frame
 }
 
 #[test]
@@ -194,11 +429,17 @@ fn an_unchanged_screen_produces_nothing() {
     let mut encoder = Encoder::new(EncoderConfig::default()).expect("encoder");
     let desktop = noisy(300, 200, 7);
     assert!(encoder
-        .encode(desktop.clone(), None)
+        .encode(desktop.clone(), None, &[])
         .expect("encode")
         .is_some());
-    assert_eq!(encoder.encode(desktop.clone(), None).expect("encode"), None);
-    assert_eq!(encoder.encode(desktop, Some(&[])).expect("encode"), None);
+    assert_eq!(
+        encoder.encode(desktop.clone(), None, &[]).expect("encode"),
+        None
+    );
+    assert_eq!(
+        encoder.encode(desktop, Some(&[]), &[]).expect("encode"),
+        None
+    );
 }
 
 /// Copied and painted pixel counts of a frame.
@@ -222,7 +463,7 @@ fn a_window_scrolling_off_the_tile_grid_is_still_a_copy() {
     decoder
         .apply(
             &encoder
-                .encode(desktop.clone(), None)
+                .encode(desktop.clone(), None, &[])
                 .expect("e")
                 .expect("key"),
         )
@@ -237,7 +478,7 @@ fn a_window_scrolling_off_the_tile_grid_is_still_a_copy() {
         },
     );
     let frame = encoder
-        .encode(desktop.clone(), None)
+        .encode(desktop.clone(), None, &[])
         .expect("e")
         .expect("delta");
     let (copied, painted) = areas(&frame);
@@ -260,7 +501,7 @@ fn a_scroll_travels_as_a_copy_and_one_band_of_pixels() {
     decoder
         .apply(
             &encoder
-                .encode(desktop.clone(), None)
+                .encode(desktop.clone(), None, &[])
                 .expect("e")
                 .expect("key"),
         )
@@ -272,7 +513,7 @@ fn a_scroll_travels_as_a_copy_and_one_band_of_pixels() {
     };
     apply(&mut desktop, &scroll);
     let frame = encoder
-        .encode(desktop.clone(), None)
+        .encode(desktop.clone(), None, &[])
         .expect("e")
         .expect("delta");
     let copied: u64 = frame
@@ -293,4 +534,37 @@ fn a_scroll_travels_as_a_copy_and_one_band_of_pixels() {
     assert!(painted <= u64::from(width) * 32, "painted {painted} pixels");
     decoder.apply(&frame).expect("decodes");
     assert!(decoder.picture().expect("picture").same_colours(&desktop));
+}
+
+#[test]
+fn a_move_hint_reports_its_destination_as_damage() {
+    // A capturer may report a move without listing its destination as dirty (DXGI keeps the
+    // two apart): the copy must still reach the viewer.
+    let before = noisy(200, 150, 11);
+    let hint = MoveHint {
+        src_x: 100,
+        src_y: 70,
+        dest: Rect::new(10, 20, 60, 50),
+    };
+    let mut after = before.clone();
+    for y in 0..hint.dest.height {
+        for x in 0..hint.dest.width {
+            let [b, g, r, _] = before.pixel(hint.src_x + x, hint.src_y + y);
+            set(&mut after, hint.dest.x + x, hint.dest.y + y, [b, g, r]);
+        }
+    }
+    let mut encoder = Encoder::new(EncoderConfig::default()).expect("encoder");
+    let mut decoder = Decoder::new().expect("decoder");
+    let key = encoder.encode(before, None, &[]).expect("encode");
+    decoder.apply(&key.expect("key")).expect("key decodes");
+    let frame = encoder
+        .encode(after.clone(), Some(&[]), &[hint])
+        .expect("encode")
+        .expect("the hinted move is a change");
+    assert_eq!(
+        areas(&frame),
+        (u64::from(hint.dest.width * hint.dest.height), 0)
+    );
+    decoder.apply(&frame).expect("decodes");
+    assert!(decoder.picture().expect("picture").same_colours(&after));
 }

@@ -1,7 +1,8 @@
 //! Screen capture behind one trait, one implementation per platform.
 
-use guruconnect_codec::{Frame, Rect};
+use guruconnect_codec::{Frame, MoveHint, Rect};
 
+pub mod dxgi_metadata;
 pub mod fallback;
 #[cfg(windows)]
 pub mod windows;
@@ -42,6 +43,9 @@ impl DisplayInfo {
 pub struct Captured {
     pub frame: Frame,
     pub damage: Option<Vec<Rect>>,
+    /// What the platform says moved (DXGI move rectangles), for the encoder to check and send as
+    /// copies; empty where the platform does not tell (X11, GDI).
+    pub moves: Vec<MoveHint>,
 }
 
 /// The mouse pointer: where it is and, when it changed, what it looks like.
@@ -98,6 +102,10 @@ pub trait Capturer {
             return Ok(None);
         }
         let frame = self.capture(display)?;
-        Ok(Some(Captured { frame, damage }))
+        Ok(Some(Captured {
+            frame,
+            damage,
+            moves: Vec::new(),
+        }))
     }
 }

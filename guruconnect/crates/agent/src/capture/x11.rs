@@ -315,6 +315,7 @@ impl Capturer for X11Capturer {
             return Ok(Some(Captured {
                 frame,
                 damage: None,
+                moves: Vec::new(),
             }));
         };
         let fetches = if damage.len() > MAX_DAMAGE_FETCHES {
@@ -326,9 +327,11 @@ impl Capturer for X11Capturer {
             self.read_into(display, r, &mut picture)?;
         }
         self.pictures.insert(display.id.clone(), picture.clone());
+        // XDamage says where, never what moved: the encoder looks for scrolls itself.
         Ok(Some(Captured {
             frame: picture,
             damage: Some(damage),
+            moves: Vec::new(),
         }))
     }
 

@@ -1,7 +1,8 @@
 //! The streaming thread: polls the screen at the pacer's rate, captures only when the platform
-//! reports damage (or a key frame is due), encodes, and hands the frame to the socket writer —
-//! but only after the writer has room, so a slow link makes the agent capture less often
-//! instead of queueing stale pictures. Cursor moves, display lists and stats go out beside.
+//! reports damage (or a key frame is due), encodes with the platform's damage and move hints,
+//! and hands the frame to the socket writer — but only after the writer has room, so a slow
+//! link makes the agent capture less often instead of queueing stale pictures. Cursor moves,
+//! display lists and stats go out beside.
 
 use super::pacing::Pacer;
 use crate::capture::{Capturer, CursorState, DisplayInfo};
@@ -145,21 +146,21 @@ impl Streamer {
             let captured = if need_key {
                 self.capturer.damage(&display)?; // what it says is moot: all of it goes
                 encoder.request_key_frame();
-                Some((self.capturer.capture(&display)?, None))
+                Some((self.capturer.capture(&display)?, None, Vec::new()))
             } else {
                 self.capturer
                     .capture_changes(&display)?
-                    .map(|c| (c.frame, c.damage))
+                    .map(|c| (c.frame, c.damage, c.moves))
             };
             let capture_us = started.elapsed().as_micros() as u64;
-            let Some((frame, damage)) = captured else {
+            let Some((frame, damage, moves)) = captured else {
                 pacer.record(false, Instant::now());
                 drop(permit);
                 self.cursor(&mut cursor, &display);
                 continue;
             };
             let started = Instant::now();
-            let encoded = encoder.encode(frame, damage.as_deref())?;
+            let encoded = encoder.encode(frame, damage.as_deref(), &moves)?;
             let encode_us = started.elapsed().as_micros() as u64;
             need_key = false;
             pacer.record(encoded.is_some(), Instant::now());

@@ -1,9 +1,11 @@
 //! DXGI Desktop Duplication of one output: each acquired frame comes with the output's own dirty
-//! and move rectangles, which become the damage handed to the encoder.
+//! and move rectangles, which become the damage and the move hints handed to the encoder
+//! (converted and clipped by `capture::dxgi_metadata`).
 
 use super::super::fallback::Failure;
+use crate::capture::dxgi_metadata::{self, Edges, Metadata, MoveRect};
 use crate::capture::DisplayInfo;
-use guruconnect_codec::{Frame, Rect};
+use guruconnect_codec::Frame;
 use windows::core::Interface;
 use windows::Win32::Foundation::{HMODULE, RECT};
 use windows::Win32::Graphics::Direct3D::D3D_DRIVER_TYPE_UNKNOWN;
@@ -89,7 +91,7 @@ impl Duplication {
     }
 
     /// The next frame and what changed, `None` when nothing did since the last one.
-    pub fn acquire(&mut self) -> Result<Option<(Frame, Vec<Rect>)>, Failure> {
+    pub fn acquire(&mut self) -> Result<Option<(Frame, Metadata)>, Failure> {
         let mut info = DXGI_OUTDUPL_FRAME_INFO::default();
         let mut resource: Option<IDXGIResource> = None;
         // SAFETY: out-parameters are initialised locals; the frame is released below.
@@ -113,61 +115,65 @@ impl Duplication {
         &mut self,
         info: &DXGI_OUTDUPL_FRAME_INFO,
         resource: Option<IDXGIResource>,
-    ) -> Result<Option<(Frame, Vec<Rect>)>, Failure> {
+    ) -> Result<Option<(Frame, Metadata)>, Failure> {
         if info.LastPresentTime == 0 && info.TotalMetadataBufferSize == 0 {
             return Ok(None); // only the pointer changed
         }
-        let damage = self.damage(info.TotalMetadataBufferSize)?;
+        let metadata = self.metadata(info.TotalMetadataBufferSize)?;
         let texture: ID3D11Texture2D = resource
             .ok_or(Failure::Transient)?
             .cast()
             .map_err(|_| Failure::Transient)?;
         let frame = self.copy_out(&texture)?;
-        Ok(Some((frame, damage)))
+        Ok(Some((frame, metadata)))
     }
 
-    /// Dirty rectangles plus the destinations of move rectangles, clipped to the output.
-    fn damage(&self, metadata_bytes: u32) -> Result<Vec<Rect>, Failure> {
-        let mut rects = Vec::new();
-        let capacity = metadata_bytes as usize / std::mem::size_of::<RECT>() + 1;
-        let mut dirty = vec![RECT::default(); capacity];
-        let mut moves = vec![DXGI_OUTDUPL_MOVE_RECT::default(); capacity];
+    /// The frame's dirty and move rectangles, as damage and move hints for the encoder.
+    fn metadata(&self, metadata_bytes: u32) -> Result<Metadata, Failure> {
+        let dirty = self.dirty_rects(metadata_bytes)?;
+        let moves = self.move_rects(metadata_bytes)?;
+        let dirty: Vec<Edges> = dirty.iter().map(edges).collect();
+        let moves: Vec<MoveRect> = moves
+            .iter()
+            .map(|m| MoveRect {
+                source: (m.SourcePoint.x, m.SourcePoint.y),
+                dest: edges(&m.DestinationRect),
+            })
+            .collect();
+        Ok(dxgi_metadata::convert(
+            &dirty,
+            &moves,
+            self.width,
+            self.height,
+        ))
+    }
+
+    fn dirty_rects(&self, metadata_bytes: u32) -> Result<Vec<RECT>, Failure> {
+        let size = std::mem::size_of::<RECT>();
+        let mut rects = vec![RECT::default(); metadata_bytes as usize / size + 1];
         let mut used = 0u32;
-        // SAFETY: the buffers hold `capacity` elements and we pass their byte sizes.
+        // SAFETY: the buffer holds `rects.len()` elements and we pass its size in bytes.
         unsafe {
             self.duplication
-                .GetFrameDirtyRects(
-                    (dirty.len() * std::mem::size_of::<RECT>()) as u32,
-                    dirty.as_mut_ptr(),
-                    &mut used,
-                )
+                .GetFrameDirtyRects((rects.len() * size) as u32, rects.as_mut_ptr(), &mut used)
                 .map_err(|e| classify(&e))?;
         }
-        dirty.truncate(used as usize / std::mem::size_of::<RECT>());
-        // SAFETY: as above.
-        unsafe {
-            self.duplication
-                .GetFrameMoveRects(
-                    (moves.len() * std::mem::size_of::<DXGI_OUTDUPL_MOVE_RECT>()) as u32,
-                    moves.as_mut_ptr(),
-                    &mut used,
-                )
-                .map_err(|e| classify(&e))?;
-        }
-        moves.truncate(used as usize / std::mem::size_of::<DXGI_OUTDUPL_MOVE_RECT>());
-        let bounds = Rect::new(0, 0, self.width, self.height);
-        for r in dirty.iter().chain(moves.iter().map(|m| &m.DestinationRect)) {
-            let rect = Rect::new(
-                r.left.max(0) as u32,
-                r.top.max(0) as u32,
-                (r.right - r.left).max(0) as u32,
-                (r.bottom - r.top).max(0) as u32,
-            );
-            if let Some(clipped) = rect.intersect(&bounds) {
-                rects.push(clipped);
-            }
-        }
+        rects.truncate(used as usize / size);
         Ok(rects)
+    }
+
+    fn move_rects(&self, metadata_bytes: u32) -> Result<Vec<DXGI_OUTDUPL_MOVE_RECT>, Failure> {
+        let size = std::mem::size_of::<DXGI_OUTDUPL_MOVE_RECT>();
+        let mut moves = vec![DXGI_OUTDUPL_MOVE_RECT::default(); metadata_bytes as usize / size + 1];
+        let mut used = 0u32;
+        // SAFETY: the buffer holds `moves.len()` elements and we pass its size in bytes.
+        unsafe {
+            self.duplication
+                .GetFrameMoveRects((moves.len() * size) as u32, moves.as_mut_ptr(), &mut used)
+                .map_err(|e| classify(&e))?;
+        }
+        moves.truncate(used as usize / size);
+        Ok(moves)
     }
 
     /// Copies the GPU texture into a CPU-readable staging texture and reads its rows.
@@ -201,5 +207,14 @@ impl Duplication {
             self.context.Unmap(staging, 0);
             frame.map_err(|_| Failure::Transient)
         }
+    }
+}
+
+fn edges(r: &RECT) -> Edges {
+    Edges {
+        left: r.left,
+        top: r.top,
+        right: r.right,
+        bottom: r.bottom,
     }
 }

@@ -1,5 +1,6 @@
 //! Windows capture: DXGI Desktop Duplication per output (its own dirty and move rectangles become
-//! the damage), GDI BitBlt when duplication is unavailable or keeps failing, chosen by
+//! the damage, its move rectangles also move hints for the encoder), GDI BitBlt when duplication
+//! is unavailable or keeps failing (no hints: it cannot tell what changed), chosen by
 //! `FallbackPolicy`. Monitors come from EnumDisplayMonitors; the pointer from `cursor.rs`.
 #![allow(unsafe_code)] // Win32 and COM calls; each block states what it relies on.
 
@@ -9,8 +10,8 @@ mod gdi;
 mod monitors;
 
 use super::fallback::{Backend, Failure, FallbackPolicy};
-use super::{CaptureError, Capturer, CursorState, DisplayInfo};
-use guruconnect_codec::{Frame, Rect};
+use super::{CaptureError, Captured, Capturer, CursorState, DisplayInfo};
+use guruconnect_codec::{Frame, MoveHint, Rect};
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -18,8 +19,9 @@ pub struct WindowsCapturer {
     policy: FallbackPolicy,
     /// One duplication per display id, opened on first use.
     outputs: HashMap<String, dxgi::Duplication>,
-    /// The picture duplication handed out with the last damage, taken by `capture`.
-    pending: HashMap<String, Frame>,
+    /// The picture duplication handed out with the last damage, and its moves, taken by
+    /// `capture` or `capture_changes`.
+    pending: HashMap<String, (Frame, Vec<MoveHint>)>,
     /// The last full picture per display, for key frames while nothing changes.
     last: HashMap<String, Frame>,
     cursor: cursor::CursorCache,
@@ -58,9 +60,10 @@ impl WindowsCapturer {
     fn duplicated_damage(&mut self, display: &DisplayInfo) -> Result<Option<Vec<Rect>>, Failure> {
         let acquired = self.duplication(display)?.acquire();
         match acquired {
-            Ok(Some((frame, damage))) => {
-                self.pending.insert(display.id.clone(), frame);
-                Ok(Some(damage))
+            Ok(Some((frame, metadata))) => {
+                self.pending
+                    .insert(display.id.clone(), (frame, metadata.moves));
+                Ok(Some(metadata.damage))
             }
             Ok(None) => Ok(Some(Vec::new())),
             Err(failure) => {
@@ -68,6 +71,23 @@ impl WindowsCapturer {
                 Err(failure)
             }
         }
+    }
+
+    /// The picture for the damage just reported, and the moves that came with it (none from
+    /// GDI or a kept picture).
+    fn picture(&mut self, display: &DisplayInfo) -> Result<(Frame, Vec<MoveHint>), CaptureError> {
+        let (frame, moves) = match self.pending.remove(&display.id) {
+            Some(pending) => pending,
+            None if self.policy.backend() == Backend::Duplication => {
+                match self.last.get(&display.id) {
+                    Some(frame) => (frame.clone(), Vec::new()),
+                    None => (gdi::capture(display)?, Vec::new()),
+                }
+            }
+            None => (gdi::capture(display)?, Vec::new()),
+        };
+        self.last.insert(display.id.clone(), frame.clone());
+        Ok((frame, moves))
     }
 }
 
@@ -106,18 +126,21 @@ impl Capturer for WindowsCapturer {
     }
 
     fn capture(&mut self, display: &DisplayInfo) -> Result<Frame, CaptureError> {
-        let frame = match self.pending.remove(&display.id) {
-            Some(frame) => frame,
-            None if self.policy.backend() == Backend::Duplication => {
-                match self.last.get(&display.id) {
-                    Some(frame) => frame.clone(),
-                    None => gdi::capture(display)?,
-                }
-            }
-            None => gdi::capture(display)?,
-        };
-        self.last.insert(display.id.clone(), frame.clone());
-        Ok(frame)
+        Ok(self.picture(display)?.0)
+    }
+
+    /// As the default, but the moves duplication reported travel with the picture.
+    fn capture_changes(&mut self, display: &DisplayInfo) -> Result<Option<Captured>, CaptureError> {
+        let damage = self.damage(display)?;
+        if damage.as_ref().is_some_and(|d| d.is_empty()) {
+            return Ok(None);
+        }
+        let (frame, moves) = self.picture(display)?;
+        Ok(Some(Captured {
+            frame,
+            damage,
+            moves,
+        }))
     }
 
     fn cursor(&mut self) -> Result<Option<CursorState>, CaptureError> {
