@@ -3,6 +3,7 @@
 //! "GuruConnectAgent" (the SCM glue is in `windows.rs`, compiled for Windows in CI).
 
 pub mod lifecycle;
+pub mod sas_policy;
 pub mod systemd;
 #[cfg(windows)]
 pub mod windows;

@@ -147,6 +147,16 @@ pub fn install(spec: &ServiceSpec) -> anyhow::Result<Change> {
     if service.query_status()?.current_state != ServiceState::Running {
         service.start(&[] as &[&OsStr])?;
     }
+    // Without this policy the viewer's Ctrl+Alt+Del (SendSAS) is silently ignored. A failure
+    // does not undo the install: everything else works, and the log says what is missing.
+    match super::sas_policy::ensure() {
+        Ok(Some(value)) => tracing::info!(
+            value,
+            "allowed services to send Ctrl+Alt+Del (SoftwareSASGeneration)"
+        ),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "Ctrl+Alt+Del from viewers will not work"),
+    }
     Ok(change)
 }
 
