@@ -9,7 +9,8 @@
 //!
 //! Two processes because one process cannot hold both ends of 10,000 sockets under the usual
 //! file-descriptor limit; the swarm answers every command at once and reconnects with fully
-//! jittered backoff like the real agent.
+//! jittered backoff like the real agent. SQLite by default; `GRMM_BENCH_DATABASE_URL` (a
+//! `postgres://` URL to an empty database, e.g. from `./dev pg`) measures PostgreSQL.
 
 use futures_util::{SinkExt, StreamExt};
 use gururmm_protocol::{
@@ -73,6 +74,9 @@ async fn driver() -> anyhow::Result<()> {
         bootstrap_admin: false,
         ..Config::default()
     };
+    if let Ok(url) = std::env::var("GRMM_BENCH_DATABASE_URL") {
+        config.database_url = Some(gururmm_server::config::SecretString::new(url));
+    }
     config.limits.agent_queue = 16;
     // The benchmark is one user sending many commands; the per-user limit would stop it.
     config.limits.commands_per_minute = u32::MAX;
