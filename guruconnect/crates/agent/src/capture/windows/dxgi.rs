@@ -14,10 +14,13 @@ use windows::Win32::Graphics::Direct3D11::{
     D3D11_CREATE_DEVICE_BGRA_SUPPORT, D3D11_MAPPED_SUBRESOURCE, D3D11_MAP_READ, D3D11_SDK_VERSION,
     D3D11_TEXTURE2D_DESC, D3D11_USAGE_STAGING,
 };
+use windows::Win32::Graphics::Dxgi::Common::{
+    DXGI_MODE_ROTATION_IDENTITY, DXGI_MODE_ROTATION_UNSPECIFIED,
+};
 use windows::Win32::Graphics::Dxgi::{
     CreateDXGIFactory1, IDXGIFactory1, IDXGIOutput1, IDXGIOutputDuplication, IDXGIResource,
     DXGI_ERROR_ACCESS_LOST, DXGI_ERROR_NOT_CURRENTLY_AVAILABLE, DXGI_ERROR_UNSUPPORTED,
-    DXGI_ERROR_WAIT_TIMEOUT, DXGI_OUTDUPL_FRAME_INFO, DXGI_OUTDUPL_MOVE_RECT,
+    DXGI_ERROR_WAIT_TIMEOUT, DXGI_OUTDUPL_DESC, DXGI_OUTDUPL_FRAME_INFO, DXGI_OUTDUPL_MOVE_RECT,
 };
 
 pub struct Duplication {
@@ -76,6 +79,14 @@ impl Duplication {
                     };
                     let output1: IDXGIOutput1 = output.cast().map_err(|_| Failure::Unavailable)?;
                     let duplication = output1.DuplicateOutput(&device).map_err(|e| classify(&e))?;
+                    // A rotated output's image comes unrotated, and so do its rectangles: GDI
+                    // captures it in desktop orientation instead.
+                    let desc: DXGI_OUTDUPL_DESC = duplication.GetDesc();
+                    if desc.Rotation != DXGI_MODE_ROTATION_IDENTITY
+                        && desc.Rotation != DXGI_MODE_ROTATION_UNSPECIFIED
+                    {
+                        return Err(Failure::Unavailable);
+                    }
                     return Ok(Self {
                         context,
                         duplication,
@@ -184,6 +195,11 @@ impl Duplication {
             if self.staging.is_none() {
                 let mut desc = D3D11_TEXTURE2D_DESC::default();
                 texture.GetDesc(&mut desc);
+                // The rows read below are `self.width` × `self.height`: the texture must be
+                // exactly that big, or the read would leave the mapping.
+                if (desc.Width, desc.Height) != (self.width, self.height) {
+                    return Err(Failure::Unavailable);
+                }
                 desc.Usage = D3D11_USAGE_STAGING;
                 desc.CPUAccessFlags = D3D11_CPU_ACCESS_READ.0 as u32;
                 desc.BindFlags = 0;
