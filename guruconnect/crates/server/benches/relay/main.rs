@@ -1,10 +1,12 @@
 //! Relay benchmark: agent → server → viewers over loopback WebSockets, beside raw loopback TCP
 //! measured in the same run, plus the slow-viewer case. Prints Markdown tables for BENCHMARKS.md.
 //!
-//! `cargo bench -p guruconnect-server --bench relay [-- --runs N --secs S]` runs the full table.
+//! `cargo bench -p guruconnect-server --bench relay [-- --runs N --secs S]` runs the full table;
+//! `-- --idle N` instead holds N idle agents and prints the memory each costs.
 //! `cargo test` runs this binary too (without `--bench`): a short smoke pass that checks frames
 //! flow and a slow viewer stays bounded, so the benchmark cannot silently rot.
 
+mod idle;
 mod measure;
 mod relay;
 mod tcp;
@@ -23,6 +25,8 @@ struct Plan {
     runs: usize,
     duration: Duration,
     smoke: bool,
+    /// Only measure this many idle agents held.
+    idle: Option<usize>,
 }
 
 impl Plan {
@@ -36,6 +40,7 @@ impl Plan {
                 runs: 1,
                 duration: Duration::from_millis(200),
                 smoke: true,
+                idle: None,
             };
         }
         let value = |flag: &str| {
@@ -54,6 +59,7 @@ impl Plan {
             runs: value("--runs").map_or(3, |r| r.max(1.0) as usize),
             duration: Duration::from_secs_f64(value("--secs").unwrap_or(1.0)),
             smoke: false,
+            idle: value("--idle").map(|n| n.max(1.0) as usize),
         }
     }
 }
@@ -79,6 +85,19 @@ fn main() {
 
 async fn run(plan: Plan) {
     let app = TestApp::spawn().await;
+    if let Some(count) = plan.idle {
+        let held = idle::held(&app, count).await;
+        println!("\nIdle agents held (process RSS growth; test agents use 4 KiB socket buffers)\n");
+        println!("| agents | connected in | RSS per agent |");
+        println!("|---:|---:|---:|");
+        println!(
+            "| {} | {:.1} s | {:.1} KiB |",
+            held.agents,
+            held.connect_time.as_secs_f64(),
+            held.kib_per_agent
+        );
+        return;
+    }
     let mut cells: Vec<((usize, usize), Cell)> = Vec::new();
     for &size in &plan.sizes {
         for &viewers in &plan.viewer_counts {

@@ -26,6 +26,11 @@ use tokio::sync::mpsc;
 
 /// Messages queued toward one agent (input from all its viewers, control).
 const AGENT_QUEUE: usize = 1024;
+/// Initial read and write buffer of an agent socket (tungstenite's default is 128 KiB each).
+/// Most agents sit idle; a streaming agent's frames still arrive whole, in more reads. 32 KiB
+/// keeps a 1 MB-frame stream near its old throughput at a third of the idle memory (8 KiB cost
+/// a third of the throughput; BENCHMARKS.md).
+const SOCKET_BUFFER_BYTES: usize = 32 * 1024;
 /// Inventory updates are written at most this often per connection.
 const INVENTORY_SPACING: Duration = Duration::from_secs(5);
 
@@ -41,8 +46,12 @@ pub async fn upgrade(
         return ApiError::Forbidden("browsers may not open the agent socket").into_response();
     }
     let ip = client_ip(&state, &headers, Some(peer));
+    // Most of a fleet is idle; tungstenite's default buffers cost each idle agent ~150 KiB
+    // (BENCHMARKS.md, "Idle agents held").
     ws.max_message_size(proto::MAX_AGENT_MESSAGE_BYTES)
         .max_frame_size(proto::MAX_AGENT_MESSAGE_BYTES)
+        .read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(SOCKET_BUFFER_BYTES)
         .on_upgrade(move |socket| {
             let sockets = state.sockets.clone();
             sockets.track_future(run(state, socket, ip))
