@@ -5,7 +5,7 @@
 //! `UPDATE_WEB_FIXTURES=1 cargo test -p guruconnect-agent --test web_fixture`, and the web
 //! suite then proves the TypeScript decoder still agrees.
 
-use guruconnect_codec::{Decoder, Encoder, EncoderConfig, Frame, RectPayload};
+use guruconnect_codec::{Decoder, Encoder, EncoderConfig, Frame, MoveHint, Rect, RectPayload};
 use guruconnect_proto::{self as proto, envelope::Payload};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
@@ -54,6 +54,19 @@ fn scrolled(frame: &Frame, dy: u32, seed: u32) -> Frame {
     Frame::from_bgra(w, h, pixels).expect("frame")
 }
 
+/// Moves the block `dest` of `frame` came from `dx` pixels to its left: a window dragged right.
+fn dragged_right(frame: &Frame, dest: Rect, dx: u32) -> Frame {
+    let mut moved = frame.clone();
+    for y in dest.y..dest.y + dest.height {
+        for x in dest.x..dest.x + dest.width {
+            let px = frame.pixel(x - dx, y);
+            let at = y as usize * moved.stride() + x as usize * 4;
+            moved.pixels_mut()[at..at + 4].copy_from_slice(&px);
+        }
+    }
+    moved
+}
+
 fn generate() -> String {
     let mut encoder = Encoder::new(EncoderConfig::default()).expect("encoder");
     let mut decoder = Decoder::new().expect("decoder");
@@ -67,12 +80,26 @@ fn generate() -> String {
         }
     }
     let scroll = scrolled(&filled, 32, 7);
-    let pictures = [first, filled, scroll, desktop(96, 64, 3)];
+    // A sideways move, as DXGI reports one: the viewer must copy right-to-left overlapping rows.
+    let drag = Rect::new(100, 40, 100, 80);
+    let drag_hint = [MoveHint {
+        src_x: 60,
+        src_y: 40,
+        dest: drag,
+    }];
+    let dragged = dragged_right(&scroll, drag, 40);
+    let pictures = [
+        (first, &[][..]),
+        (filled, &[]),
+        (scroll, &[]),
+        (dragged, &drag_hint[..]),
+        (desktop(96, 64, 3), &[]),
+    ];
 
     let mut steps = Vec::new();
-    for (sequence, picture) in pictures.into_iter().enumerate() {
+    for (sequence, (picture, hints)) in pictures.into_iter().enumerate() {
         let encoded = encoder
-            .encode(picture.clone(), None, &[])
+            .encode(picture.clone(), None, hints)
             .expect("encode")
             .expect("a change");
         let copies = encoded
@@ -96,6 +123,10 @@ fn generate() -> String {
     assert!(
         steps[2]["copies"].as_u64() > Some(0),
         "the scroll must travel as a copy"
+    );
+    assert!(
+        steps[3]["copies"].as_u64() > Some(0),
+        "the sideways drag must travel as a copy"
     );
     serde_json::to_string_pretty(&serde_json::json!({ "steps": steps })).expect("json") + "\n"
 }
