@@ -315,11 +315,11 @@ impl Launcher {
             }
         }
         detach(&mut command);
-        // ETXTBSY: another thread's fork may briefly hold the just-written file open.
+        // The binary was just written: see `is_text_busy`.
         let mut attempt = 0;
         loop {
             match command.spawn() {
-                Err(e) if e.raw_os_error() == Some(26) && cfg!(unix) && attempt < 10 => {
+                Err(e) if crate::exec::process::is_text_busy(&e) && attempt < 10 => {
                     attempt += 1;
                     std::thread::sleep(Duration::from_millis(20));
                 }

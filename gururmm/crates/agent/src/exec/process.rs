@@ -23,6 +23,26 @@ pub struct Outcome {
 /// process group can hold the pipe open forever).
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
 
+/// True for ETXTBSY. A program written just before it is started (a downloaded binary, a
+/// stand-in CLI) looks busy while another thread's fork still holds the writer's descriptor,
+/// until that child execs: a moment, so callers retry.
+pub fn is_text_busy(error: &std::io::Error) -> bool {
+    cfg!(target_os = "linux") && error.raw_os_error() == Some(26)
+}
+
+async fn spawn_when_not_busy(command: &mut Command) -> std::io::Result<tokio::process::Child> {
+    let mut attempt = 0;
+    loop {
+        match command.spawn() {
+            Err(e) if is_text_busy(&e) && attempt < 10 => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Runs `program args…` in `cwd` (when given) for at most `timeout`.
 pub async fn run(
     program: &str,
@@ -45,7 +65,7 @@ pub async fn run(
     // Its own process group, so a timeout can kill everything it started.
     #[cfg(unix)]
     command.process_group(0);
-    let mut child = command.spawn()?;
+    let mut child = spawn_when_not_busy(&mut command).await?;
     let stdout = child
         .stdout
         .take()
