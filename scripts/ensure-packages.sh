@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages named after LABEL when any is missing (as root, or through
-# sudo). The per-purpose scripts (x11-deps.sh, browser-deps.sh) call it with their lists.
+# sudo). The per-purpose scripts (x11-deps.sh, browser-deps.sh, postgres-test.sh) call it
+# with their lists.
 # Usage: ensure-packages.sh LABEL PACKAGE... ; idempotent; prints nothing on stdout.
 set -euo pipefail
 

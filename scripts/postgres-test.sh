@@ -6,7 +6,7 @@
 # cluster made fresh for each run starts in about two seconds from a known state, holds only this
 # run's databases, and is deleted by the next run (or by `stop`).
 #
-# Installs Debian's `postgresql` package if its binaries are missing. The cluster lives in
+# Installs Debian's `postgresql` package if missing (through scripts/ensure-packages.sh). The cluster lives in
 # $GURU_PG_DIR (default /tmp/guru-pg-test), listens on 127.0.0.1 only at a free port, and has one
 # superuser gc_test/gc_test with password (SCRAM) authentication. Durability is switched off
 # (fsync, full_page_writes): the data is disposable and the tests write a lot of it.
@@ -36,25 +36,9 @@ as_owner() {
     fi
 }
 
-as_root() {
-    if [[ $EUID -eq 0 ]]; then
-        "$@"
-    elif command -v sudo >/dev/null; then
-        sudo "$@"
-    else
-        die "need root (or sudo) to run: $*"
-    fi
-}
-
+# Debian's server package, through the project's one package installer.
 install_postgres() {
-    if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
-        return
-    fi
-    command -v apt-get >/dev/null || die "PostgreSQL is not installed and apt-get is unavailable"
-    log "installing the postgresql package"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        postgresql >&2
+    "$(dirname "${BASH_SOURCE[0]}")/ensure-packages.sh" postgres-test postgresql
 }
 
 # The bin directory of the newest major version installed under /usr/lib/postgresql.

@@ -69,6 +69,8 @@ pub struct Agent {
     settings: AgentSettings,
     settings_changed: bool,
     trust: Trust,
+    /// Built once from `trust`: every reconnect reuses it.
+    connector: Option<tokio_tungstenite::Connector>,
 }
 
 /// Identity fields of the `auth` message, from the OS.
@@ -119,6 +121,7 @@ impl Agent {
             results_tx,
             results_rx,
             watchdog_rx,
+            connector: trust.websocket(),
             trust,
         }
     }
@@ -163,7 +166,7 @@ impl Agent {
                 &self.config.server.url,
                 None,
                 false,
-                self.trust.websocket(),
+                self.connector.clone(),
             ),
         )
         .await

@@ -128,15 +128,20 @@ impl Harness {
 
     /// Writes agent.toml in its own directory (the agent keeps state beside it).
     fn agent_config(&self, name: &str, api_key: &str, extra: &str) -> PathBuf {
+        let url = format!("ws://{}/ws", self.config.bind);
+        self.agent_config_for(&url, name, api_key, extra)
+    }
+
+    /// `agent_config` with another server URL (wss:// for the TLS test).
+    fn agent_config_for(&self, url: &str, name: &str, api_key: &str, extra: &str) -> PathBuf {
         let dir = self.dir.path().join(name);
         std::fs::create_dir_all(&dir).expect("mkdir");
         let path = dir.join("agent.toml");
         let text = format!(
-            "[server]\nurl = \"ws://{addr}/ws\"\napi_key = \"{api_key}\"\n{extra}\n\
+            "[server]\nurl = \"{url}\"\napi_key = \"{api_key}\"\n{extra}\n\
              [agent]\nheartbeat_interval_secs = 1\nnetwork_check_interval_secs = 1\n\
              reconnect_base_secs = 1\nreconnect_cap_secs = 2\npoll_interval_secs = 1\n\
-             device_id = \"e2e-{name}\"\n[metrics]\ninterval_seconds = 10\n",
-            addr = self.config.bind
+             device_id = \"e2e-{name}\"\n[metrics]\ninterval_seconds = 10\n"
         );
         std::fs::write(&path, text).expect("write config");
         path
@@ -571,10 +576,7 @@ async fn over_wss_the_agent_trusts_the_servers_own_certificate_only_when_told() 
     let url = format!("wss://localhost:{}/ws", h.config.bind.port());
 
     // Without the certificate pinned, the public roots do not vouch for it: no connection.
-    let untrusting = h.agent_config("untrusting", &code, "");
-    let text = std::fs::read_to_string(&untrusting).expect("read");
-    let text = text.replace(&format!("ws://{}/ws", h.config.bind), &url);
-    std::fs::write(&untrusting, text).expect("write");
+    let untrusting = h.agent_config_for(&url, "untrusting", &code, "");
     let binary = agent_binary(untrusting.parent().expect("dir"));
     let log = h.dir.path().join("untrusting.log");
     let mut agent = spawn_agent(&binary, &untrusting, &log);
@@ -600,10 +602,7 @@ async fn over_wss_the_agent_trusts_the_servers_own_certificate_only_when_told() 
 
     // With server.ca_cert naming it, the agent connects and works.
     let extra = format!("ca_cert = \"{}\"", cert.display());
-    let trusting = h.agent_config("trusting", &code, &extra);
-    let text = std::fs::read_to_string(&trusting).expect("read");
-    let text = text.replace(&format!("ws://{}/ws", h.config.bind), &url);
-    std::fs::write(&trusting, text).expect("write");
+    let trusting = h.agent_config_for(&url, "trusting", &code, &extra);
     let log = h.dir.path().join("trusting.log");
     let mut agent = spawn_agent(&binary, &trusting, &log);
     let id = h.agent_id("e2e-trusting").await;
