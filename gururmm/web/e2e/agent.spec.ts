@@ -57,6 +57,27 @@ test('a shell command runs on the agent and its output is shown', async ({ page 
   await expect(row.getByRole('link')).toHaveText(hostname);
 });
 
+test('the Elevated box decides whose rights the command runs with', async ({ page }) => {
+  await openFirstAgent(page);
+  // The real agent runs as the same user as this test.
+  const root = process.getuid?.() === 0;
+  const plain = await runCommand(page, 'id -un');
+  if (root) await expect(plain.getByLabel('Standard output')).toHaveText('nobody');
+  await page.getByLabel('Elevated').check();
+  const box = page.getByLabel('Command', { exact: true });
+  await box.fill('id -u');
+  await box.press('Control+Enter');
+  const latest = page.getByRole('article', { name: 'Latest command' });
+  await expect(latest.locator('.command-text')).toHaveText('id -u');
+  if (root) {
+    await expect(latest.locator('.badge').first()).toHaveText('completed');
+    await expect(latest.getByLabel('Standard output')).toHaveText('0');
+  } else {
+    await expect(latest.locator('.badge').first()).toHaveText('failed');
+    await expect(latest).toContainText('asks for elevation');
+  }
+});
+
 test('command output carrying markup renders as inert text', async ({ page }) => {
   await openFirstAgent(page);
   const payload = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';

@@ -165,6 +165,9 @@ pub struct CommandsConfig {
     /// Interpreter for `script` commands (the script text goes to a temp file passed as the
     /// last argument). Unset: `script` commands fail with a clear message.
     pub script_interpreter: Option<Vec<String>>,
+    /// Unix: the account unelevated commands run as when the agent runs as root (default
+    /// `nobody`). Windows runs them under a restricted token instead and ignores this.
+    pub unelevated_user: Option<String>,
 }
 
 impl Default for CommandsConfig {
@@ -175,6 +178,7 @@ impl Default for CommandsConfig {
             max_output_bytes: 256 * 1024,
             python: if cfg!(windows) { "python" } else { "python3" }.into(),
             script_interpreter: None,
+            unelevated_user: None,
         }
     }
 }
@@ -378,6 +382,12 @@ impl AgentConfig {
                 "commands.script_interpreter",
                 "must name a program",
             ));
+        }
+        if c.unelevated_user
+            .as_deref()
+            .is_some_and(|u| u.trim().is_empty())
+        {
+            return Err(invalid("commands.unelevated_user", "must name an account"));
         }
         let cl = &self.claude;
         in_range("claude.max_timeout_secs", cl.max_timeout_secs, 1, 600)?;

@@ -29,6 +29,14 @@ enum Command {
     /// Entry point used by the Windows Service Control Manager.
     #[command(hide = true)]
     Service,
+    /// Runs a program under a restricted copy of this process's token and exits with its exit
+    /// code: how a Windows agent starts unelevated commands (Windows only).
+    #[command(hide = true)]
+    RunUnelevated {
+        program: String,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 fn default_config() -> PathBuf {
@@ -60,6 +68,7 @@ fn main() -> std::process::ExitCode {
         // inside the service entry point.
         Command::Install | Command::Uninstall | Command::Service => windows_service(&cli),
         Command::Run => run(&cli),
+        Command::RunUnelevated { program, args } => return run_unelevated(program, args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -97,6 +106,24 @@ fn windows_service(_cli: &Cli) -> anyhow::Result<()> {
         "install, uninstall and service are for Windows; on Linux use the systemd unit in \
          gururmm/packaging/gururmm-agent.service"
     )
+}
+
+#[cfg(windows)]
+fn run_unelevated(program: &str, args: &[String]) -> std::process::ExitCode {
+    match gururmm_agent::exec::privilege::run_restricted(program, args) {
+        // Windows exit codes are 32 bits, which ExitCode cannot carry; exit passes them whole.
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("could not start {program} unelevated: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(not(windows))]
+fn run_unelevated(_program: &str, _args: &[String]) -> std::process::ExitCode {
+    eprintln!("run-unelevated is for Windows; on Unix the agent drops to commands.unelevated_user");
+    std::process::ExitCode::FAILURE
 }
 
 async fn shutdown_signal() {

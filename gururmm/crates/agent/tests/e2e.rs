@@ -188,10 +188,30 @@ impl Harness {
     }
 
     async fn command(&self, agent_id: &str, kind: &str, text: &str, timeout: u64) -> String {
+        self.command_with(agent_id, kind, text, timeout, false)
+            .await
+    }
+
+    /// A command with the agent's own rights: the dashboard's "Elevated" box ticked when the
+    /// agent runs as root, unticked otherwise (an ordinary agent runs everything as itself and
+    /// refuses elevation).
+    async fn elevated_command(&self, agent_id: &str, kind: &str, text: &str) -> String {
+        self.command_with(agent_id, kind, text, 30, is_root()).await
+    }
+
+    async fn command_with(
+        &self,
+        agent_id: &str,
+        kind: &str,
+        text: &str,
+        timeout: u64,
+        elevated: bool,
+    ) -> String {
         let (status, body) = self
             .post(
                 &format!("/api/agents/{agent_id}/command"),
-                json!({"command_type": kind, "command": text, "timeout_seconds": timeout}),
+                json!({"command_type": kind, "command": text, "timeout_seconds": timeout,
+                       "elevated": elevated}),
             )
             .await;
         assert_eq!(status, 201, "{body}");
@@ -218,6 +238,10 @@ impl Harness {
 }
 
 /// Copies the agent binary into `dir` (an update must never overwrite the build output).
+fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
 fn agent_binary(dir: &Path) -> PathBuf {
     let target = dir.join("gururmm-agent");
     if !target.exists() {
@@ -257,6 +281,15 @@ async fn the_real_agent_runs_commands_reports_metrics_and_survives_restarts() {
     assert_eq!(done["status"], "failed", "{done}");
     assert_eq!(done["exit_code"], 3);
     assert_eq!(done["stdout"], "hello-from-agent\nLinux\n");
+
+    // The elevated flag reaches the agent: unticked, a root agent runs the command as nobody.
+    let plain = h.command(&id, "shell", "id -un", 30).await;
+    let raised = h.elevated_command(&id, "shell", "id -un").await;
+    let (plain, raised) = (h.finished(&plain).await, h.finished(&raised).await);
+    if is_root() {
+        assert_eq!(plain["stdout"], "nobody\n", "{plain}");
+        assert_eq!(raised["stdout"], "root\n", "{raised}");
+    }
 
     // The agent's own timeout kills it and reports 124.
     let slow = h.command(&id, "shell", "sleep 30", 1).await;
@@ -331,8 +364,9 @@ async fn the_real_agent_runs_commands_reports_metrics_and_survives_restarts() {
     agent.kill().await.expect("kill");
     h.wait_status(&id, "offline").await;
     let marker = h.dir.path().join("ran-once");
+    // Elevated: the marker lives in the test's root-only temp directory.
     let queued = h
-        .command(&id, "shell", &format!("echo x >> {}", marker.display()), 30)
+        .elevated_command(&id, "shell", &format!("echo x >> {}", marker.display()))
         .await;
     assert_eq!(
         h.get(&format!("/api/commands/{queued}")).await["status"],

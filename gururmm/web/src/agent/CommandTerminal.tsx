@@ -106,7 +106,10 @@ export function CommandTerminal({ agentId }: { agentId: string }) {
               onChange={(e) => setTimeoutSecs(e.target.value)}
             />
           </label>
-          <label className="checkbox">
+          <label
+            className="checkbox"
+            title="Run with the agent's administrative rights (root or SYSTEM). Unticked, the command runs with reduced rights."
+          >
             <input type="checkbox" checked={elevated} onChange={(e) => setElevated(e.target.checked)} />
             Elevated
           </label>

@@ -139,7 +139,10 @@ impl ClaudeExecutor {
         let mut args = c.args.clone();
         args.push(task);
         args.extend(files);
+        // claude_task's limits are its own (working directory, rate, input rules) and its CLI
+        // needs the agent account's configuration, so it runs as the agent whatever `elevated`.
         match process::run(
+            &super::privilege::Identity::Agent,
             &c.cli,
             &args,
             Some(&dir),

@@ -3,10 +3,12 @@
 //! back as failures with exit code -1 and the reason in stderr.
 
 pub mod claude;
+pub mod privilege;
 pub mod process;
 
 use crate::config::{AgentConfig, CommandsConfig};
 use gururmm_protocol::{CommandPayload, CommandResult, CommandType, EXIT_EXECUTOR_ERROR};
+use privilege::{AgentRights, Identity};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +20,8 @@ pub struct Executor {
     claude: Arc<claude::ClaudeExecutor>,
     /// `remote_control_launch`; None where this agent cannot launch (refused with a reason).
     launcher: Option<Arc<crate::remote_control::Launcher>>,
+    /// What `elevated` commands can be given, and what the others shed.
+    rights: AgentRights,
 }
 
 /// A result for a command that did not run.
@@ -51,7 +55,21 @@ impl Executor {
             commands: config.commands.clone(),
             claude: Arc::new(claude::ClaudeExecutor::new(config.claude.clone())),
             launcher: None,
+            rights: AgentRights::of_this_process(),
         }
+    }
+
+    /// Overrides the rights read from the OS (tests of an unprivileged agent run as root).
+    pub fn with_rights(mut self, rights: AgentRights) -> Self {
+        self.rights = rights;
+        self
+    }
+
+    /// Who a command with this `elevated` flag runs as, or why it cannot run.
+    fn identity(&self, elevated: bool) -> Result<Identity, String> {
+        privilege::identity_for(elevated, self.rights, || {
+            privilege::reduced_identity(self.commands.unelevated_user.as_deref())
+        })
     }
 
     /// Adds the GuruConnect launcher (Native Remote Control).
@@ -111,7 +129,29 @@ impl Executor {
                 )
             }
         };
-        match process::run(&program, &args, None, timeout, c.max_output_bytes).await {
+        let identity = match self.identity(cmd.elevated) {
+            Ok(identity) => identity,
+            Err(reason) => return refused(cmd.id, reason),
+        };
+        #[cfg(unix)]
+        if let (Identity::User(account), Some(script)) = (&identity, &_script) {
+            if let Err(e) = account.give(&script.path) {
+                return refused(
+                    cmd.id,
+                    format!("handing the script to {}: {e}", account.name),
+                );
+            }
+        }
+        match process::run(
+            &identity,
+            &program,
+            &args,
+            None,
+            timeout,
+            c.max_output_bytes,
+        )
+        .await
+        {
             Ok(outcome) => result_of(cmd.id, outcome),
             Err(e) => refused(cmd.id, format!("could not start {program}: {e}")),
         }
@@ -266,6 +306,74 @@ mod tests {
             .run(&cmd(CommandType::ClaudeTask, "do something"))
             .await;
         assert!(r.stderr.contains("disabled"), "{}", r.stderr);
+    }
+
+    fn uid_of_this_process() -> u32 {
+        nix::unistd::geteuid().as_raw()
+    }
+
+    #[tokio::test]
+    async fn the_elevated_flag_decides_who_runs_the_command() {
+        let exec = Executor::new(&config(""));
+        let mut c = cmd(CommandType::Shell, "id -u");
+        let unelevated = exec.run(&c).await;
+        c.elevated = true;
+        let elevated = exec.run(&c).await;
+        if uid_of_this_process() == 0 {
+            let nobody = privilege::Account::lookup("nobody").expect("nobody");
+            assert_eq!(unelevated.stdout.trim(), nobody.uid.to_string());
+            assert_eq!(elevated.stdout.trim(), "0");
+        } else {
+            // Nothing to shed, and nothing to give.
+            assert_eq!(unelevated.stdout.trim(), uid_of_this_process().to_string());
+            assert_eq!(elevated.exit_code, EXIT_EXECUTOR_ERROR);
+            assert!(
+                elevated.stderr.contains("asks for elevation"),
+                "{elevated:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unelevated_command_cannot_touch_what_root_owns() {
+        if uid_of_this_process() != 0 {
+            return; // Only a root agent has rights to shed; CI runs as root.
+        }
+        let dir = tempfile::tempdir().expect("dir");
+        let target = dir.path().join("planted");
+        let exec = Executor::new(&config(""));
+        let attempt = format!("cat /etc/shadow; touch {}", target.display());
+        let r = exec.run(&cmd(CommandType::Shell, &attempt)).await;
+        assert_ne!(r.exit_code, 0, "{r:?}");
+        assert!(r.stderr.contains("Permission denied"), "{r:?}");
+        assert!(!r.stdout.contains("root:"), "read /etc/shadow: {r:?}");
+        assert!(!target.exists(), "wrote into a root-only directory");
+    }
+
+    #[tokio::test]
+    async fn an_agent_without_rights_refuses_elevation() {
+        let exec = Executor::new(&config("")).with_rights(AgentRights::Ordinary);
+        let mut c = cmd(CommandType::Shell, "id -u");
+        c.elevated = true;
+        let r = exec.run(&c).await;
+        assert_eq!(r.exit_code, EXIT_EXECUTOR_ERROR);
+        assert!(r.stderr.contains("asks for elevation"), "{r:?}");
+        c.elevated = false;
+        let r = exec.run(&c).await;
+        assert_eq!(r.stdout.trim(), uid_of_this_process().to_string());
+    }
+
+    #[tokio::test]
+    async fn a_missing_unelevated_user_is_named() {
+        if uid_of_this_process() != 0 {
+            return;
+        }
+        let exec = Executor::new(&config(
+            "[commands]\nunelevated_user = \"no-such-gururmm\"\n",
+        ));
+        let r = exec.run(&cmd(CommandType::Shell, "true")).await;
+        assert_eq!(r.exit_code, EXIT_EXECUTOR_ERROR);
+        assert!(r.stderr.contains("commands.unelevated_user"), "{r:?}");
     }
 
     #[tokio::test]

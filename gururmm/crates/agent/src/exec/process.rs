@@ -2,6 +2,7 @@
 //! a cap (the rest is drained and dropped so the child never blocks on a full pipe), a timeout
 //! that kills the whole process tree, and output made safe to display.
 
+use super::privilege::Identity;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -43,8 +44,9 @@ async fn spawn_when_not_busy(command: &mut Command) -> std::io::Result<tokio::pr
     }
 }
 
-/// Runs `program args…` in `cwd` (when given) for at most `timeout`.
+/// Runs `program args…` as `identity` in `cwd` (when given) for at most `timeout`.
 pub async fn run(
+    identity: &Identity,
     program: &str,
     args: &[String],
     cwd: Option<&Path>,
@@ -52,15 +54,18 @@ pub async fn run(
     max_output: usize,
 ) -> std::io::Result<Outcome> {
     let started = Instant::now();
-    let mut command = Command::new(program);
+    let mut command = command_as(identity, program, args)?;
     command
-        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     if let Some(dir) = cwd {
         command.current_dir(dir);
+    }
+    #[cfg(unix)]
+    if let Identity::User(account) = identity {
+        account.apply(&mut command, cwd.is_some());
     }
     // Its own process group, so a timeout can kill everything it started.
     #[cfg(unix)]
@@ -99,6 +104,21 @@ pub async fn run(
         timed_out,
         truncated: out_cut || err_cut,
     })
+}
+
+/// The command that starts `program args…` as `identity`. On Windows a restricted start goes
+/// through the agent's own `run-unelevated` entry (see `privilege::run_restricted`).
+fn command_as(identity: &Identity, program: &str, args: &[String]) -> std::io::Result<Command> {
+    #[cfg(windows)]
+    if *identity == Identity::Restricted {
+        let mut command = Command::new(std::env::current_exe()?);
+        command.args(["run-unelevated", "--", program]).args(args);
+        return Ok(command);
+    }
+    let _ = identity;
+    let mut command = Command::new(program);
+    command.args(args);
+    Ok(command)
 }
 
 async fn collect(task: Option<tokio::task::JoinHandle<(Vec<u8>, bool)>>) -> (Vec<u8>, bool) {
@@ -190,6 +210,7 @@ mod tests {
     #[tokio::test]
     async fn exit_code_and_both_streams_are_captured() {
         let out = run(
+            &Identity::Agent,
             "/bin/sh",
             &sh("echo out; echo err >&2; exit 3"),
             None,
@@ -212,6 +233,7 @@ mod tests {
         // The grandchild would write the marker after 2 s if it outlived the kill.
         let script = format!("(sleep 2; touch {}) & sleep 30", marker.display());
         let out = run(
+            &Identity::Agent,
             "/bin/sh",
             &sh(&script),
             None,
@@ -232,6 +254,7 @@ mod tests {
     #[tokio::test]
     async fn output_is_capped_and_the_child_is_not_blocked() {
         let out = run(
+            &Identity::Agent,
             "/bin/sh",
             &sh("head -c 1000000 /dev/zero | tr '\\0' a"),
             None,
