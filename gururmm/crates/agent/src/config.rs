@@ -433,10 +433,10 @@ impl AgentConfig {
             3600,
         )?;
         for (i, svc) in self.watchdog.services.iter().enumerate() {
-            if svc.name.trim().is_empty() {
+            if !is_service_name(&svc.name) {
                 return Err(invalid(
                     &format!("watchdog.services[{i}].name"),
-                    "must not be empty",
+                    "must be a service name (letters, digits, @ . _ : - and \\), not starting with -",
                 ));
             }
             if svc.action != "restart" {
@@ -448,6 +448,15 @@ impl AgentConfig {
         }
         Ok(())
     }
+}
+
+/// A systemd unit or Windows service name: never empty, never an option to the tool.
+fn is_service_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@._:-\\".contains(c))
 }
 
 #[cfg(test)]
@@ -508,6 +517,16 @@ restart_cooldown_seconds = 60
                 "action = \"reboot\"",
                 "watchdog.services[0].action",
             ),
+            (
+                "name = \"ServiceName\"",
+                "name = \"--now\"",
+                "watchdog.services[0].name",
+            ),
+            (
+                "name = \"ServiceName\"",
+                "name = \"nginx; reboot\"",
+                "watchdog.services[0].name",
+            ),
         ];
         for (from, to, key) in cases {
             let err = AgentConfig::parse(&SEED.replace(from, to)).expect_err(key);
@@ -517,6 +536,12 @@ restart_cooldown_seconds = 60
             .expect_err("zero");
         assert!(
             err.to_string().contains("agent.heartbeat_interval_secs"),
+            "{err}"
+        );
+        let err = AgentConfig::parse(&format!("{SEED}\n[commands]\nunelevated_user = \" \"\n"))
+            .expect_err("blank user");
+        assert!(
+            err.to_string().contains("commands.unelevated_user"),
             "{err}"
         );
         let err =

@@ -12,54 +12,27 @@ use tokio::sync::mpsc;
 
 /// The OS service manager, behind a trait so the policy is testable without one.
 pub trait ServiceManager: Send + Sync {
+    /// Running, or on its way (starting, reloading, stopping): leave it alone. An error means
+    /// the state could not be read (no service manager, access denied), never "stopped".
     fn is_running(&self, name: &str) -> std::io::Result<bool>;
     fn restart(&self, name: &str) -> std::io::Result<()>;
 }
 
-/// systemd (Linux) or the Service Control Manager via `sc.exe` (Windows).
-#[derive(Debug, Default)]
-pub struct SystemServices;
+#[cfg(windows)]
+mod scm;
+mod systemd;
 
-impl ServiceManager for SystemServices {
-    fn is_running(&self, name: &str) -> std::io::Result<bool> {
-        if cfg!(windows) {
-            let out = std::process::Command::new("sc")
-                .args(["query", name])
-                .output()?;
-            Ok(String::from_utf8_lossy(&out.stdout).contains("RUNNING"))
-        } else {
-            let status = std::process::Command::new("systemctl")
-                .args(["is-active", "--quiet", name])
-                .status()?;
-            Ok(status.success())
-        }
-    }
-
-    fn restart(&self, name: &str) -> std::io::Result<()> {
-        let status = if cfg!(windows) {
-            std::process::Command::new("sc")
-                .args(["start", name])
-                .status()?
-        } else {
-            std::process::Command::new("systemctl")
-                .args(["restart", name])
-                .status()?
-        };
-        if status.success() {
-            Ok(())
-        } else {
-            Err(std::io::Error::other(format!(
-                "restart exited with {status}"
-            )))
-        }
-    }
-}
+#[cfg(windows)]
+pub use scm::Scm;
+pub use systemd::Systemd;
 
 #[derive(Debug, Default)]
 struct Tracker {
     restarts: u32,
     last_attempt: Option<Instant>,
     gave_up: bool,
+    /// The last check could not read the state: reported once, not every interval.
+    unreadable: bool,
 }
 
 /// The restart policy for all watched services.
@@ -99,10 +72,14 @@ impl<M: ServiceManager> Watchdog<M> {
                 }
                 Ok(false) => {}
                 Err(e) => {
-                    events.push(event(&svc.name, "check_failed", e.to_string()));
+                    if !tracker.unreadable {
+                        events.push(event(&svc.name, "check_failed", e.to_string()));
+                    }
+                    tracker.unreadable = true;
                     continue;
                 }
             }
+            tracker.unreadable = false;
             if tracker.gave_up {
                 continue;
             }
@@ -146,7 +123,11 @@ pub async fn run(config: WatchdogConfig, tx: mpsc::Sender<WatchdogEvent>) {
     if !config.enabled || config.services.is_empty() {
         return;
     }
-    let mut watchdog = Watchdog::new(config.services, SystemServices);
+    #[cfg(windows)]
+    let manager = Scm;
+    #[cfg(not(windows))]
+    let manager = Systemd::default();
+    let mut watchdog = Watchdog::new(config.services, manager);
     let mut tick = tokio::time::interval(Duration::from_secs(config.check_interval_seconds));
     loop {
         tick.tick().await;
@@ -174,12 +155,16 @@ mod tests {
     #[derive(Default)]
     struct Fake {
         running: Mutex<bool>,
+        unreadable: Mutex<bool>,
         restart_works: bool,
         restarts: Mutex<u32>,
     }
 
     impl ServiceManager for &Fake {
         fn is_running(&self, _: &str) -> std::io::Result<bool> {
+            if *self.unreadable.lock().expect("lock") {
+                return Err(std::io::Error::other("no service manager"));
+            }
             Ok(*self.running.lock().expect("lock"))
         }
         fn restart(&self, _: &str) -> std::io::Result<()> {
@@ -245,6 +230,31 @@ mod tests {
         assert_eq!(
             kinds(&wd.check(t0 + minute * 12)),
             ["stopped", "restart_failed"]
+        );
+    }
+
+    #[test]
+    fn an_unreadable_state_is_reported_once_and_never_restarted() {
+        let fake = Fake {
+            restart_works: true,
+            ..Fake::default()
+        };
+        *fake.unreadable.lock().expect("lock") = true;
+        let mut wd = Watchdog::new(vec![service()], &fake);
+        let t0 = Instant::now();
+        assert_eq!(kinds(&wd.check(t0)), ["check_failed"]);
+        assert!(wd.check(t0 + Duration::from_secs(30)).is_empty(), "once");
+        assert_eq!(*fake.restarts.lock().expect("lock"), 0);
+        // Readable again and stopped: restarted; unreadable again: reported again.
+        *fake.unreadable.lock().expect("lock") = false;
+        assert_eq!(
+            kinds(&wd.check(t0 + Duration::from_secs(60))),
+            ["stopped", "restarted"]
+        );
+        *fake.unreadable.lock().expect("lock") = true;
+        assert_eq!(
+            kinds(&wd.check(t0 + Duration::from_secs(90))),
+            ["check_failed"]
         );
     }
 }
