@@ -2,7 +2,11 @@
 //! ed25519 signature over that digest verifies against the key pinned in this agent (built in
 //! via `GURURMM_UPDATE_PUBLIC_KEY`, or `update.public_key` in the root-owned agent.toml). The
 //! hash from the server alone proves nothing against a compromised server (Kaseya 2021). A
-//! refused update is logged and the running binary stays.
+//! verified binary is then started once beside the running one (`--version`) and must report
+//! the offered version before it replaces anything: a build for the wrong platform, one that
+//! cannot start, or one that would come back on another version (and be offered the update
+//! again, forever) is refused the same way. A refused update is logged and the running binary
+//! stays.
 
 use crate::state::StateDir;
 use base64::engine::general_purpose::STANDARD;
@@ -30,9 +34,16 @@ pub enum UpdateError {
     HashMismatch,
     #[error("signature does not verify against the pinned key")]
     BadSignature,
+    #[error("the new binary does not start here: {0}")]
+    DoesNotStart(String),
+    #[error("the new binary reports {found:?}, not the offered version {offered}")]
+    WrongVersion { offered: String, found: String },
     #[error("installing failed: {0}")]
     Install(#[from] std::io::Error),
 }
+
+/// How long the new binary may take to print its version.
+const PREFLIGHT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Parses a base64 ed25519 public key.
 pub fn parse_key(text: &str) -> Result<VerifyingKey, UpdateError> {
@@ -79,9 +90,8 @@ pub fn verify_signed(
         .map_err(|_| UpdateError::BadSignature)
 }
 
-/// Replaces `target` with `binary` atomically: the new file is written beside it and renamed
-/// over it, so a crash leaves either the old or the new binary, never half of one.
-pub fn install(binary: &[u8], target: &Path) -> Result<(), UpdateError> {
+/// Writes `binary` beside `target` (same directory, so the final rename is atomic), executable.
+pub fn stage(binary: &[u8], target: &Path) -> Result<PathBuf, UpdateError> {
     use std::io::Write;
     let staged = target.with_extension("new");
     let _ = std::fs::remove_file(&staged);
@@ -94,6 +104,43 @@ pub fn install(binary: &[u8], target: &Path) -> Result<(), UpdateError> {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o755))?;
     }
+    Ok(staged)
+}
+
+/// Starts the staged binary with `--version` and checks it names `version`.
+pub async fn preflight(staged: &Path, version: &str) -> Result<(), UpdateError> {
+    let mut command = tokio::process::Command::new(staged);
+    command
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let child =
+        crate::exec::process::spawn_when_not_busy(command.stdout(std::process::Stdio::piped()))
+            .await
+            .map_err(|e| UpdateError::DoesNotStart(e.to_string()))?;
+    let output = tokio::time::timeout(PREFLIGHT_TIMEOUT, child.wait_with_output())
+        .await
+        .map_err(|_| UpdateError::DoesNotStart("no answer to --version".into()))?
+        .map_err(|e| UpdateError::DoesNotStart(e.to_string()))?;
+    if !output.status.success() {
+        return Err(UpdateError::DoesNotStart(format!(
+            "--version exited with {}",
+            output.status
+        )));
+    }
+    let said = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    if said != format!("gururmm-agent {version}") {
+        return Err(UpdateError::WrongVersion {
+            offered: version.to_owned(),
+            found: said,
+        });
+    }
+    Ok(())
+}
+
+/// Moves the staged binary over `target` atomically: a crash leaves either the old or the new
+/// binary, never half of one.
+pub fn commit(staged: &Path, target: &Path) -> Result<(), UpdateError> {
     // Windows cannot replace a running executable, but it can rename it out of the way.
     #[cfg(windows)]
     {
@@ -101,8 +148,22 @@ pub fn install(binary: &[u8], target: &Path) -> Result<(), UpdateError> {
         let _ = std::fs::remove_file(&old);
         std::fs::rename(target, &old)?;
     }
-    std::fs::rename(&staged, target)?;
+    std::fs::rename(staged, target)?;
     Ok(())
+}
+
+/// Stages `binary` beside `target`, proves it starts as `version`, and moves it into place.
+/// On any failure the staged file is removed and `target` is untouched.
+pub async fn install(binary: &[u8], target: &Path, version: &str) -> Result<(), UpdateError> {
+    let staged = stage(binary, target)?;
+    let installed = match preflight(&staged, version).await {
+        Ok(()) => commit(&staged, target),
+        Err(e) => Err(e),
+    };
+    if installed.is_err() {
+        let _ = std::fs::remove_file(&staged);
+    }
+    installed
 }
 
 async fn download(url: &str, http: reqwest::ClientBuilder) -> Result<Vec<u8>, UpdateError> {
@@ -140,7 +201,7 @@ pub async fn apply(
     // Read the path now: once the file is replaced, Linux reports the running image as
     // "<path> (deleted)".
     let exe = std::env::current_exe()?;
-    install(&binary, &exe)?;
+    install(&binary, &exe, &offer.version).await?;
     state.set_previous_version(crate::VERSION)?;
     Ok(exe)
 }
@@ -227,13 +288,48 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn install_replaces_the_file_whole() {
+    /// A stand-in "binary": a script answering `--version` with `said` (and exit `code`).
+    fn script(said: &str, code: i32) -> Vec<u8> {
+        format!("#!/bin/sh\necho '{said}'\nexit {code}\n").into_bytes()
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn install_replaces_the_file_whole_once_the_new_one_starts() {
         let dir = tempfile::tempdir().expect("dir");
         let target = dir.path().join("gururmm-agent");
         std::fs::write(&target, b"old").expect("write");
-        install(b"new binary", &target).expect("install");
-        assert_eq!(std::fs::read(&target).expect("read"), b"new binary");
+        let new = script("gururmm-agent 2.0.0", 0);
+        install(&new, &target, "2.0.0").await.expect("install");
+        assert_eq!(std::fs::read(&target).expect("read"), new);
         assert!(!target.with_extension("new").exists());
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_binary_that_cannot_start_or_names_another_version_is_not_installed() {
+        let dir = tempfile::tempdir().expect("dir");
+        let target = dir.path().join("gururmm-agent");
+        std::fs::write(&target, b"old").expect("write");
+        let cases: [(Vec<u8>, &str); 3] = [
+            (script("gururmm-agent 1.9.0", 0), "reports"),
+            (script("gururmm-agent 2.0.0", 1), "exited with"),
+            // Not a program at all on this machine (a foreign platform's build).
+            (
+                b"MZ\x90\x00 not for this platform".to_vec(),
+                "does not start",
+            ),
+        ];
+        for (binary, expected) in cases {
+            let e = install(&binary, &target, "2.0.0")
+                .await
+                .expect_err(expected);
+            assert!(e.to_string().contains(expected), "{e}");
+            assert_eq!(std::fs::read(&target).expect("read"), b"old", "untouched");
+            assert!(
+                !target.with_extension("new").exists(),
+                "staged file removed"
+            );
+        }
     }
 }

@@ -31,7 +31,8 @@ pub fn is_text_busy(error: &std::io::Error) -> bool {
     cfg!(target_os = "linux") && error.raw_os_error() == Some(26)
 }
 
-async fn spawn_when_not_busy(command: &mut Command) -> std::io::Result<tokio::process::Child> {
+/// Spawns `command`, retrying briefly while the program is busy (see [`is_text_busy`]).
+pub async fn spawn_when_not_busy(command: &mut Command) -> std::io::Result<tokio::process::Child> {
     let mut attempt = 0;
     loop {
         match command.spawn() {
