@@ -450,6 +450,29 @@ impl AgentConfig {
     }
 }
 
+/// A warning when agent.toml, which holds `server.api_key`, can be read by every account on
+/// the machine, including the one unelevated commands run as. None when it is private (or on
+/// Windows, where ProgramData's ACL decides).
+pub fn exposure_warning(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode();
+        (mode & 0o004 != 0).then(|| {
+            format!(
+                "{} (mode {:o}) is readable by every user and holds server.api_key; chmod 600 it",
+                path.display(),
+                mode & 0o777
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 /// A systemd unit or Windows service name: never empty, never an option to the tool.
 fn is_service_name(name: &str) -> bool {
     !name.is_empty()
@@ -496,6 +519,20 @@ restart_cooldown_seconds = 60
             !format!("{config:?}").contains("SITE-CODE-1234"),
             "key redacted"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_world_readable_config_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("agent.toml");
+        std::fs::write(&path, SEED).expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let warning = exposure_warning(&path).expect("644 is exposed");
+        assert!(warning.contains("mode 644"), "{warning}");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        assert_eq!(exposure_warning(&path), None);
     }
 
     #[test]

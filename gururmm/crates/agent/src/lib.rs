@@ -34,6 +34,9 @@ use tokio::sync::{mpsc, watch};
 /// Runs the agent described by `config_path` until `shutdown` turns true.
 pub async fn run(config_path: &Path, shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
     let config = AgentConfig::load(config_path)?;
+    if let Some(warning) = config::exposure_warning(config_path) {
+        tracing::warn!("{warning}");
+    }
     // Only one TLS provider is linked; make it the process default for wss:// and https://.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let state_dir = config_path
