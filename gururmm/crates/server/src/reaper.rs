@@ -1,7 +1,7 @@
 //! Background upkeep: the server-side command timeout (running commands past their deadline
-//! become `timed_out`, the seed had no such enforcement) and retention of metrics and watchdog
-//! events, polling agents' presence (offline once their heartbeats stop), and the agent-offline
-//! alert rule.
+//! become `timed_out`, the seed had no such enforcement), re-delivery of commands still pending
+//! for connected agents, retention of metrics and watchdog events, polling agents' presence
+//! (offline once their heartbeats stop), and the agent-offline alert rule.
 
 use crate::app::AppState;
 use crate::db;
@@ -24,6 +24,14 @@ pub async fn run(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::warn!(count = n, "commands timed out without a result"),
             Err(e) => tracing::error!(error = %e, "enforcing command deadlines failed"),
+        }
+        match crate::ws::broker::redeliver(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                count = n,
+                "pending commands re-delivered to connected agents"
+            ),
+            Err(e) => tracing::error!(error = ?e, "re-delivering pending commands failed"),
         }
         expire_polling_agents(&state).await;
         if let Err(e) = crate::alerting::check_offline(&state).await {

@@ -185,7 +185,8 @@ pub struct Limits {
     pub command_grace_secs: u64,
     /// Commands one user may submit per minute.
     pub commands_per_minute: u32,
-    /// How often the reaper enforces command deadlines and retention.
+    /// How often the reaper enforces command deadlines and re-sends pending commands of
+    /// connected agents (retention runs at most hourly).
     pub reaper_interval_ms: u64,
     pub metrics_retention_days: u64,
     pub watchdog_retention_days: u64,

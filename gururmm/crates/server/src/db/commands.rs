@@ -5,7 +5,7 @@
 //! ```text
 //! pending --claim--> running --result--> completed | failed | timed_out
 //!    |                  |--deadline passed--> timed_out
-//!    |                  '--send failed--> pending (delivered again later)
+//!    |                  '--send failed--> pending (delivered again: next sweep or reconnect)
 //!    '--cancel--> cancelled
 //! ```
 
@@ -109,6 +109,18 @@ pub async fn pending_for_agent(db: &Db, agent_id: &str) -> sqlx::Result<Vec<Comm
     .bind(agent_id)
     .fetch_all(&db.pool)
     .await
+}
+
+/// Agents marked online that have pending commands (the broker's sweep). Polling agents are
+/// among them; the sweep only acts on those with a socket in this process.
+pub async fn agents_with_pending_online(db: &Db) -> sqlx::Result<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT DISTINCT c.agent_id FROM commands c JOIN agents a ON a.id = c.agent_id
+         WHERE c.status = 'pending' AND a.status = 'online'",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 /// pending -> running, on `connection_id`, with its deadline. True for the one caller that won.

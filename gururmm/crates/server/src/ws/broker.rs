@@ -1,7 +1,8 @@
 //! Command delivery to live agents. A delivery first claims the command (pending -> running on
 //! this connection) and only then queues it, so each command is handed to exactly one socket
-//! even when an API send races the agent's reconnect flush. If the queue is full or closed the
-//! claim is undone at once.
+//! even when an API send races the agent's reconnect flush or the reaper's sweep. If the queue
+//! is full or closed the claim is undone at once, and the sweep ([`redeliver`]) sends it again
+//! while the agent stays connected.
 
 use super::registry::{LiveAgent, Outbound};
 use crate::app::AppState;
@@ -36,11 +37,28 @@ pub fn payload(state: &AppState, row: &CommandRow) -> anyhow::Result<CommandPayl
     })
 }
 
+/// What one delivery attempt did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Claimed and queued on the socket.
+    Queued,
+    /// Not pending (any more): another deliverer won, or it was cancelled.
+    NotPending,
+    /// The socket's queue was full or closed; the command is pending again.
+    Refused,
+    /// The stored command could not be prepared; it is marked failed.
+    Failed,
+}
+
 /// Claims and queues one command on `live`. True when this call delivered it.
 pub async fn deliver(state: &AppState, live: &LiveAgent, row: &CommandRow) -> anyhow::Result<bool> {
+    Ok(attempt(state, live, row).await? == Delivery::Queued)
+}
+
+async fn attempt(state: &AppState, live: &LiveAgent, row: &CommandRow) -> anyhow::Result<Delivery> {
     let grace = i64::try_from(state.config.limits.command_grace_secs).unwrap_or(i64::MAX);
     if !db::commands::claim(&state.db, &row.id, &live.connection_id, grace).await? {
-        return Ok(false);
+        return Ok(Delivery::NotPending);
     }
     let message = match payload(state, row) {
         Ok(message) => message,
@@ -63,7 +81,7 @@ pub async fn deliver(state: &AppState, live: &LiveAgent, row: &CommandRow) -> an
                 },
             )
             .await?;
-            return Ok(false);
+            return Ok(Delivery::Failed);
         }
     };
     let text = encode(&ServerMessage::Command(message));
@@ -74,17 +92,35 @@ pub async fn deliver(state: &AppState, live: &LiveAgent, row: &CommandRow) -> an
     if queued.is_err() {
         db::commands::unclaim(&state.db, &row.id, &live.connection_id).await?;
         tracing::warn!(command_id = %row.id, "agent queue full or closed; command stays pending");
-        return Ok(false);
+        return Ok(Delivery::Refused);
     }
-    Ok(true)
+    Ok(Delivery::Queued)
 }
 
-/// Delivers everything queued for the agent, oldest first (called right after it connects).
+/// Delivers everything queued for the agent, oldest first (right after it connects, and on
+/// every sweep). Stops at the first refusal: a full queue refuses the rest too, and the next
+/// sweep resumes in order.
 pub async fn flush(state: &AppState, agent_id: &str, live: &LiveAgent) -> anyhow::Result<usize> {
     let mut delivered = 0;
     for row in db::commands::pending_for_agent(&state.db, agent_id).await? {
-        if deliver(state, live, &row).await? {
-            delivered += 1;
+        match attempt(state, live, &row).await? {
+            Delivery::Queued => delivered += 1,
+            Delivery::Refused => break,
+            Delivery::NotPending | Delivery::Failed => {}
+        }
+    }
+    Ok(delivered)
+}
+
+/// Sends what is still pending for agents whose socket is open. Without it, a command refused
+/// by a full queue — or returned to pending by a socket that was being superseded — would wait
+/// for the agent's next reconnect while the agent shows online (Known Issue MAJOR 3). The
+/// reaper calls it on every pass; claims keep it exactly-once against the other deliverers.
+pub async fn redeliver(state: &AppState) -> anyhow::Result<usize> {
+    let mut delivered = 0;
+    for agent_id in db::commands::agents_with_pending_online(&state.db).await? {
+        if let Some(live) = state.registry.get(&agent_id) {
+            delivered += flush(state, &agent_id, &live).await?;
         }
     }
     Ok(delivered)

@@ -103,13 +103,9 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
     let close = CancellationToken::new();
     let live = LiveAgent {
         connection_id: connection_id.clone(),
-        tx: tx.clone(),
+        tx,
         close: close.clone(),
     };
-    if let Some(old) = state.registry.insert(&agent_id, live.clone()) {
-        tracing::info!(%agent_id, "new connection supersedes the previous one");
-        old.close.cancel();
-    }
     let writer = tokio::spawn(writer::run(
         state.clone(),
         sink,
@@ -117,10 +113,39 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
         close.clone(),
         connection_id.clone(),
     ));
-    // Presence is written before the agent hears it is accepted, so "online" is never behind
-    // what the agent believes.
-    let online = mark_online(&state, &agent_id, &live).await;
-    let settings = match crate::policies::effective(&state, &agent_id).await {
+    let setup = match accept(&state, &agent_id, issued_key, &live).await {
+        Ok(()) => after_accept(&state, &agent_id, &auth, &live).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = setup {
+        tracing::error!(%agent_id, error = ?e, "setting up the agent connection failed");
+        close.cancel();
+    }
+    tracing::info!(%agent_id, %connection_id, "agent connected");
+
+    let why = read_loop(&state, &agent_id, &mut stream, &close).await;
+    close.cancel();
+    let _ = writer.await;
+    state.registry.remove_if(&agent_id, &connection_id);
+    match db::agents::set_offline(&state.db, &agent_id, &connection_id).await {
+        Ok(_) => {}
+        Err(e) => tracing::error!(%agent_id, error = %e, "marking agent offline failed"),
+    }
+    tracing::info!(%agent_id, %connection_id, why, "agent disconnected");
+}
+
+/// Marks the agent online, queues `auth_response`, and only then makes the socket visible to
+/// other deliverers (superseding the agent's previous socket). In that order: presence is
+/// written before the agent hears it is accepted, so "online" is never behind what the agent
+/// believes; and no API send or reaper sweep can queue a command ahead of the response.
+async fn accept(
+    state: &AppState,
+    agent_id: &str,
+    issued_key: Option<String>,
+    live: &LiveAgent,
+) -> anyhow::Result<()> {
+    let online = mark_online(state, agent_id, live).await;
+    let settings = match crate::policies::effective(state, agent_id).await {
         Ok(settings) => settings,
         Err(e) => {
             tracing::error!(%agent_id, error = ?e, "computing policy settings failed");
@@ -134,20 +159,26 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
         settings,
         agent_key: issued_key,
     });
-    let _ = tx.try_send(Outbound {
+    let _ = live.tx.try_send(Outbound {
         text: encode(&accepted),
         command_id: None,
     });
-    let setup = match online {
-        Ok(()) => after_accept(&state, &agent_id, &auth, &live).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = setup {
-        tracing::error!(%agent_id, error = ?e, "setting up the agent connection failed");
-        close.cancel();
+    if let Some(old) = state.registry.insert(agent_id, live.clone()) {
+        tracing::info!(%agent_id, "new connection supersedes the previous one");
+        old.close.cancel();
     }
-    tracing::info!(%agent_id, %connection_id, "agent connected");
+    online
+}
 
+/// Handles the agent's messages until the socket closes, goes idle, floods or is closed by
+/// the server; returns why it ended.
+async fn read_loop(
+    state: &AppState,
+    agent_id: &str,
+    stream: &mut SplitStream<WebSocket>,
+    close: &CancellationToken,
+) -> &'static str {
+    let limits = &state.config.limits;
     let idle = Duration::from_secs(limits.idle_timeout_secs);
     // Every message costs a database write: a socket sending faster than the bucket refills,
     // beyond its burst, is misbehaving (or hostile) and is closed rather than allowed to
@@ -156,34 +187,26 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
     let burst = f64::from(limits.agent_message_burst.max(1));
     let mut tokens = burst;
     let mut refilled = std::time::Instant::now();
-    let why = loop {
+    loop {
         let next = tokio::select! {
-            _ = close.cancelled() => break "closed by the server",
-            next = next_message(&mut stream, idle) => next,
+            _ = close.cancelled() => return "closed by the server",
+            next = next_message(stream, idle) => next,
         };
         match next {
             Next::Message(message) => {
                 tokens = (tokens + refilled.elapsed().as_secs_f64() * rate).min(burst);
                 refilled = std::time::Instant::now();
                 if tokens < 1.0 {
-                    break "message flood";
+                    return "message flood";
                 }
                 tokens -= 1.0;
-                if let Err(e) = handle(&state, &agent_id, message).await {
+                if let Err(e) = handle(state, agent_id, message).await {
                     tracing::error!(%agent_id, error = ?e, "handling an agent message failed");
                 }
             }
-            Next::Closed(why) => break why,
+            Next::Closed(why) => return why,
         }
-    };
-    close.cancel();
-    let _ = writer.await;
-    state.registry.remove_if(&agent_id, &connection_id);
-    match db::agents::set_offline(&state.db, &agent_id, &connection_id).await {
-        Ok(_) => {}
-        Err(e) => tracing::error!(%agent_id, error = %e, "marking agent offline failed"),
     }
-    tracing::info!(%agent_id, %connection_id, why, "agent disconnected");
 }
 
 async fn mark_online(state: &AppState, agent_id: &str, live: &LiveAgent) -> anyhow::Result<()> {

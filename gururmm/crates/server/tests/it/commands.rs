@@ -1,6 +1,7 @@
 //! Commands end to end over the socket: delivery and results, the queue for offline agents
-//! (delivered once on reconnect, security.md 15), server-side timeouts, cancellation, results
-//! only from the agent that got the command, per-user rate limit.
+//! (delivered once on reconnect, security.md 15), re-delivery to a connected agent whose queue
+//! was full, server-side timeouts, cancellation, results only from the agent that got the
+//! command, per-user rate limit.
 
 use crate::helpers::*;
 use gururmm_protocol::{AgentMessage, CommandResult, CommandType};
@@ -75,6 +76,65 @@ async fn commands_queued_while_offline_are_delivered_exactly_once_on_reconnect()
         .get_json(&format!("/api/commands?agent_id={agent_id}"))
         .await;
     assert_eq!(commands.as_array().map(Vec::len), Some(3));
+}
+
+#[tokio::test]
+async fn a_command_refused_by_a_full_queue_runs_once_while_the_agent_stays_connected() {
+    let app = TestApp::spawn_with(|c| {
+        c.limits.agent_queue = 1;
+        c.limits.commands_per_minute = 100_000;
+    })
+    .await;
+    let (_, _, code) = app.site("S").await;
+    let ws = open_ws_small_buffer(&app.ws_url()).await;
+    let mut agent = TestAgent::try_connect_on(ws, auth_payload(&code, "dev-full"))
+        .await
+        .expect("accepted");
+    let agent_id = agent.agent_id.clone();
+    let connection = app
+        .state()
+        .registry
+        .get(&agent_id)
+        .expect("live")
+        .connection_id;
+    // The agent stops reading: large commands fill TCP, the writer blocks, the one-slot queue
+    // fills, and the next send is refused while the agent is still online.
+    let padding = "x".repeat(60 * 1024);
+    let mut sent = Vec::new();
+    loop {
+        assert!(sent.len() < 1000, "the agent's queue never filled");
+        let command = app.send_command(&agent_id, "shell", &padding).await;
+        sent.push(command["id"].as_str().expect("id").to_owned());
+        if command["status"] == "pending" {
+            break;
+        }
+    }
+    assert_eq!(app.agent(&agent_id).await["status"], "online");
+    // The agent reads again and answers everything it gets; the refused command must arrive
+    // on this same socket, without a reconnect.
+    let mut received = Vec::new();
+    while !sent.iter().all(|id| received.contains(id)) {
+        let command = agent.next_command().await;
+        agent.reply(&command, 0, "done").await;
+        received.push(command.id.to_string());
+    }
+    let mut unique = received.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        received.len(),
+        "a command was delivered twice"
+    );
+    for id in &sent {
+        command_status(&app, id, "completed").await;
+    }
+    let live = app
+        .state()
+        .registry
+        .get(&agent_id)
+        .expect("still connected");
+    assert_eq!(live.connection_id, connection, "same socket throughout");
 }
 
 #[tokio::test]

@@ -277,6 +277,26 @@ pub async fn open_ws(url: &str, origin: Option<&str>) -> Result<Ws, u16> {
     }
 }
 
+/// Opens the agent socket over a TCP connection with a tiny receive buffer, so an agent that
+/// stops reading backs the server's writer up after a few large messages (real TCP
+/// backpressure, as from a slow or stalled link).
+pub async fn open_ws_small_buffer(url: &str) -> Ws {
+    let addr: std::net::SocketAddr = url
+        .trim_start_matches("ws://")
+        .trim_end_matches("/ws")
+        .parse()
+        .expect("ws://addr/ws");
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    let stream = socket.connect(addr).await.expect("connect");
+    let request = url.into_client_request().expect("request");
+    let (ws, _) =
+        tokio_tungstenite::client_async(request, tokio_tungstenite::MaybeTlsStream::Plain(stream))
+            .await
+            .expect("upgrade");
+    ws
+}
+
 /// A test agent on a real socket.
 pub struct TestAgent {
     pub ws: Ws,
@@ -321,7 +341,12 @@ impl TestAgent {
 
     /// Ok with the agent, or Err with the server's refusal message.
     pub async fn try_connect(app: &TestApp, auth: AuthPayload) -> Result<Self, String> {
-        let mut ws = open_ws(&app.ws_url(), None).await.expect("upgrade");
+        let ws = open_ws(&app.ws_url(), None).await.expect("upgrade");
+        Self::try_connect_on(ws, auth).await
+    }
+
+    /// Authenticates on an already opened socket.
+    pub async fn try_connect_on(mut ws: Ws, auth: AuthPayload) -> Result<Self, String> {
         send_msg(&mut ws, &AgentMessage::Auth(auth)).await;
         match recv_msg(&mut ws).await {
             Some(ServerMessage::AuthResponse(r)) if r.success => Ok(Self {
