@@ -1,5 +1,6 @@
 //! Agents (RMM-2): list with search, filters, sorting and pagination, stats, unassigned, detail, pre-registration
-//! with a per-agent key, delete, move, state, watchdog events, update history.
+//! with a per-agent key, key rotation and revocation, delete, move, state, watchdog events,
+//! update history.
 
 use super::dto::{iso, iso_opt, AgentDto, PageParams};
 use crate::app::AppState;
@@ -186,6 +187,70 @@ pub async fn create(
             api_key: key,
         }),
     ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RotatedKey {
+    pub agent_id: String,
+    /// The agent's new `grmm_` key, shown only now; only its SHA-256 is stored.
+    pub api_key: String,
+}
+
+/// Replaces the agent's key (admin only: keys are credentials). The old key is refused from
+/// now on and the socket open with it is closed at once; the new key, shown only in this
+/// response, speaks for the same device. A revoked key is replaced the same way.
+#[utoipa::path(post, path = "/api/agents/{id}/rotate-key", tag = "agents", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = RotatedKey), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn rotate_key(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RotatedKey>> {
+    let key = new_agent_key();
+    if !db::agents::rotate_key(&state.db, &id, &sha256_hex(&key)).await? {
+        return Err(ApiError::NotFound("agent"));
+    }
+    // After the write: a socket that reconnects meanwhile authenticates against the new hash.
+    state.registry.disconnect(&id);
+    db::audit::record(
+        &state.db,
+        &format!("user:{}", admin.user_id),
+        "agent_key_rotated",
+        &format!("agent:{id}"),
+        serde_json::json!({}),
+    )
+    .await;
+    Ok(Json(RotatedKey {
+        agent_id: id,
+        api_key: key,
+    }))
+}
+
+/// Revokes the agent's key (admin only). The socket open with it is closed at once and the
+/// key is refused from now on, on the socket and the legacy endpoints; the device cannot
+/// enrol again with its site's code or a registration token until a key is rotated in.
+#[utoipa::path(post, path = "/api/agents/{id}/revoke-key", tag = "agents", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    if !db::agents::revoke_key(&state.db, &id).await? {
+        return Err(ApiError::NotFound("agent"));
+    }
+    state.registry.disconnect(&id);
+    db::audit::record(
+        &state.db,
+        &format!("user:{}", admin.user_id),
+        "agent_key_revoked",
+        &format!("agent:{id}"),
+        serde_json::json!({}),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/api/agents/{id}", tag = "agents", security(("bearer" = [])),

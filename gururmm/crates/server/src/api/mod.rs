@@ -75,6 +75,8 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(agents::stats))
         .routes(routes!(agents::unassigned))
         .routes(routes!(agents::detail, agents::delete))
+        .routes(routes!(agents::rotate_key))
+        .routes(routes!(agents::revoke_key))
         .routes(routes!(agents::move_agent))
         .routes(routes!(agents::agent_state))
         .routes(routes!(agents::watchdog_events))

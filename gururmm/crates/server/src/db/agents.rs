@@ -20,6 +20,8 @@ pub struct AgentRow {
     pub has_key: i64,
     /// 1 once the agent has authenticated with its key (see migration 0002).
     pub key_confirmed: i64,
+    /// Set while an admin's revocation stands (see migration 0005).
+    pub key_revoked_at: Option<i64>,
     pub site_name: Option<String>,
     pub client_id: Option<String>,
     pub client_name: Option<String>,
@@ -27,7 +29,7 @@ pub struct AgentRow {
 
 const SELECT: &str = "SELECT a.id, a.site_id, a.device_id, a.hostname, a.os_type, a.os_version,
     a.arch, a.agent_version, a.status, a.created_at, a.last_seen_at,
-    CASE WHEN a.api_key_hash IS NULL THEN 0 ELSE 1 END AS has_key, a.key_confirmed,
+    CASE WHEN a.api_key_hash IS NULL THEN 0 ELSE 1 END AS has_key, a.key_confirmed, a.key_revoked_at,
     s.name AS site_name, c.id AS client_id, c.name AS client_name
     FROM agents a LEFT JOIN sites s ON a.site_id = s.id LEFT JOIN clients c ON s.client_id = c.id";
 
@@ -150,9 +152,44 @@ pub async fn confirm_key(db: &Db, id: &str) -> sqlx::Result<()> {
 }
 
 /// True when an enrolment credential may (re-)enrol this device: it never had a key, or its
-/// issued key was never used.
+/// issued key was never used — and an admin has not revoked its key.
 pub fn enrollable(agent: &AgentRow) -> bool {
-    agent.has_key == 0 || agent.key_confirmed == 0
+    agent.key_revoked_at.is_none() && (agent.has_key == 0 || agent.key_confirmed == 0)
+}
+
+/// An admin's rotation: the new key replaces the old one and lifts a revocation.
+/// `key_confirmed` is kept, so a device that had used its key stays closed to enrolment
+/// credentials while its new key is on the way. False when no such agent.
+pub async fn rotate_key(db: &Db, id: &str, hash: &str) -> sqlx::Result<bool> {
+    let result =
+        sqlx::query("UPDATE agents SET api_key_hash = $1, key_revoked_at = NULL WHERE id = $2")
+            .bind(hash)
+            .bind(id)
+            .execute(&db.pool)
+            .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// An admin's revocation: the key is dropped and the device cannot enrol again until a key is
+/// rotated in. False when no such agent.
+pub async fn revoke_key(db: &Db, id: &str) -> sqlx::Result<bool> {
+    let result =
+        sqlx::query("UPDATE agents SET api_key_hash = NULL, key_revoked_at = $1 WHERE id = $2")
+            .bind(now_ms())
+            .bind(id)
+            .execute(&db.pool)
+            .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// The SHA-256 of the agent's current key, if it has one.
+pub async fn key_hash(db: &Db, id: &str) -> sqlx::Result<Option<String>> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT api_key_hash FROM agents WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(row.and_then(|r| r.0))
 }
 
 pub async fn set_online(db: &Db, id: &str, connection_id: &str) -> sqlx::Result<()> {

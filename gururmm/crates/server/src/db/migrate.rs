@@ -26,6 +26,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "remote_control",
         include_str!("../../migrations/0004_remote_control.sql"),
     ),
+    (
+        5,
+        "agent_key_revocation",
+        include_str!("../../migrations/0005_agent_key_revocation.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

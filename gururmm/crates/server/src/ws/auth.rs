@@ -74,6 +74,9 @@ pub struct Authenticated {
     /// Set when a site code or registration token was used: the agent's new `grmm_` key,
     /// to be sent once in `auth_response`.
     pub issued_key: Option<String>,
+    /// SHA-256 of the key this socket speaks with (the one it presented, or the one just
+    /// issued), so the connection can tell when an admin has rotated or revoked it.
+    pub key_hash: String,
 }
 
 /// Checks the credentials of an `auth` message.
@@ -84,10 +87,12 @@ pub async fn authenticate(
 ) -> Result<Authenticated, AuthFailure> {
     let identity = identity(auth)?;
     if auth.api_key.starts_with(AGENT_KEY_PREFIX) {
-        let agent_id = by_key(state, &auth.api_key, &identity).await?;
+        let key_hash = sha256_hex(&auth.api_key);
+        let agent_id = by_key(state, &key_hash, &identity).await?;
         return Ok(Authenticated {
             agent_id,
             issued_key: None,
+            key_hash,
         });
     }
     let enrolment = enrolment(state, &auth.api_key, ip).await?;
@@ -95,7 +100,8 @@ pub async fn authenticate(
     // From now on this device authenticates with its own key; the enrolment credential can no
     // longer speak for it (see `by_device`).
     let key = new_agent_key();
-    db::agents::set_key_hash(&state.db, &agent_id, &sha256_hex(&key)).await?;
+    let key_hash = sha256_hex(&key);
+    db::agents::set_key_hash(&state.db, &agent_id, &key_hash).await?;
     db::audit::record(
         &state.db,
         "system",
@@ -107,6 +113,7 @@ pub async fn authenticate(
     Ok(Authenticated {
         agent_id,
         issued_key: Some(key),
+        key_hash,
     })
 }
 
@@ -141,8 +148,12 @@ pub async fn enrolment(
     })
 }
 
-async fn by_key(state: &AppState, key: &str, identity: &Identity) -> Result<String, AuthFailure> {
-    let agent = db::agents::find_by_key_hash(&state.db, &sha256_hex(key))
+async fn by_key(
+    state: &AppState,
+    key_hash: &str,
+    identity: &Identity,
+) -> Result<String, AuthFailure> {
+    let agent = db::agents::find_by_key_hash(&state.db, key_hash)
         .await?
         .ok_or(AuthFailure::BadKey)?;
     // A key is bound to the first device that uses it: copied to another machine it is refused.

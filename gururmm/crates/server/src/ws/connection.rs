@@ -90,8 +90,8 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
             return refuse(&mut sink, "authentication timed out").await;
         }
     };
-    let (agent_id, issued_key) = match authenticate(&state, &auth, ip).await {
-        Ok(ok) => (ok.agent_id, ok.issued_key),
+    let (agent_id, issued_key, key_hash) = match authenticate(&state, &auth, ip).await {
+        Ok(ok) => (ok.agent_id, ok.issued_key, ok.key_hash),
         Err(failure) => {
             log_refusal(&failure, &auth, ip);
             return refuse(&mut sink, failure.public_message()).await;
@@ -114,7 +114,7 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
         connection_id.clone(),
     ));
     let setup = match accept(&state, &agent_id, issued_key, &live).await {
-        Ok(()) => after_accept(&state, &agent_id, &auth, &live).await,
+        Ok(()) => after_accept(&state, &agent_id, &auth, &key_hash, &live).await,
         Err(e) => Err(e),
     };
     if let Err(e) = setup {
@@ -214,14 +214,21 @@ async fn mark_online(state: &AppState, agent_id: &str, live: &LiveAgent) -> anyh
     crate::alerting::on_connected(state, agent_id).await
 }
 
-/// After `auth_response` is queued: update offer, then the queued commands (in that order on
-/// the wire, behind the response).
+/// After `auth_response` is queued and the socket registered: the key check, the update
+/// offer, then the queued commands (in that order on the wire, behind the response).
 async fn after_accept(
     state: &AppState,
     agent_id: &str,
     auth: &AuthPayload,
+    key_hash: &str,
     live: &LiveAgent,
 ) -> anyhow::Result<()> {
+    // An admin's rotation or revocation closes the agent's registered socket. One that landed
+    // after this socket's key was checked but before it was registered could not see it, so
+    // the key is checked again now that it is registered.
+    if db::agents::key_hash(&state.db, agent_id).await?.as_deref() != Some(key_hash) {
+        anyhow::bail!("the agent's key was rotated or revoked while it connected");
+    }
     crate::updates::on_connect(state, agent_id, auth, live).await?;
     let delivered = broker::flush(state, agent_id, live).await?;
     if delivered > 0 {

@@ -2,6 +2,7 @@
 //! default, PostgreSQL when `GRMM_TEST_DATABASE_URL` is set), test agents speaking the real
 //! WebSocket protocol.
 
+mod agent_keys;
 mod agents_list;
 mod agents_ws;
 mod alerts;
