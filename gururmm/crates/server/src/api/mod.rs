@@ -4,6 +4,7 @@
 
 mod agents;
 mod alerts;
+mod audit;
 mod auth;
 mod clients;
 mod commands;
@@ -104,6 +105,7 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(registration_tokens::list))
         .routes(routes!(registration_tokens::revoke))
         .routes(routes!(releases::list, releases::create))
+        .routes(routes!(audit::list))
         .routes(routes!(legacy::register))
         .routes(routes!(legacy::heartbeat))
         .routes(routes!(legacy::command_result))

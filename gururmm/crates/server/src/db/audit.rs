@@ -39,6 +39,56 @@ pub struct AuditRow {
     pub detail_json: String,
 }
 
+/// Filters of the audit list; each one set must match exactly.
+#[derive(Debug, Default)]
+pub struct AuditFilter {
+    /// `event_type`, e.g. `login`.
+    pub action: Option<String>,
+    /// e.g. `agent:<id>`.
+    pub target: Option<String>,
+}
+
+/// One page of rows, newest first (ties by id, so pages never overlap), and the total count.
+pub async fn list(
+    db: &Db,
+    filter: &AuditFilter,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<AuditRow>, i64)> {
+    let mut clauses = Vec::new();
+    let mut binds: Vec<&str> = Vec::new();
+    for (column, value) in [("event_type", &filter.action), ("target", &filter.target)] {
+        if let Some(value) = value {
+            binds.push(value);
+            clauses.push(format!("{column} = ${}", binds.len()));
+        }
+    }
+    let where_sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", clauses.join(" AND "))
+    };
+    let count_sql = format!("SELECT COUNT(*) FROM audit_events{where_sql}");
+    let mut count = sqlx::query_as::<_, (i64,)>(&count_sql);
+    for b in &binds {
+        count = count.bind(*b);
+    }
+    let (total,) = count.fetch_one(&db.pool).await?;
+    let n = binds.len();
+    let sql = format!(
+        "SELECT id, occurred_at, actor, event_type, target, detail_json FROM audit_events{where_sql}
+         ORDER BY occurred_at DESC, id DESC LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let mut page = sqlx::query_as::<_, AuditRow>(&sql);
+    for b in &binds {
+        page = page.bind(*b);
+    }
+    let rows = page.bind(limit).bind(offset).fetch_all(&db.pool).await?;
+    Ok((rows, total))
+}
+
 pub async fn list_for_target(db: &Db, target: &str) -> sqlx::Result<Vec<AuditRow>> {
     sqlx::query_as(
         "SELECT id, occurred_at, actor, event_type, target, detail_json FROM audit_events

@@ -31,6 +31,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "agent_key_revocation",
         include_str!("../../migrations/0005_agent_key_revocation.sql"),
     ),
+    (
+        6,
+        "audit_indexes",
+        include_str!("../../migrations/0006_audit_indexes.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

@@ -7,6 +7,7 @@ mod agents_list;
 mod agents_ws;
 mod alerts;
 mod api;
+mod audit;
 mod auth_attacks;
 mod commands;
 mod dashboard;
