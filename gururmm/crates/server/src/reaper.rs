@@ -55,7 +55,10 @@ async fn expire_polling_agents(state: &AppState) {
     }
 }
 
-async fn retention(state: &AppState) {
+/// Deletes metrics samples older than `metrics_retention_days` and watchdog events older than
+/// `watchdog_retention_days` (by the server's clock when each was recorded). Public so tests
+/// can run one pass instead of waiting for the hourly one.
+pub async fn retention(state: &AppState) {
     let day_ms = 24 * 3600 * 1000;
     let limits = &state.config.limits;
     let now = db::now_ms();

@@ -19,5 +19,6 @@ mod legacy;
 mod policies;
 mod registration_tokens;
 mod remote_control;
+mod retention;
 mod tls;
 mod updates;

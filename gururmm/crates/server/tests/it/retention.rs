@@ -1,0 +1,92 @@
+//! Retention (the reaper): metrics samples past `metrics_retention_days` and watchdog events
+//! past `watchdog_retention_days` are deleted; newer rows, and each table's rows inside its
+//! own window, stay. Runs on SQLite and, with `GRMM_TEST_DATABASE_URL`, PostgreSQL.
+
+use crate::helpers::*;
+use gururmm_protocol::{MetricsReport, WatchdogEvent};
+use gururmm_server::db::{self, agents::Identity};
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// Stores a sample through the real path, then backdates it. `age_days` doubles as its marker
+/// (the agent-clock `sampled_at`), so the survivors can be named.
+async fn sample_aged(state: &gururmm_server::AppState, agent_id: &str, age_days: i64) {
+    let report = MetricsReport {
+        timestamp_ms: age_days,
+        ..MetricsReport::default()
+    };
+    db::metrics::insert(&state.db, agent_id, &report)
+        .await
+        .expect("sample");
+    sqlx::query("UPDATE metrics SET recorded_at = $1 WHERE sampled_at = $2")
+        .bind(db::now_ms() - age_days * DAY_MS)
+        .bind(age_days)
+        .execute(&state.db.pool)
+        .await
+        .expect("backdate");
+}
+
+/// The same for a watchdog event (marker: its `occurred_at`).
+async fn event_aged(state: &gururmm_server::AppState, agent_id: &str, age_days: i64) {
+    let event = WatchdogEvent {
+        service: "nginx".into(),
+        event: "restarted".into(),
+        message: String::new(),
+        timestamp_ms: age_days,
+    };
+    db::watchdog::insert(&state.db, agent_id, &event)
+        .await
+        .expect("event");
+    sqlx::query("UPDATE watchdog_events SET recorded_at = $1 WHERE occurred_at = $2")
+        .bind(db::now_ms() - age_days * DAY_MS)
+        .bind(age_days)
+        .execute(&state.db.pool)
+        .await
+        .expect("backdate");
+}
+
+async fn markers(state: &gururmm_server::AppState, sql: &str) -> Vec<i64> {
+    let rows: Vec<(i64,)> = sqlx::query_as(sql)
+        .fetch_all(&state.db.pool)
+        .await
+        .expect("rows");
+    rows.into_iter().map(|r| r.0).collect()
+}
+
+#[tokio::test]
+async fn retention_deletes_only_rows_past_each_tables_window() {
+    let app = TestApp::spawn_with(|c| {
+        c.limits.metrics_retention_days = 30;
+        c.limits.watchdog_retention_days = 90;
+    })
+    .await;
+    let state = app.state().clone();
+    let identity = Identity {
+        device_id: "dev-retention".into(),
+        ..Identity::default()
+    };
+    let agent_id = db::agents::insert(&state.db, None, &identity, None)
+        .await
+        .expect("agent");
+    for age in [45, 31, 29, 0] {
+        sample_aged(&state, &agent_id, age).await;
+        event_aged(&state, &agent_id, age + 60).await;
+    }
+    gururmm_server::reaper::retention(&state).await;
+    assert_eq!(
+        markers(&state, "SELECT sampled_at FROM metrics ORDER BY sampled_at").await,
+        [0, 29],
+        "samples past 30 days are gone, newer ones stay"
+    );
+    // Ages 60, 89, 91, 105: the 90-day window keeps the first two, although both are past the
+    // metrics window.
+    assert_eq!(
+        markers(
+            &state,
+            "SELECT occurred_at FROM watchdog_events ORDER BY occurred_at"
+        )
+        .await,
+        [60, 89],
+        "events past 90 days are gone, newer ones stay"
+    );
+}
