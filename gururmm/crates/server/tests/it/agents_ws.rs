@@ -1,5 +1,6 @@
-//! The agent socket: site-code registration, key authentication, presence tied to the socket,
-//! supersede, timeouts and refusals (security.md 3, 11), metrics / network / watchdog storage.
+//! The agent socket: site-code registration, key authentication, presence tied to the socket
+//! (also when it falls silent), supersede, timeouts and refusals (security.md 3, 11), metrics /
+//! network / watchdog storage.
 
 use crate::helpers::*;
 use futures_util::SinkExt;
@@ -114,6 +115,37 @@ async fn the_agent_is_online_exactly_while_its_socket_is_open() {
         app.agent(&id).await["status"] == "offline"
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_silent_half_open_agent_goes_offline_and_a_later_command_waits_for_it() {
+    // Known Issue MAJOR 3: an agent whose link died without a close (no FIN, no RST) must not
+    // stay "online" with commands handed to a socket nobody reads.
+    let app = TestApp::spawn_with(|c| c.limits.idle_timeout_secs = 1).await;
+    let (_, _, code) = app.site("S").await;
+    let agent = TestAgent::connect(&app, auth_payload(&code, "dev-silent")).await;
+    let id = agent.agent_id.clone();
+    let key = agent.key();
+    assert_eq!(app.agent(&id).await["status"], "online");
+    // From here the agent neither sends, nor reads, nor closes: `agent` stays alive, so its TCP
+    // connection stays open, as a half-open one does.
+    eventually("offline after the idle timeout", || async {
+        app.agent(&id).await["status"] == "offline"
+    })
+    .await;
+    assert!(
+        app.state().registry.get(&id).is_none(),
+        "no live socket left to send to"
+    );
+    let sent = app.send_command(&id, "shell", "echo later").await;
+    assert_eq!(sent["status"], "pending", "not handed to the dead socket");
+    // It is delivered once the agent really comes back.
+    let mut back = TestAgent::connect(&app, auth_payload(&key, "dev-silent")).await;
+    assert_eq!(
+        back.next_command().await.id.to_string(),
+        sent["id"].as_str().expect("id")
+    );
+    drop(agent);
 }
 
 #[tokio::test]

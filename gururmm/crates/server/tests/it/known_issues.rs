@@ -9,7 +9,7 @@
 //! | CRITICAL 4 CORS `Any` | `api::cors_answers_only_configured_origins_and_never_a_wildcard` |
 //! | MAJOR 1 no server-side timeout | `commands::a_running_command_without_a_result_times_out_on_the_server` |
 //! | MAJOR 2 no retry for failed sends | `a_command_whose_send_fails_goes_back_to_pending_and_is_delivered_later` (here) |
-//! | MAJOR 3 "online" but sends fail | `agents_ws::the_agent_is_online_exactly_while_its_socket_is_open`, `..._supersedes_...`, `after_a_restart_...` |
+//! | MAJOR 3 "online" but sends fail | `agents_ws::the_agent_is_online_exactly_while_its_socket_is_open`, `..._supersedes_...`, `after_a_restart_...`, `a_silent_half_open_agent_goes_offline_and_a_later_command_waits_for_it`; `commands::a_command_refused_by_a_full_queue_runs_once_while_the_agent_stays_connected` |
 //! | MAJOR 4 missing indexes | `hot_queries_use_an_index` (here) |
 //! | MAJOR 5 no command rate limit | `commands::command_submissions_are_rate_limited_per_user` |
 //! | MINOR 1 hard-coded intervals | agent `config::tests` |
