@@ -52,28 +52,57 @@ pub async fn upgrade(
 /// What the reader got next.
 enum Next {
     Message(AgentMessage),
-    Closed(&'static str),
+    Closed(Closed),
+}
+
+/// Why the reader stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Closed {
+    Idle,
+    Gone,
+    Malformed,
+    Binary,
+}
+
+impl Closed {
+    fn as_str(self) -> &'static str {
+        match self {
+            Closed::Idle => "idle timeout",
+            Closed::Gone => "socket closed",
+            Closed::Malformed => "malformed message",
+            Closed::Binary => "binary frames are not part of the protocol",
+        }
+    }
+
+    /// What a socket that has not authenticated is told: the real reason, so a broken or
+    /// hostile first message is not reported to its sender as a timeout.
+    fn refusal(self) -> &'static str {
+        match self {
+            Closed::Idle => "authentication timed out",
+            other => other.as_str(),
+        }
+    }
 }
 
 async fn next_message(stream: &mut SplitStream<WebSocket>, idle: Duration) -> Next {
     loop {
         let item = match tokio::time::timeout(idle, stream.next()).await {
-            Err(_) => return Next::Closed("idle timeout"),
-            Ok(None) | Ok(Some(Err(_))) => return Next::Closed("socket closed"),
+            Err(_) => return Next::Closed(Closed::Idle),
+            // Includes frames and messages over the size limit: the read fails before they
+            // are buffered.
+            Ok(None) | Ok(Some(Err(_))) => return Next::Closed(Closed::Gone),
             Ok(Some(Ok(item))) => item,
         };
         match item {
             Message::Text(text) => {
                 return match decode_agent(text.as_str()) {
                     Ok(message) => Next::Message(message),
-                    Err(_) => Next::Closed("malformed message"),
+                    Err(_) => Next::Closed(Closed::Malformed),
                 }
             }
             Message::Ping(_) | Message::Pong(_) => continue,
-            Message::Binary(_) => {
-                return Next::Closed("binary frames are not part of the protocol")
-            }
-            Message::Close(_) => return Next::Closed("socket closed"),
+            Message::Binary(_) => return Next::Closed(Closed::Binary),
+            Message::Close(_) => return Next::Closed(Closed::Gone),
         }
     }
 }
@@ -86,8 +115,11 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
         Next::Message(AgentMessage::Auth(auth)) => auth,
         Next::Message(_) => return refuse(&mut sink, "auth must be the first message").await,
         Next::Closed(why) => {
-            tracing::debug!(why, "agent socket closed before authenticating");
-            return refuse(&mut sink, "authentication timed out").await;
+            tracing::debug!(
+                why = why.as_str(),
+                "agent socket closed before authenticating"
+            );
+            return refuse(&mut sink, why.refusal()).await;
         }
     };
     let (agent_id, issued_key, key_hash) = match authenticate(&state, &auth, ip).await {
@@ -204,7 +236,7 @@ async fn read_loop(
                     tracing::error!(%agent_id, error = ?e, "handling an agent message failed");
                 }
             }
-            Next::Closed(why) => return why,
+            Next::Closed(why) => return why.as_str(),
         }
     }
 }

@@ -185,6 +185,78 @@ async fn an_unauthenticated_socket_is_closed_after_the_auth_timeout() {
     assert!(agent.closed_by_server().await);
 }
 
+/// Reads until the server closes the socket: true when it did within the wait, with the
+/// message of the refusal it sent first, if any.
+async fn refused_and_closed(ws: &mut Ws) -> (bool, Option<String>) {
+    use futures_util::StreamExt;
+    let mut refusal = None;
+    loop {
+        match tokio::time::timeout(WAIT, ws.next()).await {
+            Err(_) => return (false, refusal),
+            Ok(Some(Ok(Message::Text(text)))) => {
+                if let Ok(ServerMessage::AuthResponse(r)) =
+                    gururmm_protocol::decode_server(text.as_str())
+                {
+                    assert!(!r.success, "accepted without credentials");
+                    refusal = Some(r.message);
+                }
+            }
+            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => {
+                return (true, refusal)
+            }
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn garbage_malformed_and_oversized_first_messages_close_the_socket_at_once() {
+    // security.md 11, before authentication. The auth timeout is far beyond the wait, so a
+    // close within the wait is the server's answer to the message, not the timeout.
+    let app = TestApp::spawn_with(|c| c.limits.auth_timeout_secs = 600).await;
+    let heartbeat = gururmm_protocol::encode(&AgentMessage::Heartbeat(Heartbeat::default()));
+    let oversized = format!(
+        "{{\"type\":\"auth\",\"payload\":{{\"api_key\":\"{}\"}}}}",
+        "a".repeat(3 * 1024 * 1024)
+    );
+    let malformed = Some("malformed message");
+    let cases: Vec<(Message, Option<&str>)> = vec![
+        (Message::Text("garbage".into()), malformed),
+        (Message::Text("{\"type\":\"auth\"".into()), malformed),
+        (
+            Message::Text(r#"{"type":"auth","payload":{"api_key":5}}"#.into()),
+            malformed,
+        ),
+        (
+            Message::Text(r#"{"type":"no_such_type","payload":{}}"#.into()),
+            malformed,
+        ),
+        (
+            Message::Text(heartbeat.into()),
+            Some("auth must be the first message"),
+        ),
+        (
+            Message::Binary(vec![0u8, 159, 146, 150].into()),
+            Some("binary frames are not part of the protocol"),
+        ),
+        // Refused by the frame limit while reading: the socket just goes.
+        (Message::Text(oversized.into()), None),
+    ];
+    for (bad, expected) in cases {
+        let mut ws = open_ws(&app.ws_url(), None).await.expect("upgrade");
+        let _ = ws.send(bad).await;
+        let (closed, refusal) = refused_and_closed(&mut ws).await;
+        assert!(closed, "socket left open (expected {expected:?})");
+        if expected.is_some() {
+            assert_eq!(refusal.as_deref(), expected);
+        }
+    }
+    assert_eq!(app.get_json("/api/agents/stats").await["total"], 0);
+    // The server is unharmed: a real agent still gets in.
+    let (_, _, code) = app.site("S").await;
+    TestAgent::connect(&app, auth_payload(&code, "dev-after-garbage")).await;
+}
+
 #[tokio::test]
 async fn malformed_binary_and_oversized_messages_close_the_socket() {
     let app = TestApp::spawn().await;
