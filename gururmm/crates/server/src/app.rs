@@ -3,7 +3,7 @@
 use crate::auth::jwt::TokenKeys;
 use crate::auth::seal::Sealer;
 use crate::auth::secrets::{hmac_hex, random_bytes};
-use crate::auth::throttle::SlidingWindow;
+use crate::auth::throttle::{Clock, SlidingWindow, SystemClock};
 use crate::config::Config;
 use crate::connect::Connect;
 use crate::db::Db;
@@ -51,6 +51,8 @@ pub struct Throttles {
     pub login_ip: SlidingWindow<IpAddr>,
     pub login_user: SlidingWindow<String>,
     pub login_global: SlidingWindow<()>,
+    /// Registration attempts per address, on the per-address login budget.
+    pub register_ip: SlidingWindow<IpAddr>,
     pub site_code_ip: SlidingWindow<IpAddr>,
     /// Command submissions per user (the seed had none).
     pub commands_user: SlidingWindow<String>,
@@ -59,22 +61,24 @@ pub struct Throttles {
 }
 
 impl Throttles {
-    fn new(config: &Config) -> Self {
+    fn new(config: &Config, clock: Arc<dyn Clock>) -> Self {
         let l = &config.limits;
         let login = Duration::from_secs(l.login_window_secs);
+        let site_code = Duration::from_secs(l.site_code_window_secs);
+        let minute = Duration::from_secs(60);
+        let rc_per_minute = config.connect.sessions_per_minute;
         Self {
-            login_ip: SlidingWindow::new(login, l.login_failures_per_ip),
-            login_user: SlidingWindow::new(login, l.login_failures_per_user),
-            login_global: SlidingWindow::new(login, l.login_failures_global),
-            site_code_ip: SlidingWindow::new(
-                Duration::from_secs(l.site_code_window_secs),
+            login_ip: SlidingWindow::with_clock(login, l.login_failures_per_ip, clock.clone()),
+            login_user: SlidingWindow::with_clock(login, l.login_failures_per_user, clock.clone()),
+            login_global: SlidingWindow::with_clock(login, l.login_failures_global, clock.clone()),
+            register_ip: SlidingWindow::with_clock(login, l.login_failures_per_ip, clock.clone()),
+            site_code_ip: SlidingWindow::with_clock(
+                site_code,
                 l.site_code_failures_per_ip,
+                clock.clone(),
             ),
-            commands_user: SlidingWindow::new(Duration::from_secs(60), l.commands_per_minute),
-            remote_control_user: SlidingWindow::new(
-                Duration::from_secs(60),
-                config.connect.sessions_per_minute,
-            ),
+            commands_user: SlidingWindow::with_clock(minute, l.commands_per_minute, clock.clone()),
+            remote_control_user: SlidingWindow::with_clock(minute, rc_per_minute, clock),
         }
     }
 }
@@ -83,6 +87,11 @@ impl AppState {
     /// Connects storage (applying migrations), loads keys, and resets presence: after a start
     /// no socket exists yet, so no agent is online.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// [`AppState::build`] with the throttles reading `clock` (tests slide their windows).
+    pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let db = Db::connect(&config).await?;
         crate::db::agents::mark_all_offline(&db).await?;
         let master = master_key(&config)?;
@@ -92,7 +101,7 @@ impl AppState {
             sealer: Sealer::derive(&master, "gururmm/connect-secrets/v1")?,
             tokens: TokenKeys::derive(&master),
             code_key: hmac_hex(&master, "gururmm/site-code/v1").into_bytes(),
-            throttles: Throttles::new(&config),
+            throttles: Throttles::new(&config, clock),
             registry: Registry::default(),
             shutdown: CancellationToken::new(),
             config,

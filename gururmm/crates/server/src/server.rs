@@ -2,10 +2,12 @@
 //! (tests with port 0) know the real address before the first request.
 
 use crate::app::AppState;
+use crate::auth::throttle::{Clock, SystemClock};
 use crate::config::Config;
 use anyhow::Context;
 use axum_server::tls_rustls::RustlsConfig;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
@@ -24,14 +26,23 @@ pub struct RunningServer {
 }
 
 impl Server {
-    pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
+    pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
+        Self::start_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// [`Server::start`] with the throttles reading `clock`, so tests can let a rate limit's
+    /// window slide without waiting for it.
+    pub async fn start_with_clock(
+        mut config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<RunningServer> {
         let listener = std::net::TcpListener::bind(config.bind)
             .with_context(|| format!("binding {}", config.bind))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         config.bind = addr;
         crate::http::dashboard::announce(&config);
-        let state = AppState::build(config).await?;
+        let state = AppState::build_with_clock(config, clock).await?;
         let app =
             crate::api::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let handle = axum_server::Handle::new();

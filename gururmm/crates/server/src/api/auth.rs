@@ -122,17 +122,33 @@ pub struct RegisterRequest {
 
 /// Self-service registration of a technician account. Refused (403) unless the server is
 /// configured with `allow_registration = true`; it never creates an admin.
+///
+/// Every attempt counts against the caller's address on the per-address login budget
+/// (`login_failures_per_ip` per `login_window_secs`, 429 past it), so accounts can be neither
+/// probed nor created at speed. An address that is taken gets 409 `registration failed`,
+/// naming no account. That a registration can fail at all still tells the caller an address
+/// may be taken — as signing in with the password it chose would — which is why registration
+/// is off by default.
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
     responses((status = 201, body = UserDto), (status = 403, body = ErrorEnvelope),
-              (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+              (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope),
+              (status = 429, body = ErrorEnvelope)))]
 pub async fn register(
     State(state): State<AppState>,
+    ip: ClientIp,
     Json(req): Json<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<UserDto>)> {
     if !state.config.allow_registration {
         return Err(ApiError::Forbidden(
             "registration is disabled on this server",
         ));
+    }
+    if let Some(addr) = ip.0 {
+        if let Err(wait) = state.throttles.register_ip.try_acquire(addr) {
+            return Err(ApiError::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            });
+        }
     }
     if !valid_email(&req.email) {
         return Err(ApiError::Validation(
@@ -144,21 +160,30 @@ pub async fn register(
     let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
         .await
         .map_err(|e| ApiError::Internal(e.into()))??;
-    match db::users::create(
+    let created = db::users::create(
         &state.db,
         &req.email,
         req.display_name.trim(),
         &hash,
         Role::Technician,
     )
-    .await
-    {
-        Ok(user) => Ok((StatusCode::CREATED, Json(user.into()))),
-        Err(CreateUserError::Exists) => Err(ApiError::Conflict(
-            "an account with that email already exists".into(),
-        )),
-        Err(CreateUserError::Db(e)) => Err(e.into()),
-    }
+    .await;
+    let user = match created {
+        Ok(user) => user,
+        Err(CreateUserError::Exists) => {
+            return Err(ApiError::Conflict("registration failed".into()))
+        }
+        Err(CreateUserError::Db(e)) => return Err(e.into()),
+    };
+    db::audit::record(
+        &state.db,
+        &format!("user:{}", user.id),
+        "user_registered",
+        &format!("user:{}", user.id),
+        serde_json::json!({"ip": ip.0}),
+    )
+    .await;
+    Ok((StatusCode::CREATED, Json(user.into())))
 }
 
 /// The signed-in user.

@@ -1,30 +1,83 @@
-//! Sliding-window counters for failed logins and failed site-code authentications, and for the
-//! per-user command rate. Windows slide, so a block always lifts on its own.
+//! Sliding-window counters for failed logins, registrations and failed site-code
+//! authentications, and for the per-user command rate. Windows slide, so a block always lifts
+//! on its own. They read the time from a [`Clock`], so tests can slide a window without waiting.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// Where the windows read the time: [`SystemClock`] in the server, a [`ManualClock`] in tests.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> Instant;
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+}
+
+/// A clock that moves only when told to.
+#[derive(Debug)]
+pub struct ManualClock {
+    start: Instant,
+    elapsed: Mutex<Duration>,
+}
+
+impl ManualClock {
+    pub fn new() -> Self {
+        Self {
+            start: Instant::now(),
+            elapsed: Mutex::new(Duration::ZERO),
+        }
+    }
+
+    pub fn advance(&self, by: Duration) {
+        *self.elapsed.lock().unwrap_or_else(|p| p.into_inner()) += by;
+    }
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Instant {
+        self.start + *self.elapsed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
 
 /// Events per key within the last `window`, at most `max` before the key is blocked.
 #[derive(Debug)]
 pub struct SlidingWindow<K> {
     window: Duration,
     max: u32,
+    clock: Arc<dyn Clock>,
     events: Mutex<HashMap<K, VecDeque<Instant>>>,
 }
 
 impl<K: Eq + Hash + Clone> SlidingWindow<K> {
     pub fn new(window: Duration, max: u32) -> Self {
+        Self::with_clock(window, max, Arc::new(SystemClock))
+    }
+
+    pub fn with_clock(window: Duration, max: u32, clock: Arc<dyn Clock>) -> Self {
         Self {
             window,
             max,
+            clock,
             events: Mutex::new(HashMap::new()),
         }
     }
 
     fn with_queue<T>(&self, key: &K, f: impl FnOnce(&mut VecDeque<Instant>, Instant) -> T) -> T {
-        let now = Instant::now();
+        let now = self.clock.now();
         // A poisoned lock only means another thread panicked mid-update; counters stay usable.
         let mut map = self.events.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 100_000 {
@@ -103,10 +156,16 @@ mod tests {
 
     #[test]
     fn the_window_slides() {
-        let w = SlidingWindow::new(Duration::from_millis(30), 1);
+        let clock = Arc::new(ManualClock::new());
+        let w = SlidingWindow::with_clock(Duration::from_secs(60), 1, clock.clone());
         w.record("a");
-        assert!(w.blocked(&"a").is_some());
-        std::thread::sleep(Duration::from_millis(40));
+        clock.advance(Duration::from_secs(59));
+        assert_eq!(
+            w.blocked(&"a"),
+            Some(Duration::from_secs(1)),
+            "the wait left"
+        );
+        clock.advance(Duration::from_secs(1));
         assert!(w.blocked(&"a").is_none());
     }
 }

@@ -190,6 +190,8 @@ pub struct Limits {
     pub reaper_interval_ms: u64,
     pub metrics_retention_days: u64,
     pub watchdog_retention_days: u64,
+    /// Failed logins per address per window; also the address's budget of registration
+    /// attempts when registration is open.
     pub login_failures_per_ip: u32,
     pub login_failures_per_user: u32,
     /// Failed logins across the server per window; past it, addresses that already failed

@@ -1,11 +1,57 @@
 //! Attacks on authentication: forged tokens (security.md 2), route variants that must never be
-//! 200 unauthenticated (CVE-2024-1709 style), login throttling without enumeration (6), and a
-//! database dump that holds no usable secret (7).
+//! 200 unauthenticated (CVE-2024-1709 style), login and registration throttling without
+//! enumeration and without permanent lockout (6), and a database dump that holds no usable
+//! secret (7).
 
 use crate::helpers::*;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use gururmm_server::auth::throttle::ManualClock;
 use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Status, `error_code` and `detail` of a sign-in attempt.
+async fn login_answer(app: &TestApp, email: &str, password: &str) -> (u16, Value, Value) {
+    let res = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .expect("login");
+    let status = res.status().as_u16();
+    let body: Value = res.json().await.expect("json");
+    (status, body["error_code"].clone(), body["detail"].clone())
+}
+
+/// Status and `detail` of a registration attempt.
+async fn register_answer(app: &TestApp, email: &str) -> (u16, String) {
+    let res = app
+        .client
+        .post(app.url("/api/auth/register"))
+        .json(&json!({"email": email, "password": "a long enough password"}))
+        .send()
+        .await
+        .expect("register");
+    let status = res.status().as_u16();
+    let body: Value = res.json().await.expect("json");
+    let detail = body["detail"].as_str().unwrap_or_default().to_owned();
+    (status, detail)
+}
+
+async fn user_with_password(app: &TestApp, email: &str, password: &str) {
+    let hash = gururmm_server::auth::password::hash(password).expect("hash");
+    gururmm_server::db::users::create(
+        &app.state().db,
+        email,
+        "U",
+        &hash,
+        gururmm_server::db::users::Role::Technician,
+    )
+    .await
+    .expect("user");
+}
 
 fn b64(v: &Value) -> String {
     URL_SAFE_NO_PAD.encode(v.to_string())
@@ -153,6 +199,106 @@ async fn failed_logins_are_throttled_without_telling_accounts_apart() {
     let blocked = attempt(gururmm_server::bootstrap::BOOTSTRAP_EMAIL).await;
     assert_eq!(blocked.status(), 429);
     assert!(blocked.headers().contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn an_unknown_account_a_wrong_password_and_a_disabled_account_get_the_same_answer() {
+    let app = TestApp::spawn().await;
+    let password = "the right password";
+    user_with_password(&app, "known@example.com", password).await;
+    user_with_password(&app, "disabled@example.com", password).await;
+    sqlx::query("UPDATE users SET disabled = 1 WHERE email_key = 'disabled@example.com'")
+        .execute(&app.state().db.pool)
+        .await
+        .expect("disable");
+    let wrong_password = login_answer(&app, "known@example.com", "not the password").await;
+    let unknown = login_answer(&app, "nobody@example.com", "not the password").await;
+    let disabled = login_answer(&app, "disabled@example.com", password).await;
+    assert_eq!(wrong_password.0, 401);
+    assert_eq!(wrong_password.1, "invalid_credentials");
+    assert_eq!(
+        unknown, wrong_password,
+        "status and message name no account"
+    );
+    assert_eq!(disabled, wrong_password);
+}
+
+#[tokio::test]
+async fn one_address_spraying_many_accounts_is_throttled_then_recovers() {
+    let clock = Arc::new(ManualClock::new());
+    let app = TestApp::spawn_with_clock(
+        |c| {
+            c.limits.login_failures_per_ip = 3;
+            c.limits.login_window_secs = 900;
+        },
+        clock.clone(),
+    )
+    .await;
+    let password = "the right password";
+    user_with_password(&app, "real@example.com", password).await;
+    // One password against many accounts, one attempt each: the per-account limit never
+    // trips, the per-address one does.
+    for email in ["a@example.com", "b@example.com", "real@example.com"] {
+        assert_eq!(login_answer(&app, email, "Summer2026!").await.0, 401);
+    }
+    let (status, code, _) = login_answer(&app, "d@example.com", "Summer2026!").await;
+    assert_eq!((status, code), (429, json!("rate_limited")));
+    assert_eq!(
+        login_answer(&app, "real@example.com", password).await.0,
+        429,
+        "the address is paused, even with the right password"
+    );
+    // Not a lockout: once the window has slid past the failures, the address is answered.
+    clock.advance(Duration::from_secs(899));
+    assert_eq!(
+        login_answer(&app, "real@example.com", password).await.0,
+        429
+    );
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(
+        login_answer(&app, "real@example.com", password).await.0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn registration_names_no_account_and_is_throttled_per_address_without_lockout() {
+    let clock = Arc::new(ManualClock::new());
+    let app = TestApp::spawn_with_clock(
+        |c| {
+            c.allow_registration = true;
+            c.limits.login_failures_per_ip = 3;
+            c.limits.login_window_secs = 900;
+        },
+        clock.clone(),
+    )
+    .await;
+    assert_eq!(register_answer(&app, "new@example.com").await.0, 201);
+    let taken = register_answer(&app, "NEW@example.com").await;
+    assert_eq!(taken, (409, "registration failed".to_owned()));
+    let admin_taken = register_answer(&app, gururmm_server::bootstrap::BOOTSTRAP_EMAIL).await;
+    assert_eq!(
+        admin_taken, taken,
+        "the same answer for every taken address"
+    );
+    // Three attempts spent the address's budget: probing or creating accounts pauses...
+    assert_eq!(register_answer(&app, "other@example.com").await.0, 429);
+    // ...until the window slides.
+    clock.advance(Duration::from_secs(900));
+    assert_eq!(register_answer(&app, "other@example.com").await.0, 201);
+    let rows = gururmm_server::db::audit::list(
+        &app.state().db,
+        &gururmm_server::db::audit::AuditFilter {
+            action: Some("user_registered".into()),
+            target: None,
+        },
+        10,
+        0,
+    )
+    .await
+    .expect("audit")
+    .0;
+    assert_eq!(rows.len(), 2, "each new account is audited");
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ use gururmm_protocol::{
     decode_server, encode, AgentMessage, AuthPayload, CommandPayload, CommandResult, ServerMessage,
     PROTOCOL_VERSION,
 };
+use gururmm_server::auth::throttle::{Clock, SystemClock};
 use gururmm_server::config::{Config, SecretString};
 use gururmm_server::{RunningServer, Server};
 use serde_json::{json, Value};
@@ -69,6 +70,14 @@ impl TestApp {
     }
 
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_with_clock(tweak, std::sync::Arc::new(SystemClock)).await
+    }
+
+    /// A server whose rate limits read `clock` (a `ManualClock` lets a window slide at once).
+    pub async fn spawn_with_clock(
+        tweak: impl FnOnce(&mut Config),
+        clock: std::sync::Arc<dyn Clock>,
+    ) -> Self {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
             .with_test_writer()
@@ -76,7 +85,9 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = test_config(dir.path()).await;
         tweak(&mut config);
-        let server = Server::start(config.clone()).await.expect("server starts");
+        let server = Server::start_with_clock(config.clone(), clock)
+            .await
+            .expect("server starts");
         let admin = gururmm_server::bootstrap::first_admin_if_empty(&server.state.db)
             .await
             .expect("bootstrap")
