@@ -27,11 +27,24 @@ pub struct AgentRow {
     pub client_name: Option<String>,
 }
 
-const SELECT: &str = "SELECT a.id, a.site_id, a.device_id, a.hostname, a.os_type, a.os_version,
+/// The query behind [`AgentRow`], a literal so `concat!` can build constant queries from it.
+macro_rules! select {
+    () => {
+        "SELECT a.id, a.site_id, a.device_id, a.hostname, a.os_type, a.os_version,
     a.arch, a.agent_version, a.status, a.created_at, a.last_seen_at,
     CASE WHEN a.api_key_hash IS NULL THEN 0 ELSE 1 END AS has_key, a.key_confirmed, a.key_revoked_at,
     s.name AS site_name, c.id AS client_id, c.name AS client_name
-    FROM agents a LEFT JOIN sites s ON a.site_id = s.id LEFT JOIN clients c ON s.client_id = c.id";
+    FROM agents a LEFT JOIN sites s ON a.site_id = s.id LEFT JOIN clients c ON s.client_id = c.id"
+    };
+}
+
+const SELECT: &str = select!();
+
+/// An agent by its key's hash (every key authentication: sockets, the legacy endpoints).
+pub const FIND_BY_KEY_HASH: &str = concat!(select!(), " WHERE a.api_key_hash = $1");
+
+/// An agent by its device id (every enrolment).
+pub const FIND_BY_DEVICE: &str = concat!(select!(), " WHERE a.device_id = $1");
 
 /// Prefix of the placeholder `device_id` of an agent created by an admin before it connects.
 pub const PENDING_DEVICE: &str = "pending:";
@@ -65,14 +78,14 @@ pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<AgentRow>> {
 }
 
 pub async fn find_by_key_hash(db: &Db, hash: &str) -> sqlx::Result<Option<AgentRow>> {
-    sqlx::query_as(&format!("{SELECT} WHERE a.api_key_hash = $1"))
+    sqlx::query_as(FIND_BY_KEY_HASH)
         .bind(hash)
         .fetch_optional(&db.pool)
         .await
 }
 
 pub async fn find_by_device(db: &Db, device_id: &str) -> sqlx::Result<Option<AgentRow>> {
-    sqlx::query_as(&format!("{SELECT} WHERE a.device_id = $1"))
+    sqlx::query_as(FIND_BY_DEVICE)
         .bind(device_id)
         .fetch_optional(&db.pool)
         .await
@@ -228,16 +241,18 @@ pub async fn polled(db: &Db, id: &str) -> sqlx::Result<bool> {
     Ok(came_online)
 }
 
+/// Polling agents silent since before a cutoff go offline (every reaper pass); public so
+/// `known_issues::hot_queries_use_an_index` plans exactly this query.
+pub const EXPIRE_POLLED: &str = "UPDATE agents SET status = 'offline', connection_id = NULL
+     WHERE connection_id = $1 AND last_seen_at < $2";
+
 /// Polling agents whose last heartbeat is older than `cutoff_ms` go offline. Returns how many.
 pub async fn expire_polled(db: &Db, cutoff_ms: i64) -> sqlx::Result<u64> {
-    let result = sqlx::query(
-        "UPDATE agents SET status = 'offline', connection_id = NULL
-         WHERE connection_id = $1 AND last_seen_at < $2",
-    )
-    .bind(POLLING_CONNECTION)
-    .bind(cutoff_ms)
-    .execute(&db.pool)
-    .await?;
+    let result = sqlx::query(EXPIRE_POLLED)
+        .bind(POLLING_CONNECTION)
+        .bind(cutoff_ms)
+        .execute(&db.pool)
+        .await?;
     Ok(result.rows_affected())
 }
 
@@ -336,12 +351,17 @@ impl SortKey {
     }
 }
 
-pub async fn list(
-    db: &Db,
-    filter: &ListFilter,
-    limit: i64,
-    offset: i64,
-) -> sqlx::Result<(Vec<AgentRow>, i64)> {
+/// The agents list's two queries and their text parameters: the total, and one page (whose
+/// limit and offset follow the parameters). Public so `known_issues::hot_queries_use_an_index`
+/// plans exactly what runs.
+#[derive(Debug, Clone)]
+pub struct ListSql {
+    pub count: String,
+    pub page: String,
+    pub binds: Vec<String>,
+}
+
+pub fn list_sql(filter: &ListFilter) -> ListSql {
     let mut clauses: Vec<String> = Vec::new();
     let mut binds: Vec<String> = Vec::new();
     let mut push = |clause: &str, value: String| {
@@ -371,13 +391,6 @@ pub async fn list(
     } else {
         format!(" WHERE {}", clauses.join(" AND "))
     };
-    let count_sql =
-        format!("SELECT COUNT(*) FROM agents a LEFT JOIN sites s ON a.site_id = s.id{where_sql}");
-    let mut count = sqlx::query_as::<_, (i64,)>(&count_sql);
-    for b in &binds {
-        count = count.bind(b);
-    }
-    let (total,) = count.fetch_one(&db.pool).await?;
     let n = binds.len();
     let dir = if filter.descending { "DESC" } else { "ASC" };
     // Ties (same status, same OS…) are broken by hostname then id, so pages never overlap.
@@ -385,13 +398,33 @@ pub async fn list(
         SortKey::Hostname => format!("a.hostname {dir}, a.id {dir}"),
         key => format!("{} {dir}, a.hostname, a.id", key.column()),
     };
-    let page_sql = format!(
-        "{SELECT}{where_sql} ORDER BY {order} LIMIT ${} OFFSET ${}",
-        n + 1,
-        n + 2
-    );
-    let mut page = sqlx::query_as::<_, AgentRow>(&page_sql);
-    for b in &binds {
+    ListSql {
+        count: format!(
+            "SELECT COUNT(*) FROM agents a LEFT JOIN sites s ON a.site_id = s.id{where_sql}"
+        ),
+        page: format!(
+            "{SELECT}{where_sql} ORDER BY {order} LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        ),
+        binds,
+    }
+}
+
+pub async fn list(
+    db: &Db,
+    filter: &ListFilter,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<AgentRow>, i64)> {
+    let sql = list_sql(filter);
+    let mut count = sqlx::query_as::<_, (i64,)>(&sql.count);
+    for b in &sql.binds {
+        count = count.bind(b);
+    }
+    let (total,) = count.fetch_one(&db.pool).await?;
+    let mut page = sqlx::query_as::<_, AgentRow>(&sql.page);
+    for b in &sql.binds {
         page = page.bind(b);
     }
     let rows = page.bind(limit).bind(offset).fetch_all(&db.pool).await?;

@@ -86,13 +86,10 @@ pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<AlertRow>> {
         .await
 }
 
-/// Newest first. `status = None` lists unresolved ones (open and acknowledged).
-pub async fn list(
-    db: &Db,
-    status: Option<&str>,
-    agent_id: Option<&str>,
-    limit: i64,
-) -> sqlx::Result<Vec<AlertRow>> {
+/// The alerts list: newest first, of one status or (`status = None`) the unresolved ones, and
+/// optionally of one agent. Returns the SQL and its text parameters (the limit follows them).
+/// Public so `known_issues::hot_queries_use_an_index` plans exactly this query.
+pub fn list_sql<'a>(status: Option<&'a str>, agent_id: Option<&'a str>) -> (String, Vec<&'a str>) {
     let mut clauses = Vec::new();
     let mut binds: Vec<&str> = Vec::new();
     match status {
@@ -100,7 +97,9 @@ pub async fn list(
             binds.push(s);
             clauses.push(format!("status = ${}", binds.len()));
         }
-        None => clauses.push("status <> 'resolved'".to_owned()),
+        // A list, not `<> 'resolved'`: resolved alerts pile up forever, and only equality
+        // lets the status index skip them.
+        None => clauses.push("status IN ('open', 'acknowledged')".to_owned()),
     }
     if let Some(a) = agent_id {
         binds.push(a);
@@ -111,6 +110,17 @@ pub async fn list(
         clauses.join(" AND "),
         binds.len() + 1
     );
+    (sql, binds)
+}
+
+/// Newest first. `status = None` lists unresolved ones (open and acknowledged).
+pub async fn list(
+    db: &Db,
+    status: Option<&str>,
+    agent_id: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<AlertRow>> {
+    let (sql, binds) = list_sql(status, agent_id);
     let mut query = sqlx::query_as(&sql);
     for b in binds {
         query = query.bind(b);
@@ -118,15 +128,16 @@ pub async fn list(
     query.bind(limit).fetch_all(&db.pool).await
 }
 
+/// Agents offline since before a cutoff with no unresolved offline alert (every reaper pass).
+pub const OFFLINE_WITHOUT_ALERT: &str = "SELECT a.id, a.hostname FROM agents a
+     WHERE a.status = 'offline' AND a.last_seen_at IS NOT NULL AND a.last_seen_at < $1
+       AND NOT EXISTS (SELECT 1 FROM alerts x WHERE x.agent_id = a.id
+                       AND x.kind = 'agent_offline' AND x.status <> 'resolved')";
+
 /// Agents offline since before `cutoff_ms` that have no unresolved offline alert yet.
 pub async fn offline_without_alert(db: &Db, cutoff_ms: i64) -> sqlx::Result<Vec<(String, String)>> {
-    sqlx::query_as(
-        "SELECT a.id, a.hostname FROM agents a
-         WHERE a.status = 'offline' AND a.last_seen_at IS NOT NULL AND a.last_seen_at < $1
-           AND NOT EXISTS (SELECT 1 FROM alerts x WHERE x.agent_id = a.id
-                           AND x.kind = 'agent_offline' AND x.status <> 'resolved')",
-    )
-    .bind(cutoff_ms)
-    .fetch_all(&db.pool)
-    .await
+    sqlx::query_as(OFFLINE_WITHOUT_ALERT)
+        .bind(cutoff_ms)
+        .fetch_all(&db.pool)
+        .await
 }

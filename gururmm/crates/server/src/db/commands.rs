@@ -38,8 +38,47 @@ pub struct CommandRow {
     pub completed_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, agent_id, created_by, command_type, command, timeout_seconds, elevated,
-    status, exit_code, stdout, stderr, duration_ms, truncated, created_at, sent_at, completed_at";
+/// The columns of [`CommandRow`], a literal so `concat!` can build constant queries from it.
+macro_rules! columns {
+    () => {
+        "id, agent_id, created_by, command_type, command, timeout_seconds, elevated, status,
+        exit_code, stdout, stderr, duration_ms, truncated, created_at, sent_at, completed_at"
+    };
+}
+
+// The hot queries are public constants so `known_issues::hot_queries_use_an_index` asks the
+// planner about exactly what runs.
+
+/// The commands list: most recent first.
+pub const RECENT: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM commands ORDER BY created_at DESC LIMIT $1"
+);
+
+/// One agent's commands (the agent page's terminal): most recent first.
+pub const RECENT_FOR_AGENT: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM commands WHERE agent_id = $1 ORDER BY created_at DESC LIMIT $2"
+);
+
+/// The agent's queue, oldest first (every connect and every sweep).
+pub const PENDING_FOR_AGENT: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM commands WHERE agent_id = $1 AND status = 'pending' ORDER BY created_at, id"
+);
+
+/// Agents marked online with pending commands (the sweep, every reaper pass).
+pub const AGENTS_WITH_PENDING_ONLINE: &str =
+    "SELECT DISTINCT c.agent_id FROM commands c JOIN agents a ON a.id = c.agent_id
+     WHERE c.status = 'pending' AND a.status = 'online'";
+
+/// Running commands past their deadline (every reaper pass).
+pub const TIME_OUT_OVERDUE: &str = "UPDATE commands SET status = 'timed_out', completed_at = $1,
+        stderr = 'no result from the agent before the deadline'
+     WHERE status = 'running' AND deadline_at < $1";
 
 #[derive(Debug, Clone)]
 pub struct NewCommand<'a> {
@@ -72,54 +111,44 @@ pub async fn insert(db: &Db, new: &NewCommand<'_>) -> sqlx::Result<String> {
 }
 
 pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<CommandRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM commands WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await
+    sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM commands WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await
 }
 
 /// Most recent first; optionally one agent's.
 pub async fn list(db: &Db, agent_id: Option<&str>, limit: i64) -> sqlx::Result<Vec<CommandRow>> {
     match agent_id {
         Some(agent) => {
-            sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM commands WHERE agent_id = $1 ORDER BY created_at DESC LIMIT $2"
-        ))
-            .bind(agent)
-            .bind(limit)
-            .fetch_all(&db.pool)
-            .await
+            sqlx::query_as(RECENT_FOR_AGENT)
+                .bind(agent)
+                .bind(limit)
+                .fetch_all(&db.pool)
+                .await
         }
-        None => {
-            sqlx::query_as(&format!(
-                "SELECT {COLUMNS} FROM commands ORDER BY created_at DESC LIMIT $1"
-            ))
-            .bind(limit)
-            .fetch_all(&db.pool)
-            .await
-        }
+        None => sqlx::query_as(RECENT).bind(limit).fetch_all(&db.pool).await,
     }
 }
 
 /// The agent's queue, oldest first.
 pub async fn pending_for_agent(db: &Db, agent_id: &str) -> sqlx::Result<Vec<CommandRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM commands WHERE agent_id = $1 AND status = 'pending' ORDER BY created_at, id"
-    ))
-    .bind(agent_id)
-    .fetch_all(&db.pool)
-    .await
+    sqlx::query_as(PENDING_FOR_AGENT)
+        .bind(agent_id)
+        .fetch_all(&db.pool)
+        .await
 }
 
 /// Agents marked online that have pending commands (the broker's sweep). Polling agents are
 /// among them; the sweep only acts on those with a socket in this process.
 pub async fn agents_with_pending_online(db: &Db) -> sqlx::Result<Vec<String>> {
-    let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT DISTINCT c.agent_id FROM commands c JOIN agents a ON a.id = c.agent_id
-         WHERE c.status = 'pending' AND a.status = 'online'",
-    )
-    .fetch_all(&db.pool)
-    .await?;
+    let rows: Vec<(String,)> = sqlx::query_as(AGENTS_WITH_PENDING_ONLINE)
+        .fetch_all(&db.pool)
+        .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
@@ -199,15 +228,10 @@ pub async fn complete(
 
 /// Server-side timeout: running commands past their deadline become `timed_out`.
 pub async fn time_out_overdue(db: &Db) -> sqlx::Result<u64> {
-    let now = now_ms();
-    let result = sqlx::query(
-        "UPDATE commands SET status = 'timed_out', completed_at = $1,
-            stderr = 'no result from the agent before the deadline'
-         WHERE status = 'running' AND deadline_at < $1",
-    )
-    .bind(now)
-    .execute(&db.pool)
-    .await?;
+    let result = sqlx::query(TIME_OUT_OVERDUE)
+        .bind(now_ms())
+        .execute(&db.pool)
+        .await?;
     Ok(result.rows_affected())
 }
 

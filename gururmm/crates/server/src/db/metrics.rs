@@ -108,6 +108,14 @@ pub struct SampleRow {
     pub network_tx_bytes: Option<i64>,
 }
 
+/// An agent's newest samples since a time (the agent page's charts); public so
+/// `known_issues::hot_queries_use_an_index` plans exactly this query.
+pub const HISTORY: &str =
+    "SELECT recorded_at, sampled_at, cpu_percent, memory_used_bytes, memory_total_bytes,
+        disk_used_bytes, disk_total_bytes, network_rx_bytes, network_tx_bytes
+     FROM metrics WHERE agent_id = $1 AND recorded_at >= $2
+     ORDER BY recorded_at DESC LIMIT $3";
+
 /// The newest `limit` samples recorded since `since_ms`, returned oldest first. Newest, not
 /// oldest: when the window holds more than `limit`, a chart must end at "now".
 pub async fn history(
@@ -116,17 +124,12 @@ pub async fn history(
     since_ms: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<SampleRow>> {
-    let mut rows: Vec<SampleRow> = sqlx::query_as(
-        "SELECT recorded_at, sampled_at, cpu_percent, memory_used_bytes, memory_total_bytes,
-            disk_used_bytes, disk_total_bytes, network_rx_bytes, network_tx_bytes
-         FROM metrics WHERE agent_id = $1 AND recorded_at >= $2
-         ORDER BY recorded_at DESC LIMIT $3",
-    )
-    .bind(agent_id)
-    .bind(since_ms)
-    .bind(limit)
-    .fetch_all(&db.pool)
-    .await?;
+    let mut rows: Vec<SampleRow> = sqlx::query_as(HISTORY)
+        .bind(agent_id)
+        .bind(since_ms)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?;
     rows.reverse();
     Ok(rows)
 }

@@ -36,6 +36,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_indexes",
         include_str!("../../migrations/0006_audit_indexes.sql"),
     ),
+    (
+        7,
+        "hot_query_indexes",
+        include_str!("../../migrations/0007_hot_query_indexes.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {
