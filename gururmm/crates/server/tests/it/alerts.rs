@@ -1,16 +1,21 @@
 //! Alerts (RMM-10): agent offline past the threshold (resolved on reconnect), metric
-//! thresholds (one open alert per kind, resolved when the value drops), acknowledge/resolve.
+//! thresholds — CPU, disk, memory — (one open alert per kind, resolved when the value drops),
+//! acknowledge/resolve.
 
 use crate::helpers::*;
 use gururmm_protocol::{AgentMessage, DiskMetrics, MemoryMetrics, MetricsReport};
 use serde_json::{json, Value};
 
 fn sample(cpu: f32, disk_used: u64) -> AgentMessage {
+    sample_with_memory(cpu, disk_used, 10)
+}
+
+fn sample_with_memory(cpu: f32, disk_used: u64, memory_used: u64) -> AgentMessage {
     AgentMessage::MetricsReport(MetricsReport {
         timestamp_ms: 1,
         cpu_percent: Some(cpu),
         memory: Some(MemoryMetrics {
-            used_bytes: 10,
+            used_bytes: memory_used,
             total_bytes: 100,
         }),
         disks: vec![DiskMetrics {
@@ -122,4 +127,41 @@ async fn metric_thresholds_open_and_resolve_alerts() {
             .status(),
         422
     );
+}
+
+#[tokio::test]
+async fn memory_at_its_threshold_opens_one_alert_resolved_when_it_drops() {
+    let app = TestApp::spawn_with(|c| c.alerts.memory_percent = 90.0).await;
+    let (_, _, code) = app.site("S").await;
+    let mut agent = TestAgent::connect(&app, auth_payload(&code, "dev-mem")).await;
+    let id = agent.agent_id.clone();
+    // Just below, then at and above the threshold; CPU and disk stay low throughout.
+    agent.send(sample_with_memory(5.0, 10, 89)).await;
+    agent.send(sample_with_memory(5.0, 10, 90)).await;
+    agent.send(sample_with_memory(5.0, 10, 97)).await;
+    eventually("memory alert", || async {
+        !alerts(&app, "").await.is_empty()
+    })
+    .await;
+    // An agent's messages are handled in order: once the third sample is stored, the first
+    // two have been judged (89% opened nothing, 90% opened the alert named below).
+    let path = format!("/api/agents/{id}/metrics?hours=1");
+    eventually("three samples", || async {
+        app.get_json(&path).await.as_array().map(Vec::len) == Some(3)
+    })
+    .await;
+    let open = alerts(&app, "").await;
+    assert_eq!(open.len(), 1, "one alert while memory stays high: {open:?}");
+    assert_eq!(open[0]["kind"], "memory_high");
+    assert_eq!(open[0]["agent_id"], id.as_str());
+    assert_eq!(open[0]["severity"], "warning");
+    assert_eq!(open[0]["message"], "memory at 90% (threshold 90%)");
+    agent.send(sample_with_memory(5.0, 10, 40)).await;
+    eventually("memory alert resolved", || async {
+        alerts(&app, "").await.is_empty()
+    })
+    .await;
+    let resolved = alerts(&app, &format!("?status=resolved&agent_id={id}")).await;
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(resolved[0]["kind"], "memory_high");
 }
