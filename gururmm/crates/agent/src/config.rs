@@ -390,7 +390,12 @@ impl AgentConfig {
             return Err(invalid("commands.unelevated_user", "must name an account"));
         }
         let cl = &self.claude;
-        in_range("claude.max_timeout_secs", cl.max_timeout_secs, 1, 600)?;
+        in_range(
+            "claude.max_timeout_secs",
+            cl.max_timeout_secs,
+            1,
+            crate::exec::claude::MAX_TIMEOUT_SECS,
+        )?;
         in_range(
             "claude.default_timeout_secs",
             cl.default_timeout_secs,
