@@ -142,7 +142,9 @@ impl Harness {
             "[server]\nurl = \"{url}\"\napi_key = \"{api_key}\"\n{extra}\n\
              [agent]\nheartbeat_interval_secs = 1\nnetwork_check_interval_secs = 1\n\
              reconnect_base_secs = 1\nreconnect_cap_secs = 2\npoll_interval_secs = 1\n\
-             device_id = \"e2e-{name}\"\n[metrics]\ninterval_seconds = 10\n"
+             device_id = \"e2e-{name}\"\n[metrics]\ninterval_seconds = 10\n\
+             [logging]\ndirectory = \"{}\"\n",
+            dir.join("logs").display()
         );
         std::fs::write(&path, text).expect("write config");
         path
@@ -410,13 +412,54 @@ async fn the_real_agent_runs_commands_reports_metrics_and_survives_restarts() {
     let after = h.command(&id, "shell", "echo back", 30).await;
     assert_eq!(h.finished(&after).await["stdout"], "back\n");
     agent.kill().await.expect("kill");
-    // The seed's agent printed Unicode symbols; ours logs plain ASCII (no colour codes either).
-    let logged = std::fs::read_to_string(&log).expect("log");
-    assert!(logged.contains("authenticated"), "{logged}");
-    assert!(
-        logged.is_ascii() && !logged.contains('\u{1b}'),
-        "non-ASCII in the agent log"
-    );
+    // The seed's agent printed Unicode symbols; ours logs plain ASCII (no colour codes
+    // either), to stderr and to its daily file alike, and never its credentials.
+    let issued = std::fs::read_to_string(config.parent().expect("dir").join("agent.key"))
+        .expect("issued key");
+    let file_log = file_logs(&config.parent().expect("dir").join("logs"));
+    for logged in [std::fs::read_to_string(&log).expect("log"), file_log] {
+        assert!(logged.contains("authenticated"), "{logged}");
+        assert!(logged.contains("policy settings applied"), "{logged}");
+        assert!(
+            logged.is_ascii() && !logged.contains('\u{1b}'),
+            "non-ASCII in the agent log"
+        );
+        assert!(!logged.contains(&code), "site code logged");
+        assert!(!logged.contains(issued.trim()), "agent key logged");
+    }
+}
+
+/// The agent's daily log files in `dir` (one, or two across midnight UTC), as one text.
+fn file_logs(dir: &Path) -> String {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("log dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    assert!(matches!(files.len(), 1 | 2), "{files:?}");
+    let mut text = String::new();
+    for file in files {
+        let name = file
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let day = name
+            .strip_prefix("gururmm-agent.")
+            .and_then(|n| n.strip_suffix(".log"))
+            .expect("gururmm-agent.DAY.log");
+        let is_date = day.len() == 10
+            && day.char_indices().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    c == '-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            });
+        assert!(is_date, "{name}");
+        text.push_str(&std::fs::read_to_string(&file).expect("read log file"));
+    }
+    text
 }
 
 /// True on CI, where every interpreter this suite needs is installed: a missing one fails the
