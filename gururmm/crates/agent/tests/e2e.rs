@@ -664,58 +664,53 @@ async fn serve_bytes(body: Vec<u8>) -> String {
     url
 }
 
-#[tokio::test]
-async fn a_tampered_update_is_refused_and_the_old_binary_keeps_running() {
+/// Publishes release 99.0.0 (download `served`, offered `sha256` and `signature`), starts an
+/// agent named `name` that pins `trusted`, and checks that it refuses the update for `reason`:
+/// logged, its binary untouched, the same process still running commands, the offer never
+/// completed.
+async fn assert_update_refused(
+    name: &str,
+    trusted: &ed25519_dalek::SigningKey,
+    served: Vec<u8>,
+    sha256: String,
+    signature: String,
+    reason: &str,
+) {
     use base64::Engine;
-    use sha2::Digest;
     let h = Harness::start().await;
-    // The agent trusts this key; the "server" below does not have its private half.
-    let trusted = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
     let pinned =
         base64::engine::general_purpose::STANDARD.encode(trusted.verifying_key().to_bytes());
-    let evil = b"#!/bin/sh\necho pwned\n".to_vec();
-    let url = serve_bytes(evil.clone()).await;
+    let url = serve_bytes(served).await;
     let (status, _) = h
         .post(
             "/api/releases",
             json!({"version": "99.0.0", "os_type": std::env::consts::OS, "arch": std::env::consts::ARCH,
-                   "download_url": url, "sha256": hex::encode(sha2::Sha256::digest(&evil)),
-                   "signature": base64::engine::general_purpose::STANDARD.encode([0u8; 64])}),
+                   "download_url": url, "sha256": sha256, "signature": signature}),
         )
         .await;
     assert_eq!(status, 201);
     let code = h.site_code().await;
-    let config = h.agent_config(
-        "upd",
-        &code,
-        &format!("[update]\npublic_key = \"{pinned}\""),
-    );
-    let binary = agent_binary(&h.dir.path().join("upd"));
+    let config = h.agent_config(name, &code, &format!("[update]\npublic_key = \"{pinned}\""));
+    let binary = agent_binary(&h.dir.path().join(name));
     let original = std::fs::read(&binary).expect("read");
-    let log = h.dir.path().join("upd.log");
+    let log = h.dir.path().join(format!("{name}.log"));
     let mut agent = spawn_agent(&binary, &config, &log);
-    let id = h.agent_id("e2e-upd").await;
+    let id = h.agent_id(&format!("e2e-{name}")).await;
     h.wait_for(
         "update offered",
         |v| v[0]["status"] == "offered",
         &format!("/api/agents/{id}/updates"),
     )
     .await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .contains("update refused")
-    {
-        assert!(tokio::time::Instant::now() < deadline, "no refusal logged");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_log(&log, "update refused").await;
     let logged = std::fs::read_to_string(&log).expect("log");
-    assert!(logged.contains("signature does not verify"), "{logged}");
+    assert!(logged.contains(reason), "{logged}");
     assert_eq!(
         std::fs::read(&binary).expect("read"),
         original,
         "binary untouched"
     );
+    assert!(!binary.with_extension("new").exists(), "nothing staged");
     // Still the same process, still working.
     assert!(
         agent.try_wait().expect("status").is_none(),
@@ -723,7 +718,77 @@ async fn a_tampered_update_is_refused_and_the_old_binary_keeps_running() {
     );
     let cmd = h.command(&id, "shell", "echo still-here", 30).await;
     assert_eq!(h.finished(&cmd).await["stdout"], "still-here\n");
+    // The server has no failed state for an update (the agent reports none): the offer stays
+    // open, and never reads as completed.
+    let updates = h.get(&format!("/api/agents/{id}/updates")).await;
+    assert_eq!(updates[0]["status"], "offered", "{updates}");
     agent.kill().await.expect("kill");
+}
+
+/// Waits until the agent's stderr log mentions `what`.
+async fn wait_for_log(log: &Path, what: &str) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .contains(what)
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never logged: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The key the agents in the update tests pin; the "server" does not have it.
+fn trusted_release_key() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[9u8; 32])
+}
+
+#[tokio::test]
+async fn a_tampered_update_is_refused_and_the_old_binary_keeps_running() {
+    use base64::Engine;
+    use sha2::Digest;
+    // A compromised server: its own binary with its right hash, but no valid signature.
+    let evil = b"#!/bin/sh\necho pwned\n".to_vec();
+    let sha256 = hex::encode(sha2::Sha256::digest(&evil));
+    let signature = base64::engine::general_purpose::STANDARD.encode([0u8; 64]);
+    let reason = "signature does not verify";
+    assert_update_refused(
+        "upd",
+        &trusted_release_key(),
+        evil,
+        sha256,
+        signature,
+        reason,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_update_whose_bytes_do_not_match_the_signed_hash_is_refused() {
+    use base64::Engine;
+    use ed25519_dalek::Signer;
+    use sha2::Digest;
+    // A genuinely signed release, but the bytes served are not the ones that were signed (a
+    // swapped file on the download host, or a corrupted transfer).
+    let genuine = b"#!/bin/sh\necho 'gururmm-agent 99.0.0'\n".to_vec();
+    let digest = sha2::Sha256::digest(&genuine);
+    let signature = base64::engine::general_purpose::STANDARD
+        .encode(trusted_release_key().sign(&digest).to_bytes());
+    let mut served = genuine.clone();
+    served.extend_from_slice(b"echo altered on the way\n");
+    let reason = "SHA-256 mismatch";
+    let sha256 = hex::encode(digest);
+    assert_update_refused(
+        "hash",
+        &trusted_release_key(),
+        served,
+        sha256,
+        signature,
+        reason,
+    )
+    .await;
 }
 
 /// The "next" agent build for the update test: the same code compiled with another
