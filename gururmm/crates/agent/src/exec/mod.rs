@@ -3,6 +3,8 @@
 //! back as failures with exit code -1 and the reason in stderr.
 
 pub mod claude;
+#[cfg(windows)]
+mod oem;
 pub mod privilege;
 pub mod process;
 
