@@ -26,21 +26,19 @@ pub fn init(config: &LoggingConfig) {
         .with_ansi(false)
         .with_writer(AsciiWriter(io::stderr));
     let dir = config.directory.clone().unwrap_or_else(default_dir);
-    let (file, problem) = match config
+    let opened = config
         .file
         .then(|| DailyFiles::open(&dir, config.max_files))
-    {
-        Some(Ok(files)) => (
-            Some(
-                fmt::layer()
-                    .with_ansi(false)
-                    .with_writer(AsciiWriter(files)),
-            ),
-            None,
-        ),
-        Some(Err(e)) => (None, Some(e)),
-        None => (None, None),
+        .transpose();
+    let (files, problem) = match opened {
+        Ok(files) => (files, None),
+        Err(e) => (None, Some(e)),
     };
+    let file = files.map(|files| {
+        fmt::layer()
+            .with_ansi(false)
+            .with_writer(AsciiWriter(files))
+    });
     let _ = tracing_subscriber::registry()
         .with(filter)
         .with(stderr)
