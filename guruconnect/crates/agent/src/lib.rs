@@ -18,3 +18,5 @@ pub mod service;
 pub mod session;
 pub mod snapshot;
 pub mod wire;
+#[cfg(target_os = "linux")]
+pub mod x11_connect;

@@ -42,6 +42,8 @@ enum Command {
     ServiceRun,
     /// Print this machine's hashed identity.
     MachineUid,
+    /// Print the inventory this agent reports about the machine (what the technician sees).
+    Inventory,
 }
 
 #[derive(clap::Args)]
@@ -84,6 +86,10 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::MachineUid) => {
             println!("{}", guruconnect_agent::identity::machine_uid()?);
+            Ok(())
+        }
+        Some(Command::Inventory) => {
+            print_inventory();
             Ok(())
         }
         Some(Command::Run(args)) => run(args),
@@ -197,6 +203,20 @@ fn uninstall() -> anyhow::Result<()> {
 #[cfg(not(windows))]
 fn service_run() -> anyhow::Result<()> {
     anyhow::bail!("service-run is for the Windows service manager; on Linux systemd runs `run`")
+}
+
+/// The inventory as the relay would get it; the desktop's user and idle time when the screen
+/// can be opened.
+fn print_inventory() {
+    use guruconnect_agent::inventory::{self, DesktopUser, Labels};
+    let user = match guruconnect_agent::platform::Platform::default().capturer() {
+        Ok(mut capturer) => DesktopUser {
+            name: capturer.session_user(),
+            idle_seconds: capturer.idle_seconds(),
+        },
+        Err(_) => DesktopUser::default(),
+    };
+    println!("{:#?}", inventory::collect(&Labels::default(), &user));
 }
 
 fn test_capture(out: &std::path::Path) -> anyhow::Result<()> {

@@ -236,3 +236,29 @@ fn shared_memory_and_socket_captures_agree_with_the_server() {
     let (w, h, dump) = x.xwd_root();
     assert!((0..h).all(|y| (0..w).all(|x| a.pixel(x, y)[..3] == dump[(y * w + x) as usize])));
 }
+
+#[test]
+fn a_service_without_credentials_reaches_a_locked_display_with_the_servers_cookie() {
+    let x = Xvfb::start_locked(320, 240);
+    let home = tempfile::tempdir().expect("empty home");
+    // A client with nothing but the display name is refused: the server really checks.
+    let refused = std::process::Command::new("xdpyinfo")
+        .env("DISPLAY", &x.display)
+        .env_remove("XAUTHORITY")
+        .env("HOME", home.path())
+        .output()
+        .expect("xdpyinfo");
+    assert!(
+        !refused.status.success(),
+        "the locked server let xdpyinfo in"
+    );
+    // The agent, which a systemd service starts without XAUTHORITY, gets in with the cookie
+    // the server was started with.
+    let mut capturer = X11Capturer::connect(Some(&x.display)).expect("capturer connects");
+    let displays = capturer.displays().expect("displays");
+    assert_eq!((displays[0].width, displays[0].height), (320, 240));
+    let frame = capturer.capture(&displays[0]).expect("capture");
+    assert_eq!(frame.width(), 320);
+    guruconnect_agent::input::x11::X11Injector::connect(Some(&x.display))
+        .expect("the injector connects the same way");
+}
