@@ -14,6 +14,7 @@ pub mod keymap;
 pub mod logging;
 pub mod platform;
 pub mod run;
+pub mod secret_file;
 pub mod service;
 pub mod session;
 pub mod snapshot;

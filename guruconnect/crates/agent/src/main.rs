@@ -37,6 +37,8 @@ enum Command {
     },
     /// Stop and remove the system service; safe to repeat.
     Uninstall,
+    /// Start the installed system service; safe to repeat.
+    Start,
     /// The entry the Windows service manager starts.
     #[command(hide = true)]
     ServiceRun,
@@ -95,6 +97,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Run(args)) => run(args),
         Some(Command::Install { config }) => install(config),
         Some(Command::Uninstall) => uninstall(),
+        Some(Command::Start) => start(),
         Some(Command::ServiceRun) => service_run(),
         None => {
             eprintln!("nothing to do: try `guruconnect-agent run --help`");
@@ -149,6 +152,8 @@ fn report(change: Change) {
         Change::Unchanged => "already installed; started",
         Change::Removed => "stopped and removed",
         Change::Absent => "not installed; nothing to do",
+        Change::Started => "started",
+        Change::AlreadyRunning => "already running",
     };
     println!("{}: {what}", guruconnect_agent::service::DISPLAY_NAME);
 }
@@ -166,6 +171,12 @@ fn install(_config: PathBuf) -> anyhow::Result<()> {
 #[cfg(windows)]
 fn uninstall() -> anyhow::Result<()> {
     report(guruconnect_agent::service::windows::uninstall()?);
+    Ok(())
+}
+
+#[cfg(windows)]
+fn start() -> anyhow::Result<()> {
+    report(guruconnect_agent::service::windows::start()?);
     Ok(())
 }
 
@@ -197,6 +208,12 @@ fn install(config: PathBuf) -> anyhow::Result<()> {
 #[cfg(not(windows))]
 fn uninstall() -> anyhow::Result<()> {
     report(Systemd::system().uninstall()?);
+    Ok(())
+}
+
+#[cfg(not(windows))]
+fn start() -> anyhow::Result<()> {
+    report(Systemd::system().start()?);
     Ok(())
 }
 
