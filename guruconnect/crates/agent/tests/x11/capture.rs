@@ -141,6 +141,32 @@ fn randr_monitors_are_separate_displays() {
         [0xff, 0x00, 0x00],
         "the blue window at 810,10"
     );
+
+    // --test-capture writes one file per monitor: OUT.png for the primary, OUT-1.png next.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("shot.png");
+    let ran = std::process::Command::new(env!("CARGO_BIN_EXE_guruconnect-agent"))
+        .arg("--test-capture")
+        .arg(&out)
+        .env("DISPLAY", &x.display)
+        .output()
+        .expect("run agent");
+    assert!(ran.status.success(), "{ran:?}");
+    let listed = String::from_utf8_lossy(&ran.stdout);
+    let second = dir.path().join("shot-1.png");
+    assert_eq!(
+        listed.lines().collect::<Vec<_>>(),
+        [out.display().to_string(), second.display().to_string()]
+    );
+    for path in [&out, &second] {
+        let decoder = png::Decoder::new(std::fs::File::open(path).expect("png"));
+        let info = decoder.read_info().expect("png header");
+        assert_eq!(
+            (info.info().width, info.info().height),
+            (800, 600),
+            "{path:?}"
+        );
+    }
 }
 
 #[test]
