@@ -88,30 +88,10 @@ impl Settings {
         let settings: Settings =
             toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         if settings.key.is_some() {
-            check_private(path)?;
+            crate::secret_file::check(path)?;
         }
         Ok(settings)
     }
-}
-
-#[cfg(unix)]
-fn check_private(path: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path)?.permissions().mode();
-    if mode & 0o077 != 0 {
-        anyhow::bail!(
-            "{} holds the agent key but is readable by other users (mode {:o}); run: chmod 600 {}",
-            path.display(),
-            mode & 0o777,
-            path.display()
-        );
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn check_private(_path: &Path) -> anyhow::Result<()> {
-    Ok(()) // ProgramData ACLs are set by the installer
 }
 
 /// The installer's registry values overlaid with the settings file: `explicit` when given (it
@@ -122,7 +102,11 @@ pub fn load(explicit: Option<&Path>) -> anyhow::Result<Settings> {
         None if default_path().exists() => Settings::from_file(&default_path())?,
         None => Settings::default(),
     };
-    Ok(from_registry().overlay(file))
+    let registry = from_registry();
+    if registry.key.is_some() {
+        crate::secret_file::check_registry()?;
+    }
+    Ok(registry.overlay(file))
 }
 
 /// Where the settings file is looked for when `--config` is not given.

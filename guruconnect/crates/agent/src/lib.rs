@@ -14,7 +14,10 @@ pub mod keymap;
 pub mod logging;
 pub mod platform;
 pub mod run;
+pub mod secret_file;
 pub mod service;
 pub mod session;
 pub mod snapshot;
 pub mod wire;
+#[cfg(target_os = "linux")]
+pub mod x11_connect;

@@ -37,11 +37,15 @@ enum Command {
     },
     /// Stop and remove the system service; safe to repeat.
     Uninstall,
+    /// Start the installed system service; safe to repeat.
+    Start,
     /// The entry the Windows service manager starts.
     #[command(hide = true)]
     ServiceRun,
     /// Print this machine's hashed identity.
     MachineUid,
+    /// Print the inventory this agent reports about the machine (what the technician sees).
+    Inventory,
 }
 
 #[derive(clap::Args)]
@@ -86,9 +90,14 @@ fn main() -> anyhow::Result<()> {
             println!("{}", guruconnect_agent::identity::machine_uid()?);
             Ok(())
         }
+        Some(Command::Inventory) => {
+            print_inventory();
+            Ok(())
+        }
         Some(Command::Run(args)) => run(args),
         Some(Command::Install { config }) => install(config),
         Some(Command::Uninstall) => uninstall(),
+        Some(Command::Start) => start(),
         Some(Command::ServiceRun) => service_run(),
         None => {
             eprintln!("nothing to do: try `guruconnect-agent run --help`");
@@ -143,6 +152,8 @@ fn report(change: Change) {
         Change::Unchanged => "already installed; started",
         Change::Removed => "stopped and removed",
         Change::Absent => "not installed; nothing to do",
+        Change::Started => "started",
+        Change::AlreadyRunning => "already running",
     };
     println!("{}: {what}", guruconnect_agent::service::DISPLAY_NAME);
 }
@@ -160,6 +171,12 @@ fn install(_config: PathBuf) -> anyhow::Result<()> {
 #[cfg(windows)]
 fn uninstall() -> anyhow::Result<()> {
     report(guruconnect_agent::service::windows::uninstall()?);
+    Ok(())
+}
+
+#[cfg(windows)]
+fn start() -> anyhow::Result<()> {
+    report(guruconnect_agent::service::windows::start()?);
     Ok(())
 }
 
@@ -195,8 +212,28 @@ fn uninstall() -> anyhow::Result<()> {
 }
 
 #[cfg(not(windows))]
+fn start() -> anyhow::Result<()> {
+    report(Systemd::system().start()?);
+    Ok(())
+}
+
+#[cfg(not(windows))]
 fn service_run() -> anyhow::Result<()> {
     anyhow::bail!("service-run is for the Windows service manager; on Linux systemd runs `run`")
+}
+
+/// The inventory as the relay would get it; the desktop's user and idle time when the screen
+/// can be opened.
+fn print_inventory() {
+    use guruconnect_agent::inventory::{self, DesktopUser, Labels};
+    let user = match guruconnect_agent::platform::Platform::default().capturer() {
+        Ok(mut capturer) => DesktopUser {
+            name: capturer.session_user(),
+            idle_seconds: capturer.idle_seconds(),
+        },
+        Err(_) => DesktopUser::default(),
+    };
+    println!("{:#?}", inventory::collect(&Labels::default(), &user));
 }
 
 fn test_capture(out: &std::path::Path) -> anyhow::Result<()> {

@@ -36,14 +36,24 @@ impl Platform {
         Ok(Box::new(injector))
     }
 
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(windows)]
+    pub fn capturer(&self) -> Result<Box<dyn Capturer + Send>, CaptureError> {
+        Ok(Box::new(crate::capture::windows::WindowsCapturer::new()))
+    }
+
+    #[cfg(windows)]
+    pub fn injector(&self) -> Result<Box<dyn InputInjector + Send>, InputError> {
+        Ok(Box::new(crate::input::windows::WindowsInjector::new()))
+    }
+
+    #[cfg(not(any(target_os = "linux", windows)))]
     pub fn capturer(&self) -> Result<Box<dyn Capturer + Send>, CaptureError> {
         Err(CaptureError::Unsupported(
             "screen capture on this platform".into(),
         ))
     }
 
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(not(any(target_os = "linux", windows)))]
     pub fn injector(&self) -> Result<Box<dyn InputInjector + Send>, InputError> {
         Err(InputError::Failed(
             "input injection on this platform".into(),

@@ -95,6 +95,11 @@ pub trait Capturer {
         None
     }
 
+    /// Who is signed in at the desktop this capturer shows (empty when nobody or unknown).
+    fn session_user(&mut self) -> String {
+        String::new()
+    }
+
     /// Damage, then a picture when something changed (`None` when nothing did).
     fn capture_changes(&mut self, display: &DisplayInfo) -> Result<Option<Captured>, CaptureError> {
         let damage = self.damage(display)?;

@@ -1,6 +1,6 @@
 //! X11 capture: monitors from RandR, change regions from XDamage (so an idle screen is never
-//! read), pictures with GetImage on the root window, and the pointer from XFixes.
-//! MIT-SHM would save one copy per frame; it needs a shared mapping (unsafe), so it comes later.
+//! read), pictures over MIT-SHM (`x11_shm.rs`) or GetImage on the root window, and the pointer
+//! from XFixes.
 
 use super::x11_shm::ShmBuffer;
 use super::{CaptureError, Captured, Capturer, CursorState, DisplayInfo};
@@ -15,6 +15,8 @@ use x11rb::rust_connection::RustConnection;
 
 pub struct X11Capturer {
     conn: RustConnection,
+    /// The display's name as given or from `$DISPLAY` (":0"), to find who is logged in on it.
+    display_name: String,
     root: Window,
     damage: damage::Damage,
     region: xfixes::Region,
@@ -59,8 +61,7 @@ impl X11Capturer {
 
     /// Like `connect`, choosing whether to try MIT-SHM.
     pub fn connect_with(display: Option<&str>, try_shm: bool) -> Result<Self, CaptureError> {
-        let (conn, screen) =
-            RustConnection::connect(display).map_err(|e| CaptureError::Connect(e.to_string()))?;
+        let (conn, screen) = crate::x11_connect::connect(display).map_err(CaptureError::Connect)?;
         let setup = conn.setup();
         if setup.image_byte_order != ImageOrder::LSB_FIRST {
             return Err(CaptureError::Unsupported("little-endian images".into()));
@@ -86,8 +87,10 @@ impl X11Capturer {
         let region = conn.generate_id().map_err(failed)?;
         conn.xfixes_create_region(region, &[]).map_err(failed)?;
         conn.flush().map_err(failed)?;
+        let display_name = crate::x11_connect::display_name(display).unwrap_or_default();
         let mut capturer = Self {
             conn,
+            display_name,
             root,
             damage,
             region,
@@ -344,6 +347,10 @@ impl Capturer for X11Capturer {
             .reply()
             .ok()?;
         Some(info.ms_since_user_input / 1000)
+    }
+
+    fn session_user(&mut self) -> String {
+        crate::inventory::unix_user::display_user(&self.display_name)
     }
 
     fn cursor(&mut self) -> Result<Option<CursorState>, CaptureError> {

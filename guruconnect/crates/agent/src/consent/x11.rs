@@ -46,7 +46,7 @@ struct Dialog<'a> {
 }
 
 fn show(display: Option<&str>, prompt: &Prompt) -> anyhow::Result<Answer> {
-    let (conn, screen_num) = RustConnection::connect(display)?;
+    let (conn, screen_num) = crate::x11_connect::connect(display).map_err(anyhow::Error::msg)?;
     let screen = &conn.setup().roots[screen_num];
     let window = conn.generate_id()?;
     let x = (screen.width_in_pixels.saturating_sub(WIDTH) / 2) as i16;

@@ -39,8 +39,7 @@ fn failed(e: impl std::fmt::Display) -> InputError {
 impl X11Injector {
     /// Connects to `display`, or `$DISPLAY` when `None`.
     pub fn connect(display: Option<&str>) -> Result<Self, InputError> {
-        let (conn, screen) =
-            RustConnection::connect(display).map_err(|e| InputError::Connect(e.to_string()))?;
+        let (conn, screen) = crate::x11_connect::connect(display).map_err(InputError::Connect)?;
         if conn
             .extension_information(xtest::X11_EXTENSION_NAME)
             .map_err(failed)?

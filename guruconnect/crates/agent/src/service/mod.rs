@@ -16,6 +16,8 @@ pub enum Change {
     Unchanged,
     Removed,
     Absent,
+    Started,
+    AlreadyRunning,
 }
 
 /// The service to install: which program, with which arguments.

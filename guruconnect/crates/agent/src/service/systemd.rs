@@ -100,6 +100,16 @@ impl<S: Systemctl> Systemd<S> {
         Ok(change)
     }
 
+    /// Starts the installed unit; safe to repeat (systemd ignores a start of a running unit).
+    pub fn start(&self) -> anyhow::Result<Change> {
+        anyhow::ensure!(
+            self.path().exists(),
+            "{UNIT_NAME} is not installed: run `guruconnect-agent install` first"
+        );
+        self.systemctl.run(&["start", UNIT_NAME])?;
+        Ok(Change::Started)
+    }
+
     /// Stops and disables the unit and removes its file; nothing to do when it is absent.
     pub fn uninstall(&self) -> anyhow::Result<Change> {
         if !self.path().exists() {
@@ -161,9 +171,15 @@ mod tests {
             systemd.install(&spec("/etc/b.toml")).expect("change"),
             Change::Updated
         );
+        assert_eq!(systemd.start().expect("start"), Change::Started);
         assert_eq!(systemd.uninstall().expect("uninstall"), Change::Removed);
         assert!(!dir.path().join(UNIT_NAME).exists());
         assert_eq!(systemd.uninstall().expect("again"), Change::Absent);
+        let error = systemd.start().expect_err("not installed").to_string();
+        assert!(
+            error.contains("run `guruconnect-agent install` first"),
+            "{error}"
+        );
         assert_eq!(
             *calls.0.borrow(),
             [
@@ -175,6 +191,7 @@ mod tests {
                 "daemon-reload",
                 "enable guruconnect-agent.service",
                 "restart guruconnect-agent.service",
+                "start guruconnect-agent.service",
                 "disable --now guruconnect-agent.service",
                 "daemon-reload",
             ]

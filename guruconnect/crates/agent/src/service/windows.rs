@@ -124,6 +124,7 @@ pub fn install(spec: &ServiceSpec) -> anyhow::Result<Change> {
     };
     let access = ServiceAccess::QUERY_STATUS
         | ServiceAccess::START
+        | ServiceAccess::STOP
         | ServiceAccess::CHANGE_CONFIG
         | ServiceAccess::QUERY_CONFIG;
     let (service, change) = match manager.open_service(SERVICE_NAME, access) {
@@ -134,7 +135,7 @@ pub fn install(spec: &ServiceSpec) -> anyhow::Result<Change> {
         Err(_) => (manager.create_service(&info, access)?, Change::Installed),
     };
     service.set_description(DESCRIPTION)?;
-    let restart = |secs| ServiceAction {
+    let restart_after = |secs| ServiceAction {
         action_type: ServiceActionType::Restart,
         delay: Duration::from_secs(secs),
     };
@@ -142,10 +143,17 @@ pub fn install(spec: &ServiceSpec) -> anyhow::Result<Change> {
         reset_period: ServiceFailureResetPeriod::After(Duration::from_secs(24 * 3600)),
         reboot_msg: None,
         command: None,
-        actions: Some(vec![restart(5), restart(10), restart(60)]),
+        actions: Some(vec![restart_after(5), restart_after(10), restart_after(60)]),
     })?;
-    if service.query_status()?.current_state != ServiceState::Running {
-        service.start(&[] as &[&OsStr])?;
+    // The settings file and the registry key hold the agent key: SYSTEM and Administrators
+    // only, before the service reads them (a load refuses anything looser).
+    crate::secret_file::windows::restrict_all(&crate::config::default_path())?;
+    let running = service.query_status()?.current_state == ServiceState::Running;
+    match (running, change) {
+        // The new binary or arguments take effect only in a new process.
+        (true, Change::Updated) => restart(&service)?,
+        (true, _) => {}
+        (false, _) => service.start(&[] as &[&OsStr])?,
     }
     // Without this policy the viewer's Ctrl+Alt+Del (SendSAS) is silently ignored. A failure
     // does not undo the install: everything else works, and the log says what is missing.
@@ -158,6 +166,37 @@ pub fn install(spec: &ServiceSpec) -> anyhow::Result<Change> {
         Err(e) => tracing::warn!(error = %e, "Ctrl+Alt+Del from viewers will not work"),
     }
     Ok(change)
+}
+
+/// How long a stopping service may take before a restart gives up.
+const STOP_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn restart(service: &windows_service::service::Service) -> anyhow::Result<()> {
+    let _ = service.stop(); // already stopping is fine
+    let deadline = std::time::Instant::now() + STOP_TIMEOUT;
+    while service.query_status()?.current_state != ServiceState::Stopped {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the service did not stop within {STOP_TIMEOUT:?}; restart it by hand"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    service.start(&[] as &[&OsStr])?;
+    Ok(())
+}
+
+/// Starts the installed service; safe to repeat.
+pub fn start() -> anyhow::Result<Change> {
+    let manager = ServiceManager::local_computer(None::<&str>, ServiceManagerAccess::CONNECT)?;
+    let access = ServiceAccess::QUERY_STATUS | ServiceAccess::START;
+    let service = manager
+        .open_service(SERVICE_NAME, access)
+        .map_err(|_| anyhow::anyhow!("{SERVICE_NAME} is not installed: run `install` first"))?;
+    if service.query_status()?.current_state == ServiceState::Running {
+        return Ok(Change::AlreadyRunning);
+    }
+    service.start(&[] as &[&OsStr])?;
+    Ok(Change::Started)
 }
 
 /// Stops and deletes the service; nothing to do when it is not installed.

@@ -145,6 +145,9 @@ async fn stream(
     let writer = tokio::spawn(write(sink, frames_rx, events_rx, shared.clone()));
 
     let consent_pending = Arc::new(AtomicBool::new(false));
+    // The viewer count the relay last reported: any drop means someone left, perhaps with a
+    // key or button still held down.
+    let mut viewers_seen = 0u32;
     let mut ended = None;
     let mut failure = None;
     loop {
@@ -186,17 +189,27 @@ async fn stream(
                 if asking => {}
             Payload::KeyFrameRequest(_) => drop(control_tx.send(Control::KeyFrame)),
             Payload::StreamControl(c) => {
-                if c.viewers == 0 {
+                // Input does not say which viewer sent it, so when any viewer leaves, whatever
+                // it held is let go of; the others' next key or click is unaffected (a release
+                // of something no longer held is ignored).
+                if c.viewers < viewers_seen {
                     input.release_all();
                 }
+                viewers_seen = c.viewers;
                 drop(control_tx.send(Control::Viewers(c.viewers)));
             }
             Payload::SelectDisplay(s) => {
                 drop(control_tx.send(Control::SelectDisplay(s.display_id)))
             }
             Payload::QualitySettings(q) => drop(control_tx.send(Control::MaxFps(q.max_fps))),
-            Payload::MouseEvent(m) => input.mouse(m),
-            Payload::KeyEvent(k) => input.key(k),
+            Payload::MouseEvent(m) => {
+                input.mouse(m);
+                drop(control_tx.send(Control::Input));
+            }
+            Payload::KeyEvent(k) => {
+                input.key(k);
+                drop(control_tx.send(Control::Input));
+            }
             Payload::Ping(p) => {
                 let pong = proto::Pong {
                     nonce: p.nonce,
@@ -240,9 +253,9 @@ async fn write(
             return;
         }
         if is_frame {
-            shared
-                .last_send_us
-                .store(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+            let send_us = started.elapsed().as_micros() as u64;
+            shared.send_us_total.fetch_add(send_us, Ordering::Relaxed);
+            shared.frames_sent.fetch_add(1, Ordering::Relaxed);
         }
         shared.bytes_sent.fetch_add(len, Ordering::Relaxed);
     }

@@ -40,6 +40,11 @@ impl Pacer {
         }
     }
 
+    /// Input was just injected: poll at the active rate, as if the screen had changed.
+    pub fn expect_change(&mut self, now: Instant) {
+        self.last_change = Some(now);
+    }
+
     /// How long to wait before the next poll.
     pub fn interval(&self, now: Instant) -> Duration {
         let active = self
@@ -86,5 +91,16 @@ mod tests {
         );
         pacer.set_max_fps(0);
         assert_eq!(pacer.interval(start), Duration::from_secs(1) / 30);
+    }
+
+    #[test]
+    fn input_after_a_still_spell_brings_back_the_active_rate() {
+        let start = Instant::now();
+        let mut pacer = Pacer::default();
+        pacer.record(true, start);
+        let later = start + Duration::from_secs(5);
+        assert_eq!(pacer.interval(later), Duration::from_millis(200), "idle");
+        pacer.expect_change(later);
+        assert_eq!(pacer.interval(later), Duration::from_secs(1) / 30);
     }
 }

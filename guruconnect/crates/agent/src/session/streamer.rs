@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tokio::sync::mpsc::Sender;
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::mpsc::{OwnedPermit, Sender};
 
 /// What the session tells the streamer.
 #[derive(Debug)]
@@ -23,6 +24,8 @@ pub enum Control {
     SelectDisplay(String),
     MaxFps(u32),
     Viewers(u32),
+    /// A viewer's key or pointer event was just injected: the screen is about to answer it.
+    Input,
     Stop,
 }
 
@@ -36,15 +39,17 @@ const INVENTORY_EVERY: Duration = Duration::from_secs(15 * 60);
 #[derive(Debug, Default)]
 pub struct Shared {
     pub displays: Mutex<Vec<DisplayInfo>>,
-    /// Microseconds the writer spent on the last frame.
-    pub last_send_us: AtomicU64,
+    /// Microseconds the writer spent sending frames, summed, and how many it sent: the stats
+    /// report the average over each interval.
+    pub send_us_total: AtomicU64,
+    pub frames_sent: AtomicU64,
     pub bytes_sent: AtomicU64,
 }
 
 pub struct Streamer {
     pub capturer: Box<dyn Capturer + Send>,
     pub controls: Receiver<Control>,
-    /// Frames: capacity 1, so `reserve` waits for the writer.
+    /// Frames: capacity 1, so a reserved slot waits for the writer.
     pub frames: Sender<Bytes>,
     /// Everything else (display list, cursor, stats); dropped when full.
     pub events: Sender<Bytes>,
@@ -53,136 +58,211 @@ pub struct Streamer {
     pub labels: crate::inventory::Labels,
 }
 
+/// What one stats interval has seen so far.
 #[derive(Default)]
 struct Tally {
     frames: u32,
     skipped: u32,
     capture_us: u64,
     encode_us: u64,
+    /// The writer's totals when the interval began.
+    send_us_before: u64,
+    sent_before: u64,
+}
+
+/// The loop's state between ticks.
+struct State {
+    displays: Vec<DisplayInfo>,
+    selected: String,
+    viewers: u32,
+    need_key: bool,
+    sequence: u64,
+    pacer: Pacer,
+    cursor: Option<CursorState>,
+    tally: Tally,
+    last_refresh: Instant,
+    last_stats: Instant,
+    last_inventory: Instant,
+}
+
+/// Whether the loop goes on.
+enum Flow {
+    Continue,
+    Stop,
 }
 
 impl Streamer {
     /// Runs until told to stop or the session's channels close.
     pub fn run(mut self) -> anyhow::Result<()> {
         self.publish_inventory();
-        let mut last_inventory = Instant::now();
-        let mut displays = self.capturer.displays()?;
-        let mut selected = displays.first().map(|d| d.id.clone()).unwrap_or_default();
-        self.publish_displays(&displays, &selected);
+        let displays = self.capturer.displays()?;
+        let now = Instant::now();
+        let mut state = State {
+            selected: displays.first().map(|d| d.id.clone()).unwrap_or_default(),
+            displays,
+            viewers: 0,
+            need_key: false,
+            sequence: 0,
+            pacer: Pacer::default(),
+            cursor: None,
+            tally: Tally::default(),
+            last_refresh: now,
+            last_stats: now,
+            last_inventory: now,
+        };
+        self.publish_displays(&state.displays, &state.selected);
         let mut encoder = Encoder::new(EncoderConfig::default())?;
-        let mut pacer = Pacer::default();
         // Nothing is sent before a viewer exists; the relay asks for a key frame when one joins.
         // Damage from before that moment is moot: the key frame covers it.
-        let (mut viewers, mut need_key, mut sequence) = (0u32, false, 0u64);
-        for display in &displays {
+        for display in &state.displays {
             self.capturer.damage(display)?;
         }
-        let (mut last_refresh, mut last_stats) = (Instant::now(), Instant::now());
-        let mut cursor: Option<CursorState> = None;
-        let mut tally = Tally::default();
-        let frames = self.frames.clone(); // a permit borrows it across the loop body
         loop {
-            let wait = if viewers == 0 {
-                DISPLAY_REFRESH
-            } else {
-                pacer.interval(Instant::now())
-            };
-            let mut control = match self.controls.recv_timeout(wait) {
-                Ok(c) => Some(c),
-                Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => return Ok(()),
-            };
-            while let Some(c) = control.take().or_else(|| self.controls.try_recv().ok()) {
-                match c {
-                    Control::Stop => return Ok(()),
-                    Control::KeyFrame => need_key = true,
-                    Control::MaxFps(fps) => pacer.set_max_fps(fps),
-                    // The relay asks for a key frame itself whenever a viewer joins.
-                    Control::Viewers(n) => viewers = n,
-                    Control::SelectDisplay(id) if displays.iter().any(|d| d.id == id) => {
-                        selected = id;
-                        need_key = true;
-                        self.publish_displays(&displays, &selected);
-                    }
-                    Control::SelectDisplay(_) => {}
-                }
+            if let Flow::Stop = self.wait_for_tick(&mut state) {
+                return Ok(());
             }
-            if last_refresh.elapsed() >= DISPLAY_REFRESH {
-                last_refresh = Instant::now();
-                let fresh = self.capturer.displays()?;
-                if fresh != displays {
-                    displays = fresh;
-                    if !displays.iter().any(|d| d.id == selected) {
-                        selected = displays.first().map(|d| d.id.clone()).unwrap_or_default();
-                    }
-                    need_key = true;
-                    self.publish_displays(&displays, &selected);
-                }
-            }
-            if last_inventory.elapsed() >= INVENTORY_EVERY {
-                self.publish_inventory();
-                last_inventory = Instant::now();
-            }
-            if viewers == 0 {
+            self.housekeeping(&mut state)?;
+            if state.viewers == 0 {
                 continue;
             }
-            let Some(display) = displays.iter().find(|d| d.id == selected).cloned() else {
-                continue;
-            };
-            // Wait for room on the socket before looking at the screen: the picture sent is
-            // then always the newest one.
-            let permit = match frames.try_reserve() {
-                Ok(permit) => permit,
-                Err(tokio::sync::mpsc::error::TrySendError::Closed(())) => return Ok(()),
-                Err(tokio::sync::mpsc::error::TrySendError::Full(())) => {
-                    tally.skipped += 1; // the link is behind: this tick's picture is skipped
-                    let Ok(permit) = self.runtime.block_on(frames.reserve()) else {
-                        return Ok(());
-                    };
-                    permit
+            if let Flow::Stop = self.tick(&mut state, &mut encoder)? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Sleeps until the next poll is due or the session says something, and applies what it
+    /// said.
+    fn wait_for_tick(&mut self, state: &mut State) -> Flow {
+        let wait = if state.viewers == 0 {
+            DISPLAY_REFRESH
+        } else {
+            state.pacer.interval(Instant::now())
+        };
+        let mut control = match self.controls.recv_timeout(wait) {
+            Ok(c) => Some(c),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return Flow::Stop,
+        };
+        while let Some(c) = control.take().or_else(|| self.controls.try_recv().ok()) {
+            match c {
+                Control::Stop => return Flow::Stop,
+                Control::KeyFrame => state.need_key = true,
+                Control::MaxFps(fps) => state.pacer.set_max_fps(fps),
+                // The relay asks for a key frame itself whenever a viewer joins.
+                Control::Viewers(n) => state.viewers = n,
+                // Without this a keystroke after a still second would wait for the idle poll
+                // (up to 200 ms) before its echo is even looked for.
+                Control::Input => state.pacer.expect_change(Instant::now()),
+                Control::SelectDisplay(id) if state.displays.iter().any(|d| d.id == id) => {
+                    state.selected = id;
+                    state.need_key = true;
+                    self.publish_displays(&state.displays, &state.selected);
                 }
-            };
-            let started = Instant::now();
-            let captured = if need_key {
-                self.capturer.damage(&display)?; // what it says is moot: all of it goes
-                encoder.request_key_frame();
-                Some((self.capturer.capture(&display)?, None, Vec::new()))
-            } else {
-                self.capturer
-                    .capture_changes(&display)?
-                    .map(|c| (c.frame, c.damage, c.moves))
-            };
-            let capture_us = started.elapsed().as_micros() as u64;
-            let Some((frame, damage, moves)) = captured else {
-                pacer.record(false, Instant::now());
-                drop(permit);
-                self.cursor(&mut cursor, &display);
-                continue;
-            };
+                Control::SelectDisplay(_) => {}
+            }
+        }
+        Flow::Continue
+    }
+
+    /// The display list, the inventory and the stats, each when it is due.
+    fn housekeeping(&mut self, state: &mut State) -> anyhow::Result<()> {
+        if state.last_refresh.elapsed() >= DISPLAY_REFRESH {
+            state.last_refresh = Instant::now();
+            let fresh = self.capturer.displays()?;
+            if fresh != state.displays {
+                state.displays = fresh;
+                if !state.displays.iter().any(|d| d.id == state.selected) {
+                    state.selected = state
+                        .displays
+                        .first()
+                        .map(|d| d.id.clone())
+                        .unwrap_or_default();
+                }
+                state.need_key = true;
+                self.publish_displays(&state.displays, &state.selected);
+            }
+        }
+        if state.last_inventory.elapsed() >= INVENTORY_EVERY {
+            self.publish_inventory();
+            state.last_inventory = Instant::now();
+        }
+        // Still screens report too (fps 0): the viewer's stats must not freeze on the last
+        // busy second.
+        if state.viewers > 0 && state.last_stats.elapsed() >= STATS_EVERY {
+            self.publish_stats(&mut state.tally, state.last_stats.elapsed());
+            state.last_stats = Instant::now();
+        }
+        Ok(())
+    }
+
+    /// One poll of the selected display: reserve room on the socket, then capture what changed,
+    /// encode it and send it.
+    fn tick(&mut self, state: &mut State, encoder: &mut Encoder) -> anyhow::Result<Flow> {
+        let Some(display) = state
+            .displays
+            .iter()
+            .find(|d| d.id == state.selected)
+            .cloned()
+        else {
+            return Ok(Flow::Continue);
+        };
+        // Wait for room on the socket before looking at the screen: the picture sent is then
+        // always the newest one.
+        let Some(permit) = self.reserve_frame_slot(&mut state.tally) else {
+            return Ok(Flow::Stop);
+        };
+        let started = Instant::now();
+        let captured = if state.need_key {
+            self.capturer.damage(&display)?; // what it says is moot: all of it goes
+            encoder.request_key_frame();
+            Some((self.capturer.capture(&display)?, None, Vec::new()))
+        } else {
+            self.capturer
+                .capture_changes(&display)?
+                .map(|c| (c.frame, c.damage, c.moves))
+        };
+        let capture_us = started.elapsed().as_micros() as u64;
+        if let Some((frame, damage, moves)) = captured {
             let started = Instant::now();
             let encoded = encoder.encode(frame, damage.as_deref(), &moves)?;
             let encode_us = started.elapsed().as_micros() as u64;
-            need_key = false;
-            pacer.record(encoded.is_some(), Instant::now());
+            state.need_key = false;
+            state.pacer.record(encoded.is_some(), Instant::now());
             if let Some(encoded) = encoded {
-                sequence += 1;
-                let frame = wire::video_frame(encoded, &display.id, sequence, now_us());
+                state.sequence += 1;
+                let frame = wire::video_frame(encoded, &display.id, state.sequence, now_us());
                 permit.send(proto::encode_payload(Payload::VideoFrame(frame)));
-                tally.frames += 1;
-                tally.capture_us += capture_us;
-                tally.encode_us += encode_us;
+                state.tally.frames += 1;
+                state.tally.capture_us += capture_us;
+                state.tally.encode_us += encode_us;
             }
-            self.cursor(&mut cursor, &display);
-            if last_stats.elapsed() >= STATS_EVERY {
-                self.publish_stats(&tally, last_stats.elapsed());
-                tally = Tally::default();
-                last_stats = Instant::now();
+        } else {
+            state.pacer.record(false, Instant::now());
+        }
+        self.cursor(&mut state.cursor, &display);
+        Ok(Flow::Continue)
+    }
+
+    /// A slot on the frame channel, waiting for the writer when the link is behind (that tick's
+    /// picture is then skipped, counted in the stats). `None` once the session is gone.
+    fn reserve_frame_slot(&self, tally: &mut Tally) -> Option<OwnedPermit<Bytes>> {
+        match self.frames.clone().try_reserve_owned() {
+            Ok(permit) => Some(permit),
+            Err(TrySendError::Closed(_)) => None,
+            Err(TrySendError::Full(frames)) => {
+                tally.skipped += 1;
+                self.runtime.block_on(frames.reserve_owned()).ok()
             }
         }
     }
 
     fn publish_inventory(&mut self) {
-        let status = crate::inventory::collect(&self.labels, self.capturer.idle_seconds());
+        let user = crate::inventory::DesktopUser {
+            name: self.capturer.session_user(),
+            idle_seconds: self.capturer.idle_seconds(),
+        };
+        let status = crate::inventory::collect(&self.labels, &user);
         let body = proto::encode_payload(Payload::AgentStatus(status));
         let _ = self.runtime.block_on(self.events.send(body));
     }
@@ -218,19 +298,28 @@ impl Streamer {
         *last = Some(now);
     }
 
-    fn publish_stats(&self, tally: &Tally, elapsed: Duration) {
-        let frames = tally.frames.max(1);
+    /// Sends the interval's averages and starts a new interval.
+    fn publish_stats(&self, tally: &mut Tally, elapsed: Duration) {
+        let frames = u64::from(tally.frames.max(1));
+        let send_us_total = self.shared.send_us_total.load(Ordering::Relaxed);
+        let sent = self.shared.frames_sent.load(Ordering::Relaxed);
+        let sent_now = sent.saturating_sub(tally.sent_before).max(1);
         let stats = proto::FrameStats {
             fps: (f64::from(tally.frames) / elapsed.as_secs_f64()).round() as u32,
-            capture_us: (tally.capture_us / u64::from(frames)) as u32,
-            encode_us: (tally.encode_us / u64::from(frames)) as u32,
-            send_us: self.shared.last_send_us.load(Ordering::Relaxed) as u32,
+            capture_us: (tally.capture_us / frames) as u32,
+            encode_us: (tally.encode_us / frames) as u32,
+            send_us: (send_us_total.saturating_sub(tally.send_us_before) / sent_now) as u32,
             bytes_sent: self.shared.bytes_sent.load(Ordering::Relaxed),
             skipped_frames: tally.skipped,
         };
         let _ = self
             .events
             .try_send(proto::encode_payload(Payload::FrameStats(stats)));
+        *tally = Tally {
+            send_us_before: send_us_total,
+            sent_before: sent,
+            ..Tally::default()
+        };
     }
 }
 
@@ -239,3 +328,7 @@ fn now_us() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64)
 }
+
+#[cfg(test)]
+#[path = "streamer_tests.rs"]
+mod tests;

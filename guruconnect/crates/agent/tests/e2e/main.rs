@@ -9,11 +9,14 @@ mod xvfb;
 use guruconnect_agent::wire;
 use guruconnect_codec::Decoder;
 use guruconnect_proto::{self as proto, envelope::Payload};
-use guruconnect_testkit::{eventually, recv, send, TestApp, TestViewer};
+use guruconnect_testkit::{eventually, recv, recv_until, send, TestApp, TestViewer};
 use serde_json::Value;
 use std::process::{Child, Command, Stdio};
 use x11rb::protocol::xproto::{ConnectionExt as _, EventMask};
 use xvfb::{solid_window, Xvfb};
+
+/// The time zone the agents run in, so the inventory's is known.
+const AGENT_TZ: &str = "Pacific/Chatham";
 
 struct AgentProcess(Child);
 
@@ -30,6 +33,7 @@ fn start_agent(app: &TestApp, x: &Xvfb, agent_id: &str, key: &str) -> AgentProce
         .args(["--agent-id", agent_id, "--display", &x.display])
         .env("GURUCONNECT_AGENT_KEY", key)
         .env("GURUCONNECT_LOG_LEVEL", "warn")
+        .env("TZ", AGENT_TZ)
         .env(
             "GURUCONNECT_LOG_DIR",
             std::env::temp_dir().join("guruconnect-e2e-logs"),
@@ -135,6 +139,23 @@ async fn the_viewer_sees_the_real_screen_and_drives_the_real_pointer() {
         }
     }
 
+    // The agent's timing reaches the viewer: the stats of a second that carried frames.
+    let mut seen = 0;
+    let stats = recv_until(&mut viewer.ws, |p| match p {
+        Payload::FrameStats(s) if s.fps > 0 => Some(s),
+        Payload::FrameStats(_) => {
+            seen += 1;
+            assert!(seen < 30, "no busy second among 30 stats");
+            None
+        }
+        _ => None,
+    })
+    .await;
+    assert!(
+        stats.capture_us > 0 && stats.encode_us > 0 && stats.bytes_sent > 0,
+        "capture, encode and bytes are measured: {stats:?}"
+    );
+
     // Viewer input moves the real pointer.
     send(
         &mut viewer.ws,
@@ -182,8 +203,24 @@ async fn a_restarted_agent_is_the_same_machine() {
     })
     .await;
     let m = app.get_json(path, &app.admin_token).await;
+    // What the agent collected on this machine is what the server stored.
+    let here = guruconnect_agent::inventory::collect(&Default::default(), &Default::default());
     assert_eq!(m["os_arch"], std::env::consts::ARCH);
     assert!(!m["os_name"].as_str().unwrap_or_default().is_empty(), "{m}");
+    for (field, value) in [
+        ("hostname", &here.hostname),
+        ("os_name", &here.os_name),
+        ("os_version", &here.os_version),
+        ("cpu_model", &here.cpu_model),
+    ] {
+        assert_eq!(m[field].as_str(), Some(value.as_str()), "{field}: {m}");
+    }
+    assert_eq!(m["cpu_cores"], here.cpu_cores);
+    assert_eq!(m["ram_bytes"], here.ram_bytes);
+    assert_eq!(m["time_zone"], AGENT_TZ);
+    let ips: Vec<&str> = here.addresses.iter().map(|a| a.ip.as_str()).collect();
+    assert_eq!(m["private_ips"], serde_json::json!(ips));
+    assert!(m["uptime_seconds"].as_i64().unwrap_or(0) > 0, "{m}");
     let machines = app.get_json("/api/machines", &app.admin_token).await;
     assert_eq!(
         machines["total"], 1,
@@ -326,6 +363,40 @@ async fn an_attended_agent_streams_once_its_user_clicks_accept() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attended_agent_exits_successfully_when_the_technician_ends_its_session() {
+    use guruconnect_agent::consent::x11::ACCEPT_BUTTON;
+    let app = TestApp::spawn().await;
+    let x = Xvfb::start(640, 480);
+    let (mut agent, session, window) = attended_agent_asking(&app, &x).await;
+    click_in(&x, &window, ACCEPT_BUTTON);
+    eventually("the session to become active", || async {
+        app.get_json(&format!("/api/sessions/{session}"), &app.admin_token)
+            .await["status"]
+            == "active"
+    })
+    .await;
+    let ended = app
+        .post(
+            &format!("/api/sessions/{session}/end"),
+            &app.admin_token,
+            serde_json::json!({}),
+        )
+        .await;
+    assert!(ended.status().is_success(), "{}", ended.status());
+    let mut status = None;
+    eventually("the attended agent to exit", || {
+        status = agent.0.try_wait().expect("wait");
+        let exited = status.is_some();
+        async move { exited }
+    })
+    .await;
+    assert!(
+        status.expect("exited").success(),
+        "one session, then a clean exit: {status:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_attended_agent_whose_user_declines_ends_the_session_and_exits() {
     use guruconnect_agent::consent::x11::DECLINE_BUTTON;
     let app = TestApp::spawn().await;
@@ -342,4 +413,58 @@ async fn an_attended_agent_whose_user_declines_ends_the_session_and_exits() {
         .await;
     assert_eq!(row["status"], "ended");
     assert_eq!(row["end_reason"], "consent_declined");
+}
+
+/// Whether X reports `keycode` held.
+fn key_held(conn: &impl x11rb::connection::Connection, keycode: u8) -> bool {
+    let keys = conn
+        .query_keymap()
+        .expect("query keymap")
+        .reply()
+        .expect("keymap")
+        .keys;
+    keys[usize::from(keycode / 8)] & (1 << (keycode % 8)) != 0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_a_departing_viewer_held_are_released_while_another_stays() {
+    const SHIFT_LEFT: u8 = 42 + 8; // evdev code + 8
+    let app = TestApp::spawn().await;
+    let x = Xvfb::start(320, 240);
+    let (conn, _) = x.connect();
+    let (key, _) = app.mint_key("held-pc").await;
+    let _agent = start_agent(&app, &x, "held-pc", &key);
+    online(&app, "held-pc").await;
+    let session_id = live_session(&app).await;
+    let token = app.viewer_token(&session_id, &app.admin_token).await;
+    let mut leaving = TestViewer::join(&app, &session_id, &token)
+        .await
+        .expect("join");
+    let mut staying = TestViewer::join(&app, &session_id, &token)
+        .await
+        .expect("join");
+    staying.next_frame().await;
+
+    send(
+        &mut leaving.ws,
+        Payload::KeyEvent(proto::KeyEvent {
+            down: true,
+            code: "ShiftLeft".into(),
+            modifiers: 1,
+            ..Default::default()
+        }),
+    )
+    .await;
+    eventually("Shift is held on the desktop", || async {
+        key_held(&conn, SHIFT_LEFT)
+    })
+    .await;
+    drop(leaving); // the tab closes with Shift still down
+    eventually("Shift is let go once its viewer left", || async {
+        !key_held(&conn, SHIFT_LEFT)
+    })
+    .await;
+    // The other viewer is still connected and still gets pictures.
+    x.run("xsetroot", &["-solid", "#336699"]);
+    staying.next_frame().await;
 }

@@ -141,6 +141,32 @@ fn randr_monitors_are_separate_displays() {
         [0xff, 0x00, 0x00],
         "the blue window at 810,10"
     );
+
+    // --test-capture writes one file per monitor: OUT.png for the primary, OUT-1.png next.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("shot.png");
+    let ran = std::process::Command::new(env!("CARGO_BIN_EXE_guruconnect-agent"))
+        .arg("--test-capture")
+        .arg(&out)
+        .env("DISPLAY", &x.display)
+        .output()
+        .expect("run agent");
+    assert!(ran.status.success(), "{ran:?}");
+    let listed = String::from_utf8_lossy(&ran.stdout);
+    let second = dir.path().join("shot-1.png");
+    assert_eq!(
+        listed.lines().collect::<Vec<_>>(),
+        [out.display().to_string(), second.display().to_string()]
+    );
+    for path in [&out, &second] {
+        let decoder = png::Decoder::new(std::fs::File::open(path).expect("png"));
+        let info = decoder.read_info().expect("png header");
+        assert_eq!(
+            (info.info().width, info.info().height),
+            (800, 600),
+            "{path:?}"
+        );
+    }
 }
 
 #[test]
@@ -235,4 +261,30 @@ fn shared_memory_and_socket_captures_agree_with_the_server() {
     assert!(a.same_colours(&b), "both transports see the same picture");
     let (w, h, dump) = x.xwd_root();
     assert!((0..h).all(|y| (0..w).all(|x| a.pixel(x, y)[..3] == dump[(y * w + x) as usize])));
+}
+
+#[test]
+fn a_service_without_credentials_reaches_a_locked_display_with_the_servers_cookie() {
+    let x = Xvfb::start_locked(320, 240);
+    let home = tempfile::tempdir().expect("empty home");
+    // A client with nothing but the display name is refused: the server really checks.
+    let refused = std::process::Command::new("xdpyinfo")
+        .env("DISPLAY", &x.display)
+        .env_remove("XAUTHORITY")
+        .env("HOME", home.path())
+        .output()
+        .expect("xdpyinfo");
+    assert!(
+        !refused.status.success(),
+        "the locked server let xdpyinfo in"
+    );
+    // The agent, which a systemd service starts without XAUTHORITY, gets in with the cookie
+    // the server was started with.
+    let mut capturer = X11Capturer::connect(Some(&x.display)).expect("capturer connects");
+    let displays = capturer.displays().expect("displays");
+    assert_eq!((displays[0].width, displays[0].height), (320, 240));
+    let frame = capturer.capture(&displays[0]).expect("capture");
+    assert_eq!(frame.width(), 320);
+    guruconnect_agent::input::x11::X11Injector::connect(Some(&x.display))
+        .expect("the injector connects the same way");
 }

@@ -1,5 +1,6 @@
-//! Input: pointer moves land where XQueryPointer says, clicks arrive at the right window
-//! coordinates, and typed text (with modifiers, Backspace and Enter) reaches a real program.
+//! Input: pointer moves land where XQueryPointer says, clicks and wheel notches arrive at the
+//! right window coordinates, and typed text (with modifiers, Backspace and Enter) reaches a
+//! real program.
 
 use crate::xvfb::{eventually, solid_window, Xvfb};
 use guruconnect_agent::capture::DisplayInfo;
@@ -96,6 +97,46 @@ fn a_click_arrives_at_the_right_window_coordinates() {
     });
     // Display 1 starts at x=400: (75,130) on it is (475,130) on the desktop, (25,30) in the window.
     assert_eq!(seen, [("press", 25, 30, 1), ("release", 25, 30, 1)]);
+}
+
+#[test]
+fn wheel_notches_arrive_as_x_scroll_buttons_over_the_pointer() {
+    let x = Xvfb::start(800, 300);
+    let (conn, root) = x.connect();
+    let window = solid_window(
+        &conn,
+        root,
+        (50, 50, 200, 100),
+        0x808080,
+        EventMask::BUTTON_PRESS,
+    );
+    let mut input = controller(&x);
+    let wheel = |dx, dy| proto::MouseEvent {
+        action: proto::MouseAction::Wheel as i32,
+        display_id: "0".into(),
+        x: 60,
+        y: 70,
+        wheel_dx: dx,
+        wheel_dy: dy,
+        ..Default::default()
+    };
+    // Two notches down, one up, one right, one left: X buttons 5, 5, 4, 7, 6.
+    for (dx, dy) in [(0, 2), (0, -1), (1, 0), (-1, 0)] {
+        input.mouse(&wheel(dx, dy)).expect("wheel");
+    }
+    let mut buttons = Vec::new();
+    eventually("five scroll presses", || {
+        while let Some(event) = conn.poll_for_event().expect("event") {
+            if let Event::ButtonPress(e) = event {
+                if e.event == window {
+                    assert_eq!((e.event_x, e.event_y), (10, 20), "over the pointer");
+                    buttons.push(e.detail);
+                }
+            }
+        }
+        buttons.len() >= 5
+    });
+    assert_eq!(buttons, [5, 5, 4, 7, 6]);
 }
 
 fn key(input: &mut InputController<X11Injector>, code: &str) {

@@ -12,12 +12,47 @@ use x11rb::rust_connection::RustConnection;
 pub struct Xvfb {
     child: Child,
     pub display: String,
+    /// The `-auth` file of a locked server.
+    _auth: Option<tempfile::TempDir>,
 }
 
 impl Xvfb {
     /// Starts Xvfb with one 24-bit screen of `width` × `height` on a display number the server
     /// picks itself (`-displayfd`), so parallel tests never share a server.
     pub fn start(width: u32, height: u32) -> Self {
+        let x = Self::start_with(width, height, &[]);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while RustConnection::connect(Some(&x.display)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "Xvfb {} never accepted connections",
+                x.display
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        x
+    }
+
+    /// Like `start`, but the server admits only clients presenting the cookie in its `-auth`
+    /// file, as a display manager's server does.
+    pub fn start_locked(width: u32, height: u32) -> Self {
+        let dir = tempfile::tempdir().expect("auth dir");
+        let file = dir.path().join("Xauthority");
+        // One MIT-MAGIC-COOKIE-1 record for any address and display (family Wild): the server
+        // loads every cookie in its -auth file.
+        let mut record = 65535u16.to_be_bytes().to_vec();
+        for field in [&b""[..], b"", b"MIT-MAGIC-COOKIE-1", &[0x5a; 16]] {
+            record.extend_from_slice(&(field.len() as u16).to_be_bytes());
+            record.extend_from_slice(field);
+        }
+        std::fs::write(&file, record).expect("write the cookie");
+        let auth = file.to_str().expect("utf-8 path").to_owned();
+        let mut x = Self::start_with(width, height, &["-auth", &auth]);
+        x._auth = Some(dir);
+        x
+    }
+
+    fn start_with(width: u32, height: u32, extra: &[&str]) -> Self {
         use std::io::BufRead;
         assert!(
             Path::new("/usr/bin/Xvfb").exists(),
@@ -32,6 +67,7 @@ impl Xvfb {
                 &format!("{width}x{height}x24"),
             ])
             .args(["-nolisten", "tcp", "-noreset"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -41,17 +77,13 @@ impl Xvfb {
         std::io::BufReader::new(stdout)
             .read_line(&mut line)
             .expect("Xvfb prints its display number");
+        // -displayfd: the number is written once the server accepts connections.
         let number: u32 = line.trim().parse().expect("a display number");
-        let display = format!(":{number}");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while RustConnection::connect(Some(&display)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "Xvfb {display} never accepted connections"
-            );
-            std::thread::sleep(Duration::from_millis(20));
+        Self {
+            child,
+            display: format!(":{number}"),
+            _auth: None,
         }
-        Self { child, display }
     }
 
     pub fn connect(&self) -> (RustConnection, u32) {

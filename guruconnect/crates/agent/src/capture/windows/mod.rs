@@ -146,4 +146,23 @@ impl Capturer for WindowsCapturer {
     fn cursor(&mut self) -> Result<Option<CursorState>, CaptureError> {
         self.cursor.cursor()
     }
+
+    /// From the last input of this session (the agent runs in the console's session).
+    fn idle_seconds(&mut self) -> Option<u32> {
+        use windows::Win32::System::SystemInformation::GetTickCount;
+        use windows::Win32::UI::Input::KeyboardAndMouse::{GetLastInputInfo, LASTINPUTINFO};
+        let mut info = LASTINPUTINFO {
+            cbSize: std::mem::size_of::<LASTINPUTINFO>() as u32,
+            dwTime: 0,
+        };
+        // SAFETY: `info` is a valid LASTINPUTINFO with cbSize set, as the call requires;
+        // GetTickCount has no preconditions.
+        let (ok, now) = unsafe { (GetLastInputInfo(&mut info).as_bool(), GetTickCount()) };
+        // Both are milliseconds on the same 32-bit tick counter, which wraps every 49.7 days.
+        ok.then(|| now.wrapping_sub(info.dwTime) / 1000)
+    }
+
+    fn session_user(&mut self) -> String {
+        crate::inventory::windows::console_user()
+    }
 }

@@ -1,6 +1,12 @@
 //! What the agent tells the server about its machine (GC-14): sent on connect and refreshed
 //! periodically. Everything is best effort — a field the platform will not tell us stays empty.
 
+pub mod smbios;
+#[cfg(target_os = "linux")]
+pub mod unix_user;
+#[cfg(windows)]
+pub mod windows;
+
 use guruconnect_proto as proto;
 use std::net::IpAddr;
 
@@ -14,15 +20,24 @@ pub struct Labels {
     pub tags: Vec<String>,
 }
 
-/// Collects the inventory now. `idle_seconds` comes from the display server when known.
-pub fn collect(labels: &Labels, idle_seconds: Option<u32>) -> proto::AgentStatus {
+/// Who uses the desktop the agent shares, as its capturer sees it.
+#[derive(Debug, Clone, Default)]
+pub struct DesktopUser {
+    /// The signed-in user (`DOMAIN\user` on Windows); empty at a login screen.
+    pub name: String,
+    /// Seconds since that user last touched keyboard or mouse, when the platform tells.
+    pub idle_seconds: Option<u32>,
+}
+
+/// Collects the inventory now.
+pub fn collect(labels: &Labels, user: &DesktopUser) -> proto::AgentStatus {
     use sysinfo::{CpuRefreshKind, MemoryRefreshKind, RefreshKind, System};
     let system = System::new_with_specifics(
         RefreshKind::nothing()
             .with_memory(MemoryRefreshKind::nothing().with_ram())
             .with_cpu(CpuRefreshKind::nothing()),
     );
-    let (manufacturer, model, serial_number) = hardware();
+    let hardware = hardware();
     proto::AgentStatus {
         hostname: System::host_name().unwrap_or_default(),
         os_name: System::name().unwrap_or_else(|| std::env::consts::OS.into()),
@@ -37,16 +52,16 @@ pub fn collect(labels: &Labels, idle_seconds: Option<u32>) -> proto::AgentStatus
             .unwrap_or_default(),
         cpu_cores: system.cpus().len() as u32,
         ram_bytes: system.total_memory(),
-        manufacturer,
-        model,
-        serial_number,
+        manufacturer: hardware.manufacturer,
+        model: hardware.product,
+        serial_number: hardware.serial,
         addresses: private_addresses(),
-        logged_on_user: logged_on_user(),
-        idle_seconds: idle_seconds.unwrap_or(0),
+        logged_on_user: user.name.clone(),
+        idle_seconds: user.idle_seconds.unwrap_or(0),
         time_zone: time_zone(),
         uptime_seconds: System::uptime(),
         agent_version: env!("CARGO_PKG_VERSION").into(),
-        user_is_local_admin: false,
+        user_is_local_admin: is_local_admin(&user.name),
         organization: labels.organization.clone(),
         site: labels.site.clone(),
         department: labels.department.clone(),
@@ -87,37 +102,50 @@ pub fn is_private(ip: IpAddr) -> bool {
     }
 }
 
-fn logged_on_user() -> String {
-    ["USER", "USERNAME", "LOGNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok())
-        .unwrap_or_default()
-}
-
 #[cfg(target_os = "linux")]
-fn hardware() -> (String, String, String) {
+fn hardware() -> smbios::SystemInfo {
     // product_serial is readable by root only; as a user agent it stays empty.
     let read = |f: &str| {
         std::fs::read_to_string(format!("/sys/class/dmi/id/{f}"))
             .map(|s| s.trim().to_owned())
             .unwrap_or_default()
     };
-    (
-        read("sys_vendor"),
-        read("product_name"),
-        read("product_serial"),
-    )
+    smbios::SystemInfo {
+        manufacturer: read("sys_vendor"),
+        product: read("product_name"),
+        serial: read("product_serial"),
+    }
 }
 
-#[cfg(not(target_os = "linux"))]
-fn hardware() -> (String, String, String) {
-    (String::new(), String::new(), String::new())
+#[cfg(windows)]
+fn hardware() -> smbios::SystemInfo {
+    windows::hardware()
+}
+
+#[cfg(not(any(target_os = "linux", windows)))]
+fn hardware() -> smbios::SystemInfo {
+    smbios::SystemInfo::default()
+}
+
+#[cfg(target_os = "linux")]
+fn is_local_admin(user: &str) -> bool {
+    unix_user::is_admin(user)
+}
+
+#[cfg(windows)]
+fn is_local_admin(user: &str) -> bool {
+    windows::is_local_admin(user)
+}
+
+#[cfg(not(any(target_os = "linux", windows)))]
+fn is_local_admin(_: &str) -> bool {
+    false
 }
 
 #[cfg(target_os = "linux")]
 fn time_zone() -> String {
     if let Ok(tz) = std::env::var("TZ") {
-        return tz;
+        return tz.trim_start_matches(':').to_owned();
     }
     if let Ok(tz) = std::fs::read_to_string("/etc/timezone") {
         return tz.trim().to_owned();
@@ -131,7 +159,12 @@ fn time_zone() -> String {
         .unwrap_or_default()
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(windows)]
+fn time_zone() -> String {
+    windows::time_zone()
+}
+
+#[cfg(not(any(target_os = "linux", windows)))]
 fn time_zone() -> String {
     std::env::var("TZ").unwrap_or_default()
 }
@@ -164,12 +197,24 @@ mod tests {
                 site: "HQ".into(),
                 ..Labels::default()
             },
-            Some(7),
+            &DesktopUser {
+                name: "root".into(),
+                idle_seconds: Some(7),
+            },
         );
         assert!(status.cpu_cores > 0);
         assert!(status.ram_bytes > 0);
         assert!(!status.os_name.is_empty());
         assert_eq!(status.os_arch, std::env::consts::ARCH);
         assert_eq!((status.site.as_str(), status.idle_seconds), ("HQ", 7));
+        assert_eq!(status.logged_on_user, "root");
+        assert!(status.user_is_local_admin, "root administers the machine");
+        assert_eq!(
+            status.hostname,
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .expect("kernel hostname")
+                .trim()
+        );
+        assert!(status.uptime_seconds > 0);
     }
 }

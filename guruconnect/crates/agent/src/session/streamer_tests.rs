@@ -1,0 +1,220 @@
+//! The streamer against a scripted screen and a socket that stalls: it never queues a stale
+//! picture, skips to the newest one once the link drains, and counts what it skipped.
+
+use super::*;
+use crate::capture::CaptureError;
+use guruconnect_codec::{Decoder, Frame, Rect};
+use std::sync::atomic::AtomicU32;
+use tokio::sync::mpsc::Receiver as AsyncReceiver;
+
+const WIDTH: u32 = 256;
+const HEIGHT: u32 = 128;
+
+/// A screen whose whole picture is one colour, named by a number the test sets.
+#[derive(Clone, Default)]
+struct Screen {
+    state: Arc<AtomicU32>,
+    captures: Arc<AtomicU32>,
+}
+
+impl Screen {
+    fn set(&self, state: u32) {
+        self.state.store(state, Ordering::SeqCst);
+    }
+    fn captures(&self) -> u32 {
+        self.captures.load(Ordering::SeqCst)
+    }
+}
+
+struct ScriptedCapturer {
+    screen: Screen,
+    last_captured: Option<u32>,
+}
+
+impl Capturer for ScriptedCapturer {
+    fn displays(&mut self) -> Result<Vec<DisplayInfo>, CaptureError> {
+        Ok(vec![DisplayInfo {
+            id: "0".into(),
+            name: "scripted".into(),
+            x: 0,
+            y: 0,
+            width: WIDTH,
+            height: HEIGHT,
+            primary: true,
+        }])
+    }
+
+    fn damage(&mut self, _: &DisplayInfo) -> Result<Option<Vec<Rect>>, CaptureError> {
+        let now = self.screen.state.load(Ordering::SeqCst);
+        Ok(Some(if self.last_captured == Some(now) {
+            Vec::new()
+        } else {
+            vec![Rect::new(0, 0, WIDTH, HEIGHT)]
+        }))
+    }
+
+    fn capture(&mut self, _: &DisplayInfo) -> Result<Frame, CaptureError> {
+        let state = self.screen.state.load(Ordering::SeqCst);
+        self.last_captured = Some(state);
+        self.screen.captures.fetch_add(1, Ordering::SeqCst);
+        let pixel = [state as u8, (state >> 8) as u8, 0x40, 0xff];
+        let pixels = pixel.repeat((WIDTH * HEIGHT) as usize);
+        Frame::from_bgra(WIDTH, HEIGHT, pixels).map_err(|e| CaptureError::Failed(e.to_string()))
+    }
+
+    fn cursor(&mut self) -> Result<Option<CursorState>, CaptureError> {
+        Ok(None)
+    }
+}
+
+struct Harness {
+    runtime: tokio::runtime::Runtime,
+    screen: Screen,
+    controls: std::sync::mpsc::Sender<Control>,
+    frames: AsyncReceiver<Bytes>,
+    events: AsyncReceiver<Bytes>,
+    decoder: Decoder,
+    thread: Option<std::thread::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Harness {
+    fn start() -> Self {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let screen = Screen::default();
+        let (controls, controls_rx) = std::sync::mpsc::channel();
+        let (frames_tx, frames) = tokio::sync::mpsc::channel(1);
+        let (events_tx, events) = tokio::sync::mpsc::channel(256);
+        let streamer = Streamer {
+            capturer: Box::new(ScriptedCapturer {
+                screen: screen.clone(),
+                last_captured: None,
+            }),
+            controls: controls_rx,
+            frames: frames_tx,
+            events: events_tx,
+            shared: Arc::new(Shared::default()),
+            runtime: runtime.handle().clone(),
+            labels: crate::inventory::Labels::default(),
+        };
+        let thread = std::thread::spawn(move || streamer.run());
+        Self {
+            runtime,
+            screen,
+            controls,
+            frames,
+            events,
+            decoder: Decoder::new().expect("decoder"),
+            thread: Some(thread),
+        }
+    }
+
+    /// The next frame sent, decoded: the screen state it shows.
+    fn next_state(&mut self) -> u32 {
+        let body = self
+            .runtime
+            .block_on(async {
+                tokio::time::timeout(Duration::from_secs(10), self.frames.recv()).await
+            })
+            .expect("a frame within 10 s")
+            .expect("the streamer is running");
+        let Ok(Payload::VideoFrame(frame)) = proto::decode(body, proto::MAX_AGENT_MESSAGE_BYTES)
+        else {
+            panic!("the frame channel carries video frames only");
+        };
+        let encoded = wire::encoded_frame(&frame).expect("our encoding");
+        self.decoder.apply(&encoded).expect("decodes");
+        let pixel = self.decoder.picture().expect("picture").pixel(0, 0);
+        u32::from(pixel[0]) | (u32::from(pixel[1]) << 8)
+    }
+
+    /// Waits (bounded) until the streamer has filled the one frame slot.
+    fn wait_until_a_frame_is_queued(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.frames.is_empty() {
+            assert!(Instant::now() < deadline, "no frame was queued within 10 s");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// FrameStats seen within `within`.
+    fn stats(&mut self, within: Duration) -> Vec<proto::FrameStats> {
+        let deadline = Instant::now() + within;
+        let mut stats = Vec::new();
+        while Instant::now() < deadline {
+            let next = self.runtime.block_on(async {
+                tokio::time::timeout(Duration::from_millis(100), self.events.recv()).await
+            });
+            let Ok(Some(body)) = next else { continue };
+            if let Ok(Payload::FrameStats(s)) = proto::decode(body, proto::MAX_AGENT_MESSAGE_BYTES)
+            {
+                stats.push(s);
+            }
+        }
+        stats
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let _ = self.controls.send(Control::Stop);
+        // A streamer blocked on a full frame slot wakes when the receiver goes.
+        self.frames.close();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[test]
+fn a_stalled_link_skips_to_the_newest_picture_and_counts_the_skips() {
+    let mut h = Harness::start();
+    h.controls.send(Control::Viewers(1)).expect("send");
+    h.controls.send(Control::KeyFrame).expect("send");
+    assert_eq!(h.next_state(), 0, "the key frame shows the screen");
+
+    h.screen.set(1);
+    h.wait_until_a_frame_is_queued();
+    // The writer is not reading: the slot stays full while the screen moves on. Each state
+    // lasts two active ticks, so a streamer that captured before waiting for room would hold
+    // one of these pictures back for the socket.
+    for state in 2..=5 {
+        h.screen.set(state);
+        std::thread::sleep(Duration::from_millis(70));
+    }
+    assert_eq!(h.next_state(), 1, "the frame already queued goes first");
+    assert_eq!(
+        h.next_state(),
+        5,
+        "once the link drains the newest picture goes, none of the ones in between"
+    );
+    assert_eq!(
+        h.screen.captures(),
+        3,
+        "the screen was read three times: key frame, state 1, state 5"
+    );
+
+    let stats = h.stats(Duration::from_millis(2500));
+    assert!(
+        stats.iter().any(|s| s.skipped_frames > 0),
+        "the stalled ticks are reported as skipped: {stats:?}"
+    );
+    assert!(
+        stats.iter().any(|s| s.fps > 0),
+        "frames were counted: {stats:?}"
+    );
+}
+
+#[test]
+fn a_still_screen_is_not_read_again_and_still_reports_stats() {
+    let mut h = Harness::start();
+    h.controls.send(Control::Viewers(1)).expect("send");
+    h.controls.send(Control::KeyFrame).expect("send");
+    assert_eq!(h.next_state(), 0);
+    let stats = h.stats(Duration::from_millis(2500));
+    assert_eq!(h.screen.captures(), 1, "nothing changed, nothing was read");
+    assert!(h.frames.is_empty(), "and nothing was sent");
+    assert!(
+        stats.iter().any(|s| s.fps == 0),
+        "a still screen reports 0 fps instead of going quiet: {stats:?}"
+    );
+}
