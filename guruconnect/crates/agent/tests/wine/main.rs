@@ -51,7 +51,7 @@ fn agent_exe() -> Option<PathBuf> {
 
 /// A Wine prefix of its own for one test, initialised on this test's display and shut down
 /// (every process in it) when dropped, with the agent copied into it beside the
-/// bcryptprimitives.dll stand-in Wine 8 lacks (see `bcryptprimitives.c`).
+/// bcryptprimitives.dll stand-in Wine 8 lacks (see `scripts/wine/bcryptprimitives.c`).
 struct Wine {
     prefix: tempfile::TempDir,
     display: String,
@@ -103,7 +103,8 @@ impl Wine {
 
 /// Compiles `bcryptprimitives.c` with MinGW (installed with the Windows toolchain) to `out`.
 fn build_prng_stand_in(out: &Path) {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wine/bcryptprimitives.c");
+    let source =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../scripts/wine/bcryptprimitives.c");
     let built = Command::new("x86_64-w64-mingw32-gcc")
         .args(["-shared", "-O2", "-o"])
         .arg(out)

@@ -1,7 +1,7 @@
 /* A stand-in for Windows' bcryptprimitives.dll, which Wine 8 lacks: Rust's standard library
  * (1.78 and later) imports ProcessPrng from it to seed its hash maps, so without it no Rust
  * program starts under Wine. Windows 10 and later have the real one; this copy exists only for
- * the tests in this folder, which build it with MinGW and put it beside the agent's .exe.
+ * the agents' Wine tests, which build it with MinGW and put it beside the agent's .exe.
  * ProcessPrng fills the buffer with random bytes and always succeeds; RtlGenRandom does the
  * same through advapi32, which Wine implements. */
 #include <windows.h>
