@@ -220,7 +220,8 @@ impl Encoder {
     /// Packs `rect`'s BGR rows and compresses them.
     fn pixels(&mut self, frame: &Frame, rect: Rect) -> std::io::Result<EncodedRect> {
         let row = rect.width as usize * WIRE_BYTES_PER_PIXEL;
-        self.scratch.clear();
+        // Packing overwrites every byte, so only a change of size needs the buffer resized
+        // (clearing and zero-filling it for each rectangle was a memset of it all).
         self.scratch
             .resize(rect.area() as usize * WIRE_BYTES_PER_PIXEL, 0);
         for (i, out) in self.scratch.chunks_exact_mut(row).enumerate() {
