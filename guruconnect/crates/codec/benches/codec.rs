@@ -1,10 +1,15 @@
 //! Codec benchmark at 1920×1080 on a synthetic office desktop (windows of text-like glyphs on
 //! flat backgrounds): key frame, idle frames with and without damage hints, a typed character,
 //! a terminal scroll with and without scroll detection and with a source's move hint (as DXGI
-//! reports it), a window dragged sideways with and without that hint, and full-motion content.
-//! Prints a Markdown table for BENCHMARKS.md.
+//! reports it), a window dragged sideways with and without that hint, and two kinds of full
+//! motion (noise, and a video-like scene) encoded frame after frame as a playing video would be,
+//! by default (large rectangles switch to a fast zstd level) and at zstd level 1 throughout.
+//! Prints a Markdown table for BENCHMARKS.md. Encode time is measured twice: wall clock, and the
+//! CPU time the encoding thread itself used (Linux), which other work on a shared machine
+//! inflates less.
 //!
-//! `cargo bench -p guruconnect-codec --bench codec` runs it; `cargo test` runs a tiny smoke pass.
+//! `cargo bench -p guruconnect-codec --bench codec` runs it (`-- --levels` adds full motion at
+//! each fast level from -1 to -5); `cargo test` runs a tiny smoke pass.
 
 use guruconnect_codec::{Decoder, EncodedFrame, Encoder, EncoderConfig, Frame, MoveHint, Rect};
 use std::sync::OnceLock;
@@ -174,7 +179,7 @@ fn video(t: u64) -> Frame {
 }
 
 struct Row {
-    case: &'static str,
+    case: String,
     encode: Duration,
     encode_cpu: Option<Duration>,
     decode: Duration,
@@ -265,7 +270,7 @@ fn measure(
         (bytes, raw) = (frame.payload_bytes(), raw_bytes(&frame));
     }
     Row {
-        case,
+        case: case.to_owned(),
         encode: median(encodes),
         encode_cpu: median(cpus),
         decode: median(decodes),
@@ -277,12 +282,7 @@ fn measure(
 /// Full motion as it plays: a key frame of `scene(0)`, then `frames` frames in a row through one
 /// encoder and one decoder, each checked lossless; medians per frame. The encoder's state
 /// carries from frame to frame, as it does in the agent.
-fn measure_motion(
-    case: &'static str,
-    config: EncoderConfig,
-    scene: fn(u64) -> Frame,
-    frames: u64,
-) -> Row {
+fn measure_motion(case: &str, config: EncoderConfig, scene: fn(u64) -> Frame, frames: u64) -> Row {
     let mut encoder = Encoder::new(config).expect("encoder");
     let mut decoder = Decoder::new().expect("decoder");
     let key = encoder
@@ -310,7 +310,7 @@ fn measure_motion(
         raw = raw_bytes(&frame);
     }
     Row {
-        case,
+        case: case.to_owned(),
         encode: median(encodes),
         encode_cpu: median(cpus),
         decode: median(decodes),
@@ -340,7 +340,7 @@ fn key_row(frame: &Frame, reps: usize) -> Row {
         bytes = key.payload_bytes();
     }
     Row {
-        case: "key frame, office desktop",
+        case: "key frame, office desktop".to_owned(),
         encode: median(encodes),
         encode_cpu: median(cpus),
         decode: median(decodes),
@@ -351,6 +351,7 @@ fn key_row(frame: &Frame, reps: usize) -> Row {
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
+    let levels = std::env::args().any(|a| a == "--levels");
     let reps = if full { 15 } else { 1 };
     // Two frames at least, so the smoke pass also encodes a frame after a delta frame.
     let motion_frames = reps.max(2) as u64;
@@ -486,14 +487,30 @@ fn main() {
             &drag_hint,
             reps,
         ),
-        measure_motion(
-            "full motion, noise (every pixel changes)",
-            on,
-            motion,
-            motion_frames,
-        ),
-        measure_motion("full motion, video-like scene", on, video, motion_frames),
     ];
+    let one_level = EncoderConfig {
+        fast_zstd_level: None,
+        ..on
+    };
+    let mut rows = rows;
+    for (scene, frames) in [
+        ("noise (every pixel changes)", motion as fn(u64) -> Frame),
+        ("video-like scene", video),
+    ] {
+        let case = format!("full motion, {scene}");
+        rows.push(measure_motion(&case, on, frames, motion_frames));
+        let case = format!("full motion, {scene}, zstd level 1 throughout");
+        rows.push(measure_motion(&case, one_level, frames, motion_frames));
+        // `--levels`: every fast level from -1 to -5, to choose the default from.
+        for level in (-5..=-1).rev().filter(|_| levels) {
+            let config = EncoderConfig {
+                fast_zstd_level: Some(level),
+                ..on
+            };
+            let case = format!("full motion, {scene}, fast level {level}");
+            rows.push(measure_motion(&case, config, frames, motion_frames));
+        }
+    }
     if !full {
         assert!(
             rows[1].bytes == 0 && rows[2].bytes == 0,
@@ -505,6 +522,13 @@ fn main() {
         );
         assert!(rows[7].bytes < rows[6].bytes, "a scroll hint saves bytes");
         assert!(rows[9].bytes < rows[8].bytes, "a drag hint saves bytes");
+        for (fast, one) in [(10, 11), (12, 13)] {
+            assert!(
+                rows[fast].bytes != rows[one].bytes,
+                "{}: the fast level took over",
+                rows[fast].case
+            );
+        }
     }
     println!("\nCodec at 1920×1080, medians of {reps} run(s); bytes are the frame's compressed pixel payload\n");
     println!("| case | encode | encode CPU | decode | bytes | raw BGRA of the rects | ratio |");
