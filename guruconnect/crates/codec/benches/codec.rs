@@ -1,12 +1,18 @@
 //! Codec benchmark at 1920×1080 on a synthetic office desktop (windows of text-like glyphs on
 //! flat backgrounds): key frame, idle frames with and without damage hints, a typed character,
 //! a terminal scroll with and without scroll detection and with a source's move hint (as DXGI
-//! reports it), a window dragged sideways with and without that hint, and full-motion content.
-//! Prints a Markdown table for BENCHMARKS.md.
+//! reports it), a window dragged sideways with and without that hint, and two kinds of full
+//! motion (noise, and a video-like scene) encoded frame after frame as a playing video would be,
+//! by default (large rectangles switch to a fast zstd level) and at zstd level 1 throughout.
+//! Prints a Markdown table for BENCHMARKS.md. Encode time is measured twice: wall clock, and the
+//! CPU time the encoding thread itself used (Linux), which other work on a shared machine
+//! inflates less.
 //!
-//! `cargo bench -p guruconnect-codec --bench codec` runs it; `cargo test` runs a tiny smoke pass.
+//! `cargo bench -p guruconnect-codec --bench codec` runs it (`-- --levels` adds full motion at
+//! each fast level from -1 to -5); `cargo test` runs a tiny smoke pass.
 
 use guruconnect_codec::{Decoder, EncodedFrame, Encoder, EncoderConfig, Frame, MoveHint, Rect};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 const GLYPH_W: u32 = 8;
@@ -101,7 +107,8 @@ fn dragged(frame: &Frame, window: Rect, dx: u32) -> Frame {
     out
 }
 
-/// Full-motion content: every pixel changes every frame (a moving gradient with noise).
+/// Full-motion noise: every pixel changes every frame (a moving gradient with 3 bits of noise in
+/// the blue channel), which zstd barely compresses.
 fn motion(t: u64) -> Frame {
     let mut frame = Frame::black(1920, 1080).expect("frame");
     let mut rng = Rng(t * 7 + 3);
@@ -115,17 +122,112 @@ fn motion(t: u64) -> Frame {
     frame
 }
 
+/// A disc moving through the video-like scene, bouncing off the picture's edges.
+struct Disc {
+    x: i64,
+    y: i64,
+    radius: i64,
+    bgr: [i64; 3],
+}
+
+/// `start + speed * t`, reflected back into `0..limit` like a ball bouncing between two walls.
+fn bounce(start: i64, speed: i64, t: i64, limit: i64) -> i64 {
+    let p = (start + speed * t).rem_euclid(2 * limit);
+    if p < limit {
+        p
+    } else {
+        2 * limit - 1 - p
+    }
+}
+
+/// Video-like full motion (a film or a game): a smooth gradient drifting under seven shaded
+/// discs that move at their own speeds, with one bit of noise per colour channel (sensor grain,
+/// a video decoder's dither). Every pixel changes every frame; zstd compresses it partly, about
+/// 1.6× at level 1, where real video lands, unlike pure noise. Deterministic in `t`.
+fn video(t: u64) -> Frame {
+    let (w, h, t) = (1920i64, 1080i64, t as i64);
+    let discs: Vec<Disc> = (0..7)
+        .map(|k| Disc {
+            x: bounce(300 + k * 230, 5 + k * 3, t, w),
+            y: bounce(200 + k * 110, 3 + k, t, h),
+            radius: 80 + k * 25,
+            bgr: [40 + k * 30, 200 - k * 20, 90 + k * 15],
+        })
+        .collect();
+    let mut frame = Frame::black(1920, 1080).expect("frame");
+    let mut rng = Rng((t as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    for (i, px) in frame.pixels_mut().chunks_exact_mut(4).enumerate() {
+        let (x, y) = (i as i64 % w, i as i64 / w);
+        let mut bgr = [
+            x * 200 / w + t * 2,
+            y * 180 / h + t,
+            (x + y) * 120 / (w + h) + t * 3,
+        ];
+        for d in &discs {
+            let d2 = (x - d.x).pow(2) + (y - d.y).pow(2);
+            if d2 < d.radius * d.radius {
+                let shade = d2 * 80 / (d.radius * d.radius);
+                bgr = [d.bgr[0] - shade, d.bgr[1] - shade, d.bgr[2] - shade / 2];
+            }
+        }
+        let noise = rng.next();
+        for (c, (out, v)) in px.iter_mut().zip(bgr).enumerate() {
+            *out = (v + (noise >> (c * 8) & 1) as i64).clamp(0, 255) as u8;
+        }
+    }
+    frame
+}
+
 struct Row {
-    case: &'static str,
+    case: String,
     encode: Duration,
+    encode_cpu: Option<Duration>,
     decode: Duration,
     bytes: usize,
     raw: usize,
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
+fn median<T: Ord + Copy>(mut samples: Vec<T>) -> T {
     samples.sort();
     samples[samples.len() / 2]
+}
+
+/// CPU time this thread has used, from Linux's scheduler statistics; `None` elsewhere. The
+/// yield first makes the kernel account the slice the thread is running in, which it otherwise
+/// adds only at the next tick or switch (milliseconds late).
+fn thread_cpu() -> Option<Duration> {
+    std::thread::yield_now();
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
+}
+
+/// What reading `thread_cpu` twice costs by itself (tens of µs: a file read), measured once and
+/// taken off every CPU time so that sub-millisecond rows stay readable.
+fn cpu_overhead() -> Duration {
+    static OVERHEAD: OnceLock<Duration> = OnceLock::new();
+    *OVERHEAD
+        .get_or_init(|| median((0..9).map(|_| cpu_between(|| ()).1).collect()).unwrap_or_default())
+}
+
+/// `work`'s result and the thread CPU time it took, overhead included.
+fn cpu_between<T>(work: impl FnOnce() -> T) -> (T, Option<Duration>) {
+    let before = thread_cpu();
+    let out = work();
+    let used = thread_cpu()
+        .zip(before)
+        .map(|(after, before)| after.saturating_sub(before));
+    (out, used)
+}
+
+/// Wall-clock and thread CPU time of `work`.
+fn timed<T>(work: impl FnOnce() -> T) -> (T, Duration, Option<Duration>) {
+    let overhead = cpu_overhead();
+    let ((out, wall), cpu) = cpu_between(|| {
+        let started = Instant::now();
+        (work(), started.elapsed())
+    });
+    (out, wall, cpu.map(|c| c.saturating_sub(overhead)))
 }
 
 /// Encodes `next` after `base` `reps` times (fresh encoder state each time) and decodes it.
@@ -138,7 +240,7 @@ fn measure(
     moves: &[MoveHint],
     reps: usize,
 ) -> Row {
-    let (mut encodes, mut decodes) = (Vec::new(), Vec::new());
+    let (mut encodes, mut cpus, mut decodes) = (Vec::new(), Vec::new(), Vec::new());
     let mut bytes = 0;
     let mut raw = 0;
     for _ in 0..reps {
@@ -150,9 +252,9 @@ fn measure(
             .expect("key");
         decoder.apply(&key).expect("decode key");
         let input = next.clone();
-        let started = Instant::now();
-        let frame = encoder.encode(input, damage, moves).expect("encode");
-        encodes.push(started.elapsed());
+        let (frame, wall, cpu) = timed(|| encoder.encode(input, damage, moves).expect("encode"));
+        encodes.push(wall);
+        cpus.push(cpu);
         let Some(frame) = frame else {
             decodes.push(Duration::ZERO);
             (bytes, raw) = (0, 0);
@@ -168,10 +270,51 @@ fn measure(
         (bytes, raw) = (frame.payload_bytes(), raw_bytes(&frame));
     }
     Row {
-        case,
+        case: case.to_owned(),
         encode: median(encodes),
+        encode_cpu: median(cpus),
         decode: median(decodes),
         bytes,
+        raw,
+    }
+}
+
+/// Full motion as it plays: a key frame of `scene(0)`, then `frames` frames in a row through one
+/// encoder and one decoder, each checked lossless; medians per frame. The encoder's state
+/// carries from frame to frame, as it does in the agent.
+fn measure_motion(case: &str, config: EncoderConfig, scene: fn(u64) -> Frame, frames: u64) -> Row {
+    let mut encoder = Encoder::new(config).expect("encoder");
+    let mut decoder = Decoder::new().expect("decoder");
+    let key = encoder
+        .encode(scene(0), None, &[])
+        .expect("encode")
+        .expect("key");
+    decoder.apply(&key).expect("decode key");
+    let (mut encodes, mut cpus, mut decodes) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut bytes, mut raw) = (Vec::new(), 0);
+    for t in 1..=frames {
+        let picture = scene(t);
+        let input = picture.clone();
+        let (frame, wall, cpu) = timed(|| encoder.encode(input, None, &[]).expect("encode"));
+        let frame = frame.expect("every pixel changed");
+        encodes.push(wall);
+        cpus.push(cpu);
+        let started = Instant::now();
+        decoder.apply(&frame).expect("decode");
+        decodes.push(started.elapsed());
+        assert!(
+            decoder.picture().expect("picture").same_colours(&picture),
+            "{case}: lossless at frame {t}"
+        );
+        bytes.push(frame.payload_bytes());
+        raw = raw_bytes(&frame);
+    }
+    Row {
+        case: case.to_owned(),
+        encode: median(encodes),
+        encode_cpu: median(cpus),
+        decode: median(decodes),
+        bytes: median(bytes),
         raw,
     }
 }
@@ -181,16 +324,15 @@ fn raw_bytes(frame: &EncodedFrame) -> usize {
 }
 
 fn key_row(frame: &Frame, reps: usize) -> Row {
-    let (mut encodes, mut decodes) = (Vec::new(), Vec::new());
+    let (mut encodes, mut cpus, mut decodes) = (Vec::new(), Vec::new(), Vec::new());
     let mut bytes = 0;
     for _ in 0..reps {
         let mut encoder = Encoder::new(EncoderConfig::default()).expect("encoder");
-        let started = Instant::now();
-        let key = encoder
-            .encode(frame.clone(), None, &[])
-            .expect("encode")
-            .expect("key");
-        encodes.push(started.elapsed());
+        let input = frame.clone();
+        let (key, wall, cpu) = timed(|| encoder.encode(input, None, &[]).expect("encode"));
+        let key = key.expect("key");
+        encodes.push(wall);
+        cpus.push(cpu);
         let mut decoder = Decoder::new().expect("decoder");
         let started = Instant::now();
         decoder.apply(&key).expect("decode");
@@ -198,8 +340,9 @@ fn key_row(frame: &Frame, reps: usize) -> Row {
         bytes = key.payload_bytes();
     }
     Row {
-        case: "key frame, office desktop",
+        case: "key frame, office desktop".to_owned(),
         encode: median(encodes),
+        encode_cpu: median(cpus),
         decode: median(decodes),
         bytes,
         raw: 1920 * 1080 * 4,
@@ -208,7 +351,10 @@ fn key_row(frame: &Frame, reps: usize) -> Row {
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
+    let levels = std::env::args().any(|a| a == "--levels");
     let reps = if full { 15 } else { 1 };
+    // Two frames at least, so the smoke pass also encodes a frame after a delta frame.
+    let motion_frames = reps.max(2) as u64;
     let (base, terminal) = desktop(0);
     let scroll_off = EncoderConfig {
         detect_scroll: false,
@@ -341,16 +487,30 @@ fn main() {
             &drag_hint,
             reps,
         ),
-        measure(
-            "full motion, every pixel changes",
-            on,
-            &motion(0),
-            &motion(1),
-            None,
-            &[],
-            reps,
-        ),
     ];
+    let one_level = EncoderConfig {
+        fast_zstd_level: None,
+        ..on
+    };
+    let mut rows = rows;
+    for (scene, frames) in [
+        ("noise (every pixel changes)", motion as fn(u64) -> Frame),
+        ("video-like scene", video),
+    ] {
+        let case = format!("full motion, {scene}");
+        rows.push(measure_motion(&case, on, frames, motion_frames));
+        let case = format!("full motion, {scene}, zstd level 1 throughout");
+        rows.push(measure_motion(&case, one_level, frames, motion_frames));
+        // `--levels`: every fast level from -1 to -5, to choose the default from.
+        for level in (-5..=-1).rev().filter(|_| levels) {
+            let config = EncoderConfig {
+                fast_zstd_level: Some(level),
+                ..on
+            };
+            let case = format!("full motion, {scene}, fast level {level}");
+            rows.push(measure_motion(&case, config, frames, motion_frames));
+        }
+    }
     if !full {
         assert!(
             rows[1].bytes == 0 && rows[2].bytes == 0,
@@ -362,18 +522,28 @@ fn main() {
         );
         assert!(rows[7].bytes < rows[6].bytes, "a scroll hint saves bytes");
         assert!(rows[9].bytes < rows[8].bytes, "a drag hint saves bytes");
+        for (fast, one) in [(10, 11), (12, 13)] {
+            assert!(
+                rows[fast].bytes != rows[one].bytes,
+                "{}: the fast level took over",
+                rows[fast].case
+            );
+        }
     }
     println!("\nCodec at 1920×1080, medians of {reps} run(s); bytes are the frame's compressed pixel payload\n");
-    println!("| case | encode | decode | bytes | raw BGRA of the rects | ratio |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("| case | encode | encode CPU | decode | bytes | raw BGRA of the rects | ratio |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         let ratio = if r.bytes == 0 {
             "–".to_owned()
         } else {
             format!("{:.1}×", r.raw as f64 / r.bytes as f64)
         };
+        let cpu = r.encode_cpu.map_or("–".to_owned(), |d| {
+            format!("{:.2} ms", d.as_secs_f64() * 1e3)
+        });
         println!(
-            "| {} | {:.2} ms | {:.2} ms | {} | {} | {ratio} |",
+            "| {} | {:.2} ms | {cpu} | {:.2} ms | {} | {} | {ratio} |",
             r.case,
             r.encode.as_secs_f64() * 1e3,
             r.decode.as_secs_f64() * 1e3,

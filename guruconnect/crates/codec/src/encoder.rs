@@ -13,12 +13,22 @@ use crate::WIRE_BYTES_PER_PIXEL;
 /// inside the protocol's per-rectangle limit and lets a viewer paint a key frame band by band.
 pub const MAX_RECT_AREA: u64 = 1 << 18;
 
+/// Pixel rectangles at least this large (256×256) take the fast level during full motion;
+/// smaller ones (typing, a caret, a menu) always get `zstd_level`, which costs them little time
+/// and keeps their bytes as they were.
+const LARGE_RECT_AREA: u64 = 1 << 16;
+
 #[derive(Debug, Clone, Copy)]
 pub struct EncoderConfig {
     /// Side of the change-detection tiles, in pixels.
     pub tile: u32,
     /// zstd level: 1 is fast and already good on screen content.
     pub zstd_level: i32,
+    /// zstd level for large rectangles during full motion: while the large rectangles of the
+    /// last frame that had any covered a quarter of the picture and compressed to more than half
+    /// their size (video, games, noise). There zstd at `zstd_level` spends most of a frame's CPU
+    /// budget to save a fifth or so of the bytes. `None` keeps `zstd_level` everywhere.
+    pub fast_zstd_level: Option<i32>,
     /// Look for vertical scrolls in changed regions that no move hint explains.
     pub detect_scroll: bool,
 }
@@ -28,8 +38,40 @@ impl Default for EncoderConfig {
         Self {
             tile: 32,
             zstd_level: 1,
+            fast_zstd_level: Some(FAST_ZSTD_LEVEL),
             detect_scroll: true,
         }
+    }
+}
+
+/// The default `fast_zstd_level`: BENCHMARKS.md ("Screen codec") measures what it costs and saves
+/// on full motion against `zstd_level` and the levels between.
+const FAST_ZSTD_LEVEL: i32 = -5;
+
+/// What the large pixel rectangles of one frame covered and compressed to.
+#[derive(Debug, Default, Clone, Copy)]
+struct LargeRects {
+    /// Pixels they covered.
+    pixels: u64,
+    /// Their compressed bytes.
+    packed: u64,
+    /// Pixels of the whole picture.
+    picture: u64,
+}
+
+impl LargeRects {
+    fn add(&mut self, rect: Rect, packed: usize) {
+        self.pixels += rect.area();
+        self.packed += packed as u64;
+    }
+
+    /// Full motion: a quarter of the picture or more, compressed to more than half its size.
+    /// zstd finds little to take out there, so a faster level loses little, and the area is
+    /// large enough for its time to matter; a video in a small window or a photo scrolling by
+    /// in strips costs little at the normal level and keeps its bytes.
+    fn full_motion(&self) -> bool {
+        let raw = self.pixels * WIRE_BYTES_PER_PIXEL as u64;
+        self.pixels * 4 >= self.picture && self.packed * 2 > raw
     }
 }
 
@@ -76,6 +118,11 @@ pub struct Encoder {
     previous: Option<Frame>,
     key_requested: bool,
     compressor: zstd::bulk::Compressor<'static>,
+    /// The level `compressor` is set to.
+    level: i32,
+    /// How the large rectangles of the last frame that had any compressed: picks the level of
+    /// the next ones (full motion goes on from frame to frame).
+    large_rects: LargeRects,
     scratch: Vec<u8>,
 }
 
@@ -95,6 +142,8 @@ impl Encoder {
             previous: None,
             key_requested: true,
             compressor: zstd::bulk::Compressor::new(config.zstd_level)?,
+            level: config.zstd_level,
+            large_rects: LargeRects::default(),
             scratch: Vec::new(),
         })
     }
@@ -146,9 +195,8 @@ impl Encoder {
             }
             rects.extend(copies.iter().flat_map(copy_rects));
         }
-        for rect in grid.rects(width, height, MAX_RECT_AREA) {
-            rects.push(self.pixels(&current, rect)?);
-        }
+        let pixels = grid.rects(width, height, MAX_RECT_AREA);
+        rects.extend(self.pixel_rects(&current, pixels)?);
         self.previous = Some(current);
         Ok(Some(EncodedFrame {
             width,
@@ -183,10 +231,7 @@ impl Encoder {
         let (width, height) = (current.width(), current.height());
         let mut grid = DirtyGrid::new(width, height, self.config.tile);
         grid.mark_all();
-        let mut rects = Vec::new();
-        for rect in grid.rects(width, height, MAX_RECT_AREA) {
-            rects.push(self.pixels(current, rect)?);
-        }
+        let rects = self.pixel_rects(current, grid.rects(width, height, MAX_RECT_AREA))?;
         Ok(EncodedFrame {
             width,
             height,
@@ -217,26 +262,82 @@ impl Encoder {
             .collect()
     }
 
-    /// Packs `rect`'s BGR rows and compresses them.
-    fn pixels(&mut self, frame: &Frame, rect: Rect) -> std::io::Result<EncodedRect> {
+    /// Compresses `rects` of `frame`, the large ones at the fast level during full motion, and
+    /// remembers what this frame's large ones covered and compressed to.
+    fn pixel_rects(
+        &mut self,
+        frame: &Frame,
+        rects: Vec<Rect>,
+    ) -> std::io::Result<Vec<EncodedRect>> {
+        let fast = self
+            .config
+            .fast_zstd_level
+            .filter(|_| self.large_rects.full_motion());
+        let mut large = LargeRects {
+            picture: u64::from(frame.width()) * u64::from(frame.height()),
+            ..LargeRects::default()
+        };
+        let mut encoded = Vec::with_capacity(rects.len());
+        for rect in rects {
+            let is_large = rect.area() >= LARGE_RECT_AREA;
+            let level = fast.filter(|_| is_large).unwrap_or(self.config.zstd_level);
+            let bytes = self.pixels(frame, rect, level)?;
+            if is_large {
+                large.add(rect, bytes.len());
+            }
+            encoded.push(EncodedRect {
+                rect,
+                payload: RectPayload::Zstd(bytes),
+            });
+        }
+        // A frame without large rectangles (typing while a video is paused) says nothing new.
+        if large.pixels > 0 {
+            self.large_rects = large;
+        }
+        Ok(encoded)
+    }
+
+    /// Packs `rect`'s BGR rows and compresses them at `level`.
+    fn pixels(&mut self, frame: &Frame, rect: Rect, level: i32) -> std::io::Result<Vec<u8>> {
+        if level != self.level {
+            self.compressor.set_compression_level(level)?;
+            self.level = level;
+        }
         let row = rect.width as usize * WIRE_BYTES_PER_PIXEL;
-        self.scratch.clear();
+        // Packing overwrites every byte, so only a change of size needs the buffer resized
+        // (clearing and zero-filling it for each rectangle was a memset of it all).
         self.scratch
             .resize(rect.area() as usize * WIRE_BYTES_PER_PIXEL, 0);
         for (i, out) in self.scratch.chunks_exact_mut(row).enumerate() {
-            let src = frame.row_span(rect.x, rect.y + i as u32, rect.width);
-            for (d, s) in out
-                .chunks_exact_mut(WIRE_BYTES_PER_PIXEL)
-                .zip(src.chunks_exact(BYTES_PER_PIXEL))
-            {
-                d.copy_from_slice(&s[..WIRE_BYTES_PER_PIXEL]);
-            }
+            pack_bgr(out, frame.row_span(rect.x, rect.y + i as u32, rect.width));
         }
-        let data = self.compressor.compress(&self.scratch)?;
-        Ok(EncodedRect {
-            rect,
-            payload: RectPayload::Zstd(data),
-        })
+        self.compressor.compress(&self.scratch)
+    }
+}
+
+/// Packs BGRA pixels into BGR (`out` holds 3 bytes for every 4 of `bgra`), four pixels at a time
+/// as one 128-bit word shifted together: about 1.5x faster than three-byte copies pixel by pixel
+/// on rows in cache (a 1080p frame from memory is bound by memory either way, ~1 ms).
+fn pack_bgr(out: &mut [u8], bgra: &[u8]) {
+    const PIXEL: u128 = 0xff_ffff;
+    let mut out_quads = out.chunks_exact_mut(4 * WIRE_BYTES_PER_PIXEL);
+    let mut in_quads = bgra.chunks_exact(4 * BYTES_PER_PIXEL);
+    for (d, s) in (&mut out_quads).zip(&mut in_quads) {
+        let mut quad = [0u8; 16];
+        quad.copy_from_slice(s);
+        let v = u128::from_le_bytes(quad);
+        let packed = (v & PIXEL)
+            | ((v >> 8) & (PIXEL << 24))
+            | ((v >> 16) & (PIXEL << 48))
+            | ((v >> 24) & (PIXEL << 72));
+        d.copy_from_slice(&packed.to_le_bytes()[..12]);
+    }
+    let (out, bgra) = (out_quads.into_remainder(), in_quads.remainder());
+    for (d, s) in out
+        .chunks_exact_mut(WIRE_BYTES_PER_PIXEL)
+        .zip(bgra.chunks_exact(BYTES_PER_PIXEL))
+    {
+        d.copy_from_slice(&s[..WIRE_BYTES_PER_PIXEL]);
     }
 }
 
@@ -257,4 +358,179 @@ fn copy_rects(m: &Move) -> Vec<EncodedRect> {
         offset += rows;
     }
     rects
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packing_keeps_blue_green_red_of_every_pixel() {
+        // Row lengths around the four-pixel step, so the tail is covered too.
+        for pixels in 0..=13usize {
+            let bgra: Vec<u8> = (0..pixels * BYTES_PER_PIXEL)
+                .map(|i| (i * 29 + 7) as u8)
+                .collect();
+            let want: Vec<u8> = bgra
+                .chunks_exact(BYTES_PER_PIXEL)
+                .flat_map(|p| p[..WIRE_BYTES_PER_PIXEL].to_vec())
+                .collect();
+            let mut out = vec![0u8; pixels * WIRE_BYTES_PER_PIXEL];
+            pack_bgr(&mut out, &bgra);
+            assert_eq!(out, want, "{pixels} pixels");
+        }
+    }
+
+    use crate::Decoder;
+
+    /// A `width` × 256 picture: a gradient, with one bit of noise in every channel when `seed`
+    /// is odd (like video: zstd keeps well over half of it) and clean otherwise (it shrinks to a
+    /// small fraction). Every seed moves the gradient, so every tile changes from one to another.
+    fn picture(width: u32, seed: u64) -> Frame {
+        let mut frame = Frame::black(width, 256).expect("frame");
+        let mut noise = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        for (i, px) in frame
+            .pixels_mut()
+            .chunks_exact_mut(BYTES_PER_PIXEL)
+            .enumerate()
+        {
+            let (x, y) = (i as u64 % u64::from(width), i as u64 / u64::from(width));
+            let v = (x + 2 * y + 5 * seed) / 3;
+            noise ^= noise << 13;
+            noise ^= noise >> 7;
+            noise ^= noise << 17;
+            let grain = if seed % 2 == 1 { noise } else { 0 };
+            for (c, out) in px[..3].iter_mut().enumerate() {
+                let smooth = [v, v / 2 + seed, !v][c];
+                *out = (smooth ^ (grain >> (c * 8) & 1)) as u8;
+            }
+        }
+        frame
+    }
+
+    /// `base` with `area` (at most 256 rows) repainted from `picture(area.width, seed)`.
+    fn pasted(base: &Frame, area: Rect, seed: u64) -> Frame {
+        let (mut out, patch) = (base.clone(), picture(area.width, seed));
+        for y in 0..area.height {
+            out.row_span_mut(area.x, area.y + y, area.width)
+                .copy_from_slice(patch.row_span(0, y, area.width));
+        }
+        out
+    }
+
+    /// `rect` of `frame` as the encoder must send it when it compresses at `level`.
+    fn zstd_at(level: i32, frame: &Frame, rect: Rect) -> Vec<u8> {
+        let bgr: Vec<u8> = (rect.y..rect.y + rect.height)
+            .flat_map(|y| frame.row_span(rect.x, y, rect.width).to_vec())
+            .collect::<Vec<u8>>()
+            .chunks_exact(BYTES_PER_PIXEL)
+            .flat_map(|p| p[..WIRE_BYTES_PER_PIXEL].to_vec())
+            .collect();
+        zstd::bulk::compress(&bgr, level).expect("zstd")
+    }
+
+    /// Encodes each step's picture in turn with its damage (the first as the key frame) and
+    /// checks that every rectangle decodes exactly and was compressed at the step's level.
+    fn check_levels(config: EncoderConfig, steps: &[(Frame, Option<Rect>, i32)]) {
+        let mut encoder = Encoder::new(config).expect("encoder");
+        let mut decoder = Decoder::new().expect("decoder");
+        for (i, (picture, damage, level)) in steps.iter().enumerate() {
+            let damage = damage.map(|d| vec![d]);
+            let frame = encoder
+                .encode(picture.clone(), damage.as_deref(), &[])
+                .expect("encode")
+                .expect("a change");
+            for r in &frame.rects {
+                let RectPayload::Zstd(data) = &r.payload else {
+                    panic!("step {i}: a copy");
+                };
+                // Only content the two levels compress differently can tell them apart.
+                let normal = zstd_at(config.zstd_level, picture, r.rect);
+                let fast = zstd_at(FAST_ZSTD_LEVEL, picture, r.rect);
+                assert!(normal != fast, "step {i}: the levels agree on this content");
+                let want = if *level == FAST_ZSTD_LEVEL {
+                    fast
+                } else {
+                    normal
+                };
+                assert!(*data == want, "step {i}: level");
+            }
+            decoder.apply(&frame).expect("decodes");
+            let decoded = decoder.picture().expect("picture");
+            assert!(decoded.same_colours(picture), "step {i}: lossless");
+        }
+    }
+
+    #[test]
+    fn large_rects_take_the_fast_level_while_they_compress_poorly() {
+        // 512 x 256: one rectangle, large, all of it changing every step.
+        let config = EncoderConfig::default();
+        let (normal, fast) = (config.zstd_level, FAST_ZSTD_LEVEL);
+        check_levels(
+            config,
+            &[
+                (picture(512, 1), None, normal), // a key frame: nothing known yet
+                (picture(512, 3), None, fast),   // the key frame's noise compressed poorly
+                (picture(512, 4), None, fast),   // still decided by that noise...
+                (picture(512, 6), None, normal), // ...but the flat picture compressed well
+                (picture(512, 7), None, normal),
+                (picture(512, 9), None, fast),
+            ],
+        );
+    }
+
+    #[test]
+    fn small_rects_keep_the_normal_level_and_leave_the_choice_alone() {
+        let config = EncoderConfig::default();
+        let (normal, fast) = (config.zstd_level, FAST_ZSTD_LEVEL);
+        // A 64 x 64 change (one small rectangle) during full motion.
+        let corner = Rect::new(0, 0, 64, 64);
+        let typed = pasted(&picture(512, 3), corner, 5);
+        check_levels(
+            config,
+            &[
+                (picture(512, 1), None, normal),
+                (picture(512, 3), None, fast),
+                (typed, Some(corner), normal),
+                (picture(512, 7), None, fast), // the small frame changed nothing
+            ],
+        );
+    }
+
+    #[test]
+    fn motion_in_a_small_part_of_the_picture_keeps_the_normal_level() {
+        // Noise over 320 x 224 of 2048 x 256: one large rectangle, but an eighth of the picture,
+        // like a video in a window.
+        let config = EncoderConfig::default();
+        let (normal, fast) = (config.zstd_level, FAST_ZSTD_LEVEL);
+        let window = Rect::new(0, 0, 320, 224);
+        let first = pasted(&picture(2048, 3), window, 5);
+        let second = pasted(&first, window, 7);
+        check_levels(
+            config,
+            &[
+                (picture(2048, 1), None, normal),
+                (picture(2048, 3), None, fast),
+                (first, Some(window), fast), // decided by the whole picture's noise
+                (second, Some(window), normal),
+            ],
+        );
+    }
+
+    #[test]
+    fn without_a_fast_level_every_rect_gets_the_normal_one() {
+        let config = EncoderConfig {
+            fast_zstd_level: None,
+            ..EncoderConfig::default()
+        };
+        let normal = config.zstd_level;
+        check_levels(
+            config,
+            &[
+                (picture(512, 1), None, normal),
+                (picture(512, 3), None, normal),
+                (picture(512, 5), None, normal),
+            ],
+        );
+    }
 }

@@ -6,8 +6,9 @@
 //! hints when the capturer has them), merges dirty tiles into rectangles, turns moves into copy
 //! rectangles — the capturer's move hints (DXGI move rects, any direction) once checked pixel for
 //! pixel, and the vertical scrolls it finds itself elsewhere — and compresses each rectangle's
-//! BGR rows with zstd. The decoder applies such frames to its own picture and rejects malformed
-//! input with an error, never a panic.
+//! BGR rows with zstd (at a faster level for large rectangles during full motion). The decoder
+//! applies such frames to its own picture and rejects malformed input with an error, never a
+//! panic.
 #![forbid(unsafe_code)]
 
 mod decoder;

@@ -2,7 +2,8 @@
 //! changes a desktop goes through: fills, noise, scrolls, window drags, resizes, idle frames,
 //! key requests, with and without damage hints, and with move hints that are right, slightly
 //! wrong or junk. A right move hint travels as a copy and saves bytes; a wrong one changes
-//! nothing on the wire.
+//! nothing on the wire. Full motion on larger pictures switches the encoder between its zstd
+//! levels, and every picture still decodes exactly.
 
 use guruconnect_codec::{
     Decoder, EncodedFrame, Encoder, EncoderConfig, Frame, MoveHint, Rect, RectPayload,
@@ -16,6 +17,12 @@ enum Change {
         colour: [u8; 3],
     },
     Noise {
+        area: (u32, u32, u32, u32),
+        seed: u64,
+    },
+    /// Video-like content: a gradient with one bit of noise per channel, which zstd compresses
+    /// partly (what the encoder's fast level is for).
+    Grain {
         area: (u32, u32, u32, u32),
         seed: u64,
     },
@@ -58,6 +65,21 @@ fn change() -> impl Strategy<Value = Change> {
             seed
         }),
         Just(Change::Nothing),
+        Just(Change::KeyRequest),
+    ]
+}
+
+/// Changes on pictures large enough for full motion (a quarter of the picture in large
+/// rectangles): video-like grain, noise and fills over all or part of it, and key requests, so
+/// that the encoder switches between its zstd levels in every order.
+fn motion_change() -> impl Strategy<Value = Change> {
+    let part = (0u32..640, 0u32..400, 1u32..640, 1u32..400);
+    let whole = Just((0, 0, 640, 400));
+    prop_oneof![
+        (whole, any::<u64>()).prop_map(|(area, seed)| Change::Grain { area, seed }),
+        (part.clone(), any::<u64>()).prop_map(|(area, seed)| Change::Grain { area, seed }),
+        (whole, any::<u64>()).prop_map(|(area, seed)| Change::Noise { area, seed }),
+        (part, any::<[u8; 3]>()).prop_map(|(area, colour)| Change::Fill { area, colour }),
         Just(Change::KeyRequest),
     ]
 }
@@ -114,6 +136,17 @@ fn apply(frame: &mut Frame, change: &Change) -> Option<Rect> {
         Change::Noise { area, seed } => {
             let r = clip(frame, area)?;
             fill_noise(frame, r, seed);
+            Some(r)
+        }
+        Change::Grain { area, seed } => {
+            let r = clip(frame, area)?;
+            let mut noise = Noise(seed | 1);
+            for y in r.y..r.y + r.height {
+                for x in r.x..r.x + r.width {
+                    let v = (x + 2 * y) as u8 ^ seed as u8;
+                    set(frame, x, y, [v ^ (noise.next() & 1), v / 2, !v]);
+                }
+            }
             Some(r)
         }
         Change::Scroll { area, dy, seed } => {
@@ -400,6 +433,19 @@ proptest! {
             plain.payload_bytes()
         );
         prop_assert_eq!(encode_pair(&before, &after, &[wrong]), plain);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn full_motion_and_back_decodes_exactly(
+        first in (256u32..640, 256u32..400, any::<u64>()),
+        changes in prop::collection::vec(motion_change(), 2..8),
+        hints: bool,
+    ) {
+        run(first, &changes, hints, true);
     }
 }
 
