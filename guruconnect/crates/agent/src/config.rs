@@ -134,10 +134,32 @@ pub fn default_log_dir() -> PathBuf {
     state.join("guruconnect")
 }
 
+/// %ProgramData% as the shell knows it. The environment variable is not used: a service and
+/// the administrator's shell that installed it must agree on where the settings live, and
+/// their environments are built differently (under Wine they even disagree).
+#[cfg(windows)]
+#[allow(unsafe_code)] // SHGetKnownFolderPath's string, freed with CoTaskMemFree.
 fn program_data() -> PathBuf {
-    std::env::var_os("ProgramData")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(r"C:\ProgramData"))
+    use windows::Win32::System::Com::CoTaskMemFree;
+    use windows::Win32::UI::Shell::{FOLDERID_ProgramData, SHGetKnownFolderPath, KF_FLAG_DEFAULT};
+    // SAFETY: the GUID is a static; on success the returned string is NUL-terminated, owned by
+    // us, read once and freed with CoTaskMemFree as the API requires.
+    let known = unsafe {
+        SHGetKnownFolderPath(&FOLDERID_ProgramData, KF_FLAG_DEFAULT, None).map(|path| {
+            let text = path.to_string();
+            CoTaskMemFree(Some(path.as_ptr().cast()));
+            text
+        })
+    };
+    match known {
+        Ok(Ok(path)) if !path.is_empty() => PathBuf::from(path),
+        _ => PathBuf::from(r"C:\ProgramData"),
+    }
+}
+
+#[cfg(not(windows))]
+fn program_data() -> PathBuf {
+    PathBuf::from(r"C:\ProgramData") // only ever joined into Windows paths, never used here
 }
 
 #[cfg(unix)]

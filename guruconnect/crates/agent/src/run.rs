@@ -44,7 +44,16 @@ pub fn session_from(
 /// What the installed service runs: unattended mode from the registry and the default
 /// settings file, until the service manager asks it to stop.
 pub fn service_work(stop: &StopFlag) -> anyhow::Result<()> {
-    let settings = config::load(None)?;
+    let settings = match config::load(None) {
+        Ok(settings) => settings,
+        Err(e) => {
+            // A service has no console: unless it goes to the default log file, the reason the
+            // service stopped at once is lost.
+            let _guard = crate::logging::init_from(&Settings::default());
+            tracing::error!(error = format!("{e:#}"), "the service cannot start");
+            return Err(e);
+        }
+    };
     let _guard = crate::logging::init_from(&settings);
     // Session 0 has no desktop: the work runs as `run` in the console's session.
     #[cfg(windows)]

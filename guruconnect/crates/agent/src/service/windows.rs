@@ -153,7 +153,7 @@ pub fn install(spec: &ServiceSpec) -> anyhow::Result<Change> {
         // The new binary or arguments take effect only in a new process.
         (true, Change::Updated) => restart(&service)?,
         (true, _) => {}
-        (false, _) => service.start(&[] as &[&OsStr])?,
+        (false, _) => start_service(&service)?,
     }
     // Without this policy the viewer's Ctrl+Alt+Del (SendSAS) is silently ignored. A failure
     // does not undo the install: everything else works, and the log says what is missing.
@@ -181,8 +181,25 @@ fn restart(service: &windows_service::service::Service) -> anyhow::Result<()> {
         );
         std::thread::sleep(Duration::from_millis(250));
     }
-    service.start(&[] as &[&OsStr])?;
-    Ok(())
+    start_service(service)
+}
+
+/// Starts `service`, waiting out a service database that is busy for a moment (boot, another
+/// installer) instead of failing the install.
+fn start_service(service: &windows_service::service::Service) -> anyhow::Result<()> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let error = match service.start(&[] as &[&OsStr]) {
+            Ok(()) => return Ok(()),
+            Err(windows_service::Error::Winapi(e)) => e,
+            Err(other) => return Err(other.into()),
+        };
+        match super::start_retry_delay(error.raw_os_error(), attempt) {
+            Some(delay) => std::thread::sleep(delay),
+            None => return Err(anyhow::Error::new(error).context("starting the service")),
+        }
+    }
 }
 
 /// Starts the installed service; safe to repeat.
@@ -195,7 +212,7 @@ pub fn start() -> anyhow::Result<Change> {
     if service.query_status()?.current_state == ServiceState::Running {
         return Ok(Change::AlreadyRunning);
     }
-    service.start(&[] as &[&OsStr])?;
+    start_service(&service)?;
     Ok(Change::Started)
 }
 

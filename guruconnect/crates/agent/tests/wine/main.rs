@@ -22,6 +22,7 @@ use x11rb::protocol::xproto::{ConnectionExt as _, EventMask};
 use xvfb::{solid_window, Xvfb};
 
 const WINE: &str = "/usr/lib/wine/wine64";
+const WINESERVER: &str = "/usr/lib/wine/wineserver64";
 
 /// The Windows agent, or `None` (after saying why) when this run has none.
 fn agent_exe() -> Option<PathBuf> {
@@ -71,13 +72,68 @@ impl Wine {
             display: x.display.clone(),
             agent,
         };
+        // Wine's own processes (services.exe, and the agent when it runs as a service) keep
+        // wineboot's stderr: a file, so a failing test can show what they said.
+        let log = std::fs::File::create(wine.log_path()).expect("wine log");
         let init = wine
             .command(Path::new("wineboot"))
             .arg("--init")
-            .output()
+            .stdout(Stdio::null())
+            .stderr(log)
+            .status()
             .expect("wineboot");
-        assert!(init.status.success(), "wineboot failed: {init:?}");
+        assert!(init.success(), "wineboot failed: {}", wine.log());
         wine
+    }
+
+    /// Gives Wine's service manager the patience of a loaded machine: by default it gives up
+    /// on a service that has not connected to it within a few seconds, which a 14 MB program
+    /// starting under Wine on two busy cores can miss. Restarts Wine so it reads the setting.
+    fn patient_service_manager(&self) {
+        self.reg(&[
+            "add",
+            r"HKLM\System\CurrentControlSet\Control",
+            "/v",
+            "ServicesPipeTimeout",
+            "/t",
+            "REG_DWORD",
+            "/d",
+            "120000",
+            "/f",
+        ]);
+        let _ = Command::new(WINESERVER)
+            .args(["-k"])
+            .env("WINEPREFIX", self.prefix.path())
+            .status();
+        let _ = Command::new(WINESERVER)
+            .args(["-w"])
+            .env("WINEPREFIX", self.prefix.path())
+            .status();
+    }
+
+    /// Runs `reg ARGS`; what Wine's processes started by it print goes to the Wine log.
+    fn reg(&self, args: &[&str]) {
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.log_path())
+            .expect("wine log");
+        let status = self
+            .command(Path::new("reg"))
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .status()
+            .expect("reg");
+        assert!(status.success(), "reg {args:?} failed: {}", self.log());
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.prefix.path().join("wine.log")
+    }
+
+    /// What Wine's long-lived processes wrote to stderr so far.
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
     fn command(&self, program: &Path) -> Command {
@@ -99,6 +155,26 @@ impl Wine {
             .output()
             .expect("run the agent under Wine")
     }
+
+    /// Runs the agent and returns what it printed, failing the test when it fails.
+    fn agent_says(&self, args: &[&str]) -> String {
+        let ran = self.run_agent(args);
+        assert!(ran.status.success(), "{args:?} failed: {ran:?}");
+        String::from_utf8_lossy(&ran.stdout).trim().to_owned()
+    }
+
+    /// Sets a string value of the installer's key, `HKLM\SOFTWARE\GuruConnect`.
+    fn set_registry(&self, name: &str, value: &str) {
+        self.reg(&[
+            "add",
+            r"HKLM\SOFTWARE\GuruConnect",
+            "/v",
+            name,
+            "/d",
+            value,
+            "/f",
+        ]);
+    }
 }
 
 /// Compiles `bcryptprimitives.c` with MinGW (installed with the Windows toolchain) to `out`.
@@ -117,7 +193,7 @@ fn build_prng_stand_in(out: &Path) {
 
 impl Drop for Wine {
     fn drop(&mut self) {
-        let _ = Command::new("wineserver")
+        let _ = Command::new(WINESERVER)
             .arg("-k")
             .env("WINEPREFIX", self.prefix.path())
             .status();
@@ -288,4 +364,102 @@ async fn the_windows_agent_streams_the_screen_and_takes_input_through_the_relay(
         (p.root_x, p.root_y) == (321, 123)
     })
     .await;
+}
+
+/// Waits (30 s at most) until the service's machine is online or offline as wanted; when it
+/// never gets there, the service's own log says why.
+async fn wait_online(app: &TestApp, wine: &Wine, want: bool, what: &str) {
+    for _ in 0..300 {
+        let machine = app.get_json("/api/machines/svc-pc", &app.admin_token).await;
+        if (machine["online"] == true) == want {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let logs = wine
+        .prefix
+        .path()
+        .join("drive_c/ProgramData/GuruConnect/Logs");
+    let log: String = std::fs::read_dir(&logs)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|f| std::fs::read_to_string(f.path()).unwrap_or_default())
+        .collect();
+    panic!(
+        "timed out: {what}; machines: {}; the service's log in {}:\n{log}\nWine:\n{}",
+        app.get_json("/api/machines", &app.admin_token).await,
+        logs.display(),
+        wine.log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_installs_runs_restarts_and_uninstalls_under_wines_service_manager() {
+    let Some(exe) = agent_exe() else { return };
+    let app = TestApp::spawn().await;
+    let x = Xvfb::start(320, 240);
+    let wine = Wine::new(&x, &exe);
+    wine.patient_service_manager();
+    let (key, _) = app.mint_key("svc-pc").await;
+    // What an installer writes: the registry values the service reads (no settings file).
+    wine.set_registry("Server", &format!("ws://{}", app.addr()));
+    wine.set_registry("AgentId", "svc-pc");
+    wine.set_registry("ApiKey", &key);
+
+    assert_eq!(
+        wine.agent_says(&["install"]),
+        "GuruConnect Agent: installed and started"
+    );
+    wait_online(&app, &wine, true, "the service connects to the relay").await;
+    assert_eq!(
+        wine.agent_says(&["start"]),
+        "GuruConnect Agent: already running"
+    );
+    // Installing again restarts the running service, which connects again.
+    assert_eq!(
+        wine.agent_says(&["install"]),
+        "GuruConnect Agent: updated and restarted"
+    );
+    wait_online(&app, &wine, true, "the restarted service connects again").await;
+
+    assert_eq!(
+        wine.agent_says(&["uninstall"]),
+        "GuruConnect Agent: stopped and removed"
+    );
+    wait_online(&app, &wine, false, "the stopped service leaves the relay").await;
+    assert_eq!(
+        wine.agent_says(&["uninstall"]),
+        "GuruConnect Agent: not installed; nothing to do"
+    );
+    let start = wine.run_agent(&["start"]);
+    assert!(!start.status.success(), "start without a service");
+    assert!(
+        String::from_utf8_lossy(&start.stderr).contains("not installed: run `install` first"),
+        "{start:?}"
+    );
+}
+
+#[test]
+fn a_settings_file_others_can_read_is_refused_by_the_windows_agent() {
+    let Some(exe) = agent_exe() else { return };
+    let x = Xvfb::start(320, 240);
+    let wine = Wine::new(&x, &exe);
+    let settings = wine.prefix.path().join("agent.toml");
+    std::fs::write(
+        &settings,
+        "server = \"ws://127.0.0.1:9\"\nagent_id = \"pc\"\nkey = \"gcak_x\"\n",
+    )
+    .expect("write settings");
+    // Wine derives the file's DACL from its Unix mode: 0644 grants Everyone read, which the
+    // agent reads through GetNamedSecurityInfoW and refuses.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&settings, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let ran = wine.run_agent(&["run", "--config", &windows_path(&settings)]);
+    assert!(!ran.status.success(), "a readable key file was accepted");
+    let stderr = String::from_utf8_lossy(&ran.stderr);
+    assert!(
+        stderr.contains("users other than SYSTEM and Administrators may read it"),
+        "{stderr}"
+    );
 }
