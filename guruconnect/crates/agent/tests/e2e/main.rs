@@ -2,6 +2,8 @@
 //! viewer speaking the real protocol. Frames decode to the X server's own pixels, viewer input
 //! reaches the desktop, and a restarted agent comes back as the same machine.
 
+#[path = "../support/watching.rs"]
+mod watching;
 #[path = "../x11/xvfb.rs"]
 #[allow(dead_code)]
 mod xvfb;
@@ -96,27 +98,9 @@ async fn the_viewer_sees_the_real_screen_and_drives_the_real_pointer() {
         .await
         .expect("join");
     let mut decoder = Decoder::new().expect("decoder");
-    let (mut display_id, mut frames) = (String::new(), 0);
-    let (w, h, screen) = x.xwd_root();
-    let matches = |decoder: &Decoder| {
-        decoder.picture().is_some_and(|p| {
-            p.width() == w
-                && (0..h)
-                    .all(|y| (0..w).all(|x| p.pixel(x, y)[..3] == screen[(y * w + x) as usize]))
-        })
-    };
-    while !matches(&decoder) {
-        match recv(&mut viewer.ws).await.expect("stream") {
-            Payload::DisplayList(list) => display_id = list.selected_display_id,
-            Payload::VideoFrame(f) => {
-                let encoded = wire::encoded_frame(&f).expect("our encoding");
-                decoder.apply(&encoded).expect("frame decodes");
-                frames += 1;
-                assert!(frames < 200, "the decoded picture never matched the screen");
-            }
-            _ => {}
-        }
-    }
+    let screen = x.xwd_root();
+    let watching::Seen { display_id, frames } =
+        watching::until_the_picture_is(&mut viewer.ws, &mut decoder, &screen).await;
     assert_eq!(display_id, "0");
 
     // A change on the desktop reaches the viewer as a delta.

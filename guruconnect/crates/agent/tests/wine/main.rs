@@ -8,14 +8,15 @@
 //! pass, except under `CI=true`, where they fail.
 #![cfg(target_os = "linux")]
 
+#[path = "../support/watching.rs"]
+mod watching;
 #[path = "../x11/xvfb.rs"]
 #[allow(dead_code)]
 mod xvfb;
 
-use guruconnect_agent::wire;
 use guruconnect_codec::Decoder;
 use guruconnect_proto::{self as proto, envelope::Payload};
-use guruconnect_testkit::{eventually, recv, send, TestApp, TestViewer};
+use guruconnect_testkit::{eventually, send, TestApp, TestViewer};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use x11rb::protocol::xproto::{ConnectionExt as _, EventMask};
@@ -319,28 +320,10 @@ async fn the_windows_agent_streams_the_screen_and_takes_input_through_the_relay(
     let token = app.viewer_token(session, &app.admin_token).await;
     let mut viewer = TestViewer::join(&app, session, &token).await.expect("join");
 
-    let (w, h, screen) = x.xwd_root();
     let mut decoder = Decoder::new().expect("decoder");
-    let (mut display_id, mut frames) = (String::new(), 0);
-    let matches = |decoder: &Decoder| {
-        decoder.picture().is_some_and(|p| {
-            p.width() == w
-                && (0..h)
-                    .all(|y| (0..w).all(|x| p.pixel(x, y)[..3] == screen[(y * w + x) as usize]))
-        })
-    };
-    while !matches(&decoder) {
-        match recv(&mut viewer.ws).await.expect("stream") {
-            Payload::DisplayList(list) => display_id = list.selected_display_id,
-            Payload::VideoFrame(f) => {
-                let encoded = wire::encoded_frame(&f).expect("our encoding");
-                decoder.apply(&encoded).expect("frame decodes");
-                frames += 1;
-                assert!(frames < 200, "the decoded picture never matched the screen");
-            }
-            _ => {}
-        }
-    }
+    let screen = x.xwd_root();
+    let seen = watching::until_the_picture_is(&mut viewer.ws, &mut decoder, &screen).await;
+    let display_id = seen.display_id;
 
     // SendInput, through Wine, moves the X pointer.
     send(
