@@ -161,6 +161,9 @@ export async function startSystem(): Promise<System> {
         "reconnect_cap_secs = 2",
         "[remote_control]",
         `release_public_key = "${releaseKey}"`,
+        // Its log files stay in the test's directory, not the machine's /var/log.
+        "[logging]",
+        `directory = "${join(agentDir, "logs")}"`,
         "",
       ].join("\n"),
     );

@@ -99,6 +99,9 @@ export function startAgent(root: string, name: string, port: number, siteCode: s
       'interval_seconds = 10',
       '[commands]',
       'script_interpreter = ["/bin/sh"]',
+      // Its log files stay in the test's directory, not the machine's /var/log.
+      '[logging]',
+      `directory = "${path.join(dir, 'logs')}"`,
       '',
     ].join('\n'),
   );

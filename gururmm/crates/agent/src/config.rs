@@ -22,6 +22,31 @@ pub struct AgentConfig {
     pub update: UpdateConfig,
     #[serde(default)]
     pub remote_control: RemoteControlConfig,
+    #[serde(default)]
+    pub logging: LoggingConfig,
+}
+
+/// Log files besides stderr (Known Issue MINOR 3): a Windows service has no stderr to read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoggingConfig {
+    /// Write daily log files (`gururmm-agent.YYYY-MM-DD.log`).
+    pub file: bool,
+    /// Where; unset: `/var/log/gururmm` as root, else `~/.local/state/gururmm`, and
+    /// `%ProgramData%\GuruRMM\Logs` on Windows.
+    pub directory: Option<PathBuf>,
+    /// Daily files kept, today's included; older ones are removed.
+    pub max_files: usize,
+}
+
+impl Default for LoggingConfig {
+    fn default() -> Self {
+        Self {
+            file: true,
+            directory: None,
+            max_files: 7,
+        }
+    }
 }
 
 /// Native Remote Control (NRC-9): how this agent fetches and starts the GuruConnect agent.
@@ -390,7 +415,12 @@ impl AgentConfig {
             return Err(invalid("commands.unelevated_user", "must name an account"));
         }
         let cl = &self.claude;
-        in_range("claude.max_timeout_secs", cl.max_timeout_secs, 1, 600)?;
+        in_range(
+            "claude.max_timeout_secs",
+            cl.max_timeout_secs,
+            1,
+            crate::exec::claude::MAX_TIMEOUT_SECS,
+        )?;
         in_range(
             "claude.default_timeout_secs",
             cl.default_timeout_secs,
@@ -432,6 +462,15 @@ impl AgentConfig {
             1,
             3600,
         )?;
+        let lg = &self.logging;
+        if lg
+            .directory
+            .as_ref()
+            .is_some_and(|d| d.as_os_str().is_empty())
+        {
+            return Err(invalid("logging.directory", "must name a directory"));
+        }
+        in_range("logging.max_files", lg.max_files as u64, 1, 366)?;
         for (i, svc) in self.watchdog.services.iter().enumerate() {
             if !is_service_name(&svc.name) {
                 return Err(invalid(
@@ -584,6 +623,28 @@ restart_cooldown_seconds = 60
         let err =
             AgentConfig::parse(&format!("{SEED}\n[agent]\nheartbeat = 5\n")).expect_err("unknown");
         assert!(err.to_string().contains("heartbeat"), "{err}");
+    }
+
+    #[test]
+    fn logging_defaults_to_seven_daily_files_and_bad_values_name_their_key() {
+        let config = AgentConfig::parse(SEED).expect("seed");
+        assert!(config.logging.file);
+        assert_eq!(config.logging.max_files, 7);
+        assert_eq!(config.logging.directory, None);
+        let ok = AgentConfig::parse(&format!(
+            "{SEED}\n[logging]\ndirectory = \"/tmp/x\"\nmax_files = 30\n"
+        ))
+        .expect("valid");
+        assert_eq!(ok.logging.max_files, 30);
+        for (bad, key) in [
+            ("max_files = 0", "logging.max_files"),
+            ("max_files = 367", "logging.max_files"),
+            ("directory = \"\"", "logging.directory"),
+            ("rotate = \"weekly\"", "rotate"),
+        ] {
+            let err = AgentConfig::parse(&format!("{SEED}\n[logging]\n{bad}\n")).expect_err(bad);
+            assert!(err.to_string().contains(key), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -49,13 +49,7 @@ fn default_config() -> PathBuf {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .init();
+    init_logging(&cli);
     let result = match cli.command.as_ref().unwrap_or(&Command::Run) {
         Command::CheckConfig => gururmm_agent::config::AgentConfig::load(&cli.config)
             .map(|_| println!("{}: ok", cli.config.display()))
@@ -77,6 +71,28 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Stderr for every subcommand; the agent's own runs (`run`, `service`) also write the log
+/// files agent.toml's `[logging]` asks for. A config that does not load still gets the
+/// default files, so a Windows service that cannot start says why somewhere.
+fn init_logging(cli: &Cli) {
+    use gururmm_agent::config::{AgentConfig, LoggingConfig};
+    let serving = matches!(
+        cli.command.as_ref().unwrap_or(&Command::Run),
+        Command::Run | Command::Service
+    );
+    let logging = if serving {
+        AgentConfig::load(&cli.config)
+            .map(|c| c.logging)
+            .unwrap_or_default()
+    } else {
+        LoggingConfig {
+            file: false,
+            ..LoggingConfig::default()
+        }
+    };
+    gururmm_agent::logging::init(&logging);
 }
 
 fn run(cli: &Cli) -> anyhow::Result<()> {

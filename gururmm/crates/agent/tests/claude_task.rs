@@ -4,10 +4,11 @@
 #![cfg(unix)]
 
 use gururmm_agent::config::ClaudeConfig;
-use gururmm_agent::exec::claude::ClaudeExecutor;
+use gururmm_agent::exec::claude::{ClaudeExecutor, Clock};
 use gururmm_protocol::{CommandPayload, CommandType, EXIT_EXECUTOR_ERROR, EXIT_TIMED_OUT};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -15,7 +16,7 @@ struct Fixture {
 }
 
 /// A stand-in CLI: prints its working directory and arguments; `block` waits for a release
-/// file, `sleep` sleeps, `fail` exits 7.
+/// file, `sleep` sleeps, `fail` exits 7, `exit124` exits 124 by itself.
 fn fixture() -> Fixture {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("dir");
@@ -31,7 +32,7 @@ fn fixture() -> Fixture {
         format!(
             "#!/bin/sh\necho \"cwd=$(pwd)\"\necho \"args=$*\"\ncase \"$2\" in\n\
              block) touch {}/started.$$; while [ ! -e {} ]; do sleep 0.05; done;;\n\
-             sleep) sleep 30;;\nfail) exit 7;;\nesac\n",
+             sleep) sleep 30;;\nfail) exit 7;;\nexit124) exit 124;;\nesac\n",
             dir.path().display(),
             release.display()
         ),
@@ -156,6 +157,112 @@ async fn at_most_two_run_at_once() {
     std::fs::write(f.dir.path().join("release"), "").expect("release");
     assert_eq!(first.await.expect("join").exit_code, 0);
     assert_eq!(second.await.expect("join").exit_code, 0);
+}
+
+/// A clock the test moves by hand: the hour passes without waiting for it.
+#[derive(Debug)]
+struct ManualClock {
+    start: Instant,
+    elapsed: Mutex<Duration>,
+}
+
+impl ManualClock {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            start: Instant::now(),
+            elapsed: Mutex::new(Duration::ZERO),
+        })
+    }
+
+    fn set(&self, since_start: Duration) {
+        *self.elapsed.lock().expect("clock") = since_start;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Instant {
+        self.start + *self.elapsed.lock().expect("clock")
+    }
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// Runs a quick task at `at` on the manual clock and returns (exit code, stderr).
+async fn quick_at(exec: &ClaudeExecutor, clock: &ManualClock, at: Duration) -> (i32, String) {
+    clock.set(at);
+    let r = exec.run(&task("quick")).await;
+    (r.exit_code, r.stderr)
+}
+
+#[tokio::test]
+async fn the_hourly_window_slides_one_slot_at_a_time() {
+    let f = fixture();
+    let clock = ManualClock::new();
+    let exec = ClaudeExecutor::with_clock(f.config.clone(), clock.clone());
+    // One task a minute for ten minutes fills the window.
+    for i in 0..10 {
+        assert_eq!(quick_at(&exec, &clock, MINUTE * i).await.0, 0, "task {i}");
+    }
+    let (code, stderr) = quick_at(&exec, &clock, MINUTE * 10).await;
+    assert_eq!(code, EXIT_EXECUTOR_ERROR);
+    assert!(stderr.contains("next slot in 3000 s"), "{stderr}");
+    // A second before the first task is an hour old, still full.
+    let (code, stderr) = quick_at(&exec, &clock, MINUTE * 60 - Duration::from_secs(1)).await;
+    assert_eq!(code, EXIT_EXECUTOR_ERROR);
+    assert!(stderr.contains("next slot in 1 s"), "{stderr}");
+    // The first task leaves the window: exactly one slot frees, not all ten.
+    assert_eq!(quick_at(&exec, &clock, MINUTE * 60).await.0, 0);
+    let (code, stderr) = quick_at(&exec, &clock, MINUTE * 60).await;
+    assert_eq!(
+        code, EXIT_EXECUTOR_ERROR,
+        "a reset window would accept this"
+    );
+    assert!(stderr.contains("next slot in 60 s"), "{stderr}");
+    // Each following minute frees the next one.
+    assert_eq!(quick_at(&exec, &clock, MINUTE * 61).await.0, 0);
+    let (code, _) = quick_at(&exec, &clock, MINUTE * 61).await;
+    assert_eq!(code, EXIT_EXECUTOR_ERROR);
+}
+
+#[tokio::test]
+async fn the_default_timeout_is_300_s_and_no_task_gets_more_than_600() {
+    let exec = ClaudeExecutor::new(ClaudeConfig::default());
+    assert_eq!(exec.timeout_for(None), Duration::from_secs(300));
+    assert_eq!(exec.timeout_for(Some(42)), Duration::from_secs(42));
+    assert_eq!(exec.timeout_for(Some(600)), Duration::from_secs(600));
+    assert_eq!(exec.timeout_for(Some(601)), Duration::from_secs(600));
+    assert_eq!(exec.timeout_for(Some(86_400)), Duration::from_secs(600));
+    // Even a configuration that skipped validation cannot lift the ceiling.
+    let loose = ClaudeExecutor::new(ClaudeConfig {
+        max_timeout_secs: 86_400,
+        ..ClaudeConfig::default()
+    });
+    assert_eq!(loose.timeout_for(Some(3600)), Duration::from_secs(600));
+}
+
+#[tokio::test]
+async fn exit_codes_are_the_seeds_0_1_124_and_minus_1() {
+    let f = fixture();
+    let exec = ClaudeExecutor::new(f.config.clone());
+    assert_eq!(exec.run(&task("quick")).await.exit_code, 0, "done");
+    assert_eq!(exec.run(&task("fail")).await.exit_code, 1, "CLI exit 7");
+    // 124 means the executor timed the task out, not that the CLI chose 124.
+    let r = exec.run(&task("exit124")).await;
+    assert_eq!((r.exit_code, r.timed_out), (1, false));
+    let mut slow = task("sleep");
+    slow.timeout_seconds = Some(1);
+    let r = exec.run(&slow).await;
+    assert_eq!((r.exit_code, r.timed_out), (EXIT_TIMED_OUT, true));
+    assert_eq!(EXIT_TIMED_OUT, 124);
+    assert_eq!(exec.run(&task("a;b")).await.exit_code, -1, "validation");
+    let missing = ClaudeExecutor::new(ClaudeConfig {
+        cli: f.dir.path().join("no-such-cli").display().to_string(),
+        ..f.config.clone()
+    });
+    let r = missing.run(&task("quick")).await;
+    assert_eq!(r.exit_code, EXIT_EXECUTOR_ERROR, "{r:?}");
+    assert!(r.stderr.contains("could not start"), "{}", r.stderr);
+    assert_eq!(EXIT_EXECUTOR_ERROR, -1);
 }
 
 #[tokio::test]

@@ -1,9 +1,10 @@
 //! End to end with real processes and sockets: the real `gururmm-agent` binary (run from a
 //! copy in a temp dir) against the real server in-process on port 0. Commands really run on
-//! this machine and their results are stored; queued commands run once after a reconnect;
-//! agent timeouts fire; an unknown command type comes back failed; a signed update is
-//! installed and the agent comes back on the new version, a tampered one is refused; polling
-//! mode round-trips.
+//! this machine and their results are stored (shell, python, script, claude_task against a
+//! stand-in CLI, PowerShell both absent and as a stand-in `pwsh`); queued commands run once
+//! after a reconnect; agent timeouts fire; an unknown command type comes back failed; a signed
+//! update is installed and the agent comes back on the new version, tampered ones are refused;
+//! polling mode round-trips.
 
 #![cfg(unix)]
 
@@ -141,7 +142,9 @@ impl Harness {
             "[server]\nurl = \"{url}\"\napi_key = \"{api_key}\"\n{extra}\n\
              [agent]\nheartbeat_interval_secs = 1\nnetwork_check_interval_secs = 1\n\
              reconnect_base_secs = 1\nreconnect_cap_secs = 2\npoll_interval_secs = 1\n\
-             device_id = \"e2e-{name}\"\n[metrics]\ninterval_seconds = 10\n"
+             device_id = \"e2e-{name}\"\n[metrics]\ninterval_seconds = 10\n\
+             [logging]\ndirectory = \"{}\"\n",
+            dir.join("logs").display()
         );
         std::fs::write(&path, text).expect("write config");
         path
@@ -251,8 +254,17 @@ fn agent_binary(dir: &Path) -> PathBuf {
 }
 
 fn spawn_agent(binary: &Path, config: &Path, log: &Path) -> Child {
+    spawn_agent_with_path(binary, config, log, None)
+}
+
+/// `spawn_agent` with its own PATH (what the agent finds PowerShell and Python on), when given.
+fn spawn_agent_with_path(binary: &Path, config: &Path, log: &Path, path: Option<&str>) -> Child {
     let log = std::fs::File::create(log).expect("log file");
-    Command::new(binary)
+    let mut command = Command::new(binary);
+    if let Some(path) = path {
+        command.env("PATH", path);
+    }
+    command
         .args(["--config", &config.to_string_lossy(), "run"])
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
@@ -400,13 +412,228 @@ async fn the_real_agent_runs_commands_reports_metrics_and_survives_restarts() {
     let after = h.command(&id, "shell", "echo back", 30).await;
     assert_eq!(h.finished(&after).await["stdout"], "back\n");
     agent.kill().await.expect("kill");
-    // The seed's agent printed Unicode symbols; ours logs plain ASCII (no colour codes either).
-    let logged = std::fs::read_to_string(&log).expect("log");
-    assert!(logged.contains("authenticated"), "{logged}");
-    assert!(
-        logged.is_ascii() && !logged.contains('\u{1b}'),
-        "non-ASCII in the agent log"
+    // The seed's agent printed Unicode symbols; ours logs plain ASCII (no colour codes
+    // either), to stderr and to its daily file alike, and never its credentials.
+    let issued = std::fs::read_to_string(config.parent().expect("dir").join("agent.key"))
+        .expect("issued key");
+    let file_log = file_logs(&config.parent().expect("dir").join("logs"));
+    for logged in [std::fs::read_to_string(&log).expect("log"), file_log] {
+        assert!(logged.contains("authenticated"), "{logged}");
+        assert!(logged.contains("policy settings applied"), "{logged}");
+        assert!(
+            logged.is_ascii() && !logged.contains('\u{1b}'),
+            "non-ASCII in the agent log"
+        );
+        assert!(!logged.contains(&code), "site code logged");
+        assert!(!logged.contains(issued.trim()), "agent key logged");
+    }
+}
+
+/// The agent's daily log files in `dir` (one, or two across midnight UTC), as one text.
+fn file_logs(dir: &Path) -> String {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("log dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    assert!(matches!(files.len(), 1 | 2), "{files:?}");
+    let mut text = String::new();
+    for file in files {
+        let name = file
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let day = name
+            .strip_prefix("gururmm-agent.")
+            .and_then(|n| n.strip_suffix(".log"))
+            .expect("gururmm-agent.DAY.log");
+        let is_date = day.len() == 10
+            && day.char_indices().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    c == '-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            });
+        assert!(is_date, "{name}");
+        text.push_str(&std::fs::read_to_string(&file).expect("read log file"));
+    }
+    text
+}
+
+/// True on CI, where every interpreter this suite needs is installed: a missing one fails the
+/// test there instead of skipping it.
+fn in_ci() -> bool {
+    std::env::var_os("CI").is_some()
+}
+
+fn write_executable(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).expect("write");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+/// A claude_task stand-in CLI (no AI runs here): prints where and how it was started; the
+/// task `fail` exits 9.
+const CLAUDE_STANDIN: &str = "#!/bin/sh\necho \"cwd=$(pwd)\"\necho \"args=$*\"\n\
+                              [ \"$2\" = fail ] && exit 9\nexit 0\n";
+
+/// Sends one command and waits for its stored result.
+async fn run_command(h: &Harness, agent: &str, kind: &str, text: &str) -> Value {
+    let id = h.command(agent, kind, text, 30).await;
+    h.finished(&id).await
+}
+
+#[tokio::test]
+async fn python_script_and_claude_task_run_in_the_real_agent_and_their_results_are_stored() {
+    let h = Harness::start().await;
+    let code = h.site_code().await;
+    let claude_root = h.dir.path().join("claude-root");
+    std::fs::create_dir_all(&claude_root).expect("mkdir");
+    let cli = h.dir.path().join("claude-standin");
+    write_executable(&cli, CLAUDE_STANDIN);
+    // `-e` makes the configured interpreter's own arguments observable: the script stops at
+    // its first failing line.
+    let extra = format!(
+        "[commands]\nscript_interpreter = [\"/bin/sh\", \"-e\"]\n\
+         [claude]\nenabled = true\ncli = \"{}\"\nargs = [\"-p\"]\nworking_directory = \"{}\"\n",
+        cli.display(),
+        claude_root.display()
     );
+    let config = h.agent_config("kinds", &code, &extra);
+    let binary = agent_binary(h.dir.path());
+    let log = h.dir.path().join("kinds.log");
+    let mut agent = spawn_agent(&binary, &config, &log);
+    let id = h.agent_id("e2e-kinds").await;
+    h.wait_status(&id, "online").await;
+
+    if gururmm_agent::exec::find_in_path("python3").is_some() {
+        let done = run_command(&h, &id, "python", "import sys; print(6 * 7); sys.exit(4)").await;
+        assert_eq!(
+            (&done["status"], &done["exit_code"], &done["stdout"]),
+            (&json!("failed"), &json!(4), &json!("42\n")),
+            "{done}"
+        );
+    } else {
+        assert!(!in_ci(), "python3 must be installed in CI");
+        eprintln!("python part skipped: no python3 on PATH");
+    }
+
+    let done = run_command(&h, &id, "script", "echo one\nfalse\necho never\n").await;
+    assert_eq!(
+        (&done["status"], &done["exit_code"], &done["stdout"]),
+        (&json!("failed"), &json!(1), &json!("one\n")),
+        "{done}"
+    );
+    let done = run_command(&h, &id, "script", "echo first\necho second\n").await;
+    assert_eq!(
+        (&done["status"], &done["exit_code"], &done["stdout"]),
+        (&json!("completed"), &json!(0), &json!("first\nsecond\n")),
+        "{done}"
+    );
+
+    let done = run_command(&h, &id, "claude_task", "summarise the disk usage").await;
+    assert_eq!(
+        (&done["status"], &done["exit_code"]),
+        (&json!("completed"), &json!(0)),
+        "{done}"
+    );
+    let root = claude_root.canonicalize().expect("canonical");
+    let expected = format!("cwd={}\nargs=-p summarise the disk usage\n", root.display());
+    assert_eq!(done["stdout"], expected.as_str(), "{done}");
+    let done = run_command(&h, &id, "claude_task", "fail").await;
+    assert_eq!(
+        (&done["status"], &done["exit_code"]),
+        (&json!("failed"), &json!(1)),
+        "{done}"
+    );
+    let done = run_command(&h, &id, "claude_task", "df; reboot").await;
+    assert_eq!(done["exit_code"], -1, "{done}");
+    assert_eq!(done["stdout"], "", "the stand-in never ran: {done}");
+    assert!(
+        done["stderr"]
+            .as_str()
+            .expect("stderr")
+            .contains("forbidden character"),
+        "{done}"
+    );
+    agent.kill().await.expect("kill");
+}
+
+/// A `pwsh` stand-in (PowerShell cannot run on this machine): records its arguments one per
+/// line in `argv` beside itself and answers like a command that ran.
+fn pwsh_standin(dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    let argv = dir.join("argv");
+    write_executable(
+        &dir.join("pwsh"),
+        &format!(
+            "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > {}\n\
+             echo 'stand-in pwsh ran'\nexit 0\n",
+            argv.display()
+        ),
+    );
+    argv
+}
+
+#[tokio::test]
+async fn powershell_fails_clearly_when_absent_and_runs_non_interactively_when_present() {
+    let h = Harness::start().await;
+    let code = h.site_code().await;
+    let binary = agent_binary(h.dir.path());
+
+    // Absent: nothing named pwsh or powershell on the agent's PATH.
+    let empty = h.dir.path().join("empty-path");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    let config = h.agent_config("nops", &code, "");
+    let log = h.dir.path().join("nops.log");
+    let mut absent = spawn_agent_with_path(&binary, &config, &log, empty.to_str());
+    let id = h.agent_id("e2e-nops").await;
+    h.wait_status(&id, "online").await;
+    let done = run_command(&h, &id, "powershell", "Get-Date").await;
+    assert_eq!(
+        (&done["status"], &done["exit_code"]),
+        (&json!("failed"), &json!(-1)),
+        "{done}"
+    );
+    assert!(
+        done["stderr"]
+            .as_str()
+            .expect("stderr")
+            .contains("PowerShell is not installed"),
+        "{done}"
+    );
+    absent.kill().await.expect("kill");
+
+    // Present: the stand-in first on PATH is started with the non-interactive arguments.
+    let standin = h.dir.path().join("pwsh-standin");
+    let argv = pwsh_standin(&standin);
+    let path = format!("{}:/usr/bin:/bin", standin.display());
+    let config = h.agent_config("pwsh", &code, "");
+    let log = h.dir.path().join("pwsh.log");
+    let mut present = spawn_agent_with_path(&binary, &config, &log, Some(&path));
+    let id = h.agent_id("e2e-pwsh").await;
+    h.wait_status(&id, "online").await;
+    // Elevated where the agent is root: the stand-in lives in the test's root-only temp dir.
+    let script = "Write-Output 'hi there'; Get-Date";
+    let cmd = h.elevated_command(&id, "powershell", script).await;
+    let done = h.finished(&cmd).await;
+    assert_eq!(
+        (&done["status"], &done["exit_code"], &done["stdout"]),
+        (
+            &json!("completed"),
+            &json!(0),
+            &json!("stand-in pwsh ran\n")
+        ),
+        "{done}"
+    );
+    let recorded = std::fs::read_to_string(&argv).expect("the stand-in recorded its argv");
+    assert_eq!(
+        recorded.lines().collect::<Vec<_>>(),
+        ["-NoProfile", "-NonInteractive", "-Command", script]
+    );
+    present.kill().await.expect("kill");
 }
 
 /// Serves `body` to every HTTP request on a loopback port; returns the URL.
@@ -437,58 +664,53 @@ async fn serve_bytes(body: Vec<u8>) -> String {
     url
 }
 
-#[tokio::test]
-async fn a_tampered_update_is_refused_and_the_old_binary_keeps_running() {
+/// Publishes release 99.0.0 (download `served`, offered `sha256` and `signature`), starts an
+/// agent named `name` that pins `trusted`, and checks that it refuses the update for `reason`:
+/// logged, its binary untouched, the same process still running commands, the offer never
+/// completed.
+async fn assert_update_refused(
+    name: &str,
+    trusted: &ed25519_dalek::SigningKey,
+    served: Vec<u8>,
+    sha256: String,
+    signature: String,
+    reason: &str,
+) {
     use base64::Engine;
-    use sha2::Digest;
     let h = Harness::start().await;
-    // The agent trusts this key; the "server" below does not have its private half.
-    let trusted = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
     let pinned =
         base64::engine::general_purpose::STANDARD.encode(trusted.verifying_key().to_bytes());
-    let evil = b"#!/bin/sh\necho pwned\n".to_vec();
-    let url = serve_bytes(evil.clone()).await;
+    let url = serve_bytes(served).await;
     let (status, _) = h
         .post(
             "/api/releases",
             json!({"version": "99.0.0", "os_type": std::env::consts::OS, "arch": std::env::consts::ARCH,
-                   "download_url": url, "sha256": hex::encode(sha2::Sha256::digest(&evil)),
-                   "signature": base64::engine::general_purpose::STANDARD.encode([0u8; 64])}),
+                   "download_url": url, "sha256": sha256, "signature": signature}),
         )
         .await;
     assert_eq!(status, 201);
     let code = h.site_code().await;
-    let config = h.agent_config(
-        "upd",
-        &code,
-        &format!("[update]\npublic_key = \"{pinned}\""),
-    );
-    let binary = agent_binary(&h.dir.path().join("upd"));
+    let config = h.agent_config(name, &code, &format!("[update]\npublic_key = \"{pinned}\""));
+    let binary = agent_binary(&h.dir.path().join(name));
     let original = std::fs::read(&binary).expect("read");
-    let log = h.dir.path().join("upd.log");
+    let log = h.dir.path().join(format!("{name}.log"));
     let mut agent = spawn_agent(&binary, &config, &log);
-    let id = h.agent_id("e2e-upd").await;
+    let id = h.agent_id(&format!("e2e-{name}")).await;
     h.wait_for(
         "update offered",
         |v| v[0]["status"] == "offered",
         &format!("/api/agents/{id}/updates"),
     )
     .await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .contains("update refused")
-    {
-        assert!(tokio::time::Instant::now() < deadline, "no refusal logged");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_log(&log, "update refused").await;
     let logged = std::fs::read_to_string(&log).expect("log");
-    assert!(logged.contains("signature does not verify"), "{logged}");
+    assert!(logged.contains(reason), "{logged}");
     assert_eq!(
         std::fs::read(&binary).expect("read"),
         original,
         "binary untouched"
     );
+    assert!(!binary.with_extension("new").exists(), "nothing staged");
     // Still the same process, still working.
     assert!(
         agent.try_wait().expect("status").is_none(),
@@ -496,7 +718,77 @@ async fn a_tampered_update_is_refused_and_the_old_binary_keeps_running() {
     );
     let cmd = h.command(&id, "shell", "echo still-here", 30).await;
     assert_eq!(h.finished(&cmd).await["stdout"], "still-here\n");
+    // The server has no failed state for an update (the agent reports none): the offer stays
+    // open, and never reads as completed.
+    let updates = h.get(&format!("/api/agents/{id}/updates")).await;
+    assert_eq!(updates[0]["status"], "offered", "{updates}");
     agent.kill().await.expect("kill");
+}
+
+/// Waits until the agent's stderr log mentions `what`.
+async fn wait_for_log(log: &Path, what: &str) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .contains(what)
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never logged: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The key the agents in the update tests pin; the "server" does not have it.
+fn trusted_release_key() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[9u8; 32])
+}
+
+#[tokio::test]
+async fn a_tampered_update_is_refused_and_the_old_binary_keeps_running() {
+    use base64::Engine;
+    use sha2::Digest;
+    // A compromised server: its own binary with its right hash, but no valid signature.
+    let evil = b"#!/bin/sh\necho pwned\n".to_vec();
+    let sha256 = hex::encode(sha2::Sha256::digest(&evil));
+    let signature = base64::engine::general_purpose::STANDARD.encode([0u8; 64]);
+    let reason = "signature does not verify";
+    assert_update_refused(
+        "upd",
+        &trusted_release_key(),
+        evil,
+        sha256,
+        signature,
+        reason,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_update_whose_bytes_do_not_match_the_signed_hash_is_refused() {
+    use base64::Engine;
+    use ed25519_dalek::Signer;
+    use sha2::Digest;
+    // A genuinely signed release, but the bytes served are not the ones that were signed (a
+    // swapped file on the download host, or a corrupted transfer).
+    let genuine = b"#!/bin/sh\necho 'gururmm-agent 99.0.0'\n".to_vec();
+    let digest = sha2::Sha256::digest(&genuine);
+    let signature = base64::engine::general_purpose::STANDARD
+        .encode(trusted_release_key().sign(&digest).to_bytes());
+    let mut served = genuine.clone();
+    served.extend_from_slice(b"echo altered on the way\n");
+    let reason = "SHA-256 mismatch";
+    let sha256 = hex::encode(digest);
+    assert_update_refused(
+        "hash",
+        &trusted_release_key(),
+        served,
+        sha256,
+        signature,
+        reason,
+    )
+    .await;
 }
 
 /// The "next" agent build for the update test: the same code compiled with another

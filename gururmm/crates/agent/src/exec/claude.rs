@@ -3,26 +3,79 @@
 //! (`& | ; $ ( ) < > \`` and newlines) even though no shell is involved, the working directory
 //! must resolve inside the configured root (symlinks included), at most `max_concurrent` tasks
 //! run at once and at most `max_tasks_per_hour` start per sliding hour. Exit codes: 0 done,
-//! 1 failed, 124 timed out, -1 refused by the executor.
+//! 1 failed, 124 timed out, -1 refused by the executor. Time comes from a [`Clock`] so tests
+//! can move the hour along instead of waiting it out.
 
 use super::{process, refused, result_of};
 use crate::config::ClaudeConfig;
 use gururmm_protocol::{CommandPayload, CommandResult};
 use std::collections::VecDeque;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 const FORBIDDEN: &[char] = &['&', '|', ';', '$', '(', ')', '<', '>', '`', '\n', '\r'];
 const MAX_TASK_CHARS: usize = 10_000;
 const WINDOW: Duration = Duration::from_secs(3600);
+/// The seed's ceiling on a task's timeout, whatever the configuration or the task asks.
+pub const MAX_TIMEOUT_SECS: u64 = 600;
+
+/// Where the rate window reads the time.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> Instant;
+}
+
+/// The real clock (monotonic, so a changed wall clock neither frees nor blocks slots).
+#[derive(Debug)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+}
+
+/// The starts inside the last hour: a sliding window, so a slot frees exactly an hour after the
+/// task that took it started, one at a time, never all at once on a boundary.
+#[derive(Debug)]
+pub struct RateWindow {
+    limit: usize,
+    started: VecDeque<Instant>,
+}
+
+impl RateWindow {
+    pub fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            started: VecDeque::new(),
+        }
+    }
+
+    /// Takes a slot at `now`, or says how long until the oldest start leaves the window.
+    pub fn take(&mut self, now: Instant) -> Result<(), Duration> {
+        while self
+            .started
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= WINDOW)
+        {
+            self.started.pop_front();
+        }
+        if self.started.len() >= self.limit {
+            let oldest = self.started.front().copied().unwrap_or(now);
+            return Err(WINDOW.saturating_sub(now.saturating_duration_since(oldest)));
+        }
+        self.started.push_back(now);
+        Ok(())
+    }
+}
 
 #[derive(Debug)]
 pub struct ClaudeExecutor {
     config: ClaudeConfig,
     slots: Semaphore,
-    started: Mutex<VecDeque<Instant>>,
+    window: Mutex<RateWindow>,
+    clock: Arc<dyn Clock>,
 }
 
 /// Rejects text carrying any forbidden character, naming it.
@@ -63,29 +116,32 @@ pub fn confine(root: &Path, relative: &str) -> Result<PathBuf, String> {
 
 impl ClaudeExecutor {
     pub fn new(config: ClaudeConfig) -> Self {
+        Self::with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// An executor whose rate window reads `clock`.
+    pub fn with_clock(config: ClaudeConfig, clock: Arc<dyn Clock>) -> Self {
         Self {
             slots: Semaphore::new(config.max_concurrent),
-            started: Mutex::new(VecDeque::new()),
+            window: Mutex::new(RateWindow::new(config.max_tasks_per_hour)),
+            clock,
             config,
         }
     }
 
     /// Takes a slot in the hourly window, or says when one frees.
     fn take_rate_slot(&self) -> Result<(), Duration> {
-        let now = Instant::now();
-        let mut started = self.started.lock().unwrap_or_else(|p| p.into_inner());
-        while started
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= WINDOW)
-        {
-            started.pop_front();
-        }
-        if started.len() >= self.config.max_tasks_per_hour {
-            let oldest = started.front().copied().unwrap_or(now);
-            return Err(WINDOW.saturating_sub(now.duration_since(oldest)));
-        }
-        started.push_back(now);
-        Ok(())
+        let now = self.clock.now();
+        let mut window = self.window.lock().unwrap_or_else(|p| p.into_inner());
+        window.take(now)
+    }
+
+    /// A task's timeout: its own, else the configured default, never above the configured
+    /// maximum nor the seed's 600 s (a config built in code skips validation).
+    pub fn timeout_for(&self, requested: Option<u64>) -> Duration {
+        let max = self.config.max_timeout_secs.clamp(1, MAX_TIMEOUT_SECS);
+        let secs = requested.unwrap_or(self.config.default_timeout_secs);
+        Duration::from_secs(secs.clamp(1, max))
     }
 
     pub async fn run(&self, cmd: &CommandPayload) -> CommandResult {
@@ -131,11 +187,7 @@ impl ClaudeExecutor {
                 ),
             );
         }
-        let timeout = Duration::from_secs(
-            cmd.timeout_seconds
-                .unwrap_or(c.default_timeout_secs)
-                .clamp(1, c.max_timeout_secs),
-        );
+        let timeout = self.timeout_for(cmd.timeout_seconds);
         let mut args = c.args.clone();
         args.push(task);
         args.extend(files);

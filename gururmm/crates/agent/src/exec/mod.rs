@@ -3,6 +3,8 @@
 //! back as failures with exit code -1 and the reason in stderr.
 
 pub mod claude;
+#[cfg(windows)]
+mod oem;
 pub mod privilege;
 pub mod process;
 
@@ -265,6 +267,12 @@ mod tests {
         if find_in_path("python3").is_some() {
             let r = exec.run(&cmd(CommandType::Python, "print(6*7)")).await;
             assert_eq!((r.exit_code, r.stdout.as_str()), (0, "42\n"));
+        } else {
+            // CI installs python3: there a missing interpreter is a failure, not a skip.
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "python3 must be on PATH in CI"
+            );
         }
         let r = exec
             .run(&cmd(CommandType::Script, "echo from-script\necho second"))

@@ -1,6 +1,8 @@
 //! Running one child process for real: no stdin, stdout and stderr captured concurrently up to
 //! a cap (the rest is drained and dropped so the child never blocks on a full pipe), a timeout
-//! that kills the whole process tree, and output made safe to display.
+//! that kills the whole process tree, and output made safe to display: decoded as UTF-8 (on
+//! Windows, output that is not UTF-8 is read in the OEM code page `cmd.exe` writes in), never
+//! ending in half a character where the cap cut it, control characters removed.
 
 use super::privilege::Identity;
 use std::path::Path;
@@ -99,8 +101,8 @@ pub async fn run(
     };
     Ok(Outcome {
         exit_code,
-        stdout: display_safe(&out),
-        stderr: display_safe(&err),
+        stdout: display_safe(&decode(&out, out_cut)),
+        stderr: display_safe(&decode(&err, err_cut)),
         duration: started.elapsed(),
         timed_out,
         truncated: out_cut || err_cut,
@@ -190,12 +192,62 @@ async fn kill_tree(child: &mut tokio::process::Child) {
     let _ = child.kill().await;
 }
 
-/// Output as UTF-8 (invalid bytes replaced) with control characters other than tab, newline
-/// and carriage return removed: escape sequences in a command's output must not drive the
-/// technician's terminal or corrupt logs.
-pub fn display_safe(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes)
-        .chars()
+/// Captured bytes as text. `cut` says the cap ended them: a character the cap split is
+/// dropped whole rather than shown as a replacement character.
+pub fn decode(bytes: &[u8], cut: bool) -> String {
+    decode_with(bytes, cut, legacy_decode)
+}
+
+/// [`decode`] with the decoder for output that is not UTF-8 passed in (tests give their own).
+pub fn decode_with(bytes: &[u8], cut: bool, legacy: impl Fn(&[u8]) -> String) -> String {
+    let whole = if cut {
+        without_split_tail(bytes)
+    } else {
+        bytes
+    };
+    match std::str::from_utf8(whole) {
+        Ok(text) => text.to_owned(),
+        Err(_) => legacy(bytes),
+    }
+}
+
+/// `bytes` without a last UTF-8 sequence that started but did not finish.
+fn without_split_tail(bytes: &[u8]) -> &[u8] {
+    // A sequence is at most 4 bytes: its lead byte is among the last 4.
+    for back in 1..=bytes.len().min(4) {
+        let at = bytes.len() - back;
+        let byte = bytes[at];
+        if byte & 0xC0 == 0x80 {
+            continue; // a continuation byte; the lead is further back
+        }
+        let needed = match byte {
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF7 => 4,
+            _ => 1,
+        };
+        return if needed > back { &bytes[..at] } else { bytes };
+    }
+    bytes
+}
+
+/// Output that is not UTF-8. Windows: `cmd.exe` and console programs write in the OEM code
+/// page (850, 437, ...) whatever `chcp` the technician expects, so it is decoded with it.
+#[cfg(windows)]
+fn legacy_decode(bytes: &[u8]) -> String {
+    super::oem::decode(bytes).unwrap_or_else(|| String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// Output that is not UTF-8 elsewhere: invalid bytes replaced.
+#[cfg(not(windows))]
+fn legacy_decode(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Text with control characters other than tab, newline and carriage return removed: escape
+/// sequences in a command's output must not drive the technician's terminal or corrupt logs.
+pub fn display_safe(text: &str) -> String {
+    text.chars()
         .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
         .collect()
 }
@@ -272,8 +324,65 @@ mod tests {
     #[test]
     fn escape_sequences_are_removed() {
         assert_eq!(
-            display_safe(b"a\x1b[31mred\x00\tb\r\n\xff"),
+            display_safe(&decode(b"a\x1b[31mred\x00\tb\r\n\xff", false)),
             "a[31mred\tb\r\n\u{fffd}"
         );
+    }
+
+    /// Runs `printf` with `cap` and returns the stored text and whether it was cut.
+    async fn printed(text: &str, cap: usize) -> (String, bool) {
+        let out = run(
+            &Identity::Agent,
+            "/usr/bin/printf",
+            &["%s".into(), text.into()],
+            None,
+            Duration::from_secs(10),
+            cap,
+        )
+        .await
+        .expect("runs");
+        (out.stdout, out.truncated)
+    }
+
+    #[tokio::test]
+    async fn the_cap_never_splits_a_character() {
+        // 9 ASCII bytes, then a 3-byte euro sign straddling a 10-byte cap.
+        assert_eq!(
+            printed("aaaaaaaaa\u{20ac}b", 10).await,
+            ("aaaaaaaaa".into(), true)
+        );
+        // A 4-byte character cut after 2 and after 3 of its bytes.
+        assert_eq!(
+            printed("aaaaaaaa\u{1f600}", 10).await,
+            ("aaaaaaaa".into(), true)
+        );
+        assert_eq!(
+            printed("aaaaaaa\u{1f600}", 10).await,
+            ("aaaaaaa".into(), true)
+        );
+        // Ending exactly at the cap on a whole multibyte character keeps it.
+        assert_eq!(
+            printed("aaaaaaa\u{20ac}", 10).await,
+            ("aaaaaaa\u{20ac}".into(), false)
+        );
+        assert_eq!(
+            printed("aaaaaa\u{1f600}x", 10).await,
+            ("aaaaaa\u{1f600}".into(), true)
+        );
+    }
+
+    #[test]
+    fn output_that_is_not_utf8_goes_to_the_legacy_decoder() {
+        // A stand-in for the OEM code page: Latin-1, byte for char.
+        let latin1 = |b: &[u8]| b.iter().map(|&b| char::from(b)).collect::<String>();
+        // A single-byte é (as code pages 1252 and Latin-1 write it) is not UTF-8.
+        assert_eq!(decode_with(b"caf\xe9", false, latin1), "caf\u{e9}");
+        assert_eq!(
+            decode_with("caf\u{e9}".as_bytes(), false, latin1),
+            "caf\u{e9}"
+        );
+        // A UTF-8 character cut by the cap is not mistaken for legacy output.
+        assert_eq!(decode_with(b"caf\xc3", true, latin1), "caf");
+        assert_eq!(decode_with(b"caf\xc3", false, latin1), "caf\u{c3}");
     }
 }

@@ -14,8 +14,8 @@
 //! | MAJOR 5 no command rate limit | `commands::command_submissions_are_rate_limited_per_user` |
 //! | MINOR 1 hard-coded intervals | agent `config::tests` |
 //! | MINOR 2 watchdog events not stored | `agents_ws::metrics_network_state_and_watchdog_events_are_stored` |
-//! | MINOR 3 no log rotation | logs go to stderr only (journald / the service manager rotates); agent `e2e` checks the agent writes ASCII to stderr; `tests/logs.rs` checks no credential is logged |
-//! | MINOR 4 Unicode in agent output | agent `exec::process::tests::escape_sequences_are_removed`, agent `e2e` ASCII log check |
+//! | MINOR 3 no log rotation | agent `logging::tests::at_most_max_files_days_are_kept_and_the_oldest_go_first` (daily files, `[logging] max_files`, besides stderr); agent `e2e` checks the real agent writes its daily file and logs no credential; `tests/logs.rs` checks the server logs no credential |
+//! | MINOR 4 Unicode in agent output | agent `exec::process::tests::escape_sequences_are_removed`, `logging::tests::what_is_not_ascii_is_escaped`, agent `e2e` ASCII check of the stderr log and the log file |
 
 use crate::helpers::*;
 use futures_util::Sink;
