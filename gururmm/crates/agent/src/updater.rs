@@ -231,6 +231,7 @@ mod tests {
     fn offer_for(binary: &[u8], key: &SigningKey) -> UpdatePayload {
         let digest = Sha256::digest(binary);
         UpdatePayload {
+            update_id: None,
             version: "9.9.9".into(),
             download_url: "http://127.0.0.1/agent".into(),
             sha256: hex::encode(digest),

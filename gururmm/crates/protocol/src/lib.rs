@@ -14,8 +14,8 @@ mod server;
 mod tests;
 
 pub use agent::{
-    AgentMessage, AuthPayload, CommandResult, DiskMetrics, Heartbeat, MemoryMetrics, MetricsReport,
-    NetworkCounters, NetworkInterface, NetworkState, WatchdogEvent,
+    short_ascii, AgentMessage, AuthPayload, CommandResult, DiskMetrics, Heartbeat, MemoryMetrics,
+    MetricsReport, NetworkCounters, NetworkInterface, NetworkState, UpdateResult, WatchdogEvent,
 };
 pub use command::{
     CommandPayload, CommandType, ConnectRelease, RemoteControlLaunch, RemoteControlMode,
@@ -23,7 +23,11 @@ pub use command::{
 pub use decode::{decode_agent, decode_server, encode, DecodeError};
 pub use server::{AgentSettings, AuthResponse, ServerMessage, UpdatePayload};
 
-/// Version of this protocol; sent by the agent in `Auth`.
+/// Version of this protocol; sent by the agent in `Auth`. What is added without a new version
+/// is sent only to a peer known to understand it: offers may carry an `update_id` (servers
+/// that track refusals send one), and the agent answers a refused offer with `update_result`
+/// only when it has one, since a server that predates it closes a socket on a message it
+/// cannot decode.
 pub const PROTOCOL_VERSION: u32 = 1;
 
 /// Largest message either side accepts. Command output is capped by the agent well below this

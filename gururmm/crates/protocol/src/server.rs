@@ -66,6 +66,10 @@ pub struct AgentSettings {
 /// the download was not corrupted, not that the binary is ours.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpdatePayload {
+    /// The server's record of this offer. An agent answers a refused offer that
+    /// carries one with `update_result`; an older server sends none and hears nothing back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_id: Option<Uuid>,
     pub version: String,
     pub download_url: String,
     /// Hex SHA-256 of the binary.

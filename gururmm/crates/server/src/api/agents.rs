@@ -417,12 +417,23 @@ pub struct AgentUpdateDto {
     pub id: String,
     pub from_version: String,
     pub to_version: String,
-    /// offered, completed, failed.
+    /// offered, completed (the agent came back on `to_version`), failed (the agent refused it).
     pub status: String,
     pub offered_at: String,
     pub completed_at: Option<String>,
+    /// Why the agent refused the update (failed only): `hash_mismatch`, `bad_signature`,
+    /// `download_failed`, `does_not_start`, `wrong_version`, `no_pinned_key`, `bad_pinned_key`,
+    /// `install_failed`, or `unknown`.
+    pub failure_reason: Option<String>,
+    /// The agent's short explanation (printable ASCII, at most 200 characters).
+    pub failure_message: Option<String>,
+    pub failed_at: Option<String>,
 }
 
+/// The agent's update offers, newest first: each `offered` until the agent comes back on the
+/// new version (`completed`) or says it refused it (`failed`, with its reason). A refused
+/// release is offered to the agent again after `limits.update_retry_secs`, or as soon as a
+/// newer one is published.
 #[utoipa::path(get, path = "/api/agents/{id}/updates", tag = "agents", security(("bearer" = [])),
     params(("id" = String, Path)), responses((status = 200, body = Vec<AgentUpdateDto>), (status = 404, body = ErrorEnvelope)))]
 pub async fn updates(
@@ -443,6 +454,9 @@ pub async fn updates(
                 status: r.status,
                 offered_at: iso(r.offered_at),
                 completed_at: iso_opt(r.completed_at),
+                failure_reason: r.failure_reason,
+                failure_message: r.failure_message,
+                failed_at: iso_opt(r.failed_at),
             })
             .collect(),
     ))

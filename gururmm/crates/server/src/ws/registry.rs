@@ -16,6 +16,24 @@ pub struct Outbound {
     pub command_id: Option<String>,
 }
 
+impl Outbound {
+    /// A plain message.
+    pub fn message(text: String) -> Self {
+        Self {
+            text,
+            command_id: None,
+        }
+    }
+
+    /// The delivery of command `id`.
+    pub fn command(text: String, id: String) -> Self {
+        Self {
+            text,
+            command_id: Some(id),
+        }
+    }
+}
+
 /// Handle to one live socket.
 #[derive(Debug, Clone)]
 pub struct LiveAgent {
