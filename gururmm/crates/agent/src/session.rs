@@ -1,8 +1,9 @@
 //! The WebSocket session with the server: connect, authenticate within the timeout, then
 //! heartbeats, metrics, network state (only when its hash changed), watchdog events, command
-//! results, and the server's commands, pings and update offers. Reconnects with capped, fully
-//! jittered backoff. Commands run in their own tasks and outlive a dropped connection: their
-//! results wait in an outbox and go out on the next connection.
+//! results, and the server's commands, pings and update offers (a refused one is answered with
+//! `update_result`). Reconnects with capped, fully jittered backoff. Commands run in their own
+//! tasks and outlive a dropped connection: their results wait in an outbox and go out on the
+//! next connection.
 
 use crate::backoff;
 use crate::config::AgentConfig;
@@ -14,7 +15,7 @@ use crate::updater;
 use futures_util::{SinkExt, StreamExt};
 use gururmm_protocol::{
     decode_server, encode, AgentMessage, AgentSettings, AuthPayload, CommandResult, Heartbeat,
-    ServerMessage, UpdatePayload, WatchdogEvent, PROTOCOL_VERSION,
+    ServerMessage, UpdatePayload, UpdateResult, WatchdogEvent, PROTOCOL_VERSION,
 };
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -47,10 +48,28 @@ enum Event {
     Text(String),
     Result(CommandResult),
     Watchdog(WatchdogEvent),
-    UpdateDone(Result<PathBuf, updater::UpdateError>),
+    UpdateDone(UpdateOutcome),
     Heartbeat,
     Metrics,
     Network,
+}
+
+/// How an offered update ended: the installed binary, or why it was refused.
+struct UpdateOutcome {
+    offer: UpdatePayload,
+    result: Result<PathBuf, updater::UpdateError>,
+}
+
+/// The answer to a refused offer, when the offer carried an id: a server that sends none
+/// predates `update_result` and would close the socket on it.
+fn refusal(offer: &UpdatePayload, error: &updater::UpdateError) -> Option<AgentMessage> {
+    let update_id = offer.update_id?;
+    Some(AgentMessage::UpdateResult(UpdateResult::refused(
+        update_id,
+        &offer.version,
+        error.code(),
+        &error.to_string(),
+    )))
 }
 
 /// Everything that outlives one connection.
@@ -228,7 +247,7 @@ impl Agent {
         let idle = Duration::from_secs(a.idle_timeout_secs);
         let mut network = tokio::time::interval(Duration::from_secs(a.network_check_interval_secs));
         let (mut heartbeat, mut metrics) = self.timers();
-        let (update_tx, mut update_rx) = mpsc::channel::<Result<PathBuf, updater::UpdateError>>(1);
+        let (update_tx, mut update_rx) = mpsc::channel::<UpdateOutcome>(1);
         let mut updating = false;
         let mut last_heard = tokio::time::Instant::now();
         loop {
@@ -264,11 +283,16 @@ impl Agent {
                 }
                 Event::Result(result) => Some(AgentMessage::CommandResult(result)),
                 Event::Watchdog(event) => Some(AgentMessage::WatchdogEvent(event)),
-                Event::UpdateDone(Ok(exe)) => return Ended::Updated(exe),
-                Event::UpdateDone(Err(e)) => {
+                Event::UpdateDone(UpdateOutcome {
+                    result: Ok(exe), ..
+                }) => return Ended::Updated(exe),
+                Event::UpdateDone(UpdateOutcome {
+                    offer,
+                    result: Err(e),
+                }) => {
                     updating = false;
-                    tracing::error!(error = %e, "update refused; keeping the current binary");
-                    None
+                    tracing::error!(version = %offer.version, reason = e.code(), error = %e, "update refused; keeping the current binary");
+                    refusal(&offer, &e)
                 }
                 Event::Heartbeat => Some(AgentMessage::Heartbeat(Heartbeat {
                     uptime_seconds: sysinfo::System::uptime(),
@@ -291,7 +315,9 @@ impl Agent {
                     // Results must survive a dropped connection; samples need not.
                     if matches!(
                         message,
-                        AgentMessage::CommandResult(_) | AgentMessage::WatchdogEvent(_)
+                        AgentMessage::CommandResult(_)
+                            | AgentMessage::WatchdogEvent(_)
+                            | AgentMessage::UpdateResult(_)
                     ) {
                         self.outbox.push_back(message);
                     }
@@ -308,7 +334,7 @@ impl Agent {
     fn on_server_text(
         &mut self,
         text: &str,
-        update_tx: &mpsc::Sender<Result<PathBuf, updater::UpdateError>>,
+        update_tx: &mpsc::Sender<UpdateOutcome>,
         updating: &mut bool,
     ) -> Option<AgentMessage> {
         match decode_server(text) {
@@ -395,18 +421,14 @@ impl Agent {
         )
     }
 
-    fn start_update(
-        &self,
-        offer: UpdatePayload,
-        done: mpsc::Sender<Result<PathBuf, updater::UpdateError>>,
-    ) {
+    fn start_update(&self, offer: UpdatePayload, done: mpsc::Sender<UpdateOutcome>) {
         let key = self.config.update.public_key.clone();
         let state = self.state.clone();
         let http = self.trust.http();
         tracing::info!(version = %offer.version, "update offered; downloading and verifying");
         tokio::spawn(async move {
-            let outcome = updater::apply(&offer, key.as_deref(), &state, http).await;
-            let _ = done.send(outcome).await;
+            let result = updater::apply(&offer, key.as_deref(), &state, http).await;
+            let _ = done.send(UpdateOutcome { offer, result }).await;
         });
     }
 }
@@ -425,5 +447,54 @@ async fn next_text(ws: &mut Ws) -> Option<String> {
             Ok(Message::Close(_)) | Err(_) => return None,
             Ok(_) => continue,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offer(update_id: Option<uuid::Uuid>) -> UpdatePayload {
+        UpdatePayload {
+            update_id,
+            version: "9.9.9".into(),
+            download_url: "https://dl.example/agent?token=download-secret".into(),
+            sha256: "00".into(),
+            signature: "c2ln".into(),
+        }
+    }
+
+    #[test]
+    fn a_refusal_is_answered_only_when_the_offer_has_an_id() {
+        let error = updater::UpdateError::HashMismatch;
+        assert!(
+            refusal(&offer(None), &error).is_none(),
+            "a version-1 server"
+        );
+        let id = uuid::Uuid::new_v4();
+        let Some(AgentMessage::UpdateResult(r)) = refusal(&offer(Some(id)), &error) else {
+            panic!("no update_result")
+        };
+        assert_eq!(
+            (r.update_id, r.version.as_str(), r.ok, r.reason.as_str()),
+            (id, "9.9.9", false, "hash_mismatch")
+        );
+        assert!(r.message.contains("SHA-256 mismatch"), "{}", r.message);
+    }
+
+    #[test]
+    fn a_refusal_names_no_url_and_is_short_ascii() {
+        let id = uuid::Uuid::new_v4();
+        let error = updater::UpdateError::WrongVersion {
+            offered: "9.9.9".into(),
+            found: format!("gururmm-agent 1.0 \u{1b}[31m\u{e9}{}", "x".repeat(500)),
+        };
+        let Some(AgentMessage::UpdateResult(r)) = refusal(&offer(Some(id)), &error) else {
+            panic!("no update_result")
+        };
+        assert_eq!(r.reason, "wrong_version");
+        assert!(r.message.len() <= UpdateResult::MAX_MESSAGE_CHARS);
+        assert!(r.message.bytes().all(|b| b == b' ' || b.is_ascii_graphic()));
+        assert!(!r.message.contains("download-secret"));
     }
 }

@@ -3,8 +3,8 @@
 //! this machine and their results are stored (shell, python, script, claude_task against a
 //! stand-in CLI, PowerShell both absent and as a stand-in `pwsh`); queued commands run once
 //! after a reconnect; agent timeouts fire; an unknown command type comes back failed; a signed
-//! update is installed and the agent comes back on the new version, tampered ones are refused;
-//! polling mode round-trips.
+//! update is installed and the agent comes back on the new version, tampered ones are refused
+//! and the server records why; polling mode round-trips.
 
 #![cfg(unix)]
 
@@ -665,9 +665,10 @@ async fn serve_bytes(body: Vec<u8>) -> String {
 }
 
 /// Publishes release 99.0.0 (download `served`, offered `sha256` and `signature`), starts an
-/// agent named `name` that pins `trusted`, and checks that it refuses the update for `reason`:
-/// logged, its binary untouched, the same process still running commands, the offer never
-/// completed.
+/// agent named `name` that pins `trusted`, and checks that it refuses the update for `reason`
+/// (refusal code `refusal_code`): logged, its binary untouched, the same process still running
+/// commands, the offer marked failed on the server with that code and reason, and the release
+/// not offered again when the agent reconnects.
 async fn assert_update_refused(
     name: &str,
     trusted: &ed25519_dalek::SigningKey,
@@ -675,6 +676,7 @@ async fn assert_update_refused(
     sha256: String,
     signature: String,
     reason: &str,
+    refusal_code: &str,
 ) {
     use base64::Engine;
     let h = Harness::start().await;
@@ -718,10 +720,40 @@ async fn assert_update_refused(
     );
     let cmd = h.command(&id, "shell", "echo still-here", 30).await;
     assert_eq!(h.finished(&cmd).await["stdout"], "still-here\n");
-    // The server has no failed state for an update (the agent reports none): the offer stays
-    // open, and never reads as completed.
-    let updates = h.get(&format!("/api/agents/{id}/updates")).await;
-    assert_eq!(updates[0]["status"], "offered", "{updates}");
+    // The agent told the server why: the offer is failed with its reason, never completed.
+    let path = format!("/api/agents/{id}/updates");
+    let updates = h
+        .wait_for("the offer failed", |v| v[0]["status"] == "failed", &path)
+        .await;
+    assert_eq!(updates[0]["failure_reason"], refusal_code, "{updates}");
+    let message = updates[0]["failure_message"].as_str().expect("message");
+    assert!(message.contains(reason), "{updates}");
+    assert!(updates[0]["completed_at"].is_null(), "{updates}");
+    let audit = h
+        .get(&format!(
+            "/api/audit?action=agent_update_failed&target=agent:{id}"
+        ))
+        .await;
+    assert_eq!(
+        audit["items"][0]["detail"]["reason"], refusal_code,
+        "{audit}"
+    );
+
+    // Restarted (a reconnect), the agent is not offered the same release again.
+    agent.kill().await.expect("kill");
+    h.wait_status(&id, "offline").await;
+    let relog = h.dir.path().join(format!("{name}-again.log"));
+    let mut agent = spawn_agent(&binary, &config, &relog);
+    h.wait_status(&id, "online").await;
+    let cmd = h.command(&id, "shell", "echo back", 30).await;
+    assert_eq!(h.finished(&cmd).await["stdout"], "back\n");
+    let logged = std::fs::read_to_string(&relog).expect("log");
+    assert!(
+        !logged.contains("update offered"),
+        "offered again: {logged}"
+    );
+    let updates = h.get(&path).await;
+    assert_eq!(updates.as_array().expect("list").len(), 1, "{updates}");
     agent.kill().await.expect("kill");
 }
 
@@ -761,6 +793,7 @@ async fn a_tampered_update_is_refused_and_the_old_binary_keeps_running() {
         sha256,
         signature,
         reason,
+        "bad_signature",
     )
     .await;
 }
@@ -787,6 +820,7 @@ async fn an_update_whose_bytes_do_not_match_the_signed_hash_is_refused() {
         sha256,
         signature,
         reason,
+        "hash_mismatch",
     )
     .await;
 }
