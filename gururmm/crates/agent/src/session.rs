@@ -1,9 +1,9 @@
 //! The WebSocket session with the server: connect, authenticate within the timeout, then
 //! heartbeats, metrics, network state (only when its hash changed), watchdog events, command
-//! results, and the server's commands, pings and update offers (a refused one is answered with
-//! `update_result`). Reconnects with capped, fully jittered backoff. Commands run in their own
-//! tasks and outlive a dropped connection: their results wait in an outbox and go out on the
-//! next connection.
+//! results, and the server's commands, pings, update offers (a refused one is answered with
+//! `update_result`) and rotated keys (stored, then the agent reconnects with the new key).
+//! Reconnects with capped, fully jittered backoff. Commands run in their own tasks and outlive
+//! a dropped connection: their results wait in an outbox and go out on the next connection.
 
 use crate::backoff;
 use crate::config::AgentConfig;
@@ -15,7 +15,7 @@ use crate::updater;
 use futures_util::{SinkExt, StreamExt};
 use gururmm_protocol::{
     decode_server, encode, AgentMessage, AgentSettings, AuthPayload, CommandResult, Heartbeat,
-    ServerMessage, UpdatePayload, UpdateResult, WatchdogEvent, PROTOCOL_VERSION,
+    ServerMessage, UpdatePayload, UpdateResult, WatchdogEvent, AGENT_KEY_PREFIX, PROTOCOL_VERSION,
 };
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -72,6 +72,17 @@ fn refusal(offer: &UpdatePayload, error: &updater::UpdateError) -> Option<AgentM
     )))
 }
 
+/// Longest agent key accepted from the server (issued keys are far shorter).
+const MAX_AGENT_KEY_CHARS: usize = 256;
+
+/// True for what can be a per-agent key: the `grmm_` prefix, then printable ASCII.
+fn plausible_agent_key(key: &str) -> bool {
+    key.len() > AGENT_KEY_PREFIX.len()
+        && key.len() <= MAX_AGENT_KEY_CHARS
+        && key.starts_with(AGENT_KEY_PREFIX)
+        && key.bytes().all(|b| b.is_ascii_graphic())
+}
+
 /// Everything that outlives one connection.
 pub struct Agent {
     config: AgentConfig,
@@ -90,6 +101,11 @@ pub struct Agent {
     trust: Trust,
     /// Built once from `trust`: every reconnect reuses it.
     connector: Option<tokio_tungstenite::Connector>,
+    /// A rotated key that could not be written to `agent.key`: used while this process runs,
+    /// since the server already refuses the old one.
+    unsaved_key: Option<String>,
+    /// Set when the server rotated the key: the session ends and reconnects with the new one.
+    rekeyed: bool,
 }
 
 /// Identity fields of the `auth` message, from the OS.
@@ -142,6 +158,8 @@ impl Agent {
             watchdog_rx,
             connector: trust.websocket(),
             trust,
+            unsaved_key: None,
+            rekeyed: false,
         }
     }
 
@@ -195,10 +213,12 @@ impl Agent {
             Err(_) => return lost(false, "connect timed out".into()),
         };
         let previous = self.state.previous_version();
-        // The key issued at enrolment, once we have one; the configured credential before.
+        // The key issued at enrolment or rotation, once we have one; the configured credential
+        // before.
         let api_key = self
-            .state
-            .agent_key()
+            .unsaved_key
+            .clone()
+            .or_else(|| self.state.agent_key())
             .unwrap_or_else(|| self.config.server.api_key.clone());
         let auth = auth_payload(&api_key, &self.device_id, previous.clone());
         if let Err(e) = send(&mut ws, &AgentMessage::Auth(auth)).await {
@@ -327,6 +347,13 @@ impl Agent {
                     };
                 }
             }
+            if std::mem::take(&mut self.rekeyed) {
+                // The server closes this socket right after the key; the old key is refused.
+                return Ended::Lost {
+                    authenticated: true,
+                    why: "agent key rotated by the server; reconnecting with the new key".into(),
+                };
+            }
         }
     }
 
@@ -364,6 +391,10 @@ impl Agent {
                 self.apply_settings(settings);
                 None
             }
+            Ok(ServerMessage::KeyRotated(rotated)) => {
+                self.adopt_rotated_key(rotated.agent_key);
+                None
+            }
             // A command we could not even decode still gets an answer.
             Err(e) => match e.command_id {
                 Some(id) => {
@@ -379,6 +410,27 @@ impl Agent {
                 }
             },
         }
+    }
+
+    /// Stores a key the server rotated in (atomically, owner-only, as at enrolment) and ends the
+    /// session so the next one authenticates with it. A key that cannot be written is kept in
+    /// memory for as long as this process runs; without it the agent could not reconnect at all.
+    fn adopt_rotated_key(&mut self, key: String) {
+        if !plausible_agent_key(&key) {
+            tracing::warn!("ignoring a rotated agent key that is not a grmm_ key");
+            return;
+        }
+        match self.state.set_agent_key(&key) {
+            Ok(()) => {
+                tracing::info!("agent key rotated by the server; new key stored");
+                self.unsaved_key = None;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not store the rotated agent key; using it until this agent restarts");
+                self.unsaved_key = Some(key);
+            }
+        }
+        self.rekeyed = true;
     }
 
     /// Takes the server's settings when they are in range (the same ranges as agent.toml).
@@ -496,5 +548,21 @@ mod tests {
         assert!(r.message.len() <= UpdateResult::MAX_MESSAGE_CHARS);
         assert!(r.message.bytes().all(|b| b == b' ' || b.is_ascii_graphic()));
         assert!(!r.message.contains("download-secret"));
+    }
+
+    #[test]
+    fn only_a_plausible_grmm_key_is_adopted() {
+        assert!(plausible_agent_key("grmm_abcDEF0123-_"));
+        for bad in [
+            "",
+            "grmm_",
+            "DARK-GROVE-7839",
+            "grmt_token",
+            "grmm_has space",
+            "grmm_caf\u{e9}",
+            &format!("grmm_{}", "a".repeat(300)),
+        ] {
+            assert!(!plausible_agent_key(bad), "{bad:?}");
+        }
     }
 }

@@ -40,8 +40,9 @@ pub struct AuthPayload {
     pub protocol_version: u32,
 }
 
+/// An `auth` without `protocol_version` comes from an agent older than the field: version 1.
 fn default_protocol_version() -> u32 {
-    crate::PROTOCOL_VERSION
+    1
 }
 
 // Written by hand so the key never reaches a log line through `{:?}`.

@@ -129,7 +129,7 @@ fn auth_has_a_pinned_form_and_hides_its_key_from_debug() {
         as_value(&msg),
         json!({"type": "auth", "payload": {"api_key": "grmm_secretvalue", "device_id": "dev-1",
             "hostname": "host", "os_type": "linux", "os_version": "Debian 12", "arch": "x86_64",
-            "agent_version": "0.1.0", "previous_version": "0.0.9", "protocol_version": 1}})
+            "agent_version": "0.1.0", "previous_version": "0.0.9", "protocol_version": 2}})
     );
     assert!(!format!("{msg:?}").contains("secretvalue"));
     // A minimal auth (older agents) still decodes.
@@ -137,7 +137,10 @@ fn auth_has_a_pinned_form_and_hides_its_key_from_debug() {
     let AgentMessage::Auth(auth) = decode_agent(minimal).expect("decodes") else {
         panic!("not auth")
     };
-    assert_eq!(auth.protocol_version, 1);
+    assert_eq!(
+        auth.protocol_version, 1,
+        "no field: an agent older than version 2"
+    );
     assert_eq!(auth.previous_version, None);
 }
 
@@ -452,4 +455,25 @@ fn a_refusal_message_is_short_printable_ascii() {
     assert!(long.message.starts_with("x x") && long.message.ends_with('x'));
     assert_eq!(short_ascii("  \u{2014}  ", 10), "?");
     assert_eq!(short_ascii("", 10), "");
+}
+
+#[test]
+fn key_rotated_has_a_pinned_form_and_hides_its_key_from_debug() {
+    let msg = ServerMessage::KeyRotated(KeyRotated {
+        agent_key: "grmm_rotated-secret".into(),
+    });
+    assert_eq!(
+        as_value(&msg),
+        json!({"type": "key_rotated", "payload": {"agent_key": "grmm_rotated-secret"}})
+    );
+    assert_eq!(decode_server(&encode(&msg)).expect("round trip"), msg);
+    let printed = format!("{msg:?}");
+    assert!(!printed.contains("rotated-secret"), "{printed}");
+    assert!(printed.contains("[redacted]"), "{printed}");
+}
+
+#[test]
+fn protocol_2_is_what_this_build_speaks() {
+    assert_eq!(PROTOCOL_VERSION, 2);
+    assert_eq!(KEY_ROTATION_SINCE, 2);
 }

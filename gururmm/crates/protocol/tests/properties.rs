@@ -5,9 +5,9 @@
 use gururmm_protocol::{
     decode_agent, decode_server, encode, short_ascii, AgentMessage, AgentSettings, AuthPayload,
     AuthResponse, CommandPayload, CommandResult, CommandType, ConnectRelease, DiskMetrics,
-    Heartbeat, MemoryMetrics, MetricsReport, NetworkCounters, NetworkInterface, NetworkState,
-    RemoteControlLaunch, RemoteControlMode, ServerMessage, UpdatePayload, UpdateResult,
-    WatchdogEvent,
+    Heartbeat, KeyRotated, MemoryMetrics, MetricsReport, NetworkCounters, NetworkInterface,
+    NetworkState, RemoteControlLaunch, RemoteControlMode, ServerMessage, UpdatePayload,
+    UpdateResult, WatchdogEvent,
 };
 use proptest::collection::vec;
 use proptest::option;
@@ -64,6 +64,7 @@ const MESSAGE_TYPES: &[&str] = &[
     "update",
     "ping",
     "settings",
+    "key_rotated",
 ];
 
 /// A message type a decoder knows, or anything else.
@@ -232,6 +233,7 @@ fn server_message() -> impl Strategy<Value = ServerMessage> {
         update().prop_map(ServerMessage::Update),
         Just(ServerMessage::Ping),
         settings().prop_map(ServerMessage::Settings),
+        text().prop_map(|agent_key| ServerMessage::KeyRotated(KeyRotated { agent_key })),
     ]
 }
 

@@ -135,6 +135,7 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
     let close = CancellationToken::new();
     let live = LiveAgent {
         connection_id: connection_id.clone(),
+        protocol_version: auth.protocol_version,
         tx,
         close: close.clone(),
     };
