@@ -730,10 +730,13 @@ async fn assert_update_refused(
     let message = updates[0]["failure_message"].as_str().expect("message");
     assert!(message.contains(reason), "{updates}");
     assert!(updates[0]["completed_at"].is_null(), "{updates}");
+    // Audited right after the row changes: wait for it too.
     let audit = h
-        .get(&format!(
-            "/api/audit?action=agent_update_failed&target=agent:{id}"
-        ))
+        .wait_for(
+            "the refusal audited",
+            |v| v["total"] == 1,
+            &format!("/api/audit?action=agent_update_failed&target=agent:{id}"),
+        )
         .await;
     assert_eq!(
         audit["items"][0]["detail"]["reason"], refusal_code,

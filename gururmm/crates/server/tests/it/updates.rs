@@ -233,12 +233,13 @@ async fn a_refused_update_is_marked_failed_with_its_reason_and_not_offered_again
         row["failed_at"].is_string() && row["completed_at"].is_null(),
         "{row}"
     );
-    let audit = app
-        .get_json(&format!(
-            "/api/audit?action=agent_update_failed&target=agent:{id}"
-        ))
-        .await;
-    assert_eq!(audit["total"], 1, "{audit}");
+    // Audited right after the row changes: wait for it too.
+    let audit_path = format!("/api/audit?action=agent_update_failed&target=agent:{id}");
+    eventually("the refusal audited", || async {
+        app.get_json(&audit_path).await["total"] == 1
+    })
+    .await;
+    let audit = app.get_json(&audit_path).await;
     let entry = &audit["items"][0];
     assert_eq!(entry["actor"], format!("agent:{id}"));
     assert_eq!(entry["detail"]["reason"], "hash_mismatch");
