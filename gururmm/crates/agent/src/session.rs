@@ -1,8 +1,9 @@
 //! The WebSocket session with the server: connect, authenticate within the timeout, then
 //! heartbeats, metrics, network state (only when its hash changed), watchdog events, command
-//! results, and the server's commands, pings and update offers. Reconnects with capped, fully
-//! jittered backoff. Commands run in their own tasks and outlive a dropped connection: their
-//! results wait in an outbox and go out on the next connection.
+//! results, and the server's commands, pings, update offers (a refused one is answered with
+//! `update_result`) and rotated keys (stored, then the agent reconnects with the new key).
+//! Reconnects with capped, fully jittered backoff. Commands run in their own tasks and outlive
+//! a dropped connection: their results wait in an outbox and go out on the next connection.
 
 use crate::backoff;
 use crate::config::AgentConfig;
@@ -14,7 +15,7 @@ use crate::updater;
 use futures_util::{SinkExt, StreamExt};
 use gururmm_protocol::{
     decode_server, encode, AgentMessage, AgentSettings, AuthPayload, CommandResult, Heartbeat,
-    ServerMessage, UpdatePayload, WatchdogEvent, PROTOCOL_VERSION,
+    ServerMessage, UpdatePayload, UpdateResult, WatchdogEvent, AGENT_KEY_PREFIX, PROTOCOL_VERSION,
 };
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -47,10 +48,39 @@ enum Event {
     Text(String),
     Result(CommandResult),
     Watchdog(WatchdogEvent),
-    UpdateDone(Result<PathBuf, updater::UpdateError>),
+    UpdateDone(UpdateOutcome),
     Heartbeat,
     Metrics,
     Network,
+}
+
+/// How an offered update ended: the installed binary, or why it was refused.
+struct UpdateOutcome {
+    offer: UpdatePayload,
+    result: Result<PathBuf, updater::UpdateError>,
+}
+
+/// The answer to a refused offer, when the offer carried an id: a server that sends none
+/// predates `update_result` and would close the socket on it.
+fn refusal(offer: &UpdatePayload, error: &updater::UpdateError) -> Option<AgentMessage> {
+    let update_id = offer.update_id?;
+    Some(AgentMessage::UpdateResult(UpdateResult::refused(
+        update_id,
+        &offer.version,
+        error.code(),
+        &error.to_string(),
+    )))
+}
+
+/// Longest agent key accepted from the server (issued keys are far shorter).
+const MAX_AGENT_KEY_CHARS: usize = 256;
+
+/// True for what can be a per-agent key: the `grmm_` prefix, then printable ASCII.
+fn plausible_agent_key(key: &str) -> bool {
+    key.len() > AGENT_KEY_PREFIX.len()
+        && key.len() <= MAX_AGENT_KEY_CHARS
+        && key.starts_with(AGENT_KEY_PREFIX)
+        && key.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// Everything that outlives one connection.
@@ -71,6 +101,11 @@ pub struct Agent {
     trust: Trust,
     /// Built once from `trust`: every reconnect reuses it.
     connector: Option<tokio_tungstenite::Connector>,
+    /// A rotated key that could not be written to `agent.key`: used while this process runs,
+    /// since the server already refuses the old one.
+    unsaved_key: Option<String>,
+    /// Set when the server rotated the key: the session ends and reconnects with the new one.
+    rekeyed: bool,
 }
 
 /// Identity fields of the `auth` message, from the OS.
@@ -123,6 +158,8 @@ impl Agent {
             watchdog_rx,
             connector: trust.websocket(),
             trust,
+            unsaved_key: None,
+            rekeyed: false,
         }
     }
 
@@ -176,10 +213,12 @@ impl Agent {
             Err(_) => return lost(false, "connect timed out".into()),
         };
         let previous = self.state.previous_version();
-        // The key issued at enrolment, once we have one; the configured credential before.
+        // The key issued at enrolment or rotation, once we have one; the configured credential
+        // before.
         let api_key = self
-            .state
-            .agent_key()
+            .unsaved_key
+            .clone()
+            .or_else(|| self.state.agent_key())
             .unwrap_or_else(|| self.config.server.api_key.clone());
         let auth = auth_payload(&api_key, &self.device_id, previous.clone());
         if let Err(e) = send(&mut ws, &AgentMessage::Auth(auth)).await {
@@ -228,7 +267,7 @@ impl Agent {
         let idle = Duration::from_secs(a.idle_timeout_secs);
         let mut network = tokio::time::interval(Duration::from_secs(a.network_check_interval_secs));
         let (mut heartbeat, mut metrics) = self.timers();
-        let (update_tx, mut update_rx) = mpsc::channel::<Result<PathBuf, updater::UpdateError>>(1);
+        let (update_tx, mut update_rx) = mpsc::channel::<UpdateOutcome>(1);
         let mut updating = false;
         let mut last_heard = tokio::time::Instant::now();
         loop {
@@ -264,11 +303,16 @@ impl Agent {
                 }
                 Event::Result(result) => Some(AgentMessage::CommandResult(result)),
                 Event::Watchdog(event) => Some(AgentMessage::WatchdogEvent(event)),
-                Event::UpdateDone(Ok(exe)) => return Ended::Updated(exe),
-                Event::UpdateDone(Err(e)) => {
+                Event::UpdateDone(UpdateOutcome {
+                    result: Ok(exe), ..
+                }) => return Ended::Updated(exe),
+                Event::UpdateDone(UpdateOutcome {
+                    offer,
+                    result: Err(e),
+                }) => {
                     updating = false;
-                    tracing::error!(error = %e, "update refused; keeping the current binary");
-                    None
+                    tracing::error!(version = %offer.version, reason = e.code(), error = %e, "update refused; keeping the current binary");
+                    refusal(&offer, &e)
                 }
                 Event::Heartbeat => Some(AgentMessage::Heartbeat(Heartbeat {
                     uptime_seconds: sysinfo::System::uptime(),
@@ -291,7 +335,9 @@ impl Agent {
                     // Results must survive a dropped connection; samples need not.
                     if matches!(
                         message,
-                        AgentMessage::CommandResult(_) | AgentMessage::WatchdogEvent(_)
+                        AgentMessage::CommandResult(_)
+                            | AgentMessage::WatchdogEvent(_)
+                            | AgentMessage::UpdateResult(_)
                     ) {
                         self.outbox.push_back(message);
                     }
@@ -301,6 +347,13 @@ impl Agent {
                     };
                 }
             }
+            if std::mem::take(&mut self.rekeyed) {
+                // The server closes this socket right after the key; the old key is refused.
+                return Ended::Lost {
+                    authenticated: true,
+                    why: "agent key rotated by the server; reconnecting with the new key".into(),
+                };
+            }
         }
     }
 
@@ -308,7 +361,7 @@ impl Agent {
     fn on_server_text(
         &mut self,
         text: &str,
-        update_tx: &mpsc::Sender<Result<PathBuf, updater::UpdateError>>,
+        update_tx: &mpsc::Sender<UpdateOutcome>,
         updating: &mut bool,
     ) -> Option<AgentMessage> {
         match decode_server(text) {
@@ -338,6 +391,10 @@ impl Agent {
                 self.apply_settings(settings);
                 None
             }
+            Ok(ServerMessage::KeyRotated(rotated)) => {
+                self.adopt_rotated_key(rotated.agent_key);
+                None
+            }
             // A command we could not even decode still gets an answer.
             Err(e) => match e.command_id {
                 Some(id) => {
@@ -353,6 +410,27 @@ impl Agent {
                 }
             },
         }
+    }
+
+    /// Stores a key the server rotated in (atomically, owner-only, as at enrolment) and ends the
+    /// session so the next one authenticates with it. A key that cannot be written is kept in
+    /// memory for as long as this process runs; without it the agent could not reconnect at all.
+    fn adopt_rotated_key(&mut self, key: String) {
+        if !plausible_agent_key(&key) {
+            tracing::warn!("ignoring a rotated agent key that is not a grmm_ key");
+            return;
+        }
+        match self.state.set_agent_key(&key) {
+            Ok(()) => {
+                tracing::info!("agent key rotated by the server; new key stored");
+                self.unsaved_key = None;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not store the rotated agent key; using it until this agent restarts");
+                self.unsaved_key = Some(key);
+            }
+        }
+        self.rekeyed = true;
     }
 
     /// Takes the server's settings when they are in range (the same ranges as agent.toml).
@@ -395,18 +473,14 @@ impl Agent {
         )
     }
 
-    fn start_update(
-        &self,
-        offer: UpdatePayload,
-        done: mpsc::Sender<Result<PathBuf, updater::UpdateError>>,
-    ) {
+    fn start_update(&self, offer: UpdatePayload, done: mpsc::Sender<UpdateOutcome>) {
         let key = self.config.update.public_key.clone();
         let state = self.state.clone();
         let http = self.trust.http();
         tracing::info!(version = %offer.version, "update offered; downloading and verifying");
         tokio::spawn(async move {
-            let outcome = updater::apply(&offer, key.as_deref(), &state, http).await;
-            let _ = done.send(outcome).await;
+            let result = updater::apply(&offer, key.as_deref(), &state, http).await;
+            let _ = done.send(UpdateOutcome { offer, result }).await;
         });
     }
 }
@@ -424,6 +498,71 @@ async fn next_text(ws: &mut Ws) -> Option<String> {
             Ok(Message::Text(text)) => return Some(text.as_str().to_owned()),
             Ok(Message::Close(_)) | Err(_) => return None,
             Ok(_) => continue,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offer(update_id: Option<uuid::Uuid>) -> UpdatePayload {
+        UpdatePayload {
+            update_id,
+            version: "9.9.9".into(),
+            download_url: "https://dl.example/agent?token=download-secret".into(),
+            sha256: "00".into(),
+            signature: "c2ln".into(),
+        }
+    }
+
+    #[test]
+    fn a_refusal_is_answered_only_when_the_offer_has_an_id() {
+        let error = updater::UpdateError::HashMismatch;
+        assert!(
+            refusal(&offer(None), &error).is_none(),
+            "a version-1 server"
+        );
+        let id = uuid::Uuid::new_v4();
+        let Some(AgentMessage::UpdateResult(r)) = refusal(&offer(Some(id)), &error) else {
+            panic!("no update_result")
+        };
+        assert_eq!(
+            (r.update_id, r.version.as_str(), r.ok, r.reason.as_str()),
+            (id, "9.9.9", false, "hash_mismatch")
+        );
+        assert!(r.message.contains("SHA-256 mismatch"), "{}", r.message);
+    }
+
+    #[test]
+    fn a_refusal_names_no_url_and_is_short_ascii() {
+        let id = uuid::Uuid::new_v4();
+        let error = updater::UpdateError::WrongVersion {
+            offered: "9.9.9".into(),
+            found: format!("gururmm-agent 1.0 \u{1b}[31m\u{e9}{}", "x".repeat(500)),
+        };
+        let Some(AgentMessage::UpdateResult(r)) = refusal(&offer(Some(id)), &error) else {
+            panic!("no update_result")
+        };
+        assert_eq!(r.reason, "wrong_version");
+        assert!(r.message.len() <= UpdateResult::MAX_MESSAGE_CHARS);
+        assert!(r.message.bytes().all(|b| b == b' ' || b.is_ascii_graphic()));
+        assert!(!r.message.contains("download-secret"));
+    }
+
+    #[test]
+    fn only_a_plausible_grmm_key_is_adopted() {
+        assert!(plausible_agent_key("grmm_abcDEF0123-_"));
+        for bad in [
+            "",
+            "grmm_",
+            "DARK-GROVE-7839",
+            "grmt_token",
+            "grmm_has space",
+            "grmm_caf\u{e9}",
+            &format!("grmm_{}", "a".repeat(300)),
+        ] {
+            assert!(!plausible_agent_key(bad), "{bad:?}");
         }
     }
 }

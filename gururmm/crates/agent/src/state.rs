@@ -1,5 +1,6 @@
 //! Small files the agent keeps beside its config: the version it updated from (reported once as
-//! `previous_version`) and the per-agent key issued at enrolment (socket or polling mode).
+//! `previous_version`) and the per-agent key issued at enrolment (socket or polling mode) or
+//! sent after an admin rotated it (`key_rotated`).
 
 use std::path::{Path, PathBuf};
 

@@ -5,14 +5,14 @@
 //! verified binary is then started once beside the running one (`--version`) and must report
 //! the offered version before it replaces anything: a build for the wrong platform, one that
 //! cannot start, or one that would come back on another version (and be offered the update
-//! again, forever) is refused the same way. A refused update is logged and the running binary
-//! stays.
+//! again, forever) is refused the same way. A refused update is logged, the running binary
+//! stays, and the session tells the server why (`update_result`, with [`UpdateError::code`]).
 
 use crate::state::StateDir;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use ed25519_dalek::{Signature, VerifyingKey};
-use gururmm_protocol::UpdatePayload;
+use gururmm_protocol::{UpdatePayload, UpdateResult};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -40,6 +40,36 @@ pub enum UpdateError {
     WrongVersion { offered: String, found: String },
     #[error("installing failed: {0}")]
     Install(#[from] std::io::Error),
+}
+
+impl UpdateError {
+    /// The refusal code reported to the server in `update_result`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            UpdateError::NoPinnedKey => UpdateResult::NO_PINNED_KEY,
+            UpdateError::BadPinnedKey => UpdateResult::BAD_PINNED_KEY,
+            UpdateError::Download(_) => UpdateResult::DOWNLOAD_FAILED,
+            UpdateError::HashMismatch => UpdateResult::HASH_MISMATCH,
+            UpdateError::BadSignature => UpdateResult::BAD_SIGNATURE,
+            UpdateError::DoesNotStart(_) => UpdateResult::DOES_NOT_START,
+            UpdateError::WrongVersion { .. } => UpdateResult::WRONG_VERSION,
+            UpdateError::Install(_) => UpdateResult::INSTALL_FAILED,
+        }
+    }
+}
+
+/// A download failure as text without the URL (a download link may carry a token in its
+/// query), with its causes, which name what failed (connection, TLS, HTTP status).
+fn download_error(e: reqwest::Error) -> UpdateError {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    UpdateError::Download(text)
 }
 
 /// How long the new binary may take to print its version.
@@ -167,7 +197,7 @@ pub async fn install(binary: &[u8], target: &Path, version: &str) -> Result<(), 
 }
 
 async fn download(url: &str, http: reqwest::ClientBuilder) -> Result<Vec<u8>, UpdateError> {
-    let err = |e: reqwest::Error| UpdateError::Download(e.to_string());
+    let err = download_error;
     let mut response = http
         .build()
         .map_err(err)?
@@ -231,6 +261,7 @@ mod tests {
     fn offer_for(binary: &[u8], key: &SigningKey) -> UpdatePayload {
         let digest = Sha256::digest(binary);
         UpdatePayload {
+            update_id: None,
             version: "9.9.9".into(),
             download_url: "http://127.0.0.1/agent".into(),
             sha256: hex::encode(digest),
@@ -286,6 +317,27 @@ mod tests {
             pinned_key(Some("bm90IGEga2V5")),
             Err(UpdateError::BadPinnedKey)
         ));
+    }
+
+    #[tokio::test]
+    async fn a_failed_download_says_what_failed_but_not_the_url() {
+        // A port nothing listens on (bound, then closed).
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let url = format!("http://127.0.0.1:{port}/agent?token=download-secret");
+        let e = download(&url, reqwest::Client::builder())
+            .await
+            .expect_err("nothing listens");
+        assert_eq!(e.code(), UpdateResult::DOWNLOAD_FAILED);
+        let text = e.to_string();
+        assert!(
+            !text.contains("download-secret") && !text.contains("/agent"),
+            "{text}"
+        );
+        assert!(text.to_ascii_lowercase().contains("connect"), "{text}");
     }
 
     /// A stand-in "binary": a script answering `--version` with `said` (and exit `code`).

@@ -3,8 +3,9 @@
 //! this machine and their results are stored (shell, python, script, claude_task against a
 //! stand-in CLI, PowerShell both absent and as a stand-in `pwsh`); queued commands run once
 //! after a reconnect; agent timeouts fire; an unknown command type comes back failed; a signed
-//! update is installed and the agent comes back on the new version, tampered ones are refused;
-//! polling mode round-trips.
+//! update is installed and the agent comes back on the new version, tampered ones are refused
+//! and the server records why; a key rotated while the agent is connected reaches it, and it
+//! comes back with it; polling mode round-trips.
 
 #![cfg(unix)]
 
@@ -665,9 +666,10 @@ async fn serve_bytes(body: Vec<u8>) -> String {
 }
 
 /// Publishes release 99.0.0 (download `served`, offered `sha256` and `signature`), starts an
-/// agent named `name` that pins `trusted`, and checks that it refuses the update for `reason`:
-/// logged, its binary untouched, the same process still running commands, the offer never
-/// completed.
+/// agent named `name` that pins `trusted`, and checks that it refuses the update for `reason`
+/// (refusal code `refusal_code`): logged, its binary untouched, the same process still running
+/// commands, the offer marked failed on the server with that code and reason, and the release
+/// not offered again when the agent reconnects.
 async fn assert_update_refused(
     name: &str,
     trusted: &ed25519_dalek::SigningKey,
@@ -675,6 +677,7 @@ async fn assert_update_refused(
     sha256: String,
     signature: String,
     reason: &str,
+    refusal_code: &str,
 ) {
     use base64::Engine;
     let h = Harness::start().await;
@@ -718,10 +721,43 @@ async fn assert_update_refused(
     );
     let cmd = h.command(&id, "shell", "echo still-here", 30).await;
     assert_eq!(h.finished(&cmd).await["stdout"], "still-here\n");
-    // The server has no failed state for an update (the agent reports none): the offer stays
-    // open, and never reads as completed.
-    let updates = h.get(&format!("/api/agents/{id}/updates")).await;
-    assert_eq!(updates[0]["status"], "offered", "{updates}");
+    // The agent told the server why: the offer is failed with its reason, never completed.
+    let path = format!("/api/agents/{id}/updates");
+    let updates = h
+        .wait_for("the offer failed", |v| v[0]["status"] == "failed", &path)
+        .await;
+    assert_eq!(updates[0]["failure_reason"], refusal_code, "{updates}");
+    let message = updates[0]["failure_message"].as_str().expect("message");
+    assert!(message.contains(reason), "{updates}");
+    assert!(updates[0]["completed_at"].is_null(), "{updates}");
+    // Audited right after the row changes: wait for it too.
+    let audit = h
+        .wait_for(
+            "the refusal audited",
+            |v| v["total"] == 1,
+            &format!("/api/audit?action=agent_update_failed&target=agent:{id}"),
+        )
+        .await;
+    assert_eq!(
+        audit["items"][0]["detail"]["reason"], refusal_code,
+        "{audit}"
+    );
+
+    // Restarted (a reconnect), the agent is not offered the same release again.
+    agent.kill().await.expect("kill");
+    h.wait_status(&id, "offline").await;
+    let relog = h.dir.path().join(format!("{name}-again.log"));
+    let mut agent = spawn_agent(&binary, &config, &relog);
+    h.wait_status(&id, "online").await;
+    let cmd = h.command(&id, "shell", "echo back", 30).await;
+    assert_eq!(h.finished(&cmd).await["stdout"], "back\n");
+    let logged = std::fs::read_to_string(&relog).expect("log");
+    assert!(
+        !logged.contains("update offered"),
+        "offered again: {logged}"
+    );
+    let updates = h.get(&path).await;
+    assert_eq!(updates.as_array().expect("list").len(), 1, "{updates}");
     agent.kill().await.expect("kill");
 }
 
@@ -761,6 +797,7 @@ async fn a_tampered_update_is_refused_and_the_old_binary_keeps_running() {
         sha256,
         signature,
         reason,
+        "bad_signature",
     )
     .await;
 }
@@ -787,6 +824,7 @@ async fn an_update_whose_bytes_do_not_match_the_signed_hash_is_refused() {
         sha256,
         signature,
         reason,
+        "hash_mismatch",
     )
     .await;
 }
@@ -957,5 +995,147 @@ async fn polling_mode_registers_runs_commands_and_stores_results() {
     let done = h.finished(&cmd).await;
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(done["stdout"], "polled\n");
+    agent.kill().await.expect("kill");
+}
+
+/// What the server answers an `auth` with `key` for `device` on a fresh socket.
+async fn ws_auth(h: &Harness, key: &str, device: &str) -> gururmm_protocol::AuthResponse {
+    use futures_util::{SinkExt, StreamExt};
+    use gururmm_protocol::{decode_server, encode, AgentMessage, ServerMessage};
+    use tokio_tungstenite::tungstenite::Message;
+    let url = format!("ws://{}/ws", h.config.bind);
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connect");
+    let auth = gururmm_agent::session::auth_payload(key, device, None);
+    ws.send(Message::Text(encode(&AgentMessage::Auth(auth)).into()))
+        .await
+        .expect("send auth");
+    loop {
+        match tokio::time::timeout(WAIT, ws.next()).await.expect("answer") {
+            Some(Ok(Message::Text(text))) => {
+                if let Ok(ServerMessage::AuthResponse(r)) = decode_server(text.as_str()) {
+                    return r;
+                }
+            }
+            Some(Ok(_)) => continue,
+            other => panic!("closed without an answer: {other:?}"),
+        }
+    }
+}
+
+/// The id of the socket the agent is connected on, once it has one other than `not`.
+async fn connection_of(h: &Harness, agent_id: &str, not: Option<&str>) -> String {
+    let registry = &h.server.as_ref().expect("server").state.registry;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if let Some(live) = registry.get(agent_id) {
+            if Some(live.connection_id.as_str()) != not {
+                return live.connection_id;
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "agent never (re)connected"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Every file under `dir`, recursively, with its contents.
+fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            let text = String::from_utf8_lossy(&std::fs::read(&path).expect("read")).into_owned();
+            found.push((path, text));
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn a_key_rotated_while_the_agent_is_connected_reaches_it_and_it_comes_back_with_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = Harness::start().await;
+    let code = h.site_code().await;
+    let config = h.agent_config("rekey", &code, "");
+    let dir = config.parent().expect("dir").to_owned();
+    let binary = agent_binary(h.dir.path());
+    let log = h.dir.path().join("rekey.log");
+    let mut agent = spawn_agent(&binary, &config, &log);
+    let id = h.agent_id("e2e-rekey").await;
+    h.wait_status(&id, "online").await;
+    let key_file = dir.join("agent.key");
+    let old = std::fs::read_to_string(&key_file)
+        .expect("enrolment stored a key")
+        .trim()
+        .to_owned();
+    let before = connection_of(&h, &id, None).await;
+
+    let (status, rotated) = h
+        .post(&format!("/api/agents/{id}/rotate-key"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_eq!(rotated["sent_to_agent"], true, "the agent was online");
+    let new = rotated["api_key"].as_str().expect("key").to_owned();
+    assert_ne!(new, old);
+
+    // The agent stores the key it was sent and reconnects with it on a new socket.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while std::fs::read_to_string(&key_file)
+        .unwrap_or_default()
+        .trim()
+        != new
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "new key never stored; agent log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mode = std::fs::metadata(&key_file)
+        .expect("key file")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "owner-only");
+    let after = connection_of(&h, &id, Some(&before)).await;
+    assert_ne!(after, before);
+    h.wait_status(&id, "online").await;
+    let cmd = h.command(&id, "shell", "echo rekeyed", 30).await;
+    assert_eq!(h.finished(&cmd).await["stdout"], "rekeyed\n");
+    wait_for_log(&log, "new key stored").await;
+
+    // The old key is refused; no file the agent keeps holds it, and only agent.key the new one.
+    let refused = ws_auth(&h, &old, "e2e-rekey").await;
+    assert!(
+        !refused.success,
+        "the old key still works: {}",
+        refused.message
+    );
+    for (path, text) in files_under(&dir) {
+        assert!(!text.contains(&old), "{} holds the old key", path.display());
+        if path != key_file {
+            assert!(!text.contains(&new), "{} holds the new key", path.display());
+        }
+    }
+    let logged = std::fs::read_to_string(&log).expect("log");
+    assert!(
+        !logged.contains(&old) && !logged.contains(&new),
+        "a key in the log"
+    );
+
+    // Restarted, it authenticates with the stored key.
+    agent.kill().await.expect("kill");
+    h.wait_status(&id, "offline").await;
+    let relog = h.dir.path().join("rekey-again.log");
+    let mut agent = spawn_agent(&binary, &config, &relog);
+    h.wait_status(&id, "online").await;
+    let cmd = h.command(&id, "shell", "echo restarted", 30).await;
+    assert_eq!(h.finished(&cmd).await["stdout"], "restarted\n");
     agent.kill().await.expect("kill");
 }

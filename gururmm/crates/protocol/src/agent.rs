@@ -13,6 +13,8 @@ pub enum AgentMessage {
     NetworkState(NetworkState),
     CommandResult(CommandResult),
     WatchdogEvent(WatchdogEvent),
+    /// The answer to an `update` offer that carried an `update_id`.
+    UpdateResult(UpdateResult),
 }
 
 /// The first message. `api_key` is either a per-agent key (`grmm_…`) or a site code
@@ -38,8 +40,9 @@ pub struct AuthPayload {
     pub protocol_version: u32,
 }
 
+/// An `auth` without `protocol_version` comes from an agent older than the field: version 1.
 fn default_protocol_version() -> u32 {
-    crate::PROTOCOL_VERSION
+    1
 }
 
 // Written by hand so the key never reaches a log line through `{:?}`.
@@ -145,4 +148,80 @@ pub struct WatchdogEvent {
     #[serde(default)]
     pub message: String,
     pub timestamp_ms: i64,
+}
+
+/// What became of an `update` offer. Sent for every refusal (`ok: false`) of an offer that
+/// carried an `update_id`; an agent that installs the update restarts instead, and the server
+/// learns of it from `previous_version` when it reconnects. `reason` is one of the codes below
+/// (an agent may send a newer one); `message` is short printable ASCII for people, holding no
+/// URL or other secret (see [`UpdateResult::refused`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateResult {
+    /// The offer's `update_id`, as received.
+    pub update_id: Uuid,
+    /// The offered version.
+    pub version: String,
+    pub ok: bool,
+    /// Why it was refused (empty when `ok`).
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+impl UpdateResult {
+    /// The download hashed to something other than the offered SHA-256.
+    pub const HASH_MISMATCH: &'static str = "hash_mismatch";
+    /// The ed25519 signature does not verify against the agent's pinned key.
+    pub const BAD_SIGNATURE: &'static str = "bad_signature";
+    /// The download failed (connection, HTTP status, size limit).
+    pub const DOWNLOAD_FAILED: &'static str = "download_failed";
+    /// The verified build did not start on this machine when asked for `--version`.
+    pub const DOES_NOT_START: &'static str = "does_not_start";
+    /// The verified build started but reported another version than the offered one.
+    pub const WRONG_VERSION: &'static str = "wrong_version";
+    /// No update key is pinned in this agent: it takes no update.
+    pub const NO_PINNED_KEY: &'static str = "no_pinned_key";
+    /// The pinned update key is not a valid ed25519 public key.
+    pub const BAD_PINNED_KEY: &'static str = "bad_pinned_key";
+    /// Writing or moving the new binary into place failed.
+    pub const INSTALL_FAILED: &'static str = "install_failed";
+
+    /// Longest `message`, in characters.
+    pub const MAX_MESSAGE_CHARS: usize = 200;
+
+    /// A refusal, with `message` made safe to send and store: printable ASCII only (anything
+    /// else becomes `?`), whitespace runs as one space, at most [`Self::MAX_MESSAGE_CHARS`].
+    pub fn refused(update_id: Uuid, version: &str, reason: &str, message: &str) -> Self {
+        Self {
+            update_id,
+            version: version.to_owned(),
+            ok: false,
+            reason: reason.to_owned(),
+            message: short_ascii(message, Self::MAX_MESSAGE_CHARS),
+        }
+    }
+}
+
+/// `text` as printable ASCII (others as `?`, whitespace runs as one space, trimmed), cut to
+/// `max` characters. Both ends apply it to what reaches a log, a database row or a screen.
+pub fn short_ascii(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut space = false;
+    for c in text.trim().chars() {
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        // Every character pushed is ASCII, so the length in bytes is the length in characters.
+        let needed = if space { 2 } else { 1 };
+        if out.len() + needed > max {
+            break;
+        }
+        if std::mem::take(&mut space) {
+            out.push(' ');
+        }
+        out.push(if c.is_ascii_graphic() { c } else { '?' });
+    }
+    out
 }

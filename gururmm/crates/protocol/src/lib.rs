@@ -14,17 +14,27 @@ mod server;
 mod tests;
 
 pub use agent::{
-    AgentMessage, AuthPayload, CommandResult, DiskMetrics, Heartbeat, MemoryMetrics, MetricsReport,
-    NetworkCounters, NetworkInterface, NetworkState, WatchdogEvent,
+    short_ascii, AgentMessage, AuthPayload, CommandResult, DiskMetrics, Heartbeat, MemoryMetrics,
+    MetricsReport, NetworkCounters, NetworkInterface, NetworkState, UpdateResult, WatchdogEvent,
 };
 pub use command::{
     CommandPayload, CommandType, ConnectRelease, RemoteControlLaunch, RemoteControlMode,
 };
 pub use decode::{decode_agent, decode_server, encode, DecodeError};
-pub use server::{AgentSettings, AuthResponse, ServerMessage, UpdatePayload};
+pub use server::{AgentSettings, AuthResponse, KeyRotated, ServerMessage, UpdatePayload};
 
-/// Version of this protocol; sent by the agent in `Auth`.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// Version of this protocol; sent by the agent in `Auth`. Each version decodes everything the
+/// ones before it send; what is newer goes only to a peer known to understand it.
+///
+/// - 1: the first. Offers may carry an `update_id` (servers that track refusals send one), and
+///   the agent answers a refused offer with `update_result` only when it has one, since a
+///   server that predates it closes a socket on a message it cannot decode.
+/// - 2: the server hands a rotated key to the agent with `key_rotated`, and only to an agent
+///   whose `auth` said 2 or more (an older one would ignore it and be locked out all the same).
+pub const PROTOCOL_VERSION: u32 = 2;
+
+/// The first version whose agents store a key sent in `key_rotated`.
+pub const KEY_ROTATION_SINCE: u32 = 2;
 
 /// Largest message either side accepts. Command output is capped by the agent well below this
 /// (see `MAX_OUTPUT_BYTES`), so a legitimate result always fits.

@@ -15,6 +15,10 @@ pub enum ServerMessage {
     Ping,
     /// New settings from the agent's policy, pushed when a policy changes.
     Settings(AgentSettings),
+    /// An admin rotated this agent's key (protocol 2): the agent stores the new key, hangs up
+    /// and reconnects with it. It is the socket's last message: the old key is already refused,
+    /// and the server closes the socket a few seconds later if the agent has not.
+    KeyRotated(KeyRotated),
 }
 
 /// The answer to `auth`. On failure the server closes the socket right after it.
@@ -66,10 +70,30 @@ pub struct AgentSettings {
 /// the download was not corrupted, not that the binary is ours.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpdatePayload {
+    /// The server's record of this offer. An agent answers a refused offer that
+    /// carries one with `update_result`; an older server sends none and hears nothing back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_id: Option<Uuid>,
     pub version: String,
     pub download_url: String,
     /// Hex SHA-256 of the binary.
     pub sha256: String,
     /// Base64 ed25519 signature over the binary's SHA-256 digest (32 raw bytes).
     pub signature: String,
+}
+
+/// The agent's new per-agent key after an admin's rotation.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRotated {
+    /// The new `grmm_…` key; only its SHA-256 is kept by the server.
+    pub agent_key: String,
+}
+
+// By hand, so the key never reaches a log line through `{:?}`.
+impl std::fmt::Debug for KeyRotated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRotated")
+            .field("agent_key", &"[redacted]")
+            .finish()
+    }
 }

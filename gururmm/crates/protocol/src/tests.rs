@@ -129,7 +129,7 @@ fn auth_has_a_pinned_form_and_hides_its_key_from_debug() {
         as_value(&msg),
         json!({"type": "auth", "payload": {"api_key": "grmm_secretvalue", "device_id": "dev-1",
             "hostname": "host", "os_type": "linux", "os_version": "Debian 12", "arch": "x86_64",
-            "agent_version": "0.1.0", "previous_version": "0.0.9", "protocol_version": 1}})
+            "agent_version": "0.1.0", "previous_version": "0.0.9", "protocol_version": 2}})
     );
     assert!(!format!("{msg:?}").contains("secretvalue"));
     // A minimal auth (older agents) still decodes.
@@ -137,7 +137,10 @@ fn auth_has_a_pinned_form_and_hides_its_key_from_debug() {
     let AgentMessage::Auth(auth) = decode_agent(minimal).expect("decodes") else {
         panic!("not auth")
     };
-    assert_eq!(auth.protocol_version, 1);
+    assert_eq!(
+        auth.protocol_version, 1,
+        "no field: an agent older than version 2"
+    );
     assert_eq!(auth.previous_version, None);
 }
 
@@ -236,6 +239,7 @@ fn the_other_messages_have_pinned_forms() {
         ),
         (
             as_value(&ServerMessage::Update(UpdatePayload {
+                update_id: None,
                 version: "0.2.0".into(),
                 download_url: "https://rmm.example/dl/agent".into(),
                 sha256: "00".into(),
@@ -363,4 +367,113 @@ fn an_unknown_remote_control_mode_is_a_decode_error_with_the_command_id() {
     );
     let err = decode_server(&text).expect_err("unknown mode");
     assert_eq!(err.command_id, Some(id()));
+}
+
+#[test]
+fn an_update_offer_carries_its_id_and_one_without_still_decodes() {
+    let offer = ServerMessage::Update(UpdatePayload {
+        update_id: Some(id()),
+        version: "0.2.0".into(),
+        download_url: "https://rmm.example/dl/agent".into(),
+        sha256: "00".into(),
+        signature: "c2ln".into(),
+    });
+    assert_eq!(
+        as_value(&offer),
+        json!({"type": "update", "payload": {"update_id": ID, "version": "0.2.0",
+            "download_url": "https://rmm.example/dl/agent", "sha256": "00", "signature": "c2ln"}})
+    );
+    // A version-1 server's offer: no id, so the agent knows not to answer it.
+    let old = r#"{"type":"update","payload":{"version":"0.2.0","download_url":"u","sha256":"00","signature":"c2ln"}}"#;
+    let ServerMessage::Update(update) = decode_server(old).expect("decodes") else {
+        panic!("not an update")
+    };
+    assert_eq!(update.update_id, None);
+}
+
+#[test]
+fn update_result_has_a_pinned_form() {
+    let msg = AgentMessage::UpdateResult(UpdateResult::refused(
+        id(),
+        "0.2.0",
+        UpdateResult::HASH_MISMATCH,
+        "SHA-256 mismatch: the download is not the offered binary",
+    ));
+    assert_eq!(
+        as_value(&msg),
+        json!({"type": "update_result", "payload": {"update_id": ID, "version": "0.2.0",
+            "ok": false, "reason": "hash_mismatch",
+            "message": "SHA-256 mismatch: the download is not the offered binary"}})
+    );
+    let minimal = format!(
+        r#"{{"type":"update_result","payload":{{"update_id":"{ID}","version":"1","ok":true}}}}"#
+    );
+    let AgentMessage::UpdateResult(ok) = decode_agent(&minimal).expect("decodes") else {
+        panic!("not an update result")
+    };
+    assert!(ok.ok && ok.reason.is_empty() && ok.message.is_empty());
+}
+
+#[test]
+fn the_refusal_codes_are_pinned() {
+    assert_eq!(
+        [
+            UpdateResult::HASH_MISMATCH,
+            UpdateResult::BAD_SIGNATURE,
+            UpdateResult::DOWNLOAD_FAILED,
+            UpdateResult::DOES_NOT_START,
+            UpdateResult::WRONG_VERSION,
+            UpdateResult::NO_PINNED_KEY,
+            UpdateResult::BAD_PINNED_KEY,
+            UpdateResult::INSTALL_FAILED,
+        ],
+        [
+            "hash_mismatch",
+            "bad_signature",
+            "download_failed",
+            "does_not_start",
+            "wrong_version",
+            "no_pinned_key",
+            "bad_pinned_key",
+            "install_failed",
+        ]
+    );
+}
+
+#[test]
+fn a_refusal_message_is_short_printable_ascii() {
+    let r = UpdateResult::refused(
+        id(),
+        "1",
+        UpdateResult::WRONG_VERSION,
+        "reports \"gururmm-agent 1.0\u{e9}\u{1b}[31m\"\n\n  and\tmore",
+    );
+    assert_eq!(r.message, "reports \"gururmm-agent 1.0??[31m\" and more");
+    let long = UpdateResult::refused(id(), "1", UpdateResult::DOES_NOT_START, &"x ".repeat(500));
+    assert!(long.message.len() <= UpdateResult::MAX_MESSAGE_CHARS);
+    assert!(long.message.len() >= UpdateResult::MAX_MESSAGE_CHARS - 1);
+    assert!(long.message.starts_with("x x") && long.message.ends_with('x'));
+    assert_eq!(short_ascii("  \u{2014}  ", 10), "?");
+    assert_eq!(short_ascii("", 10), "");
+}
+
+#[test]
+fn key_rotated_has_a_pinned_form_and_hides_its_key_from_debug() {
+    let msg = ServerMessage::KeyRotated(KeyRotated {
+        agent_key: "grmm_rotated-secret".into(),
+    });
+    assert_eq!(
+        as_value(&msg),
+        json!({"type": "key_rotated", "payload": {"agent_key": "grmm_rotated-secret"}})
+    );
+    assert_eq!(decode_server(&encode(&msg)).expect("round trip"), msg);
+    let printed = format!("{msg:?}");
+    assert!(!printed.contains("rotated-secret"), "{printed}");
+    assert!(printed.contains("[redacted]"), "{printed}");
+}
+
+#[test]
+fn protocol_2_is_what_this_build_speaks() {
+    assert_eq!(PROTOCOL_VERSION, 2);
+    assert_eq!(KEY_ROTATION_SINCE, 2);
 }

@@ -3,10 +3,11 @@
 //! express survives encode → decode unchanged, so the golden tests' shapes hold for all values.
 
 use gururmm_protocol::{
-    decode_agent, decode_server, encode, AgentMessage, AgentSettings, AuthPayload, AuthResponse,
-    CommandPayload, CommandResult, CommandType, ConnectRelease, DiskMetrics, Heartbeat,
-    MemoryMetrics, MetricsReport, NetworkCounters, NetworkInterface, NetworkState,
-    RemoteControlLaunch, RemoteControlMode, ServerMessage, UpdatePayload, WatchdogEvent,
+    decode_agent, decode_server, encode, short_ascii, AgentMessage, AgentSettings, AuthPayload,
+    AuthResponse, CommandPayload, CommandResult, CommandType, ConnectRelease, DiskMetrics,
+    Heartbeat, KeyRotated, MemoryMetrics, MetricsReport, NetworkCounters, NetworkInterface,
+    NetworkState, RemoteControlLaunch, RemoteControlMode, ServerMessage, UpdatePayload,
+    UpdateResult, WatchdogEvent,
 };
 use proptest::collection::vec;
 use proptest::option;
@@ -57,11 +58,13 @@ const MESSAGE_TYPES: &[&str] = &[
     "network_state",
     "command_result",
     "watchdog_event",
+    "update_result",
     "auth_response",
     "command",
     "update",
     "ping",
     "settings",
+    "key_rotated",
 ];
 
 /// A message type a decoder knows, or anything else.
@@ -135,6 +138,15 @@ prop_compose! {
     }
 }
 
+prop_compose! {
+    fn update_result()(
+        update_id in uuid(), version in text(), ok in any::<bool>(), reason in text(),
+        message in text(),
+    ) -> UpdateResult {
+        UpdateResult { update_id, version, ok, reason, message }
+    }
+}
+
 fn agent_message() -> impl Strategy<Value = AgentMessage> {
     prop_oneof![
         auth().prop_map(AgentMessage::Auth),
@@ -144,6 +156,7 @@ fn agent_message() -> impl Strategy<Value = AgentMessage> {
         network().prop_map(AgentMessage::NetworkState),
         command_result().prop_map(AgentMessage::CommandResult),
         watchdog().prop_map(AgentMessage::WatchdogEvent),
+        update_result().prop_map(AgentMessage::UpdateResult),
     ]
 }
 
@@ -205,9 +218,11 @@ prop_compose! {
 }
 
 prop_compose! {
-    fn update()(version in text(), download_url in text(), sha256 in text(), signature in text())
-        -> UpdatePayload {
-        UpdatePayload { version, download_url, sha256, signature }
+    fn update()(
+        update_id in option::of(uuid()), version in text(), download_url in text(),
+        sha256 in text(), signature in text(),
+    ) -> UpdatePayload {
+        UpdatePayload { update_id, version, download_url, sha256, signature }
     }
 }
 
@@ -218,6 +233,7 @@ fn server_message() -> impl Strategy<Value = ServerMessage> {
         update().prop_map(ServerMessage::Update),
         Just(ServerMessage::Ping),
         settings().prop_map(ServerMessage::Settings),
+        text().prop_map(|agent_key| ServerMessage::KeyRotated(KeyRotated { agent_key })),
     ]
 }
 
@@ -290,5 +306,17 @@ proptest! {
             "payload": {"id": id.to_string(), "command_type": 7, "junk": junk}}).to_string();
         let error = decode_server(&text).err();
         prop_assert_eq!(error.and_then(|e| e.command_id), Some(id));
+    }
+
+    /// What an agent says about a refused update is safe to log, store and show, whatever it
+    /// started as: printable ASCII, single spaces, within the limit.
+    #[test]
+    fn short_ascii_is_always_printable_single_spaced_and_bounded(
+        input in vec(any::<char>(), 0..600), max in 0usize..300,
+    ) {
+        let out = short_ascii(&String::from_iter(input), max);
+        prop_assert!(out.len() <= max);
+        prop_assert!(out.chars().all(|c| c == ' ' || c.is_ascii_graphic()), "{out:?}");
+        prop_assert!(!out.starts_with(' ') && !out.ends_with(' ') && !out.contains("  "), "{out:?}");
     }
 }

@@ -58,10 +58,7 @@ pub async fn push_to_connected(state: &AppState) {
         match effective(state, &agent_id).await {
             Ok(settings) => {
                 let message = ServerMessage::Settings(settings.unwrap_or_default());
-                let _ = live.tx.try_send(Outbound {
-                    text: encode(&message),
-                    command_id: None,
-                });
+                let _ = live.tx.try_send(Outbound::message(encode(&message)));
             }
             Err(e) => tracing::error!(%agent_id, error = ?e, "computing policy settings failed"),
         }

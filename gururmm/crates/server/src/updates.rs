@@ -1,11 +1,15 @@
 //! Auto-update on connect (RMM-7): close the update record when the agent comes back on the
 //! version it was offered, and offer the newest active release for its OS/arch when it runs an
-//! older one. The agent verifies the SHA-256 and an ed25519 signature before installing.
+//! older one. The agent verifies the SHA-256 and an ed25519 signature before installing; when
+//! it refuses, it says why (`update_result`), the record becomes `failed` with that reason,
+//! and the same release is not offered to it again for `limits.update_retry_secs`.
 
 use crate::app::AppState;
 use crate::db::{self, releases::ReleaseRow};
 use crate::ws::{LiveAgent, Outbound};
-use gururmm_protocol::{encode, AuthPayload, ServerMessage, UpdatePayload};
+use gururmm_protocol::{
+    encode, short_ascii, AuthPayload, ServerMessage, UpdatePayload, UpdateResult,
+};
 use std::cmp::Ordering;
 
 /// Compares dotted versions numerically (`0.10.0` > `0.9.3`); a non-numeric part compares as
@@ -60,18 +64,73 @@ pub async fn on_connect(
     if compare_versions(&release.version, &auth.agent_version) != Ordering::Greater {
         return Ok(());
     }
-    db::releases::record_offer(&state.db, agent_id, &release, &auth.agent_version).await?;
+    let retry_ms = i64::try_from(state.config.limits.update_retry_secs.saturating_mul(1000))
+        .unwrap_or(i64::MAX);
+    let since = db::now_ms().saturating_sub(retry_ms);
+    if retry_ms > 0 && db::releases::refused_since(&state.db, agent_id, &release.id, since).await? {
+        tracing::info!(%agent_id, version = %release.version, "update not offered again: the agent refused this release recently");
+        return Ok(());
+    }
+    let update_id =
+        db::releases::record_offer(&state.db, agent_id, &release, &auth.agent_version).await?;
     let message = ServerMessage::Update(UpdatePayload {
+        update_id: update_id.parse().ok(),
         version: release.version.clone(),
         download_url: release.download_url.clone(),
         sha256: release.sha256.clone(),
         signature: release.signature.clone(),
     });
-    let _ = live.tx.try_send(Outbound {
-        text: encode(&message),
-        command_id: None,
-    });
+    let _ = live.tx.try_send(Outbound::message(encode(&message)));
     tracing::info!(%agent_id, from = %auth.agent_version, to = %release.version, "update offered");
+    Ok(())
+}
+
+/// Longest refusal code kept; anything longer or not `[a-z0-9_]` is stored as `unknown`.
+const MAX_REASON_CHARS: usize = 40;
+
+/// An agent's `update_result`. A refusal closes the agent's own open offer with that id as
+/// `failed` and is audited; a result for an offer that is not open on this agent (unknown,
+/// another agent's, already closed) changes nothing. Success is not taken from the agent's
+/// word: the offer completes when the agent reconnects on the new version.
+pub async fn on_result(
+    state: &AppState,
+    agent_id: &str,
+    result: &UpdateResult,
+) -> anyhow::Result<()> {
+    if result.ok {
+        tracing::debug!(%agent_id, update_id = %result.update_id, "agent reports an update as applied; waiting for it to reconnect on the new version");
+        return Ok(());
+    }
+    let reason = if !result.reason.is_empty()
+        && result.reason.len() <= MAX_REASON_CHARS
+        && result
+            .reason
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        result.reason.as_str()
+    } else {
+        "unknown"
+    };
+    // The agent's text is data: printable ASCII, bounded, before it reaches a row or a log.
+    let message = short_ascii(&result.message, UpdateResult::MAX_MESSAGE_CHARS);
+    let update_id = result.update_id.to_string();
+    let Some(version) =
+        db::releases::fail_offer(&state.db, &update_id, agent_id, reason, &message).await?
+    else {
+        tracing::warn!(%agent_id, %update_id, "update result for an offer that is not open on this agent was ignored");
+        return Ok(());
+    };
+    tracing::warn!(%agent_id, %update_id, %version, reason, %message, "agent refused the update");
+    db::audit::record(
+        &state.db,
+        &format!("agent:{agent_id}"),
+        "agent_update_failed",
+        &format!("agent:{agent_id}"),
+        serde_json::json!({"update_id": update_id, "version": version, "reason": reason,
+            "message": message}),
+    )
+    .await;
     Ok(())
 }
 

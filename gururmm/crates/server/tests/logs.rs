@@ -1,7 +1,8 @@
 //! Security property 16: no secret reaches the logs. Every log line of a realistic session —
 //! logins (good and bad), enrolment by site code and registration token, key logins, legacy
-//! polling, commands — is captured at the levels operators run with plus debug for the server,
-//! and searched for every credential that passed through.
+//! polling, commands, a key rotated over the agent's socket — is captured at the levels
+//! operators run with plus debug for the server, and searched for every credential that
+//! passed through.
 
 #[path = "support/gc_standin.rs"]
 mod gc_standin;
@@ -126,6 +127,27 @@ async fn no_credential_appears_in_any_log_line() {
         let launch = again.next_command().await;
         again.reply(&launch, 0, "started").await;
     }
+    // A key rotated while the agent is connected travels over its socket.
+    let rotated: Value = app
+        .post(
+            &format!("/api/agents/{}/rotate-key", again.agent_id),
+            &app.admin_token,
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(rotated["sent_to_agent"], true);
+    let rotated_key = rotated["api_key"].as_str().expect("key").to_owned();
+    match again.recv().await {
+        Some(gururmm_protocol::ServerMessage::KeyRotated(k)) => {
+            assert_eq!(k.agent_key, rotated_key)
+        }
+        other => panic!("expected key_rotated, got {other:?}"),
+    }
+    let back = TestAgent::connect(&app, auth_payload(&rotated_key, "log-dev")).await;
+    drop(back);
     let gc_secrets: Vec<String> = [standin.minted(), standin.codes(), standin.tokens()].concat();
     assert_eq!(
         gc_secrets.len(),
@@ -146,6 +168,7 @@ async fn no_credential_appears_in_any_log_line() {
         ("admin token", app.admin_token.as_str()),
         ("site code", code.as_str()),
         ("issued agent key", issued.as_str()),
+        ("rotated agent key", rotated_key.as_str()),
         ("registration token", token.as_str()),
         ("wrong agent key", "grmm_wrong-key-do-not-log"),
         ("legacy agent key", legacy_key.as_str()),

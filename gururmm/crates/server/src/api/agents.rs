@@ -10,6 +10,7 @@ use crate::db::{self, agents::Identity, agents::ListFilter, agents::SortKey};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, Query};
 use axum::extract::State;
 use axum::http::StatusCode;
+use gururmm_protocol::{encode, KeyRotated, ServerMessage, KEY_ROTATION_SINCE};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -189,16 +190,41 @@ pub async fn create(
     ))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct RotatedKey {
     pub agent_id: String,
     /// The agent's new `grmm_` key, shown only now; only its SHA-256 is stored.
     pub api_key: String,
+    /// True when the key was handed to the agent's open socket: the agent stores it and
+    /// reconnects with it by itself. False when the agent was offline (or its agent is older
+    /// than protocol 2): put the key in the machine's `agent.key` yourself.
+    pub sent_to_agent: bool,
 }
 
+// By hand, so the new key never reaches a log line through `{:?}`.
+impl std::fmt::Debug for RotatedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotatedKey")
+            .field("agent_id", &self.agent_id)
+            .field("api_key", &"[redacted]")
+            .field("sent_to_agent", &self.sent_to_agent)
+            .finish()
+    }
+}
+
+/// How long a socket that was handed its rotated key stays open at most: time to write it and
+/// for the agent to read it and hang up.
+const KEY_HANDOVER_GRACE: std::time::Duration = crate::ws::writer::LAST_MESSAGE_GRACE;
+
 /// Replaces the agent's key (admin only: keys are credentials). The old key is refused from
-/// now on and the socket open with it is closed at once; the new key, shown only in this
-/// response, speaks for the same device. A revoked key is replaced the same way.
+/// now on. When the agent is connected, the new key is sent over its open socket
+/// (`key_rotated`) as its last message: the agent stores the key and reconnects with it, and
+/// the server closes that socket within 5 s at the latest. When it is offline (or runs an
+/// agent older than protocol 2, whose socket is just closed), the key reaches the machine only
+/// by hand (`agent.key`); `sent_to_agent` says which. The new key, shown only in this response,
+/// speaks for the same device. A revoked key is replaced the same way (by hand: a revoked
+/// agent has no socket). To replace a key that may have leaked without sending the new one to
+/// whoever holds the old, revoke first, then rotate.
 #[utoipa::path(post, path = "/api/agents/{id}/rotate-key", tag = "agents", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = RotatedKey), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
@@ -212,18 +238,26 @@ pub async fn rotate_key(
         return Err(ApiError::NotFound("agent"));
     }
     // After the write: a socket that reconnects meanwhile authenticates against the new hash.
-    state.registry.disconnect(&id);
+    // The open socket, authenticated with the old key, gets the new one as its last message.
+    let handover = encode(&ServerMessage::KeyRotated(KeyRotated {
+        agent_key: key.clone(),
+    }));
+    let sent_to_agent =
+        state
+            .registry
+            .send_last(&id, KEY_ROTATION_SINCE, handover, KEY_HANDOVER_GRACE);
     db::audit::record(
         &state.db,
         &format!("user:{}", admin.user_id),
         "agent_key_rotated",
         &format!("agent:{id}"),
-        serde_json::json!({}),
+        serde_json::json!({"sent_to_agent": sent_to_agent}),
     )
     .await;
     Ok(Json(RotatedKey {
         agent_id: id,
         api_key: key,
+        sent_to_agent,
     }))
 }
 
@@ -417,12 +451,23 @@ pub struct AgentUpdateDto {
     pub id: String,
     pub from_version: String,
     pub to_version: String,
-    /// offered, completed, failed.
+    /// offered, completed (the agent came back on `to_version`), failed (the agent refused it).
     pub status: String,
     pub offered_at: String,
     pub completed_at: Option<String>,
+    /// Why the agent refused the update (failed only): `hash_mismatch`, `bad_signature`,
+    /// `download_failed`, `does_not_start`, `wrong_version`, `no_pinned_key`, `bad_pinned_key`,
+    /// `install_failed`, or `unknown`.
+    pub failure_reason: Option<String>,
+    /// The agent's short explanation (printable ASCII, at most 200 characters).
+    pub failure_message: Option<String>,
+    pub failed_at: Option<String>,
 }
 
+/// The agent's update offers, newest first: each `offered` until the agent comes back on the
+/// new version (`completed`) or says it refused it (`failed`, with its reason). A refused
+/// release is offered to the agent again after `limits.update_retry_secs`, or as soon as a
+/// newer one is published.
 #[utoipa::path(get, path = "/api/agents/{id}/updates", tag = "agents", security(("bearer" = [])),
     params(("id" = String, Path)), responses((status = 200, body = Vec<AgentUpdateDto>), (status = 404, body = ErrorEnvelope)))]
 pub async fn updates(
@@ -443,6 +488,9 @@ pub async fn updates(
                 status: r.status,
                 offered_at: iso(r.offered_at),
                 completed_at: iso_opt(r.completed_at),
+                failure_reason: r.failure_reason,
+                failure_message: r.failure_message,
+                failed_at: iso_opt(r.failed_at),
             })
             .collect(),
     ))

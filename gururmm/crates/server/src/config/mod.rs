@@ -211,6 +211,9 @@ pub struct Limits {
     /// Seconds a polling (REST heartbeat) agent stays online after its last heartbeat; keep it
     /// above the agents' `poll_interval_secs` (30 s by default).
     pub polling_presence_secs: u64,
+    /// Seconds after an agent refused a release (`update_result`) before that release is
+    /// offered to it again; a newer release is offered at once. 0: on every connect.
+    pub update_retry_secs: u64,
 }
 
 impl Default for Limits {
@@ -237,6 +240,7 @@ impl Default for Limits {
             agent_messages_per_sec: 50,
             agent_message_burst: 500,
             polling_presence_secs: 120,
+            update_retry_secs: 24 * 3600,
         }
     }
 }

@@ -41,6 +41,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "hot_query_indexes",
         include_str!("../../migrations/0007_hot_query_indexes.sql"),
     ),
+    (
+        8,
+        "update_failures",
+        include_str!("../../migrations/0008_update_failures.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

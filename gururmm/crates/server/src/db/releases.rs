@@ -1,5 +1,6 @@
 //! Agent releases offered for auto-update, and the per-agent update records (`agent_updates`)
-//! kept from offer until the agent reconnects reporting the new version.
+//! kept from offer until the agent reconnects reporting the new version (`completed`) or says
+//! it refused the update (`failed`, with its reason).
 
 use super::{is_unique_violation, new_id, now_ms, Db};
 
@@ -61,13 +62,14 @@ pub async fn active_for(db: &Db, os_type: &str, arch: &str) -> sqlx::Result<Vec<
     .await
 }
 
-/// Records an offer unless one for the same release is already open.
+/// Records an offer unless one for the same release is already open; returns the open offer's
+/// id (sent to the agent as `update_id`).
 pub async fn record_offer(
     db: &Db,
     agent_id: &str,
     release: &ReleaseRow,
     from: &str,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<String> {
     let open: Option<(String,)> = sqlx::query_as(
         "SELECT id FROM agent_updates WHERE agent_id = $1 AND release_id = $2 AND status = 'offered'",
     )
@@ -75,14 +77,15 @@ pub async fn record_offer(
     .bind(&release.id)
     .fetch_optional(&db.pool)
     .await?;
-    if open.is_some() {
-        return Ok(());
+    if let Some((id,)) = open {
+        return Ok(id);
     }
+    let id = new_id();
     sqlx::query(
         "INSERT INTO agent_updates (id, agent_id, release_id, from_version, to_version, status, offered_at)
          VALUES ($1, $2, $3, $4, $5, 'offered', $6)",
     )
-    .bind(new_id())
+    .bind(&id)
     .bind(agent_id)
     .bind(&release.id)
     .bind(from)
@@ -90,7 +93,60 @@ pub async fn record_offer(
     .bind(now_ms())
     .execute(&db.pool)
     .await?;
-    Ok(())
+    Ok(id)
+}
+
+/// The agent refused this release at or after `since` (Unix ms).
+pub async fn refused_since(
+    db: &Db,
+    agent_id: &str,
+    release_id: &str,
+    since: i64,
+) -> sqlx::Result<bool> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT id FROM agent_updates
+         WHERE agent_id = $1 AND status = 'failed' AND release_id = $2 AND failed_at >= $3
+         LIMIT 1",
+    )
+    .bind(agent_id)
+    .bind(release_id)
+    .bind(since)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.is_some())
+}
+
+/// Marks the offer `update_id` failed, but only while it is open and it is `agent_id`'s: an
+/// agent can close none but its own offers. Returns the offered version when it did.
+pub async fn fail_offer(
+    db: &Db,
+    update_id: &str,
+    agent_id: &str,
+    reason: &str,
+    message: &str,
+) -> sqlx::Result<Option<String>> {
+    let result = sqlx::query(
+        "UPDATE agent_updates SET status = 'failed', failure_reason = $1, failure_message = $2,
+             failed_at = $3
+         WHERE id = $4 AND agent_id = $5 AND status = 'offered'",
+    )
+    .bind(reason)
+    .bind(message)
+    .bind(now_ms())
+    .bind(update_id)
+    .bind(agent_id)
+    .execute(&db.pool)
+    .await?;
+    if result.rows_affected() != 1 {
+        return Ok(None);
+    }
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT to_version FROM agent_updates WHERE id = $1 AND agent_id = $2")
+            .bind(update_id)
+            .bind(agent_id)
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(row.map(|(version,)| version))
 }
 
 /// Closes open offers whose target version the agent now runs. Returns how many.
@@ -115,11 +171,15 @@ pub struct UpdateRow {
     pub status: String,
     pub offered_at: i64,
     pub completed_at: Option<i64>,
+    pub failure_reason: Option<String>,
+    pub failure_message: Option<String>,
+    pub failed_at: Option<i64>,
 }
 
 pub async fn updates_for(db: &Db, agent_id: &str) -> sqlx::Result<Vec<UpdateRow>> {
     sqlx::query_as(
-        "SELECT id, from_version, to_version, status, offered_at, completed_at FROM agent_updates
+        "SELECT id, from_version, to_version, status, offered_at, completed_at, failure_reason,
+             failure_message, failed_at FROM agent_updates
          WHERE agent_id = $1 ORDER BY offered_at DESC",
     )
     .bind(agent_id)

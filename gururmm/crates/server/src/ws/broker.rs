@@ -85,10 +85,7 @@ async fn attempt(state: &AppState, live: &LiveAgent, row: &CommandRow) -> anyhow
         }
     };
     let text = encode(&ServerMessage::Command(message));
-    let queued = live.tx.try_send(Outbound {
-        text,
-        command_id: Some(row.id.clone()),
-    });
+    let queued = live.tx.try_send(Outbound::command(text, row.id.clone()));
     if queued.is_err() {
         db::commands::unclaim(&state.db, &row.id, &live.connection_id).await?;
         tracing::warn!(command_id = %row.id, "agent queue full or closed; command stays pending");

@@ -135,6 +135,7 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
     let close = CancellationToken::new();
     let live = LiveAgent {
         connection_id: connection_id.clone(),
+        protocol_version: auth.protocol_version,
         tx,
         close: close.clone(),
     };
@@ -191,10 +192,7 @@ async fn accept(
         settings,
         agent_key: issued_key,
     });
-    let _ = live.tx.try_send(Outbound {
-        text: encode(&accepted),
-        command_id: None,
-    });
+    let _ = live.tx.try_send(Outbound::message(encode(&accepted)));
     if let Some(old) = state.registry.insert(agent_id, live.clone()) {
         tracing::info!(%agent_id, "new connection supersedes the previous one");
         old.close.cancel();
@@ -282,6 +280,9 @@ async fn handle(state: &AppState, agent_id: &str, message: AgentMessage) -> anyh
         }
         AgentMessage::WatchdogEvent(event) => {
             db::watchdog::insert(&state.db, agent_id, &event).await?;
+        }
+        AgentMessage::UpdateResult(result) => {
+            crate::updates::on_result(state, agent_id, &result).await?;
         }
         AgentMessage::CommandResult(result) => {
             let stored = db::commands::complete(

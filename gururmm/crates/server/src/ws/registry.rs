@@ -5,21 +5,67 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// A message queued toward an agent. `command_id` marks command deliveries, so a failed send
-/// can return that command to `pending`.
-#[derive(Debug)]
+/// can return that command to `pending`; `close_after` makes it the socket's last message.
 pub struct Outbound {
     pub text: String,
     pub command_id: Option<String>,
+    /// The socket's last message: once it is written nothing more is sent (what is queued
+    /// behind it is treated as never sent), and the socket closes when the agent hangs up or
+    /// after the writer's grace period.
+    pub close_after: bool,
+}
+
+// By hand: the text may hold a key (`auth_response`, `key_rotated`), so `{:?}` shows its size.
+impl std::fmt::Debug for Outbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbound")
+            .field("bytes", &self.text.len())
+            .field("command_id", &self.command_id)
+            .field("close_after", &self.close_after)
+            .finish()
+    }
+}
+
+impl Outbound {
+    /// A plain message.
+    pub fn message(text: String) -> Self {
+        Self {
+            text,
+            command_id: None,
+            close_after: false,
+        }
+    }
+
+    /// The delivery of command `id`.
+    pub fn command(text: String, id: String) -> Self {
+        Self {
+            text,
+            command_id: Some(id),
+            close_after: false,
+        }
+    }
+
+    /// The socket's last message (see `close_after`).
+    pub fn last(text: String) -> Self {
+        Self {
+            text,
+            command_id: None,
+            close_after: true,
+        }
+    }
 }
 
 /// Handle to one live socket.
 #[derive(Debug, Clone)]
 pub struct LiveAgent {
     pub connection_id: String,
+    /// The `protocol_version` the agent sent in `auth`: what it can be sent.
+    pub protocol_version: u32,
     pub tx: mpsc::Sender<Outbound>,
     /// Cancelling it closes the socket (superseded, deleted, server shutdown).
     pub close: CancellationToken,
@@ -70,6 +116,34 @@ impl Registry {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Sends `text` as the last message of the agent's socket, if it has one whose agent speaks
+    /// `min_protocol` or later; the socket closes when the agent hangs up after reading it, or
+    /// after `grace` at the latest, so a stalled or unwilling peer is cut all the same. A
+    /// socket whose agent speaks an older protocol is closed at once. True when the message was
+    /// queued (it reaches the agent unless the connection fails first).
+    pub fn send_last(
+        &self,
+        agent_id: &str,
+        min_protocol: u32,
+        text: String,
+        grace: Duration,
+    ) -> bool {
+        let Some(live) = self.get(agent_id) else {
+            return false;
+        };
+        if live.protocol_version < min_protocol || live.tx.try_send(Outbound::last(text)).is_err() {
+            live.close.cancel();
+            return false;
+        }
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = tokio::time::sleep(grace) => live.close.cancel(),
+                _ = live.close.cancelled() => {}
+            }
+        });
+        true
     }
 
     /// Closes the agent's socket, if it has one.

@@ -1,5 +1,7 @@
 //! The writer half of an agent socket: sends queued messages and periodic pings until the socket
-//! closes. A command that could not be written — the send failed, or it was still queued when
+//! closes, or until a message marked `close_after` (a rotated key) is written: then it sends
+//! nothing more and closes once the agent hangs up, or after `LAST_MESSAGE_GRACE`. A command
+//! that could not be written — the send failed, or it was still queued when
 //! the socket closed — goes back to `pending`, so it is delivered on the next connection instead
 //! of sitting in `running` until its deadline (the seed's "no retry for failed sends").
 
@@ -12,6 +14,9 @@ use gururmm_protocol::{encode, ServerMessage};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+
+/// How long a socket stays open after its last message (a rotated key) for the agent to hang up.
+pub const LAST_MESSAGE_GRACE: Duration = Duration::from_secs(5);
 
 pub async fn run<S>(
     state: AppState,
@@ -33,6 +38,16 @@ pub async fn run<S>(
                 let Some(out) = next else { break };
                 if sink.send(Message::Text(out.text.into())).await.is_err() {
                     requeue(&state, out.command_id.as_deref(), &connection_id).await;
+                    break;
+                }
+                if out.close_after {
+                    // Sent nothing more, but left open for the agent to read it and hang up
+                    // itself: closing at once would race its own writes (a heartbeat hitting
+                    // the closed socket ends its session before it reads the message).
+                    tokio::select! {
+                        _ = close.cancelled() => {}
+                        _ = tokio::time::sleep(LAST_MESSAGE_GRACE) => {}
+                    }
                     break;
                 }
             }

@@ -1,9 +1,11 @@
 //! Agent key rotation and revocation (security.md 3: a revoked key is dropped from an
 //! already-open socket): the open socket closes at once, the old key is refused afterwards on
 //! the socket and the legacy endpoints, a rotated key works, a revoked device cannot enrol
-//! again, both are admin-only, audited and documented.
+//! again, both are admin-only, audited and documented. A rotated key is sent to the agent's
+//! own open socket (protocol 2) before it closes, and to no other; revocation sends nothing.
 
 use crate::helpers::*;
+use gururmm_protocol::ServerMessage;
 use serde_json::{json, Value};
 
 async fn rotate(app: &TestApp, agent_id: &str) -> String {
@@ -180,4 +182,91 @@ async fn only_admins_rotate_or_revoke_keys_and_both_are_documented() {
         assert!(op.is_object(), "{path} missing from the OpenAPI document");
         assert_eq!(op["security"][0]["bearer"], json!([]), "{path}");
     }
+}
+
+/// Rotates and returns the whole response.
+async fn rotate_response(app: &TestApp, agent_id: &str) -> Value {
+    let res = app
+        .post(
+            &format!("/api/agents/{agent_id}/rotate-key"),
+            &app.admin_token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "rotate");
+    res.json().await.expect("json")
+}
+
+#[tokio::test]
+async fn a_connected_agent_is_sent_its_rotated_key_on_its_own_socket_and_no_other() {
+    let app = TestApp::spawn().await;
+    let (_, site_id, _) = app.site("S").await;
+    let (a_id, a_key) = app.agent_with_key(Some(&site_id)).await;
+    let (b_id, b_key) = app.agent_with_key(Some(&site_id)).await;
+    let mut a = TestAgent::connect(&app, auth_payload(&a_key, "dev-a")).await;
+    let mut b = TestAgent::connect(&app, auth_payload(&b_key, "dev-b")).await;
+
+    let rotated = rotate_response(&app, &a_id).await;
+    let new = rotated["api_key"].as_str().expect("key").to_owned();
+    assert_eq!(rotated["sent_to_agent"], true, "{rotated:?}");
+    // A hears its new key as the socket's last message, then the server closes it.
+    match a.recv().await {
+        Some(ServerMessage::KeyRotated(k)) => assert_eq!(k.agent_key, new),
+        other => panic!("expected key_rotated, got {other:?}"),
+    }
+    assert!(a.recv().await.is_none(), "closed right after the key");
+    // B heard nothing: the next thing on its socket is a command sent after the rotation.
+    let sent = app.send_command(&b_id, "shell", "echo b").await;
+    match b.recv().await {
+        Some(ServerMessage::Command(c)) => {
+            assert_eq!(c.id.to_string(), sent["id"].as_str().expect("id"))
+        }
+        other => panic!("B was sent {other:?}"),
+    }
+    // A comes back with the key it was sent; the old one stays refused; B's is untouched.
+    let refused = TestAgent::try_connect(&app, auth_payload(&a_key, "dev-a")).await;
+    assert_eq!(refused.err().as_deref(), Some("authentication failed"));
+    let back = TestAgent::connect(&app, auth_payload(&new, "dev-a")).await;
+    assert_eq!(back.agent_id, a_id);
+    let target = format!("agent:{a_id}");
+    let rows = gururmm_server::db::audit::list_for_target(&app.state().db, &target)
+        .await
+        .expect("audit");
+    let row = rows
+        .iter()
+        .find(|r| r.event_type == "agent_key_rotated")
+        .expect("audited");
+    assert_eq!(row.detail_json, r#"{"sent_to_agent":true}"#);
+    drop(b);
+    TestAgent::connect(&app, auth_payload(&b_key, "dev-b")).await;
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_not_sent_to_an_offline_or_protocol_1_agent() {
+    let app = TestApp::spawn().await;
+    let (id, key) = app.agent_with_key(None).await;
+    // Offline: nothing to send it to; the admin installs the key.
+    let rotated = rotate_response(&app, &id).await;
+    assert_eq!(rotated["sent_to_agent"], false);
+    let key2 = rotated["api_key"].as_str().expect("key").to_owned();
+    assert!(TestAgent::try_connect(&app, auth_payload(&key, "dev-old"))
+        .await
+        .is_err());
+    // An agent older than protocol 2 would not store it: its socket is closed as before, with
+    // no key on it.
+    let mut auth = auth_payload(&key2, "dev-old");
+    auth.protocol_version = 1;
+    let mut old = TestAgent::connect(&app, auth).await;
+    let rotated = rotate_response(&app, &id).await;
+    assert_eq!(rotated["sent_to_agent"], false);
+    assert!(old.recv().await.is_none(), "closed without a key");
+}
+
+#[tokio::test]
+async fn revoking_sends_no_key_before_it_closes_the_socket() {
+    let app = TestApp::spawn().await;
+    let (id, key) = app.agent_with_key(None).await;
+    let mut agent = TestAgent::connect(&app, auth_payload(&key, "dev-cut")).await;
+    revoke(&app, &id).await;
+    assert!(agent.recv().await.is_none(), "a hard cut: nothing is sent");
 }

@@ -110,6 +110,10 @@ async fn issuing_credentials_sending_commands_and_signing_in_are_audited_without
         .await
         .expect("json");
     let rotated_key = created_json(&rotated, "api_key");
+    assert_eq!(
+        rotated["sent_to_agent"], true,
+        "the enrolled agent was connected"
+    );
     let revoked = app
         .post(
             &format!("/api/agents/{minted_id}/revoke-key"),

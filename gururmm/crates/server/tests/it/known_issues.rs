@@ -73,12 +73,9 @@ async fn a_command_whose_send_fails_goes_back_to_pending_and_is_delivered_later(
     // Both were claimed for conn-1 and queued; the first send fails, the second never goes.
     let (tx, rx) = tokio::sync::mpsc::channel(8);
     for id in &ids {
-        tx.send(Outbound {
-            text: "{}".into(),
-            command_id: Some(id.clone()),
-        })
-        .await
-        .expect("queue");
+        tx.send(Outbound::command("{}".into(), id.clone()))
+            .await
+            .expect("queue");
     }
     let close = tokio_util::sync::CancellationToken::new();
     writer::run(state.clone(), BrokenSink, rx, close, "conn-1".into()).await;
