@@ -80,16 +80,7 @@ async fn no_credential_appears_in_any_log_line() {
     app.send_command(&again.agent_id, "shell", "echo hi").await;
     let cmd = again.next_command().await;
     again.reply(&cmd, 0, "hi").await;
-    let token: Value = app
-        .post(
-            &format!("/api/sites/{site_id}/registration-tokens"),
-            &app.admin_token,
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
+    let token = app.registration_token(&site_id).await;
     let token = token["token"].as_str().expect("token").to_owned();
     let _ = TestAgent::try_connect(&app, auth_payload(&token, "log-dev-2")).await;
     let _ =

@@ -114,16 +114,7 @@ async fn revoking_a_key_closes_the_open_socket_and_the_device_cannot_enrol_again
     assert_eq!(legacy_heartbeat(&app, &key).await, 401);
     assert_eq!(app.agent(&id).await["has_key"], false);
     // Its agent.toml may still hold an enrolment credential: neither gets it back in.
-    let token: Value = app
-        .post(
-            &format!("/api/sites/{site_id}/registration-tokens"),
-            &app.admin_token,
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
+    let token = app.registration_token(&site_id).await;
     let token = token["token"].as_str().expect("token");
     for credential in [code.as_str(), token] {
         let again = TestAgent::try_connect(&app, auth_payload(credential, "dev-rev")).await;

@@ -84,16 +84,7 @@ async fn issuing_credentials_sending_commands_and_signing_in_are_audited_without
         .await
         .expect("json");
     let code = created_json(&regenerated, "site_code");
-    let token: Value = app
-        .post(
-            &format!("/api/sites/{site_id}/registration-tokens"),
-            &app.admin_token,
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
+    let token = app.registration_token(&site_id).await;
     let token = created_json(&token, "token");
     let (minted_id, minted_key) = app.agent_with_key(Some(&site_id)).await;
     let enrolled = TestAgent::connect(&app, auth_payload(&code, "dev-audit")).await;

@@ -337,16 +337,7 @@ async fn a_database_dump_holds_no_usable_secret() {
     let app = TestApp::spawn().await;
     let (_, site_id, code) = app.site("S").await;
     let (_, key) = app.agent_with_key(None).await;
-    let token: Value = app
-        .post(
-            &format!("/api/sites/{site_id}/registration-tokens"),
-            &app.admin_token,
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
+    let token = app.registration_token(&site_id).await;
     let token = token["token"].as_str().expect("token").to_owned();
     let enrolled = TestAgent::connect(&app, auth_payload(&token, "dump-dev")).await;
     let issued = enrolled.key();

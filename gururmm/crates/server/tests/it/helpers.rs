@@ -181,6 +181,19 @@ impl TestApp {
     }
 
     /// Creates a client and a site; returns (client_id, site_id, site_code).
+    /// Mints a registration token for `site_id` as the admin; the created JSON (`token`, …).
+    pub async fn registration_token(&self, site_id: &str) -> Value {
+        self.post(
+            &format!("/api/sites/{site_id}/registration-tokens"),
+            &self.admin_token,
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json")
+    }
+
     pub async fn site(&self, name: &str) -> (String, String, String) {
         let client: Value = self
             .post(
