@@ -14,18 +14,21 @@ const GROUP: &str = "/etc/group";
 /// Groups whose members may become root (Debian/Ubuntu, Fedora/Arch, older Ubuntu).
 const ADMIN_GROUPS: &[&str] = &["sudo", "wheel", "admin"];
 
-/// glibc's `struct utmp` on 64-bit Linux: fixed-size records of 384 bytes.
+/// glibc's `struct utmp` on x86-64 Linux: fixed-size records of 384 bytes (other
+/// architectures lay it out differently; there the login record is not read).
 const RECORD: usize = 384;
 const USER_PROCESS: i16 = 7;
 const LINE: std::ops::Range<usize> = 8..40;
 const USER: std::ops::Range<usize> = 44..76;
 const HOST: std::ops::Range<usize> = 76..332;
+/// `ut_tv.tv_sec`, a 32-bit count of seconds.
+const TV_SEC: usize = 340;
 
 /// The user of X `display` (":0", "host:0.1"): its login record, else the owner of its
 /// socket, else the agent's own user unless that is root.
 pub fn display_user(display: &str) -> String {
     let number = display_number(display);
-    if let (Some(n), Ok(utmp)) = (number, std::fs::read(UTMP)) {
+    if let (true, Some(n), Ok(utmp)) = (cfg!(target_arch = "x86_64"), number, std::fs::read(UTMP)) {
         if let Some(user) = login_on_display(&utmp, n) {
             return user;
         }
@@ -59,8 +62,12 @@ fn login_on_display(utmp: &[u8], n: u32) -> Option<String> {
                 .iter()
                 .any(|field| display_number(&c_string(field)) == Some(n))
         })
+        .filter(|r| !c_string(&r[USER]).is_empty())
+        // Slots are reused, so file order says nothing: the latest login wins.
+        .max_by_key(|r| {
+            i32::from_ne_bytes([r[TV_SEC], r[TV_SEC + 1], r[TV_SEC + 2], r[TV_SEC + 3]])
+        })
         .map(|r| c_string(&r[USER]))
-        .rfind(|user| !user.is_empty())
 }
 
 fn c_string(field: &[u8]) -> String {
@@ -104,7 +111,12 @@ mod tests {
     use super::*;
 
     fn record(kind: i16, line: &str, user: &str, host: &str) -> Vec<u8> {
+        record_at(kind, line, user, host, 1_700_000_000)
+    }
+
+    fn record_at(kind: i16, line: &str, user: &str, host: &str, at: i32) -> Vec<u8> {
         let mut r = vec![0u8; RECORD];
+        r[TV_SEC..TV_SEC + 4].copy_from_slice(&at.to_ne_bytes());
         r[..2].copy_from_slice(&kind.to_ne_bytes());
         r[LINE.start..LINE.start + line.len()].copy_from_slice(line.as_bytes());
         r[USER.start..USER.start + user.len()].copy_from_slice(user.as_bytes());
@@ -118,11 +130,16 @@ mod tests {
         utmp.extend(record(USER_PROCESS, "pts/0", "ops", "10.0.0.5"));
         utmp.extend(record(USER_PROCESS, "tty7", "alice", ":0"));
         utmp.extend(record(USER_PROCESS, ":1", "bob", ""));
+        utmp.extend(record(USER_PROCESS, "pts/1", "mallory", "::1")); // IPv6, not display 1
         utmp.extend(record(8, ":0", "carol", ":0")); // DEAD_PROCESS: logged out
         assert_eq!(login_on_display(&utmp, 0).as_deref(), Some("alice"));
         assert_eq!(login_on_display(&utmp, 1).as_deref(), Some("bob"));
         assert_eq!(login_on_display(&utmp, 2), None);
         assert_eq!(login_on_display(&utmp[..100], 0), None, "a torn record");
+        // A later login on :0 in an earlier (reused) slot wins.
+        let mut reused = record_at(USER_PROCESS, ":0", "newer", "", 1_800_000_000);
+        reused.extend(record_at(USER_PROCESS, ":0", "older", "", 1_600_000_000));
+        assert_eq!(login_on_display(&reused, 0).as_deref(), Some("newer"));
     }
 
     const PASSWD_FIXTURE: &str = "root:x:0:0:root:/root:/bin/bash\n\
