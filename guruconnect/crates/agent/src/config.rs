@@ -81,30 +81,39 @@ impl Settings {
         }
     }
 
-    /// Reads a TOML settings file. A file that holds a key must not be readable by others.
+    /// Reads a TOML settings file (unchecked: `load` decides what must be private).
     pub fn from_file(path: &Path) -> anyhow::Result<Settings> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let settings: Settings =
-            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-        if settings.key.is_some() {
-            crate::secret_file::check(path)?;
-        }
-        Ok(settings)
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    fn is_empty(&self) -> bool {
+        self.server.is_none() && self.key.is_none() && self.agent_id.is_none()
     }
 }
 
 /// The installer's registry values overlaid with the settings file: `explicit` when given (it
-/// must exist), otherwise the default path when present.
+/// must exist), otherwise the default path when present. When either holds the agent key,
+/// both must be private to the machine's administrators: whoever can read them has the key,
+/// and whoever can change them can send it to a relay of their choosing.
 pub fn load(explicit: Option<&Path>) -> anyhow::Result<Settings> {
-    let file = match explicit {
+    let path = match explicit {
+        Some(path) => Some(path.to_path_buf()),
+        None => Some(default_path()).filter(|p| p.exists()),
+    };
+    let file = match &path {
         Some(path) => Settings::from_file(path)?,
-        None if default_path().exists() => Settings::from_file(&default_path())?,
         None => Settings::default(),
     };
     let registry = from_registry();
-    if registry.key.is_some() {
-        crate::secret_file::check_registry()?;
+    if file.key.is_some() || registry.key.is_some() {
+        if let Some(path) = &path {
+            crate::secret_file::check(path)?;
+        }
+        if !registry.is_empty() {
+            crate::secret_file::check_registry()?;
+        }
     }
     Ok(registry.overlay(file))
 }
@@ -261,12 +270,19 @@ mod tests {
         let path = dir.path().join("agent.toml");
         std::fs::write(&path, "key = \"k\"\n").expect("write");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-        let err = Settings::from_file(&path).expect_err("refused");
+        let err = load(Some(&path)).expect_err("refused");
         assert!(err.to_string().contains("chmod 600"), "{err}");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        assert_eq!(load(Some(&path)).expect("ok").key.as_deref(), Some("k"));
+        // Without a key anywhere, a readable file (a server URL, labels) is fine.
+        std::fs::write(&path, "server = \"wss://relay.example\"\n").expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
         assert_eq!(
-            Settings::from_file(&path).expect("ok").key.as_deref(),
-            Some("k")
+            load(Some(&path))
+                .expect("no key, no secret")
+                .server
+                .as_deref(),
+            Some("wss://relay.example")
         );
     }
 }

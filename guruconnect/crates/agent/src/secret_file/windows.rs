@@ -1,8 +1,8 @@
-//! Reads and sets the DACLs of the settings file, its folder and the installer's registry key
-//! (`HKLM\SOFTWARE\GuruConnect`) through the Win32 security API.
+//! Reads and sets the owners and DACLs of the settings file, its folder and the installer's
+//! registry key (`HKLM\SOFTWARE\GuruConnect`) through the Win32 security API.
 #![allow(unsafe_code)] // Named-security-info, SDDL and ACE walking; each call states its contract.
 
-use super::{Ace, AceKind, Trustee};
+use super::{Ace, AceKind, Security, Trustee};
 use anyhow::Context;
 use std::os::windows::ffi::OsStrExt;
 use std::path::Path;
@@ -13,20 +13,22 @@ use windows::Win32::Security::Authorization::{
     SetNamedSecurityInfoW, SDDL_REVISION_1, SE_FILE_OBJECT, SE_OBJECT_TYPE, SE_REGISTRY_KEY,
 };
 use windows::Win32::Security::{
-    AclSizeInformation, GetAce, GetAclInformation, GetSecurityDescriptorDacl, IsWellKnownSid,
-    WinBuiltinAdministratorsSid, WinLocalSystemSid, ACCESS_ALLOWED_ACE, ACE_HEADER, ACL,
-    ACL_SIZE_INFORMATION, DACL_SECURITY_INFORMATION, INHERIT_ONLY_ACE,
-    PROTECTED_DACL_SECURITY_INFORMATION, PSECURITY_DESCRIPTOR, PSID,
+    AclSizeInformation, GetAce, GetAclInformation, GetSecurityDescriptorDacl,
+    GetSecurityDescriptorOwner, IsWellKnownSid, WinBuiltinAdministratorsSid, WinLocalSystemSid,
+    ACCESS_ALLOWED_ACE, ACE_HEADER, ACL, ACL_SIZE_INFORMATION, DACL_SECURITY_INFORMATION,
+    INHERIT_ONLY_ACE, OWNER_SECURITY_INFORMATION, PROTECTED_DACL_SECURITY_INFORMATION,
+    PSECURITY_DESCRIPTOR, PSID,
 };
 use windows::Win32::System::SystemServices::{ACCESS_ALLOWED_ACE_TYPE, ACCESS_DENIED_ACE_TYPE};
 
 /// The registry key as the named-security API spells it.
 pub const REGISTRY_KEY: &str = r"MACHINE\SOFTWARE\GuruConnect";
-/// Full control for SYSTEM and Administrators, nothing inherited from the parent.
-const PRIVATE_FILE: &str = "D:P(A;;FA;;;SY)(A;;FA;;;BA)";
+/// Owned by Administrators, full control for SYSTEM and Administrators, nothing inherited
+/// from the parent.
+const PRIVATE_FILE: &str = "O:BAD:P(A;;FA;;;SY)(A;;FA;;;BA)";
 /// The same for a folder, passed on to what is created in it.
-const PRIVATE_FOLDER: &str = "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)";
-const PRIVATE_KEY: &str = "D:P(A;CI;KA;;;SY)(A;CI;KA;;;BA)";
+const PRIVATE_FOLDER: &str = "O:BAD:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)";
+const PRIVATE_KEY: &str = "O:BAD:P(A;CI;KA;;;SY)(A;CI;KA;;;BA)";
 
 /// Frees a LocalAlloc'd security descriptor when dropped.
 struct LocalDescriptor(PSECURITY_DESCRIPTOR);
@@ -47,13 +49,13 @@ fn wide(text: &std::ffi::OsStr) -> Vec<u16> {
     text.encode_wide().chain(std::iter::once(0)).collect()
 }
 
-pub fn file_dacl(path: &Path) -> anyhow::Result<Option<Vec<Ace>>> {
-    dacl(path.as_os_str(), SE_FILE_OBJECT)
+pub fn file_security(path: &Path) -> anyhow::Result<Security> {
+    security(path.as_os_str(), SE_FILE_OBJECT)
         .with_context(|| format!("reading the permissions of {}", path.display()))
 }
 
-pub fn registry_dacl() -> anyhow::Result<Option<Vec<Ace>>> {
-    dacl(REGISTRY_KEY.as_ref(), SE_REGISTRY_KEY)
+pub fn registry_security() -> anyhow::Result<Security> {
+    security(REGISTRY_KEY.as_ref(), SE_REGISTRY_KEY)
         .with_context(|| format!("reading the permissions of {REGISTRY_KEY}"))
 }
 
@@ -69,25 +71,26 @@ pub fn restrict_all(settings_file: &Path) -> anyhow::Result<()> {
         set(settings_file.as_os_str(), SE_FILE_OBJECT, PRIVATE_FILE)
             .with_context(|| format!("restricting {}", settings_file.display()))?;
     }
-    if registry_dacl().is_ok() {
+    if registry_security().is_ok() {
         set(REGISTRY_KEY.as_ref(), SE_REGISTRY_KEY, PRIVATE_KEY)
             .with_context(|| format!("restricting {REGISTRY_KEY}"))?;
     }
     Ok(())
 }
 
-fn dacl(name: &std::ffi::OsStr, object: SE_OBJECT_TYPE) -> anyhow::Result<Option<Vec<Ace>>> {
+fn security(name: &std::ffi::OsStr, object: SE_OBJECT_TYPE) -> anyhow::Result<Security> {
     let name = wide(name);
+    let mut owner = PSID::default();
     let mut acl: *mut ACL = std::ptr::null_mut();
     let mut descriptor = PSECURITY_DESCRIPTOR::default();
-    // SAFETY: `name` is NUL-terminated; the out-pointers are valid. `acl` points into the
-    // descriptor, which stays alive (LocalDescriptor) until the entries are read.
+    // SAFETY: `name` is NUL-terminated; the out-pointers are valid. `owner` and `acl` point
+    // into the descriptor, which stays alive (LocalDescriptor) until both have been read.
     let status = unsafe {
         GetNamedSecurityInfoW(
             PCWSTR(name.as_ptr()),
             object,
-            DACL_SECURITY_INFORMATION,
-            None,
+            OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION,
+            Some(&mut owner),
             None,
             Some(&mut acl),
             None,
@@ -96,11 +99,37 @@ fn dacl(name: &std::ffi::OsStr, object: SE_OBJECT_TYPE) -> anyhow::Result<Option
     };
     let _descriptor = LocalDescriptor(descriptor);
     anyhow::ensure!(status.is_ok(), "GetNamedSecurityInfoW failed: {status:?}");
-    if acl.is_null() {
-        return Ok(None); // a NULL DACL: everybody may do everything
+    // SAFETY: `owner` is null or a valid SID inside the live descriptor.
+    let owner = if owner.0.is_null() {
+        Trustee::Other
+    } else {
+        unsafe { trustee(owner) }
+    };
+    // A NULL DACL: everybody may do everything.
+    let dacl = if acl.is_null() {
+        None
+    } else {
+        // SAFETY: `acl` is a valid DACL inside the live descriptor.
+        Some(unsafe { entries(acl) }?)
+    };
+    Ok(Security { owner, dacl })
+}
+
+/// SYSTEM, Administrators or somebody else.
+///
+/// # Safety
+/// `sid` must point to a valid SID.
+unsafe fn trustee(sid: PSID) -> Trustee {
+    // SAFETY: the caller vouches for the SID.
+    unsafe {
+        if IsWellKnownSid(sid, WinLocalSystemSid).as_bool() {
+            Trustee::System
+        } else if IsWellKnownSid(sid, WinBuiltinAdministratorsSid).as_bool() {
+            Trustee::Administrators
+        } else {
+            Trustee::Other
+        }
     }
-    // SAFETY: `acl` is a valid DACL inside the live descriptor.
-    unsafe { entries(acl) }.map(Some)
 }
 
 /// The entries of `acl` that apply to the object itself.
@@ -140,14 +169,7 @@ unsafe fn entries(acl: *const ACL) -> anyhow::Result<Vec<Ace>> {
             let trustee = if kind == AceKind::Other {
                 Trustee::Other // the SID sits elsewhere in object entries
             } else {
-                let sid = PSID((&ace.SidStart as *const u32).cast_mut().cast());
-                if IsWellKnownSid(sid, WinLocalSystemSid).as_bool() {
-                    Trustee::System
-                } else if IsWellKnownSid(sid, WinBuiltinAdministratorsSid).as_bool() {
-                    Trustee::Administrators
-                } else {
-                    Trustee::Other
-                }
+                trustee(PSID((&ace.SidStart as *const u32).cast_mut().cast()))
             };
             aces.push(Ace {
                 kind,
@@ -175,16 +197,22 @@ fn set(name: &std::ffi::OsStr, object: SE_OBJECT_TYPE, sddl: &str) -> anyhow::Re
     }
     let descriptor = LocalDescriptor(descriptor);
     let (mut present, mut defaulted) = (Default::default(), Default::default());
+    let mut owner_defaulted = Default::default();
     let mut acl: *mut ACL = std::ptr::null_mut();
+    let mut owner = PSID::default();
     // SAFETY: `descriptor` is valid; the out-pointers are valid. `name` is NUL-terminated and
-    // `acl` points into the live descriptor while SetNamedSecurityInfoW copies it.
+    // `owner` and `acl` point into the live descriptor while SetNamedSecurityInfoW copies them.
+    // Administrators may make their group the owner (it carries SE_GROUP_OWNER).
     let status = unsafe {
         GetSecurityDescriptorDacl(descriptor.0, &mut present, &mut acl, &mut defaulted)?;
+        GetSecurityDescriptorOwner(descriptor.0, &mut owner, &mut owner_defaulted)?;
         SetNamedSecurityInfoW(
             PCWSTR(name.as_ptr()),
             object,
-            DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
-            None,
+            OWNER_SECURITY_INFORMATION
+                | DACL_SECURITY_INFORMATION
+                | PROTECTED_DACL_SECURITY_INFORMATION,
+            Some(owner),
             None,
             Some(acl),
             None,

@@ -442,7 +442,7 @@ fn a_settings_file_others_can_read_is_refused_by_the_windows_agent() {
     assert!(!ran.status.success(), "a readable key file was accepted");
     let stderr = String::from_utf8_lossy(&ran.stderr);
     assert!(
-        stderr.contains("users other than SYSTEM and Administrators may read it"),
+        stderr.contains("holds the agent key but users other than SYSTEM and Administrators may read or change it"),
         "{stderr}"
     );
 }
