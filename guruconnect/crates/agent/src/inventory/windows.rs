@@ -94,6 +94,9 @@ fn local_groups(user: &str) -> Vec<String> {
             &mut total,
         );
         if status != 0 || buffer.is_null() {
+            if !buffer.is_null() {
+                NetApiBufferFree(Some(buffer.cast()));
+            }
             return Vec::new();
         }
         let entries =

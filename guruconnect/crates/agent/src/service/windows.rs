@@ -209,7 +209,10 @@ pub fn start() -> anyhow::Result<Change> {
     let service = manager
         .open_service(SERVICE_NAME, access)
         .map_err(|_| anyhow::anyhow!("{SERVICE_NAME} is not installed: run `install` first"))?;
-    if service.query_status()?.current_state == ServiceState::Running {
+    if matches!(
+        service.query_status()?.current_state,
+        ServiceState::Running | ServiceState::StartPending
+    ) {
         return Ok(Change::AlreadyRunning);
     }
     start_service(&service)?;

@@ -204,11 +204,11 @@ async fn stream(
             Payload::QualitySettings(q) => drop(control_tx.send(Control::MaxFps(q.max_fps))),
             Payload::MouseEvent(m) => {
                 input.mouse(m);
-                drop(control_tx.send(Control::Input));
+                signal_input(&shared, &control_tx);
             }
             Payload::KeyEvent(k) => {
                 input.key(k);
-                drop(control_tx.send(Control::Input));
+                signal_input(&shared, &control_tx);
             }
             Payload::Ping(p) => {
                 let pong = proto::Pong {
@@ -231,6 +231,15 @@ async fn stream(
     match failure {
         Some(error) => anyhow::bail!("screen capture failed: {error}"),
         None => Ok(ended),
+    }
+}
+
+/// Tells the streamer input arrived, once until it has taken notice: the control channel is
+/// unbounded and the streamer may be waiting on a slow link, so a flood of pointer moves must
+/// not queue a message each.
+fn signal_input(shared: &Shared, controls: &std::sync::mpsc::Sender<Control>) {
+    if !shared.input_signalled.swap(true, Ordering::AcqRel) {
+        drop(controls.send(Control::Input));
     }
 }
 

@@ -10,7 +10,7 @@ use crate::wire;
 use bytes::Bytes;
 use guruconnect_codec::{Encoder, EncoderConfig};
 use guruconnect_proto::{self as proto, envelope::Payload};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -44,6 +44,8 @@ pub struct Shared {
     pub send_us_total: AtomicU64,
     pub frames_sent: AtomicU64,
     pub bytes_sent: AtomicU64,
+    /// A `Control::Input` is on its way and not yet handled (see `session::signal_input`).
+    pub input_signalled: AtomicBool,
 }
 
 pub struct Streamer {
@@ -153,7 +155,10 @@ impl Streamer {
                 Control::Viewers(n) => state.viewers = n,
                 // Without this a keystroke after a still second would wait for the idle poll
                 // (up to 200 ms) before its echo is even looked for.
-                Control::Input => state.pacer.expect_change(Instant::now()),
+                Control::Input => {
+                    self.shared.input_signalled.store(false, Ordering::Release);
+                    state.pacer.expect_change(Instant::now());
+                }
                 Control::SelectDisplay(id) if state.displays.iter().any(|d| d.id == id) => {
                     state.selected = id;
                     state.need_key = true;
