@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 use clap::{Parser, Subcommand};
+use gururmm_agent::exec::privilege::Args;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -22,7 +23,8 @@ enum Command {
     CheckConfig,
     /// Print this machine's device id.
     DeviceId,
-    /// Register as the Windows service `GuruRMM` (idempotent; Windows only).
+    /// Register as the Windows service `GuruRMM` and start it; again to update and restart it
+    /// (Windows only).
     Install,
     /// Stop and remove the Windows service (Windows only).
     Uninstall,
@@ -33,6 +35,9 @@ enum Command {
     /// code: how a Windows agent starts unelevated commands (Windows only).
     #[command(hide = true)]
     RunUnelevated {
+        /// The rest of the command line, passed to `program` exactly as given (cmd.exe).
+        #[arg(long)]
+        verbatim: Option<String>,
         program: String,
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
@@ -62,7 +67,11 @@ fn main() -> std::process::ExitCode {
         // inside the service entry point.
         Command::Install | Command::Uninstall | Command::Service => windows_service(&cli),
         Command::Run => run(&cli),
-        Command::RunUnelevated { program, args } => return run_unelevated(program, args),
+        Command::RunUnelevated {
+            verbatim,
+            program,
+            args,
+        } => return run_unelevated(program, verbatim_or_list(verbatim, args)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -109,11 +118,13 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
 #[cfg(windows)]
 fn windows_service(cli: &Cli) -> anyhow::Result<()> {
     use gururmm_agent::service;
-    match cli.command {
-        Some(Command::Install) => service::install(&cli.config),
-        Some(Command::Uninstall) => service::uninstall(),
-        _ => service::run_as_service(&cli.config),
-    }
+    let done = match cli.command {
+        Some(Command::Install) => service::install(&cli.config)?,
+        Some(Command::Uninstall) => service::uninstall()?,
+        _ => return service::run_as_service(&cli.config),
+    };
+    println!("GuruRMM Agent: {done}");
+    Ok(())
 }
 
 #[cfg(not(windows))]
@@ -124,9 +135,27 @@ fn windows_service(_cli: &Cli) -> anyhow::Result<()> {
     )
 }
 
+/// `run-unelevated`'s arguments: a verbatim tail, or the listed words (not both).
+fn verbatim_or_list(verbatim: &Option<String>, args: &[String]) -> Result<Args, String> {
+    match (verbatim, args) {
+        (Some(rest), []) => Ok(Args::Verbatim(rest.clone())),
+        (Some(_), _) => {
+            Err("--verbatim takes the whole command line: give no other arguments".into())
+        }
+        (None, list) => Ok(Args::List(list.to_vec())),
+    }
+}
+
 #[cfg(windows)]
-fn run_unelevated(program: &str, args: &[String]) -> std::process::ExitCode {
-    match gururmm_agent::exec::privilege::run_restricted(program, args) {
+fn run_unelevated(program: &str, args: Result<Args, String>) -> std::process::ExitCode {
+    let args = match args {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("run-unelevated: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match gururmm_agent::exec::privilege::run_restricted(program, &args) {
         // Windows exit codes are 32 bits, which ExitCode cannot carry; exit passes them whole.
         Ok(code) => std::process::exit(code),
         Err(e) => {
@@ -137,7 +166,7 @@ fn run_unelevated(program: &str, args: &[String]) -> std::process::ExitCode {
 }
 
 #[cfg(not(windows))]
-fn run_unelevated(_program: &str, _args: &[String]) -> std::process::ExitCode {
+fn run_unelevated(_program: &str, _args: Result<Args, String>) -> std::process::ExitCode {
     eprintln!("run-unelevated is for Windows; on Unix the agent drops to commands.unelevated_user");
     std::process::ExitCode::FAILURE
 }

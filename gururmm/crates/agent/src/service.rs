@@ -1,6 +1,7 @@
 //! Running as a Windows service (RMM-13): `gururmm-agent service` is what the Service Control
-//! Manager starts; `install` / `uninstall` register it idempotently as an auto-start
-//! LocalSystem service named `GuruRMM` with SCM crash recovery. On Linux the agent runs under
+//! Manager starts; `install` registers (or updates) and starts it as an auto-start
+//! LocalSystem service named `GuruRMM` with SCM crash recovery, `uninstall` stops and removes
+//! it; both are safe to repeat. On Linux the agent runs under
 //! systemd (`gururmm/packaging/gururmm-agent.service`) and needs nothing from this module.
 
 #[cfg(windows)]
@@ -82,8 +83,13 @@ mod windows_impl {
         result
     }
 
-    /// Registers (or re-registers) the service to run this executable with `config`.
-    pub fn install(config: &Path) -> anyhow::Result<()> {
+    /// Registers (or re-registers) the service to run this executable with `config`, then
+    /// starts it (restarting a running one, so an updated registration takes effect). The
+    /// configuration must load: a service that fails at every boot helps nobody.
+    pub fn install(config: &Path) -> anyhow::Result<&'static str> {
+        let config = std::path::absolute(config)?;
+        crate::config::AgentConfig::load(&config)
+            .map_err(|e| anyhow::anyhow!("not installing with {}: {e}", config.display()))?;
         let manager = ServiceManager::local_computer(
             None::<&str>,
             ServiceManagerAccess::CONNECT | ServiceManagerAccess::CREATE_SERVICE,
@@ -97,21 +103,23 @@ mod windows_impl {
             executable_path: std::env::current_exe()?,
             launch_arguments: vec![
                 OsString::from("--config"),
-                config.as_os_str().to_owned(),
+                config.into_os_string(),
                 OsString::from("service"),
             ],
             dependencies: vec![],
             account_name: None, // LocalSystem
             account_password: None,
         };
-        let access =
-            ServiceAccess::QUERY_STATUS | ServiceAccess::CHANGE_CONFIG | ServiceAccess::START;
-        let service = match manager.open_service(SERVICE_NAME, access) {
+        let access = ServiceAccess::QUERY_STATUS
+            | ServiceAccess::CHANGE_CONFIG
+            | ServiceAccess::START
+            | ServiceAccess::STOP;
+        let (service, existed) = match manager.open_service(SERVICE_NAME, access) {
             Ok(existing) => {
                 existing.change_config(&info)?;
-                existing
+                (existing, true)
             }
-            Err(_) => manager.create_service(&info, access)?,
+            Err(_) => (manager.create_service(&info, access)?, false),
         };
         // Crash recovery: restart after 5 s, 30 s, then every 60 s; reset the count daily.
         let restart = |secs| ServiceAction {
@@ -125,20 +133,57 @@ mod windows_impl {
             actions: Some(vec![restart(5), restart(30), restart(60)]),
         })?;
         service.set_description("GuruRMM monitoring and management agent")?;
+        stop_and_wait(&service)?;
+        start(&service)?;
+        Ok(if existed {
+            "updated and restarted"
+        } else {
+            "installed and started"
+        })
+    }
+
+    /// Starts `service`, waiting out a service database that is briefly locked (right after
+    /// boot, or while another installer runs).
+    fn start(service: &windows_service::service::Service) -> anyhow::Result<()> {
+        const DATABASE_LOCKED: i32 = 1055;
+        for attempt in 1.. {
+            match service.start::<&str>(&[]) {
+                Ok(()) => break,
+                Err(windows_service::Error::Winapi(e))
+                    if e.raw_os_error() == Some(DATABASE_LOCKED) && attempt < 20 =>
+                {
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+                Err(e) => return Err(anyhow::Error::new(e).context("starting the service")),
+            }
+        }
         Ok(())
     }
 
-    /// Stops and removes the service; succeeds when it is not installed.
-    pub fn uninstall() -> anyhow::Result<()> {
+    /// Stops `service` unless stopped, and waits (30 s at most) until it is.
+    fn stop_and_wait(service: &windows_service::service::Service) -> anyhow::Result<()> {
+        if service.query_status()?.current_state == ServiceState::Stopped {
+            return Ok(());
+        }
+        let _ = service.stop();
+        for _ in 0..150 {
+            if service.query_status()?.current_state == ServiceState::Stopped {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        anyhow::bail!("{SERVICE_NAME} did not stop within 30 s")
+    }
+
+    /// Stops and removes the service; nothing to do when it is not installed.
+    pub fn uninstall() -> anyhow::Result<&'static str> {
         let manager = ServiceManager::local_computer(None::<&str>, ServiceManagerAccess::CONNECT)?;
         let access = ServiceAccess::QUERY_STATUS | ServiceAccess::STOP | ServiceAccess::DELETE;
         let Ok(service) = manager.open_service(SERVICE_NAME, access) else {
-            return Ok(());
+            return Ok("not installed; nothing to do");
         };
-        if service.query_status()?.current_state != ServiceState::Stopped {
-            let _ = service.stop();
-        }
+        stop_and_wait(&service)?;
         service.delete()?;
-        Ok(())
+        Ok("stopped and removed")
     }
 }

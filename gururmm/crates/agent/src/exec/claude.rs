@@ -196,7 +196,7 @@ impl ClaudeExecutor {
         match process::run(
             &super::privilege::Identity::Agent,
             &c.cli,
-            &args,
+            &super::privilege::Args::List(args),
             Some(&dir),
             timeout,
             gururmm_protocol::MAX_OUTPUT_BYTES,

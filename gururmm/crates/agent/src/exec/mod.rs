@@ -4,13 +4,15 @@
 
 pub mod claude;
 #[cfg(windows)]
+mod job;
+#[cfg(windows)]
 mod oem;
 pub mod privilege;
 pub mod process;
 
 use crate::config::{AgentConfig, CommandsConfig};
 use gururmm_protocol::{CommandPayload, CommandResult, CommandType, EXIT_EXECUTOR_ERROR};
-use privilege::{AgentRights, Identity};
+use privilege::{AgentRights, Args, Identity};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -92,12 +94,12 @@ impl Executor {
             CommandType::PowerShell => match powershell() {
                 Some(program) => (
                     program,
-                    vec![
+                    Args::List(vec![
                         "-NoProfile".into(),
                         "-NonInteractive".into(),
                         "-Command".into(),
                         cmd.command.clone(),
-                    ],
+                    ]),
                     None,
                 ),
                 None => return refused(
@@ -107,7 +109,7 @@ impl Executor {
             },
             CommandType::Python => (
                 c.python.clone(),
-                vec!["-c".into(), cmd.command.clone()],
+                Args::List(vec!["-c".into(), cmd.command.clone()]),
                 None,
             ),
             CommandType::Script => match self.script(cmd) {
@@ -161,10 +163,7 @@ impl Executor {
 
     /// The script text in a private temp file, run by the configured interpreter. The file is
     /// removed when the returned guard drops (after the process ended).
-    fn script(
-        &self,
-        cmd: &CommandPayload,
-    ) -> Result<(String, Vec<String>, Option<TempScript>), String> {
+    fn script(&self, cmd: &CommandPayload) -> Result<(String, Args, Option<TempScript>), String> {
         let interpreter = self
             .commands
             .script_interpreter
@@ -174,15 +173,19 @@ impl Executor {
             TempScript::write(&cmd.command).map_err(|e| format!("writing the script: {e}"))?;
         let mut args: Vec<String> = interpreter[1..].to_vec();
         args.push(temp.path.to_string_lossy().into_owned());
-        Ok((interpreter[0].clone(), args, Some(temp)))
+        Ok((interpreter[0].clone(), Args::List(args), Some(temp)))
     }
 }
 
-fn shell(command: &str) -> (String, Vec<String>, Option<TempScript>) {
+/// The platform shell running `command` exactly as typed: `cmd.exe` gets it verbatim (see
+/// [`privilege::cmd_exe_tail`]), `/bin/sh` as the one argument of `-c`.
+fn shell(command: &str) -> (String, Args, Option<TempScript>) {
     if cfg!(windows) {
-        ("cmd.exe".into(), vec!["/C".into(), command.into()], None)
+        let tail = privilege::cmd_exe_tail(command);
+        ("cmd.exe".into(), Args::Verbatim(tail), None)
     } else {
-        ("/bin/sh".into(), vec!["-c".into(), command.into()], None)
+        let args = Args::List(vec!["-c".into(), command.into()]);
+        ("/bin/sh".into(), args, None)
     }
 }
 

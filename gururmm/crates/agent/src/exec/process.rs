@@ -1,9 +1,10 @@
 //! Running one child process for real: no stdin, stdout and stderr captured concurrently up to
 //! a cap (the rest is drained and dropped so the child never blocks on a full pipe), a timeout
-//! that kills the whole process tree, and output made safe to display: decoded as UTF-8 (on
+//! that kills the whole process tree (its process group on Unix, its job object on Windows), and output made safe to display: decoded as UTF-8 (on
 //! Windows, output that is not UTF-8 is read in the OEM code page `cmd.exe` writes in), never
 //! ending in half a character where the cap cut it, control characters removed.
 
+pub use super::privilege::Args;
 use super::privilege::Identity;
 use std::path::Path;
 use std::process::Stdio;
@@ -51,7 +52,7 @@ pub async fn spawn_when_not_busy(command: &mut Command) -> std::io::Result<tokio
 pub async fn run(
     identity: &Identity,
     program: &str,
-    args: &[String],
+    args: &Args,
     cwd: Option<&Path>,
     timeout: Duration,
     max_output: usize,
@@ -74,6 +75,10 @@ pub async fn run(
     #[cfg(unix)]
     command.process_group(0);
     let mut child = spawn_when_not_busy(&mut command).await?;
+    #[cfg(windows)]
+    let job = super::job::Job::adopt(&mut child)?;
+    #[cfg(not(windows))]
+    let job = ();
     let stdout = child
         .stdout
         .take()
@@ -86,7 +91,7 @@ pub async fn run(
     let (status, timed_out) = match tokio::time::timeout(timeout, child.wait()).await {
         Ok(status) => (Some(status?), false),
         Err(_) => {
-            kill_tree(&mut child).await;
+            kill_tree(&mut child, &job).await;
             (child.wait().await.ok(), true)
         }
     };
@@ -110,17 +115,45 @@ pub async fn run(
 }
 
 /// The command that starts `program args…` as `identity`. On Windows a restricted start goes
-/// through the agent's own `run-unelevated` entry (see `privilege::run_restricted`).
-fn command_as(identity: &Identity, program: &str, args: &[String]) -> std::io::Result<Command> {
-    #[cfg(windows)]
-    if *identity == Identity::Restricted {
-        let mut command = Command::new(std::env::current_exe()?);
-        command.args(["run-unelevated", "--", program]).args(args);
-        return Ok(command);
-    }
+/// through the agent's own `run-unelevated` entry (see `privilege::run_restricted`), and every
+/// child starts suspended for [`super::job::Job::adopt`].
+#[cfg(windows)]
+fn command_as(identity: &Identity, program: &str, args: &Args) -> std::io::Result<Command> {
+    use std::os::windows::process::CommandExt;
+    let mut command = if *identity == Identity::Restricted {
+        let mut helper = std::process::Command::new(std::env::current_exe()?);
+        helper.arg("run-unelevated");
+        if let Args::Verbatim(rest) = args {
+            helper.arg("--verbatim").arg(rest);
+        }
+        helper.arg("--").arg(program);
+        if let Args::List(list) = args {
+            helper.args(list);
+        }
+        helper
+    } else {
+        let mut direct = std::process::Command::new(program);
+        match args {
+            Args::List(list) => direct.args(list),
+            Args::Verbatim(rest) => direct.raw_arg(rest),
+        };
+        direct
+    };
+    command.creation_flags(super::job::CREATION_FLAGS);
+    Ok(Command::from(command))
+}
+
+#[cfg(not(windows))]
+fn command_as(identity: &Identity, program: &str, args: &Args) -> std::io::Result<Command> {
     let _ = identity;
+    let Args::List(list) = args else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "a verbatim command line exists only on Windows",
+        ));
+    };
     let mut command = Command::new(program);
-    command.args(args);
+    command.args(list);
     Ok(command)
 }
 
@@ -172,22 +205,23 @@ fn exit_code_of(status: std::process::ExitStatus) -> i32 {
         .unwrap_or(gururmm_protocol::EXIT_EXECUTOR_ERROR)
 }
 
-/// Kills the child and everything in its process group (Unix) or tree (Windows).
-async fn kill_tree(child: &mut tokio::process::Child) {
+/// Kills the child and everything in its process group (Unix) or job (Windows).
+#[cfg(windows)]
+async fn kill_tree(child: &mut tokio::process::Child, job: &super::job::Job) {
+    let exit_code = gururmm_protocol::EXIT_TIMED_OUT as u32;
+    if let Err(e) = job.terminate(exit_code) {
+        tracing::warn!("ending the timed-out command's job: {e}");
+    }
+    let _ = child.kill().await;
+}
+
+#[cfg(not(windows))]
+async fn kill_tree(child: &mut tokio::process::Child, _job: &()) {
     #[cfg(unix)]
     if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
         use nix::sys::signal::{killpg, Signal};
         use nix::unistd::Pid;
         let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
-    }
-    #[cfg(windows)]
-    if let Some(pid) = child.id() {
-        let _ = Command::new("taskkill")
-            .args(["/T", "/F", "/PID", &pid.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .await;
     }
     let _ = child.kill().await;
 }
@@ -256,8 +290,8 @@ pub fn display_safe(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn sh(script: &str) -> Vec<String> {
-        vec!["-c".into(), script.into()]
+    fn sh(script: &str) -> Args {
+        Args::List(vec!["-c".into(), script.into()])
     }
 
     #[tokio::test]
@@ -321,6 +355,21 @@ mod tests {
         assert!(out.truncated);
     }
 
+    #[tokio::test]
+    async fn a_verbatim_command_line_is_refused_off_windows() {
+        let refused = run(
+            &Identity::Agent,
+            "/bin/sh",
+            &Args::Verbatim("-c true".into()),
+            None,
+            Duration::from_secs(10),
+            1024,
+        )
+        .await
+        .expect_err("refused");
+        assert_eq!(refused.kind(), std::io::ErrorKind::InvalidInput);
+    }
+
     #[test]
     fn escape_sequences_are_removed() {
         assert_eq!(
@@ -334,7 +383,7 @@ mod tests {
         let out = run(
             &Identity::Agent,
             "/usr/bin/printf",
-            &["%s".into(), text.into()],
+            &Args::List(vec!["%s".into(), text.into()]),
             None,
             Duration::from_secs(10),
             cap,

@@ -90,6 +90,42 @@ pub fn reduced_identity(unelevated_user: Option<&str>) -> Result<Identity, Strin
     }
 }
 
+/// How a started program receives its arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Args {
+    /// Separate arguments, each quoted so the program's parser gives it back whole.
+    List(Vec<String>),
+    /// Windows: the rest of the command line exactly as given. For `cmd.exe`, which reads
+    /// its own command line and treats the C runtime's `\"` escapes as literal characters,
+    /// so a quoted command would reach it altered. Unix has no command lines: it is refused.
+    Verbatim(String),
+}
+
+/// The Windows command line that starts `program` with `args`.
+pub fn windows_command_line(program: &str, args: &Args) -> String {
+    let mut line = quote_windows_arg(program);
+    match args {
+        Args::List(list) => {
+            for arg in list {
+                line.push(' ');
+                line.push_str(&quote_windows_arg(arg));
+            }
+        }
+        Args::Verbatim(rest) => {
+            line.push(' ');
+            line.push_str(rest);
+        }
+    }
+    line
+}
+
+/// What follows `cmd.exe` to run `command` as a technician typed it: `/S /C "…"` makes cmd
+/// strip exactly the outer pair of quotes and run everything between them untouched, however
+/// many quotes, carets or ampersands the command holds.
+pub fn cmd_exe_tail(command: &str) -> String {
+    format!("/S /C \"{command}\"")
+}
+
 /// A Windows command line word for `arg`, quoted so that the C runtime's parser (which every
 /// program started through `CreateProcess` uses) gives back exactly `arg`.
 pub fn quote_windows_arg(arg: &str) -> String {
@@ -149,6 +185,20 @@ mod tests {
                 "no such user".into()
             )),
             Err("no such user".into())
+        );
+    }
+
+    #[test]
+    fn windows_command_lines_quote_lists_and_keep_verbatim_tails() {
+        let list = Args::List(vec!["-c".into(), "print('a b')".into()]);
+        assert_eq!(
+            windows_command_line(r"C:\Python 3\python.exe", &list),
+            r#""C:\Python 3\python.exe" -c "print('a b')""#
+        );
+        let typed = r#"echo "a b" & if exist "C:\x y\" echo ^"done"#;
+        assert_eq!(
+            windows_command_line("cmd.exe", &Args::Verbatim(cmd_exe_tail(typed))),
+            format!("cmd.exe /S /C \"{typed}\"")
         );
     }
 

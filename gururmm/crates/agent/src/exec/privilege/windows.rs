@@ -8,7 +8,7 @@
 //! administrators and privileges grant.
 #![allow(unsafe_code)] // Token and process calls; each states what it relies on.
 
-use super::quote_windows_arg;
+use super::{windows_command_line, Args};
 use windows::core::{BOOL, PWSTR};
 use windows::Win32::Foundation::{CloseHandle, HANDLE};
 use windows::Win32::Security::{
@@ -74,13 +74,9 @@ pub fn is_administrator() -> bool {
 
 /// The `run-unelevated` entry: runs `program args…` under a restricted copy of this process's
 /// token with this process's standard handles, and returns its exit code.
-pub fn run_restricted(program: &str, args: &[String]) -> std::io::Result<i32> {
+pub fn run_restricted(program: &str, args: &Args) -> std::io::Result<i32> {
     let token = restricted_token()?;
-    let mut line: Vec<u16> = std::iter::once(program)
-        .chain(args.iter().map(String::as_str))
-        .map(quote_windows_arg)
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut line: Vec<u16> = windows_command_line(program, args)
         .encode_utf16()
         .chain(std::iter::once(0))
         .collect();
