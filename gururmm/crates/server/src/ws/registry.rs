@@ -6,8 +6,12 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
+
+/// How long [`Registry::send_last`] waits for the writer to report its message written. A
+/// healthy socket writes in microseconds; a peer that stopped reading never does.
+pub const LAST_MESSAGE_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A message queued toward an agent. `command_id` marks command deliveries, so a failed send
 /// can return that command to `pending`; `close_after` makes it the socket's last message.
@@ -18,6 +22,8 @@ pub struct Outbound {
     /// behind it is treated as never sent), and the socket closes when the agent hangs up or
     /// after the writer's grace period.
     pub close_after: bool,
+    /// Told once the text was written to the socket; dropped unsent when it never was.
+    pub written: Option<oneshot::Sender<()>>,
 }
 
 // By hand: the text may hold a key (`auth_response`, `key_rotated`), so `{:?}` shows its size.
@@ -27,6 +33,7 @@ impl std::fmt::Debug for Outbound {
             .field("bytes", &self.text.len())
             .field("command_id", &self.command_id)
             .field("close_after", &self.close_after)
+            .field("acknowledged", &self.written.is_some())
             .finish()
     }
 }
@@ -38,6 +45,7 @@ impl Outbound {
             text,
             command_id: None,
             close_after: false,
+            written: None,
         }
     }
 
@@ -47,15 +55,17 @@ impl Outbound {
             text,
             command_id: Some(id),
             close_after: false,
+            written: None,
         }
     }
 
-    /// The socket's last message (see `close_after`).
-    pub fn last(text: String) -> Self {
+    /// The socket's last message (see `close_after`); `written` hears when it was written.
+    pub fn last(text: String, written: oneshot::Sender<()>) -> Self {
         Self {
             text,
             command_id: None,
             close_after: true,
+            written: Some(written),
         }
     }
 }
@@ -121,29 +131,45 @@ impl Registry {
     /// Sends `text` as the last message of the agent's socket, if it has one whose agent speaks
     /// `min_protocol` or later; the socket closes when the agent hangs up after reading it, or
     /// after `grace` at the latest, so a stalled or unwilling peer is cut all the same. A
-    /// socket whose agent speaks an older protocol is closed at once. True when the message was
-    /// queued (it reaches the agent unless the connection fails first).
-    pub fn send_last(
+    /// socket whose agent speaks an older protocol is closed at once.
+    ///
+    /// True only when the socket's writer reports the text written to the socket within
+    /// [`LAST_MESSAGE_WRITE_TIMEOUT`] (queued is not enough: the connection may fail, or stall,
+    /// before the writer gets to it). Otherwise the socket is closed, so the text cannot go out
+    /// later either, and the answer is false.
+    pub async fn send_last(
         &self,
         agent_id: &str,
         min_protocol: u32,
         text: String,
         grace: Duration,
     ) -> bool {
+        let (ack, written) = oneshot::channel();
         let Some(live) = self.get(agent_id) else {
             return false;
         };
-        if live.protocol_version < min_protocol || live.tx.try_send(Outbound::last(text)).is_err() {
+        if live.protocol_version < min_protocol
+            || live.tx.try_send(Outbound::last(text, ack)).is_err()
+        {
             live.close.cancel();
             return false;
         }
+        let close = live.close.clone();
         tokio::spawn(async move {
             tokio::select! {
-                _ = tokio::time::sleep(grace) => live.close.cancel(),
-                _ = live.close.cancelled() => {}
+                _ = tokio::time::sleep(grace) => close.cancel(),
+                _ = close.cancelled() => {}
             }
         });
-        true
+        match tokio::time::timeout(LAST_MESSAGE_WRITE_TIMEOUT, written).await {
+            Ok(Ok(())) => true,
+            // Dropped unwritten (the socket failed or closed first), or stuck behind a peer
+            // that stopped reading: close it so the message cannot be written after all.
+            Ok(Err(_)) | Err(_) => {
+                live.close.cancel();
+                false
+            }
+        }
     }
 
     /// Closes the agent's socket, if it has one.

@@ -35,10 +35,16 @@ pub async fn run<S>(
             biased;
             _ = close.cancelled() => break,
             next = rx.recv() => {
-                let Some(out) = next else { break };
+                let Some(mut out) = next else { break };
+                let written = out.written.take();
                 if sink.send(Message::Text(out.text.into())).await.is_err() {
                     requeue(&state, out.command_id.as_deref(), &connection_id).await;
                     break;
+                }
+                // Whoever queued it (a key rotation) learns it really went out; a message
+                // dropped unwritten drops this too, which tells them it did not.
+                if let Some(written) = written {
+                    let _ = written.send(());
                 }
                 if out.close_after {
                     // Sent nothing more, but left open for the agent to read it and hang up

@@ -14,6 +14,7 @@ mod dashboard;
 #[path = "../support/gc_standin.rs"]
 mod gc_standin;
 mod helpers;
+mod key_handover;
 mod known_issues;
 mod legacy;
 mod policies;
