@@ -1,12 +1,15 @@
 //! Handing a rotated key to the socket that holds the agent. `sent_to_agent` (response and
 //! audit) is true only when that socket's writer reports the `key_rotated` message written,
 //! never because it was merely queued: a socket that fails or stalls between the lookup and
-//! the write gets `false`, and is closed so the key cannot go out later.
+//! the write gets `false`, and is closed so the key cannot go out later — even when its peer
+//! has stopped reading, and without losing or repeating a command.
 
 use crate::helpers::*;
-use gururmm_protocol::PROTOCOL_VERSION;
+use futures_util::StreamExt;
+use gururmm_protocol::{ServerMessage, PROTOCOL_VERSION};
 use gururmm_server::ws::{LiveAgent, Outbound};
 use serde_json::{json, Value};
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -84,4 +87,68 @@ async fn a_key_dropped_unwritten_or_never_written_is_not_reported_as_sent() {
     assert_eq!(rotate(&app, &id).await["sent_to_agent"], true);
     writer.await.expect("writer");
     assert_eq!(audited_sends(&app, &id).await, vec![json!(true)]);
+}
+
+#[tokio::test]
+async fn a_stalled_socket_is_not_reported_as_sent_is_closed_and_loses_no_command() {
+    let app = TestApp::spawn_with(|c| c.limits.commands_per_minute = 100_000).await;
+    let (id, key) = app.agent_with_key(None).await;
+    let ws = open_ws_small_buffer(&app.ws_url()).await;
+    let mut agent = TestAgent::try_connect_on(ws, auth_payload(&key, "dev-stall"))
+        .await
+        .expect("accepted");
+    // The agent stops reading. Large commands fill TCP until the server's writer is stuck:
+    // messages wait in its queue and none is taken for a while.
+    let live = app.state().registry.get(&id).expect("live");
+    let padding = "x".repeat(60 * 1024);
+    let mut sent = Vec::new();
+    loop {
+        assert!(sent.len() < 1000, "the writer never stalled");
+        let command = app.send_command(&id, "shell", &padding).await;
+        sent.push(command["id"].as_str().expect("id").to_owned());
+        let queued = live.tx.max_capacity() - live.tx.capacity();
+        if queued >= 2 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            if live.tx.max_capacity() - live.tx.capacity() >= queued {
+                break;
+            }
+        }
+    }
+    let rotated = rotate(&app, &id).await;
+    assert_eq!(rotated["sent_to_agent"], false, "queued is not written");
+    assert_eq!(audited_sends(&app, &id).await, vec![json!(false)]);
+    // Closed although its peer never reads: offline, and what it never wrote is pending.
+    eventually("offline once the server closed it", || async {
+        app.agent(&id).await["status"] == "offline"
+    })
+    .await;
+    let mut received = Vec::new();
+    loop {
+        match tokio::time::timeout(WAIT, agent.ws.next()).await {
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text)))) => {
+                match gururmm_protocol::decode_server(text.as_str()).expect("valid") {
+                    ServerMessage::Command(c) => received.push(c.id.to_string()),
+                    ServerMessage::KeyRotated(_) => panic!("the key went out after all"),
+                    _ => {}
+                }
+            }
+            Ok(Some(Ok(_))) => {}
+            Ok(None) | Ok(Some(Err(_))) => break,
+            Err(_) => panic!("the socket was not closed"),
+        }
+    }
+    // The key reaches the machine by hand; the new socket gets every command the stalled one
+    // never wrote, and none it did.
+    let new = rotated["api_key"].as_str().expect("key").to_owned();
+    let mut back = TestAgent::connect(&app, auth_payload(&new, "dev-stall")).await;
+    while !sent.iter().all(|c| received.contains(c)) {
+        let command = back.next_command().await;
+        assert!(
+            !received.contains(&command.id.to_string()),
+            "{} delivered twice",
+            command.id
+        );
+        received.push(command.id.to_string());
+    }
+    assert_eq!(received.len(), sent.len(), "delivered twice");
 }
