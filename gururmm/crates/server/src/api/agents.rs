@@ -220,8 +220,9 @@ const KEY_HANDOVER_GRACE: std::time::Duration = crate::ws::writer::LAST_MESSAGE_
 
 /// Replaces the agent's key (admin only: keys are credentials). The old key is refused from
 /// now on. When the agent is connected, the new key is sent over its open socket
-/// (`key_rotated`) as its last message: the agent stores the key and reconnects with it, and
-/// the server closes that socket within 5 s at the latest. When it is offline, polls in legacy mode, runs an agent older than protocol 2
+/// (`key_rotated`) as its last message: that socket takes no new work from then on, the agent
+/// stores the key and reconnects with it, and the server closes that socket within 5 s at the
+/// latest. When it is offline, polls in legacy mode, runs an agent older than protocol 2
 /// (whose socket is just closed), or the key could not be written to its socket, the key
 /// reaches the machine only by hand (`agent.key`); `sent_to_agent` says which. The new key,
 /// shown only in this response, speaks for the same device. A revoked key is replaced the

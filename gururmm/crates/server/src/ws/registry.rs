@@ -1,7 +1,9 @@
 //! Live agent sockets in this process, one per agent id. Registering a second socket for the
 //! same agent returns the first so the caller can close it: a new connection supersedes the old
-//! instead of leaving a ghost. Handlers only use these methods, so a shared implementation
-//! (for several server nodes) can replace this one without touching them.
+//! instead of leaving a ghost. A socket handed its agent's rotated key is *retiring*: it stays
+//! here only so it can still be closed (superseded, revoked, shut down), and is no longer
+//! returned to deliverers. Handlers only use these methods, so a shared implementation (for
+//! several server nodes) can replace this one without touching them.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -81,20 +83,33 @@ pub struct LiveAgent {
     pub close: CancellationToken,
 }
 
+/// One registered socket. `retiring` is set once the socket was handed its last message.
+#[derive(Debug)]
+struct Entry {
+    live: LiveAgent,
+    retiring: bool,
+}
+
 #[derive(Debug, Default)]
 pub struct Registry {
-    live: Mutex<HashMap<String, LiveAgent>>,
+    live: Mutex<HashMap<String, Entry>>,
 }
 
 impl Registry {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, LiveAgent>> {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
         // Entries are plain handles: a panic elsewhere cannot leave one half-written.
         self.live.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Registers `live` for `agent_id`, returning the socket it supersedes.
+    /// Registers `live` for `agent_id`, returning the socket it supersedes (retiring or not).
     pub fn insert(&self, agent_id: &str, live: LiveAgent) -> Option<LiveAgent> {
-        self.map().insert(agent_id.to_owned(), live)
+        let entry = Entry {
+            live,
+            retiring: false,
+        };
+        self.map()
+            .insert(agent_id.to_owned(), entry)
+            .map(|old| old.live)
     }
 
     /// Removes the entry only if it is still `connection_id`'s.
@@ -102,7 +117,7 @@ impl Registry {
         let mut map = self.map();
         if map
             .get(agent_id)
-            .is_some_and(|l| l.connection_id == connection_id)
+            .is_some_and(|e| e.live.connection_id == connection_id)
         {
             map.remove(agent_id);
             true
@@ -111,15 +126,25 @@ impl Registry {
         }
     }
 
+    /// The agent's socket, if it has one that takes new work: a retiring socket was handed the
+    /// agent's new key and must only finish what it already had, so it is not returned.
     pub fn get(&self, agent_id: &str) -> Option<LiveAgent> {
-        self.map().get(agent_id).cloned()
+        self.map()
+            .get(agent_id)
+            .filter(|e| !e.retiring)
+            .map(|e| e.live.clone())
     }
 
-    /// Ids of every connected agent.
+    /// Ids of every connected agent whose socket takes new work.
     pub fn agent_ids(&self) -> Vec<String> {
-        self.map().keys().cloned().collect()
+        self.map()
+            .iter()
+            .filter(|(_, e)| !e.retiring)
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 
+    /// Open sockets, retiring ones included.
     pub fn len(&self) -> usize {
         self.map().len()
     }
@@ -129,9 +154,11 @@ impl Registry {
     }
 
     /// Sends `text` as the last message of the agent's socket, if it has one whose agent speaks
-    /// `min_protocol` or later; the socket closes when the agent hangs up after reading it, or
-    /// after `grace` at the latest, so a stalled or unwilling peer is cut all the same. A
-    /// socket whose agent speaks an older protocol is closed at once.
+    /// `min_protocol` or later, and retires that socket at once: from now on it is given no
+    /// new work (commands, settings, another last message) and only finishes what it had. The
+    /// socket closes when the agent hangs up after reading it, or after `grace` at the latest,
+    /// so a stalled or unwilling peer is cut all the same. A socket whose agent speaks an older
+    /// protocol is closed at once.
     ///
     /// True only when the socket's writer reports the text written to the socket within
     /// [`LAST_MESSAGE_WRITE_TIMEOUT`] (queued is not enough: the connection may fail, or stall,
@@ -145,15 +172,22 @@ impl Registry {
         grace: Duration,
     ) -> bool {
         let (ack, written) = oneshot::channel();
-        let Some(live) = self.get(agent_id) else {
-            return false;
+        let live = {
+            let mut map = self.map();
+            let Some(entry) = map.get_mut(agent_id).filter(|e| !e.retiring) else {
+                return false;
+            };
+            // Under the lock: no deliverer can be handed this socket once the text is queued.
+            entry.retiring = true;
+            let live = entry.live.clone();
+            if live.protocol_version < min_protocol
+                || live.tx.try_send(Outbound::last(text, ack)).is_err()
+            {
+                live.close.cancel();
+                return false;
+            }
+            live
         };
-        if live.protocol_version < min_protocol
-            || live.tx.try_send(Outbound::last(text, ack)).is_err()
-        {
-            live.close.cancel();
-            return false;
-        }
         let close = live.close.clone();
         tokio::spawn(async move {
             tokio::select! {
@@ -172,16 +206,16 @@ impl Registry {
         }
     }
 
-    /// Closes the agent's socket, if it has one.
+    /// Closes the agent's socket (retiring or not), if it has one.
     pub fn disconnect(&self, agent_id: &str) {
-        if let Some(live) = self.get(agent_id) {
-            live.close.cancel();
+        if let Some(entry) = self.map().get(agent_id) {
+            entry.live.close.cancel();
         }
     }
 
     pub fn close_all(&self) {
-        for live in self.map().values() {
-            live.close.cancel();
+        for entry in self.map().values() {
+            entry.live.close.cancel();
         }
     }
 }

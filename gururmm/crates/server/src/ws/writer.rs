@@ -57,6 +57,9 @@ pub async fn run<S>(
                     let _ = written.send(());
                 }
                 if out.close_after {
+                    // Nothing behind it will be sent: back to pending now, so the agent's next
+                    // socket finds those commands when it connects.
+                    requeue_rest(&state, &mut rx, &connection_id).await;
                     // Sent nothing more, but left open for the agent to read it and hang up
                     // itself: closing at once would race its own writes (a heartbeat hitting
                     // the closed socket ends its session before it reads the message).

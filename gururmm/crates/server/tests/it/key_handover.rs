@@ -1,13 +1,14 @@
 //! Handing a rotated key to the socket that holds the agent. `sent_to_agent` (response and
 //! audit) is true only when that socket's writer reports the `key_rotated` message written,
 //! never because it was merely queued: a socket that fails or stalls between the lookup and
-//! the write gets `false`, and is closed so the key cannot go out later — even when its peer
-//! has stopped reading, and without losing or repeating a command.
+//! the write gets `false`, and is closed so the key cannot go out later. The socket handed the
+//! key is retired: it finishes what it had but is given no new work (commands, another key),
+//! while a revocation still cuts it at once.
 
 use crate::helpers::*;
 use futures_util::StreamExt;
 use gururmm_protocol::{ServerMessage, PROTOCOL_VERSION};
-use gururmm_server::ws::{LiveAgent, Outbound};
+use gururmm_server::ws::{writer::LAST_MESSAGE_GRACE, LiveAgent, Outbound};
 use serde_json::{json, Value};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -151,4 +152,66 @@ async fn a_stalled_socket_is_not_reported_as_sent_is_closed_and_loses_no_command
         received.push(command.id.to_string());
     }
     assert_eq!(received.len(), sent.len(), "delivered twice");
+}
+
+#[tokio::test]
+async fn the_socket_handed_the_new_key_takes_no_new_work_but_is_still_revocable() {
+    let app = TestApp::spawn().await;
+    let (id, _) = app.agent_with_key(None).await;
+    let (mut rx, close) = fake_socket(&app, &id);
+    // Between queueing the key and writing it, the socket is already out of reach of every
+    // deliverer: a command waits for the agent's next socket, a second rotation is not handed
+    // to it (nor does it close it).
+    let writer = async {
+        let mut out = rx.recv().await.expect("key_rotated queued");
+        let command = app.send_command(&id, "shell", "echo later").await;
+        assert_eq!(
+            command["status"], "pending",
+            "claimed for the retiring socket"
+        );
+        let second = rotate(&app, &id).await;
+        assert_eq!(second["sent_to_agent"], false);
+        assert!(rx.try_recv().is_err(), "more work queued behind the key");
+        out.written.take().expect("ack").send(()).expect("waiting");
+        (command, second)
+    };
+    let (first, (command, second)) = tokio::join!(rotate(&app, &id), writer);
+    assert_eq!(first["sent_to_agent"], true);
+    assert!(!close.is_cancelled(), "the second rotation closed it");
+    assert_eq!(
+        audited_sends(&app, &id).await,
+        vec![json!(false), json!(true)]
+    );
+    close.cancel();
+    // The second key (installed by hand) gets the command, once.
+    let key2 = second["api_key"].as_str().expect("key").to_owned();
+    let mut back = TestAgent::connect(&app, auth_payload(&key2, "dev-retire")).await;
+    let got = back.next_command().await;
+    assert_eq!(got.id.to_string(), command["id"].as_str().expect("id"));
+    back.reply(&got, 0, "").await;
+    command_status(&app, &got.id.to_string(), "completed").await;
+
+    // Revoking a retiring socket still closes it at once, not after the handover's grace.
+    let third = rotate(&app, &id).await;
+    assert_eq!(third["sent_to_agent"], true);
+    match back.recv().await {
+        Some(ServerMessage::KeyRotated(k)) => assert_eq!(k.agent_key, third["api_key"]),
+        other => panic!("expected key_rotated, got {other:?}"),
+    }
+    let revoked = app
+        .post(
+            &format!("/api/agents/{id}/revoke-key"),
+            &app.admin_token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(revoked.status(), 204);
+    let cut = tokio::time::timeout(LAST_MESSAGE_GRACE - Duration::from_secs(1), async {
+        while back.recv().await.is_some() {}
+    })
+    .await;
+    assert!(
+        cut.is_ok(),
+        "the revoked socket waited for the grace period"
+    );
 }
