@@ -14,9 +14,11 @@ mod dashboard;
 #[path = "../support/gc_standin.rs"]
 mod gc_standin;
 mod helpers;
+mod hot_queries;
 mod key_handover;
 mod known_issues;
 mod legacy;
+mod plans;
 mod policies;
 mod registration_tokens;
 mod remote_control;
