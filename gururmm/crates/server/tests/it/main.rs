@@ -11,6 +11,7 @@ mod audit;
 mod auth_attacks;
 mod commands;
 mod dashboard;
+mod full_queue;
 #[path = "../support/gc_standin.rs"]
 mod gc_standin;
 mod helpers;
