@@ -1,5 +1,7 @@
 //! The audit trail: who did what to which target (commands, keys, site codes, logins). Detail is
-//! JSON chosen by the caller and never holds a secret.
+//! JSON chosen by the caller and never holds a key, site code, token or password the server
+//! issues or checks. It does hold a sent command's text verbatim (`command_sent`), so a secret
+//! a technician types into a command ends up here too.
 
 use super::{new_id, now_ms, Db};
 
