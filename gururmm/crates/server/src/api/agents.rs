@@ -195,9 +195,11 @@ pub struct RotatedKey {
     pub agent_id: String,
     /// The agent's new `grmm_` key, shown only now; only its SHA-256 is stored.
     pub api_key: String,
-    /// True when the key was handed to the agent's open socket: the agent stores it and
-    /// reconnects with it by itself. False when the agent was offline (or its agent is older
-    /// than protocol 2): put the key in the machine's `agent.key` yourself.
+    /// True only when the key was written to the agent's open socket (the socket's writer
+    /// confirmed it within 2 s): the agent stores it and reconnects with it by itself. False
+    /// when the agent was offline, polls in legacy mode, runs an agent older than protocol 2,
+    /// or its socket failed or stalled before the key was written (that socket is then
+    /// closed): put the key in the machine's `agent.key` yourself.
     pub sent_to_agent: bool,
 }
 
@@ -218,12 +220,14 @@ const KEY_HANDOVER_GRACE: std::time::Duration = crate::ws::writer::LAST_MESSAGE_
 
 /// Replaces the agent's key (admin only: keys are credentials). The old key is refused from
 /// now on. When the agent is connected, the new key is sent over its open socket
-/// (`key_rotated`) as its last message: the agent stores the key and reconnects with it, and
-/// the server closes that socket within 5 s at the latest. When it is offline (or runs an
-/// agent older than protocol 2, whose socket is just closed), the key reaches the machine only
-/// by hand (`agent.key`); `sent_to_agent` says which. The new key, shown only in this response,
-/// speaks for the same device. A revoked key is replaced the same way (by hand: a revoked
-/// agent has no socket). To replace a key that may have leaked without sending the new one to
+/// (`key_rotated`) as its last message: that socket takes no new work from then on, the agent
+/// stores the key and reconnects with it, and the server closes that socket within 5 s at the
+/// latest. When it is offline, polls in legacy mode, runs an agent older than protocol 2
+/// (whose socket is just closed), or the key could not be written to its socket, the key
+/// reaches the machine only by hand (`agent.key`); `sent_to_agent` says which. The new key,
+/// shown only in this response, speaks for the same device. A revoked key is replaced the
+/// same way (by hand: a revoked agent has no socket). The key goes to whoever holds the
+/// agent's socket: to replace a key that may have leaked without sending the new one to
 /// whoever holds the old, revoke first, then rotate.
 #[utoipa::path(post, path = "/api/agents/{id}/rotate-key", tag = "agents", security(("bearer" = [])),
     params(("id" = String, Path)),
@@ -242,10 +246,10 @@ pub async fn rotate_key(
     let handover = encode(&ServerMessage::KeyRotated(KeyRotated {
         agent_key: key.clone(),
     }));
-    let sent_to_agent =
-        state
-            .registry
-            .send_last(&id, KEY_ROTATION_SINCE, handover, KEY_HANDOVER_GRACE);
+    let sent_to_agent = state
+        .registry
+        .send_last(&id, KEY_ROTATION_SINCE, handover, KEY_HANDOVER_GRACE)
+        .await;
     db::audit::record(
         &state.db,
         &format!("user:{}", admin.user_id),

@@ -89,7 +89,9 @@ pub async fn send(
         },
     )
     .await?;
-    // The command text is the technician's own input, not a secret; it is audited in full.
+    // Audited verbatim, so the log shows exactly what ran. Whatever a technician types into a
+    // command (a password on a command line included) is kept here, as in the command's own
+    // row; README "Audit trail" says so.
     db::audit::record(
         &state.db,
         &format!("user:{}", me.user_id),

@@ -5,7 +5,7 @@ use super::dto::SiteDto;
 use crate::app::AppState;
 use crate::auth::secrets::{hmac_hex, new_site_code};
 use crate::auth::Technician;
-use crate::db;
+use crate::db::{self, users::Role};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, Query};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -159,17 +159,43 @@ pub async fn delete(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SiteCode {
     pub site_code: String,
+    /// Registration tokens of the site revoked by this call (`revoke_registration_tokens`).
+    pub registration_tokens_revoked: u64,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct RegenerateQuery {
+    /// Also revoke every registration token of the site (admin only), so no enrolment
+    /// credential the site had before works any more: for a site whose code or tokens may
+    /// have leaked, e.g. from a machine suspected compromised.
+    #[serde(default)]
+    pub revoke_registration_tokens: bool,
 }
 
 /// Replaces the site code. The old code stops enrolling at once; agents already enrolled keep
-/// working because they are matched by device.
+/// working because they are matched by device and speak with their own keys. With
+/// `revoke_registration_tokens=true` (admin only) the site's registration tokens are revoked
+/// first, so all of the site's enrolment credentials are replaced in one call.
 #[utoipa::path(post, path = "/api/sites/{id}/regenerate-key", tag = "sites", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = SiteCode), (status = 404, body = ErrorEnvelope)))]
+    params(("id" = String, Path), RegenerateQuery),
+    responses((status = 200, body = SiteCode), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn regenerate_key(
     State(state): State<AppState>,
     t: Technician,
     Path(id): Path<String>,
+    Query(q): Query<RegenerateQuery>,
 ) -> ApiResult<Json<SiteCode>> {
+    // Tokens first: if revoking fails, the code is unchanged, so no new code is lost with the
+    // error response.
+    let revoked = if q.revoke_registration_tokens {
+        // Revoking tokens is an admin's act everywhere else too.
+        if t.0.role != Role::Admin {
+            return Err(ApiError::Forbidden("admin role required"));
+        }
+        db::registration_tokens::revoke_for_site(&state.db, &id).await?
+    } else {
+        0
+    };
     for _ in 0..5 {
         let code = new_site_code();
         let hash = hmac_hex(&state.code_key, &code);
@@ -180,10 +206,13 @@ pub async fn regenerate_key(
                     &format!("user:{}", t.0.user_id),
                     "site_code_regenerated",
                     &format!("site:{id}"),
-                    serde_json::json!({}),
+                    serde_json::json!({"registration_tokens_revoked": revoked}),
                 )
                 .await;
-                return Ok(Json(SiteCode { site_code: code }));
+                return Ok(Json(SiteCode {
+                    site_code: code,
+                    registration_tokens_revoked: revoked,
+                }));
             }
             Ok(false) => return Err(ApiError::NotFound("site")),
             Err(e) if db::is_unique_violation(&e) => continue,

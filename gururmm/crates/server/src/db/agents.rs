@@ -242,7 +242,7 @@ pub async fn polled(db: &Db, id: &str) -> sqlx::Result<bool> {
 }
 
 /// Polling agents silent since before a cutoff go offline (every reaper pass); public so
-/// `known_issues::hot_queries_use_an_index` plans exactly this query.
+/// `hot_queries::hot_queries_use_an_index` plans exactly this query.
 pub const EXPIRE_POLLED: &str = "UPDATE agents SET status = 'offline', connection_id = NULL
      WHERE connection_id = $1 AND last_seen_at < $2";
 
@@ -352,7 +352,7 @@ impl SortKey {
 }
 
 /// The agents list's two queries and their text parameters: the total, and one page (whose
-/// limit and offset follow the parameters). Public so `known_issues::hot_queries_use_an_index`
+/// limit and offset follow the parameters). Public so `hot_queries::hot_queries_use_an_index`
 /// plans exactly what runs.
 #[derive(Debug, Clone)]
 pub struct ListSql {

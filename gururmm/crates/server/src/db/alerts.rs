@@ -88,7 +88,7 @@ pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<AlertRow>> {
 
 /// The alerts list: newest first, of one status or (`status = None`) the unresolved ones, and
 /// optionally of one agent. Returns the SQL and its text parameters (the limit follows them).
-/// Public so `known_issues::hot_queries_use_an_index` plans exactly this query.
+/// Public so `hot_queries::hot_queries_use_an_index` plans exactly this query.
 pub fn list_sql<'a>(status: Option<&'a str>, agent_id: Option<&'a str>) -> (String, Vec<&'a str>) {
     let mut clauses = Vec::new();
     let mut binds: Vec<&str> = Vec::new();
@@ -129,10 +129,12 @@ pub async fn list(
 }
 
 /// Agents offline since before a cutoff with no unresolved offline alert (every reaper pass).
+/// A list, not `<> 'resolved'`, as in [`list_sql`]: only equality lets
+/// `alerts_kind_status_idx` skip the resolved alerts that pile up forever.
 pub const OFFLINE_WITHOUT_ALERT: &str = "SELECT a.id, a.hostname FROM agents a
      WHERE a.status = 'offline' AND a.last_seen_at IS NOT NULL AND a.last_seen_at < $1
        AND NOT EXISTS (SELECT 1 FROM alerts x WHERE x.agent_id = a.id
-                       AND x.kind = 'agent_offline' AND x.status <> 'resolved')";
+                       AND x.kind = 'agent_offline' AND x.status IN ('open', 'acknowledged'))";
 
 /// Agents offline since before `cutoff_ms` that have no unresolved offline alert yet.
 pub async fn offline_without_alert(db: &Db, cutoff_ms: i64) -> sqlx::Result<Vec<(String, String)>> {

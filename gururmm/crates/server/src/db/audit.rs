@@ -1,5 +1,7 @@
 //! The audit trail: who did what to which target (commands, keys, site codes, logins). Detail is
-//! JSON chosen by the caller and never holds a secret.
+//! JSON chosen by the caller and never holds a key, site code, token or password the server
+//! issues or checks. It does hold a sent command's text verbatim (`command_sent`), so a secret
+//! a technician types into a command ends up here too.
 
 use super::{new_id, now_ms, Db};
 
@@ -48,13 +50,10 @@ pub struct AuditFilter {
     pub target: Option<String>,
 }
 
-/// One page of rows, newest first (ties by id, so pages never overlap), and the total count.
-pub async fn list(
-    db: &Db,
-    filter: &AuditFilter,
-    limit: i64,
-    offset: i64,
-) -> sqlx::Result<(Vec<AuditRow>, i64)> {
+/// The audit list's two queries and their text parameters: the total, and one page, newest
+/// first (ties by id, so pages never overlap), whose limit and offset follow the parameters.
+/// Public so `hot_queries::hot_queries_use_an_index` plans exactly what runs.
+pub fn list_sql(filter: &AuditFilter) -> (String, String, Vec<&str>) {
     let mut clauses = Vec::new();
     let mut binds: Vec<&str> = Vec::new();
     for (column, value) in [("event_type", &filter.action), ("target", &filter.target)] {
@@ -68,20 +67,31 @@ pub async fn list(
     } else {
         format!(" WHERE {}", clauses.join(" AND "))
     };
-    let count_sql = format!("SELECT COUNT(*) FROM audit_events{where_sql}");
-    let mut count = sqlx::query_as::<_, (i64,)>(&count_sql);
-    for b in &binds {
-        count = count.bind(*b);
-    }
-    let (total,) = count.fetch_one(&db.pool).await?;
+    let count = format!("SELECT COUNT(*) FROM audit_events{where_sql}");
     let n = binds.len();
-    let sql = format!(
+    let page = format!(
         "SELECT id, occurred_at, actor, event_type, target, detail_json FROM audit_events{where_sql}
          ORDER BY occurred_at DESC, id DESC LIMIT ${} OFFSET ${}",
         n + 1,
         n + 2
     );
-    let mut page = sqlx::query_as::<_, AuditRow>(&sql);
+    (count, page, binds)
+}
+
+/// One page of rows, newest first, and the total count.
+pub async fn list(
+    db: &Db,
+    filter: &AuditFilter,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<AuditRow>, i64)> {
+    let (count_sql, page_sql, binds) = list_sql(filter);
+    let mut count = sqlx::query_as::<_, (i64,)>(&count_sql);
+    for b in &binds {
+        count = count.bind(*b);
+    }
+    let (total,) = count.fetch_one(&db.pool).await?;
+    let mut page = sqlx::query_as::<_, AuditRow>(&page_sql);
     for b in &binds {
         page = page.bind(*b);
     }

@@ -46,7 +46,7 @@ macro_rules! columns {
     };
 }
 
-// The hot queries are public constants so `known_issues::hot_queries_use_an_index` asks the
+// The hot queries are public constants so `hot_queries::hot_queries_use_an_index` asks the
 // planner about exactly what runs.
 
 /// The commands list: most recent first.

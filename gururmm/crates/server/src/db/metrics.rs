@@ -109,7 +109,7 @@ pub struct SampleRow {
 }
 
 /// An agent's newest samples since a time (the agent page's charts); public so
-/// `known_issues::hot_queries_use_an_index` plans exactly this query.
+/// `hot_queries::hot_queries_use_an_index` plans exactly this query.
 pub const HISTORY: &str =
     "SELECT recorded_at, sampled_at, cpu_percent, memory_used_bytes, memory_total_bytes,
         disk_used_bytes, disk_total_bytes, network_rx_bytes, network_tx_bytes
@@ -162,11 +162,11 @@ pub async fn summary(db: &Db, since_ms: i64) -> sqlx::Result<Summary> {
     .await
 }
 
+/// Retention (hourly): public so `hot_queries::hot_queries_use_an_index` plans exactly it.
+pub const PRUNE: &str = "DELETE FROM metrics WHERE recorded_at < $1";
+
 /// Deletes samples older than `cutoff_ms`.
 pub async fn prune(db: &Db, cutoff_ms: i64) -> sqlx::Result<u64> {
-    let result = sqlx::query("DELETE FROM metrics WHERE recorded_at < $1")
-        .bind(cutoff_ms)
-        .execute(&db.pool)
-        .await?;
+    let result = sqlx::query(PRUNE).bind(cutoff_ms).execute(&db.pool).await?;
     Ok(result.rows_affected())
 }

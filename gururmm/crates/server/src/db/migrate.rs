@@ -46,6 +46,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "update_failures",
         include_str!("../../migrations/0008_update_failures.sql"),
     ),
+    (
+        9,
+        "offline_alert_sweep_index",
+        include_str!("../../migrations/0009_offline_alert_sweep_index.sql"),
+    ),
 ];
 
 pub async fn run(db: &Db) -> anyhow::Result<()> {

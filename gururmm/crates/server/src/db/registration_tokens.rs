@@ -101,3 +101,15 @@ pub async fn revoke(db: &Db, id: &str) -> sqlx::Result<bool> {
     .await?;
     Ok(result.rows_affected() == 1)
 }
+
+/// Revokes every token of the site that is not revoked yet. Returns how many.
+pub async fn revoke_for_site(db: &Db, site_id: &str) -> sqlx::Result<u64> {
+    let result = sqlx::query(
+        "UPDATE registration_tokens SET revoked_at = $1 WHERE site_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(site_id)
+    .execute(&db.pool)
+    .await?;
+    Ok(result.rows_affected())
+}

@@ -62,6 +62,22 @@ pub async fn active_for(db: &Db, os_type: &str, arch: &str) -> sqlx::Result<Vec<
     .await
 }
 
+// The hot queries (every connect of an outdated agent) are public so
+// `hot_queries::hot_queries_use_an_index` plans exactly them.
+
+/// The agent's open offer of a release.
+pub const OPEN_OFFER: &str =
+    "SELECT id FROM agent_updates WHERE agent_id = $1 AND release_id = $2 AND status = 'offered'";
+
+/// Whether the agent refused a release since a time.
+pub const REFUSED_SINCE: &str = "SELECT id FROM agent_updates
+     WHERE agent_id = $1 AND status = 'failed' AND release_id = $2 AND failed_at >= $3
+     LIMIT 1";
+
+/// Closes the agent's open offers of the version it now runs.
+pub const COMPLETE_OFFERS: &str = "UPDATE agent_updates SET status = 'completed', completed_at = $1
+     WHERE agent_id = $2 AND status = 'offered' AND to_version = $3";
+
 /// Records an offer unless one for the same release is already open; returns the open offer's
 /// id (sent to the agent as `update_id`).
 pub async fn record_offer(
@@ -70,13 +86,11 @@ pub async fn record_offer(
     release: &ReleaseRow,
     from: &str,
 ) -> sqlx::Result<String> {
-    let open: Option<(String,)> = sqlx::query_as(
-        "SELECT id FROM agent_updates WHERE agent_id = $1 AND release_id = $2 AND status = 'offered'",
-    )
-    .bind(agent_id)
-    .bind(&release.id)
-    .fetch_optional(&db.pool)
-    .await?;
+    let open: Option<(String,)> = sqlx::query_as(OPEN_OFFER)
+        .bind(agent_id)
+        .bind(&release.id)
+        .fetch_optional(&db.pool)
+        .await?;
     if let Some((id,)) = open {
         return Ok(id);
     }
@@ -103,16 +117,12 @@ pub async fn refused_since(
     release_id: &str,
     since: i64,
 ) -> sqlx::Result<bool> {
-    let row: Option<(String,)> = sqlx::query_as(
-        "SELECT id FROM agent_updates
-         WHERE agent_id = $1 AND status = 'failed' AND release_id = $2 AND failed_at >= $3
-         LIMIT 1",
-    )
-    .bind(agent_id)
-    .bind(release_id)
-    .bind(since)
-    .fetch_optional(&db.pool)
-    .await?;
+    let row: Option<(String,)> = sqlx::query_as(REFUSED_SINCE)
+        .bind(agent_id)
+        .bind(release_id)
+        .bind(since)
+        .fetch_optional(&db.pool)
+        .await?;
     Ok(row.is_some())
 }
 
@@ -151,15 +161,12 @@ pub async fn fail_offer(
 
 /// Closes open offers whose target version the agent now runs. Returns how many.
 pub async fn complete_offers(db: &Db, agent_id: &str, running_version: &str) -> sqlx::Result<u64> {
-    let result = sqlx::query(
-        "UPDATE agent_updates SET status = 'completed', completed_at = $1
-         WHERE agent_id = $2 AND status = 'offered' AND to_version = $3",
-    )
-    .bind(now_ms())
-    .bind(agent_id)
-    .bind(running_version)
-    .execute(&db.pool)
-    .await?;
+    let result = sqlx::query(COMPLETE_OFFERS)
+        .bind(now_ms())
+        .bind(agent_id)
+        .bind(running_version)
+        .execute(&db.pool)
+        .await?;
     Ok(result.rows_affected())
 }
 

@@ -14,8 +14,19 @@ pub struct SiteRow {
     pub agent_count: i64,
 }
 
-const SELECT: &str = "SELECT s.id, s.client_id, s.name, s.notes, s.created_at, s.updated_at,
-    (SELECT COUNT(*) FROM agents a WHERE a.site_id = s.id) AS agent_count FROM sites s";
+/// The query behind [`SiteRow`], a literal so `concat!` can build constant queries from it.
+macro_rules! select {
+    () => {
+        "SELECT s.id, s.client_id, s.name, s.notes, s.created_at, s.updated_at,
+    (SELECT COUNT(*) FROM agents a WHERE a.site_id = s.id) AS agent_count FROM sites s"
+    };
+}
+
+const SELECT: &str = select!();
+
+/// A site by its code's keyed hash (every site-code enrolment); public so
+/// `hot_queries::hot_queries_use_an_index` plans exactly it.
+pub const FIND_BY_CODE_HASH: &str = concat!(select!(), " WHERE s.site_code_hash = $1");
 
 /// Creates a site with the given code hash. A (vanishingly unlikely) hash collision with an
 /// existing site is reported so the caller can draw another code.
@@ -70,7 +81,7 @@ pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<SiteRow>> {
 }
 
 pub async fn find_by_code_hash(db: &Db, code_hash: &str) -> sqlx::Result<Option<SiteRow>> {
-    sqlx::query_as(&format!("{SELECT} WHERE s.site_code_hash = $1"))
+    sqlx::query_as(FIND_BY_CODE_HASH)
         .bind(code_hash)
         .fetch_optional(&db.pool)
         .await

@@ -30,21 +30,25 @@ pub struct EventRow {
     pub recorded_at: i64,
 }
 
+// The hot queries are public so `hot_queries::hot_queries_use_an_index` plans exactly them.
+
+/// An agent's events, newest first (the agent page).
+pub const LIST: &str =
+    "SELECT id, service, event, message, occurred_at, recorded_at FROM watchdog_events
+     WHERE agent_id = $1 ORDER BY recorded_at DESC LIMIT $2";
+
+/// Retention (hourly).
+pub const PRUNE: &str = "DELETE FROM watchdog_events WHERE recorded_at < $1";
+
 pub async fn list(db: &Db, agent_id: &str, limit: i64) -> sqlx::Result<Vec<EventRow>> {
-    sqlx::query_as(
-        "SELECT id, service, event, message, occurred_at, recorded_at FROM watchdog_events
-         WHERE agent_id = $1 ORDER BY recorded_at DESC LIMIT $2",
-    )
-    .bind(agent_id)
-    .bind(limit)
-    .fetch_all(&db.pool)
-    .await
+    sqlx::query_as(LIST)
+        .bind(agent_id)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await
 }
 
 pub async fn prune(db: &Db, cutoff_ms: i64) -> sqlx::Result<u64> {
-    let result = sqlx::query("DELETE FROM watchdog_events WHERE recorded_at < $1")
-        .bind(cutoff_ms)
-        .execute(&db.pool)
-        .await?;
+    let result = sqlx::query(PRUNE).bind(cutoff_ms).execute(&db.pool).await?;
     Ok(result.rows_affected())
 }

@@ -1,13 +1,19 @@
 //! Live agent sockets in this process, one per agent id. Registering a second socket for the
 //! same agent returns the first so the caller can close it: a new connection supersedes the old
-//! instead of leaving a ghost. Handlers only use these methods, so a shared implementation
-//! (for several server nodes) can replace this one without touching them.
+//! instead of leaving a ghost. A socket handed its agent's rotated key is *retiring*: it stays
+//! here only so it can still be closed (superseded, revoked, shut down), and is no longer
+//! returned to deliverers. Handlers only use these methods, so a shared implementation (for
+//! several server nodes) can replace this one without touching them.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
+
+/// How long [`Registry::send_last`] waits for the writer to report its message written. A
+/// healthy socket writes in microseconds; a peer that stopped reading never does.
+pub const LAST_MESSAGE_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A message queued toward an agent. `command_id` marks command deliveries, so a failed send
 /// can return that command to `pending`; `close_after` makes it the socket's last message.
@@ -18,6 +24,8 @@ pub struct Outbound {
     /// behind it is treated as never sent), and the socket closes when the agent hangs up or
     /// after the writer's grace period.
     pub close_after: bool,
+    /// Told once the text was written to the socket; dropped unsent when it never was.
+    pub written: Option<oneshot::Sender<()>>,
 }
 
 // By hand: the text may hold a key (`auth_response`, `key_rotated`), so `{:?}` shows its size.
@@ -27,6 +35,7 @@ impl std::fmt::Debug for Outbound {
             .field("bytes", &self.text.len())
             .field("command_id", &self.command_id)
             .field("close_after", &self.close_after)
+            .field("acknowledged", &self.written.is_some())
             .finish()
     }
 }
@@ -38,6 +47,7 @@ impl Outbound {
             text,
             command_id: None,
             close_after: false,
+            written: None,
         }
     }
 
@@ -47,15 +57,17 @@ impl Outbound {
             text,
             command_id: Some(id),
             close_after: false,
+            written: None,
         }
     }
 
-    /// The socket's last message (see `close_after`).
-    pub fn last(text: String) -> Self {
+    /// The socket's last message (see `close_after`); `written` hears when it was written.
+    pub fn last(text: String, written: oneshot::Sender<()>) -> Self {
         Self {
             text,
             command_id: None,
             close_after: true,
+            written: Some(written),
         }
     }
 }
@@ -71,20 +83,33 @@ pub struct LiveAgent {
     pub close: CancellationToken,
 }
 
+/// One registered socket. `retiring` is set once the socket was handed its last message.
+#[derive(Debug)]
+struct Entry {
+    live: LiveAgent,
+    retiring: bool,
+}
+
 #[derive(Debug, Default)]
 pub struct Registry {
-    live: Mutex<HashMap<String, LiveAgent>>,
+    live: Mutex<HashMap<String, Entry>>,
 }
 
 impl Registry {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, LiveAgent>> {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
         // Entries are plain handles: a panic elsewhere cannot leave one half-written.
         self.live.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Registers `live` for `agent_id`, returning the socket it supersedes.
+    /// Registers `live` for `agent_id`, returning the socket it supersedes (retiring or not).
     pub fn insert(&self, agent_id: &str, live: LiveAgent) -> Option<LiveAgent> {
-        self.map().insert(agent_id.to_owned(), live)
+        let entry = Entry {
+            live,
+            retiring: false,
+        };
+        self.map()
+            .insert(agent_id.to_owned(), entry)
+            .map(|old| old.live)
     }
 
     /// Removes the entry only if it is still `connection_id`'s.
@@ -92,7 +117,7 @@ impl Registry {
         let mut map = self.map();
         if map
             .get(agent_id)
-            .is_some_and(|l| l.connection_id == connection_id)
+            .is_some_and(|e| e.live.connection_id == connection_id)
         {
             map.remove(agent_id);
             true
@@ -101,15 +126,25 @@ impl Registry {
         }
     }
 
+    /// The agent's socket, if it has one that takes new work: a retiring socket was handed the
+    /// agent's new key and must only finish what it already had, so it is not returned.
     pub fn get(&self, agent_id: &str) -> Option<LiveAgent> {
-        self.map().get(agent_id).cloned()
+        self.map()
+            .get(agent_id)
+            .filter(|e| !e.retiring)
+            .map(|e| e.live.clone())
     }
 
-    /// Ids of every connected agent.
+    /// Ids of every connected agent whose socket takes new work.
     pub fn agent_ids(&self) -> Vec<String> {
-        self.map().keys().cloned().collect()
+        self.map()
+            .iter()
+            .filter(|(_, e)| !e.retiring)
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 
+    /// Open sockets, retiring ones included.
     pub fn len(&self) -> usize {
         self.map().len()
     }
@@ -119,43 +154,68 @@ impl Registry {
     }
 
     /// Sends `text` as the last message of the agent's socket, if it has one whose agent speaks
-    /// `min_protocol` or later; the socket closes when the agent hangs up after reading it, or
-    /// after `grace` at the latest, so a stalled or unwilling peer is cut all the same. A
-    /// socket whose agent speaks an older protocol is closed at once. True when the message was
-    /// queued (it reaches the agent unless the connection fails first).
-    pub fn send_last(
+    /// `min_protocol` or later, and retires that socket at once: from now on it is given no
+    /// new work (commands, settings, another last message) and only finishes what it had. The
+    /// socket closes when the agent hangs up after reading it, or after `grace` at the latest,
+    /// so a stalled or unwilling peer is cut all the same. A socket whose agent speaks an older
+    /// protocol is closed at once.
+    ///
+    /// True only when the socket's writer reports the text written to the socket within
+    /// [`LAST_MESSAGE_WRITE_TIMEOUT`] (queued is not enough: the connection may fail, or stall,
+    /// before the writer gets to it). Otherwise the socket is closed, so the text cannot go out
+    /// later either, and the answer is false.
+    pub async fn send_last(
         &self,
         agent_id: &str,
         min_protocol: u32,
         text: String,
         grace: Duration,
     ) -> bool {
-        let Some(live) = self.get(agent_id) else {
-            return false;
+        let (ack, written) = oneshot::channel();
+        let live = {
+            let mut map = self.map();
+            let Some(entry) = map.get_mut(agent_id).filter(|e| !e.retiring) else {
+                return false;
+            };
+            // Under the lock: no deliverer can be handed this socket once the text is queued.
+            entry.retiring = true;
+            let live = entry.live.clone();
+            if live.protocol_version < min_protocol
+                || live.tx.try_send(Outbound::last(text, ack)).is_err()
+            {
+                live.close.cancel();
+                return false;
+            }
+            live
         };
-        if live.protocol_version < min_protocol || live.tx.try_send(Outbound::last(text)).is_err() {
-            live.close.cancel();
-            return false;
-        }
+        let close = live.close.clone();
         tokio::spawn(async move {
             tokio::select! {
-                _ = tokio::time::sleep(grace) => live.close.cancel(),
-                _ = live.close.cancelled() => {}
+                _ = tokio::time::sleep(grace) => close.cancel(),
+                _ = close.cancelled() => {}
             }
         });
-        true
+        match tokio::time::timeout(LAST_MESSAGE_WRITE_TIMEOUT, written).await {
+            Ok(Ok(())) => true,
+            // Dropped unwritten (the socket failed or closed first), or stuck behind a peer
+            // that stopped reading: close it so the message cannot be written after all.
+            Ok(Err(_)) | Err(_) => {
+                live.close.cancel();
+                false
+            }
+        }
     }
 
-    /// Closes the agent's socket, if it has one.
+    /// Closes the agent's socket (retiring or not), if it has one.
     pub fn disconnect(&self, agent_id: &str) {
-        if let Some(live) = self.get(agent_id) {
-            live.close.cancel();
+        if let Some(entry) = self.map().get(agent_id) {
+            entry.live.close.cancel();
         }
     }
 
     pub fn close_all(&self) {
-        for live in self.map().values() {
-            live.close.cancel();
+        for entry in self.map().values() {
+            entry.live.close.cancel();
         }
     }
 }

@@ -3,7 +3,9 @@
 //! nothing more and closes once the agent hangs up, or after `LAST_MESSAGE_GRACE`. A command
 //! that could not be written — the send failed, or it was still queued when
 //! the socket closed — goes back to `pending`, so it is delivered on the next connection instead
-//! of sitting in `running` until its deadline (the seed's "no retry for failed sends").
+//! of sitting in `running` until its deadline (the seed's "no retry for failed sends"). Closing
+//! the socket also interrupts a write stuck on a peer that stopped reading, so a closed socket
+//! really ends (and its agent goes offline) instead of waiting on that peer forever.
 
 use super::registry::Outbound;
 use crate::app::AppState;
@@ -30,17 +32,34 @@ pub async fn run<S>(
     let mut ping =
         tokio::time::interval(Duration::from_secs(state.config.limits.ping_interval_secs));
     ping.tick().await;
+    // False once a write was cut short: part of its frame may be on the wire already, and a
+    // close frame would push the rest out after all (a command returned to pending would then
+    // run twice), so the socket is dropped without one.
+    let mut whole = true;
     loop {
         tokio::select! {
             biased;
             _ = close.cancelled() => break,
             next = rx.recv() => {
-                let Some(out) = next else { break };
-                if sink.send(Message::Text(out.text.into())).await.is_err() {
-                    requeue(&state, out.command_id.as_deref(), &connection_id).await;
-                    break;
+                let Some(mut out) = next else { break };
+                let written = out.written.take();
+                match write(&mut sink, &close, Message::Text(out.text.into())).await {
+                    Write::Done => {}
+                    cut => {
+                        whole = cut != Write::Interrupted;
+                        requeue(&state, out.command_id.as_deref(), &connection_id).await;
+                        break;
+                    }
+                }
+                // Whoever queued it (a key rotation) learns it really went out; a message
+                // dropped unwritten drops this too, which tells them it did not.
+                if let Some(written) = written {
+                    let _ = written.send(());
                 }
                 if out.close_after {
+                    // Nothing behind it will be sent: back to pending now, so the agent's next
+                    // socket finds those commands when it connects.
+                    requeue_rest(&state, &mut rx, &connection_id).await;
                     // Sent nothing more, but left open for the agent to read it and hang up
                     // itself: closing at once would race its own writes (a heartbeat hitting
                     // the closed socket ends its session before it reads the message).
@@ -52,26 +71,58 @@ pub async fn run<S>(
                 }
             }
             _ = ping.tick() => {
-                if sink.send(Message::Text(encode(&ServerMessage::Ping).into())).await.is_err() {
-                    break;
+                let ping = Message::Text(encode(&ServerMessage::Ping).into());
+                match write(&mut sink, &close, ping).await {
+                    Write::Done => {}
+                    cut => {
+                        whole = cut != Write::Interrupted;
+                        break;
+                    }
                 }
             }
         }
     }
     close.cancel();
     // Whatever is still queued was never written.
+    requeue_rest(&state, &mut rx, &connection_id).await;
+    if whole {
+        let _ = tokio::time::timeout(
+            Duration::from_secs(2),
+            sink.send(Message::Close(Some(CloseFrame {
+                code: 1000,
+                reason: "closing".into(),
+            }))),
+        )
+        .await;
+    }
+}
+
+/// How one write ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Write {
+    Done,
+    Failed,
+    /// The socket was closed while the write waited on the peer.
+    Interrupted,
+}
+
+async fn write<S>(sink: &mut S, close: &CancellationToken, message: Message) -> Write
+where
+    S: Sink<Message> + Unpin,
+{
+    tokio::select! {
+        biased;
+        sent = sink.send(message) => if sent.is_ok() { Write::Done } else { Write::Failed },
+        _ = close.cancelled() => Write::Interrupted,
+    }
+}
+
+/// Stops the queue and returns every command still in it to pending.
+async fn requeue_rest(state: &AppState, rx: &mut mpsc::Receiver<Outbound>, connection_id: &str) {
     rx.close();
     while let Some(out) = rx.recv().await {
-        requeue(&state, out.command_id.as_deref(), &connection_id).await;
+        requeue(state, out.command_id.as_deref(), connection_id).await;
     }
-    let _ = tokio::time::timeout(
-        Duration::from_secs(2),
-        sink.send(Message::Close(Some(CloseFrame {
-            code: 1000,
-            reason: "closing".into(),
-        }))),
-    )
-    .await;
 }
 
 async fn requeue(state: &AppState, command_id: Option<&str>, connection_id: &str) {

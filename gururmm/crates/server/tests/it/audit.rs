@@ -163,6 +163,9 @@ async fn issuing_credentials_sending_commands_and_signing_in_are_audited_without
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["actor"], admin.as_str());
     assert_eq!(sent[0]["detail"]["command_id"], command["id"]);
+    // Verbatim, as the README says: whatever a technician types into a command (a password
+    // included) is in the audit log, as it is in the command's own row.
+    assert_eq!(sent[0]["detail"]["command"], "uptime");
 
     let everything = serde_json::to_string(&audit_rows(&app, "").await).expect("json");
     for (what, secret) in [

@@ -11,11 +11,15 @@ mod audit;
 mod auth_attacks;
 mod commands;
 mod dashboard;
+mod full_queue;
 #[path = "../support/gc_standin.rs"]
 mod gc_standin;
 mod helpers;
+mod hot_queries;
+mod key_handover;
 mod known_issues;
 mod legacy;
+mod plans;
 mod policies;
 mod registration_tokens;
 mod remote_control;

@@ -137,3 +137,56 @@ async fn tokens_work_for_legacy_registration_and_only_admins_mint_them() {
         .await;
     assert_eq!(app.post(&path, &tech, json!({})).await.status(), 403);
 }
+
+#[tokio::test]
+async fn an_admin_replaces_every_enrolment_credential_of_a_site_in_one_call() {
+    let app = TestApp::spawn_with(|c| c.allow_registration = true).await;
+    let (_, site_id, code) = app.site("S").await;
+    let (_, other_site, _) = app.site("T").await;
+    let (_, first) = mint(&app, &site_id, json!({})).await;
+    let (_, second) = mint(&app, &site_id, json!({})).await;
+    let (_, elsewhere) = mint(&app, &other_site, json!({})).await;
+    let enrolled = TestAgent::connect(&app, auth_payload(&code, "site-old")).await;
+    let key = enrolled.key();
+    drop(enrolled);
+    let path = format!("/api/sites/{site_id}/regenerate-key?revoke_registration_tokens=true");
+    // Revoking tokens is an admin's act: a technician is refused and nothing changes.
+    let password = "a long enough password";
+    app.client
+        .post(app.url("/api/auth/register"))
+        .json(&json!({"email": "tech@example.com", "password": password}))
+        .send()
+        .await
+        .expect("register");
+    let tech = app.login("tech@example.com", password).await;
+    assert_eq!(app.post(&path, &tech, json!({})).await.status(), 403);
+    TestAgent::connect(&app, auth_payload(&first, "site-tok")).await;
+
+    let res = app.post(&path, &app.admin_token, json!({})).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["registration_tokens_revoked"], 2);
+    let new_code = body["site_code"].as_str().expect("code").to_owned();
+    for old in [code.as_str(), first.as_str(), second.as_str()] {
+        let refused = TestAgent::try_connect(&app, auth_payload(old, "site-new")).await;
+        assert_eq!(refused.err().as_deref(), Some("authentication failed"));
+    }
+    // The new code enrols, another site's token still works, and enrolled agents keep their
+    // own keys.
+    TestAgent::connect(&app, auth_payload(&new_code, "site-new")).await;
+    TestAgent::connect(&app, auth_payload(&elsewhere, "site-else")).await;
+    TestAgent::connect(&app, auth_payload(&key, "site-old")).await;
+    // Without the flag only the code changes (as before).
+    let (_, third) = mint(&app, &site_id, json!({})).await;
+    let plain = app
+        .post(
+            &format!("/api/sites/{site_id}/regenerate-key"),
+            &tech,
+            json!({}),
+        )
+        .await;
+    assert_eq!(plain.status(), 200);
+    let plain: Value = plain.json().await.expect("json");
+    assert_eq!(plain["registration_tokens_revoked"], 0);
+    TestAgent::connect(&app, auth_payload(&third, "site-third")).await;
+}
