@@ -5,7 +5,7 @@
 //! systemd (`gururmm/packaging/gururmm-agent.service`) and needs nothing from this module.
 
 #[cfg(windows)]
-pub use windows_impl::{install, run_as_service, uninstall};
+pub use windows_impl::{install, run_as_service, start_when_unlocked, uninstall};
 
 #[cfg(windows)]
 mod windows_impl {
@@ -145,19 +145,28 @@ mod windows_impl {
     /// Starts `service`, waiting out a service database that is briefly locked (right after
     /// boot, or while another installer runs).
     fn start(service: &windows_service::service::Service) -> anyhow::Result<()> {
+        start_when_unlocked(service)
+            .map_err(|e| anyhow::Error::new(e).context("starting the service"))
+    }
+
+    /// `service.start()`, retried for up to 10 s while the service database is locked
+    /// (ERROR_SERVICE_DATABASE_LOCKED): the watchdog's restarts need the same patience.
+    pub fn start_when_unlocked(
+        service: &windows_service::service::Service,
+    ) -> Result<(), windows_service::Error> {
         const DATABASE_LOCKED: i32 = 1055;
-        for attempt in 1.. {
+        let mut attempt = 1;
+        loop {
             match service.start::<&str>(&[]) {
-                Ok(()) => break,
                 Err(windows_service::Error::Winapi(e))
                     if e.raw_os_error() == Some(DATABASE_LOCKED) && attempt < 20 =>
                 {
+                    attempt += 1;
                     std::thread::sleep(Duration::from_millis(500));
                 }
-                Err(e) => return Err(anyhow::Error::new(e).context("starting the service")),
+                done => return done,
             }
         }
-        Ok(())
     }
 
     /// Stops `service` unless stopped, and waits (30 s at most) until it is.

@@ -1,6 +1,7 @@
 //! The Windows build of the agent, run under Wine against the real server in-process: where its
 //! Windows code (cmd.exe command lines, the job object that ends a timed-out command's whole
-//! process tree, the Windows service under Wine's service manager) actually runs on this
+//! process tree, the Windows service under Wine's service manager, the watchdog's Service
+//! Control Manager calls) actually runs on this
 //! machine. Wine is not Windows: what these tests show is that the calls are made right and
 //! behave as documented where Wine implements them (it implements all the ones used here).
 //!
@@ -162,6 +163,16 @@ impl Wine {
             .status()
             .expect("wineboot");
         assert!(up.success(), "wineboot failed: {}", self.log());
+    }
+
+    /// Runs Wine's `sc ARGS` and returns what it printed.
+    fn sc(&self, args: &[&str]) -> String {
+        let ran = self
+            .command(Path::new("sc"))
+            .args(args)
+            .output()
+            .expect("sc");
+        String::from_utf8_lossy(&ran.stdout).into_owned()
     }
 
     /// The helper that sleeps and then leaves a marker file, as a Windows path.
@@ -369,4 +380,77 @@ async fn the_service_installs_runs_and_uninstalls_under_wines_service_manager() 
         wine.agent_says(&uninstall),
         "GuruRMM Agent: not installed; nothing to do"
     );
+}
+
+/// The service names in `events` (a watchdog-events list) whose event is `kind`.
+fn with_event<'a>(events: &'a Value, kind: &str) -> Vec<&'a str> {
+    let list = events.as_array().map(Vec::as_slice).unwrap_or_default();
+    list.iter()
+        .filter(|e| e["event"] == kind)
+        .filter_map(|e| e["service"].as_str())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watchdog_restarts_a_stopped_windows_service_through_the_scm() {
+    let Some(exe) = agent_exe() else { return };
+    let wine = Wine::new(&exe);
+    wine.patient_service_manager();
+    let h = Harness::start().await;
+    let code = h.site_code().await;
+    let config = wine_config(&h, "watch", &code);
+    // Wine's Automatic Updates stub: a real SCM service, demand-start, stopped after boot.
+    let watched = |name: &str| {
+        format!(
+            "[[watchdog.services]]\nname = \"{name}\"\naction = \"restart\"\n\
+             max_restarts = 3\nrestart_cooldown_seconds = 5\n"
+        )
+    };
+    let mut text = std::fs::read_to_string(&config).expect("read config");
+    text.push_str("[watchdog]\nenabled = true\ncheck_interval_seconds = 5\n");
+    text.push_str(&watched("wuauserv"));
+    text.push_str(&watched("NoSuchService"));
+    std::fs::write(&config, text).expect("write config");
+    assert!(wine.sc(&["query", "wuauserv"]).contains("STOPPED"));
+
+    let log = h.dir.path().join("watch-agent.log");
+    let _agent = wine.spawn_agent(&config, &log);
+    let _shown = ShownOnFailure(log.clone());
+    let id = h.agent_id("e2e-watch").await;
+    let path = format!("/api/agents/{id}/watchdog-events");
+    let events = h
+        .wait_for(
+            "the watchdog to restart wuauserv",
+            |v| with_event(&v, "restarted").contains(&"wuauserv"),
+            &path,
+        )
+        .await;
+    assert!(wine.sc(&["query", "wuauserv"]).contains("RUNNING"));
+    // A service that does not exist is reported, never "restarted".
+    let events = if with_event(&events, "check_failed").contains(&"NoSuchService") {
+        events
+    } else {
+        h.wait_for(
+            "the missing service to be reported",
+            |v| with_event(&v, "check_failed").contains(&"NoSuchService"),
+            &path,
+        )
+        .await
+    };
+    assert!(!with_event(&events, "restarted").contains(&"NoSuchService"));
+
+    // Stopped again by hand: seen at the next check and started again (restart 2 of 3).
+    wine.sc(&["stop", "wuauserv"]);
+    h.wait_for(
+        "the second restart",
+        |v| {
+            with_event(&v, "restarted")
+                .iter()
+                .filter(|s| **s == "wuauserv")
+                .count()
+                == 2
+        },
+        &path,
+    )
+    .await;
 }

@@ -9,8 +9,13 @@ use windows_service::service_manager::{ServiceManager as Manager, ServiceManager
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Scm;
 
+/// The Win32 error itself when there is one: `windows_service::Error` shows only "IO error in
+/// winapi call", and the event the technician reads must say what failed.
 fn io(e: windows_service::Error) -> std::io::Error {
-    std::io::Error::other(e)
+    match e {
+        windows_service::Error::Winapi(inner) => inner,
+        other => std::io::Error::other(other),
+    }
 }
 
 fn open(name: &str, access: ServiceAccess) -> std::io::Result<windows_service::service::Service> {
@@ -28,8 +33,6 @@ impl ServiceManager for Scm {
     }
 
     fn restart(&self, name: &str) -> std::io::Result<()> {
-        open(name, ServiceAccess::START)?
-            .start::<&str>(&[])
-            .map_err(io)
+        crate::service::start_when_unlocked(&open(name, ServiceAccess::START)?).map_err(io)
     }
 }
