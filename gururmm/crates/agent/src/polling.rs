@@ -86,14 +86,16 @@ impl Poller {
         }
     }
 
-    /// The key to poll with: configured, stored, or obtained by registering with the site code.
+    /// The key to poll with: stored (issued at registration, or put in `agent.key` by hand
+    /// after a rotation), configured, or obtained by registering with the site code. The
+    /// stored key wins as in socket mode, so one rule says where a new key goes.
     async fn key(&self) -> anyhow::Result<String> {
+        if let Some(key) = self.state.agent_key() {
+            return Ok(key);
+        }
         let configured = &self.config.server.api_key;
         if configured.starts_with(AGENT_KEY_PREFIX) {
             return Ok(configured.clone());
-        }
-        if let Some(key) = self.state.agent_key() {
-            return Ok(key);
         }
         let auth = auth_payload("", &self.device_id, None);
         let response = self

@@ -771,6 +771,39 @@ async fn polling_mode_registers_runs_commands_and_stores_results() {
     agent.kill().await.expect("kill");
 }
 
+#[tokio::test]
+async fn a_polling_agent_uses_a_key_put_in_agent_key_by_hand_over_the_configured_one() {
+    let h = Harness::start().await;
+    let (status, created) = h
+        .post("/api/agents", json!({"hostname": "poll-rekey"}))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["agent"]["id"].as_str().expect("id").to_owned();
+    let configured = created["api_key"].as_str().expect("key").to_owned();
+    // Rotated while the machine polls: never sent, so installed by hand in agent.key.
+    let (status, rotated) = h
+        .post(&format!("/api/agents/{id}/rotate-key"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_eq!(rotated["sent_to_agent"], false, "{rotated}");
+    let config = h.agent_config("poll-rekey", &configured, "mode = \"polling\"");
+    let key_file = config.with_file_name("agent.key");
+    std::fs::write(&key_file, rotated["api_key"].as_str().expect("new key")).expect("write");
+
+    let binary = agent_binary(h.dir.path());
+    let log = h.dir.path().join("poll-rekey.log");
+    let mut agent = spawn_agent(&binary, &config, &log);
+    let cmd = h.command(&id, "shell", "echo new-key", 30).await;
+    let done = h.finished(&cmd).await;
+    assert_eq!(
+        done["stdout"],
+        "new-key\n",
+        "{done}; agent log:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    agent.kill().await.expect("kill");
+}
+
 /// What the server answers an `auth` with `key` for `device` on a fresh socket.
 async fn ws_auth(h: &Harness, key: &str, device: &str) -> gururmm_protocol::AuthResponse {
     use futures_util::{SinkExt, StreamExt};
