@@ -326,15 +326,31 @@ mod tests {
         }
     }
 
+    /// Debian's `nobody` user and `nogroup` group.
+    const NOBODY: u32 = 65534;
+
     fn xvfb_as_nobody() -> (NobodysXvfb, u32) {
         use std::io::BufRead;
-        let mut child = std::process::Command::new("runuser")
-            .args(["-u", "nobody", "--", "Xvfb", "-displayfd", "1"])
-            .args(["-screen", "0", "64x64x24", "-nolisten", "tcp"])
+        use std::os::unix::process::CommandExt;
+        // The socket directory must exist as root's before nobody's server starts: on a fresh
+        // machine (no X server yet, no tmpfiles.d run) the server would create it as nobody's,
+        // and this agent rightly refuses every server behind a directory root does not own.
+        if std::fs::metadata(SOCKET_DIR).is_err() {
+            std::fs::create_dir_all(SOCKET_DIR).expect("create the X socket directory");
+            std::fs::set_permissions(SOCKET_DIR, std::fs::Permissions::from_mode(0o1777))
+                .expect("make it sticky and world-writable, as X expects");
+        }
+        // Started directly with nobody's ids (std drops the supplementary groups), not through
+        // runuser, which forks: killing it would leave the server running.
+        let mut child = std::process::Command::new("Xvfb")
+            .args(["-displayfd", "1", "-nolisten", "tcp"])
+            .args(["-screen", "0", "64x64x24"])
+            .uid(NOBODY)
+            .gid(NOBODY)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .expect("runuser Xvfb (scripts/x11-deps.sh installs Xvfb)");
+            .expect("Xvfb as nobody (scripts/x11-deps.sh installs Xvfb)");
         let mut line = String::new();
         std::io::BufReader::new(child.stdout.take().expect("stdout"))
             .read_line(&mut line)
