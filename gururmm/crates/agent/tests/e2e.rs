@@ -43,9 +43,18 @@ fn spawn_agent_with_path(binary: &Path, config: &Path, log: &Path, path: Option<
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(log)
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn agent")
+        .kill_on_drop(true);
+    // The binary was copied a moment ago: while another test thread's fork still holds the
+    // copy's descriptor (until that child execs), exec fails with ETXTBSY. Brief; retried.
+    for _ in 0..100 {
+        match command.spawn() {
+            Err(e) if gururmm_agent::exec::process::is_text_busy(&e) => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            spawned => return spawned.expect("spawn agent"),
+        }
+    }
+    panic!("the agent binary stayed busy (ETXTBSY) for 2 s")
 }
 
 #[tokio::test]
