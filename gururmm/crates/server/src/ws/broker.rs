@@ -44,7 +44,7 @@ pub enum Delivery {
     Queued,
     /// Not pending (any more): another deliverer won, or it was cancelled.
     NotPending,
-    /// The socket's queue was full or closed; the command is pending again.
+    /// The socket's queue was full or closed; the command was not claimed and stays pending.
     Refused,
     /// The stored command could not be prepared; it is marked failed.
     Failed,
@@ -56,6 +56,13 @@ pub async fn deliver(state: &AppState, live: &LiveAgent, row: &CommandRow) -> an
 }
 
 async fn attempt(state: &AppState, live: &LiveAgent, row: &CommandRow) -> anyhow::Result<Delivery> {
+    // Room on the socket first, then the claim: a full (or closed) queue refuses without
+    // touching the row, so a command beyond it never shows `running` for a moment, and is not
+    // claimed and handed back on every sweep. The reserved slot is freed if the claim loses.
+    let Ok(permit) = live.tx.try_reserve() else {
+        tracing::warn!(command_id = %row.id, "agent queue full or closed; command stays pending");
+        return Ok(Delivery::Refused);
+    };
     let grace = i64::try_from(state.config.limits.command_grace_secs).unwrap_or(i64::MAX);
     if !db::commands::claim(&state.db, &row.id, &live.connection_id, grace).await? {
         return Ok(Delivery::NotPending);
@@ -85,12 +92,7 @@ async fn attempt(state: &AppState, live: &LiveAgent, row: &CommandRow) -> anyhow
         }
     };
     let text = encode(&ServerMessage::Command(message));
-    let queued = live.tx.try_send(Outbound::command(text, row.id.clone()));
-    if queued.is_err() {
-        db::commands::unclaim(&state.db, &row.id, &live.connection_id).await?;
-        tracing::warn!(command_id = %row.id, "agent queue full or closed; command stays pending");
-        return Ok(Delivery::Refused);
-    }
+    permit.send(Outbound::command(text, row.id.clone()));
     Ok(Delivery::Queued)
 }
 

@@ -1,4 +1,5 @@
-//! A full per-agent outbound queue (`limits.agent_queue`): commands beyond it are not claimed,
+//! A full per-agent outbound queue (`limits.agent_queue`): commands beyond it are not claimed
+//! (not even for a moment: room is reserved before the claim),
 //! so they stay `pending` instead of being lost or left `running` on a socket that never got
 //! them; the reaper's re-delivery sweep sends them, oldest first, on the first pass after the
 //! queue has room again, and no command is ever queued twice.
