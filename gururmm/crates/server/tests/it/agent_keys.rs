@@ -6,18 +6,10 @@
 
 use crate::helpers::*;
 use gururmm_protocol::ServerMessage;
-use serde_json::{json, Value};
+use serde_json::json;
 
 async fn rotate(app: &TestApp, agent_id: &str) -> String {
-    let res = app
-        .post(
-            &format!("/api/agents/{agent_id}/rotate-key"),
-            &app.admin_token,
-            json!({}),
-        )
-        .await;
-    assert_eq!(res.status(), 200, "rotate");
-    let body: Value = res.json().await.expect("json");
+    let body = app.rotate_key(agent_id).await;
     assert_eq!(body["agent_id"], agent_id);
     body["api_key"].as_str().expect("key").to_owned()
 }
@@ -175,19 +167,6 @@ async fn only_admins_rotate_or_revoke_keys_and_both_are_documented() {
     }
 }
 
-/// Rotates and returns the whole response.
-async fn rotate_response(app: &TestApp, agent_id: &str) -> Value {
-    let res = app
-        .post(
-            &format!("/api/agents/{agent_id}/rotate-key"),
-            &app.admin_token,
-            json!({}),
-        )
-        .await;
-    assert_eq!(res.status(), 200, "rotate");
-    res.json().await.expect("json")
-}
-
 #[tokio::test]
 async fn a_connected_agent_is_sent_its_rotated_key_on_its_own_socket_and_no_other() {
     let app = TestApp::spawn().await;
@@ -197,7 +176,7 @@ async fn a_connected_agent_is_sent_its_rotated_key_on_its_own_socket_and_no_othe
     let mut a = TestAgent::connect(&app, auth_payload(&a_key, "dev-a")).await;
     let mut b = TestAgent::connect(&app, auth_payload(&b_key, "dev-b")).await;
 
-    let rotated = rotate_response(&app, &a_id).await;
+    let rotated = app.rotate_key(&a_id).await;
     let new = rotated["api_key"].as_str().expect("key").to_owned();
     assert_eq!(rotated["sent_to_agent"], true, "{rotated:?}");
     // A hears its new key as the socket's last message, then the server closes it.
@@ -237,7 +216,7 @@ async fn a_rotated_key_is_not_sent_to_an_offline_or_protocol_1_agent() {
     let app = TestApp::spawn().await;
     let (id, key) = app.agent_with_key(None).await;
     // Offline: nothing to send it to; the admin installs the key.
-    let rotated = rotate_response(&app, &id).await;
+    let rotated = app.rotate_key(&id).await;
     assert_eq!(rotated["sent_to_agent"], false);
     let key2 = rotated["api_key"].as_str().expect("key").to_owned();
     assert!(TestAgent::try_connect(&app, auth_payload(&key, "dev-old"))
@@ -248,7 +227,7 @@ async fn a_rotated_key_is_not_sent_to_an_offline_or_protocol_1_agent() {
     let mut auth = auth_payload(&key2, "dev-old");
     auth.protocol_version = 1;
     let mut old = TestAgent::connect(&app, auth).await;
-    let rotated = rotate_response(&app, &id).await;
+    let rotated = app.rotate_key(&id).await;
     assert_eq!(rotated["sent_to_agent"], false);
     assert!(old.recv().await.is_none(), "closed without a key");
 }

@@ -283,21 +283,6 @@ async fn command_submissions_are_rate_limited_per_user() {
     assert_eq!(limited.status(), 429);
     assert!(limited.headers().contains_key("retry-after"));
     // Another user has their own budget.
-    let other = create_technician(&app, "tech@example.com").await;
+    let other = app.technician_token("tech@example.com").await;
     assert_eq!(app.post(&path, &other, body).await.status(), 201);
-}
-
-async fn create_technician(app: &TestApp, email: &str) -> String {
-    let password = "a long enough password";
-    let hash = gururmm_server::auth::password::hash(password).expect("hash");
-    gururmm_server::db::users::create(
-        &app.state().db,
-        email,
-        "Tech",
-        &hash,
-        gururmm_server::db::users::Role::Technician,
-    )
-    .await
-    .expect("create");
-    app.login(email, password).await
 }

@@ -120,6 +120,35 @@ impl TestApp {
         format!("ws://{}/ws", self.addr())
     }
 
+    /// A technician account created directly in the database, signed in: its token.
+    pub async fn technician_token(&self, email: &str) -> String {
+        let password = "a long enough password";
+        let hash = gururmm_server::auth::password::hash(password).expect("hash");
+        gururmm_server::db::users::create(
+            &self.state().db,
+            email,
+            "Tech",
+            &hash,
+            gururmm_server::db::users::Role::Technician,
+        )
+        .await
+        .expect("create");
+        self.login(email, password).await
+    }
+
+    /// Rotates the agent's key as the admin and returns the whole (200) response.
+    pub async fn rotate_key(&self, agent_id: &str) -> Value {
+        let res = self
+            .post(
+                &format!("/api/agents/{agent_id}/rotate-key"),
+                &self.admin_token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "rotate");
+        res.json().await.expect("json")
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> String {
         let res = self
             .client

@@ -14,18 +14,6 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-async fn rotate(app: &TestApp, agent_id: &str) -> Value {
-    let res = app
-        .post(
-            &format!("/api/agents/{agent_id}/rotate-key"),
-            &app.admin_token,
-            json!({}),
-        )
-        .await;
-    assert_eq!(res.status(), 200, "rotate");
-    res.json().await.expect("json")
-}
-
 /// The `sent_to_agent` of every `agent_key_rotated` audit row of the agent, oldest first.
 async fn audited_sends(app: &TestApp, agent_id: &str) -> Vec<Value> {
     let target = format!("agent:{agent_id}");
@@ -67,13 +55,13 @@ async fn a_key_dropped_unwritten_or_never_written_is_not_reported_as_sent() {
         assert!(out.close_after && out.written.is_some());
         drop(out);
     });
-    assert_eq!(rotate(&app, &id).await["sent_to_agent"], false);
+    assert_eq!(app.rotate_key(&id).await["sent_to_agent"], false);
     writer.await.expect("writer");
     assert!(close.is_cancelled(), "the socket is closed");
     // The socket stalls: the message sits in its queue and is never written.
     let (id, _) = app.agent_with_key(None).await;
     let (_rx, close) = fake_socket(&app, &id);
-    assert_eq!(rotate(&app, &id).await["sent_to_agent"], false);
+    assert_eq!(app.rotate_key(&id).await["sent_to_agent"], false);
     assert!(
         close.is_cancelled(),
         "closed, so the key cannot go out later"
@@ -85,7 +73,7 @@ async fn a_key_dropped_unwritten_or_never_written_is_not_reported_as_sent() {
         let mut out = rx.recv().await.expect("key_rotated queued");
         out.written.take().expect("ack").send(()).expect("waiting");
     });
-    assert_eq!(rotate(&app, &id).await["sent_to_agent"], true);
+    assert_eq!(app.rotate_key(&id).await["sent_to_agent"], true);
     writer.await.expect("writer");
     assert_eq!(audited_sends(&app, &id).await, vec![json!(true)]);
 }
@@ -115,7 +103,7 @@ async fn a_stalled_socket_is_not_reported_as_sent_is_closed_and_loses_no_command
             }
         }
     }
-    let rotated = rotate(&app, &id).await;
+    let rotated = app.rotate_key(&id).await;
     assert_eq!(rotated["sent_to_agent"], false, "queued is not written");
     assert_eq!(audited_sends(&app, &id).await, vec![json!(false)]);
     // Closed although its peer never reads: offline, and what it never wrote is pending.
@@ -169,13 +157,13 @@ async fn the_socket_handed_the_new_key_takes_no_new_work_but_is_still_revocable(
             command["status"], "pending",
             "claimed for the retiring socket"
         );
-        let second = rotate(&app, &id).await;
+        let second = app.rotate_key(&id).await;
         assert_eq!(second["sent_to_agent"], false);
         assert!(rx.try_recv().is_err(), "more work queued behind the key");
         out.written.take().expect("ack").send(()).expect("waiting");
         (command, second)
     };
-    let (first, (command, second)) = tokio::join!(rotate(&app, &id), writer);
+    let (first, (command, second)) = tokio::join!(app.rotate_key(&id), writer);
     assert_eq!(first["sent_to_agent"], true);
     assert!(!close.is_cancelled(), "the second rotation closed it");
     assert_eq!(
@@ -192,7 +180,7 @@ async fn the_socket_handed_the_new_key_takes_no_new_work_but_is_still_revocable(
     command_status(&app, &got.id.to_string(), "completed").await;
 
     // Revoking a retiring socket still closes it at once, not after the handover's grace.
-    let third = rotate(&app, &id).await;
+    let third = app.rotate_key(&id).await;
     assert_eq!(third["sent_to_agent"], true);
     match back.recv().await {
         Some(ServerMessage::KeyRotated(k)) => assert_eq!(k.agent_key, third["api_key"]),

@@ -151,14 +151,7 @@ async fn an_admin_replaces_every_enrolment_credential_of_a_site_in_one_call() {
     drop(enrolled);
     let path = format!("/api/sites/{site_id}/regenerate-key?revoke_registration_tokens=true");
     // Revoking tokens is an admin's act: a technician is refused and nothing changes.
-    let password = "a long enough password";
-    app.client
-        .post(app.url("/api/auth/register"))
-        .json(&json!({"email": "tech@example.com", "password": password}))
-        .send()
-        .await
-        .expect("register");
-    let tech = app.login("tech@example.com", password).await;
+    let tech = app.technician_token("tech@example.com").await;
     assert_eq!(app.post(&path, &tech, json!({})).await.status(), 403);
     TestAgent::connect(&app, auth_payload(&first, "site-tok")).await;
 
