@@ -5,7 +5,8 @@
 //! starts can be created before it is in the job.
 #![allow(unsafe_code)] // Job and thread calls; each states what it relies on.
 
-use windows::Win32::Foundation::{CloseHandle, HANDLE};
+use super::privilege::Owned;
+use windows::Win32::Foundation::HANDLE;
 use windows::Win32::System::Diagnostics::ToolHelp::{
     CreateToolhelp32Snapshot, Thread32First, Thread32Next, TH32CS_SNAPTHREAD, THREADENTRY32,
 };
@@ -19,25 +20,6 @@ use windows::Win32::System::Threading::{
 /// Creation flags for a child that [`Job::adopt`] takes in: suspended, and without a console
 /// window (a service has no desktop to show one on).
 pub const CREATION_FLAGS: u32 = CREATE_SUSPENDED.0 | CREATE_NO_WINDOW.0;
-
-/// A handle closed when dropped.
-struct Owned(HANDLE);
-
-impl Drop for Owned {
-    fn drop(&mut self) {
-        // SAFETY: the handle came from a successful Win32 call and is closed only here.
-        unsafe {
-            let _ = CloseHandle(self.0);
-        }
-    }
-}
-
-// SAFETY: a kernel handle is valid from any thread; the job is only ever terminated and
-// closed through it, which Windows synchronises itself.
-unsafe impl Send for Owned {}
-// SAFETY: as for Send: the calls made through a shared reference (TerminateJobObject) are
-// thread-safe kernel calls.
-unsafe impl Sync for Owned {}
 
 /// The job holding one command's processes. Closing it does not end them (a command may
 /// leave a program running on purpose, as on Unix); [`Job::terminate`] does.

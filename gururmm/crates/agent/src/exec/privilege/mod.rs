@@ -13,6 +13,8 @@ mod windows;
 pub use unix::Account;
 #[cfg(windows)]
 pub use windows::run_restricted;
+#[cfg(windows)]
+pub(crate) use windows::Owned;
 
 /// The identity a process is started under.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -30,8 +30,8 @@ use windows::Win32::System::Threading::{
 /// Large enough for any SID (SECURITY_MAX_SID_SIZE).
 const MAX_SID: usize = 68;
 
-/// A handle closed when dropped.
-struct Owned(HANDLE);
+/// A handle closed when dropped (also the job objects of `exec::job`).
+pub(crate) struct Owned(pub(crate) HANDLE);
 
 impl Drop for Owned {
     fn drop(&mut self) {
@@ -41,6 +41,12 @@ impl Drop for Owned {
         }
     }
 }
+
+// SAFETY: a kernel handle is valid from any thread; the calls made through it (waits, job
+// termination, closing) are thread-safe kernel calls that Windows synchronises itself.
+unsafe impl Send for Owned {}
+// SAFETY: as for Send.
+unsafe impl Sync for Owned {}
 
 /// A well-known SID in its own buffer.
 struct Sid([u8; MAX_SID]);
