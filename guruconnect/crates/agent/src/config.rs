@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 pub struct Settings {
     /// Relay URL, ws:// or wss://.
     pub server: Option<String>,
+    /// PEM certificates trusted for `wss://` besides the public roots: a private CA, or the
+    /// relay's self-signed certificate.
+    pub ca_cert: Option<PathBuf>,
     pub agent_id: Option<String>,
     /// The per-machine key (`api_key` is the earlier agent's name for it).
     #[serde(alias = "api_key")]
@@ -40,6 +43,7 @@ impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
             .field("server", &self.server)
+            .field("ca_cert", &self.ca_cert)
             .field("agent_id", &self.agent_id)
             .field("key", &self.key.as_ref().map(|_| "<redacted>"))
             .field("display", &self.display)
@@ -55,6 +59,7 @@ impl Settings {
     pub fn overlay(self, over: Settings) -> Settings {
         Settings {
             server: over.server.or(self.server),
+            ca_cert: over.ca_cert.or(self.ca_cert),
             agent_id: over.agent_id.or(self.agent_id),
             key: over.key.or(self.key),
             display: over.display.or(self.display),

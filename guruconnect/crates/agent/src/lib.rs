@@ -18,6 +18,7 @@ pub mod secret_file;
 pub mod service;
 pub mod session;
 pub mod snapshot;
+pub mod tls;
 pub mod wire;
 #[cfg(target_os = "linux")]
 pub mod x11_connect;

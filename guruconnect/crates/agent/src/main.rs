@@ -57,6 +57,10 @@ struct RunArgs {
     /// Relay URL, ws://host:port or wss://host:port.
     #[arg(long, env = "GURUCONNECT_SERVER")]
     server: Option<String>,
+    /// PEM file of certificates to trust for wss:// besides the public roots (a private CA, or
+    /// the relay's self-signed certificate).
+    #[arg(long, env = "GURUCONNECT_CA_CERT", value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
     /// Attended mode: the support code the end user was given; one session, then exit.
     #[arg(long, conflicts_with_all = ["agent_id", "key"])]
     support_code: Option<String>,
@@ -110,6 +114,7 @@ fn main() -> anyhow::Result<()> {
 fn settings(args: &RunArgs) -> anyhow::Result<Settings> {
     let flags = Settings {
         server: args.server.clone(),
+        ca_cert: args.ca_cert.clone(),
         agent_id: args.agent_id.clone(),
         key: args.key.clone(),
         display: args.display.clone(),

@@ -27,8 +27,11 @@ pub fn session_from(
         (None, Some(_), None) => anyhow::bail!("a key needs its agent id"),
         (None, None, _) => anyhow::bail!("give a support code, or an agent id and key"),
     };
+    let trust = crate::tls::Trust::load(settings.ca_cert.as_deref())?;
+    trust.connector()?; // fails now, not at the first connection
     let config = SessionConfig {
         server,
+        trust,
         credential,
         agent_id: settings.agent_id.clone().unwrap_or_default(),
         machine_uid: crate::identity::machine_uid()?,

@@ -66,18 +66,37 @@ impl TestApp {
         Self::start(config, dir).await
     }
 
+    /// Starts a server that serves HTTPS and wss:// with a certificate `ca` issued; the
+    /// test's HTTP client trusts `ca`, and the address is `https://localhost:<port>`.
+    pub async fn spawn_tls(ca: &crate::PrivateCa) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = test_config(dir.path()).await;
+        config.tls = Some(guruconnect_server::config::TlsConfig {
+            cert: ca.cert_pem.clone(),
+            key: ca.key_pem.clone(),
+        });
+        Self::start_with_client(config, dir, ca.client()).await
+    }
+
     pub async fn start(config: Config, dir: tempfile::TempDir) -> Self {
+        Self::start_with_client(config, dir, reqwest::Client::new()).await
+    }
+
+    async fn start_with_client(
+        config: Config,
+        dir: tempfile::TempDir,
+        client: reqwest::Client,
+    ) -> Self {
         // Server logs go to the test's captured output, shown when the test fails.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
             .with_test_writer()
             .try_init();
         let server = Server::start(config.clone()).await.expect("server starts");
-        let base = format!("http://{}", server.addr);
+        let base = base_url(&config, server.addr);
         let admin = guruconnect_server::bootstrap::first_admin_if_empty(&server.state.db)
             .await
             .expect("bootstrap");
-        let client = reqwest::Client::new();
         let mut app = Self {
             server: Some(server),
             base,
@@ -86,7 +105,7 @@ impl TestApp {
             config,
             _dir: dir,
         };
-        if let (Some(admin), None) = (admin, &app.config.tls) {
+        if let Some(admin) = admin {
             app.admin_token = app.login(&admin.username, &admin.password).await;
         }
         app
@@ -105,7 +124,16 @@ impl TestApp {
     }
 
     pub fn ws_url(&self, path: &str) -> String {
-        format!("ws://{}{}", self.addr(), path)
+        format!("{}{path}", self.relay_url())
+    }
+
+    /// What an agent's `--server` names: `ws://127.0.0.1:<port>`, or `wss://localhost:<port>`
+    /// when the server serves TLS.
+    pub fn relay_url(&self) -> String {
+        match &self.config.tls {
+            Some(_) => format!("wss://localhost:{}", self.addr().port()),
+            None => format!("ws://{}", self.addr()),
+        }
     }
 
     pub async fn login(&self, username: &str, password: &str) -> String {
@@ -234,8 +262,17 @@ impl TestApp {
     pub async fn restart(&mut self) {
         let config = self.config.clone();
         let server = Server::start(config).await.expect("server restarts");
-        self.base = format!("http://{}", server.addr);
+        self.base = base_url(&self.config, server.addr);
         self.server = Some(server);
+    }
+}
+
+/// `https://localhost:<port>` when the server serves TLS (the name its certificate carries),
+/// else `http://<addr>`.
+fn base_url(config: &Config, addr: std::net::SocketAddr) -> String {
+    match &config.tls {
+        Some(_) => format!("https://localhost:{}", addr.port()),
+        None => format!("http://{addr}"),
     }
 }
 

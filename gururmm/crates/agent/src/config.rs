@@ -65,6 +65,10 @@ pub struct RemoteControlConfig {
     pub max_download_bytes: u64,
     /// Timeout of the whole download.
     pub download_timeout_secs: u64,
+    /// PEM certificates the GuruConnect agent trusts for GuruConnect's relay (wss://) besides
+    /// the public roots, passed to it as `GURUCONNECT_CA_CERT`. Unset: `server.ca_cert`, for
+    /// the usual case of one private CA for both servers.
+    pub ca_cert: Option<PathBuf>,
 }
 
 impl Default for RemoteControlConfig {
@@ -74,6 +78,7 @@ impl Default for RemoteControlConfig {
             cache_dir: None,
             max_download_bytes: 200 * 1024 * 1024,
             download_timeout_secs: 300,
+            ca_cert: None,
         }
     }
 }
@@ -333,11 +338,14 @@ impl AgentConfig {
     }
 
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        let config: Self = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let mut config: Self = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: PathBuf::from("agent.toml"),
             message: e.to_string(),
         })?;
         config.validate()?;
+        if config.remote_control.ca_cert.is_none() {
+            config.remote_control.ca_cert = config.server.ca_cert.clone();
+        }
         Ok(config)
     }
 
@@ -357,6 +365,9 @@ impl AgentConfig {
         }
         if let Err(why) = crate::trust::Trust::load(s.ca_cert.as_deref()) {
             return Err(invalid("server.ca_cert", why));
+        }
+        if let Err(why) = crate::trust::Trust::load(self.remote_control.ca_cert.as_deref()) {
+            return Err(invalid("remote_control.ca_cert", why));
         }
         let a = &self.agent;
         in_range(
@@ -558,6 +569,36 @@ restart_cooldown_seconds = 60
             !format!("{config:?}").contains("SITE-CODE-1234"),
             "key redacted"
         );
+    }
+
+    #[test]
+    fn guruconnect_trusts_the_servers_ca_unless_told_another() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (a, b) = (dir.path().join("a.pem"), dir.path().join("b.pem"));
+        for path in [&a, &b] {
+            let ca = rcgen::generate_simple_self_signed(vec!["ca.example".into()]).expect("ca");
+            std::fs::write(path, ca.cert.pem()).expect("write");
+        }
+        let server_ca = SEED.replace(
+            "api_key = \"SITE-CODE-1234\"",
+            &format!(
+                "api_key = \"SITE-CODE-1234\"\nca_cert = {:?}",
+                a.display().to_string()
+            ),
+        );
+        let config = AgentConfig::parse(&server_ca).expect("parses");
+        assert_eq!(config.remote_control.ca_cert.as_deref(), Some(a.as_path()));
+        let own = format!(
+            "{server_ca}\n[remote_control]\nca_cert = {:?}\n",
+            b.display().to_string()
+        );
+        let config = AgentConfig::parse(&own).expect("parses");
+        assert_eq!(config.remote_control.ca_cert.as_deref(), Some(b.as_path()));
+        let broken = format!("{SEED}\n[remote_control]\nca_cert = \"/nonexistent/ca.pem\"\n");
+        let err = AgentConfig::parse(&broken)
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains("remote_control.ca_cert"), "{err}");
     }
 
     #[cfg(unix)]

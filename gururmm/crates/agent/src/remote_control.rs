@@ -13,7 +13,9 @@
 //! - unattended: `guruconnect-agent run --server <ws url> --agent-id <device_id>`, the
 //!   per-machine key in `GURUCONNECT_AGENT_KEY` (never on the command line); if the agent this
 //!   process started for that id is still running, no second one is started;
-//! - attended: `guruconnect-agent run --server <ws url> --support-code <code>`.
+//! - attended: `guruconnect-agent run --server <ws url> --support-code <code>`;
+//! - both: `remote_control.ca_cert` (default `server.ca_cert`) in `GURUCONNECT_CA_CERT`, so a
+//!   relay with a private CA's certificate is trusted.
 //!
 //! The child is detached (its own process group on Unix; a detached process without a console
 //! on Windows) with its output appended to `guruconnect-agent.log` in the cache directory.
@@ -300,6 +302,7 @@ impl Launcher {
             .arg("--server")
             .arg(&launch.server_url)
             .env_remove("GURUCONNECT_AGENT_KEY")
+            .env_remove("GURUCONNECT_CA_CERT")
             .stdin(Stdio::null())
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(log_err));
@@ -313,6 +316,9 @@ impl Launcher {
             RemoteControlMode::Attended => {
                 command.arg("--support-code").arg(secret);
             }
+        }
+        if let Some(ca) = &self.config.ca_cert {
+            command.env("GURUCONNECT_CA_CERT", ca);
         }
         detach(&mut command);
         // The binary was just written: see `is_text_busy`.

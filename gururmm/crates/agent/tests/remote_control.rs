@@ -59,7 +59,7 @@ impl Drop for Rig {
 /// stays up (so "already running" can be observed).
 fn script(marks: &Path, tag: &str) -> Vec<u8> {
     format!(
-        "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{m}/args'\nprintf '%s' \"${{GURUCONNECT_AGENT_KEY-unset}}\" > '{m}/key'\necho {tag} >> '{m}/runs'\nexec sleep 600\n",
+        "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{m}/args'\nprintf '%s' \"${{GURUCONNECT_AGENT_KEY-unset}}\" > '{m}/key'\nprintf '%s' \"${{GURUCONNECT_CA_CERT-unset}}\" > '{m}/ca'\necho {tag} >> '{m}/runs'\nexec sleep 600\n",
         m = marks.display()
     )
     .into_bytes()
@@ -233,6 +233,33 @@ async fn a_genuine_build_is_verified_cached_and_started_unattended_with_the_key_
         .mode();
     assert_eq!(mode & 0o777, 0o700);
     assert!(rig.launcher.running_pid(DEVICE).is_some());
+}
+
+#[tokio::test]
+async fn the_relay_ca_reaches_the_guruconnect_agent_and_nothing_else_does() {
+    let rig = rig().await;
+    assert_eq!(
+        rig.run(RemoteControlMode::Unattended, rig.genuine())
+            .await
+            .exit_code,
+        0
+    );
+    assert_eq!(
+        rig.wait_for("ca").await,
+        "unset",
+        "no CA configured, none passed"
+    );
+    rig.launcher.stop_all();
+
+    let ca = PathBuf::from("/etc/gururmm/msp-ca.pem");
+    let rig = rig_with(|c| c.ca_cert = Some(ca.clone())).await;
+    assert_eq!(
+        rig.run(RemoteControlMode::Unattended, rig.genuine())
+            .await
+            .exit_code,
+        0
+    );
+    assert_eq!(rig.wait_for("ca").await, ca.display().to_string());
 }
 
 #[tokio::test]

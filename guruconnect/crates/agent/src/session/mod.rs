@@ -32,6 +32,8 @@ pub enum Credential {
 pub struct SessionConfig {
     /// `ws://host:port` or `wss://host:port` (the path `/ws/agent` is added).
     pub server: String,
+    /// How `wss://` relays are checked (public roots plus `ca_cert`).
+    pub trust: crate::tls::Trust,
     pub credential: Credential,
     pub agent_id: String,
     pub machine_uid: String,
@@ -55,7 +57,8 @@ type WsStream =
 /// Runs one session to its end. Errors are connection failures (the caller retries).
 pub async fn run(config: &SessionConfig, platform: &Platform) -> anyhow::Result<SessionEnd> {
     let url = format!("{}/ws/agent", config.server.trim_end_matches('/'));
-    let (mut ws, _) = tokio_tungstenite::connect_async(&url)
+    let tls = Some(config.trust.connector()?);
+    let (mut ws, _) = tokio_tungstenite::connect_async_tls_with_config(&url, None, false, tls)
         .await
         .with_context(|| format!("connecting to {url}"))?;
     send(&mut ws, hello(config)).await?;

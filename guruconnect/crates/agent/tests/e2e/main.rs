@@ -30,9 +30,22 @@ impl Drop for AgentProcess {
 }
 
 fn start_agent(app: &TestApp, x: &Xvfb, agent_id: &str, key: &str) -> AgentProcess {
+    start_agent_with(app, x, agent_id, key, &[], Stdio::inherit())
+}
+
+fn start_agent_with(
+    app: &TestApp,
+    x: &Xvfb,
+    agent_id: &str,
+    key: &str,
+    extra: &[&str],
+    stderr: Stdio,
+) -> AgentProcess {
     let child = Command::new(env!("CARGO_BIN_EXE_guruconnect-agent"))
-        .args(["run", "--server", &format!("ws://{}", app.addr())])
+        .args(["run", "--server", &app.relay_url()])
         .args(["--agent-id", agent_id, "--display", &x.display])
+        .args(extra)
+        .stderr(stderr)
         .env("GURUCONNECT_AGENT_KEY", key)
         .env("GURUCONNECT_LOG_LEVEL", "warn")
         .env("TZ", AGENT_TZ)
@@ -161,6 +174,51 @@ async fn the_viewer_sees_the_real_screen_and_drives_the_real_pointer() {
         (p.root_x, p.root_y) == (123, 234)
     };
     eventually("the pointer reaches 123,234", pointer_at).await;
+}
+
+/// A relay whose certificate a private CA issued: refused until the agent is told to trust
+/// that CA (`--ca-cert`), then the session works over wss://.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_wss_the_agent_trusts_exactly_the_ca_it_is_given() {
+    let dir = tempfile::tempdir().expect("dir");
+    let ca = guruconnect_testkit::PrivateCa::create(dir.path());
+    let app = TestApp::spawn_tls(&ca).await;
+    assert!(app.relay_url().starts_with("wss://"));
+    let x = Xvfb::start(320, 240);
+    let (key, _) = app.mint_key("tls-pc").await;
+
+    let log = dir.path().join("untrusting.log");
+    let file = std::fs::File::create(&log).expect("log");
+    let untrusting = start_agent_with(&app, &x, "tls-pc", &key, &[], Stdio::from(file));
+    let said = || std::fs::read_to_string(&log).unwrap_or_default();
+    eventually("the agent reports the untrusted certificate", || async {
+        said().contains("connection failed")
+    })
+    .await;
+    let text = said();
+    assert!(
+        text.to_lowercase().contains("certificate") && !text.contains("not compiled in"),
+        "the agent names the certificate problem: {text}"
+    );
+    let machine = app.get("/api/machines/tls-pc", &app.admin_token).await;
+    assert_eq!(machine.status(), 404, "it never registered");
+    drop(untrusting);
+
+    let ca_arg = ca.ca_pem.display().to_string();
+    let _trusting = start_agent_with(
+        &app,
+        &x,
+        "tls-pc",
+        &key,
+        &["--ca-cert", &ca_arg],
+        Stdio::inherit(),
+    );
+    let machine = online(&app, "tls-pc").await;
+    assert_eq!(machine["hostname"], sysinfo_hostname());
+}
+
+fn sysinfo_hostname() -> String {
+    guruconnect_agent::inventory::collect(&Default::default(), &Default::default()).hostname
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -438,28 +438,13 @@ async fn a_database_dump_holds_no_usable_secret() {
 
 #[tokio::test]
 async fn tls_serves_https_when_a_certificate_is_configured() {
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("cert");
     let dir = tempfile::tempdir().expect("dir");
-    let cert_path = dir.path().join("cert.pem");
-    let key_path = dir.path().join("key.pem");
-    std::fs::write(&cert_path, cert.cert.pem()).expect("write");
-    std::fs::write(&key_path, cert.key_pair.serialize_pem()).expect("write");
-    let app = TestApp::spawn_with(|c| {
-        c.tls = Some(guruconnect_server::config::TlsConfig {
-            cert: cert_path.clone(),
-            key: key_path.clone(),
-        })
-    })
-    .await;
-    let client = reqwest::Client::builder()
-        .add_root_certificate(
-            reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).expect("pem"),
-        )
-        .resolve("localhost", app.addr())
-        .build()
-        .expect("client");
-    let res = client
-        .get(format!("https://localhost:{}/health", app.addr().port()))
+    let ca = guruconnect_testkit::PrivateCa::create(dir.path());
+    let app = TestApp::spawn_tls(&ca).await;
+    assert!(app.url("/").starts_with("https://localhost:"));
+    let res = app
+        .client
+        .get(app.url("/health"))
         .send()
         .await
         .expect("https");
