@@ -103,9 +103,12 @@ pub async fn find_by_agent_id(db: &Db, agent_id: &str) -> sqlx::Result<Option<Ma
     .await
 }
 
+/// The agent id a machine is best known by: of every agent id registered from this hardware,
+/// a persistent one before an attended visit's, then the most recently seen.
 pub async fn find_by_machine_uid(db: &Db, machine_uid: &str) -> sqlx::Result<Option<MachineRow>> {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM connect_machines WHERE machine_uid = $1"
+        "SELECT {COLUMNS} FROM connect_machines WHERE machine_uid = $1
+         ORDER BY is_persistent DESC, last_seen_at DESC, agent_id LIMIT 1"
     ))
     .bind(machine_uid)
     .fetch_optional(&db.pool)
@@ -352,6 +355,19 @@ pub async fn search(
     }
     let rows = page.bind(limit).bind(offset).fetch_all(&db.pool).await?;
     Ok((rows, total))
+}
+
+/// Removes the rows of earlier attended visits from this hardware (agent ids no installer
+/// configured), now that `agent_id` speaks for it: one machine, not a trail of ghosts.
+pub async fn delete_visits(db: &Db, machine_uid: &str, agent_id: &str) -> sqlx::Result<u64> {
+    let result = sqlx::query(
+        "DELETE FROM connect_machines WHERE machine_uid = $1 AND agent_id <> $2 AND is_persistent = 0",
+    )
+    .bind(machine_uid)
+    .bind(agent_id)
+    .execute(&db.pool)
+    .await?;
+    Ok(result.rows_affected())
 }
 
 pub async fn delete(db: &Db, agent_id: &str) -> sqlx::Result<bool> {

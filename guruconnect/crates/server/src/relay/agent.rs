@@ -369,8 +369,8 @@ async fn resolve_agent_id(
     hello: &proto::AgentHello,
     wanted: Option<String>,
 ) -> Result<String, AuthFailure> {
-    let by_uid = db::machines::find_by_machine_uid(&state.db, &hello.machine_uid).await?;
     let Some(agent_id) = wanted else {
+        let by_uid = db::machines::find_by_machine_uid(&state.db, &hello.machine_uid).await?;
         return Ok(by_uid.map(|m| m.agent_id).unwrap_or_else(db::new_id));
     };
     if let Some(existing) = db::machines::find_by_agent_id(&state.db, &agent_id).await? {
@@ -379,17 +379,14 @@ async fn resolve_agent_id(
             .as_deref()
             .is_some_and(|uid| uid != hello.machine_uid)
         {
-            // The key's machine is bound to different hardware: a copied key, not this box.
+            // This agent id is bound to different hardware: a copied key, not this box.
             return Err(AuthFailure::MachineMismatch);
         }
     }
-    if let Some(other) = by_uid.filter(|m| m.agent_id != agent_id) {
-        if other.is_persistent() {
-            return Err(AuthFailure::MachineMismatch);
-        }
-        // An earlier attended visit of the same machine: fold it in rather than keep a ghost.
-        db::machines::delete(&state.db, &other.agent_id).await?;
-    }
+    // The same hardware may already be known under another agent id: its own installer's
+    // beside GuruRMM's device id, or a re-enrolment. Each id is its own machine row, bound to
+    // this hardware; only earlier attended visits (ids nobody configured) are folded in.
+    db::machines::delete_visits(&state.db, &hello.machine_uid, &agent_id).await?;
     Ok(agent_id)
 }
 
@@ -433,6 +430,7 @@ async fn pump(
                 return "idle_timeout";
             }
             Incoming::Gone(GoneReason::Closed) => return "agent_closed",
+            Incoming::Gone(GoneReason::Lost) => return "connection_lost",
             Incoming::Gone(GoneReason::Protocol) => {
                 closer.close(
                     DisconnectReason::ProtocolError,
@@ -513,8 +511,12 @@ async fn disconnected(
         return; // superseded: the successor owns the session now
     }
     tracing::info!(%agent_id, session_id = %session.id, reason, "agent disconnected");
-    if let Err(e) = db::machines::set_offline(&state.db, agent_id).await {
-        tracing::warn!(%agent_id, error = %e, "could not mark machine offline");
+    // Another connection of the same agent id (its unattended agent beside an attended visit)
+    // keeps the machine online.
+    if !state.relay.agent_connected(agent_id) {
+        if let Err(e) = db::machines::set_offline(&state.db, agent_id).await {
+            tracing::warn!(%agent_id, error = %e, "could not mark machine offline");
+        }
     }
     audit_session(
         state,

@@ -51,6 +51,15 @@ impl Registry {
         inner.sessions.get(id).cloned()
     }
 
+    /// Whether any live session has an agent connected as `agent_id`: a machine stays online
+    /// while one of its connections (unattended, or an attended visit) is up.
+    pub fn agent_connected(&self, agent_id: &str) -> bool {
+        self.lock()
+            .sessions
+            .values()
+            .any(|s| s.agent_id == agent_id && s.agent_online())
+    }
+
     /// Takes a session out of the registry (it ended); the caller closes its connections.
     pub fn remove(&self, session_id: &str) -> Option<Arc<LiveSession>> {
         let mut inner = self.lock();

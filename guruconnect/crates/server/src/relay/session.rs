@@ -91,6 +91,15 @@ pub enum Consent {
     /// Asked, not yet answered: nothing streams, no input passes.
     Pending,
     Accepted,
+    /// The user said no (or did not answer): nothing ever streams; the session is ending.
+    Refused,
+}
+
+impl Consent {
+    /// Whether frames and input may flow.
+    fn lets_stream(self) -> bool {
+        matches!(self, Consent::NotRequired | Consent::Accepted)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -187,8 +196,12 @@ impl LiveSession {
         }
         if accepted {
             state.consent = Consent::Accepted;
+            replay_cached(&state);
             order_stream(&state);
             broadcast_presence(&mut state);
+        } else {
+            // Settled: a later answer or the relay's own deadline finds nothing to decide.
+            state.consent = Consent::Refused;
         }
         true
     }
@@ -228,11 +241,10 @@ impl LiveSession {
         };
         let mut state = self.lock();
         // A newcomer gets the cached state first, then frames from the next key frame on.
-        for cached in [&state.display_list, &state.cursor_shape]
-            .into_iter()
-            .flatten()
-        {
-            link.offer(cached);
+        if state.consent.lets_stream() {
+            for cached in cached_state(&state) {
+                link.offer(cached);
+            }
         }
         state.viewers.insert(conn_id, link);
         order_stream(&state);
@@ -248,7 +260,7 @@ impl LiveSession {
         if let Some(agent) = state
             .agent
             .as_ref()
-            .filter(|_| state.consent != Consent::Pending)
+            .filter(|_| state.consent.lets_stream())
         {
             let _ = agent.tx.try_send(stream_control(viewers));
             if viewers == 0 {
@@ -262,13 +274,15 @@ impl LiveSession {
     /// Fans one agent message out to every viewer. Never blocks.
     pub fn fan_out(&self, body: &Bytes, kind: Kind) {
         let mut state = self.lock();
-        if state.consent == Consent::Pending {
-            return; // nothing of the screen leaves before the user accepts
-        }
+        // The agent describes its monitors and pointer once, as it connects: kept even while
+        // the user is asked, so viewers get them on Accept (not before).
         match kind {
             Kind::DisplayList => state.display_list = Some(body.clone()),
             Kind::CursorShape => state.cursor_shape = Some(body.clone()),
             Kind::Frame { .. } | Kind::Transient => {}
+        }
+        if !state.consent.lets_stream() {
+            return; // nothing of the screen leaves before the user accepts
         }
         let mut need_key = false;
         let max_bytes = self.max_viewer_bytes;
@@ -297,7 +311,7 @@ impl LiveSession {
         match state
             .agent
             .as_ref()
-            .filter(|_| state.consent != Consent::Pending)
+            .filter(|_| state.consent.lets_stream())
         {
             Some(agent) => {
                 let len = body.len() as u64;
@@ -404,13 +418,29 @@ fn request_key_frame(state: &mut State) {
     }
 }
 
+/// What a viewer needs before frames make sense: the monitor list and the pointer's shape.
+fn cached_state(state: &State) -> impl Iterator<Item = &Bytes> {
+    [&state.display_list, &state.cursor_shape]
+        .into_iter()
+        .flatten()
+}
+
+/// Gives every viewer the cached state (the user just accepted: what was held back).
+fn replay_cached(state: &State) {
+    for viewer in state.viewers.values() {
+        for cached in cached_state(state) {
+            viewer.offer(cached);
+        }
+    }
+}
+
 /// Tells the agent how many watch (and asks for a key frame when someone does), unless the
 /// user's consent is still pending.
 fn order_stream(state: &State) {
     let Some(agent) = state.agent.as_ref() else {
         return;
     };
-    if state.consent == Consent::Pending {
+    if !state.consent.lets_stream() {
         return;
     }
     let viewers = state.viewers.len();

@@ -134,9 +134,13 @@ pub enum Incoming {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GoneReason {
+    /// The peer said goodbye (a close frame).
     Closed,
     Idle,
-    /// Text frames, oversized messages and transport errors.
+    /// The connection dropped without a goodbye: the peer was killed, its machine rebooted or
+    /// lost its network. Not the peer's fault as far as the relay can tell.
+    Lost,
+    /// Text frames, oversized or malformed messages: the peer broke the protocol.
     Protocol,
 }
 
@@ -144,16 +148,67 @@ pub enum GoneReason {
 pub async fn next_message<S, E>(stream: &mut S, idle: Duration) -> Incoming
 where
     S: Stream<Item = Result<Message, E>> + Unpin,
+    E: std::error::Error + 'static,
 {
     match tokio::time::timeout(idle, stream.next()).await {
         Err(_) => Incoming::Gone(GoneReason::Idle),
         Ok(None) => Incoming::Gone(GoneReason::Closed),
-        Ok(Some(Err(_))) => Incoming::Gone(GoneReason::Protocol),
+        Ok(Some(Err(e))) => Incoming::Gone(failure_reason(&e)),
         Ok(Some(Ok(message))) => match message {
             Message::Binary(body) => Incoming::Binary(body),
             Message::Ping(_) | Message::Pong(_) => Incoming::Alive,
             Message::Close(_) => Incoming::Gone(GoneReason::Closed),
             Message::Text(_) => Incoming::Gone(GoneReason::Protocol),
         },
+    }
+}
+
+/// Why a socket failed: a dropped connection, or a peer that broke the protocol. axum wraps
+/// tungstenite's error; the chain is searched for it.
+pub fn failure_reason(error: &(dyn std::error::Error + 'static)) -> GoneReason {
+    use tungstenite::error::{Error as WsError, ProtocolError};
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if let Some(ws) = e.downcast_ref::<WsError>() {
+            return match ws {
+                WsError::ConnectionClosed | WsError::AlreadyClosed => GoneReason::Closed,
+                WsError::Io(_) | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+                    GoneReason::Lost
+                }
+                _ => GoneReason::Protocol,
+            };
+        }
+        if e.downcast_ref::<std::io::Error>().is_some() {
+            return GoneReason::Lost;
+        }
+        next = e.source();
+    }
+    GoneReason::Protocol
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
+
+    fn through_axum(e: WsError) -> GoneReason {
+        failure_reason(&axum::Error::new(e))
+    }
+
+    #[test]
+    fn a_dropped_connection_is_lost_not_a_protocol_error() {
+        let reset = WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake);
+        assert_eq!(through_axum(reset), GoneReason::Lost);
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert_eq!(through_axum(WsError::Io(io)), GoneReason::Lost);
+        assert_eq!(through_axum(WsError::ConnectionClosed), GoneReason::Closed);
+    }
+
+    #[test]
+    fn a_misbehaving_peer_is_a_protocol_error() {
+        let big = WsError::Capacity(CapacityError::MessageTooLong { size: 9, max_size: 1 });
+        assert_eq!(through_axum(big), GoneReason::Protocol);
+        let masked = WsError::Protocol(ProtocolError::UnmaskedFrameFromClient);
+        assert_eq!(through_axum(masked), GoneReason::Protocol);
     }
 }

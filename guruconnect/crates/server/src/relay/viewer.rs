@@ -211,7 +211,7 @@ async fn pump(
                     "no traffic within the idle timeout",
                 )
             }
-            Incoming::Gone(GoneReason::Closed) => return,
+            Incoming::Gone(GoneReason::Closed | GoneReason::Lost) => return,
             Incoming::Gone(GoneReason::Protocol) => {
                 return closer.close(
                     DisconnectReason::ProtocolError,

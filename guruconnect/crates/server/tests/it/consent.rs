@@ -158,3 +158,51 @@ async fn unattended_sessions_and_disabled_consent_ask_nobody() {
         "with consent off the stream order follows the hello directly"
     );
 }
+
+#[tokio::test]
+async fn the_monitor_list_sent_while_asking_reaches_viewers_on_accept_not_before() {
+    let app = TestApp::spawn().await;
+    let (mut agent, mut viewer, session_id, _) = attended(&app).await;
+    // The agent describes its monitors as it connects, while its user is still being asked.
+    let list = proto::DisplayList {
+        displays: vec![
+            proto::Display {
+                id: "0".into(),
+                name: "left".into(),
+                width: 1024,
+                height: 768,
+                primary: true,
+                ..Default::default()
+            },
+            proto::Display {
+                id: "1".into(),
+                name: "right".into(),
+                width: 800,
+                height: 600,
+                ..Default::default()
+            },
+        ],
+        selected_display_id: "0".into(),
+    };
+    send(&mut agent, Payload::DisplayList(list.clone())).await;
+    send(&mut agent, answer(&session_id, true)).await;
+    // Before the answer nothing reached the viewer; after it, the held list arrives.
+    let got = recv_until(&mut viewer.ws, |p| match p {
+        Payload::DisplayList(l) => Some(l),
+        Payload::VideoFrame(_) => panic!("a frame before the list"),
+        _ => None,
+    })
+    .await;
+    assert_eq!(got, list);
+    // A viewer joining later gets it too.
+    let token = app.viewer_token(&session_id, &app.admin_token).await;
+    let mut late = TestViewer::join(&app, &session_id, &token)
+        .await
+        .expect("late viewer");
+    let again = recv_until(&mut late.ws, |p| match p {
+        Payload::DisplayList(l) => Some(l),
+        _ => None,
+    })
+    .await;
+    assert_eq!(again.displays.len(), 2);
+}

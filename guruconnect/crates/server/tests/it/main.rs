@@ -5,6 +5,7 @@ mod api;
 mod auth_attacks;
 mod consent;
 mod helpers;
+mod identity;
 mod integration;
 mod relay;
 mod releases;
