@@ -139,12 +139,14 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     let (session, platform) = guruconnect_agent::run::session_from(&settings, args.support_code)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
+        let shutdown = guruconnect_agent::run::on_signals();
         match session.credential {
             Credential::SupportCode(_) => {
-                guruconnect_agent::run::attended(&session, &platform).await
+                guruconnect_agent::run::attended(&session, &platform, &shutdown).await
             }
             Credential::AgentKey(_) => {
-                guruconnect_agent::run::unattended(&session, &platform).await
+                guruconnect_agent::run::unattended(&session, &platform, &shutdown).await;
+                Ok(())
             }
         }
     })

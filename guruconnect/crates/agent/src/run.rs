@@ -1,12 +1,13 @@
 //! The agent's two modes. Attended: one session joined with a support code, then exit.
-//! Unattended: sessions with the per-machine key, forever, reconnecting with capped, fully
-//! jittered exponential backoff.
+//! Unattended: sessions with the per-machine key until stopped, reconnecting with capped,
+//! fully jittered exponential backoff. Either way a stop (signal, service manager) makes the
+//! session say goodbye to the relay first.
 
 use crate::backoff::Backoff;
 use crate::config::{self, Settings};
 use crate::platform::Platform;
 use crate::service::lifecycle::StopFlag;
-use crate::session::{self, Credential, SessionConfig, SessionEnd};
+use crate::session::{self, Credential, SessionConfig, SessionEnd, Shutdown};
 use std::time::{Duration, Instant};
 
 /// The session settings from merged `settings` (and a support code for attended mode).
@@ -68,17 +69,51 @@ pub fn service_work(stop: &StopFlag) -> anyhow::Result<()> {
     let (config, platform) = session_from(&settings, None)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
-        tokio::select! {
-            _ = unattended(&config, &platform) => {}
-            _ = stopped(stop) => tracing::info!("stop requested"),
-        }
+        let (trigger, shutdown) = Shutdown::channel();
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            while !stop.is_stopped() {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            tracing::info!("stop requested");
+            let _ = trigger.send(true);
+        });
+        unattended(&config, &platform, &shutdown).await;
     });
     Ok(())
 }
 
-async fn stopped(stop: &StopFlag) {
-    while !stop.is_stopped() {
-        tokio::time::sleep(Duration::from_millis(250)).await;
+/// A shutdown asked for by SIGTERM or SIGINT (Ctrl+C, and Ctrl+Break on Windows): the session
+/// says goodbye to the relay before the process exits.
+pub fn on_signals() -> Shutdown {
+    let (trigger, shutdown) = Shutdown::channel();
+    tokio::spawn(async move {
+        signal().await;
+        tracing::info!("stop requested by a signal");
+        let _ = trigger.send(true);
+    });
+    shutdown
+}
+
+#[cfg(unix)]
+async fn signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+#[cfg(not(unix))]
+async fn signal() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
@@ -86,8 +121,12 @@ async fn stopped(stop: &StopFlag) {
 const STABLE_AFTER: Duration = Duration::from_secs(30);
 
 /// Attended mode: returns once the session ends; Err when it could not start.
-pub async fn attended(config: &SessionConfig, platform: &Platform) -> anyhow::Result<()> {
-    match session::run(config, platform).await? {
+pub async fn attended(
+    config: &SessionConfig,
+    platform: &Platform,
+    shutdown: &Shutdown,
+) -> anyhow::Result<()> {
+    match session::run(config, platform, shutdown).await? {
         SessionEnd::Refused(reason) => {
             anyhow::bail!(
                 "the server refused the support code ({})",
@@ -98,15 +137,21 @@ pub async fn attended(config: &SessionConfig, platform: &Platform) -> anyhow::Re
             tracing::info!(reason = reason_name(reason), "session ended");
             Ok(())
         }
+        SessionEnd::Stopped => {
+            tracing::info!("stopped; the session is over");
+            Ok(())
+        }
     }
 }
 
-/// Unattended mode: never returns.
-pub async fn unattended(config: &SessionConfig, platform: &Platform) -> ! {
+/// Unattended mode: sessions one after another until a stop is asked for.
+pub async fn unattended(config: &SessionConfig, platform: &Platform, shutdown: &Shutdown) {
     let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
-    loop {
+    let mut stop = shutdown.clone();
+    while !shutdown.is_requested() {
         let started = Instant::now();
-        match session::run(config, platform).await {
+        match session::run(config, platform, shutdown).await {
+            Ok(SessionEnd::Stopped) => break,
             Ok(SessionEnd::Refused(reason)) => {
                 tracing::error!(
                     reason = reason_name(reason),
@@ -126,8 +171,12 @@ pub async fn unattended(config: &SessionConfig, platform: &Platform) -> ! {
             delay_ms = delay.as_millis() as u64,
             "waiting before reconnecting"
         );
-        tokio::time::sleep(delay).await;
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stop.requested() => break,
+        }
     }
+    tracing::info!("stopped");
 }
 
 fn reason_name(reason: Option<guruconnect_proto::DisconnectReason>) -> &'static str {

@@ -49,26 +49,77 @@ pub enum SessionEnd {
     Refused(Option<DisconnectReason>),
     /// Connected, then the server ended it with this reason (None: the socket just closed).
     Ended(Option<DisconnectReason>),
+    /// This agent was asked to stop (a signal, the service manager) and said goodbye.
+    Stopped,
+}
+
+/// Asks a running session to say goodbye to the relay and end: a signal, or the service
+/// manager's stop. Without it the relay can only see the socket drop.
+#[derive(Debug, Clone)]
+pub struct Shutdown(tokio::sync::watch::Receiver<bool>);
+
+impl Shutdown {
+    /// The trigger and the signal it sends.
+    pub fn channel() -> (tokio::sync::watch::Sender<bool>, Shutdown) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (tx, Shutdown(rx))
+    }
+
+    pub fn is_requested(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Resolves once a stop was asked for; never, if the trigger is gone without asking.
+    pub async fn requested(&mut self) {
+        if self.0.wait_for(|stop| *stop).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// What the agent tells the relay as it stops on purpose.
+fn goodbye() -> Bytes {
+    proto::disconnect(DisconnectReason::Normal, "the agent is stopping")
 }
 
 type WsStream =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Runs one session to its end. Errors are connection failures (the caller retries).
-pub async fn run(config: &SessionConfig, platform: &Platform) -> anyhow::Result<SessionEnd> {
+pub async fn run(
+    config: &SessionConfig,
+    platform: &Platform,
+    shutdown: &Shutdown,
+) -> anyhow::Result<SessionEnd> {
+    let mut stop = shutdown.clone();
+    let ws = tokio::select! {
+        connected = connect(config) => match connected? {
+            Ok(ws) => ws,
+            Err(refused) => return Ok(SessionEnd::Refused(refused)),
+        },
+        _ = stop.requested() => return Ok(SessionEnd::Stopped),
+    };
+    stream(ws, platform, config, stop).await
+}
+
+/// Connects and says hello: the socket once the server answered, or why it refused.
+async fn connect(
+    config: &SessionConfig,
+) -> anyhow::Result<Result<WsStream, Option<DisconnectReason>>> {
     let url = format!("{}/ws/agent", config.server.trim_end_matches('/'));
     let tls = Some(config.trust.connector()?);
     let (mut ws, _) = tokio_tungstenite::connect_async_tls_with_config(&url, None, false, tls)
         .await
         .with_context(|| format!("connecting to {url}"))?;
     send(&mut ws, hello(config)).await?;
-    let server_hello = match tokio::time::timeout(HELLO_TIMEOUT, wait_for_hello(&mut ws)).await {
+    match tokio::time::timeout(HELLO_TIMEOUT, wait_for_hello(&mut ws)).await {
         Err(_) => anyhow::bail!("no answer to the hello within {HELLO_TIMEOUT:?}"),
-        Ok(Err(refused)) => return Ok(SessionEnd::Refused(refused)),
-        Ok(Ok(h)) => h,
-    };
-    tracing::info!(session_id = %server_hello.session_id, "session started");
-    Ok(SessionEnd::Ended(stream(ws, platform, config).await?))
+        Ok(Err(refused)) => Ok(Err(refused)),
+        Ok(Ok(h)) => {
+            tracing::info!(session_id = %h.session_id, "session started");
+            Ok(Ok(ws))
+        }
+    }
 }
 
 fn hello(config: &SessionConfig) -> Payload {
@@ -115,12 +166,13 @@ async fn wait_for_hello(ws: &mut WsStream) -> Result<proto::ServerHello, Option<
     Err(None)
 }
 
-/// Streams until the server ends the session or the socket fails.
+/// Streams until the server ends the session, the socket fails or a stop is asked for.
 async fn stream(
     ws: WsStream,
     platform: &Platform,
     config: &SessionConfig,
-) -> anyhow::Result<Option<DisconnectReason>> {
+    mut stop: Shutdown,
+) -> anyhow::Result<SessionEnd> {
     let (sink, mut source) = ws.split();
     let shared = Arc::new(Shared::default());
     let (frames_tx, frames_rx) = tokio::sync::mpsc::channel::<Bytes>(1);
@@ -153,11 +205,16 @@ async fn stream(
     let mut viewers_seen = 0u32;
     let mut ended = None;
     let mut failure = None;
+    let mut stopping = false;
     loop {
         let message = tokio::select! {
             message = source.next() => message,
             Ok(error) = &mut died_rx => {
                 failure = Some(error);
+                break;
+            }
+            _ = stop.requested() => {
+                stopping = true;
                 break;
             }
         };
@@ -229,13 +286,29 @@ async fn stream(
     }
     let _ = control_tx.send(Control::Stop);
     input.stop();
-    writer.abort();
+    if stopping {
+        let _ = events_tx.try_send(goodbye());
+    }
+    drop(events_tx);
     let _ = tokio::task::spawn_blocking(move || streamer.join()).await;
-    match failure {
-        Some(error) => anyhow::bail!("screen capture failed: {error}"),
-        None => Ok(ended),
+    // The writer sends what is queued (the goodbye) and closes the socket once the streamer's
+    // senders are gone; a consent prompt still open may hold one, so the wait is bounded.
+    let mut writer = writer;
+    if tokio::time::timeout(WRITER_DRAIN, &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
+    }
+    match (failure, stopping) {
+        (Some(error), _) => anyhow::bail!("screen capture failed: {error}"),
+        (None, true) => Ok(SessionEnd::Stopped),
+        (None, false) => Ok(SessionEnd::Ended(ended)),
     }
 }
+
+/// How long the writer may take to send the last messages and close the socket.
+const WRITER_DRAIN: Duration = Duration::from_secs(2);
 
 /// Tells the streamer input arrived, once until it has taken notice: the control channel is
 /// unbounded and the streamer may be waiting on a slow link, so a flood of pointer moves must
@@ -257,7 +330,7 @@ async fn write(
         let (body, is_frame) = tokio::select! {
             Some(body) = events.recv() => (body, false),
             Some(body) = frames.recv() => (body, true),
-            else => return,
+            else => break,
         };
         let len = body.len() as u64;
         let started = Instant::now();
@@ -271,6 +344,9 @@ async fn write(
         }
         shared.bytes_sent.fetch_add(len, Ordering::Relaxed);
     }
+    // Every sender is gone: the session is over on this side. A close frame, not a dropped
+    // connection, is what the relay should see.
+    let _ = sink.close().await;
 }
 
 /// Shows the consent prompt off the async runtime and sends the answer; on Accept the session

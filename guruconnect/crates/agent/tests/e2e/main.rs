@@ -221,6 +221,52 @@ fn sysinfo_hostname() -> String {
     guruconnect_agent::inventory::collect(&Default::default(), &Default::default()).hostname
 }
 
+/// Stopped by its service manager (SIGTERM), the agent says goodbye: the relay records that it
+/// left, not that its connection was lost, and the process exits cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_agent_says_goodbye_to_the_relay() {
+    let app = TestApp::spawn().await;
+    let x = Xvfb::start(320, 240);
+    let (key, _) = app.mint_key("stopping-pc").await;
+    let mut agent = start_agent(&app, &x, "stopping-pc", &key);
+    online(&app, "stopping-pc").await;
+    let session_id = live_session(&app).await;
+    let status = Command::new("kill")
+        .args(["-TERM", &agent.0.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let mut exit = None;
+    for _ in 0..100 {
+        exit = agent.0.try_wait().expect("wait");
+        if exit.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        exit.is_some_and(|e| e.success()),
+        "exited cleanly: {exit:?}"
+    );
+    let path = format!("/api/sessions/{session_id}/events");
+    let reason = || async {
+        let events = app.get_json(&path, &app.admin_token).await;
+        events
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["event_type"] == "agent_disconnected")
+            .and_then(|e| e["detail"].as_str())
+            .and_then(|d| serde_json::from_str::<Value>(d).ok())
+            .map(|d| d["reason"].clone())
+    };
+    eventually("the departure is audited", || async {
+        reason().await.is_some()
+    })
+    .await;
+    assert_eq!(reason().await, Some(serde_json::json!("agent_closed")));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_agent_is_the_same_machine() {
     let app = TestApp::spawn().await;
@@ -236,7 +282,9 @@ async fn a_restarted_agent_is_the_same_machine() {
     .await;
     let _again = start_agent(&app, &x, "restart-pc", &key);
     let second = online(&app, "restart-pc").await;
-    assert_eq!(first["machine_uid"], second["machine_uid"]);
+    // The same machine row, not a new one (the API does not expose machine_uid).
+    assert_eq!(first["first_seen_at"], second["first_seen_at"]);
+    assert!(first["first_seen_at"].is_string());
     // The agent's inventory reached the machine record.
     let path = "/api/machines/restart-pc";
     eventually("the inventory arrives", || async {

@@ -257,11 +257,7 @@ impl LiveSession {
             return;
         }
         let viewers = state.viewers.len();
-        if let Some(agent) = state
-            .agent
-            .as_ref()
-            .filter(|_| state.consent.lets_stream())
-        {
+        if let Some(agent) = state.agent.as_ref().filter(|_| state.consent.lets_stream()) {
             let _ = agent.tx.try_send(stream_control(viewers));
             if viewers == 0 {
                 // Nobody watches: the agent releases anything a viewer left held.
@@ -308,11 +304,7 @@ impl LiveSession {
     /// queue is full (the input is dropped rather than queued without bound).
     pub fn to_agent(&self, body: Bytes) -> bool {
         let state = self.lock();
-        match state
-            .agent
-            .as_ref()
-            .filter(|_| state.consent.lets_stream())
-        {
+        match state.agent.as_ref().filter(|_| state.consent.lets_stream()) {
             Some(agent) => {
                 let len = body.len() as u64;
                 let sent = agent.tx.try_send(body).is_ok();

@@ -206,7 +206,10 @@ mod tests {
 
     #[test]
     fn a_misbehaving_peer_is_a_protocol_error() {
-        let big = WsError::Capacity(CapacityError::MessageTooLong { size: 9, max_size: 1 });
+        let big = WsError::Capacity(CapacityError::MessageTooLong {
+            size: 9,
+            max_size: 1,
+        });
         assert_eq!(through_axum(big), GoneReason::Protocol);
         let masked = WsError::Protocol(ProtocolError::UnmaskedFrameFromClient);
         assert_eq!(through_axum(masked), GoneReason::Protocol);

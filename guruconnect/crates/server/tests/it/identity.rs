@@ -92,7 +92,10 @@ async fn an_attended_visit_ending_leaves_the_machines_unattended_agent_online() 
     })
     .await;
     let m = machine(&app, "desk-7").await;
-    assert_eq!(m["online"], true, "its unattended agent is still connected: {m}");
+    assert_eq!(
+        m["online"], true,
+        "its unattended agent is still connected: {m}"
+    );
 }
 
 #[tokio::test]
