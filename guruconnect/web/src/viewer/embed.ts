@@ -3,6 +3,8 @@
 // with that origin as the postMessage target (never "*"); messages come in only from that
 // origin, only from window.parent, and only when they match the schema.
 
+import type { LifecycleState } from "./lifecycle";
+
 /** Version of the message schema; bumped only for incompatible changes. */
 export const EMBED_PROTOCOL_VERSION = 1;
 
@@ -11,7 +13,8 @@ export type OutboundEvent =
   | { type: "viewer:connected"; session_id: string; hostname: string }
   | { type: "viewer:disconnected"; reason: string; final: boolean }
   | { type: "viewer:error"; code: string; detail: string }
-  | { type: "viewer:resize"; width: number; height: number };
+  | { type: "viewer:resize"; width: number; height: number }
+  | { type: "viewer:state"; state: LifecycleState; reason: string };
 
 export type InboundMessage =
   | { type: "viewer:init"; session_id: string; token: string }

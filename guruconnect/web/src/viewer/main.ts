@@ -6,6 +6,7 @@ import type { DisplayList, Payload } from "../protocol/wire";
 import { type Status, ViewerConnection } from "./connection";
 import { EmbedChannel, type InboundMessage, type OutboundEvent, resolveParentOrigin } from "./embed";
 import { InputHandler } from "./input";
+import { describeLifecycle, type Lifecycle, lifecycleOf, sameLifecycle } from "./lifecycle";
 import { forgetFragment, readParams } from "./params";
 import { Screen } from "./screen";
 import { formatStats, Stats } from "./stats";
@@ -40,6 +41,9 @@ class Viewer {
   private hostname = "";
   private agentOnline = true;
   private awaitingConsent = false;
+  private painted = false;
+  private connectionStatus: Status = { state: "connecting", reason: "" };
+  private lifecycle: Lifecycle | null = null;
   private lastKeyRequest = 0;
   private announcedConnected = false;
   private paused = false;
@@ -74,6 +78,7 @@ class Viewer {
     if (!this.session) return;
     this.screen.reset();
     this.announcedConnected = false;
+    this.painted = false;
     this.connection = new ViewerConnection({
       url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/viewer`,
       sessionId: this.session.id,
@@ -94,12 +99,8 @@ class Viewer {
   }
 
   setStatus(status: Status): void {
-    const waiting = status.state === "connected" && (!this.agentOnline || this.awaitingConsent);
-    this.status.dataset.state = status.state;
-    this.status.dataset.quiet = String(status.state === "connected" && !waiting);
-    this.status.textContent = this.awaitingConsent && status.state === "connected"
-      ? "Connected — waiting for the user at the remote machine to accept."
-      : describe(status, this.paused, waiting);
+    this.connectionStatus = status;
+    this.showLifecycle();
     if (status.state === "connected" && !this.announcedConnected) {
       this.announcedConnected = true;
       this.embed?.post({ type: "viewer:connected", session_id: this.session?.id ?? "", hostname: this.hostname });
@@ -113,6 +114,23 @@ class Viewer {
     }
   }
 
+  /** Shows where the session stands and, when embedded, tells the host page on each change. */
+  private showLifecycle(): void {
+    const now = lifecycleOf({
+      connection: this.connectionStatus,
+      agentOnline: this.agentOnline,
+      awaitingConsent: this.awaitingConsent,
+      painted: this.painted,
+    });
+    this.status.dataset.state = this.connectionStatus.state;
+    this.status.dataset.lifecycle = now.state;
+    this.status.dataset.quiet = String(now.state === "streaming" && !this.paused);
+    this.status.textContent = describeLifecycle(now, this.paused);
+    if (sameLifecycle(this.lifecycle, now)) return;
+    this.lifecycle = now;
+    this.embed?.post({ type: "viewer:state", state: now.state, reason: now.reason });
+  }
+
   private receive(payload: Payload): void {
     switch (payload.$case) {
       case "videoFrame": {
@@ -120,6 +138,10 @@ class Viewer {
         const result = this.screen.applyFrame(payload.value, this.display);
         if (result.needKeyFrame) this.requestKeyFrame();
         if (result.painted.length > 0) {
+          if (!this.painted) {
+            this.painted = true;
+            this.showLifecycle();
+          }
           this.stats.frame(result.decodeMs);
           remember(metrics.frames, {
             at: performance.now(),
@@ -148,14 +170,17 @@ class Viewer {
       case "sessionResponse":
         this.hostname = payload.value.hostname;
         this.agentOnline = payload.value.agentOnline;
+        this.showLifecycle();
         $("title").textContent = this.hostname || payload.value.agentId;
         document.title = `${this.hostname || "Remote machine"} – GuruConnect`;
         break;
       case "viewerPresence":
         if (this.agentOnline !== payload.value.agentOnline || this.awaitingConsent !== payload.value.awaitingConsent) {
+          // The machine left (or came back): what it shows next starts a new picture.
+          if (!payload.value.agentOnline) this.painted = false;
           this.agentOnline = payload.value.agentOnline;
           this.awaitingConsent = payload.value.awaitingConsent;
-          this.setStatus({ state: "connected", reason: "" });
+          this.showLifecycle();
         }
         break;
       case "error":
@@ -252,21 +277,6 @@ class Viewer {
         this.selectDisplay(message.display_id);
         break;
     }
-  }
-}
-
-function describe(status: Status, paused: boolean, waiting: boolean): string {
-  if (paused) return "Paused — press Resume to continue.";
-  if (waiting) return "Connected — waiting for the remote machine to come back.";
-  switch (status.state) {
-    case "connecting":
-      return "Connecting…";
-    case "connected":
-      return "Connected.";
-    case "reconnecting":
-      return `Reconnecting — ${status.reason}.`;
-    case "ended":
-      return `Session closed: ${status.reason}.`;
   }
 }
 

@@ -178,6 +178,20 @@ pub struct SessionDto {
     pub bytes_to_agent: i64,
     pub agent_online: bool,
     pub viewers: u32,
+    /// Single-session reads only, while the session waits for its agent: the relay's last
+    /// refusal of an agent that had this session's agent id and a valid key but could not be
+    /// admitted (e.g. `machine identity does not match this agent`: the id is bound to other
+    /// hardware). Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_refused: Option<AgentRefusal>,
+}
+
+/// Why the relay turned away the agent a session is waiting for.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AgentRefusal {
+    /// The cause in words, as GuruConnect's audit trail records it.
+    pub cause: String,
+    pub at: String,
 }
 
 impl SessionDto {
@@ -198,6 +212,7 @@ impl SessionDto {
             bytes_to_agent: s.bytes_to_agent,
             agent_online,
             viewers,
+            agent_refused: None,
         }
     }
 }

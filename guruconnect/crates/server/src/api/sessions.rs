@@ -1,7 +1,7 @@
 //! Sessions: list, detail, start on an unattended machine, end, audit events, and the viewer
 //! token that opens one session's viewer socket.
 
-use super::dto::{Page, SessionDto};
+use super::dto::{AgentRefusal, Page, SessionDto};
 use crate::app::AppState;
 use crate::auth::{tokens, Principal, Technician};
 use crate::db::{self, events::Actor, events::EventRow, sessions::SessionRow};
@@ -25,6 +25,22 @@ pub(super) fn dto(state: &AppState, row: SessionRow) -> SessionDto {
     let online = live.as_ref().is_some_and(|s| s.agent_online());
     let viewers = live.map(|s| s.viewer_count()).unwrap_or(0);
     SessionDto::new(row, online, u32::try_from(viewers).unwrap_or(u32::MAX))
+}
+
+/// `dto` plus, while the session waits for its agent, why the relay last refused that agent.
+pub(super) async fn dto_with_refusal(state: &AppState, row: SessionRow) -> ApiResult<SessionDto> {
+    let waiting = matches!(row.status.as_str(), "waiting" | "agent_offline");
+    let mut dto = dto(state, row);
+    if waiting && !dto.agent_online {
+        dto.agent_refused =
+            db::events::latest_refusal(&state.db, &dto.id)
+                .await?
+                .map(|(cause, at)| AgentRefusal {
+                    cause,
+                    at: super::dto::iso(at),
+                });
+    }
+    Ok(dto)
 }
 
 /// A session the caller may use, or 404 (not 403: do not confirm ids the caller cannot see).
@@ -94,7 +110,7 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> ApiResult<Json<SessionDto>> {
     let row = visible(&state, &me, &id).await?;
-    Ok(Json(dto(&state, row)))
+    Ok(Json(dto_with_refusal(&state, row).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

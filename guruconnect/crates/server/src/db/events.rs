@@ -80,6 +80,26 @@ pub async fn for_session(db: &Db, session_id: &str) -> sqlx::Result<Vec<EventRow
     .await
 }
 
+/// The cause and time of the newest `agent_auth_failed` recorded against a session (an agent
+/// with the session's id and a valid key that the relay could not admit).
+pub async fn latest_refusal(db: &Db, session_id: &str) -> sqlx::Result<Option<(String, i64)>> {
+    let row: Option<(String, i64)> = sqlx::query_as(
+        "SELECT detail, created_at FROM connect_session_events
+         WHERE session_id = $1 AND event_type = 'agent_auth_failed'
+         ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(session_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.map(|(detail, at)| {
+        let cause = serde_json::from_str::<serde_json::Value>(&detail)
+            .ok()
+            .and_then(|d| d["cause"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        (cause, at)
+    }))
+}
+
 /// Events of a given type, newest first (tests and the admin audit view).
 pub async fn of_type(db: &Db, event_type: &str) -> sqlx::Result<Vec<EventRow>> {
     sqlx::query_as(

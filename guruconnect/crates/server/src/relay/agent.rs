@@ -89,8 +89,9 @@ async fn serve(
     };
     let identity = match authenticate(state, &hello, ip).await {
         Ok(identity) => identity,
-        Err(failure) => return refuse(state, &tx, closer, &hello, ip, failure).await,
+        Err(failure) => return refuse(state, &tx, closer, &hello, ip, failure, &[]).await,
     };
+    let verified_id = identity.agent_id.clone();
     let conn_id = state.relay.next_conn_id();
     let asker = identity
         .attended
@@ -111,7 +112,11 @@ async fn serve(
     .await
     {
         Ok(bound) => bound,
-        Err(failure) => return refuse(state, &tx, closer, &hello, ip, failure).await,
+        Err(failure) => {
+            // The key was good: sessions waiting for this agent id learn why it was refused.
+            let waiting = state.relay.waiting_for(&verified_id);
+            return refuse(state, &tx, closer, &hello, ip, failure, &waiting).await;
+        }
     };
     let (session, agent_id) = bound;
     tracing::info!(%agent_id, session_id = %session.id, "agent connected");
@@ -188,6 +193,9 @@ pub fn valid_identifier(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
+/// Turns the agent away: it hears only "authentication failed" (or the rate limit); the cause
+/// goes to the log and the audit trail, against each session in `waiting` (those that wait
+/// for the agent id the key proved) so the people waiting on them can read it.
 async fn refuse(
     state: &AppState,
     tx: &mpsc::Sender<Bytes>,
@@ -195,6 +203,7 @@ async fn refuse(
     hello: &proto::AgentHello,
     ip: Option<IpAddr>,
     failure: AuthFailure,
+    waiting: &[Arc<LiveSession>],
 ) {
     let correlation_id = db::new_id();
     let (code, reason, detail) = match &failure {
@@ -221,18 +230,26 @@ async fn refuse(
         cause = %failure,
         "agent authentication refused"
     );
-    lifecycle::record(
-        state,
-        db::events::Event {
-            event_type: "agent_auth_failed",
-            actor: Actor::Agent(hello.agent_id.clone()),
-            session_id: None,
-            agent_id: (!hello.agent_id.is_empty()).then_some(hello.agent_id.as_str()),
-            ip: ip.map(|i| i.to_string()),
-            detail: serde_json::json!({"cause": failure.to_string(), "correlation_id": correlation_id}),
-        },
-    )
-    .await;
+    let detail_json =
+        serde_json::json!({"cause": failure.to_string(), "correlation_id": correlation_id});
+    let sessions: Vec<Option<&str>> = match waiting {
+        [] => vec![None],
+        some => some.iter().map(|s| Some(s.id.as_str())).collect(),
+    };
+    for session_id in sessions {
+        lifecycle::record(
+            state,
+            db::events::Event {
+                event_type: "agent_auth_failed",
+                actor: Actor::Agent(hello.agent_id.clone()),
+                session_id,
+                agent_id: (!hello.agent_id.is_empty()).then_some(hello.agent_id.as_str()),
+                ip: ip.map(|i| i.to_string()),
+                detail: detail_json.clone(),
+            },
+        )
+        .await;
+    }
     let _ = tx.try_send(proto::error(code, detail.clone(), correlation_id));
     closer.close(reason, detail);
 }

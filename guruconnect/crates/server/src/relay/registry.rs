@@ -60,6 +60,16 @@ impl Registry {
             .any(|s| s.agent_id == agent_id && s.agent_online())
     }
 
+    /// Live sessions of `agent_id` that wait for their agent (none connected).
+    pub fn waiting_for(&self, agent_id: &str) -> Vec<Arc<LiveSession>> {
+        self.lock()
+            .sessions
+            .values()
+            .filter(|s| s.agent_id == agent_id && !s.agent_online())
+            .cloned()
+            .collect()
+    }
+
     /// Takes a session out of the registry (it ended); the caller closes its connections.
     pub fn remove(&self, session_id: &str) -> Option<Arc<LiveSession>> {
         let mut inner = self.lock();

@@ -167,3 +167,39 @@ async fn an_agent_that_vanishes_is_recorded_as_a_lost_connection() {
     .await;
     assert_eq!(reason().await, Some(json!("connection_lost")));
 }
+
+#[tokio::test]
+async fn a_session_waiting_for_a_refused_agent_says_why() {
+    let app = TestApp::spawn().await;
+    let (key, _) = app.mint_key("bound-pc").await;
+    let first = TestAgent::connect(&app, hello_with_key("bound-pc", "uid-first", &key)).await;
+    let session = first.session_id.clone();
+    drop(first);
+    let path = format!("/api/sessions/{session}");
+    eventually("the session waits for its agent", || async {
+        app.get_json(&path, &app.admin_token).await["status"] == "agent_offline"
+    })
+    .await;
+    assert!(app.get_json(&path, &app.admin_token).await["agent_refused"].is_null());
+
+    // The same id and key from other hardware (a copied configuration, a cloned machine).
+    let copied = TestAgent::try_connect(&app, hello_with_key("bound-pc", "uid-clone", &key)).await;
+    assert!(copied.is_err());
+    let row = app.get_json(&path, &app.admin_token).await;
+    assert_eq!(
+        row["agent_refused"]["cause"], "machine identity does not match this agent",
+        "{row}"
+    );
+    assert!(row["agent_refused"]["at"].is_string());
+
+    // A stranger without the key cannot write into the session's story.
+    let (other_key, _) = app.mint_key("someone-else").await;
+    let _ = TestAgent::try_connect(&app, hello_with_key("bound-pc", "uid-x", &other_key)).await;
+    let _ = TestAgent::try_connect(&app, hello_with_key("bound-pc", "uid-x", "gcak_guess")).await;
+    let trail = events(&app, &session).await;
+    let refusals = types(&trail)
+        .iter()
+        .filter(|t| **t == "agent_auth_failed")
+        .count();
+    assert_eq!(refusals, 1, "{trail:?}");
+}
