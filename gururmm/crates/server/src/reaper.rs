@@ -1,7 +1,8 @@
 //! Background upkeep: the server-side command timeout (running commands past their deadline
 //! become `timed_out`, the seed had no such enforcement), re-delivery of commands still pending
 //! for connected agents, retention of metrics and watchdog events, polling agents' presence
-//! (offline once their heartbeats stop), and the agent-offline alert rule.
+//! (offline once their heartbeats stop), the agent-offline alert rule, and remote-control rows
+//! kept in step with GuruConnect (`connect::reconcile`).
 
 use crate::app::AppState;
 use crate::db;
@@ -15,6 +16,7 @@ pub async fn run(state: AppState) {
         state.config.limits.reaper_interval_ms,
     ));
     let mut last_retention: Option<Instant> = None;
+    let mut last_reconcile: Option<Instant> = None;
     loop {
         tokio::select! {
             _ = state.shutdown.cancelled() => return,
@@ -36,6 +38,10 @@ pub async fn run(state: AppState) {
         expire_polling_agents(&state).await;
         if let Err(e) = crate::alerting::check_offline(&state).await {
             tracing::error!(error = ?e, "checking offline agents failed");
+        }
+        if last_reconcile.is_none_or(|t| t.elapsed() >= crate::connect::reconcile::SWEEP_EVERY) {
+            last_reconcile = Some(Instant::now());
+            crate::connect::reconcile::sweep(&state).await;
         }
         if last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY) {
             last_retention = Some(Instant::now());

@@ -39,6 +39,23 @@ fn the_current_document_allows_both_modes() {
 }
 
 #[test]
+fn session_documents_of_either_minor_parse() {
+    use gururmm_server::connect::client::SessionState;
+    let waiting: SessionState =
+        serde_json::from_str(&fixture("session-waiting-refused.json")).expect("1.1.0 session");
+    assert_eq!(waiting.status, "waiting");
+    assert_eq!(
+        waiting.agent_refused.map(|r| r.cause).as_deref(),
+        Some("machine identity does not match this agent")
+    );
+    let ended: SessionState =
+        serde_json::from_str(&fixture("session-ended-1.0.json")).expect("1.0.0 session");
+    assert_eq!(ended.status, "ended");
+    assert_eq!(ended.end_reason.as_deref(), Some("consent_declined"));
+    assert!(ended.agent_refused.is_none());
+}
+
+#[test]
 fn an_older_minor_without_a_later_flag_is_accepted_and_the_flag_counts_as_off() {
     let caps = parsed("older-minor.json");
     assert_eq!(caps.compatibility(), Compatibility::Compatible);

@@ -84,6 +84,9 @@ pub struct RemoteControlStatus {
     /// GuruConnect's browser-facing origin: the only origin the viewer frame's messages may
     /// come from.
     pub viewer_origin: Option<String>,
+    /// GuruConnect's release public key for the enrolment instructions (agents pin it as
+    /// `[remote_control] release_public_key`), when this server is configured with it.
+    pub release_public_key: Option<String>,
 }
 
 async fn status_of(state: &AppState) -> RemoteControlStatus {
@@ -96,6 +99,7 @@ async fn status_of(state: &AppState) -> RemoteControlStatus {
         supported_contract: BUILT_FOR.to_owned(),
         capabilities: None,
         viewer_origin: state.config.connect.public_origin(),
+        release_public_key: state.config.connect.release_public_key.clone(),
     };
     let Some(connect) = &state.connect else {
         status.viewer_origin = None;
@@ -509,6 +513,34 @@ pub struct RemoteControlSessionDto {
     pub started_at: String,
     pub ended_at: Option<String>,
     pub end_reason: Option<String>,
+    /// GuruConnect's side, read live (single-session reads of a started session only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect: Option<ConnectSideDto>,
+}
+
+/// Where GuruConnect says a started session stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectSideDto {
+    /// `waiting` (no agent yet), `active`, `agent_offline`; absent when GuruConnect could not
+    /// be asked.
+    pub status: Option<String>,
+    /// The machine's GuruConnect agent is connected to GuruConnect.
+    pub agent_online: bool,
+    /// Why GuruConnect turned the machine's GuruConnect agent away, if it did.
+    pub agent_refused: Option<String>,
+    /// Why GuruConnect could not be asked.
+    pub error: Option<String>,
+}
+
+impl From<crate::connect::reconcile::ConnectSide> for ConnectSideDto {
+    fn from(c: crate::connect::reconcile::ConnectSide) -> Self {
+        Self {
+            status: c.status,
+            agent_online: c.agent_online,
+            agent_refused: c.agent_refused,
+            error: c.error,
+        }
+    }
 }
 
 impl From<rc::SessionRow> for RemoteControlSessionDto {
@@ -527,6 +559,7 @@ impl From<rc::SessionRow> for RemoteControlSessionDto {
             launch_status: r.launch_status,
             launch_error: r.launch_error,
             end_reason: r.end_reason,
+            connect: None,
         }
     }
 }
@@ -545,6 +578,28 @@ pub async fn sessions(
         .ok_or(ApiError::NotFound("agent"))?;
     let rows = rc::list_for_agent(&state.db, &agent_id, 100).await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
+}
+
+/// One remote-control session, brought up to date with its launch and with GuruConnect (a
+/// failed launch fails it; a session GuruConnect ended ends it, with the reason).
+#[utoipa::path(get, path = "/api/remote-control/sessions/{id}", tag = "remote-control", security(("bearer" = [])),
+    params(("id" = String, Path, description = "remote-control id")),
+    responses((status = 200, body = RemoteControlSessionDto), (status = 404, body = ErrorEnvelope)))]
+pub async fn session(
+    State(state): State<AppState>,
+    _t: Technician,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RemoteControlSessionDto>> {
+    let row = rc::find(&state.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound("remote-control session"))?;
+    let connect = crate::connect::reconcile::refresh(&state, &row).await;
+    let row = rc::find(&state.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound("remote-control session"))?;
+    let mut dto = RemoteControlSessionDto::from(row);
+    dto.connect = connect.filter(|_| dto.status == "started").map(Into::into);
+    Ok(Json(dto))
 }
 
 /// Ends a remote-control session on GuruConnect (agent and viewers disconnected) and records it.

@@ -116,6 +116,9 @@ pub fn apply_overrides(
     if let Some((_, v)) = first(&get, &["GURURMM_CONNECT_AGENT_SERVER_URL"]) {
         config.connect.agent_server_url = Some(v);
     }
+    if let Some((_, v)) = first(&get, &["GURURMM_CONNECT_RELEASE_PUBLIC_KEY"]) {
+        config.connect.release_public_key = Some(v.trim().to_owned());
+    }
     if let Some((var, v)) = first(&get, &["GURURMM_LOG_FORMAT"]) {
         config.log_format = match v.as_str() {
             "text" => LogFormat::Text,

@@ -8,6 +8,8 @@ mod tests;
 
 pub use secret::SecretString;
 
+use base64::Engine as _;
+
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -82,6 +84,11 @@ pub struct ConnectConfig {
     pub sessions_per_minute: u32,
     /// Seconds the RMM agent has to download, verify and start the GuruConnect agent.
     pub launch_timeout_secs: u64,
+    /// GuruConnect's release public key (base64 ed25519, `guruconnect-server release keygen`
+    /// prints it; `GURURMM_CONNECT_RELEASE_PUBLIC_KEY`). Only shown to technicians in the
+    /// enrolment instructions, so agents pin it at install (`[remote_control]
+    /// release_public_key`); agents never take it from the server.
+    pub release_public_key: Option<String>,
 }
 
 impl Default for ConnectConfig {
@@ -95,6 +102,7 @@ impl Default for ConnectConfig {
             request_timeout_secs: 15,
             sessions_per_minute: 10,
             launch_timeout_secs: 300,
+            release_public_key: None,
         }
     }
 }
@@ -409,6 +417,18 @@ impl Config {
                 return Err(invalid(
                     "connect.integration_key",
                     "must be at least 32 characters (GuruConnect refuses shorter keys)",
+                ));
+            }
+        }
+        if let Some(key) = &c.release_public_key {
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(key.trim())
+                .ok()
+                .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
+            if raw.is_none_or(|raw| ed25519_dalek::VerifyingKey::from_bytes(&raw).is_err()) {
+                return Err(invalid(
+                    "connect.release_public_key",
+                    "must be the base64 ed25519 public key `guruconnect-server release keygen` printed",
                 ));
             }
         }

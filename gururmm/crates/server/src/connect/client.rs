@@ -60,6 +60,28 @@ pub struct CreatedSession {
     pub support_code_expires_at: Option<String>,
 }
 
+/// `GET /sessions/{id}`: where a GuruConnect session stands.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SessionState {
+    pub id: String,
+    /// `waiting`, `active`, `agent_offline` or `ended`.
+    pub status: String,
+    #[serde(default)]
+    pub agent_online: bool,
+    #[serde(default)]
+    pub end_reason: Option<String>,
+    /// Since contract 1.1.0: why GuruConnect turned the machine's agent away.
+    #[serde(default)]
+    pub agent_refused: Option<AgentRefusal>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AgentRefusal {
+    pub cause: String,
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
 /// `POST /sessions/{id}/viewer-token`.
 #[derive(Debug, Deserialize)]
 pub struct ViewerToken {
@@ -214,6 +236,13 @@ impl ConnectClient {
                 Some(json!({"technician_name": technician_name, "technician_id": technician_id})),
                 true,
             )
+            .await?;
+        Self::json(response).await
+    }
+
+    pub async fn session(&self, session_id: &str) -> Result<SessionState, ConnectError> {
+        let response = self
+            .send(Method::GET, self.v1(&["sessions", session_id]), None, true)
             .await?;
         Self::json(response).await
     }

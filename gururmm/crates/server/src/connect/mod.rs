@@ -10,6 +10,7 @@
 pub mod capabilities;
 pub mod client;
 pub mod launch;
+pub mod reconcile;
 
 use crate::config::ConnectConfig;
 use capabilities::{Capabilities, Compatibility};

@@ -102,6 +102,16 @@ pub async fn list_for_agent(db: &Db, agent_id: &str, limit: i64) -> sqlx::Result
     .await
 }
 
+/// Rows still `started`, newest first: what the reconciler checks against GuruConnect.
+pub async fn started(db: &Db, limit: i64) -> sqlx::Result<Vec<SessionRow>> {
+    sqlx::query_as(&format!(
+        "{SELECT} WHERE r.status = 'started' ORDER BY r.started_at DESC, r.id LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await
+}
+
 pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<SessionRow>> {
     sqlx::query_as(&format!("{SELECT} WHERE r.id = $1"))
         .bind(id)

@@ -93,7 +93,7 @@ async fn unattended_mints_one_key_creates_the_session_and_sends_a_verified_launc
         format!("guruconnect://session?server=https%3A%2F%2Fconnect.example.com&session={session_id}&token={token}")
     );
     assert_eq!(body["viewer_origin"], "https://connect.example.com");
-    assert_eq!(body["capabilities"]["contract_version"], "1.0.0");
+    assert_eq!(body["capabilities"]["contract_version"], "1.1.0");
 
     // GuruConnect was asked for the machine's key with its device id, and for the session.
     let minted = rig.standin.minted();
@@ -466,7 +466,7 @@ async fn starts_are_rate_limited_per_technician() {
 }
 
 #[tokio::test]
-async fn a_refused_launch_shows_on_the_audit_row_and_end_closes_the_session() {
+async fn a_refused_launch_fails_the_session_with_the_agents_reason_and_frees_guruconnect() {
     let mut rig = rig().await;
     let body = rig.start_ok("unattended").await;
     let cmd = rig.agent.next_command().await;
@@ -492,6 +492,40 @@ async fn a_refused_launch_shows_on_the_audit_row_and_end_closes_the_session() {
         .as_str()
         .is_some_and(|e| e.contains("signature")));
 
+    // What the dashboard's panel reads: the session failed, with the agent's reason.
+    let rc_id = body["remote_control_id"].as_str().expect("id");
+    let one = rig
+        .app
+        .get_json(&format!("/api/remote-control/sessions/{rc_id}"))
+        .await;
+    assert_eq!(one["status"], "failed", "{one}");
+    assert!(one["end_reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("signature does not verify")));
+    assert!(one["ended_at"].is_string());
+    // GuruConnect stops waiting for a machine that will not come.
+    let session = body["session_id"].as_str().expect("s");
+    assert_eq!(
+        rig.standin
+            .calls_to(&format!("/sessions/{session}/end"))
+            .len(),
+        1
+    );
+    let res = rig
+        .app
+        .post(
+            &format!("/api/remote-control/sessions/{rc_id}/end"),
+            &rig.app.admin_token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 409, "already failed");
+}
+
+#[tokio::test]
+async fn end_closes_the_guruconnect_session_and_records_who() {
+    let rig = rig().await;
+    let body = rig.start_ok("attended").await;
     let rc_id = body["remote_control_id"].as_str().expect("id");
     let res = rig
         .app
@@ -505,24 +539,78 @@ async fn a_refused_launch_shows_on_the_audit_row_and_end_closes_the_session() {
     let ended: Value = res.json().await.expect("json");
     assert_eq!(ended["status"], "ended");
     assert!(ended["ended_at"].is_string());
+    assert!(ended["end_reason"]
+        .as_str()
+        .is_some_and(|r| r.starts_with("ended by ")));
+    let session = body["session_id"].as_str().expect("s");
     assert_eq!(
         rig.standin
-            .calls_to(&format!(
-                "/sessions/{}/end",
-                body["session_id"].as_str().expect("s")
-            ))
+            .calls_to(&format!("/sessions/{session}/end"))
             .len(),
         1
     );
-    let res = rig
+}
+
+#[tokio::test]
+async fn what_guruconnect_says_of_the_session_reaches_the_row() {
+    let rig = rig().await;
+    let body = rig.start_ok("attended").await;
+    let rc_id = body["remote_control_id"].as_str().expect("id").to_owned();
+    let session = body["session_id"].as_str().expect("s").to_owned();
+    let path = format!("/api/remote-control/sessions/{rc_id}");
+
+    // Waiting for the machine, which GuruConnect turned away.
+    rig.standin.update_session(
+        &session,
+        json!({"agent_refused": {"cause": "machine identity does not match this agent",
+            "at": "2026-01-01T00:00:01Z"}}),
+    );
+    let one = rig.app.get_json(&path).await;
+    assert_eq!(one["status"], "started");
+    assert_eq!(one["connect"]["status"], "waiting");
+    assert_eq!(
+        one["connect"]["agent_refused"],
+        "machine identity does not match this agent"
+    );
+
+    // The user declined: the row ends with that reason, even if nobody reads it (the sweep).
+    rig.standin.update_session(
+        &session,
+        json!({"status": "ended", "end_reason": "consent_declined", "agent_refused": null}),
+    );
+    gururmm_server::connect::reconcile::sweep(rig.app.state()).await;
+    let rows = rig
         .app
-        .post(
-            &format!("/api/remote-control/sessions/{rc_id}/end"),
-            &rig.app.admin_token,
-            json!({}),
-        )
+        .get_json(&format!(
+            "/api/agents/{}/remote-control/sessions",
+            rig.agent.agent_id
+        ))
         .await;
-    assert_eq!(res.status(), 409);
+    assert_eq!(rows[0]["status"], "ended", "{rows}");
+    assert!(rows[0]["end_reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("declined")));
+    assert!(rows[0]["ended_at"].is_string());
+    let audit = rig.app.get_json("/api/audit?limit=20").await;
+    assert!(
+        audit.to_string().contains("remote_control_ended"),
+        "{audit}"
+    );
+}
+
+#[tokio::test]
+async fn the_status_offers_the_release_key_for_enrolment() {
+    use base64::Engine;
+    let public = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
+    let key = base64::engine::general_purpose::STANDARD.encode(public.to_bytes());
+    let rig = rig_with(|c, _| c.connect.release_public_key = Some(key.clone())).await;
+    let status = rig.app.get_json("/api/remote-control/status").await;
+    assert_eq!(status["release_public_key"], key.as_str());
+    // Anything else is refused when the server starts, naming the setting.
+    let mut config = rig.app.config.clone();
+    config.connect.release_public_key = Some("not-a-key".into());
+    let err = config.validate().expect_err("refused").to_string();
+    assert!(err.contains("connect.release_public_key"), "{err}");
 }
 
 #[tokio::test]

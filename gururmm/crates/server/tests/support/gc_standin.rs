@@ -50,9 +50,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The capabilities GuruConnect 1.0.0 serves with everything on.
+/// The capabilities GuruConnect 1.1.0 serves with everything on.
 pub fn current_capabilities() -> Value {
-    json!({"contract_version": "1.0.0", "features": {"embedded_viewer": true,
+    json!({"contract_version": "1.1.0", "features": {"embedded_viewer": true,
         "consent_prompt": true, "per_machine_keys": true, "programmatic_sessions": true}})
 }
 
@@ -106,6 +106,16 @@ impl StandIn {
         );
     }
 
+    /// Changes fields of a session as GuruConnect would (its agent connected, the user
+    /// declined, the relay refused the agent…).
+    pub fn update_session(&self, id: &str, changes: Value) {
+        let mut sessions = lock(&self.state.sessions);
+        let session = sessions.get_mut(id).expect("a session the stand-in made");
+        for (key, value) in changes.as_object().expect("an object") {
+            session[key] = value.clone();
+        }
+    }
+
     pub fn calls(&self) -> Vec<Call> {
         lock(&self.state.calls).clone()
     }
@@ -140,6 +150,7 @@ fn router(state: Arc<StandInState>) -> Router {
             "/api/integration/v1/sessions/{id}/viewer-token",
             post(viewer_token),
         )
+        .route("/api/integration/v1/sessions/{id}", get(session))
         .route("/api/integration/v1/sessions/{id}/end", post(end_session))
         .route(
             "/api/integration/v1/agent-releases/latest",
@@ -342,6 +353,21 @@ async fn viewer_token(
         ),
     )
         .into_response()
+}
+
+async fn session(
+    State(state): State<Arc<StandInState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let path = format!("/api/integration/v1/sessions/{id}");
+    if let Err(r) = admit(&state, &headers, "GET", path, "session", Value::Null) {
+        return r;
+    }
+    match lock(&state.sessions).get(&id) {
+        None => envelope(404, "not_found", "session not found"),
+        Some(s) => (StatusCode::OK, axum::Json(s.clone())).into_response(),
+    }
 }
 
 async fn end_session(
