@@ -1,7 +1,8 @@
 // A STAND-IN for GuruConnect, not GuruConnect: a small Node HTTP server on a loopback port
 // that plays GuruConnect's side of CONTRACT.md v1 for the dashboard suite — capabilities, the
-// integration-key routes (keys, sessions with support codes, viewer tokens, end, latest agent
-// release) — and a FAKE /viewer page that posts the embed lifecycle events to its parent. The
+// integration-key routes (keys, sessions with support codes, session state, viewer tokens, end,
+// latest agent release) — and a FAKE /viewer page that posts the embed lifecycle events to its
+// parent (accepted, then waiting for a machine that never comes). The
 // real cross-product end-to-end test (real GuruConnect, real viewer) is GuruConnect's side.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -32,8 +33,8 @@ window.addEventListener("message", (e) => {
 post({ type: "viewer:ready" });
 setTimeout(() => {
   post({ type: "viewer:connected", session_id: session, hostname: "standin-host" });
-  post({ type: "viewer:resize", width: 1280, height: 720 });
-  document.getElementById("status").textContent = "connected " + session;
+  post({ type: "viewer:state", state: "waiting_for_agent", reason: "the remote machine's agent is not connected" });
+  document.getElementById("status").textContent = "waiting for the machine " + session;
 }, 100);
 </script></body></html>`;
 
@@ -66,7 +67,7 @@ export async function startStandIn(): Promise<StandIn> {
     if (req.method === 'GET' && url.pathname === '/viewer') return send(200, VIEWER, 'text/html; charset=utf-8');
     if (req.method === 'GET' && /^\/api\/integration(\/v1)?\/capabilities$/.test(url.pathname)) {
       return send(200, {
-        contract_version: '1.0.0',
+        contract_version: '1.1.0',
         features: { embedded_viewer: true, consent_prompt: true, per_machine_keys: true, programmatic_sessions: true },
       });
     }
@@ -86,6 +87,11 @@ export async function startStandIn(): Promise<StandIn> {
     if (req.method === 'POST' && rest[0] === 'sessions' && rest[2] === 'viewer-token') {
       if (!sessions.has(rest[1])) return error(404, 'not_found', 'session not found');
       return send(201, { token: `vt.${randomUUID()}`, session_id: rest[1], expires_at: 1_900_000_000, ws_path: '/ws/viewer' });
+    }
+    if (req.method === 'GET' && rest[0] === 'sessions' && rest.length === 2) {
+      const s = sessions.get(rest[1]);
+      if (!s) return error(404, 'not_found', 'session not found');
+      return send(200, { id: rest[1], ...s, is_managed: true, source: 'gururmm', agent_online: false, viewers: 1, end_reason: null });
     }
     if (req.method === 'POST' && rest[0] === 'sessions' && rest[2] === 'end') {
       const s = sessions.get(rest[1]);

@@ -3,7 +3,7 @@
 import { act, fireEvent, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Agent, RemoteControlStart, RemoteControlStatus } from '../api/types';
+import type { Agent, RemoteControlSession, RemoteControlStart, RemoteControlStatus } from '../api/types';
 import { renderApp, stubFetch } from '../test/render';
 import { RemoteControlButton, RemoteControlPanel } from './RemoteControl';
 
@@ -128,57 +128,134 @@ function post(source: MessageEventSource | null, origin: string, data: unknown) 
   });
 }
 
+function row(extra: Partial<RemoteControlSession> = {}): RemoteControlSession {
+  return {
+    id: 'r1',
+    agent_id: 'a1',
+    technician_email: 'tech@example.com',
+    connect_session_id: 's1',
+    mode: 'unattended',
+    status: 'started',
+    command_id: 'c1',
+    launch_status: 'completed',
+    launch_error: null,
+    started_at: new Date().toISOString(),
+    ended_at: null,
+    end_reason: null,
+    connect: { status: 'waiting', agent_online: false, agent_refused: null, error: null },
+    ...extra,
+  };
+}
+
 describe('RemoteControlPanel', () => {
-  function renderPanel() {
+  function renderPanel(session: () => RemoteControlSession = () => row(), routes = {}) {
+    const calls = stubFetch({ 'GET /api/remote-control/sessions/r1': () => ({ body: session() }), ...routes });
     renderApp(<RemoteControlPanel start={started} hostname="box" onClose={() => {}} />);
     const frame = screen.getByTitle('Remote screen of box') as HTMLIFrameElement;
-    return { frame, win: frame.contentWindow as Window };
+    return { frame, win: frame.contentWindow as Window, calls };
   }
+  const status = () => screen.getByRole('status');
 
-  it('frames the viewer URL, sandboxed to scripts and its own origin', () => {
+  it('frames the viewer URL, sandboxed to scripts and its own origin, with no dead app link', () => {
     const { frame } = renderPanel();
     expect(frame.getAttribute('src')).toBe(started.viewer_embed_url);
     expect(frame.getAttribute('sandbox')).toBe('allow-scripts allow-same-origin');
-    expect(screen.getByRole('link', { name: 'Open in the GuruConnect app' })).toHaveAttribute(
-      'href',
-      started.viewer_native_url,
-    );
+    expect(screen.queryByText(/GuruConnect app/)).not.toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Open in a new tab' })).toBeInTheDocument();
   });
 
-  it('follows the lifecycle from the viewer frame', () => {
-    const { frame, win } = renderPanel();
-    expect(screen.getByRole('status')).toHaveTextContent('Loading the viewer');
+  it('says connected only once the viewer shows a picture', async () => {
+    let launch = 'running';
+    const { frame, win } = renderPanel(() => row({ launch_status: launch }));
+    await vi.waitFor(() => expect(status()).toHaveTextContent('Starting GuruConnect on the machine'));
     post(win, GC, { v: 1, type: 'viewer:ready' });
-    expect(screen.getByRole('status')).toHaveTextContent('Connecting');
+    // The relay accepted the token: that is not a connection to the machine.
     post(win, GC, { v: 1, type: 'viewer:connected', session_id: 's1', hostname: 'remote-box' });
-    expect(screen.getByRole('status')).toHaveTextContent('Connected to remote-box');
+    expect(status()).not.toHaveTextContent('Connected to');
+    launch = 'completed';
+    post(win, GC, { v: 1, type: 'viewer:state', state: 'waiting_for_agent', reason: '' });
+    await vi.waitFor(() => expect(status()).toHaveTextContent('Waiting for the machine to connect'), { timeout: 5000 });
+    post(win, GC, { v: 1, type: 'viewer:state', state: 'waiting_for_consent', reason: '' });
+    expect(status()).toHaveTextContent('Waiting for the user at the machine to accept');
+    post(win, GC, { v: 1, type: 'viewer:state', state: 'streaming', reason: '' });
+    expect(status()).toHaveTextContent('Connected to box');
     post(win, GC, { v: 1, type: 'viewer:resize', width: 1280, height: 720 });
     expect(frame.dataset.width).toBe('1280');
-    expect(frame.dataset.height).toBe('720');
     post(win, GC, { v: 1, type: 'viewer:disconnected', reason: 'network', final: false });
-    expect(screen.getByRole('status')).toHaveTextContent('reconnecting');
-    post(win, GC, { v: 1, type: 'viewer:disconnected', reason: 'session ended', final: true });
-    expect(screen.getByRole('status')).toHaveTextContent('Disconnected: session ended');
+    expect(status()).toHaveTextContent('reconnecting');
+    post(win, GC, { v: 1, type: 'viewer:disconnected', reason: 'the session ended', final: true });
+    expect(status()).toHaveTextContent('Disconnected: the session ended');
     post(win, GC, { v: 1, type: 'viewer:error', code: 'relay_3', detail: 'token expired' });
     expect(screen.getByRole('alert')).toHaveTextContent('relay_3: token expired');
   });
 
-  it('ignores messages from another origin, another window, or in another shape', () => {
-    const { win } = renderPanel();
-    // Right window, wrong origin (another site that got hold of the frame).
-    post(win, 'https://evil.example.com', { v: 1, type: 'viewer:connected', hostname: 'evil' });
-    // Right origin, wrong source (another GuruConnect window, or the page itself).
-    post(window, GC, { v: 1, type: 'viewer:connected', hostname: 'evil' });
-    post(null, GC, { v: 1, type: 'viewer:connected', hostname: 'evil' });
-    // Right origin and source, not the protocol.
-    post(win, GC, { type: 'viewer:connected', hostname: 'evil' });
-    post(win, GC, 'viewer:connected');
-    post(win, GC, { v: 1, type: 'viewer:resize', width: -5, height: 'x' });
-    expect(screen.getByRole('status')).toHaveTextContent('Loading the viewer');
-    expect(screen.queryByText(/evil/)).not.toBeInTheDocument();
+  it('shows why a launch failed, never a green status', async () => {
+    const { win } = renderPanel(() =>
+      row({ status: 'failed', launch_status: 'failed', end_reason: 'no GuruConnect release public key is pinned' }),
+    );
+    post(win, GC, { v: 1, type: 'viewer:connected', session_id: 's1', hostname: 'box' });
+    await vi.waitFor(() =>
+      expect(status()).toHaveTextContent('Remote control failed: no GuruConnect release public key is pinned'),
+    );
+    expect(status()).toHaveClass('rc-failed');
+    expect(screen.getByRole('button', { name: 'Disconnect' })).toBeDisabled();
   });
 
-  it('offers only the native link when GuruConnect does not offer the embedded viewer', () => {
+  it("shows why GuruConnect refused the machine's agent", async () => {
+    renderPanel(() =>
+      row({ connect: { status: 'waiting', agent_online: false, agent_refused: 'machine identity does not match this agent', error: null } }),
+    );
+    await vi.waitFor(() => expect(status()).toHaveTextContent('machine identity does not match this agent'));
+    expect(status()).toHaveClass('rc-failed');
+  });
+
+  it('Disconnect ends the session through GuruRMM and says who ended it', async () => {
+    const { calls } = renderPanel(undefined, {
+      'POST /api/remote-control/sessions/r1/end': () => ({
+        body: row({ status: 'ended', end_reason: 'ended by tech@example.com', ended_at: new Date().toISOString() }),
+      }),
+    });
+    await vi.waitFor(() => expect(screen.getByRole('button', { name: 'Disconnect' })).toBeEnabled());
+    await userEvent.setup().click(screen.getByRole('button', { name: 'Disconnect' }));
+    await vi.waitFor(() => expect(status()).toHaveTextContent('Ended: ended by tech@example.com'));
+    expect(calls.filter((c) => c.method === 'POST').map((c) => c.path)).toEqual(['/api/remote-control/sessions/r1/end']);
+  });
+
+  it('Close ends a live session before closing, and stays open when ending fails', async () => {
+    const onClose = vi.fn();
+    let fail = true;
+    stubFetch({
+      'GET /api/remote-control/sessions/r1': () => ({ body: row() }),
+      'POST /api/remote-control/sessions/r1/end': () =>
+        fail
+          ? { status: 502, body: { detail: 'GuruConnect is unreachable', error_code: 'upstream_error', status_code: 502, correlation_id: 'c-1' } }
+          : { body: row({ status: 'ended', end_reason: 'ended by tech@example.com' }) },
+    });
+    renderApp(<RemoteControlPanel start={started} hostname="box" onClose={onClose} />);
+    const user = userEvent.setup();
+    await user.click(screen.getByRole('button', { name: 'Close' }));
+    expect(await screen.findByText('GuruConnect is unreachable')).toBeInTheDocument();
+    expect(onClose).not.toHaveBeenCalled();
+    fail = false;
+    await user.click(screen.getByRole('button', { name: 'Close' }));
+    await vi.waitFor(() => expect(onClose).toHaveBeenCalled());
+  });
+
+  it('ignores messages from another origin, another window, or in another shape', () => {
+    const { win } = renderPanel();
+    post(win, 'https://evil.example.com', { v: 1, type: 'viewer:state', state: 'streaming', reason: '' });
+    post(window, GC, { v: 1, type: 'viewer:state', state: 'streaming', reason: '' });
+    post(null, GC, { v: 1, type: 'viewer:state', state: 'streaming', reason: '' });
+    post(win, GC, { type: 'viewer:state', state: 'streaming' });
+    post(win, GC, { v: 1, type: 'viewer:state', state: 'pwned', reason: '' });
+    post(win, GC, 'viewer:connected');
+    post(win, GC, { v: 1, type: 'viewer:resize', width: -5, height: 'x' });
+    expect(status()).not.toHaveTextContent('Connected to');
+    expect(status()).toHaveAttribute('data-viewer-state', 'loading');
+  });
+
+  it('offers the new tab when GuruConnect does not offer the embedded viewer', () => {
+    stubFetch({ 'GET /api/remote-control/sessions/r1': () => ({ body: row() }) });
     const noEmbed = {
       ...started,
       capabilities: { ...started.capabilities, features: { ...started.capabilities.features, embedded_viewer: false } },
@@ -186,17 +263,16 @@ describe('RemoteControlPanel', () => {
     renderApp(<RemoteControlPanel start={noEmbed} hostname="box" onClose={() => {}} />);
     expect(screen.queryByTitle('Remote screen of box')).not.toBeInTheDocument();
     expect(screen.getByRole('note')).toHaveTextContent('embedded_viewer is off');
-    expect(screen.getByRole('link', { name: 'Open in the GuruConnect app' })).toHaveAttribute('href', started.viewer_native_url);
+    expect(screen.getByRole('button', { name: 'Open in a new tab' })).toBeInTheDocument();
   });
 
-  it('posts disconnect and Ctrl+Alt+Del to the viewer origin only', () => {
+  it('posts Ctrl+Alt+Del to the viewer origin only, once streaming', () => {
     const { win } = renderPanel();
     const spy = vi.spyOn(win, 'postMessage').mockImplementation(() => {});
-    post(win, GC, { v: 1, type: 'viewer:connected', session_id: 's1', hostname: 'box' });
+    expect(screen.getByRole('button', { name: 'Ctrl+Alt+Del' })).toBeDisabled();
+    post(win, GC, { v: 1, type: 'viewer:state', state: 'streaming', reason: '' });
     fireEvent.click(screen.getByRole('button', { name: 'Ctrl+Alt+Del' }));
-    fireEvent.click(screen.getByRole('button', { name: 'Disconnect' }));
     expect(spy).toHaveBeenCalledWith({ v: 1, type: 'viewer:ctrl-alt-del' }, GC);
-    expect(spy).toHaveBeenCalledWith({ v: 1, type: 'viewer:disconnect' }, GC);
     expect(spy.mock.calls.every((call) => (call as unknown[])[1] === GC)).toBe(true);
   });
 });

@@ -9,11 +9,20 @@
 // The panel follows CONTRACT.md "Viewer embed protocol": a message is taken only when its
 // origin is the viewer's origin (from the URL the frame loads) and its source is that very
 // frame's window, and only in the documented shapes; messages to the viewer name its origin,
-// never '*'.
+// never '*'. What it says combines the launch, GuruConnect's session and the viewer's state
+// (remoteControlStatus.ts); Disconnect and Close end the session through GuruRMM, so the
+// machine's agent and both products' records learn it.
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { useRemoteControlStatus, useStartRemoteControl } from '../api/hooks';
+import {
+  useEndRemoteControl,
+  useRemoteControlSession,
+  useRemoteControlStatus,
+  useRemoteControlViewerLink,
+  useStartRemoteControl,
+} from '../api/hooks';
 import type { Agent, RemoteControlMode, RemoteControlStart } from '../api/types';
 import { ErrorBox } from '../components/ErrorBox';
+import { lifecycleFromMessage, panelStatus, type ViewerLifecycle } from './remoteControlStatus';
 
 const MODE_LABELS: Record<RemoteControlMode, string> = {
   unattended: 'Unattended',
@@ -76,13 +85,6 @@ export function RemoteControlButton({
   );
 }
 
-type Phase =
-  | { state: 'loading' }
-  | { state: 'connecting' }
-  | { state: 'connected'; hostname: string }
-  | { state: 'reconnecting'; reason: string }
-  | { state: 'disconnected'; reason: string };
-
 /** The viewer's origin: the origin of the URL the frame loads. */
 export function originOf(url: string): string | null {
   try {
@@ -105,13 +107,22 @@ export function RemoteControlPanel({
 }) {
   const frame = useRef<HTMLIFrameElement>(null);
   const origin = useMemo(() => originOf(start.viewer_embed_url), [start.viewer_embed_url]);
-  const [phase, setPhase] = useState<Phase>({ state: 'loading' });
+  const [viewer, setViewer] = useState<ViewerLifecycle>({ state: 'loading', reason: '' });
   const [size, setSize] = useState<{ width: number; height: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const row = useRemoteControlSession(start.remote_control_id);
+  const end = useEndRemoteControl(start.remote_control_id);
+  const link = useRemoteControlViewerLink(start.remote_control_id);
   const embeddable = start.capabilities.features.embedded_viewer !== false;
+  const [now, setNow] = useState(() => Date.now());
 
   useEffect(() => {
-    setPhase({ state: 'loading' });
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+
+  useEffect(() => {
+    setViewer({ state: 'loading', reason: '' });
     setSize(null);
     setError(null);
     function onMessage(event: MessageEvent) {
@@ -121,29 +132,12 @@ export function RemoteControlPanel({
       if (typeof data !== 'object' || data === null) return;
       const m = data as Record<string, unknown>;
       if (m.v !== 1 || typeof m.type !== 'string') return;
-      switch (m.type) {
-        case 'viewer:ready':
-          setPhase({ state: 'connecting' });
-          break;
-        case 'viewer:connected':
-          setPhase({ state: 'connected', hostname: typeof m.hostname === 'string' ? m.hostname : '' });
-          setError(null);
-          break;
-        case 'viewer:resize':
-          if (positive(m.width) && positive(m.height)) setSize({ width: m.width, height: m.height });
-          break;
-        case 'viewer:disconnected': {
-          const reason = typeof m.reason === 'string' ? m.reason : '';
-          setPhase(m.final === true ? { state: 'disconnected', reason } : { state: 'reconnecting', reason });
-          break;
-        }
-        case 'viewer:error':
-          setError(`${typeof m.code === 'string' ? m.code : 'error'}: ${typeof m.detail === 'string' ? m.detail : ''}`);
-          break;
-        default:
-          // Newer event types are ignored (compatibility promise).
-          break;
+      if (m.type === 'viewer:resize' && positive(m.width) && positive(m.height)) setSize({ width: m.width, height: m.height });
+      if (m.type === 'viewer:error') {
+        setError(`${typeof m.code === 'string' ? m.code : 'error'}: ${typeof m.detail === 'string' ? m.detail : ''}`);
       }
+      // Newer event types are ignored (compatibility promise).
+      setViewer((current) => lifecycleFromMessage(m, current) ?? current);
     }
     window.addEventListener('message', onMessage);
     return () => window.removeEventListener('message', onMessage);
@@ -152,46 +146,68 @@ export function RemoteControlPanel({
   const send = (message: Record<string, unknown>) => {
     if (origin) frame.current?.contentWindow?.postMessage({ v: 1, ...message }, origin);
   };
+  const live = row.data === undefined || row.data.status === 'started';
+  // Ends the session on GuruConnect (the machine's agent and every viewer are disconnected);
+  // the frame hears it from the relay. Resolves false when ending failed (shown).
+  const endSession = async () => {
+    if (!live) return true;
+    try {
+      await end.mutateAsync();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const openInTab = () => {
+    const tab = window.open('about:blank', '_blank');
+    link.mutateAsync().then(
+      ({ viewer_url }) => {
+        if (tab) {
+          tab.opener = null;
+          tab.location.href = viewer_url;
+        }
+      },
+      () => tab?.close(),
+    );
+  };
 
-  let statusText: string;
-  switch (phase.state) {
-    case 'loading':
-      statusText = 'Loading the viewer…';
-      break;
-    case 'connecting':
-      statusText = 'Connecting…';
-      break;
-    case 'connected':
-      statusText = `Connected to ${phase.hostname || hostname}`;
-      break;
-    case 'reconnecting':
-      statusText = `Connection lost (${phase.reason || 'no reason given'}); reconnecting…`;
-      break;
-    case 'disconnected':
-      statusText = `Disconnected: ${phase.reason || 'no reason given'}`;
-      break;
-  }
-
+  const status = panelStatus(row.data, viewer, hostname, now);
+  const streaming = viewer.state === 'streaming' && live;
   return (
     <section className="card remote-control-panel" aria-label="Remote control session">
       <header className="panel-header">
         <h2>Remote control: {hostname}</h2>
-        <span role="status" className={`rc-status rc-${phase.state}`}>
-          {statusText}
+        <span role="status" className={`rc-status rc-${status.tone}`} data-viewer-state={viewer.state}>
+          {status.text}
         </span>
         <div className="panel-actions">
-          <button type="button" onClick={() => send({ type: 'viewer:ctrl-alt-del' })} disabled={phase.state !== 'connected'}>
+          <button type="button" onClick={() => send({ type: 'viewer:ctrl-alt-del' })} disabled={!streaming}>
             Ctrl+Alt+Del
           </button>
-          <button type="button" onClick={() => send({ type: 'viewer:disconnect' })} disabled={phase.state === 'disconnected'}>
-            Disconnect
+          <button type="button" onClick={() => void endSession()} disabled={!live || end.isPending}>
+            {end.isPending ? 'Ending…' : 'Disconnect'}
           </button>
-          <a href={start.viewer_native_url}>Open in the GuruConnect app</a>
-          <button type="button" onClick={onClose}>
+          <button type="button" onClick={openInTab} disabled={!live || link.isPending}>
+            Open in a new tab
+          </button>
+          <button
+            type="button"
+            onClick={() =>
+              void endSession().then((ended) => {
+                if (ended) onClose();
+              })
+            }
+          >
             Close
           </button>
         </div>
       </header>
+      <ErrorBox error={end.error} title="Ending the session" />
+      <ErrorBox error={link.error} title="Opening the viewer" />
+      <ErrorBox error={row.error} title="Session state" />
+      {row.data?.connect?.error && (
+        <p className="hint">GuruConnect could not be asked about this session: {row.data.connect.error}</p>
+      )}
       {error && (
         <div role="alert" className="error-box">
           Viewer error {error}
@@ -212,13 +228,12 @@ export function RemoteControlPanel({
         />
       ) : (
         <p role="note">
-          GuruConnect does not offer its embedded viewer (embedded_viewer is off there): open the session in the
-          GuruConnect app.
+          GuruConnect does not offer its embedded viewer (embedded_viewer is off there): open the session in a new tab.
         </p>
       )}
       <p className="hint">
-        Click the remote screen to type into it. Mode: {start.mode}. If the embedded viewer does not load, use the
-        GuruConnect app link.
+        Click the remote screen to type into it. Mode: {start.mode}. Disconnect and Close end the session on the
+        machine.
       </p>
     </section>
   );

@@ -15,6 +15,7 @@ import type {
   CommandType,
   MetricSample,
   RemoteControlMode,
+  RemoteControlSession,
   RemoteControlStart,
   RemoteControlStatus,
   Site,
@@ -23,7 +24,7 @@ import type {
 } from './types';
 
 /** How often live views poll, in milliseconds. */
-export const POLL = { presence: 5_000, metrics: 15_000, activeCommand: 1_000, idle: 10_000 };
+export const POLL = { presence: 5_000, metrics: 15_000, activeCommand: 1_000, idle: 10_000, remoteControl: 2_000 };
 
 export interface AgentFilters {
   q: string;
@@ -251,5 +252,32 @@ export function useStartRemoteControl(agentId: string) {
         body: { mode },
       }),
     onSuccess: () => invalidate('commands'),
+  });
+}
+
+/** A remote-control session as the server knows it, polled while it is started. */
+export function useRemoteControlSession(id: string) {
+  return useQuery({
+    queryKey: ['remote-control-session', id],
+    queryFn: () => api<RemoteControlSession>(`/api/remote-control/sessions/${encodeURIComponent(id)}`),
+    refetchInterval: (q) => (q.state.data && q.state.data.status !== 'started' ? false : POLL.remoteControl),
+  });
+}
+
+/** Ends a remote-control session (GuruConnect disconnects the machine and every viewer). */
+export function useEndRemoteControl(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () =>
+      api<RemoteControlSession>(`/api/remote-control/sessions/${encodeURIComponent(id)}/end`, { method: 'POST' }),
+    onSuccess: (row) => client.setQueryData(['remote-control-session', id], row),
+  });
+}
+
+/** A fresh link to GuruConnect's own viewer page for the session. */
+export function useRemoteControlViewerLink(id: string) {
+  return useMutation({
+    mutationFn: () =>
+      api<{ viewer_url: string }>(`/api/remote-control/sessions/${encodeURIComponent(id)}/viewer`, { method: 'POST' }),
   });
 }

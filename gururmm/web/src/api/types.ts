@@ -189,6 +189,33 @@ export interface RemoteControlStatus {
   supported_contract: string;
   capabilities: ConnectCapabilities | null;
   viewer_origin: string | null;
+  /** GuruConnect's release public key, for the enrolment instructions (when configured). */
+  release_public_key?: string | null;
+}
+
+/** `GET /api/remote-control/sessions/{id}`: the row, brought up to date. */
+export interface RemoteControlSession {
+  id: string;
+  agent_id: string;
+  technician_email: string;
+  connect_session_id: string;
+  mode: RemoteControlMode;
+  /** `started`, `ended` or `failed`. */
+  status: 'started' | 'ended' | 'failed';
+  command_id: string | null;
+  /** The launch command's state on the agent: pending, running, completed, failed, timed_out. */
+  launch_status: string | null;
+  launch_error: string | null;
+  started_at: string;
+  ended_at: string | null;
+  end_reason: string | null;
+  /** GuruConnect's side, while started. */
+  connect?: {
+    status: string | null;
+    agent_online: boolean;
+    agent_refused: string | null;
+    error: string | null;
+  };
 }
 
 /** `POST /api/agents/{id}/remote-control`. */

@@ -18,6 +18,20 @@ describe('registration instructions', () => {
     expect(windowsInstructions('C', 'u')).toContain('gururmm-agent.exe" --config C:\\ProgramData\\GuruRMM\\agent.toml install');
   });
 
+  it('pins GuruConnect’s release key when the server knows it, and says so when it does not', () => {
+    const linux = linuxInstructions('C-D-1', 'wss://h/ws', 'KEYBASE64=');
+    expect(linux).toContain('[remote_control]\nrelease_public_key = "KEYBASE64="\nEOF');
+    expect(windowsInstructions('C-D-1', 'wss://h/ws', 'KEYBASE64=')).toContain('release_public_key = "KEYBASE64="');
+    expect(linuxInstructions('C-D-1', 'wss://h/ws')).not.toContain('remote_control');
+    const { unmount } = render(
+      <RegistrationInstructions code="A-B-1" siteName="HQ" remoteControl={{ configured: true, releaseKey: null }} />,
+    );
+    expect(screen.getByRole('note')).toHaveTextContent('Remote Control will refuse to start');
+    unmount();
+    render(<RegistrationInstructions code="A-B-1" siteName="HQ" remoteControl={{ configured: true, releaseKey: 'K=' }} />);
+    expect(screen.queryByRole('note')).not.toBeInTheDocument();
+  });
+
   it('labels its copy buttons', () => {
     render(<RegistrationInstructions code="A-B-1" siteName="HQ" />);
     expect(screen.getByRole('button', { name: 'Copy the site code of HQ' })).toBeInTheDocument();

@@ -2,7 +2,14 @@
 // or regenerated code is shown with the enrolment instructions until the technician closes it.
 import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
-import { useCreateSite, useDeleteSite, useRegenerateSiteCode, useSites, useUpdateSite } from '../api/hooks';
+import {
+  useCreateSite,
+  useDeleteSite,
+  useRegenerateSiteCode,
+  useRemoteControlStatus,
+  useSites,
+  useUpdateSite,
+} from '../api/hooks';
 import type { Site } from '../api/types';
 import { ErrorBox } from '../components/ErrorBox';
 import { RegistrationInstructions } from './RegistrationInstructions';
@@ -90,6 +97,7 @@ function SiteRow({ site, onCode }: { site: Site; onCode: (c: ShownCode) => void 
 
 export function SitesPanel({ clientId }: { clientId: string }) {
   const sites = useSites(clientId);
+  const remoteControl = useRemoteControlStatus();
   const create = useCreateSite();
   const [name, setName] = useState('');
   const [shown, setShown] = useState<ShownCode | null>(null);
@@ -131,7 +139,14 @@ export function SitesPanel({ clientId }: { clientId: string }) {
       <ErrorBox error={create.error} title="Site not created" />
       {shown && (
         <div className="code-panel">
-          <RegistrationInstructions code={shown.code} siteName={shownSite?.name ?? 'the new site'} />
+          <RegistrationInstructions
+            code={shown.code}
+            siteName={shownSite?.name ?? 'the new site'}
+            remoteControl={{
+              configured: remoteControl.data?.configured ?? false,
+              releaseKey: remoteControl.data?.release_public_key ?? null,
+            }}
+          />
           <button type="button" onClick={() => setShown(null)}>
             Done
           </button>

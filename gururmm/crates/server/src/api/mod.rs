@@ -90,6 +90,7 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(remote_control::start))
         .routes(routes!(remote_control::sessions))
         .routes(routes!(remote_control::session))
+        .routes(routes!(remote_control::viewer_link))
         .routes(routes!(remote_control::end))
         .routes(routes!(metrics::history))
         .routes(routes!(metrics::summary))

@@ -602,6 +602,59 @@ pub async fn session(
     Ok(Json(dto))
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ViewerLink {
+    /// `<gc>/viewer#session=<id>&token=<token>`: GuruConnect's own viewer page, for a tab of
+    /// its own. The token is fresh, opens this session only and expires in minutes.
+    pub viewer_url: String,
+}
+
+/// A fresh link to GuruConnect's standalone viewer for a started session ("open in a new
+/// tab"): the token the embedded viewer got at start may have expired by now.
+#[utoipa::path(post, path = "/api/remote-control/sessions/{id}/viewer", tag = "remote-control", security(("bearer" = [])),
+    params(("id" = String, Path, description = "remote-control id")),
+    responses((status = 201, body = ViewerLink), (status = 404, body = ErrorEnvelope),
+        (status = 409, body = ErrorEnvelope, description = "the session has ended"),
+        (status = 502, body = ErrorEnvelope)))]
+pub async fn viewer_link(
+    State(state): State<AppState>,
+    Technician(me): Technician,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<ViewerLink>)> {
+    let row = rc::find(&state.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound("remote-control session"))?;
+    if row.status != "started" {
+        return Err(ApiError::Conflict(format!(
+            "session is already {}",
+            row.status
+        )));
+    }
+    let connect = state
+        .connect
+        .clone()
+        .ok_or_else(|| ApiError::Unavailable(not_configured()))?;
+    let gc_public = state
+        .config
+        .connect
+        .public_base()
+        .ok_or_else(|| ApiError::Unavailable(not_configured()))?;
+    let token = connect
+        .client
+        .viewer_token(&row.connect_session_id, &me.email, &me.user_id)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ViewerLink {
+            viewer_url: format!(
+                "{gc_public}/viewer#session={}&token={}",
+                encode_component(&row.connect_session_id),
+                encode_component(token.token.expose())
+            ),
+        }),
+    ))
+}
+
 /// Ends a remote-control session on GuruConnect (agent and viewers disconnected) and records it.
 #[utoipa::path(post, path = "/api/remote-control/sessions/{id}/end", tag = "remote-control", security(("bearer" = [])),
     params(("id" = String, Path, description = "remote-control id")),

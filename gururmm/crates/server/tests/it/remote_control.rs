@@ -599,6 +599,30 @@ async fn what_guruconnect_says_of_the_session_reaches_the_row() {
 }
 
 #[tokio::test]
+async fn a_new_tab_gets_guruconnects_own_viewer_with_a_fresh_token() {
+    let rig = rig().await;
+    let body = rig.start_ok("unattended").await;
+    let rc_id = body["remote_control_id"].as_str().expect("id");
+    let session = body["session_id"].as_str().expect("s");
+    let res = rig
+        .app
+        .post(
+            &format!("/api/remote-control/sessions/{rc_id}/viewer"),
+            &rig.app.admin_token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let link: Value = res.json().await.expect("json");
+    let fresh = rig.standin.tokens().last().cloned().expect("token");
+    assert_eq!(rig.standin.tokens().len(), 2, "a token of its own");
+    assert_eq!(
+        link["viewer_url"],
+        format!("https://connect.example.com/viewer#session={session}&token={fresh}")
+    );
+}
+
+#[tokio::test]
 async fn the_status_offers_the_release_key_for_enrolment() {
     use base64::Engine;
     let public = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
