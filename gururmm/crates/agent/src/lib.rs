@@ -8,6 +8,7 @@ pub mod backoff;
 pub mod config;
 pub mod device_id;
 pub mod exec;
+pub mod launched;
 pub mod logging;
 pub mod metrics;
 pub mod polling;

@@ -11,8 +11,9 @@
 //!
 //! Launch (CONTRACT.md "Launching the GuruConnect agent"):
 //! - unattended: `guruconnect-agent run --server <ws url> --agent-id <device_id>`, the
-//!   per-machine key in `GURUCONNECT_AGENT_KEY` (never on the command line); if the agent this
-//!   process started for that id is still running, no second one is started;
+//!   per-machine key in `GURUCONNECT_AGENT_KEY` (never on the command line); if the agent
+//!   started for that id (by this process, or by it before a restart: `launched.rs`) is still
+//!   running, no second one is started;
 //! - attended: `guruconnect-agent run --server <ws url> --support-code <code>`;
 //! - both: `remote_control.ca_cert` (default `server.ca_cert`) in `GURUCONNECT_CA_CERT`, so a
 //!   relay with a private CA's certificate is trusted.
@@ -22,13 +23,12 @@
 
 use crate::config::RemoteControlConfig;
 use crate::exec::refused;
+use crate::launched::Launched;
 use crate::updater::{self, UpdateError};
 use ed25519_dalek::VerifyingKey;
 use gururmm_protocol::{CommandPayload, CommandResult, RemoteControlLaunch, RemoteControlMode};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// This machine's platform name on GuruConnect's release channel, if it has one.
@@ -85,8 +85,8 @@ pub struct Launcher {
     device_id: String,
     cache_dir: PathBuf,
     http: reqwest::Client,
-    /// Unattended agents started by this process, by GuruConnect agent id.
-    running: Mutex<HashMap<String, Child>>,
+    /// The agents started, remembered across this process's restarts.
+    launched: Launched,
 }
 
 impl Launcher {
@@ -108,9 +108,9 @@ impl Launcher {
         Self {
             config,
             device_id,
+            launched: Launched::new(&cache_dir),
             cache_dir,
             http,
-            running: Mutex::new(HashMap::new()),
         }
     }
 
@@ -118,29 +118,15 @@ impl Launcher {
         &self.cache_dir
     }
 
-    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<String, Child>> {
-        self.running.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The pid of the unattended agent this process started for `agent_id`, while it runs.
+    /// The pid of the unattended agent started for `agent_id` (by this process or before its
+    /// restart), while it runs.
     pub fn running_pid(&self, agent_id: &str) -> Option<u32> {
-        let mut running = self.running();
-        let child = running.get_mut(agent_id)?;
-        match child.try_wait() {
-            Ok(None) => Some(child.id()),
-            _ => {
-                running.remove(agent_id);
-                None
-            }
-        }
+        self.launched.running_pid(agent_id)
     }
 
     /// Stops every agent this process started (tests; an agent uninstall).
     pub fn stop_all(&self) {
-        for (_, mut child) in self.running().drain() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.launched.stop_all();
     }
 
     /// Runs one `remote_control_launch` command; always one result.
@@ -208,10 +194,10 @@ impl Launcher {
         let binary = self.ensure(launch, &key).await?;
         let child = self.spawn(&binary, launch, secret)?;
         let pid = child.id();
-        if launch.mode == RemoteControlMode::Unattended {
-            self.running().insert(launch.agent_id.clone(), child);
+        match launch.mode {
+            RemoteControlMode::Unattended => self.launched.unattended(&launch.agent_id, child),
+            RemoteControlMode::Attended => self.launched.attended(child),
         }
-        // Attended children are not tracked: each support code is its own short session.
         Ok(format!(
             "started guruconnect-agent {} ({}) pid {pid} for session {}",
             launch.release.version,

@@ -52,14 +52,21 @@ struct Rig {
 impl Drop for Rig {
     fn drop(&mut self) {
         self.launcher.stop_all();
+        // Attended agents are not tracked (only reaped): end whatever still runs from this
+        // rig's cache, so no test leaves a process behind.
+        let _ = std::process::Command::new("pkill")
+            .arg("-f")
+            .arg(self.launcher.cache_dir())
+            .status();
     }
 }
 
 /// A fake GuruConnect agent: records its arguments, its key variable and each start, then
-/// stays up (so "already running" can be observed).
+/// stays up (so "already running" can be observed). It stays the script's shell, as the real
+/// agent stays its own binary, so what runs is recognisably the cached build.
 fn script(marks: &Path, tag: &str) -> Vec<u8> {
     format!(
-        "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{m}/args'\nprintf '%s' \"${{GURUCONNECT_AGENT_KEY-unset}}\" > '{m}/key'\nprintf '%s' \"${{GURUCONNECT_CA_CERT-unset}}\" > '{m}/ca'\necho {tag} >> '{m}/runs'\nexec sleep 600\n",
+        "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{m}/args'\nprintf '%s' \"${{GURUCONNECT_AGENT_KEY-unset}}\" > '{m}/key'\nprintf '%s' \"${{GURUCONNECT_CA_CERT-unset}}\" > '{m}/ca'\necho {tag} >> '{m}/runs'\nsleep 600\n",
         m = marks.display()
     )
     .into_bytes()
@@ -260,6 +267,87 @@ async fn the_relay_ca_reaches_the_guruconnect_agent_and_nothing_else_does() {
         0
     );
     assert_eq!(rig.wait_for("ca").await, ca.display().to_string());
+}
+
+#[tokio::test]
+async fn after_the_rmm_agent_restarts_it_still_knows_the_guruconnect_agent_it_started() {
+    let rig = rig().await;
+    let release = rig.genuine();
+    assert_eq!(
+        rig.run(RemoteControlMode::Unattended, release.clone())
+            .await
+            .exit_code,
+        0
+    );
+    rig.wait_for("runs").await;
+    let pid = rig.launcher.running_pid(DEVICE).expect("running");
+
+    // The RMM agent restarts: a new launcher, nothing in memory, the same cache.
+    let restarted = Launcher::new(
+        RemoteControlConfig {
+            release_public_key: Some(pinned()),
+            ..RemoteControlConfig::default()
+        },
+        DEVICE.into(),
+        rig.dir.path(),
+        &Default::default(),
+    );
+    assert_eq!(restarted.running_pid(DEVICE), Some(pid));
+    let cmd = CommandPayload {
+        id: uuid::Uuid::new_v4(),
+        command_type: CommandType::RemoteControlLaunch,
+        command: "launch".into(),
+        timeout_seconds: Some(60),
+        elevated: false,
+        working_directory: None,
+        context_files: Vec::new(),
+        remote_control: Some(Box::new(RemoteControlLaunch {
+            session_id: "sess-2".into(),
+            mode: RemoteControlMode::Unattended,
+            server_url: "wss://connect.example.com".into(),
+            agent_id: DEVICE.into(),
+            agent_key: Some("gcak_machine-secret".into()),
+            support_code: None,
+            release,
+        })),
+    };
+    let again = restarted.run(&cmd).await;
+    assert!(again.stdout.contains("already running"), "{again:?}");
+    assert_eq!(
+        rig.read("runs").as_deref(),
+        Some("genuine\n"),
+        "no second agent"
+    );
+
+    // Once it is gone, the remembered pid no longer counts.
+    rig.launcher.stop_all();
+    assert_eq!(restarted.running_pid(DEVICE), None);
+}
+
+#[tokio::test]
+async fn an_attended_agent_that_exits_is_reaped() {
+    let rig = rig().await;
+    let quick = b"#!/bin/sh\nexit 0\n".to_vec();
+    let release = rig.publish(&quick, &quick, &release_key());
+    let result = rig.run(RemoteControlMode::Attended, release).await;
+    assert_eq!(result.exit_code, 0, "{result:?}");
+    let pid: u32 = result
+        .stdout
+        .split("pid ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("the pid in the result");
+    // A child nobody waits for stays a zombie (state Z) until its parent exits.
+    let proc_dir = format!("/proc/{pid}");
+    for _ in 0..200 {
+        if !std::path::Path::new(&proc_dir).exists() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stat = std::fs::read_to_string(format!("{proc_dir}/stat")).unwrap_or_default();
+    panic!("the attended agent was not reaped: {stat}");
 }
 
 #[tokio::test]
