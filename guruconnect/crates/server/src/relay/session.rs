@@ -227,12 +227,15 @@ impl LiveSession {
             dropped_frames: 0,
         };
         let mut state = self.lock();
-        // A newcomer gets the cached state first, then frames from the next key frame on.
-        for cached in [&state.display_list, &state.cursor_shape]
-            .into_iter()
-            .flatten()
-        {
-            link.offer(cached);
+        // A newcomer gets the cached state first, then frames from the next key frame on; while
+        // the user is being asked it gets nothing (the first key frame after Accept replays it).
+        if state.consent != Consent::Pending {
+            for cached in [&state.display_list, &state.cursor_shape]
+                .into_iter()
+                .flatten()
+            {
+                link.offer(cached);
+            }
         }
         state.viewers.insert(conn_id, link);
         order_stream(&state);
@@ -262,13 +265,16 @@ impl LiveSession {
     /// Fans one agent message out to every viewer. Never blocks.
     pub fn fan_out(&self, body: &Bytes, kind: Kind) {
         let mut state = self.lock();
-        if state.consent == Consent::Pending {
-            return; // nothing of the screen leaves before the user accepts
-        }
+        // The display state is kept even while the user is asked: the agent announces its
+        // monitors once, at the start, and viewers get them replayed with the first key frame
+        // after Accept.
         match kind {
             Kind::DisplayList => state.display_list = Some(body.clone()),
             Kind::CursorShape => state.cursor_shape = Some(body.clone()),
             Kind::Frame { .. } | Kind::Transient => {}
+        }
+        if state.consent == Consent::Pending {
+            return; // nothing of the screen leaves before the user accepts
         }
         let mut need_key = false;
         let max_bytes = self.max_viewer_bytes;
