@@ -99,7 +99,14 @@ test("a support code is shown once with the end user's instructions and listed a
   await page.getByRole("button", { name: "Create support code" }).click();
   const code = (await page.getByTestId("support-code").textContent())!;
   expect(code).toMatch(/^\d{6,}$/);
-  await expect(page.getByText(`guruconnect-agent run --support-code ${code}`)).toBeVisible();
+  // Nothing is published on this server: no half-instruction, but how to publish (the
+  // published case is the attended journey, attended.spec.ts).
+  for (const [name, platform] of [["Linux", "linux-x86_64"], ["Windows", "windows-x86_64"]]) {
+    const steps = page.getByRole("region", { name: `${name} instructions` });
+    await expect(steps).toContainText(`No ${name} build of the agent is published on this server`);
+    await expect(steps).toContainText(`guruconnect-server release publish --version VERSION --platform ${platform}`);
+  }
+  await expect(page.getByText("--support-code")).toHaveCount(0);
   const row = page.locator("table.codes tr", { hasText: "ticket 4312" });
   await expect(row).toContainText(`…${code.slice(-2)}`);
   await expect(row).toContainText("pending");

@@ -49,6 +49,22 @@ export interface SupportCode {
   session_id: string | null;
 }
 
+export interface AgentDownload {
+  platform: string;
+  version: string;
+  file_name: string;
+  download_url: string;
+  size: number;
+  sha256: string;
+  published_at: string;
+}
+
+/** The relay URL agents are started with, and the latest published build per platform. */
+export interface AgentDownloads {
+  relay_url: string;
+  releases: AgentDownload[];
+}
+
 export interface Page<T> {
   items: T[];
   total: number;
@@ -113,6 +129,10 @@ export class Api {
   sessions(): Promise<Page<Session>> {
     return this.request("GET", "/api/sessions?per_page=100");
   }
+  /** Every session not yet ended that this technician may use (at most 200, newest first). */
+  async liveSessions(): Promise<Session[]> {
+    return (await this.request<Page<Session>>("GET", "/api/sessions?status=live&per_page=200")).items;
+  }
   startSession(agentId: string): Promise<Session> {
     return this.request("POST", "/api/sessions", { agent_id: agentId });
   }
@@ -130,6 +150,9 @@ export class Api {
   }
   cancelCode(id: string): Promise<void> {
     return this.request("DELETE", `/api/codes/${encodeURIComponent(id)}`);
+  }
+  agentDownloads(): Promise<AgentDownloads> {
+    return this.request("GET", "/api/agent-downloads");
   }
 
   private async me(): Promise<boolean> {

@@ -1,8 +1,9 @@
 // Machines: search (the server's `?q=` syntax), grouped by company, online state, and Connect,
-// which starts the machine's session, mints a viewer token and opens the viewer in a new tab
-// with both in the URL fragment (never sent to the server, so never in its logs).
-import { type Api, ApiError, type Machine } from "./api";
+// which starts an unattended machine's session and opens the viewer in a new tab; an attended
+// machine (a support-code visit) offers Join while its session is live.
+import type { Api, Machine } from "./api";
 import { h, relativeTime } from "./dom";
+import { joinButton, openViewerTab } from "./viewer-tab";
 
 export function machinesPage(api: Api, showError: (e: unknown) => void): HTMLElement {
   const search = h("input", {
@@ -42,9 +43,6 @@ export function machinesPage(api: Api, showError: (e: unknown) => void): HTMLEle
     );
 
   const row = (m: Machine) => {
-    const connect = h("button", { type: "button", class: "primary", disabled: !m.online || !m.is_persistent }, "Connect");
-    connect.setAttribute("aria-label", `Connect to ${m.hostname || m.agent_id}`);
-    connect.addEventListener("click", () => void openViewer(api, m.agent_id, showError));
     return h(
       "tr",
       { "data-agent-id": m.agent_id },
@@ -55,8 +53,18 @@ export function machinesPage(api: Api, showError: (e: unknown) => void): HTMLEle
       h("td", { class: "os" }, [m.os_name, m.os_version].filter(Boolean).join(" ")),
       h("td", {}, m.private_ips[0] ?? ""),
       h("td", {}, m.online ? "now" : relativeTime(m.last_seen_at)),
-      h("td", {}, connect),
+      h("td", {}, action(m)),
     );
+  };
+
+  const action = (m: Machine): HTMLElement => {
+    const name = m.hostname || m.agent_id;
+    if (!m.is_persistent && m.online && m.session_id) return joinButton(api, m.session_id, `Join the session on ${name}`, showError);
+    const connect = h("button", { type: "button", class: "primary", disabled: !m.online || !m.is_persistent }, "Connect");
+    connect.setAttribute("aria-label", `Connect to ${name}`);
+    if (!m.is_persistent) connect.title = "An attended machine: it can be joined only while its end user runs the agent with a support code.";
+    connect.addEventListener("click", () => void openViewerTab(api, async () => (await api.startSession(m.agent_id)).id, showError));
+    return connect;
   };
 
   search.addEventListener("input", () => {
@@ -82,20 +90,4 @@ export function groups(machines: Machine[]): [string, Machine[]][] {
     list.sort((a, b) => Number(b.online) - Number(a.online) || a.hostname.localeCompare(b.hostname));
   }
   return [...byCompany.entries()].sort(([a], [b]) => (a === "" ? 1 : b === "" ? -1 : a.localeCompare(b)));
-}
-
-export async function openViewer(api: Api, agentId: string, showError: (e: unknown) => void): Promise<void> {
-  // Open the tab inside the click, then point it at the viewer: a tab opened after awaits
-  // would be taken for a pop-up.
-  const tab = window.open("about:blank", "_blank");
-  try {
-    const session = await api.startSession(agentId);
-    const { token } = await api.viewerToken(session.id);
-    const url = `/viewer#${new URLSearchParams({ session: session.id, token })}`;
-    if (tab) tab.location.href = url;
-    else location.href = url;
-  } catch (e) {
-    tab?.close();
-    showError(e instanceof ApiError ? e : new Error(String(e)));
-  }
 }

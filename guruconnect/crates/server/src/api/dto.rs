@@ -113,7 +113,8 @@ pub struct MachineDto {
     pub department: String,
     pub device_type: String,
     pub tags: Vec<String>,
-    /// The machine's live session, when it has one.
+    /// The machine's live session, when it has one: its unattended session, or else an
+    /// attended visit (support code) the caller may join.
     pub session_id: Option<String>,
     /// Viewers connected to that session right now.
     pub viewers: u32,

@@ -3,14 +3,17 @@
 
 use super::dto::{MachineDto, Page, PageParams};
 use crate::app::AppState;
-use crate::auth::{Admin, Technician};
+use crate::auth::{Admin, Principal, Technician};
 use crate::db::{self, events::Actor, events::Event};
 use crate::http::error::{ApiError, ApiResult, Json, Path, Query};
 use crate::relay::lifecycle::{self, record};
+use crate::relay::session::{LiveSession, Mode};
 use axum::extract::State;
 use axum::http::StatusCode;
 use guruconnect_proto::DisconnectReason;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -23,8 +26,28 @@ pub struct MachineQuery {
     pub per_page: Option<u32>,
 }
 
-fn dto(state: &AppState, row: db::machines::MachineRow) -> MachineDto {
-    let live = state.relay.for_agent(&row.agent_id);
+/// The live attended sessions `me` may join, by machine: an attended visit is not the
+/// machine's unattended session (`Registry::for_agent`), yet it is what a technician joins.
+fn attended_sessions(state: &AppState, me: &Principal) -> HashMap<String, Arc<LiveSession>> {
+    state
+        .relay
+        .all()
+        .into_iter()
+        .filter(|s| s.mode == Mode::Attended)
+        .filter(|s| me.is_admin() || s.created_by.as_deref() == Some(me.user_id.as_str()))
+        .map(|s| (s.agent_id.clone(), s))
+        .collect()
+}
+
+fn dto(
+    state: &AppState,
+    attended: &HashMap<String, Arc<LiveSession>>,
+    row: db::machines::MachineRow,
+) -> MachineDto {
+    let live = state
+        .relay
+        .for_agent(&row.agent_id)
+        .or_else(|| attended.get(&row.agent_id).cloned());
     let viewers = live.as_ref().map(|s| s.viewer_count()).unwrap_or(0);
     MachineDto::new(
         row,
@@ -37,7 +60,7 @@ fn dto(state: &AppState, row: db::machines::MachineRow) -> MachineDto {
     responses((status = 200, body = Page<MachineDto>), (status = 401, body = crate::http::error::ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,
-    _me: Technician,
+    Technician(me): Technician,
     Query(query): Query<MachineQuery>,
 ) -> ApiResult<Json<Page<MachineDto>>> {
     let q = query.q.unwrap_or_default();
@@ -53,8 +76,12 @@ pub async fn list(
     .limit_offset();
     let terms = db::machines::parse_query(&q);
     let (rows, total) = db::machines::search(&state.db, &terms, limit, offset).await?;
+    let attended = attended_sessions(&state, &me);
     Ok(Json(Page {
-        items: rows.into_iter().map(|r| dto(&state, r)).collect(),
+        items: rows
+            .into_iter()
+            .map(|r| dto(&state, &attended, r))
+            .collect(),
         total,
         page,
         per_page,
@@ -66,13 +93,13 @@ pub async fn list(
     responses((status = 200, body = MachineDto), (status = 404, body = crate::http::error::ErrorEnvelope)))]
 pub async fn detail(
     State(state): State<AppState>,
-    _me: Technician,
+    Technician(me): Technician,
     Path(agent_id): Path<String>,
 ) -> ApiResult<Json<MachineDto>> {
     let row = db::machines::find_by_agent_id(&state.db, &agent_id)
         .await?
         .ok_or(ApiError::NotFound("machine"))?;
-    Ok(Json(dto(&state, row)))
+    Ok(Json(dto(&state, &attended_sessions(&state, &me), row)))
 }
 
 /// Removes one machine: its live session ends, its keys are revoked, its socket closes.

@@ -97,6 +97,7 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(integration::support_code))
         .routes(routes!(releases::latest))
         .routes(routes!(releases::download))
+        .routes(routes!(releases::agent_downloads))
         .split_for_parts()
 }
 

@@ -6,6 +6,7 @@ mod auth_attacks;
 mod consent;
 mod helpers;
 mod integration;
+mod machines;
 mod relay;
 mod releases;
 mod throttling;
