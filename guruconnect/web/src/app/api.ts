@@ -26,6 +26,13 @@ export interface Machine {
   agent_version: string;
 }
 
+/** One company among the machines a search matches, counted over the whole fleet. */
+export interface MachineGroup {
+  organization: string;
+  total: number;
+  online: number;
+}
+
 export interface Session {
   id: string;
   agent_id: string;
@@ -121,10 +128,17 @@ export class Api {
     }
   }
 
-  machines(q: string): Promise<Page<Machine>> {
-    const query = new URLSearchParams({ per_page: "200" });
+  /** One page of the machines matching `q`, of one company when `organization` is not null. */
+  machines(q: string, organization: string | null, page: number, perPage: number): Promise<Page<Machine>> {
+    const query = new URLSearchParams({ page: String(page), per_page: String(perPage) });
     if (q.trim()) query.set("q", q.trim());
+    if (organization !== null) query.set("organization", organization);
     return this.request("GET", `/api/machines?${query}`);
+  }
+  machineGroups(q: string): Promise<MachineGroup[]> {
+    const query = new URLSearchParams();
+    if (q.trim()) query.set("q", q.trim());
+    return this.request("GET", `/api/machine-groups?${query}`);
   }
   sessions(): Promise<Page<Session>> {
     return this.request("GET", "/api/sessions?per_page=100");

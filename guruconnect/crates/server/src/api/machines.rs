@@ -1,7 +1,8 @@
-//! Machines (GC-13/14/16): list with `?q=` search and pagination, detail, and operator removal
-//! (single and bulk). Removal ends the machine's sessions, revokes its keys and drops its socket.
+//! Machines (GC-13/14/16): list with `?q=` search, company filter and pagination, the company
+//! groups with their true counts, detail, and operator removal (single and bulk). Removal ends
+//! the machine's sessions, revokes its keys and drops its socket.
 
-use super::dto::{MachineDto, Page, PageParams};
+use super::dto::{MachineDto, MachineGroupDto, Page, PageParams};
 use crate::app::AppState;
 use crate::auth::{Admin, Principal, Technician};
 use crate::db::{self, events::Actor, events::Event};
@@ -22,8 +23,26 @@ pub struct MachineQuery {
     /// `os:`, `user:`, `ip:`, `host:`, `company:`, `site:`, `tag:`, `serial:`, `mac:` scope a
     /// term to one attribute.
     pub q: Option<String>,
+    /// Only this company's machines (exact; empty for machines without one).
+    pub organization: Option<String>,
     pub page: Option<u32>,
     pub per_page: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct GroupQuery {
+    /// The same search as the machines list's `q`.
+    pub q: Option<String>,
+}
+
+fn checked_query(q: Option<String>) -> ApiResult<String> {
+    let q = q.unwrap_or_default();
+    if q.len() > 512 {
+        return Err(ApiError::Validation(
+            "q must be at most 512 characters".into(),
+        ));
+    }
+    Ok(q)
 }
 
 /// The live attended sessions `me` may join, by machine: an attended visit is not the
@@ -63,19 +82,21 @@ pub async fn list(
     Technician(me): Technician,
     Query(query): Query<MachineQuery>,
 ) -> ApiResult<Json<Page<MachineDto>>> {
-    let q = query.q.unwrap_or_default();
-    if q.len() > 512 {
-        return Err(ApiError::Validation(
-            "q must be at most 512 characters".into(),
-        ));
-    }
+    let q = checked_query(query.q)?;
     let (limit, offset, page, per_page) = PageParams {
         page: query.page,
         per_page: query.per_page,
     }
     .limit_offset();
     let terms = db::machines::parse_query(&q);
-    let (rows, total) = db::machines::search(&state.db, &terms, limit, offset).await?;
+    let (rows, total) = db::machines::search(
+        &state.db,
+        &terms,
+        query.organization.as_deref(),
+        limit,
+        offset,
+    )
+    .await?;
     let attended = attended_sessions(&state, &me);
     Ok(Json(Page {
         items: rows
@@ -86,6 +107,20 @@ pub async fn list(
         page,
         per_page,
     }))
+}
+
+/// Every company among the machines a search matches, with how many it has and how many are
+/// online: the list pages, so only the server can count a whole group.
+#[utoipa::path(get, path = "/api/machine-groups", tag = "machines", security(("bearer" = [])), params(GroupQuery),
+    responses((status = 200, body = Vec<MachineGroupDto>), (status = 401, body = crate::http::error::ErrorEnvelope)))]
+pub async fn groups(
+    State(state): State<AppState>,
+    _me: Technician,
+    Query(query): Query<GroupQuery>,
+) -> ApiResult<Json<Vec<MachineGroupDto>>> {
+    let q = checked_query(query.q)?;
+    let rows = db::machines::groups(&state.db, &db::machines::parse_query(&q)).await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
 #[utoipa::path(get, path = "/api/machines/{agent_id}", tag = "machines", security(("bearer" = [])),

@@ -78,6 +78,7 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(keys::mint, keys::list))
         .routes(routes!(keys::revoke))
         .routes(routes!(machines::list))
+        .routes(routes!(machines::groups))
         .routes(routes!(machines::detail, machines::delete))
         .routes(routes!(machines::bulk_delete))
         .routes(routes!(sessions::list, sessions::start))
