@@ -79,6 +79,7 @@ export function codesPage(api: Api, showError: (e: unknown) => void): HTMLElemen
     else if (document.visibilityState === "visible") void load();
   }, REFRESH_MS);
   return h("section", { class: "page" }, h("h1", {}, "Support codes"), form, created,
+    h("h2", {}, api.user?.role === "admin" ? "All codes" : "Your codes"),
     h("table", { class: "codes" },
       h("thead", {}, h("tr", {}, ...["Code", "Note", "Status", "Created", ""].map((t) => h("th", { scope: "col" }, t)))),
       body));

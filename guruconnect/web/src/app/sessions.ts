@@ -36,7 +36,7 @@ export function sessionsPage(api: Api, showError: (e: unknown) => void): HTMLEle
       h("td", {}, s.source),
       h("td", { class: "status" }, s.status, s.end_reason ? ` (${s.end_reason})` : ""),
       h("td", {}, relativeTime(s.started_at ?? s.created_at)),
-      h("td", { class: "actions" }, ...(LIVE.has(s.status) ? [joinButton(api, s.id, `Join session ${s.id}`, showError), end] : [])),
+      h("td", {}, LIVE.has(s.status) ? h("span", { class: "actions" }, joinButton(api, s.id, `Join session ${s.id}`, showError), end) : null),
     );
   };
   void load();
