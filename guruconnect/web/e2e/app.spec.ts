@@ -128,3 +128,12 @@ test("ending the session from the list closes the viewer with the reason", async
   await expect(row.locator(".status")).toHaveText(/ended/);
   await expect(viewer.getByRole("status")).toHaveText(/Session closed: the session ended/);
 });
+
+test("'the server cannot be reached' shows while it is so, and goes once the server answers again", async ({ page, stack }) => {
+  await signIn(page, stack.gcUrl, stack.admin.username, stack.admin.password);
+  await page.getByRole("link", { name: "Support codes" }).click();
+  await page.route("**/api/codes", (route) => route.abort("connectionrefused"));
+  await expect(page.getByRole("alert")).toHaveText("the server cannot be reached");
+  await page.unroute("**/api/codes");
+  await expect(page.getByRole("alert")).toBeHidden();
+});

@@ -10,6 +10,7 @@ pub mod integration;
 mod keys;
 mod machines;
 mod meta;
+mod refresh_cookie;
 mod releases;
 mod sessions;
 mod users;
