@@ -132,8 +132,9 @@ test("ending the session from the list closes the viewer with the reason", async
 test("'the server cannot be reached' shows while it is so, and goes once the server answers again", async ({ page, stack }) => {
   await signIn(page, stack.gcUrl, stack.admin.username, stack.admin.password);
   await page.getByRole("link", { name: "Support codes" }).click();
-  await page.route("**/api/codes", (route) => route.abort("connectionrefused"));
+  // The server goes away: every API call fails to connect, as the page polls.
+  await page.route("**/api/**", (route) => route.abort("connectionrefused"));
   await expect(page.getByRole("alert")).toHaveText("the server cannot be reached");
-  await page.unroute("**/api/codes");
+  await page.unroute("**/api/**");
   await expect(page.getByRole("alert")).toBeHidden();
 });
