@@ -156,6 +156,7 @@ fn signed_in(state: &AppState, issued: tokens::IssuedTokens, user: db::users::Us
 enum Refused {
     /// No cookie: never signed in here, or signed out (which removes it).
     NotSignedIn,
+    /// Past its lifetime, or already pruned for being so.
     Expired,
     /// Signed out, revoked after a replayed token, or the account was disabled.
     Ended,
@@ -205,8 +206,10 @@ pub async fn refresh(
     let Some(token) = refresh_cookie::read(&headers) else {
         return Ok(refused(&state, Refused::NotSignedIn));
     };
+    // Expired tokens are pruned from the database, so an unknown token is most likely one
+    // that expired (the cookie outlives it on purpose).
     let Some(row) = db::tokens::find_refresh(&state.db, &sha256_hex(&token)).await? else {
-        return Ok(refused(&state, Refused::Ended));
+        return Ok(refused(&state, Refused::Expired));
     };
     if row.revoked_at.is_some() {
         return Ok(refused(&state, Refused::Ended));

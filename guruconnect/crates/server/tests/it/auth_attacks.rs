@@ -264,17 +264,26 @@ async fn the_refresh_route_takes_only_its_cookie_and_only_from_its_own_origin() 
     assert_eq!(refresh_with(&app, &cookie).await.status(), 200);
 }
 
+/// Expired, whether the reaper has pruned the token yet or not.
 #[tokio::test]
 async fn an_expired_sign_in_says_so() {
     let app = TestApp::spawn_with(|c| c.limits.refresh_token_ttl_secs = 0).await;
     app.user("expiring", "technician").await;
-    let (_, set) = sign_in(&app, "expiring").await;
-    let res = refresh_with(&app, &pair(&set)).await;
-    assert_eq!(res.status(), 401);
-    assert_eq!(
-        res.json::<Value>().await.expect("json")["error_code"],
-        "session_expired"
-    );
+    for prune_first in [false, true] {
+        let (_, set) = sign_in(&app, "expiring").await;
+        if prune_first {
+            guruconnect_server::db::tokens::prune_expired(&app.state().db)
+                .await
+                .expect("prune");
+        }
+        let res = refresh_with(&app, &pair(&set)).await;
+        assert_eq!(res.status(), 401);
+        assert_eq!(
+            res.json::<Value>().await.expect("json")["error_code"],
+            "session_expired",
+            "pruned first: {prune_first}"
+        );
+    }
 }
 
 /// Route variants that must never reach a protected handler unauthenticated.
