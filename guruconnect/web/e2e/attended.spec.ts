@@ -72,6 +72,8 @@ test("attended: code, the end user runs the shown command and accepts, the techn
   const command = (await page.getByTestId("command-linux-x86_64").textContent())!;
   expect(command).toContain(`--server ws://127.0.0.1:${new URL(stack.gcUrl).port}`);
   expect(command).toContain(`--support-code ${code}`);
+  // A loopback public URL works for this desktop only, and the page says so.
+  await expect(page.getByText("only this computer can reach it")).toBeVisible();
   const windows = page.getByRole("region", { name: "Windows instructions" });
   await expect(windows).toContainText("No Windows build of the agent is published");
 

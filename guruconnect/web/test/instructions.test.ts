@@ -2,7 +2,7 @@
 import { expect, it } from "vitest";
 import type { AgentDownloads, Session, SupportCode } from "../src/app/api";
 import { codeStatus } from "../src/app/codes";
-import { agentCommand } from "../src/app/instructions";
+import { agentCommand, unreachableRelay } from "../src/app/instructions";
 
 const setup: AgentDownloads = {
   relay_url: "wss://connect.example.com",
@@ -32,4 +32,12 @@ it("a used code shows its session's state", () => {
   expect(codeStatus(code("used", "s"), live)).toBe("used: session live");
   expect(codeStatus(code("used", "s"), undefined)).toBe("used: session ended");
   expect(codeStatus(code("used", "s"), { ...live, status: "agent_offline" })).toBe("used: session agent offline");
+});
+
+it("a relay URL only this computer can reach is called out", () => {
+  expect(unreachableRelay("ws://127.0.0.1:8443")).toMatch(/^This server's public URL is http:\/\/127\.0\.0\.1:8443: only this computer/);
+  expect(unreachableRelay("wss://[::1]:8443")).not.toBeNull();
+  expect(unreachableRelay("ws://0.0.0.0:8443")).not.toBeNull();
+  expect(unreachableRelay("wss://connect.example.com")).toBeNull();
+  expect(unreachableRelay("ws://192.168.1.10:8443")).toBeNull();
 });

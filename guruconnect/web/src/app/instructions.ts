@@ -40,10 +40,29 @@ export function agentCommand(platform: string, code: string, setup: AgentDownloa
   return spec.command(spec.savedAs(build.file_name), setup.relay_url, code);
 }
 
+/**
+ * Why the relay URL cannot work for a machine elsewhere, when it cannot: the server's public
+ * URL is loopback or the wildcard address (the default when none is configured).
+ */
+export function unreachableRelay(relayUrl: string): string | null {
+  let host: string;
+  try {
+    host = new URL(relayUrl).hostname;
+  } catch {
+    return null;
+  }
+  const local = host === "localhost" || host === "0.0.0.0" || host === "[::]" || host === "[::1]" || host.startsWith("127.");
+  return local
+    ? `This server's public URL is ${relayUrl.replace(/^ws/, "http")}: only this computer can reach it. For other machines, set public_url (GURUCONNECT_PUBLIC_URL) to the address they use.`
+    : null;
+}
+
 /** The steps for every platform: published ones with download and command, others say how to publish. */
 export function endUserSteps(code: string, setup: AgentDownloads): HTMLElement {
+  const warning = unreachableRelay(setup.relay_url);
   return h("div", { class: "end-user-steps" },
     h("h2", {}, "What they do"),
+    warning ? h("p", { class: "notice" }, warning) : null,
     ...PLATFORMS.map((p) => platformSteps(p, code, setup)));
 }
 
