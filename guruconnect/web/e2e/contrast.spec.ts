@@ -2,7 +2,7 @@
 // contrast (4.5:1), and no page has an error in the console (the favicon, once a 404).
 import type { Page } from "@playwright/test";
 import WebSocket from "ws";
-import { AgentMode, encode, PROTOCOL_VERSION } from "../src/protocol/wire";
+import { AgentMode, decode, encode, PROTOCOL_VERSION } from "../src/protocol/wire";
 import { AGENT_ID, type Stack } from "./stack";
 import { expect, test } from "./fixtures";
 
@@ -19,6 +19,11 @@ async function offlineMachine(stack: Stack): Promise<void> {
   const { key } = await stack.api<{ key: string }>("POST", "/api/agent-keys", { agent_id: "contrast-offline" });
   const ws = new WebSocket(`${stack.gcUrl.replace("http", "ws")}/ws/agent`);
   await new Promise((ok, fail) => ws.once("open", ok).once("error", fail));
+  const registered = new Promise<void>((ok) =>
+    ws.on("message", (data: Buffer) => {
+      if (decode(new Uint8Array(data))?.$case === "serverHello") ok();
+    }),
+  );
   ws.send(encode({
     $case: "agentHello",
     value: {
@@ -27,7 +32,7 @@ async function offlineMachine(stack: Stack): Promise<void> {
       hostname: "contrast-offline", os: "Linux",
     },
   }));
-  await expect.poll(async () => (await stack.api<{ online: boolean }>("GET", "/api/machines/contrast-offline")).online).toBe(true);
+  await registered;
   ws.close();
   await expect.poll(async () => (await stack.api<{ online: boolean }>("GET", "/api/machines/contrast-offline")).online).toBe(false);
 }
