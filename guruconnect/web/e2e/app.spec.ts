@@ -99,7 +99,14 @@ test("a support code is shown once with the end user's instructions and listed a
   await page.getByRole("button", { name: "Create support code" }).click();
   const code = (await page.getByTestId("support-code").textContent())!;
   expect(code).toMatch(/^\d{6,}$/);
-  await expect(page.getByText(`guruconnect-agent run --support-code ${code}`)).toBeVisible();
+  // Nothing is published on this server: no half-instruction, but how to publish (the
+  // published case is the attended journey, attended.spec.ts).
+  for (const [name, platform] of [["Linux", "linux-x86_64"], ["Windows", "windows-x86_64"]]) {
+    const steps = page.getByRole("region", { name: `${name} instructions` });
+    await expect(steps).toContainText(`No ${name} build of the agent is published on this server`);
+    await expect(steps).toContainText(`guruconnect-server release publish --version VERSION --platform ${platform}`);
+  }
+  await expect(page.getByText("--support-code")).toHaveCount(0);
   const row = page.locator("table.codes tr", { hasText: "ticket 4312" });
   await expect(row).toContainText(`…${code.slice(-2)}`);
   await expect(row).toContainText("pending");
@@ -120,4 +127,14 @@ test("ending the session from the list closes the viewer with the reason", async
   await row.getByRole("button", { name: /End session/ }).click();
   await expect(row.locator(".status")).toHaveText(/ended/);
   await expect(viewer.getByRole("status")).toHaveText(/Session closed: the session ended/);
+});
+
+test("'the server cannot be reached' shows while it is so, and goes once the server answers again", async ({ page, stack }) => {
+  await signIn(page, stack.gcUrl, stack.admin.username, stack.admin.password);
+  await page.getByRole("link", { name: "Support codes" }).click();
+  // The server goes away: every API call fails to connect, as the page polls.
+  await page.route("**/api/**", (route) => route.abort("connectionrefused"));
+  await expect(page.getByRole("alert")).toHaveText("the server cannot be reached");
+  await page.unroute("**/api/**");
+  await expect(page.getByRole("alert")).toBeHidden();
 });

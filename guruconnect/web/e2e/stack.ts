@@ -12,6 +12,8 @@ import { readXwd, type XwdImage } from "./xwd";
 
 const REPO = resolve(import.meta.dirname, "../../..");
 const TARGET = process.env.CARGO_TARGET_DIR ?? join(REPO, "target");
+/** A debug binary of this workspace (cargo build --bins). */
+export const debugBinary = (name: string) => join(TARGET, "debug", name);
 /** The test desktop: one screen split into two 800×600 monitors (RandR monitors). */
 export const SCREEN = { width: 1600, height: 600, monitors: true };
 export type ScreenSpec = typeof SCREEN;
@@ -88,7 +90,12 @@ window.addIntruder = () => {
 </script></body>`;
 }
 
-export async function startStack(screen: ScreenSpec = SCREEN): Promise<Stack> {
+export interface StackOptions {
+  /** Start the unattended agent AGENT_ID on the desktop (default true). */
+  unattendedAgent?: boolean;
+}
+
+export async function startStack(screen: ScreenSpec = SCREEN, options: StackOptions = {}): Promise<Stack> {
   const children: ChildProcess[] = [];
   const servers: Server[] = [];
   const tmp = mkdtempSync(join(tmpdir(), "gc-web-e2e-"));
@@ -146,17 +153,18 @@ export async function startStack(screen: ScreenSpec = SCREEN): Promise<Stack> {
       return (res.status === 204 ? undefined : await res.json()) as T;
     };
     adminToken = (await api<{ access_token: string }>("POST", "/api/auth/login", admin)).access_token;
-    const { key } = await api<{ key: string }>("POST", "/api/agent-keys", { agent_id: AGENT_ID, label: "e2e" });
-
-    const agent = spawn(join(TARGET, "debug", "guruconnect-agent"), ["run", "--server", `ws://127.0.0.1:${gcPort}`, "--agent-id", AGENT_ID, "--display", display], {
-      env: { ...xenv, GURUCONNECT_AGENT_KEY: key, GURUCONNECT_LOG_LEVEL: "info", GURUCONNECT_LOG_DIR: join(tmp, "agent-logs") },
-      stdio: ["ignore", "ignore", agentLog],
-    });
-    children.push(agent);
-    await until("the agent to come online", async () => {
-      const m = await api<{ online: boolean }>("GET", `/api/machines/${AGENT_ID}`).catch(() => undefined);
-      return m?.online ? true : undefined;
-    });
+    if (options.unattendedAgent ?? true) {
+      const { key } = await api<{ key: string }>("POST", "/api/agent-keys", { agent_id: AGENT_ID, label: "e2e" });
+      const agent = spawn(join(TARGET, "debug", "guruconnect-agent"), ["run", "--server", `ws://127.0.0.1:${gcPort}`, "--agent-id", AGENT_ID, "--display", display], {
+        env: { ...xenv, GURUCONNECT_AGENT_KEY: key, GURUCONNECT_LOG_LEVEL: "info", GURUCONNECT_LOG_DIR: join(tmp, "agent-logs") },
+        stdio: ["ignore", "ignore", agentLog],
+      });
+      children.push(agent);
+      await until("the agent to come online", async () => {
+        const m = await api<{ online: boolean }>("GET", `/api/machines/${AGENT_ID}`).catch(() => undefined);
+        return m?.online ? true : undefined;
+      });
+    }
 
     const stack: Stack = {
       gcUrl,

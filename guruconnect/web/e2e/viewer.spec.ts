@@ -11,7 +11,7 @@ async function signIn(page: Page, gcUrl: string, username: string, password: str
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "Machines" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Machines", exact: true })).toBeVisible();
 }
 
 async function openViewer(page: Page): Promise<Page> {

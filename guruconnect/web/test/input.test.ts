@@ -1,7 +1,5 @@
-// Pure parts of input mapping and the machines list.
+// Pure parts of input mapping.
 import { describe, expect, it } from "vitest";
-import { groups } from "../src/app/machines";
-import type { Machine } from "../src/app/api";
 import { modifierBits, WheelAccumulator } from "../src/viewer/input";
 import { describeDisconnect } from "../src/viewer/connection";
 import { DisconnectReason } from "../src/protocol/wire";
@@ -28,12 +26,3 @@ it("disconnect reasons that cannot heal end the viewer, others retry", () => {
   expect(describeDisconnect(DisconnectReason.DISCONNECT_REASON_UNSPECIFIED, "").state).toBe("reconnecting");
 });
 
-it("machines group by company, unnamed last, online first inside a group", () => {
-  const m = (hostname: string, organization: string, online: boolean) => ({ hostname, organization, online }) as Machine;
-  const result = groups([m("b", "Acme", false), m("z", "", true), m("a", "Acme", false), m("c", "Acme", true), m("x", "Beta", true)]);
-  expect(result.map(([company, list]) => [company, list.map((x) => x.hostname)])).toEqual([
-    ["Acme", ["c", "a", "b"]],
-    ["Beta", ["x"]],
-    ["", ["z"]],
-  ]);
-});

@@ -1,5 +1,6 @@
 //! The browser front end built from `guruconnect/web` (`dist/`): the technician app at `/`, the
-//! viewer at `/viewer` and their hashed bundles under `/assets/`. Files are read once at start,
+//! viewer at `/viewer`, their hashed bundles under `/assets/`, and `/favicon.ico` (which
+//! browsers ask for on every page). Files are read once at start,
 //! so a request never touches the file system and no path from a request reaches it.
 //!
 //! Framing: `/viewer` is the only page another site may frame, and only the origins in
@@ -39,6 +40,7 @@ pub fn viewer_csp(embed_origins: &[String]) -> String {
 struct Assets {
     index: Option<Bytes>,
     viewer: Option<Bytes>,
+    favicon: Option<Bytes>,
     /// File name under `assets/` → (body, content type).
     bundles: HashMap<String, (Bytes, &'static str)>,
 }
@@ -69,6 +71,7 @@ impl Assets {
         Self {
             index,
             viewer,
+            favicon: read("favicon.ico"),
             bundles,
         }
     }
@@ -117,12 +120,13 @@ fn not_built() -> Response {
         .into_response()
 }
 
-/// `/`, `/viewer` and `/assets/{file}`.
+/// `/`, `/viewer`, `/favicon.ico` and `/assets/{file}`.
 pub fn routes(config: &Config) -> Router<AppState> {
     let assets = Arc::new(Assets::load(config));
     let csp = HeaderValue::from_str(&viewer_csp(&config.embed_allowed_origins))
         .unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'"));
-    let (index, viewer, bundles) = (assets.clone(), assets.clone(), assets);
+    let (index, viewer, favicon, bundles) =
+        (assets.clone(), assets.clone(), assets.clone(), assets);
     Router::new()
         .route(
             "/",
@@ -136,6 +140,22 @@ pub fn routes(config: &Config) -> Router<AppState> {
                     .headers_mut()
                     .insert(header::CONTENT_SECURITY_POLICY, csp.clone());
                 response
+            }),
+        )
+        .route(
+            "/favicon.ico",
+            get(move || async move {
+                match favicon.favicon.clone() {
+                    Some(body) => (
+                        [
+                            (header::CONTENT_TYPE, "image/x-icon"),
+                            (header::CACHE_CONTROL, "public, max-age=86400"),
+                        ],
+                        body,
+                    )
+                        .into_response(),
+                    None => crate::http::error::ApiError::NoRoute.into_response(),
+                }
             }),
         )
         .route(

@@ -70,16 +70,18 @@ async fn exercise_every_secret(app: &TestApp) -> Vec<(&'static str, String)> {
     secrets.push(("a user's password", password.to_owned()));
     secrets.push(("the admin's access token", app.admin_token.clone()));
 
-    let login = login(app, "logcheck", password).await;
+    let (login, refresh) = login(app, "logcheck", password).await;
     let access = login["access_token"].as_str().expect("access").to_owned();
-    let refresh = login["refresh_token"].as_str().expect("refresh").to_owned();
     let rotated = app
-        .post_json("/api/auth/refresh", "", json!({"refresh_token": refresh}))
-        .await;
-    let rotated_refresh = rotated["refresh_token"]
-        .as_str()
-        .expect("rotated")
-        .to_owned();
+        .client
+        .post(app.url("/api/auth/refresh"))
+        .header("cookie", format!("gc_refresh={refresh}"))
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("refresh");
+    assert_eq!(rotated.status(), 200);
+    let rotated_refresh = refresh_cookie(&rotated);
     let wrong = login_status(app, "logcheck", "Wrong-Guess-Password-77").await;
     assert_eq!(wrong, 401);
     secrets.push(("an access token", access.clone()));
@@ -112,13 +114,29 @@ async fn exercise_every_secret(app: &TestApp) -> Vec<(&'static str, String)> {
     secrets
 }
 
-async fn login(app: &TestApp, username: &str, password: &str) -> Value {
-    app.post_json(
-        "/api/auth/login",
-        "",
-        json!({"username": username, "password": password}),
-    )
-    .await
+/// The login's body and the refresh token from its `gc_refresh` cookie.
+async fn login(app: &TestApp, username: &str, password: &str) -> (Value, String) {
+    let res = app
+        .post(
+            "/api/auth/login",
+            "",
+            json!({"username": username, "password": password}),
+        )
+        .await;
+    let refresh = refresh_cookie(&res);
+    (res.json().await.expect("json"), refresh)
+}
+
+fn refresh_cookie(res: &reqwest::Response) -> String {
+    let set = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("gc_refresh="))
+        .expect("the refresh cookie");
+    let pair = set.split(';').next().expect("pair");
+    pair.trim_start_matches("gc_refresh=").to_owned()
 }
 
 async fn login_status(app: &TestApp, username: &str, password: &str) -> u16 {

@@ -1,18 +1,23 @@
 // The sign-in form. One message for every refusal, so it never tells which usernames exist.
+// It says why the previous sign-in ended, when one did, and that GuruConnect accounts are its
+// own: a GuruConnect username, not a GuruRMM email address.
 import { type Api, ApiError } from "./api";
 import { h } from "./dom";
 
-export function loginPage(api: Api, done: () => void): HTMLElement {
+export function loginPage(api: Api, done: () => void, endedBecause: string | null = null): HTMLElement {
   const error = h("p", { class: "error", role: "alert" });
-  const username = h("input", { id: "username", name: "username", autocomplete: "username", required: true });
+  const notice = endedBecause ? h("p", { class: "notice", role: "status" }, endedBecause) : null;
+  const username = h("input", { id: "username", name: "username", autocomplete: "username", required: true, "aria-describedby": "username-hint" });
   const password = h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true });
   const submit = h("button", { type: "submit" }, "Sign in");
   const form = h(
     "form",
     { class: "login", "aria-labelledby": "login-title" },
     h("h1", { id: "login-title" }, "GuruConnect"),
-    h("label", { for: "username" }, "Username"),
+    notice,
+    h("label", { for: "username" }, "GuruConnect username"),
     username,
+    h("p", { id: "username-hint", class: "hint" }, "Your GuruConnect account, not your GuruRMM email."),
     h("label", { for: "password" }, "Password"),
     password,
     submit,
@@ -22,6 +27,7 @@ export function loginPage(api: Api, done: () => void): HTMLElement {
     e.preventDefault();
     submit.disabled = true;
     error.textContent = "";
+    notice?.remove();
     try {
       await api.login(username.value, password.value);
       done();

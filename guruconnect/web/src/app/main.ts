@@ -12,6 +12,8 @@ import { sessionsPage } from "./sessions";
 const api = new Api();
 const root = document.getElementById("app")!;
 const banner = h("div", { class: "banner error", role: "alert", hidden: true });
+/** Why the last sign-in ended, shown once on the login page. */
+let signedOutBecause: string | null = null;
 
 const PAGES: Record<string, { title: string; render: typeof machinesPage }> = {
   machines: { title: "Machines", render: machinesPage },
@@ -21,6 +23,7 @@ const PAGES: Record<string, { title: string; render: typeof machinesPage }> = {
 
 function showError(e: unknown): void {
   banner.textContent = e instanceof ApiError ? e.describe() : e instanceof Error ? e.message : String(e);
+  banner.dataset.unreachable = String(e instanceof ApiError && e.status === 0);
   banner.hidden = false;
 }
 
@@ -32,7 +35,8 @@ function route(): string {
 function render(): void {
   banner.hidden = true;
   if (!api.signedIn) {
-    root.replaceChildren(loginPage(api, render));
+    root.replaceChildren(loginPage(api, render, signedOutBecause));
+    signedOutBecause = null;
     return;
   }
   const current = route();
@@ -57,6 +61,15 @@ function render(): void {
   );
 }
 
-api.onSignedOut = render;
+// "The server cannot be reached" goes away by itself once the server answers again (pages
+// keep polling); any other error stays until the next page is shown.
+api.onAnswered = () => {
+  if (banner.dataset.unreachable === "true") banner.hidden = true;
+};
+api.onSignedOut = (reason) => {
+  signedOutBecause = reason;
+  render();
+};
+api.onSignedInElsewhere = () => void api.resume().then((ok) => ok && render());
 window.addEventListener("hashchange", render);
 void api.resume().finally(render);

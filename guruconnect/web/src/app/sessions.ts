@@ -1,6 +1,7 @@
-// Sessions: what is live or recent, with End for live ones.
+// Sessions: what is live or recent, with Join (opens the viewer) and End for live ones.
 import type { Api, Session } from "./api";
 import { h, relativeTime } from "./dom";
+import { joinButton } from "./viewer-tab";
 
 const LIVE = new Set(["waiting", "active", "agent_offline"]);
 
@@ -35,10 +36,14 @@ export function sessionsPage(api: Api, showError: (e: unknown) => void): HTMLEle
       h("td", {}, s.source),
       h("td", { class: "status" }, s.status, s.end_reason ? ` (${s.end_reason})` : ""),
       h("td", {}, relativeTime(s.started_at ?? s.created_at)),
-      h("td", {}, LIVE.has(s.status) ? end : null),
+      h("td", {}, LIVE.has(s.status) ? h("span", { class: "actions" }, joinButton(api, s.id, `Join session ${s.id}`, showError), end) : null),
     );
   };
   void load();
+  const refresher = setInterval(() => {
+    if (!document.body.contains(body)) clearInterval(refresher);
+    else if (document.visibilityState === "visible") void load();
+  }, 5000);
   return h(
     "section",
     { class: "page" },

@@ -1,6 +1,7 @@
 //! What the agent tells the server about its machine (GC-14): sent on connect and refreshed
 //! periodically. Everything is best effort — a field the platform will not tell us stays empty.
 
+pub mod os;
 pub mod smbios;
 #[cfg(target_os = "linux")]
 pub mod unix_user;
@@ -38,12 +39,11 @@ pub fn collect(labels: &Labels, user: &DesktopUser) -> proto::AgentStatus {
             .with_cpu(CpuRefreshKind::nothing()),
     );
     let hardware = hardware();
+    let (os_name, os_version) = os::current();
     proto::AgentStatus {
         hostname: System::host_name().unwrap_or_default(),
-        os_name: System::name().unwrap_or_else(|| std::env::consts::OS.into()),
-        os_version: System::long_os_version()
-            .or_else(System::os_version)
-            .unwrap_or_default(),
+        os_name,
+        os_version,
         os_arch: std::env::consts::ARCH.into(),
         cpu_model: system
             .cpus()

@@ -1,6 +1,10 @@
-//! Technician authentication routes (GC-9): login, refresh, logout, me.
+//! Technician authentication routes (GC-9): login, refresh, logout, me. The access token is a
+//! bearer token the caller keeps in memory; the refresh token lives only in an `HttpOnly`
+//! cookie on the refresh route (see `refresh_cookie`), so every tab of a browser shares one
+//! sign-in without page script ever seeing a long-lived secret.
 
 use super::dto::UserDto;
+use super::refresh_cookie;
 use crate::app::AppState;
 use crate::auth::secrets::sha256_hex;
 use crate::auth::{password, tokens, Technician};
@@ -9,7 +13,8 @@ use crate::http::error::{ApiError, ApiResult, Json};
 use crate::http::middleware::ClientIp;
 use crate::relay::lifecycle::record;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use utoipa::ToSchema;
@@ -20,6 +25,8 @@ pub struct LoginRequest {
     pub password: String,
 }
 
+/// A sign-in. The refresh token is not in the body: it comes as the `gc_refresh` cookie
+/// (`HttpOnly`, `SameSite=Strict`, `Path=/api/auth/refresh`) and rotates on every refresh.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenResponse {
     pub access_token: String,
@@ -27,15 +34,13 @@ pub struct TokenResponse {
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: u64,
-    /// Opaque; rotates on every refresh.
-    pub refresh_token: String,
     pub user: UserDto,
 }
 
+/// An empty JSON object: the credential is the `gc_refresh` cookie, nothing in the body.
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct RefreshRequest {
-    pub refresh_token: String,
-}
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {}
 
 /// How long an address that already failed waits while the server-wide failure budget is spent.
 const GLOBAL_PAUSE: Duration = Duration::from_secs(60);
@@ -66,13 +71,13 @@ fn record_failure(state: &AppState, ip: ClientIp, username_key: &str) {
 /// Exchanges a username and password for tokens. The same answer and the same work for an
 /// unknown user, a disabled user and a wrong password.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = crate::http::error::ErrorEnvelope),
+    responses((status = 200, body = TokenResponse, headers(("set-cookie" = String, description = "the gc_refresh cookie"))), (status = 401, body = crate::http::error::ErrorEnvelope),
               (status = 429, body = crate::http::error::ErrorEnvelope)))]
 pub async fn login(
     State(state): State<AppState>,
     ip: ClientIp,
     Json(req): Json<LoginRequest>,
-) -> ApiResult<Json<TokenResponse>> {
+) -> ApiResult<Response> {
     let username_key = req.username.trim().to_lowercase();
     if let Some(wait) = throttled(&state, ip, &username_key) {
         return Err(ApiError::RateLimited {
@@ -126,32 +131,91 @@ pub async fn login(
         },
     )
     .await;
-    Ok(Json(token_response(issued, user)))
+    Ok(signed_in(&state, issued, user))
 }
 
-fn token_response(issued: tokens::IssuedTokens, user: db::users::UserRow) -> TokenResponse {
-    TokenResponse {
+/// The access token in the body, the refresh token in its cookie.
+fn signed_in(state: &AppState, issued: tokens::IssuedTokens, user: db::users::UserRow) -> Response {
+    let cookie = refresh_cookie::set(
+        &state.config,
+        &issued.refresh_token,
+        state.config.limits.refresh_token_ttl_secs,
+    );
+    let body = TokenResponse {
         access_token: issued.access_token,
         token_type: "Bearer".into(),
         expires_in: issued.expires_in,
-        refresh_token: issued.refresh_token,
         user: user.into(),
-    }
+    };
+    (refresh_cookie::headers(cookie), Json(body)).into_response()
 }
 
-/// Rotates a refresh token: the old one is spent, a new pair comes back. Presenting a spent
-/// token again (a replay) revokes the whole login.
+/// Why a refresh was refused, told to the holder of the cookie so the page can say why the
+/// sign-in ended. Each also removes the dead cookie.
+#[derive(Debug, Clone, Copy)]
+enum Refused {
+    /// No cookie: never signed in here, or signed out (which removes it).
+    NotSignedIn,
+    /// Past its lifetime, or already pruned for being so.
+    Expired,
+    /// Signed out, revoked after a replayed token, or the account was disabled.
+    Ended,
+}
+
+fn refused(state: &AppState, why: Refused) -> Response {
+    let (code, detail) = match why {
+        Refused::NotSignedIn => ("unauthorized", "not signed in"),
+        Refused::Expired => ("session_expired", "your sign-in expired"),
+        Refused::Ended => (
+            "session_ended",
+            "your sign-in was ended: signed out, stopped by a security check, or the account was disabled",
+        ),
+    };
+    let envelope = crate::http::error::ErrorEnvelope {
+        detail: detail.into(),
+        error_code: code.into(),
+        status_code: 401,
+        correlation_id: crate::http::error::correlation_id(),
+    };
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))],
+        refresh_cookie::headers(refresh_cookie::clear(&state.config)),
+        Json(envelope),
+    )
+        .into_response()
+}
+
+/// Rotates the refresh token in the `gc_refresh` cookie (its only credential): the old one is
+/// spent, a new access token comes back and a new refresh token in the cookie. Presenting a
+/// spent token again (a replay) revokes the whole login. Only the app's own pages may call it.
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = crate::http::error::ErrorEnvelope)))]
+    responses((status = 200, body = TokenResponse, headers(("set-cookie" = String, description = "the rotated gc_refresh cookie"))),
+              (status = 401, body = crate::http::error::ErrorEnvelope),
+              (status = 403, body = crate::http::error::ErrorEnvelope)))]
 pub async fn refresh(
     State(state): State<AppState>,
-    Json(req): Json<RefreshRequest>,
-) -> ApiResult<Json<TokenResponse>> {
-    let row = db::tokens::find_refresh(&state.db, &sha256_hex(&req.refresh_token))
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-    if row.revoked_at.is_some() || row.expires_at <= db::now_ms() {
-        return Err(ApiError::Unauthorized);
+    headers: HeaderMap,
+    Json(_empty): Json<RefreshRequest>,
+) -> ApiResult<Response> {
+    if !refresh_cookie::same_origin(&headers) {
+        return Err(ApiError::Forbidden(
+            "sign-in can only be renewed from GuruConnect's own pages",
+        ));
+    }
+    let Some(token) = refresh_cookie::read(&headers) else {
+        return Ok(refused(&state, Refused::NotSignedIn));
+    };
+    // Expired tokens are pruned from the database, so an unknown token is most likely one
+    // that expired (the cookie outlives it on purpose).
+    let Some(row) = db::tokens::find_refresh(&state.db, &sha256_hex(&token)).await? else {
+        return Ok(refused(&state, Refused::Expired));
+    };
+    if row.revoked_at.is_some() {
+        return Ok(refused(&state, Refused::Ended));
+    }
+    if row.expires_at <= db::now_ms() {
+        return Ok(refused(&state, Refused::Expired));
     }
     if !db::tokens::use_refresh(&state.db, &row.id).await? {
         db::tokens::revoke_family(&state.db, &row.family_id).await?;
@@ -167,23 +231,26 @@ pub async fn refresh(
             },
         )
         .await;
-        return Err(ApiError::Unauthorized);
+        return Ok(refused(&state, Refused::Ended));
     }
-    let user = db::users::find(&state.db, &row.user_id)
+    let Some(user) = db::users::find(&state.db, &row.user_id)
         .await?
         .filter(|u| !u.disabled())
-        .ok_or(ApiError::Unauthorized)?;
+    else {
+        return Ok(refused(&state, Refused::Ended));
+    };
     let issued = tokens::issue_login(&state, &user, Some(row.family_id)).await?;
-    Ok(Json(token_response(issued, user)))
+    Ok(signed_in(&state, issued, user))
 }
 
-/// Ends this login: the access token and every refresh token of the login stop working.
+/// Ends this login: the access token and every refresh token of the login stop working, and
+/// the browser drops the refresh cookie.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = crate::http::error::ErrorEnvelope)))]
 pub async fn logout(
     State(state): State<AppState>,
     Technician(me): Technician,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     db::tokens::revoke_access(
         &state.db,
         &me.jti,
@@ -203,7 +270,8 @@ pub async fn logout(
         },
     )
     .await;
-    Ok(StatusCode::NO_CONTENT)
+    let cookies = refresh_cookie::headers(refresh_cookie::clear(&state.config));
+    Ok((StatusCode::NO_CONTENT, cookies).into_response())
 }
 
 /// The signed-in user.

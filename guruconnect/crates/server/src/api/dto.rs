@@ -1,7 +1,11 @@
 //! Shapes the API returns: explicit DTOs (never database rows), timestamps as RFC 3339.
 
 use crate::db::{
-    codes::CodeRow, keys::AgentKeyRow, machines::MachineRow, sessions::SessionRow, users::UserRow,
+    codes::CodeRow,
+    keys::AgentKeyRow,
+    machines::{GroupRow, MachineRow},
+    sessions::SessionRow,
+    users::UserRow,
 };
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
@@ -113,7 +117,8 @@ pub struct MachineDto {
     pub department: String,
     pub device_type: String,
     pub tags: Vec<String>,
-    /// The machine's live session, when it has one.
+    /// The machine's live session, when it has one: its unattended session, or else an
+    /// attended visit (support code) the caller may join.
     pub session_id: Option<String>,
     /// Viewers connected to that session right now.
     pub viewers: u32,
@@ -154,6 +159,25 @@ impl MachineDto {
             device_type: m.device_type,
             session_id,
             viewers,
+        }
+    }
+}
+
+/// One company among the machines a search matches.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MachineGroupDto {
+    /// The company label (`organization`); empty for machines without one.
+    pub organization: String,
+    pub total: i64,
+    pub online: i64,
+}
+
+impl From<GroupRow> for MachineGroupDto {
+    fn from(g: GroupRow) -> Self {
+        Self {
+            organization: g.organization,
+            total: g.total,
+            online: g.online,
         }
     }
 }

@@ -1,16 +1,20 @@
-//! Machines (GC-13/14/16): list with `?q=` search and pagination, detail, and operator removal
-//! (single and bulk). Removal ends the machine's sessions, revokes its keys and drops its socket.
+//! Machines (GC-13/14/16): list with `?q=` search, company filter and pagination, the company
+//! groups with their true counts, detail, and operator removal (single and bulk). Removal ends
+//! the machine's sessions, revokes its keys and drops its socket.
 
-use super::dto::{MachineDto, Page, PageParams};
+use super::dto::{MachineDto, MachineGroupDto, Page, PageParams};
 use crate::app::AppState;
-use crate::auth::{Admin, Technician};
+use crate::auth::{Admin, Principal, Technician};
 use crate::db::{self, events::Actor, events::Event};
 use crate::http::error::{ApiError, ApiResult, Json, Path, Query};
 use crate::relay::lifecycle::{self, record};
+use crate::relay::session::{LiveSession, Mode};
 use axum::extract::State;
 use axum::http::StatusCode;
 use guruconnect_proto::DisconnectReason;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -19,12 +23,50 @@ pub struct MachineQuery {
     /// `os:`, `user:`, `ip:`, `host:`, `company:`, `site:`, `tag:`, `serial:`, `mac:` scope a
     /// term to one attribute.
     pub q: Option<String>,
+    /// Only this company's machines (exact; empty for machines without one).
+    pub organization: Option<String>,
     pub page: Option<u32>,
     pub per_page: Option<u32>,
 }
 
-fn dto(state: &AppState, row: db::machines::MachineRow) -> MachineDto {
-    let live = state.relay.for_agent(&row.agent_id);
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct GroupQuery {
+    /// The same search as the machines list's `q`.
+    pub q: Option<String>,
+}
+
+fn checked_query(q: Option<String>) -> ApiResult<String> {
+    let q = q.unwrap_or_default();
+    if q.len() > 512 {
+        return Err(ApiError::Validation(
+            "q must be at most 512 characters".into(),
+        ));
+    }
+    Ok(q)
+}
+
+/// The live attended sessions `me` may join, by machine: an attended visit is not the
+/// machine's unattended session (`Registry::for_agent`), yet it is what a technician joins.
+fn attended_sessions(state: &AppState, me: &Principal) -> HashMap<String, Arc<LiveSession>> {
+    state
+        .relay
+        .all()
+        .into_iter()
+        .filter(|s| s.mode == Mode::Attended)
+        .filter(|s| me.is_admin() || s.created_by.as_deref() == Some(me.user_id.as_str()))
+        .map(|s| (s.agent_id.clone(), s))
+        .collect()
+}
+
+fn dto(
+    state: &AppState,
+    attended: &HashMap<String, Arc<LiveSession>>,
+    row: db::machines::MachineRow,
+) -> MachineDto {
+    let live = state
+        .relay
+        .for_agent(&row.agent_id)
+        .or_else(|| attended.get(&row.agent_id).cloned());
     let viewers = live.as_ref().map(|s| s.viewer_count()).unwrap_or(0);
     MachineDto::new(
         row,
@@ -37,28 +79,48 @@ fn dto(state: &AppState, row: db::machines::MachineRow) -> MachineDto {
     responses((status = 200, body = Page<MachineDto>), (status = 401, body = crate::http::error::ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,
-    _me: Technician,
+    Technician(me): Technician,
     Query(query): Query<MachineQuery>,
 ) -> ApiResult<Json<Page<MachineDto>>> {
-    let q = query.q.unwrap_or_default();
-    if q.len() > 512 {
-        return Err(ApiError::Validation(
-            "q must be at most 512 characters".into(),
-        ));
-    }
+    let q = checked_query(query.q)?;
     let (limit, offset, page, per_page) = PageParams {
         page: query.page,
         per_page: query.per_page,
     }
     .limit_offset();
     let terms = db::machines::parse_query(&q);
-    let (rows, total) = db::machines::search(&state.db, &terms, limit, offset).await?;
+    let (rows, total) = db::machines::search(
+        &state.db,
+        &terms,
+        query.organization.as_deref(),
+        limit,
+        offset,
+    )
+    .await?;
+    let attended = attended_sessions(&state, &me);
     Ok(Json(Page {
-        items: rows.into_iter().map(|r| dto(&state, r)).collect(),
+        items: rows
+            .into_iter()
+            .map(|r| dto(&state, &attended, r))
+            .collect(),
         total,
         page,
         per_page,
     }))
+}
+
+/// Every company among the machines a search matches, with how many it has and how many are
+/// online: the list pages, so only the server can count a whole group.
+#[utoipa::path(get, path = "/api/machine-groups", tag = "machines", security(("bearer" = [])), params(GroupQuery),
+    responses((status = 200, body = Vec<MachineGroupDto>), (status = 401, body = crate::http::error::ErrorEnvelope)))]
+pub async fn groups(
+    State(state): State<AppState>,
+    _me: Technician,
+    Query(query): Query<GroupQuery>,
+) -> ApiResult<Json<Vec<MachineGroupDto>>> {
+    let q = checked_query(query.q)?;
+    let rows = db::machines::groups(&state.db, &db::machines::parse_query(&q)).await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
 #[utoipa::path(get, path = "/api/machines/{agent_id}", tag = "machines", security(("bearer" = [])),
@@ -66,13 +128,13 @@ pub async fn list(
     responses((status = 200, body = MachineDto), (status = 404, body = crate::http::error::ErrorEnvelope)))]
 pub async fn detail(
     State(state): State<AppState>,
-    _me: Technician,
+    Technician(me): Technician,
     Path(agent_id): Path<String>,
 ) -> ApiResult<Json<MachineDto>> {
     let row = db::machines::find_by_agent_id(&state.db, &agent_id)
         .await?
         .ok_or(ApiError::NotFound("machine"))?;
-    Ok(Json(dto(&state, row)))
+    Ok(Json(dto(&state, &attended_sessions(&state, &me), row)))
 }
 
 /// Removes one machine: its live session ends, its keys are revoked, its socket closes.

@@ -10,6 +10,7 @@ pub mod integration;
 mod keys;
 mod machines;
 mod meta;
+mod refresh_cookie;
 mod releases;
 mod sessions;
 mod users;
@@ -78,6 +79,7 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(keys::mint, keys::list))
         .routes(routes!(keys::revoke))
         .routes(routes!(machines::list))
+        .routes(routes!(machines::groups))
         .routes(routes!(machines::detail, machines::delete))
         .routes(routes!(machines::bulk_delete))
         .routes(routes!(sessions::list, sessions::start))
@@ -97,6 +99,7 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(integration::support_code))
         .routes(routes!(releases::latest))
         .routes(routes!(releases::download))
+        .routes(routes!(releases::agent_downloads))
         .split_for_parts()
 }
 

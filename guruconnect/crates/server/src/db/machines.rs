@@ -311,13 +311,8 @@ fn like_pattern(needle: &str) -> String {
     out
 }
 
-/// A page of machines matching every term, grouped by company then hostname, and the total.
-pub async fn search(
-    db: &Db,
-    terms: &[Term],
-    limit: i64,
-    offset: i64,
-) -> sqlx::Result<(Vec<MachineRow>, i64)> {
+/// The WHERE clause for every term (and, when given, one exact company) with its bind values.
+fn filter(terms: &[Term], organization: Option<&str>) -> (String, Vec<String>) {
     let mut clauses = Vec::new();
     let mut binds = Vec::new();
     for term in terms {
@@ -331,11 +326,28 @@ pub async fn search(
             .collect();
         clauses.push(format!("({})", ors.join(" OR ")));
     }
-    let filter = if clauses.is_empty() {
+    if let Some(organization) = organization {
+        binds.push(organization.to_owned());
+        clauses.push(format!("organization = ${}", binds.len()));
+    }
+    let sql = if clauses.is_empty() {
         String::new()
     } else {
         format!("WHERE {}", clauses.join(" AND "))
     };
+    (sql, binds)
+}
+
+/// A page of machines matching every term (and the exact company, when given), ordered by
+/// company then hostname, and the total.
+pub async fn search(
+    db: &Db,
+    terms: &[Term],
+    organization: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<MachineRow>, i64)> {
+    let (filter, binds) = filter(terms, organization);
     let count_sql = format!("SELECT COUNT(*) FROM connect_machines {filter}");
     let mut count = sqlx::query_as::<_, (i64,)>(&count_sql);
     for b in &binds {
@@ -345,7 +357,7 @@ pub async fn search(
 
     let page_sql = format!(
         "SELECT {COLUMNS} FROM connect_machines {filter}
-         ORDER BY LOWER(organization), LOWER(hostname), agent_id LIMIT ${} OFFSET ${}",
+         ORDER BY LOWER(organization), organization, LOWER(hostname), agent_id LIMIT ${} OFFSET ${}",
         binds.len() + 1,
         binds.len() + 2
     );
@@ -368,6 +380,31 @@ pub async fn delete_visits(db: &Db, machine_uid: &str, agent_id: &str) -> sqlx::
     .execute(&db.pool)
     .await?;
     Ok(result.rows_affected())
+}
+
+/// One company's machines among those a search matches.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct GroupRow {
+    pub organization: String,
+    pub total: i64,
+    pub online: i64,
+}
+
+/// Every company with its machine and online counts among the machines matching every term,
+/// in the order of [`search`] (so a page's groups come in the same order).
+pub async fn groups(db: &Db, terms: &[Term]) -> sqlx::Result<Vec<GroupRow>> {
+    let (filter, binds) = filter(terms, None);
+    let sql = format!(
+        "SELECT organization, COUNT(*) AS total,
+                SUM(CASE WHEN status = 'online' THEN 1 ELSE 0 END) AS online
+         FROM connect_machines {filter}
+         GROUP BY organization ORDER BY LOWER(organization), organization"
+    );
+    let mut query = sqlx::query_as::<_, GroupRow>(&sql);
+    for b in &binds {
+        query = query.bind(b);
+    }
+    query.fetch_all(&db.pool).await
 }
 
 pub async fn delete(db: &Db, agent_id: &str) -> sqlx::Result<bool> {

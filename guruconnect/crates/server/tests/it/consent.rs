@@ -159,50 +159,93 @@ async fn unattended_sessions_and_disabled_consent_ask_nobody() {
     );
 }
 
+fn two_monitors() -> Payload {
+    let display = |id: &str, x: i32| proto::Display {
+        id: id.into(),
+        name: format!("monitor {id}"),
+        x,
+        y: 0,
+        width: 800,
+        height: 600,
+        primary: x == 0,
+    };
+    Payload::DisplayList(proto::DisplayList {
+        displays: vec![display("left", 0), display("right", 800)],
+        selected_display_id: "left".into(),
+    })
+}
+
+/// The real agent announces its monitors once, right after its hello — while the user is
+/// still being asked. Viewers must not see the list before Accept, and must get it after:
+/// without it the viewer's monitor list stays empty and no other monitor can be chosen.
 #[tokio::test]
-async fn the_monitor_list_sent_while_asking_reaches_viewers_on_accept_not_before() {
+async fn the_monitor_list_sent_while_asking_reaches_viewers_after_accept_only() {
     let app = TestApp::spawn().await;
     let (mut agent, mut viewer, session_id, _) = attended(&app).await;
-    // The agent describes its monitors as it connects, while its user is still being asked.
-    let list = proto::DisplayList {
-        displays: vec![
-            proto::Display {
-                id: "0".into(),
-                name: "left".into(),
-                width: 1024,
-                height: 768,
-                primary: true,
-                ..Default::default()
-            },
-            proto::Display {
-                id: "1".into(),
-                name: "right".into(),
-                width: 800,
-                height: 600,
-                ..Default::default()
-            },
-        ],
-        selected_display_id: "0".into(),
-    };
-    send(&mut agent, Payload::DisplayList(list.clone())).await;
+    send(&mut agent, two_monitors()).await;
     send(&mut agent, answer(&session_id, true)).await;
-    // Before the answer nothing reached the viewer; after it, the held list arrives.
-    let got = recv_until(&mut viewer.ws, |p| match p {
-        Payload::DisplayList(l) => Some(l),
-        Payload::VideoFrame(_) => panic!("a frame before the list"),
+    recv_until(&mut agent, |p| match p {
+        Payload::StreamControl(c) => Some(c),
         _ => None,
     })
     .await;
-    assert_eq!(got, list);
-    // A viewer joining later gets it too.
+    send(&mut agent, frame(1, true, 32)).await;
+    // What the viewer already watching hears first after the accept: the list, then the frame.
+    let first = recv_until(&mut viewer.ws, |p| match p {
+        Payload::DisplayList(list) => Some(Ok(list)),
+        Payload::VideoFrame(f) => Some(Err(f.sequence)),
+        _ => None,
+    })
+    .await;
+    let list = first.expect("the monitor list before the first frame");
+    assert_eq!(list.displays.len(), 2);
+
+    // A viewer joining later gets the list at once, as on an unattended session.
     let token = app.viewer_token(&session_id, &app.admin_token).await;
     let mut late = TestViewer::join(&app, &session_id, &token)
         .await
-        .expect("late viewer");
-    let again = recv_until(&mut late.ws, |p| match p {
-        Payload::DisplayList(l) => Some(l),
+        .expect("viewer");
+    let list = recv_until(&mut late.ws, |p| match p {
+        Payload::DisplayList(list) => Some(list),
         _ => None,
     })
     .await;
-    assert_eq!(again.displays.len(), 2);
+    assert_eq!(list.selected_display_id, "left");
+}
+
+#[tokio::test]
+async fn a_viewer_joining_while_the_user_is_asked_gets_no_monitor_list() {
+    let app = TestApp::spawn().await;
+    let (mut agent, _viewer, session_id, _) = attended(&app).await;
+    send(&mut agent, two_monitors()).await;
+    // The relay handles an agent's messages in order: its pong means the list was taken in.
+    send(
+        &mut agent,
+        Payload::Ping(proto::Ping {
+            nonce: 1,
+            ..Default::default()
+        }),
+    )
+    .await;
+    recv_until(&mut agent, |p| match p {
+        Payload::Pong(_) => Some(()),
+        _ => None,
+    })
+    .await;
+    let token = app.viewer_token(&session_id, &app.admin_token).await;
+    let mut newcomer = TestViewer::join(&app, &session_id, &token)
+        .await
+        .expect("viewer");
+    let heard = tokio::time::timeout(std::time::Duration::from_millis(500), async {
+        recv_until(&mut newcomer.ws, |p| match p {
+            Payload::DisplayList(_) => Some(()),
+            _ => None,
+        })
+        .await
+    })
+    .await;
+    assert!(
+        heard.is_err(),
+        "the monitor list left before the user accepted"
+    );
 }

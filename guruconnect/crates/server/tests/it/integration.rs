@@ -32,7 +32,11 @@ async fn capabilities_are_public_and_follow_the_configuration() {
             .json()
             .await
             .expect("json");
-        assert_eq!(caps["contract_version"], "1.0.0", "{path}");
+        assert_eq!(
+            caps["contract_version"],
+            guruconnect_server::api::integration::CONTRACT_VERSION,
+            "{path}"
+        );
         assert_eq!(
             caps["features"],
             json!({"embedded_viewer": false, "consent_prompt": true,

@@ -7,6 +7,7 @@ mod consent;
 mod helpers;
 mod identity;
 mod integration;
+mod machines;
 mod relay;
 mod releases;
 mod throttling;

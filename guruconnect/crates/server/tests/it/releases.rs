@@ -94,3 +94,60 @@ async fn a_published_build_downloads_and_verifies_and_a_tampered_one_does_not() 
         assert!(res.status().is_client_error(), "{path}: {}", res.status());
     }
 }
+
+/// What the support-code page shows the end user: the relay URL an agent is started with and
+/// the latest download per published platform; for signed-in technicians only.
+#[tokio::test]
+async fn technicians_get_the_relay_url_and_the_latest_download_per_published_platform() {
+    let app = TestApp::spawn_with(|c| {
+        c.integration_key = Some(guruconnect_server::config::SecretString::new(KEY));
+        c.public_url = Some("https://connect.example.com/".into());
+    })
+    .await;
+    let empty: Value = app.get_json("/api/agent-downloads", &app.admin_token).await;
+    assert_eq!(empty["relay_url"], "wss://connect.example.com", "{empty}");
+    assert_eq!(
+        empty["releases"],
+        serde_json::json!([]),
+        "nothing published yet"
+    );
+
+    let (secret, _) = releases::keygen();
+    let build = tempfile::NamedTempFile::new().expect("tmp");
+    std::fs::write(build.path(), b"pretend agent").expect("write");
+    let state = app.state();
+    for version in ["1.0.0", "1.1.0"] {
+        releases::publish(
+            &state.db,
+            &state.config.data_dir,
+            version,
+            "linux-x86_64",
+            build.path(),
+            &secret,
+        )
+        .await
+        .expect("publish");
+    }
+    let technician = app.user("tech-downloads", "technician").await;
+    let listed: Value = app.get_json("/api/agent-downloads", &technician).await;
+    let releases = listed["releases"].as_array().expect("releases");
+    assert_eq!(releases.len(), 1, "no Windows build is published: {listed}");
+    assert_eq!(releases[0]["platform"], "linux-x86_64");
+    assert_eq!(releases[0]["version"], "1.1.0");
+    assert_eq!(releases[0]["file_name"], "guruconnect-agent");
+    assert_eq!(releases[0]["size"], 13);
+    assert_eq!(
+        releases[0]["download_url"],
+        "https://connect.example.com/api/releases/linux-x86_64/1.1.0/download"
+    );
+
+    // One mechanism: the technician's access token. Nothing, or the integration key, is refused.
+    let anonymous = app
+        .client
+        .get(app.url("/api/agent-downloads"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(app.get("/api/agent-downloads", KEY).await.status(), 401);
+}

@@ -21,6 +21,7 @@ fn fake_dist() -> tempfile::TempDir {
     .expect("viewer");
     std::fs::write(dir.path().join("assets/viewer-abc123.js"), "console.log(1)").expect("js");
     std::fs::write(dir.path().join("secret.txt"), "not an asset").expect("txt");
+    std::fs::write(dir.path().join("favicon.ico"), b"\0\0\x01\0icon").expect("ico");
     dir
 }
 
@@ -128,4 +129,20 @@ async fn an_unbuilt_front_end_says_how_to_build_it() {
     let res = app.client.get(app.url("/")).send().await.expect("req");
     assert_eq!(res.status(), 503);
     assert!(res.text().await.expect("body").contains("npm run build"));
+}
+
+/// Browsers ask every page's origin for /favicon.ico; a 404 there is an error in the console.
+#[tokio::test]
+async fn the_favicon_is_served_as_an_icon() {
+    let dist = fake_dist();
+    let app = web_app(&dist).await;
+    let res = app
+        .client
+        .get(app.url("/favicon.ico"))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/x-icon");
+    assert_eq!(res.bytes().await.expect("body").as_ref(), b"\0\0\x01\0icon");
 }
