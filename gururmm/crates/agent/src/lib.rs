@@ -10,6 +10,7 @@ pub mod device_id;
 pub mod exec;
 pub mod logging;
 pub mod metrics;
+pub mod os_name;
 pub mod polling;
 pub mod remote_control;
 pub mod service;
