@@ -16,6 +16,7 @@ pub mod remote_control;
 pub mod service;
 pub mod session;
 pub mod state;
+pub mod traffic;
 pub mod trust;
 pub mod updater;
 pub mod watchdog;
