@@ -39,6 +39,8 @@ test('the agent is online, opens from the keyboard, and its charts show real met
   await expect(page.getByRole('figure', { name: 'Network' }).locator('output').first()).toHaveText(/B$/);
   // uPlot drew onto a real canvas.
   await expect(cpu.locator('canvas')).toHaveCount(1);
+  // The agent started minutes ago: its data fills the last hour, not a sliver of a day.
+  await expect(page.getByRole('combobox', { name: 'Window' })).toHaveValue('1');
   // The loopback interface is always there.
   await expect(page.getByRole('region', { name: 'Network' }).getByRole('cell', { name: 'lo', exact: true })).toBeVisible();
 });

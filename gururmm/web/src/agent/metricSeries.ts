@@ -14,3 +14,20 @@ export function toSeries(samples: MetricSample[]) {
     tx: samples.map((s) => s.network_tx_bytes),
   };
 }
+
+/** The windows the metrics panel offers, in hours. */
+export const WINDOW_HOURS = [1, 6, 24, 168] as const;
+
+/** How far back the panel looks before the technician picks a window. */
+export const AUTO_LOOKBACK_HOURS = 24;
+
+/**
+ * The smallest window, up to a day, that holds every sample (`times`, Unix seconds, up to
+ * `now`): a new agent's first minutes fill the chart instead of a sliver at its right edge,
+ * and an agent reporting all day gets the day. With no samples yet, the smallest.
+ */
+export function fittingWindow(times: number[], now: number): number {
+  const oldest = times.length ? Math.min(...times) : now;
+  const fits = WINDOW_HOURS.find((h) => h <= AUTO_LOOKBACK_HOURS && now - oldest <= h * 3600);
+  return fits ?? AUTO_LOOKBACK_HOURS;
+}
