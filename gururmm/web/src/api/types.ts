@@ -150,6 +150,8 @@ export interface CommandListItem extends Command {
 export interface Alert {
   id: string;
   agent_id: string | null;
+  /** The agent's last reported hostname; null when the agent is gone. */
+  agent_hostname: string | null;
   kind: string;
   severity: 'info' | 'warning' | 'critical' | string;
   message: string;

@@ -49,7 +49,7 @@ export function AlertsPage() {
                 <td className="nowrap">
                   <StatusBadge status={a.status} />
                 </td>
-                <td>{a.agent_id ? <Link to={`/agents/${a.agent_id}`}>Open agent</Link> : '—'}</td>
+                <td>{a.agent_id ? <Link to={`/agents/${a.agent_id}`}>{a.agent_hostname || 'Open agent'}</Link> : '—'}</td>
                 <td className="nowrap">
                   <AlertActions id={a.id} status={a.status} />
                 </td>

@@ -42,7 +42,7 @@ export function OverviewPage() {
             {alerts.data?.slice(0, 10).map((a) => (
               <li key={a.id}>
                 <StatusBadge status={a.severity} /> {a.message}{' '}
-                {a.agent_id && <Link to={`/agents/${a.agent_id}`}>agent</Link>}{' '}
+                {a.agent_id && <Link to={`/agents/${a.agent_id}`}>{a.agent_hostname || 'agent'}</Link>}{' '}
                 <small>{timeAgo(a.created_at)}</small>
               </li>
             ))}
