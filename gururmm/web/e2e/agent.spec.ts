@@ -39,8 +39,20 @@ test('the agent is online, opens from the keyboard, and its charts show real met
   await expect(page.getByRole('figure', { name: 'Network' }).locator('output').first()).toHaveText(/B$/);
   // uPlot drew onto a real canvas.
   await expect(cpu.locator('canvas')).toHaveCount(1);
-  // The agent started minutes ago: its data fills the last hour, not a sliver of a day.
-  await expect(page.getByRole('combobox', { name: 'Window' })).toHaveValue('1');
+  // The agent started moments ago: by default the axis fits its data (from its oldest sample),
+  // not a day or an hour with the data a sliver at the right edge.
+  await expect(page.getByRole('combobox', { name: 'Window' })).toHaveValue('0');
+  const agentId = new URL(page.url()).pathname.split('/').pop();
+  const oldest = await page.evaluate(async (id) => {
+    const token = JSON.parse(localStorage.getItem('gururmm.session') ?? '{}').token;
+    const res = await fetch(`/api/agents/${id}/metrics?hours=24`, { headers: { Authorization: `Bearer ${token}` } });
+    const samples: { recorded_at: string }[] = await res.json();
+    return Math.min(...samples.map((s) => Date.parse(s.recorded_at) / 1000));
+  }, agentId);
+  const from = Number(await cpu.getAttribute('data-span-from'));
+  const to = Number(await cpu.getAttribute('data-span-to'));
+  expect(from).toBeLessThanOrEqual(oldest);
+  expect(to - from).toBeLessThan(3600);
   // The loopback interface is always there.
   await expect(page.getByRole('region', { name: 'Network' }).getByRole('cell', { name: 'lo', exact: true })).toBeVisible();
 });

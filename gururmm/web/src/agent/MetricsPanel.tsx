@@ -4,7 +4,7 @@ import { useMetrics } from '../api/hooks';
 import { Chart } from '../components/Chart';
 import { ErrorBox } from '../components/ErrorBox';
 import { formatBytes } from '../components/format';
-import { AUTO_LOOKBACK_HOURS, WINDOW_HOURS, fittingWindow, toSeries } from './metricSeries';
+import { AUTO_LOOKBACK_HOURS, WINDOW_HOURS, fittingSpan, toSeries } from './metricSeries';
 
 const LABELS: Record<(typeof WINDOW_HOURS)[number], string> = {
   1: 'Last hour',
@@ -16,22 +16,22 @@ const LABELS: Record<(typeof WINDOW_HOURS)[number], string> = {
 const pct = (v: number) => `${v.toFixed(0)}%`;
 
 export function MetricsPanel({ agentId }: { agentId: string }) {
-  // Until the technician picks a window, the last day is fetched and the smallest window
-  // holding all of it is shown (fittingWindow), so a new agent's data is not a sliver.
-  const [chosen, setChosen] = useState<number | null>(null);
-  const metrics = useMetrics(agentId, chosen ?? AUTO_LOOKBACK_HOURS);
+  // 0: "fit to data", the default: the last day is fetched and the axis spans what there is
+  // (fittingSpan), so a new agent's data is not a sliver at the edge of a 24-hour axis.
+  const [hours, setHours] = useState(0);
+  const metrics = useMetrics(agentId, hours || AUTO_LOOKBACK_HOURS);
   const s = toSeries(metrics.data ?? []);
   // The window ends at the last fetch, so the newest sample sits at the right edge.
   const end = metrics.dataUpdatedAt ? metrics.dataUpdatedAt / 1000 : Date.now() / 1000;
-  const hours = chosen ?? fittingWindow(s.times, end);
-  const span: [number, number] = [end - hours * 3600, end];
+  const span: [number, number] = hours ? [end - hours * 3600, end] : fittingSpan(s.times, end);
   return (
     <section aria-labelledby="metrics-heading" className="panel">
       <div className="panel-head">
         <h2 id="metrics-heading">Metrics</h2>
         <label>
           Window
-          <select value={hours} onChange={(e) => setChosen(Number(e.target.value))}>
+          <select value={hours} onChange={(e) => setHours(Number(e.target.value))}>
+            <option value={0}>Fit to data (up to {AUTO_LOOKBACK_HOURS} hours)</option>
             {WINDOW_HOURS.map((h) => (
               <option key={h} value={h}>
                 {LABELS[h]}
