@@ -3,6 +3,7 @@
 // output shown. A command printing markup shows the markup as text and runs nothing.
 import { expect, signIn, test } from './fixtures';
 import type { Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 
 async function openFirstAgent(page: Page) {
   await page.goto('/agents?status=online');
@@ -38,8 +39,37 @@ test('the agent is online, opens from the keyboard, and its charts show real met
   await expect(page.getByRole('figure', { name: 'Network' }).locator('output').first()).toHaveText(/B$/);
   // uPlot drew onto a real canvas.
   await expect(cpu.locator('canvas')).toHaveCount(1);
+  // The agent started moments ago: by default the axis fits its data (from its oldest sample),
+  // not a day or an hour with the data a sliver at the right edge.
+  await expect(page.getByRole('combobox', { name: 'Window' })).toHaveValue('0');
+  const agentId = new URL(page.url()).pathname.split('/').pop();
+  const oldest = await page.evaluate(async (id) => {
+    const token = JSON.parse(localStorage.getItem('gururmm.session') ?? '{}').token;
+    const res = await fetch(`/api/agents/${id}/metrics?hours=24`, { headers: { Authorization: `Bearer ${token}` } });
+    const samples: { recorded_at: string }[] = await res.json();
+    return Math.min(...samples.map((s) => Date.parse(s.recorded_at) / 1000));
+  }, agentId);
+  const from = Number(await cpu.getAttribute('data-span-from'));
+  const to = Number(await cpu.getAttribute('data-span-to'));
+  expect(from).toBeLessThanOrEqual(oldest);
+  expect(to - from).toBeLessThan(3600);
   // The loopback interface is always there.
   await expect(page.getByRole('region', { name: 'Network' }).getByRole('cell', { name: 'lo', exact: true })).toBeVisible();
+});
+
+test('the OS is named once, as the machine names itself', async ({ page }) => {
+  // The agent runs on this machine, so its os-release is the truth.
+  const pretty = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? '';
+  expect(pretty).not.toBe('');
+  const escaped = pretty.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  await openFirstAgent(page);
+  // "Debian GNU/Linux 12 (bookworm), x86_64": the name and the architecture, nothing twice.
+  const os = page.locator('.identity dd').first();
+  await expect(os).toHaveText(new RegExp(`^${escaped}, \\w+$`));
+  await expect(os).not.toContainText('Linux (');
+  await page.goto('/agents?status=online&q=e2e-first');
+  const row = page.locator('.agent-row[data-agent-id]').first();
+  await expect(row.getByRole('cell').nth(2)).toHaveText(pretty);
 });
 
 test('a shell command runs on the agent and its output is shown', async ({ page }) => {

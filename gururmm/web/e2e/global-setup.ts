@@ -2,7 +2,7 @@
 // fresh SQLite data dir and the built dashboard, an admin made through the server's CLI, a
 // client and site made through the API, and a real gururmm-agent enrolled with the site code.
 // The specs read the details from GRMM_E2E_* variables; the returned function stops it all.
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { STANDIN_KEY, startStandIn } from './gc-standin';
@@ -31,10 +31,19 @@ export default async function globalSetup() {
   // GuruConnect is played by a stand-in (e2e/gc-standin.ts) so the Remote Control panel can be
   // driven; it also becomes the dashboard's frame-src by default.
   const standin = await startStandIn();
-  const server = startServer(dataDir, port, {
-    GURURMM_CONNECT_URL: standin.base,
-    GURURMM_CONNECT_INTEGRATION_KEY: STANDIN_KEY,
-  });
+  // Alerts within seconds, so the pages have some to show: the real agent's memory use always
+  // crosses 1 %, and a legacy agent silent for 2 s is offline, 1 s later alerted.
+  const config = path.join(root, 'server.toml');
+  writeFileSync(
+    config,
+    ['[limits]', 'polling_presence_secs = 2', '[alerts]', 'offline_after_secs = 1', 'memory_percent = 1.0', ''].join('\n'),
+  );
+  const server = startServer(
+    dataDir,
+    port,
+    { GURURMM_CONNECT_URL: standin.base, GURURMM_CONNECT_INTEGRATION_KEY: STANDIN_KEY },
+    config,
+  );
   appendFileSync(pids, `${server.pid}\n`);
   let exited = false;
   server.on('exit', () => (exited = true));

@@ -65,8 +65,14 @@ function pipeLog(child: ChildProcess, label: string): void {
   child.stderr?.on('data', forward);
 }
 
-export function startServer(dataDir: string, port: number, extraEnv: Record<string, string> = {}): ChildProcess {
-  const child = spawn(binary('gururmm-server'), ['--data-dir', dataDir, '--bind', `127.0.0.1:${port}`, 'serve'], {
+export function startServer(
+  dataDir: string,
+  port: number,
+  extraEnv: Record<string, string> = {},
+  configFile?: string,
+): ChildProcess {
+  const config = configFile ? ['--config', configFile] : [];
+  const child = spawn(binary('gururmm-server'), [...config, '--data-dir', dataDir, '--bind', `127.0.0.1:${port}`, 'serve'], {
     env: serverEnv({
       GURURMM_DASHBOARD_DIR: path.join(WEB_DIR, 'dist'),
       GURURMM_BOOTSTRAP_ADMIN: 'false',

@@ -1,7 +1,9 @@
-//! Metrics (RMM-5) via `sysinfo`: CPU, memory, disks, network counters; and the network
-//! configuration with hash-based change detection, so it is sent only when it changes.
+//! Metrics (RMM-5) via `sysinfo`: CPU, memory, disks, network counters (the machine's own
+//! traffic: which interfaces count is `traffic`'s rule); and the network configuration with
+//! hash-based change detection, so it is sent only when it changes.
 
 use crate::config::MetricsConfig;
+use crate::traffic;
 use gururmm_protocol::{
     DiskMetrics, MemoryMetrics, MetricsReport, NetworkCounters, NetworkInterface, NetworkState,
 };
@@ -71,22 +73,37 @@ impl Collector {
         if cfg.collect_network {
             // `received()` is the delta since the previous refresh.
             self.networks.refresh(true);
-            let (rx, tx) = self
-                .networks
-                .list()
-                .values()
-                .fold((0u64, 0u64), |(r, t), n| {
-                    (
-                        r.saturating_add(n.received()),
-                        t.saturating_add(n.transmitted()),
-                    )
-                });
+            let links = self.links();
+            let (rx, tx) = traffic::total(
+                &links,
+                self.networks
+                    .list()
+                    .iter()
+                    .map(|(name, n)| (name.as_str(), n.received(), n.transmitted())),
+            );
             report.network = Some(NetworkCounters {
                 rx_bytes: rx,
                 tx_bytes: tx,
             });
         }
         report
+    }
+
+    /// What the traffic selection needs to know of each listed interface (`traffic`).
+    fn links(&self) -> Vec<(String, traffic::Link)> {
+        self.networks
+            .list()
+            .iter()
+            .map(|(name, data)| {
+                let link = if cfg!(target_os = "linux") {
+                    traffic::link_from_sysfs(std::path::Path::new("/sys/class/net"), name)
+                } else {
+                    let addresses: Vec<_> = data.ip_networks().iter().map(|n| n.addr).collect();
+                    traffic::link_from_addresses(&addresses)
+                };
+                (name.clone(), link)
+            })
+            .collect()
     }
 
     /// The interface list in canonical order, with its hash.
@@ -189,6 +206,39 @@ mod tests {
         assert!(detector.changed(&c));
         detector.reset();
         assert!(detector.changed(&c));
+    }
+
+    /// Bytes sent over loopback between two samples do not show as the machine's traffic.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn loopback_traffic_is_not_counted() {
+        use std::io::{Read, Write};
+        const BYTES: usize = 64 << 20;
+        let cfg = MetricsConfig {
+            collect_cpu: false,
+            collect_memory: false,
+            collect_disk: false,
+            ..MetricsConfig::default()
+        };
+        let mut collector = Collector::new();
+        collector.sample(&cfg).await;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let reader = std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().expect("accept");
+            let mut sink = Vec::new();
+            socket.read_to_end(&mut sink).expect("read");
+            sink.len()
+        });
+        let mut socket = std::net::TcpStream::connect(addr).expect("connect");
+        socket.write_all(&vec![7u8; BYTES]).expect("write");
+        drop(socket);
+        assert_eq!(reader.join().expect("reader"), BYTES);
+        let network = collector.sample(&cfg).await.network.expect("network");
+        // 64 MiB crossed lo in both directions; what eth0 did meanwhile is far less.
+        let limit = u64::try_from(BYTES / 2).expect("size");
+        assert!(network.rx_bytes < limit, "{network:?}");
+        assert!(network.tx_bytes < limit, "{network:?}");
     }
 
     #[tokio::test]

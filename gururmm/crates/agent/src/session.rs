@@ -119,7 +119,7 @@ pub fn auth_payload(
         device_id: device_id.to_owned(),
         hostname: sysinfo::System::host_name().unwrap_or_default(),
         os_type: std::env::consts::OS.to_owned(),
-        os_version: sysinfo::System::long_os_version().unwrap_or_default(),
+        os_version: crate::os_name::describe(),
         arch: std::env::consts::ARCH.to_owned(),
         agent_version: crate::VERSION.to_owned(),
         previous_version,

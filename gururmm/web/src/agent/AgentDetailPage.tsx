@@ -7,7 +7,7 @@ import { useAgent } from '../api/hooks';
 import type { RemoteControlStart } from '../api/types';
 import { ErrorBox } from '../components/ErrorBox';
 import { StatusBadge } from '../components/StatusBadge';
-import { formatTime, timeAgo } from '../components/format';
+import { formatOs, formatTime, timeAgo } from '../components/format';
 import { AgentActions } from './AgentActions';
 import { CommandTerminal } from './CommandTerminal';
 import { AgentAlertsPanel, WatchdogPanel } from './EventsPanels';
@@ -40,7 +40,8 @@ export function AgentDetailPage() {
           <dl className="identity">
             <dt>OS</dt>
             <dd>
-              {a.os_type} {a.os_version} ({a.arch})
+              {formatOs(a.os_type, a.os_version)}
+              {a.arch && `, ${a.arch}`}
             </dd>
             <dt>Client / site</dt>
             <dd>{a.site_name ? `${a.client_name ?? ''} / ${a.site_name}` : 'Unassigned'}</dd>

@@ -27,6 +27,7 @@ function command(status: string, extra: object = {}) {
     created_at: '2026-01-01T00:00:00Z',
     sent_at: null,
     completed_at: null,
+    remote_control: null,
     agent_hostname: 'box',
     ...extra,
   };
@@ -78,5 +79,27 @@ describe('CommandTerminal', () => {
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent('too many requests; retry in 12 s');
     expect(alert).toHaveTextContent('rl-1');
+  });
+
+  it('shows a remote-control launch as an event, in the history too', async () => {
+    const event = 'Remote control (unattended) – GuruConnect 0.1.0 – session 0f1e2d3c';
+    const launch = {
+      command_type: 'remote_control_launch',
+      command: event,
+      remote_control: { mode: 'unattended', connect_session_id: '0f1e2d3c-4b5a', version: '0.1.0', platform: 'linux-x86_64' },
+    };
+    stubFetch({
+      'GET /api/commands': () => ({
+        body: [command('completed', { ...launch, id: 'c2' }), command('completed', launch)],
+      }),
+    });
+    const { container } = renderApp(<CommandTerminal agentId="a1" />);
+    const latest = await screen.findByRole('article', { name: 'Latest command' });
+    expect(within(latest).getByText(event)).toHaveClass('command-event');
+    expect(latest.querySelector('.command-meta')).toHaveTextContent('remote control');
+    expect(latest.querySelector('pre.command-text')).toBeNull();
+    const older = container.querySelector('details summary');
+    expect(older).toHaveTextContent(event);
+    expect(older?.querySelector('code')).toBeNull();
   });
 });

@@ -5,6 +5,7 @@ import { useState } from 'react';
 import type { FormEvent, KeyboardEvent } from 'react';
 import { useCancelCommand, useCommands, useSendCommand } from '../api/hooks';
 import { COMMAND_TYPES, type Command, type CommandType } from '../api/types';
+import { CommandLabel, CommandText, commandTypeLabel } from '../components/CommandLabel';
 import { ErrorBox } from '../components/ErrorBox';
 import { StatusBadge } from '../components/StatusBadge';
 import { formatTime } from '../components/format';
@@ -24,7 +25,7 @@ function CommandResult({ command }: { command: Command }) {
     <>
       <div className="command-meta">
         <StatusBadge status={command.status} />
-        <span>{command.command_type}</span>
+        <span>{commandTypeLabel(command.command_type)}</span>
         {command.exit_code !== null && <span>exit {command.exit_code}</span>}
         {command.duration_ms !== null && <span>{command.duration_ms} ms</span>}
         <span>{formatTime(command.created_at)}</span>
@@ -35,7 +36,7 @@ function CommandResult({ command }: { command: Command }) {
         )}
       </div>
       <ErrorBox error={cancel.error} title="Cancel" />
-      <pre className="command-text">{command.command}</pre>
+      <CommandText command={command} />
       {!finished && <p className="muted">Waiting for the agent…</p>}
       {command.stdout && (
         <pre className="output" aria-label="Standard output">
@@ -141,7 +142,7 @@ export function CommandTerminal({ agentId }: { agentId: string }) {
       {older.map((c) => (
         <details key={c.id} className="command" data-command-id={c.id}>
           <summary>
-            <StatusBadge status={c.status} /> <code>{c.command.split('\n')[0]}</code>
+            <StatusBadge status={c.status} /> <CommandLabel command={c} />
           </summary>
           <CommandResult command={c} />
         </details>

@@ -4,24 +4,26 @@ import { useMetrics } from '../api/hooks';
 import { Chart } from '../components/Chart';
 import { ErrorBox } from '../components/ErrorBox';
 import { formatBytes } from '../components/format';
-import { toSeries } from './metricSeries';
+import { AUTO_LOOKBACK_HOURS, WINDOW_HOURS, fittingSpan, toSeries } from './metricSeries';
 
-const WINDOWS = [
-  { hours: 1, label: 'Last hour' },
-  { hours: 6, label: 'Last 6 hours' },
-  { hours: 24, label: 'Last 24 hours' },
-  { hours: 168, label: 'Last 7 days' },
-];
+const LABELS: Record<(typeof WINDOW_HOURS)[number], string> = {
+  1: 'Last hour',
+  6: 'Last 6 hours',
+  24: 'Last 24 hours',
+  168: 'Last 7 days',
+};
 
 const pct = (v: number) => `${v.toFixed(0)}%`;
 
 export function MetricsPanel({ agentId }: { agentId: string }) {
-  const [hours, setHours] = useState(24);
-  const metrics = useMetrics(agentId, hours);
+  // 0: "fit to data", the default: the last day is fetched and the axis spans what there is
+  // (fittingSpan), so a new agent's data is not a sliver at the edge of a 24-hour axis.
+  const [hours, setHours] = useState(0);
+  const metrics = useMetrics(agentId, hours || AUTO_LOOKBACK_HOURS);
   const s = toSeries(metrics.data ?? []);
   // The window ends at the last fetch, so the newest sample sits at the right edge.
   const end = metrics.dataUpdatedAt ? metrics.dataUpdatedAt / 1000 : Date.now() / 1000;
-  const span: [number, number] = [end - hours * 3600, end];
+  const span: [number, number] = hours ? [end - hours * 3600, end] : fittingSpan(s.times, end);
   return (
     <section aria-labelledby="metrics-heading" className="panel">
       <div className="panel-head">
@@ -29,9 +31,10 @@ export function MetricsPanel({ agentId }: { agentId: string }) {
         <label>
           Window
           <select value={hours} onChange={(e) => setHours(Number(e.target.value))}>
-            {WINDOWS.map((w) => (
-              <option key={w.hours} value={w.hours}>
-                {w.label}
+            <option value={0}>Fit to data (up to {AUTO_LOOKBACK_HOURS} hours)</option>
+            {WINDOW_HOURS.map((h) => (
+              <option key={h} value={h}>
+                {LABELS[h]}
               </option>
             ))}
           </select>

@@ -118,7 +118,9 @@ export interface Command {
   agent_id: string;
   created_by: string | null;
   command_type: string;
+  /** As typed; for a remote-control launch, the server's one-line description of it. */
   command: string;
+  remote_control: LaunchSummary | null;
   timeout_seconds: number;
   elevated: boolean;
   status: CommandStatus;
@@ -132,6 +134,14 @@ export interface Command {
   completed_at: string | null;
 }
 
+/** A remote-control launch as the command list shows it (never its stored form). */
+export interface LaunchSummary {
+  mode: string;
+  connect_session_id: string;
+  version: string;
+  platform: string;
+}
+
 /** A command as `GET /api/commands` lists it: with its machine's name. */
 export interface CommandListItem extends Command {
   agent_hostname: string | null;
@@ -140,6 +150,8 @@ export interface CommandListItem extends Command {
 export interface Alert {
   id: string;
   agent_id: string | null;
+  /** The agent's last reported hostname; null when the agent is gone. */
+  agent_hostname: string | null;
   kind: string;
   severity: 'info' | 'warning' | 'critical' | string;
   message: string;

@@ -73,7 +73,13 @@ export function Chart({ title, times, series, format, range, span }: ChartProps)
   });
 
   return (
-    <figure className="chart" aria-label={title} data-samples={times.length}>
+    <figure
+      className="chart"
+      aria-label={title}
+      data-samples={times.length}
+      data-span-from={Math.floor(span[0])}
+      data-span-to={Math.ceil(span[1])}
+    >
       <figcaption>
         <span className="chart-title">{title}</span>
         {series.map((s) => {

@@ -46,3 +46,12 @@ export function percent(used: number | null | undefined, total: number | null | 
   if (used === null || used === undefined || !total) return null;
   return (used / total) * 100;
 }
+
+/**
+ * The operating system as a technician reads it: the agent's own description ("Debian
+ * GNU/Linux 12 (bookworm)", "Windows 11 Pro (build 22631)") when it sent one, else the family
+ * (`linux`, `windows`). Never both: the description already names the family.
+ */
+export function formatOs(osType: string, osVersion: string): string {
+  return osVersion.trim() || osType.trim() || '—';
+}

@@ -9,7 +9,7 @@ import { AGENTS_PER_PAGE, agentPageQuery, type AgentFilters } from '../api/hooks
 import type { Agent, AgentPage } from '../api/types';
 import { ErrorBox } from '../components/ErrorBox';
 import { StatusBadge } from '../components/StatusBadge';
-import { timeAgo } from '../components/format';
+import { formatOs, timeAgo } from '../components/format';
 
 const ROW_HEIGHT = 40;
 
@@ -39,9 +39,7 @@ function Row({ agent, index }: { agent: Agent | undefined; index: number }) {
       <div role="cell">
         <Link to={`/agents/${agent.id}`}>{agent.hostname || agent.device_id}</Link>
       </div>
-      <div role="cell">
-        {agent.os_type} {agent.os_version}
-      </div>
+      <div role="cell">{formatOs(agent.os_type, agent.os_version)}</div>
       <div role="cell">{agent.client_name ?? '—'}</div>
       <div role="cell">{agent.site_name ?? 'Unassigned'}</div>
       <div role="cell">{agent.agent_version}</div>

@@ -11,6 +11,7 @@ afterEach(() => vi.unstubAllGlobals());
 const alert = {
   id: 'al1',
   agent_id: 'a1',
+  agent_hostname: 'fileserver-01',
   kind: 'disk_high',
   severity: 'warning',
   message: 'disk <b>/</b> at 91%',
@@ -28,6 +29,8 @@ describe('AlertsPage', () => {
     const { container } = renderApp(<AlertsPage />);
     const row = (await screen.findByText('disk <b>/</b> at 91%')).closest('tr')!;
     expect(container.querySelector('b')).toBeNull();
+    // The row names its machine and links to it.
+    expect(within(row).getByRole('link', { name: 'fileserver-01' })).toHaveAttribute('href', '/agents/a1');
     await userEvent.setup().click(within(row).getByRole('button', { name: 'Acknowledge' }));
     await vi.waitFor(() => expect(calls.some((c) => c.path === '/api/alerts/al1/acknowledge')).toBe(true));
   });

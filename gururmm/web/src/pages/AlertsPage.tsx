@@ -40,17 +40,17 @@ export function AlertsPage() {
           <tbody>
             {alerts.data.map((a) => (
               <tr key={a.id}>
-                <td>{formatTime(a.created_at)}</td>
-                <td>
+                <td className="nowrap">{formatTime(a.created_at)}</td>
+                <td className="nowrap">
                   <StatusBadge status={a.severity} />
                 </td>
-                <td>{a.kind}</td>
+                <td className="nowrap">{a.kind}</td>
                 <td>{a.message}</td>
-                <td>
+                <td className="nowrap">
                   <StatusBadge status={a.status} />
                 </td>
-                <td>{a.agent_id ? <Link to={`/agents/${a.agent_id}`}>Open agent</Link> : '—'}</td>
-                <td>
+                <td>{a.agent_id ? <Link to={`/agents/${a.agent_id}`}>{a.agent_hostname || 'Open agent'}</Link> : '—'}</td>
+                <td className="nowrap">
                   <AlertActions id={a.id} status={a.status} />
                 </td>
               </tr>

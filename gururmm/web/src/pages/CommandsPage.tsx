@@ -1,6 +1,7 @@
 // The latest commands across all agents, with their state and the machine each ran on.
 import { Link } from 'react-router-dom';
 import { useCommands } from '../api/hooks';
+import { CommandLabel, commandTypeLabel } from '../components/CommandLabel';
 import { ErrorBox } from '../components/ErrorBox';
 import { StatusBadge } from '../components/StatusBadge';
 import { formatTime } from '../components/format';
@@ -27,18 +28,18 @@ export function CommandsPage() {
           <tbody>
             {commands.data.map((c) => (
               <tr key={c.id}>
-                <td>{formatTime(c.created_at)}</td>
-                <td>
+                <td className="nowrap">{formatTime(c.created_at)}</td>
+                <td className="free-text">
                   <Link to={`/agents/${c.agent_id}`}>{c.agent_hostname || 'Open agent'}</Link>
                 </td>
-                <td>{c.command_type}</td>
+                <td className="nowrap">{commandTypeLabel(c.command_type)}</td>
                 <td>
-                  <code>{c.command.split('\n')[0]}</code>
+                  <CommandLabel command={c} />
                 </td>
-                <td>
+                <td className="nowrap">
                   <StatusBadge status={c.status} />
                 </td>
-                <td>{c.exit_code ?? '—'}</td>
+                <td className="nowrap">{c.exit_code ?? '—'}</td>
               </tr>
             ))}
           </tbody>

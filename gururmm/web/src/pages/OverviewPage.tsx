@@ -1,6 +1,7 @@
 // The start page: how many agents are online and offline, the open alerts, the latest commands.
 import { Link } from 'react-router-dom';
 import { useAgentStats, useAlerts, useCommands } from '../api/hooks';
+import { CommandLabel } from '../components/CommandLabel';
 import { ErrorBox } from '../components/ErrorBox';
 import { StatusBadge } from '../components/StatusBadge';
 import { timeAgo } from '../components/format';
@@ -41,7 +42,7 @@ export function OverviewPage() {
             {alerts.data?.slice(0, 10).map((a) => (
               <li key={a.id}>
                 <StatusBadge status={a.severity} /> {a.message}{' '}
-                {a.agent_id && <Link to={`/agents/${a.agent_id}`}>agent</Link>}{' '}
+                {a.agent_id && <Link to={`/agents/${a.agent_id}`}>{a.agent_hostname || 'agent'}</Link>}{' '}
                 <small>{timeAgo(a.created_at)}</small>
               </li>
             ))}
@@ -55,7 +56,7 @@ export function OverviewPage() {
           <ul className="plain-list">
             {commands.data?.map((c) => (
               <li key={c.id}>
-                <StatusBadge status={c.status} /> <code>{c.command}</code>{' '}
+                <StatusBadge status={c.status} /> <CommandLabel command={c} />{' '}
                 on <Link to={`/agents/${c.agent_id}`}>{c.agent_hostname || 'agent'}</Link>{' '}
                 <small>{timeAgo(c.created_at)}</small>
               </li>

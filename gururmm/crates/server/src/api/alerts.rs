@@ -13,6 +13,9 @@ use utoipa::{IntoParams, ToSchema};
 pub struct AlertDto {
     pub id: String,
     pub agent_id: Option<String>,
+    /// The agent's hostname as it last reported it, so the alert can name the machine; null
+    /// when the alert has no agent or the agent is gone.
+    pub agent_hostname: Option<String>,
     /// agent_offline, cpu_high, memory_high, disk_high.
     pub kind: String,
     /// info, warning, critical.
@@ -24,11 +27,12 @@ pub struct AlertDto {
     pub resolved_at: Option<String>,
 }
 
-impl From<AlertRow> for AlertDto {
-    fn from(a: AlertRow) -> Self {
+impl AlertDto {
+    fn new(a: AlertRow, agent_hostname: Option<String>) -> Self {
         Self {
             id: a.id,
             agent_id: a.agent_id,
+            agent_hostname,
             kind: a.kind,
             severity: a.severity,
             message: a.message,
@@ -37,6 +41,21 @@ impl From<AlertRow> for AlertDto {
             resolved_at: iso_opt(a.resolved_at),
         }
     }
+}
+
+/// The alerts as the API returns them, each with its agent's hostname (one lookup for all).
+async fn named(state: &AppState, rows: Vec<AlertRow>) -> ApiResult<Vec<AlertDto>> {
+    let mut ids: Vec<&str> = rows.iter().filter_map(|r| r.agent_id.as_deref()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let names = db::agents::hostnames(&state.db, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let hostname = row.agent_id.as_ref().and_then(|id| names.get(id).cloned());
+            AlertDto::new(row, hostname)
+        })
+        .collect())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -61,7 +80,7 @@ pub async fn list(
         }
     }
     let rows = db::alerts::list(&state.db, q.status.as_deref(), q.agent_id.as_deref(), 500).await?;
-    Ok(Json(rows.into_iter().map(Into::into).collect()))
+    Ok(Json(named(&state, rows).await?))
 }
 
 async fn transition(
@@ -87,7 +106,8 @@ async fn transition(
     let row = db::alerts::find(&state.db, id)
         .await?
         .ok_or(ApiError::NotFound("alert"))?;
-    Ok(Json(row.into()))
+    let mut one = named(state, vec![row]).await?;
+    one.pop().map(Json).ok_or(ApiError::NotFound("alert"))
 }
 
 #[utoipa::path(post, path = "/api/alerts/{id}/acknowledge", tag = "alerts", security(("bearer" = [])),

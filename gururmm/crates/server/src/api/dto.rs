@@ -1,6 +1,7 @@
 //! Shapes the API returns: explicit DTOs built from rows (never rows themselves), timestamps as
 //! RFC 3339.
 
+use super::launch_summary::{public_view, LaunchSummary};
 use crate::db::{
     agents::AgentRow, clients::ClientRow, commands::CommandRow, sites::SiteRow, users::UserRow,
 };
@@ -164,7 +165,12 @@ pub struct CommandDto {
     pub agent_id: String,
     pub created_by: Option<String>,
     pub command_type: String,
+    /// The command as typed. For a `remote_control_launch`, a one-line description of the
+    /// remote-control event instead; its stored form (release, signature, sealed secret) is
+    /// for the agent only and never returned.
     pub command: String,
+    /// Set for a `remote_control_launch` whose details could be read.
+    pub remote_control: Option<LaunchSummary>,
     pub timeout_seconds: i64,
     pub elevated: bool,
     /// pending, running, completed, failed, timed_out, cancelled.
@@ -181,12 +187,14 @@ pub struct CommandDto {
 
 impl From<CommandRow> for CommandDto {
     fn from(c: CommandRow) -> Self {
+        let (command, remote_control) = public_view(&c.command_type, c.command);
         Self {
             id: c.id,
             agent_id: c.agent_id,
             created_by: c.created_by,
             command_type: c.command_type,
-            command: c.command,
+            command,
+            remote_control,
             timeout_seconds: c.timeout_seconds,
             elevated: c.elevated != 0,
             status: c.status,

@@ -10,6 +10,7 @@ mod clients;
 mod commands;
 mod docs;
 pub mod dto;
+mod launch_summary;
 mod legacy;
 mod meta;
 mod metrics;

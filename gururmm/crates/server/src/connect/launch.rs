@@ -1,6 +1,7 @@
 //! The stored form of a `remote_control_launch` command. The `commands` row keeps the launch
-//! parameters in clear (they are the audit trail and show in the commands list) and the one
-//! secret — the per-machine key or the support code — sealed, bound to the agent and session.
+//! parameters in clear (what the agent needs; technicians see only a summary of them,
+//! `api/launch_summary.rs`) and the one secret — the per-machine key or the support code —
+//! sealed, bound to the agent and session.
 //! The secret is opened only when the command is handed to the agent's socket.
 
 use crate::auth::seal::Sealer;

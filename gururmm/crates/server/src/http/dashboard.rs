@@ -9,6 +9,7 @@
 //! Files are looked up only through plain segments (letters, digits, `-`, `_`, `.`, `~`; no `.`
 //! or `..` segment, no percent-encoding), and the resolved file must still lie inside the
 //! directory after symlinks are followed: nothing outside `dashboard_dir` can be read.
+//! `/favicon.ico` always answers: from the build if it has one, else the built-in icon.
 
 use super::error::ApiError;
 use crate::app::AppState;
@@ -122,6 +123,22 @@ fn respond(state: &AppState, path: &Path, bytes: Vec<u8>, hashed: bool) -> Respo
     response
 }
 
+/// What `/favicon.ico` answers when the build has no such file: the dashboard's own icon,
+/// built into the server. Browsers ask for it on every page that names no icon (the API docs,
+/// JSON opened in a tab), so without it each of those logged a 404, dashboard built or not.
+const FAVICON_SVG: &[u8] = include_bytes!("../../../../web/public/favicon.svg");
+
+fn built_in_favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FAVICON_SVG,
+    )
+        .into_response()
+}
+
 /// The router's fallback: dashboard files, the page for client-side routes, or a JSON 404.
 pub async fn fallback(State(state): State<AppState>, method: Method, uri: Uri) -> Response {
     let path = uri.path();
@@ -138,6 +155,7 @@ pub async fn fallback(State(state): State<AppState>, method: Method, uri: Uri) -
             Some((file, bytes)) => {
                 respond(&state, &file, bytes, segments.first() == Some(&"assets"))
             }
+            None if segments == ["favicon.ico"] => built_in_favicon(),
             None => ApiError::NoRoute.into_response(),
         };
     }

@@ -55,6 +55,8 @@ async fn an_agent_offline_past_the_threshold_raises_one_alert_resolved_on_reconn
     let open = alerts(&app, "?status=open").await;
     assert_eq!(open.len(), 1, "one alert, however many reaper passes");
     assert_eq!(open[0]["severity"], "critical");
+    // The alert names the machine, so a list of them needs no lookup per row.
+    assert_eq!(open[0]["agent_hostname"], "host-dev-off");
     let _back = TestAgent::connect(&app, auth_payload(&key, "dev-off")).await;
     eventually("resolved on reconnect", || async {
         alerts(&app, "").await.is_empty()
@@ -104,6 +106,8 @@ async fn metric_thresholds_open_and_resolve_alerts() {
         )
         .await;
     assert_eq!(res.status(), 200);
+    let acknowledged: Value = res.json().await.expect("json");
+    assert_eq!(acknowledged["agent_hostname"], "host-dev-hot");
     assert_eq!(alerts(&app, "?status=acknowledged").await.len(), 1);
     let res = app
         .post(

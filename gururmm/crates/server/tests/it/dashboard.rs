@@ -210,3 +210,35 @@ async fn configured_frame_sources_reach_the_pages_csp_only() {
     let api_csp = header(&res, "content-security-policy");
     assert!(!api_csp.contains(&origin), "{api_csp}");
 }
+
+/// Browsers fetch `/favicon.ico` on every page that names no icon (the API docs, JSON opened
+/// in a tab): it answers with the dashboard's icon, with a build or without one, and a build
+/// that ships its own favicon.ico wins.
+#[tokio::test]
+async fn favicon_ico_always_answers_with_an_icon() {
+    let svg = include_str!("../../../../web/public/favicon.svg");
+    let (built, files) = app_with_dashboard(Vec::new()).await;
+    let missing = tempfile::tempdir().expect("tempdir");
+    let dir = missing.path().join("no-such-dist");
+    let bare = TestApp::spawn_with(|c| c.dashboard_dir = dir).await;
+    for app in [&built, &bare] {
+        let res = app
+            .client
+            .get(app.url("/favicon.ico"))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(res.status(), 200);
+        assert_eq!(header(&res, "content-type"), "image/svg+xml");
+        assert_eq!(res.text().await.expect("body"), svg);
+    }
+    std::fs::write(files.path().join("dist/favicon.ico"), "ICO").expect("ico");
+    let res = built
+        .client
+        .get(built.url("/favicon.ico"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(header(&res, "content-type"), "image/x-icon");
+    assert_eq!(res.text().await.expect("body"), "ICO");
+}

@@ -195,6 +195,83 @@ async fn the_machine_key_and_launch_secret_are_not_stored_or_listed_in_clear() {
     assert!(audit.iter().all(|(d,)| !d.contains(&key)));
 }
 
+/// Every technician reads the command list, so a launch shows there as a remote-control
+/// event: never its stored form, whose sealed secret, signature and URLs are for the agent.
+#[tokio::test]
+async fn technicians_see_launches_as_events_without_their_stored_form() {
+    let mut rig = rig().await;
+    let mut sessions = Vec::new();
+    for mode in ["unattended", "attended"] {
+        let body = rig.start_ok(mode).await;
+        let _ = rig.agent.next_command().await;
+        sessions.push((mode, body["command_id"].as_str().expect("id").to_owned()));
+    }
+    let db = &rig.app.state().db;
+    let stored: Vec<(String,)> =
+        sqlx::query_as("SELECT command FROM commands WHERE command_type = 'remote_control_launch'")
+            .fetch_all(&db.pool)
+            .await
+            .expect("rows");
+    // The row keeps what the agent needs; none of it may reach a technician.
+    let mut hidden = vec![
+        "sealed_secret".to_owned(),
+        "c2lnbmF0dXJl".to_owned(),
+        "/1.2.3/download".to_owned(),
+        "wss://".to_owned(),
+    ];
+    for (text,) in &stored {
+        let launch: Value = serde_json::from_str(text).expect("stored launch");
+        hidden.push(launch["sealed_secret"].as_str().expect("sealed").to_owned());
+    }
+
+    let tech = rig.app.technician_token("viewer@example.com").await;
+    let agent = &rig.agent.agent_id;
+    let mut bodies = Vec::new();
+    for path in [
+        "/api/commands".to_owned(),
+        format!("/api/commands?agent_id={agent}"),
+    ] {
+        let res = rig.app.get(&path, &tech).await;
+        assert_eq!(res.status(), 200, "{path}");
+        bodies.push(res.text().await.expect("text"));
+    }
+    for (mode, id) in &sessions {
+        let res = rig.app.get(&format!("/api/commands/{id}"), &tech).await;
+        assert_eq!(res.status(), 200);
+        let detail: Value = res.json().await.expect("json");
+        let session = detail["remote_control"]["connect_session_id"]
+            .as_str()
+            .expect("summary");
+        assert_eq!(
+            detail["command"],
+            format!(
+                "Remote control ({mode}) – GuruConnect 1.2.3 – session {}",
+                &session[..8]
+            )
+        );
+        assert_eq!(detail["command_type"], "remote_control_launch");
+        assert_eq!(detail["remote_control"]["mode"], *mode);
+        assert_eq!(detail["remote_control"]["version"], "1.2.3");
+        assert_eq!(detail["remote_control"]["platform"], "linux-x86_64");
+        bodies.push(detail.to_string());
+    }
+    // The audit trail (admins) names the launch without its material either.
+    bodies.push(
+        rig.app
+            .get_json("/api/audit?per_page=200")
+            .await
+            .to_string(),
+    );
+    for body in &bodies {
+        for secret in &hidden {
+            assert!(!body.contains(secret.as_str()), "{secret} in {body}");
+        }
+    }
+    let spec = rig.app.get_json("/api/openapi.json").await;
+    let fields = &spec["components"]["schemas"]["CommandDto"]["properties"];
+    assert!(fields["remote_control"].is_object(), "{fields}");
+}
+
 #[tokio::test]
 async fn attended_sends_the_support_code_and_never_a_key() {
     let mut rig = rig().await;
