@@ -19,9 +19,9 @@ describe('registration instructions', () => {
   });
 
   it('pins GuruConnect’s release key when the server knows it, and says so when it does not', () => {
-    const linux = linuxInstructions('C-D-1', 'wss://h/ws', 'KEYBASE64=');
+    const linux = linuxInstructions('C-D-1', 'wss://h/ws', { releaseKey: 'KEYBASE64=' });
     expect(linux).toContain('[remote_control]\nrelease_public_key = "KEYBASE64="\nEOF');
-    expect(windowsInstructions('C-D-1', 'wss://h/ws', 'KEYBASE64=')).toContain('release_public_key = "KEYBASE64="');
+    expect(windowsInstructions('C-D-1', 'wss://h/ws', { releaseKey: 'KEYBASE64=' })).toContain('release_public_key = "KEYBASE64="');
     expect(linuxInstructions('C-D-1', 'wss://h/ws')).not.toContain('remote_control');
     const { unmount } = render(
       <RegistrationInstructions code="A-B-1" siteName="HQ" remoteControl={{ configured: true, releaseKey: null }} />,
@@ -30,6 +30,18 @@ describe('registration instructions', () => {
     unmount();
     render(<RegistrationInstructions code="A-B-1" siteName="HQ" remoteControl={{ configured: true, releaseKey: 'K=' }} />);
     expect(screen.queryByRole('note')).not.toBeInTheDocument();
+  });
+
+  it('installs a private CA for GuruConnect’s relay and points the agent at it', () => {
+    const caPem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const linux = linuxInstructions('C-D-1', 'wss://h/ws', { releaseKey: 'K=', caPem });
+    expect(linux).toContain(
+      "sudo install -m 0644 /dev/stdin /etc/gururmm/guruconnect-ca.pem <<'EOF'\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\nEOF",
+    );
+    expect(linux).toContain("ca_cert = '/etc/gururmm/guruconnect-ca.pem'");
+    const windows = windowsInstructions('C-D-1', 'wss://h/ws', { caPem });
+    expect(windows).toContain('"@ | Set-Content -Encoding ASCII C:\\ProgramData\\GuruRMM\\guruconnect-ca.pem');
+    expect(windows).toContain("ca_cert = 'C:\\ProgramData\\GuruRMM\\guruconnect-ca.pem'");
   });
 
   it('labels its copy buttons', () => {

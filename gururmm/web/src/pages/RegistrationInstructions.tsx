@@ -9,19 +9,38 @@ export function agentUrl(location: Pick<Location, 'protocol' | 'host'> = window.
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
 }
 
-/** agent.toml for a new machine: the server and site code, and — when this server knows it —
- * GuruConnect's release key, which the agent pins so Remote Control can verify what it runs. */
-export function agentToml(code: string, url: string, releaseKey?: string | null): string[] {
+/** What Remote Control needs on each machine, when this server knows it. */
+export interface RemoteControlTrust {
+  /** GuruConnect's release key: the agent pins it to verify the GuruConnect agent it runs. */
+  releaseKey?: string | null;
+  /** The private CA (PEM) GuruConnect's relay certificate chains to. */
+  caPem?: string | null;
+}
+
+const LINUX_CA = '/etc/gururmm/guruconnect-ca.pem';
+const WINDOWS_CA = 'C:\\ProgramData\\GuruRMM\\guruconnect-ca.pem';
+
+/** agent.toml for a new machine: the server and site code, and what Remote Control needs. */
+export function agentToml(code: string, url: string, trust: RemoteControlTrust = {}, caPath = LINUX_CA): string[] {
   const lines = ['[server]', `url = "${url}"`, `api_key = "${code}"`];
-  if (releaseKey) lines.push('', '[remote_control]', `release_public_key = "${releaseKey}"`);
+  if (trust.releaseKey || trust.caPem) lines.push('', '[remote_control]');
+  if (trust.releaseKey) lines.push(`release_public_key = "${trust.releaseKey}"`);
+  // A TOML literal string: Windows backslashes stay as they are.
+  if (trust.caPem) lines.push(`ca_cert = '${caPath}'`);
   return lines;
 }
 
-export function linuxInstructions(code: string, url: string, releaseKey?: string | null): string {
+const pemLines = (pem: string) => pem.trim().split('\n');
+
+export function linuxInstructions(code: string, url: string, trust: RemoteControlTrust = {}): string {
+  const ca = trust.caPem
+    ? [`sudo install -m 0644 /dev/stdin ${LINUX_CA} <<'EOF'`, ...pemLines(trust.caPem), 'EOF']
+    : [];
   return [
     'sudo install -d -m 0755 /etc/gururmm',
+    ...ca,
     "sudo install -m 0600 /dev/stdin /etc/gururmm/agent.toml <<'EOF'",
-    ...agentToml(code, url, releaseKey),
+    ...agentToml(code, url, trust, LINUX_CA),
     'EOF',
     'sudo gururmm-agent --config /etc/gururmm/agent.toml check-config',
     'sudo cp gururmm-agent.service /etc/systemd/system/   # from gururmm/packaging/',
@@ -29,12 +48,14 @@ export function linuxInstructions(code: string, url: string, releaseKey?: string
   ].join('\n');
 }
 
-export function windowsInstructions(code: string, url: string, releaseKey?: string | null): string {
+export function windowsInstructions(code: string, url: string, trust: RemoteControlTrust = {}): string {
+  const ca = trust.caPem ? ['@"', ...pemLines(trust.caPem), `"@ | Set-Content -Encoding ASCII ${WINDOWS_CA}`] : [];
   return [
     '# PowerShell, as Administrator',
     'New-Item -ItemType Directory -Force C:\\ProgramData\\GuruRMM | Out-Null',
+    ...ca,
     '@"',
-    ...agentToml(code, url, releaseKey),
+    ...agentToml(code, url, trust, WINDOWS_CA),
     '"@ | Set-Content -Encoding UTF8 C:\\ProgramData\\GuruRMM\\agent.toml',
     '& "C:\\Program Files\\GuruRMM\\gururmm-agent.exe" --config C:\\ProgramData\\GuruRMM\\agent.toml install',
   ].join('\n');
@@ -47,13 +68,13 @@ export function RegistrationInstructions({
 }: {
   code: string;
   siteName: string;
-  /** Whether remote control is configured here, and GuruConnect's release key if known. */
-  remoteControl?: { configured: boolean; releaseKey: string | null };
+  /** Whether remote control is configured here, and what machines need for it. */
+  remoteControl?: { configured: boolean } & RemoteControlTrust;
 }) {
   const url = agentUrl();
   const releaseKey = remoteControl?.releaseKey ?? null;
-  const linux = linuxInstructions(code, url, releaseKey);
-  const windows = windowsInstructions(code, url, releaseKey);
+  const linux = linuxInstructions(code, url, remoteControl);
+  const windows = windowsInstructions(code, url, remoteControl);
   return (
     <section className="registration" aria-label={`Enrol a machine into ${siteName}`}>
       <p>

@@ -87,6 +87,9 @@ pub struct RemoteControlStatus {
     /// GuruConnect's release public key for the enrolment instructions (agents pin it as
     /// `[remote_control] release_public_key`), when this server is configured with it.
     pub release_public_key: Option<String>,
+    /// The CA certificate (PEM) GuruConnect's relay certificate chains to, when it is a
+    /// private CA: the enrolment instructions install it for the GuruConnect agent.
+    pub agent_ca_pem: Option<String>,
 }
 
 async fn status_of(state: &AppState) -> RemoteControlStatus {
@@ -100,6 +103,7 @@ async fn status_of(state: &AppState) -> RemoteControlStatus {
         capabilities: None,
         viewer_origin: state.config.connect.public_origin(),
         release_public_key: state.config.connect.release_public_key.clone(),
+        agent_ca_pem: state.config.connect.agent_ca_pem(),
     };
     let Some(connect) = &state.connect else {
         status.viewer_origin = None;

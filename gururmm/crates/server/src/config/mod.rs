@@ -89,6 +89,11 @@ pub struct ConnectConfig {
     /// enrolment instructions, so agents pin it at install (`[remote_control]
     /// release_public_key`); agents never take it from the server.
     pub release_public_key: Option<String>,
+    /// PEM file of the CA that issued GuruConnect's relay certificate, when that is a private
+    /// CA (`GURURMM_CONNECT_AGENT_CA_CERT`). The enrolment instructions install it on each
+    /// machine and name it as `[remote_control] ca_cert`, so the GuruConnect agents the RMM
+    /// agent launches trust the relay. Unset: a relay with a public certificate needs nothing.
+    pub agent_ca_cert: Option<PathBuf>,
 }
 
 impl Default for ConnectConfig {
@@ -103,11 +108,28 @@ impl Default for ConnectConfig {
             sessions_per_minute: 10,
             launch_timeout_secs: 300,
             release_public_key: None,
+            agent_ca_cert: None,
         }
     }
 }
 
 impl ConnectConfig {
+    /// The PEM text of `agent_ca_cert`: certificates only, or None when it holds none.
+    pub fn agent_ca_pem(&self) -> Option<String> {
+        let text = std::fs::read_to_string(self.agent_ca_cert.as_ref()?).ok()?;
+        let mut pem = String::new();
+        let mut inside = false;
+        for line in text.lines().map(str::trim) {
+            inside |= line == "-----BEGIN CERTIFICATE-----";
+            if inside {
+                pem.push_str(line);
+                pem.push('\n');
+            }
+            inside &= line != "-----END CERTIFICATE-----";
+        }
+        (!pem.is_empty()).then_some(pem)
+    }
+
     /// True when both the URL and the key are set.
     pub fn is_configured(&self) -> bool {
         self.url.is_some() && self.integration_key.is_some()
@@ -429,6 +451,14 @@ impl Config {
                 return Err(invalid(
                     "connect.release_public_key",
                     "must be the base64 ed25519 public key `guruconnect-server release keygen` printed",
+                ));
+            }
+        }
+        if let Some(path) = &c.agent_ca_cert {
+            if c.agent_ca_pem().is_none() {
+                return Err(invalid(
+                    "connect.agent_ca_cert",
+                    &format!("{} is not a readable PEM certificate file", path.display()),
                 ));
             }
         }

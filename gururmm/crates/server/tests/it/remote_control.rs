@@ -704,9 +704,25 @@ async fn the_status_offers_the_release_key_for_enrolment() {
     use base64::Engine;
     let public = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
     let key = base64::engine::general_purpose::STANDARD.encode(public.to_bytes());
-    let rig = rig_with(|c, _| c.connect.release_public_key = Some(key.clone())).await;
+    let files = tempfile::tempdir().expect("dir");
+    let ca = files.path().join("gc-ca.pem");
+    let pem = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
+    std::fs::write(&ca, format!("a comment the file may have\n{pem}")).expect("write");
+    let rig = rig_with(|c, _| {
+        c.connect.release_public_key = Some(key.clone());
+        c.connect.agent_ca_cert = Some(ca.clone());
+    })
+    .await;
     let status = rig.app.get_json("/api/remote-control/status").await;
     assert_eq!(status["release_public_key"], key.as_str());
+    assert_eq!(
+        status["agent_ca_pem"], pem,
+        "the certificate, nothing else of the file"
+    );
+    let mut config = rig.app.config.clone();
+    config.connect.agent_ca_cert = Some(files.path().join("missing.pem"));
+    let err = config.validate().expect_err("refused").to_string();
+    assert!(err.contains("connect.agent_ca_cert"), "{err}");
     // Anything else is refused when the server starts, naming the setting.
     let mut config = rig.app.config.clone();
     config.connect.release_public_key = Some("not-a-key".into());
