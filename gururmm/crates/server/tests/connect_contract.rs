@@ -172,6 +172,7 @@ fn client(standin: &StandIn, key: &str) -> ConnectClient {
         &standin.base,
         SecretString::new(key),
         Duration::from_secs(10),
+        None,
     )
     .expect("client")
 }

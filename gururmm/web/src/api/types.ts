@@ -204,7 +204,7 @@ export interface RemoteControlStatus {
   /** GuruConnect's release public key, for the enrolment instructions (when configured). */
   release_public_key?: string | null;
   /** The private CA GuruConnect's relay certificate chains to (PEM), for the instructions. */
-  agent_ca_pem?: string | null;
+  ca_pem?: string | null;
 }
 
 /** `GET /api/remote-control/sessions/{id}`: the row, brought up to date. */

@@ -145,7 +145,7 @@ export function SitesPanel({ clientId }: { clientId: string }) {
             remoteControl={{
               configured: remoteControl.data?.configured ?? false,
               releaseKey: remoteControl.data?.release_public_key ?? null,
-              caPem: remoteControl.data?.agent_ca_pem ?? null,
+              caPem: remoteControl.data?.ca_pem ?? null,
             }}
           />
           <button type="button" onClick={() => setShown(null)}>

@@ -89,7 +89,7 @@ pub struct RemoteControlStatus {
     pub release_public_key: Option<String>,
     /// The CA certificate (PEM) GuruConnect's relay certificate chains to, when it is a
     /// private CA: the enrolment instructions install it for the GuruConnect agent.
-    pub agent_ca_pem: Option<String>,
+    pub ca_pem: Option<String>,
 }
 
 async fn status_of(state: &AppState) -> RemoteControlStatus {
@@ -103,7 +103,7 @@ async fn status_of(state: &AppState) -> RemoteControlStatus {
         capabilities: None,
         viewer_origin: state.config.connect.public_origin(),
         release_public_key: state.config.connect.release_public_key.clone(),
-        agent_ca_pem: state.config.connect.agent_ca_pem(),
+        ca_pem: state.config.connect.ca_pem(),
     };
     let Some(connect) = &state.connect else {
         status.viewer_origin = None;

@@ -119,8 +119,8 @@ pub fn apply_overrides(
     if let Some((_, v)) = first(&get, &["GURURMM_CONNECT_RELEASE_PUBLIC_KEY"]) {
         config.connect.release_public_key = Some(v.trim().to_owned());
     }
-    if let Some((_, v)) = first(&get, &["GURURMM_CONNECT_AGENT_CA_CERT"]) {
-        config.connect.agent_ca_cert = Some(PathBuf::from(v));
+    if let Some((_, v)) = first(&get, &["GURURMM_CONNECT_CA_CERT"]) {
+        config.connect.ca_cert = Some(PathBuf::from(v));
     }
     if let Some((var, v)) = first(&get, &["GURURMM_LOG_FORMAT"]) {
         config.log_format = match v.as_str() {

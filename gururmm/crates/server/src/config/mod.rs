@@ -89,11 +89,12 @@ pub struct ConnectConfig {
     /// enrolment instructions, so agents pin it at install (`[remote_control]
     /// release_public_key`); agents never take it from the server.
     pub release_public_key: Option<String>,
-    /// PEM file of the CA that issued GuruConnect's relay certificate, when that is a private
-    /// CA (`GURURMM_CONNECT_AGENT_CA_CERT`). The enrolment instructions install it on each
-    /// machine and name it as `[remote_control] ca_cert`, so the GuruConnect agents the RMM
-    /// agent launches trust the relay. Unset: a relay with a public certificate needs nothing.
-    pub agent_ca_cert: Option<PathBuf>,
+    /// PEM file of the private CA that issued GuruConnect's certificate
+    /// (`GURURMM_CONNECT_CA_CERT`). This server trusts it for its integration calls, and the
+    /// enrolment instructions install it on each machine as `[remote_control] ca_cert`, so the
+    /// GuruConnect agents the RMM agent launches trust the relay. Unset: GuruConnect has a
+    /// public certificate (or plain HTTP on a trusted network) and nothing is needed.
+    pub ca_cert: Option<PathBuf>,
 }
 
 impl Default for ConnectConfig {
@@ -108,15 +109,15 @@ impl Default for ConnectConfig {
             sessions_per_minute: 10,
             launch_timeout_secs: 300,
             release_public_key: None,
-            agent_ca_cert: None,
+            ca_cert: None,
         }
     }
 }
 
 impl ConnectConfig {
-    /// The PEM text of `agent_ca_cert`: certificates only, or None when it holds none.
-    pub fn agent_ca_pem(&self) -> Option<String> {
-        let text = std::fs::read_to_string(self.agent_ca_cert.as_ref()?).ok()?;
+    /// The PEM text of `ca_cert`: certificates only, or None when it holds none.
+    pub fn ca_pem(&self) -> Option<String> {
+        let text = std::fs::read_to_string(self.ca_cert.as_ref()?).ok()?;
         let mut pem = String::new();
         let mut inside = false;
         for line in text.lines().map(str::trim) {
@@ -454,10 +455,10 @@ impl Config {
                 ));
             }
         }
-        if let Some(path) = &c.agent_ca_cert {
-            if c.agent_ca_pem().is_none() {
+        if let Some(path) = &c.ca_cert {
+            if c.ca_pem().is_none() {
                 return Err(invalid(
-                    "connect.agent_ca_cert",
+                    "connect.ca_cert",
                     &format!("{} is not a readable PEM certificate file", path.display()),
                 ));
             }

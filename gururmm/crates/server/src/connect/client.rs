@@ -121,13 +121,28 @@ pub struct ConnectClient {
 }
 
 impl ConnectClient {
-    pub fn new(base: &str, key: SecretString, timeout: Duration) -> anyhow::Result<Self> {
+    /// `ca_pem`: a private CA GuruConnect's certificate chains to, trusted besides the public
+    /// roots.
+    pub fn new(
+        base: &str,
+        key: SecretString,
+        timeout: Duration,
+        ca_pem: Option<&str>,
+    ) -> anyhow::Result<Self> {
         let base = Url::parse(base.trim_end_matches('/'))?;
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        Ok(Self { http, base, key })
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(pem) = ca_pem {
+            for cert in reqwest::Certificate::from_pem_bundle(pem.as_bytes())? {
+                http = http.add_root_certificate(cert);
+            }
+        }
+        Ok(Self {
+            http: http.build()?,
+            base,
+            key,
+        })
     }
 
     fn url(&self, segments: &[&str]) -> Url {

@@ -45,6 +45,7 @@ impl Connect {
             url,
             key.clone(),
             Duration::from_secs(config.request_timeout_secs),
+            config.ca_pem().as_deref(),
         )?;
         Ok(Some(Self {
             client,

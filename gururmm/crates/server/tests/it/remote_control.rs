@@ -706,23 +706,27 @@ async fn the_status_offers_the_release_key_for_enrolment() {
     let key = base64::engine::general_purpose::STANDARD.encode(public.to_bytes());
     let files = tempfile::tempdir().expect("dir");
     let ca = files.path().join("gc-ca.pem");
-    let pem = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
+    let pem = rcgen::generate_simple_self_signed(vec!["ca.example".into()])
+        .expect("ca")
+        .cert
+        .pem()
+        .replace("\r\n", "\n");
     std::fs::write(&ca, format!("a comment the file may have\n{pem}")).expect("write");
     let rig = rig_with(|c, _| {
         c.connect.release_public_key = Some(key.clone());
-        c.connect.agent_ca_cert = Some(ca.clone());
+        c.connect.ca_cert = Some(ca.clone());
     })
     .await;
     let status = rig.app.get_json("/api/remote-control/status").await;
     assert_eq!(status["release_public_key"], key.as_str());
     assert_eq!(
-        status["agent_ca_pem"], pem,
+        status["ca_pem"], pem,
         "the certificate, nothing else of the file"
     );
     let mut config = rig.app.config.clone();
-    config.connect.agent_ca_cert = Some(files.path().join("missing.pem"));
+    config.connect.ca_cert = Some(files.path().join("missing.pem"));
     let err = config.validate().expect_err("refused").to_string();
-    assert!(err.contains("connect.agent_ca_cert"), "{err}");
+    assert!(err.contains("connect.ca_cert"), "{err}");
     // Anything else is refused when the server starts, naming the setting.
     let mut config = rig.app.config.clone();
     config.connect.release_public_key = Some("not-a-key".into());
