@@ -1,4 +1,4 @@
-// The whole system for Native Remote Control, from the real binaries in target/debug: a
+// The whole system for Native Remote Control, from the binaries as shipped (shipped.ts): a
 // private Xvfb desktop; GuruConnect with its integration key, the RMM dashboard's origin
 // allowed to frame its viewer, and this build of guruconnect-agent signed and published on its
 // release channel; GuruRMM pointed at GuruConnect; a gururmm-agent enrolled with a site code
@@ -11,10 +11,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { firstAdmin, freePort, startXvfb, stopChild, until } from "../../guruconnect/web/e2e/harness";
 import { readXwd, type XwdImage } from "../../guruconnect/web/e2e/xwd";
+import { shipped } from "./shipped";
 
 const REPO = resolve(import.meta.dirname, "../..");
-const TARGET = process.env.CARGO_TARGET_DIR ? resolve(REPO, process.env.CARGO_TARGET_DIR) : join(REPO, "target");
-const bin = (name: string) => join(TARGET, "debug", name);
+const bin = (name: string) => shipped(name);
 export const SCREEN = { width: 1024, height: 768 };
 export const DEVICE_ID = "e2e-endpoint";
 export const RMM_ADMIN = { email: "admin@example.com", password: "Correct-Horse-Battery-9" };

@@ -8,8 +8,12 @@ import type { Stack } from "./stack";
 
 type Event = { type: string; [key: string]: unknown };
 
-const events = (page: Page) => page.evaluate(() => (window as unknown as { events: Event[] }).events);
+const allEvents = (page: Page) => page.evaluate(() => (window as unknown as { events: Event[] }).events);
+/** The contract 1.0 events, in order (viewer:state, added in 1.1, is checked apart). */
+const events = async (page: Page) => (await allEvents(page)).filter((e) => e.type !== "viewer:state");
 const types = async (page: Page) => (await events(page)).map((e) => e.type);
+/** The states the viewer reported (viewer:state), in order. */
+const states = async (page: Page) => (await allEvents(page)).filter((e) => e.type === "viewer:state").map((e) => e.state);
 
 async function hostWith(page: Page, hostUrl: string, src: string, extra: Record<string, string> = {}) {
   const query = new URLSearchParams({ src, ...extra });
@@ -40,9 +44,17 @@ test("an allowed host receives ready, connected, resize, disconnected in order",
   await expect(frame.locator("#toolbar")).toBeHidden();
   await expectCanvasMatchesScreen(frame, stack, 0, [800, 600]);
 
+  // The state says "streaming" only once the picture is there, after connecting.
+  await expect.poll(() => states(page)).toContain("streaming");
+  const before = await states(page);
+  expect(before[0]).toBe("connecting");
+  expect(before.at(-1)).toBe("streaming");
+  expect(before).not.toContain("waiting_for_agent");
+
   await page.evaluate(() => (window as unknown as { sendToViewer(m: unknown): void }).sendToViewer({ v: 1, type: "viewer:disconnect" }));
   await expect.poll(() => types(page)).toEqual(["viewer:ready", "viewer:connected", "viewer:resize", "viewer:disconnected"]);
   expect((await events(page))[3]).toMatchObject({ final: true });
+  await expect.poll(async () => (await states(page)).at(-1)).toBe("ended");
 });
 
 test("the session can arrive by postMessage instead of the URL", async ({ page, stack }) => {
@@ -62,6 +74,7 @@ test("messages from another origin or window are ignored", async ({ page, stack 
   stack.x("xsetroot", ["-solid", "#225544"]);
   await expectCanvasMatchesScreen(frame, stack, 0, [800, 600]);
   expect(await types(page)).toEqual(["viewer:ready", "viewer:connected", "viewer:resize"]);
+  expect((await states(page)).at(-1)).toBe("streaming");
   // The same message from the real parent is obeyed.
   await page.evaluate(() => (window as unknown as { sendToViewer(m: unknown): void }).sendToViewer({ v: 1, type: "viewer:disconnect" }));
   await expect.poll(() => types(page)).toContain("viewer:disconnected");

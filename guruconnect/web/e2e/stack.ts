@@ -12,8 +12,9 @@ import { readXwd, type XwdImage } from "./xwd";
 
 const REPO = resolve(import.meta.dirname, "../../..");
 const TARGET = process.env.CARGO_TARGET_DIR ?? join(REPO, "target");
-/** A debug binary of this workspace (cargo build --bins). */
-export const debugBinary = (name: string) => join(TARGET, "debug", name);
+/** A binary of this workspace: as shipped when `./dev test` built them (GURU_SHIPPED_DIR),
+ * else the debug build (cargo build --bins). */
+export const debugBinary = (name: string) => join(process.env.GURU_SHIPPED_DIR ?? join(TARGET, "debug"), name);
 /** The test desktop: one screen split into two 800×600 monitors (RandR monitors). */
 export const SCREEN = { width: 1600, height: 600, monitors: true };
 export type ScreenSpec = typeof SCREEN;
@@ -123,7 +124,7 @@ export async function startStack(screen: ScreenSpec = SCREEN, options: StackOpti
     mkdirSync(logs, { recursive: true });
     const serverLog = openSync(join(logs, "server.log"), "a");
     const agentLog = openSync(join(logs, "agent.log"), "a");
-    const startServer = () => spawn(join(TARGET, "debug", "guruconnect-server"), ["serve"], {
+    const startServer = () => spawn(debugBinary("guruconnect-server"), ["serve"], {
       env: {
         ...process.env,
         GURUCONNECT_BIND: `127.0.0.1:${gcPort}`,
@@ -155,7 +156,7 @@ export async function startStack(screen: ScreenSpec = SCREEN, options: StackOpti
     adminToken = (await api<{ access_token: string }>("POST", "/api/auth/login", admin)).access_token;
     if (options.unattendedAgent ?? true) {
       const { key } = await api<{ key: string }>("POST", "/api/agent-keys", { agent_id: AGENT_ID, label: "e2e" });
-      const agent = spawn(join(TARGET, "debug", "guruconnect-agent"), ["run", "--server", `ws://127.0.0.1:${gcPort}`, "--agent-id", AGENT_ID, "--display", display], {
+      const agent = spawn(debugBinary("guruconnect-agent"), ["run", "--server", `ws://127.0.0.1:${gcPort}`, "--agent-id", AGENT_ID, "--display", display], {
         env: { ...xenv, GURUCONNECT_AGENT_KEY: key, GURUCONNECT_LOG_LEVEL: "info", GURUCONNECT_LOG_DIR: join(tmp, "agent-logs") },
         stdio: ["ignore", "ignore", agentLog],
       });

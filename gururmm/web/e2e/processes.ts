@@ -14,7 +14,8 @@ export function binary(name: string): string {
   const target = process.env.CARGO_TARGET_DIR
     ? path.resolve(REPO_ROOT, process.env.CARGO_TARGET_DIR)
     : path.join(REPO_ROOT, 'target');
-  const file = path.join(target, 'debug', name);
+  // As shipped when `./dev test` built them (GURU_SHIPPED_DIR), else the debug build.
+  const file = path.join(process.env.GURU_SHIPPED_DIR ?? path.join(target, 'debug'), name);
   if (!existsSync(file)) {
     throw new Error(
       `${file} not found. Build it first: cargo build -p gururmm-server -p gururmm-agent ` +

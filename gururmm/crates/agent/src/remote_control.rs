@@ -100,7 +100,11 @@ impl Launcher {
             .cache_dir
             .clone()
             .unwrap_or_else(|| state_dir.join("guruconnect"));
+        // Builds come from GuruConnect: trust its CA (remote_control.ca_cert) besides the
+        // RMM server's. The file was checked when agent.toml was loaded.
+        let relay = crate::trust::Trust::load(config.ca_cert.as_deref()).unwrap_or_default();
         let http = trust
+            .and(&relay)
             .http()
             .timeout(Duration::from_secs(config.download_timeout_secs))
             .build()
@@ -248,7 +252,7 @@ impl Launcher {
         if announced.is_some_and(|size| size > limit) {
             return Err(LaunchError::TooLarge { limit });
         }
-        let err = |e: reqwest::Error| LaunchError::Download(e.without_url().to_string());
+        let err = |e: reqwest::Error| LaunchError::Download(updater::describe_download_error(e));
         let mut response = self
             .http
             .get(url)

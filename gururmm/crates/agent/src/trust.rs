@@ -32,6 +32,21 @@ impl Trust {
         })
     }
 
+    /// Both sets of extra certificates.
+    pub fn and(&self, other: &Trust) -> Trust {
+        let mut extra = self.extra.as_ref().clone();
+        extra.extend(
+            other
+                .extra
+                .iter()
+                .filter(|c| !self.extra.contains(c))
+                .cloned(),
+        );
+        Trust {
+            extra: Arc::new(extra),
+        }
+    }
+
     /// The WebSocket TLS connector, or `None` for tungstenite's default (public roots).
     pub fn websocket(&self) -> Option<tokio_tungstenite::Connector> {
         if self.extra.is_empty() {
@@ -82,5 +97,22 @@ mod tests {
         let err = Trust::load(Some(&empty)).expect_err("empty");
         assert!(err.contains("no certificate"), "{err}");
         assert!(Trust::load(None).expect("none").websocket().is_none());
+    }
+
+    #[test]
+    fn the_relays_ca_joins_the_servers_without_duplicates() {
+        let dir = tempfile::tempdir().expect("dir");
+        let write = |name: &str| {
+            let ca = rcgen::generate_simple_self_signed(vec![name.into()]).expect("ca");
+            let path = dir.path().join(format!("{name}.pem"));
+            std::fs::write(&path, ca.cert.pem()).expect("write");
+            path
+        };
+        let (server, relay) = (write("rmm.example"), write("connect.example"));
+        let server = Trust::load(Some(&server)).expect("server CA");
+        let relay = Trust::load(Some(&relay)).expect("relay CA");
+        assert_eq!(server.and(&relay).extra.len(), 2);
+        assert_eq!(server.and(&server).extra.len(), 1);
+        assert_eq!(Trust::default().and(&relay).extra.len(), 1);
     }
 }

@@ -58,9 +58,13 @@ impl UpdateError {
     }
 }
 
+fn download_error(e: reqwest::Error) -> UpdateError {
+    UpdateError::Download(describe_download_error(e))
+}
+
 /// A download failure as text without the URL (a download link may carry a token in its
 /// query), with its causes, which name what failed (connection, TLS, HTTP status).
-fn download_error(e: reqwest::Error) -> UpdateError {
+pub fn describe_download_error(e: reqwest::Error) -> String {
     let e = e.without_url();
     let mut text = e.to_string();
     let mut source = std::error::Error::source(&e);
@@ -69,7 +73,7 @@ fn download_error(e: reqwest::Error) -> UpdateError {
         text.push_str(&cause.to_string());
         source = cause.source();
     }
-    UpdateError::Download(text)
+    text
 }
 
 /// How long the new binary may take to print its version.

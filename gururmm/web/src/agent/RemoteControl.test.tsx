@@ -199,6 +199,8 @@ describe('RemoteControlPanel', () => {
     );
     expect(status()).toHaveClass('rc-failed');
     expect(screen.getByRole('button', { name: 'Disconnect' })).toBeDisabled();
+    // Nothing will ever show in the frame: it goes, the reason stays.
+    expect(screen.queryByTitle('Remote screen of box')).not.toBeInTheDocument();
   });
 
   it("shows why GuruConnect refused the machine's agent", async () => {

@@ -213,7 +213,7 @@ export function RemoteControlPanel({
           Viewer error {error}
         </div>
       )}
-      {embeddable ? (
+      {row.data?.status === 'failed' ? null : embeddable ? (
         <iframe
           ref={frame}
           className="remote-viewer"
