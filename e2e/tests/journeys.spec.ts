@@ -4,10 +4,13 @@
 // (c) the same machine also running a standalone GuruConnect agent → both work, neither is
 //     refused; (e) launches that cannot work say why in the panel within seconds, never green;
 // (f) Disconnect ends the session: the end user's attended agent exits, and both products'
-//     records say ended, by whom and why.
+//     records say ended, by whom and why; (a) GuruConnect's own console: a support code, the
+//     download and the command it shows, run as shown, then the technician joins over wss://.
 // The browser is told to accept the private CA's certificate (ignoreHTTPSErrors): what is
 // under test is that every agent and server trusts it through its documented setting.
-import { readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { test as base, expect, type Frame, type Page } from "@playwright/test";
 import { enrol, type Machine } from "./machine";
 import { RMM_ADMIN, shipped, startWorld, type World } from "./shipped";
@@ -111,10 +114,16 @@ function viewerFrame(page: Page): Frame | null {
 
 /** Waits until the framed viewer's canvas shows exactly what the X server shows. */
 async function expectFrameShowsDesktop(page: Page, world: World) {
+  await expectViewerShowsDesktop(() => viewerFrame(page), world);
+}
+
+/** Waits until a viewer's canvas (a frame, or GuruConnect's own viewer page) shows exactly
+ * what the X server shows. */
+async function expectViewerShowsDesktop(viewer: () => Frame | Page | null, world: World) {
   await expect
     .poll(async () => {
-      const frame = viewerFrame(page);
-      if (!frame) return "no frame yet";
+      const frame = viewer();
+      if (!frame) return "no viewer yet";
       const screen = world.screenshot();
       const points: [number, number][] = [];
       for (let y = 5; y < screen.height; y += 53) for (let x = 7; x < screen.width; x += 61) points.push([x, y]);
@@ -289,4 +298,40 @@ test("(e) launches that cannot work say why within seconds, never a green status
   await page.goto(`${world.rmmUrl}/agents/${agent.id}`);
   await expect(page.locator(".remote-control .hint")).toHaveText("The agent is offline.", { timeout: 20_000 });
   await expect(page.getByRole("button", { name: "Remote Control" })).toBeDisabled();
+});
+
+test("(a) GuruConnect's console: the end user runs the shown command against the TLS relay, the technician joins", async ({ page, world }) => {
+  world.x("xsetroot", ["-solid", "#4f2a6b"]);
+  await page.goto(world.gcUrl);
+  await page.getByLabel("Username").fill(world.gcAdmin.username);
+  await page.getByLabel("Password").fill(world.gcAdmin.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("link", { name: "Support codes" }).click();
+  await page.getByLabel("Note").fill("journey a");
+  await page.getByRole("button", { name: "Create support code" }).click();
+  const code = (await page.getByTestId("support-code").textContent())!;
+  const command = (await page.getByTestId("command-linux-x86_64").textContent())!;
+  expect(command).toContain(`--server ${world.gcUrl.replace("https://", "wss://")}`);
+  expect(command).toContain(`--support-code ${code}`);
+
+  // The end user's browser saves the agent the page offers; their machine trusts the MSP's
+  // CA the documented way (GURUCONNECT_CA_CERT, as a managed machine would have it set).
+  const home = mkdtempSync(join(world.tmp, "home-"));
+  mkdirSync(join(home, "Downloads"));
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download-linux-x86_64").click()]);
+  await download.saveAs(join(home, "Downloads", download.suggestedFilename()));
+  const agent = spawn("sh", ["-c", command], {
+    env: { PATH: process.env.PATH, HOME: home, DISPLAY: world.display, GURUCONNECT_CA_CERT: world.caPem },
+    stdio: ["ignore", world.log("attended-agent"), world.log("attended-agent")],
+  });
+  try {
+    await answerConsent(world, "accept");
+    const row = page.locator("table.codes tr", { hasText: "journey a" });
+    await expect(row.locator(".status")).toHaveText("used: session live", { timeout: 30_000 });
+    const [viewer] = await Promise.all([page.context().waitForEvent("page"), row.getByRole("button", { name: /^Join/ }).click()]);
+    await viewer.waitForURL(/\/viewer$/);
+    await expectViewerShowsDesktop(() => viewer, world);
+  } finally {
+    agent.kill("SIGTERM");
+  }
 });

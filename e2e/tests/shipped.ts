@@ -50,6 +50,8 @@ function privateCa(dir: string): { ca: string; cert: string; key: string } {
 
 export interface World {
   tmp: string;
+  /** GuruConnect's first admin (the technician of its own console). */
+  gcAdmin: { username: string; password: string };
   display: string;
   /** GuruConnect as browsers and agents reach it: https://localhost:<port>. */
   gcUrl: string;
@@ -159,6 +161,7 @@ export async function startWorld(): Promise<World> {
 
     return {
       tmp,
+      gcAdmin,
       display,
       gcUrl,
       rmmUrl,
