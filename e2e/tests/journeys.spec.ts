@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { test as base, expect, type Frame, type Page } from "@playwright/test";
 import { enrol, type Machine } from "./machine";
 import { RMM_ADMIN, shipped, startWorld, type World } from "./shipped";
+import { expectViewerShowsDesktop } from "./viewer";
 
 interface Fixtures {
   world: World;
@@ -114,31 +115,7 @@ function viewerFrame(page: Page): Frame | null {
 
 /** Waits until the framed viewer's canvas shows exactly what the X server shows. */
 async function expectFrameShowsDesktop(page: Page, world: World) {
-  await expectViewerShowsDesktop(() => viewerFrame(page), world);
-}
-
-/** Waits until a viewer's canvas (a frame, or GuruConnect's own viewer page) shows exactly
- * what the X server shows. */
-async function expectViewerShowsDesktop(viewer: () => Frame | Page | null, world: World) {
-  await expect
-    .poll(async () => {
-      const frame = viewer();
-      if (!frame) return "no viewer yet";
-      const screen = world.screenshot();
-      const points: [number, number][] = [];
-      for (let y = 5; y < screen.height; y += 53) for (let x = 7; x < screen.width; x += 61) points.push([x, y]);
-      const got = await frame.evaluate((pts) => {
-        const c = document.getElementById("screen") as HTMLCanvasElement;
-        if (c.width === 0) return null;
-        const data = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
-        return { w: c.width, px: pts.map(([x, y]) => [...data.slice((y * c.width + x) * 4, (y * c.width + x) * 4 + 3)]) };
-      }, points);
-      if (!got) return "no picture yet";
-      if (got.w !== screen.width) return `canvas ${got.w} wide`;
-      const bad = points.filter(([x, y], i) => screen.rgb(x, y).join() !== got.px[i].join());
-      return bad.length === 0 ? "match" : `${bad.length} of ${points.length} pixels differ`;
-    }, { timeout: 60_000, intervals: [500] })
-    .toBe("match");
+  await expectViewerShowsDesktop(() => viewerFrame(page), world.screenshot);
 }
 
 interface RcRow {
@@ -330,7 +307,7 @@ test("(a) GuruConnect's console: the end user runs the shown command against the
     await expect(row.locator(".status")).toHaveText("used: session live", { timeout: 30_000 });
     const [viewer] = await Promise.all([page.context().waitForEvent("page"), row.getByRole("button", { name: /^Join/ }).click()]);
     await viewer.waitForURL(/\/viewer$/);
-    await expectViewerShowsDesktop(() => viewer, world);
+    await expectViewerShowsDesktop(() => viewer, world.screenshot);
   } finally {
     agent.kill("SIGTERM");
   }

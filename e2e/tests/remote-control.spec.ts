@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test as base, expect, type Frame, type Page } from "@playwright/test";
 import { DEVICE_ID, RMM_ADMIN, startSystem, type System } from "./system";
+import { expectViewerShowsDesktop } from "./viewer";
 
 const test = base.extend<object, { system: System }>({
   system: [
@@ -55,28 +56,7 @@ function viewerFrame(page: Page): Frame {
 
 /** Waits until the framed viewer's canvas shows exactly what the X server shows. */
 async function expectFrameShowsDesktop(page: Page, system: System) {
-  await expect
-    .poll(
-      async () => {
-        const frame = page.frame({ url: /\/viewer\?embed=1/ });
-        if (!frame) return "no frame yet";
-        const screen = system.screenshot();
-        const points: [number, number][] = [];
-        for (let y = 5; y < screen.height; y += 53) for (let x = 7; x < screen.width; x += 61) points.push([x, y]);
-        const got = await frame.evaluate((pts) => {
-          const c = document.getElementById("screen") as HTMLCanvasElement;
-          if (c.width === 0) return null;
-          const data = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
-          return { w: c.width, px: pts.map(([x, y]) => [...data.slice((y * c.width + x) * 4, (y * c.width + x) * 4 + 3)]) };
-        }, points);
-        if (!got) return "no picture yet";
-        if (got.w !== screen.width) return `canvas ${got.w} wide`;
-        const bad = points.filter(([x, y], i) => screen.rgb(x, y).join() !== got.px[i].join());
-        return bad.length === 0 ? "match" : `${bad.length} of ${points.length} pixels differ`;
-      },
-      { timeout: 60_000, intervals: [500] },
-    )
-    .toBe("match");
+  await expectViewerShowsDesktop(() => page.frame({ url: /\/viewer\?embed=1/ }), system.screenshot);
 }
 
 async function gcEvents(system: System, sessionId: string): Promise<string[]> {

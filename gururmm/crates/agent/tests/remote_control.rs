@@ -125,6 +125,32 @@ fn signed(binary: &[u8], key: &SigningKey) -> (String, String) {
     )
 }
 
+/// A `remote_control_launch` command for this machine, as the server sends one.
+fn launch_command(mode: RemoteControlMode, release: ConnectRelease) -> CommandPayload {
+    let (agent_key, support_code) = match mode {
+        RemoteControlMode::Unattended => (Some("gcak_machine-secret".to_owned()), None),
+        RemoteControlMode::Attended => (None, Some("482913".to_owned())),
+    };
+    CommandPayload {
+        id: uuid::Uuid::new_v4(),
+        command_type: CommandType::RemoteControlLaunch,
+        command: "launch".into(),
+        timeout_seconds: Some(60),
+        elevated: false,
+        working_directory: None,
+        context_files: Vec::new(),
+        remote_control: Some(Box::new(RemoteControlLaunch {
+            session_id: "sess-1".into(),
+            mode,
+            server_url: "wss://connect.example.com".into(),
+            agent_id: DEVICE.into(),
+            agent_key,
+            support_code,
+            release,
+        })),
+    }
+}
+
 impl Rig {
     fn marks(&self) -> PathBuf {
         self.dir.path().join("marks")
@@ -150,29 +176,7 @@ impl Rig {
     }
 
     async fn run(&self, mode: RemoteControlMode, release: ConnectRelease) -> CommandResult {
-        let (agent_key, support_code) = match mode {
-            RemoteControlMode::Unattended => (Some("gcak_machine-secret".to_owned()), None),
-            RemoteControlMode::Attended => (None, Some("482913".to_owned())),
-        };
-        let cmd = CommandPayload {
-            id: uuid::Uuid::new_v4(),
-            command_type: CommandType::RemoteControlLaunch,
-            command: "launch".into(),
-            timeout_seconds: Some(60),
-            elevated: false,
-            working_directory: None,
-            context_files: Vec::new(),
-            remote_control: Some(Box::new(RemoteControlLaunch {
-                session_id: "sess-1".into(),
-                mode,
-                server_url: "wss://connect.example.com".into(),
-                agent_id: DEVICE.into(),
-                agent_key,
-                support_code,
-                release,
-            })),
-        };
-        self.launcher.run(&cmd).await
+        self.launcher.run(&launch_command(mode, release)).await
     }
 
     fn read(&self, name: &str) -> Option<String> {
@@ -293,25 +297,9 @@ async fn after_the_rmm_agent_restarts_it_still_knows_the_guruconnect_agent_it_st
         &Default::default(),
     );
     assert_eq!(restarted.running_pid(DEVICE), Some(pid));
-    let cmd = CommandPayload {
-        id: uuid::Uuid::new_v4(),
-        command_type: CommandType::RemoteControlLaunch,
-        command: "launch".into(),
-        timeout_seconds: Some(60),
-        elevated: false,
-        working_directory: None,
-        context_files: Vec::new(),
-        remote_control: Some(Box::new(RemoteControlLaunch {
-            session_id: "sess-2".into(),
-            mode: RemoteControlMode::Unattended,
-            server_url: "wss://connect.example.com".into(),
-            agent_id: DEVICE.into(),
-            agent_key: Some("gcak_machine-secret".into()),
-            support_code: None,
-            release,
-        })),
-    };
-    let again = restarted.run(&cmd).await;
+    let again = restarted
+        .run(&launch_command(RemoteControlMode::Unattended, release))
+        .await;
     assert!(again.stdout.contains("already running"), "{again:?}");
     assert_eq!(
         rig.read("runs").as_deref(),

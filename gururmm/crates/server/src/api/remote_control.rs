@@ -25,6 +25,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use gururmm_protocol::{CommandType, ConnectRelease, RemoteControlLaunch, RemoteControlMode};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 /// Longest `reason` shown to the end user.
@@ -606,6 +607,24 @@ pub async fn session(
     Ok(Json(dto))
 }
 
+/// A remote-control row that is still started, and the integration to act on it with.
+async fn started_row(state: &AppState, id: &str) -> ApiResult<(rc::SessionRow, Arc<Connect>)> {
+    let row = rc::find(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound("remote-control session"))?;
+    if row.status != "started" {
+        return Err(ApiError::Conflict(format!(
+            "session is already {}",
+            row.status
+        )));
+    }
+    let connect = state
+        .connect
+        .clone()
+        .ok_or_else(|| ApiError::Unavailable(not_configured()))?;
+    Ok((row, connect))
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ViewerLink {
     /// `<gc>/viewer#session=<id>&token=<token>`: GuruConnect's own viewer page, for a tab of
@@ -625,19 +644,7 @@ pub async fn viewer_link(
     Technician(me): Technician,
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<ViewerLink>)> {
-    let row = rc::find(&state.db, &id)
-        .await?
-        .ok_or(ApiError::NotFound("remote-control session"))?;
-    if row.status != "started" {
-        return Err(ApiError::Conflict(format!(
-            "session is already {}",
-            row.status
-        )));
-    }
-    let connect = state
-        .connect
-        .clone()
-        .ok_or_else(|| ApiError::Unavailable(not_configured()))?;
+    let (row, connect) = started_row(&state, &id).await?;
     let gc_public = state
         .config
         .connect
@@ -669,19 +676,7 @@ pub async fn end(
     Technician(me): Technician,
     Path(id): Path<String>,
 ) -> ApiResult<Json<RemoteControlSessionDto>> {
-    let row = rc::find(&state.db, &id)
-        .await?
-        .ok_or(ApiError::NotFound("remote-control session"))?;
-    if row.status != "started" {
-        return Err(ApiError::Conflict(format!(
-            "session is already {}",
-            row.status
-        )));
-    }
-    let connect = state
-        .connect
-        .clone()
-        .ok_or_else(|| ApiError::Unavailable(not_configured()))?;
+    let (row, connect) = started_row(&state, &id).await?;
     connect.client.end_session(&row.connect_session_id).await?;
     rc::finish(&state.db, &id, "ended", &format!("ended by {}", me.email)).await?;
     db::audit::record(
