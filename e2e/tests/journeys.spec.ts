@@ -297,9 +297,11 @@ test("(a) GuruConnect's console: the end user runs the shown command against the
   mkdirSync(join(home, "Downloads"));
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download-linux-x86_64").click()]);
   await download.saveAs(join(home, "Downloads", download.suggestedFilename()));
+  // Its own process group: the shell runs the agent as a child, and both must go at the end.
   const agent = spawn("sh", ["-c", command], {
     env: { PATH: process.env.PATH, HOME: home, DISPLAY: world.display, GURUCONNECT_CA_CERT: world.caPem },
     stdio: ["ignore", world.log("attended-agent"), world.log("attended-agent")],
+    detached: true,
   });
   try {
     await answerConsent(world, "accept");
@@ -309,6 +311,6 @@ test("(a) GuruConnect's console: the end user runs the shown command against the
     await viewer.waitForURL(/\/viewer$/);
     await expectViewerShowsDesktop(() => viewer, world.screenshot);
   } finally {
-    agent.kill("SIGTERM");
+    process.kill(-agent.pid!, "SIGTERM");
   }
 });
