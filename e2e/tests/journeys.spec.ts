@@ -165,6 +165,12 @@ test("(b)(f) enrolled with the dashboard's instructions, Remote Control streams;
   const launched = machine.guruconnectAgents(`--server wss://localhost:`);
   expect(launched.length).toBe(1);
 
+  // "Open in a new tab": GuruConnect's own viewer, on a fresh token, shows the same desktop.
+  const [tab] = await Promise.all([page.context().waitForEvent("page"), panel.getByRole("button", { name: "Open in a new tab" }).click()]);
+  await tab.waitForURL(new RegExp(`^${world.gcUrl}/viewer`));
+  await expectViewerShowsDesktop(() => tab, world.screenshot);
+  await tab.close();
+
   await panel.getByRole("button", { name: "Disconnect" }).click();
   await expect(status).toHaveText(`Ended: ended by ${RMM_ADMIN.email}`, { timeout: 15_000 });
   const row = await latestRow(world, agent.id);
