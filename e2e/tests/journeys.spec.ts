@@ -275,6 +275,25 @@ test("(e) launches that cannot work say why within seconds, never a green status
   await page.screenshot({ path: `${world.logs}/journey-e-no-key.png` });
   writeFileSync(machine.at("/etc/gururmm/agent.toml"), toml);
   await panel.getByRole("button", { name: "Close" }).click();
+  const fixed = Date.now();
+  await machine.restartAgent();
+  await agentOnline(world, fixed);
+
+  // GuruConnect is down: starting says so, and an open panel says it cannot ask.
+  panel = await remoteControl(page, world, agent.id, "unattended");
+  await expect(panel.getByRole("status")).toHaveText(`Connected to ${agent.hostname}`, { timeout: 60_000 });
+  await world.stopGc();
+  await expect(panel.getByText(/GuruConnect could not be asked about this session/)).toBeVisible({ timeout: 15_000 });
+  await expect(panel.getByRole("status")).not.toHaveText(/^Connected to/, { timeout: 15_000 });
+  await page.screenshot({ path: `${world.logs}/journey-e-guruconnect-down.png` });
+  await expect(panel.getByRole("status")).toHaveText(/^Reconnecting to GuruConnect/);
+  await panel.getByRole("button", { name: "Close" }).click();
+  // Closing could not end the session on GuruConnect: the panel stays and says why.
+  await expect(panel.getByText(/GuruConnect is unreachable: .*(refused|connect)/i).first()).toBeVisible({ timeout: 15_000 });
+  await page.screenshot({ path: `${world.logs}/journey-e-guruconnect-down-close.png` });
+  await world.startGc();
+  await panel.getByRole("button", { name: "Close" }).click();
+  await expect(panel).toHaveCount(0, { timeout: 15_000 });
 
   // The machine goes offline: the button says so instead of starting anything.
   await machine.stopAgent();

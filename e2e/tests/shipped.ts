@@ -64,6 +64,9 @@ export interface World {
   screenshot(): XwdImage;
   gc<T>(method: string, path: string, body?: unknown): Promise<T>;
   rmm<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Stops GuruConnect (an outage) and starts it again on the same data. */
+  stopGc(): Promise<void>;
+  startGc(): Promise<void>;
   /** Runs SQL on GuruConnect's database (what a cloned or moved machine would leave there). */
   gcSql(sql: string, ...params: string[]): string;
   log(name: string): number;
@@ -126,10 +129,14 @@ export async function startWorld(): Promise<World> {
     const version = execFileSync(shipped("guruconnect-agent"), ["--version"], { encoding: "utf8" }).trim().split(/\s+/)[1];
     execFileSync(shipped("guruconnect-server"), ["release", "publish", "--version", version, "--platform", "linux-x86_64",
       "--file", shipped("guruconnect-agent"), "--signing-key", signing], { env: gcEnv, stdio: ["ignore", "ignore", log("gc-server")] });
-    const gc = spawn(shipped("guruconnect-server"), ["serve"], { env: gcEnv, stdio: ["ignore", "pipe", log("gc-server")] });
-    children.push(gc);
     let gcOut = "";
-    gc.stdout!.on("data", (d: Buffer) => (gcOut += d.toString()));
+    const startGc = () => {
+      const child = spawn(shipped("guruconnect-server"), ["serve"], { env: gcEnv, stdio: ["ignore", "pipe", log("gc-server")] });
+      children.push(child);
+      child.stdout!.on("data", (d: Buffer) => (gcOut += d.toString()));
+      return child;
+    };
+    let gc = startGc();
     const gcAdmin = await firstAdmin(() => gcOut);
     const gcToken = (await json<{ access_token: string }>(gcUrl, "", "POST", "/api/auth/login", gcAdmin, tls.ca)).access_token;
 
@@ -181,6 +188,12 @@ export async function startWorld(): Promise<World> {
         execFileSync("python3", ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=10); r=c.execute(sys.argv[2], sys.argv[3:]).fetchall(); c.commit(); print(r)",
           join(gcDataDir, "guruconnect.db"), sql, ...params], { encoding: "utf8" }),
       log,
+      stopGc: () => stopChild(gc),
+      startGc: async () => {
+        gcOut = "";
+        gc = startGc();
+        await until("GuruConnect back", () => (gcOut.includes("listening") ? true : undefined));
+      },
       stop: async () => {
         await Promise.all(children.reverse().map(stopChild));
         rmSync(tmp, { recursive: true, force: true, maxRetries: 5 });

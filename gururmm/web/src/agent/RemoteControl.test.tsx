@@ -182,7 +182,7 @@ describe('RemoteControlPanel', () => {
     post(win, GC, { v: 1, type: 'viewer:resize', width: 1280, height: 720 });
     expect(frame.dataset.width).toBe('1280');
     post(win, GC, { v: 1, type: 'viewer:disconnected', reason: 'network', final: false });
-    expect(status()).toHaveTextContent('reconnecting');
+    expect(status()).toHaveTextContent('Reconnecting to GuruConnect (network)');
     post(win, GC, { v: 1, type: 'viewer:disconnected', reason: 'the session ended', final: true });
     expect(status()).toHaveTextContent('Disconnected: the session ended');
     post(win, GC, { v: 1, type: 'viewer:error', code: 'relay_3', detail: 'token expired' });

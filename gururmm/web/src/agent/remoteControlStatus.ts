@@ -54,7 +54,7 @@ export function panelStatus(
     case 'starting':
       return { tone: 'progress', text: 'The machine is connected; waiting for the first picture…' };
     case 'reconnecting':
-      return { tone: 'progress', text: `Connection lost (${viewer.reason || 'no reason given'}); reconnecting…` };
+      return { tone: 'progress', text: `Reconnecting to GuruConnect (${viewer.reason || 'no reason given'})…` };
     case 'waiting_for_agent': {
       const waited = row ? now - Date.parse(row.started_at) : 0;
       if (launch === 'completed' && waited > SLOW_AGENT_MS) {

@@ -177,7 +177,7 @@ impl ConnectClient {
             .send()
             .await
             // Without the URL: it names nothing secret, but the message stays short.
-            .map_err(|e| ConnectError::Unreachable(e.without_url().to_string()))?;
+            .map_err(unreachable)?;
         if response.status().is_success() {
             return Ok(response);
         }
@@ -185,10 +185,7 @@ impl ConnectClient {
     }
 
     async fn json<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ConnectError> {
-        let text = response
-            .text()
-            .await
-            .map_err(|e| ConnectError::Unreachable(e.without_url().to_string()))?;
+        let text = response.text().await.map_err(unreachable)?;
         serde_json::from_str(&text).map_err(|e| ConnectError::BadResponse(e.to_string()))
     }
 
@@ -197,10 +194,7 @@ impl ConnectClient {
         let response = self
             .send(Method::GET, self.v1(&["capabilities"]), None, false)
             .await?;
-        let text = response
-            .text()
-            .await
-            .map_err(|e| ConnectError::Unreachable(e.without_url().to_string()))?;
+        let text = response.text().await.map_err(unreachable)?;
         Capabilities::parse(&text).map_err(ConnectError::BadResponse)
     }
 
@@ -289,6 +283,20 @@ impl ConnectClient {
             Err(e) => Err(e),
         }
     }
+}
+
+/// A failed call as text: without the URL (short, and nothing in it is needed), with its
+/// causes, which name what failed (refused connection, TLS, timeout).
+fn unreachable(e: reqwest::Error) -> ConnectError {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    ConnectError::Unreachable(text)
 }
 
 async fn upstream_error(response: reqwest::Response) -> ConnectError {
