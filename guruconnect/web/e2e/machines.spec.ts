@@ -53,11 +53,15 @@ async function seed(stack: Stack): Promise<WebSocket[]> {
       sockets.forEach((ws, i) => (batch[i] < connected ? kept.push(ws) : ws.close()));
     }
   }
-  // The inventory (the company label) is stored once the server read it.
+  // The inventory (the company label) is stored once the server read it, and a closed socket
+  // is offline once the server saw it close: wait for both, or the counts read next are stale.
   await expect.poll(async () => {
-    const groups = await stack.api<{ organization: string; total: number }[]>("GET", "/api/machine-groups");
-    return FLEET.map(([company]) => groups.find((g) => g.organization === company)?.total ?? 0);
-  }, { timeout: 30_000 }).toEqual(FLEET.map(([, count]) => count));
+    const groups = await stack.api<{ organization: string; total: number; online: number }[]>("GET", "/api/machine-groups");
+    return FLEET.map(([company]) => {
+      const group = groups.find((g) => g.organization === company);
+      return [group?.total ?? 0, group?.online ?? 0];
+    });
+  }, { timeout: 30_000 }).toEqual(FLEET.map(([, count, connected]) => [count, connected]));
   return kept;
 }
 
