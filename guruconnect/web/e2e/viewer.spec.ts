@@ -159,3 +159,40 @@ test("after a server restart the viewer says it is reconnecting, then streams ag
   expect(saw.some((t) => t.startsWith("Reconnecting — "))).toBe(true);
   await expect(viewer.getByRole("status")).toBeHidden();
 });
+
+test("a page stalled for ten seconds while the desktop changes shows the screen as it is when it recovers, with no backlog", async ({
+  page,
+  stack,
+}) => {
+  await signIn(page, stack.gcUrl, stack.admin.username, stack.admin.password);
+  const viewer = await openViewer(page);
+  await expectCanvasMatchesScreen(viewer, stack, 0, [800, 600]);
+  const paintedSoFar = () => viewer.evaluate(() => (window as unknown as { guruconnectMetrics: { frames: unknown[] } }).guruconnectMetrics.frames.length);
+  const before = await paintedSoFar();
+
+  // The page's main thread is stalled (a starved machine, a busy tab): no script runs, nothing
+  // is painted or acknowledged for eleven seconds, while the whole desktop changes colour twenty
+  // times a second for the first ten and then settles.
+  const stall = viewer.evaluate(() => {
+    const end = performance.now() + 11_000;
+    while (performance.now() < end);
+  });
+  const hex = (n: number) => n.toString(16).padStart(2, "0");
+  let shade = 0;
+  for (const end = Date.now() + 10_000; Date.now() < end; ) {
+    shade += 1;
+    stack.x("xsetroot", ["-solid", `#${hex((shade * 7) % 256)}${hex((shade * 13) % 256)}40`]);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  stack.x("xsetroot", ["-solid", "#1e90ff"]);
+  await stall;
+  await expectCanvasMatchesScreen(viewer, stack, 0, [800, 600]);
+  // What was in flight when it stalled (the agent keeps two frames unacknowledged), then the
+  // screen as it is: not a backlog of the changes it missed.
+  expect(shade).toBeGreaterThan(100);
+  expect(await paintedSoFar()).toBeLessThanOrEqual(before + 3);
+
+  // After that burst a small change still reaches the page.
+  stack.spawnX("xterm", ["-geometry", "20x3+300+200", "-bg", "#ffff00", "-e", "sh", "-c", "sleep 600"]);
+  await expectCanvasMatchesScreen(viewer, stack, 0, [800, 600]);
+});

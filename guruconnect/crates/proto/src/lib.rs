@@ -96,6 +96,7 @@ pub fn payload_name(payload: &Payload) -> &'static str {
         Payload::CursorPosition(_) => "cursor_position",
         Payload::FrameStats(_) => "frame_stats",
         Payload::ViewerPresence(_) => "viewer_presence",
+        Payload::FrameAck(_) => "frame_ack",
     }
 }
 

@@ -132,7 +132,8 @@ pub fn validate(payload: &Payload) -> Result<(), ProtoError> {
         | Payload::Pong(_)
         | Payload::StreamControl(_)
         | Payload::FrameStats(_)
-        | Payload::ViewerPresence(_) => Ok(()),
+        | Payload::ViewerPresence(_)
+        | Payload::FrameAck(_) => Ok(()),
     }
 }
 

@@ -12,4 +12,4 @@ mod ws;
 pub use app::{eventually, test_config, TestApp, WAIT};
 pub use peers::{frame, hello_with_code, hello_with_key, online_agent, TestAgent, TestViewer};
 pub use tls::PrivateCa;
-pub use ws::{disconnect_reason, open_ws, recv, recv_until, send, Ws};
+pub use ws::{ack, disconnect_reason, open_ws, recv, recv_until, send, Ws};

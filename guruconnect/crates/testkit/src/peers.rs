@@ -135,8 +135,15 @@ impl TestViewer {
         }
     }
 
-    /// The next video frame's sequence number.
+    /// The next video frame, acknowledged at once as a viewer that keeps up does.
     pub async fn next_frame(&mut self) -> proto::VideoFrame {
+        let frame = self.next_frame_unacked().await;
+        crate::ack(&mut self.ws, frame.sequence).await;
+        frame
+    }
+
+    /// The next video frame, not acknowledged: the test plays a slow page.
+    pub async fn next_frame_unacked(&mut self) -> proto::VideoFrame {
         recv_until(&mut self.ws, |p| match p {
             Payload::VideoFrame(f) => Some(f),
             _ => None,

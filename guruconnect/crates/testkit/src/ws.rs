@@ -34,6 +34,12 @@ pub async fn send(ws: &mut Ws, payload: Payload) {
         .expect("send");
 }
 
+/// Tells the relay this viewer has consumed every frame up to `sequence`, as the web viewer
+/// does once it has painted them: without it the relay paces the stream to a stop.
+pub async fn ack(ws: &mut Ws, sequence: u64) {
+    send(ws, Payload::FrameAck(proto::FrameAck { sequence })).await;
+}
+
 /// The next protocol message, skipping pings; None when the socket closed.
 pub async fn recv(ws: &mut Ws) -> Option<Payload> {
     loop {

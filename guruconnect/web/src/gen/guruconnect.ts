@@ -154,6 +154,7 @@ export interface Envelope {
     | { $case: "cursorPosition"; value: CursorPosition }
     | { $case: "frameStats"; value: FrameStats }
     | { $case: "viewerPresence"; value: ViewerPresence }
+    | { $case: "frameAck"; value: FrameAck }
     | undefined;
 }
 
@@ -211,6 +212,23 @@ export interface SessionResponse {
 /** Relay -> agent: how many viewers watch; the agent captures only while viewers > 0. */
 export interface StreamControl {
   viewers: number;
+  /**
+   * The relay sends FrameAck: the agent keeps only a few frames unacknowledged and captures the
+   * next picture when one is consumed, so no queue between screen and page grows stale. False
+   * from a relay that predates FrameAck: the agent then paces by its socket alone.
+   */
+  paced: boolean;
+}
+
+/**
+ * Viewer -> relay: every frame up to `sequence` has been consumed (painted, or skipped while
+ * waiting for a key frame). Sent once the page has presented it, so a hidden or starved page
+ * stops acknowledging and the stream waits for it instead of queueing.
+ * Relay -> agent: the newest sequence the fastest watching viewer has consumed, or the newest
+ * frame when no viewer holds any in flight (frames dropped for lagging viewers count as consumed).
+ */
+export interface FrameAck {
+  sequence: bigint;
 }
 
 /** Relay -> viewer: who else watches this session. */
@@ -503,6 +521,9 @@ export const Envelope: MessageFns<Envelope> = {
       case "viewerPresence":
         ViewerPresence.encode(message.payload.value, writer.uint32(194).fork()).join();
         break;
+      case "frameAck":
+        FrameAck.encode(message.payload.value, writer.uint32(202).fork()).join();
+        break;
     }
     return writer;
   },
@@ -710,6 +731,14 @@ export const Envelope: MessageFns<Envelope> = {
             }
 
             message.payload = { $case: "viewerPresence", value: ViewerPresence.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.payload = { $case: "frameAck", value: FrameAck.decode(reader, reader.uint32()) };
             continue;
           }
         }
@@ -1160,13 +1189,16 @@ export const SessionResponse: MessageFns<SessionResponse> = {
 };
 
 function createBaseStreamControl(): StreamControl {
-  return { viewers: 0 };
+  return { viewers: 0, paced: false };
 }
 
 export const StreamControl: MessageFns<StreamControl> = {
   encode(message: StreamControl, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.viewers !== 0) {
       writer.uint32(8).uint32(message.viewers);
+    }
+    if (message.paced !== false) {
+      writer.uint32(16).bool(message.paced);
     }
     return writer;
   },
@@ -1190,6 +1222,63 @@ export const StreamControl: MessageFns<StreamControl> = {
             }
 
             message.viewers = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.paced = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseFrameAck(): FrameAck {
+  return { sequence: 0n };
+}
+
+export const FrameAck: MessageFns<FrameAck> = {
+  encode(message: FrameAck, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sequence !== 0n) {
+      if (BigInt.asUintN(64, message.sequence) !== message.sequence) {
+        throw new globalThis.Error("value provided for field message.sequence of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.sequence);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FrameAck {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFrameAck();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sequence = reader.uint64() as bigint;
             continue;
           }
         }

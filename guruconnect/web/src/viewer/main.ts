@@ -45,6 +45,8 @@ class Viewer {
   private connectionStatus: Status = { state: "connecting", reason: "" };
   private lifecycle: Lifecycle | null = null;
   private lastKeyRequest = 0;
+  /** The newest frame consumed and not yet acknowledged, and whether its ack is scheduled. */
+  private unacknowledged: bigint | null = null;
   private announcedConnected = false;
   private paused = false;
   private readonly status = $("status");
@@ -77,6 +79,7 @@ class Viewer {
   private connect(): void {
     if (!this.session) return;
     this.screen.reset();
+    this.unacknowledged = null;
     this.announcedConnected = false;
     this.painted = false;
     this.connection = new ViewerConnection({
@@ -136,6 +139,7 @@ class Viewer {
       case "videoFrame": {
         if (this.display === "") this.display = payload.value.displayId;
         const result = this.screen.applyFrame(payload.value, this.display);
+        this.acknowledge(payload.value.sequence);
         if (result.needKeyFrame) this.requestKeyFrame();
         if (result.painted.length > 0) {
           if (!this.painted) {
@@ -187,6 +191,24 @@ class Viewer {
         this.embed?.post({ type: "viewer:error", code: `relay_${payload.value.code}`, detail: payload.value.detail });
         break;
     }
+  }
+
+  /**
+   * Tells the relay this frame is consumed once the page is about to present it. The agent keeps
+   * only a couple of frames unacknowledged, so the stream runs at the pace this page paints:
+   * a hidden tab (no animation frames) or a starved one stops it instead of queueing stale
+   * pictures, and the next frame after the pause shows the screen as it is then. Frames skipped
+   * while waiting for a key frame are consumed too.
+   */
+  private acknowledge(sequence: bigint): void {
+    const scheduled = this.unacknowledged !== null;
+    this.unacknowledged = sequence;
+    if (scheduled) return;
+    requestAnimationFrame(() => {
+      const newest = this.unacknowledged;
+      this.unacknowledged = null;
+      if (newest !== null) this.connection?.send({ $case: "frameAck", value: { sequence: newest } });
+    });
   }
 
   private requestKeyFrame(): void {

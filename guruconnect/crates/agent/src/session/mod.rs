@@ -248,6 +248,7 @@ async fn stream(
             | Payload::KeyEvent(_)
                 if asking => {}
             Payload::KeyFrameRequest(_) => drop(control_tx.send(Control::KeyFrame)),
+            Payload::FrameAck(a) => drop(control_tx.send(Control::Acked(a.sequence))),
             Payload::StreamControl(c) => {
                 // Input does not say which viewer sent it, so when any viewer leaves, whatever
                 // it held is let go of; the others' next key or click is unaffected (a release
@@ -256,7 +257,10 @@ async fn stream(
                     input.release_all();
                 }
                 viewers_seen = c.viewers;
-                drop(control_tx.send(Control::Viewers(c.viewers)));
+                drop(control_tx.send(Control::Viewers {
+                    count: c.viewers,
+                    paced: c.paced,
+                }));
             }
             Payload::SelectDisplay(s) => {
                 drop(control_tx.send(Control::SelectDisplay(s.display_id)))

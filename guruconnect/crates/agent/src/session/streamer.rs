@@ -1,8 +1,10 @@
 //! The streaming thread: polls the screen at the pacer's rate, captures only when the platform
 //! reports damage (or a key frame is due), encodes with the platform's damage and move hints,
-//! and hands the frame to the socket writer — but only after the writer has room, so a slow
-//! link makes the agent capture less often instead of queueing stale pictures. Cursor moves,
-//! display lists and stats go out beside.
+//! and hands the frame to the socket writer. It looks at the screen only when the picture it
+//! takes can go out at once: the writer has room, and (with a pacing relay) fewer than
+//! `FRAMES_IN_FLIGHT` frames are unconsumed by the viewers — so a slow link or a slow page makes
+//! the agent capture less often instead of queueing stale pictures. Cursor moves, display lists
+//! and stats go out beside.
 
 use super::pacing::Pacer;
 use crate::capture::{Capturer, CursorState, DisplayInfo};
@@ -23,11 +25,21 @@ pub enum Control {
     KeyFrame,
     SelectDisplay(String),
     MaxFps(u32),
-    Viewers(u32),
+    /// How many viewers watch, and whether the relay acknowledges frames (`Acked`).
+    Viewers {
+        count: u32,
+        paced: bool,
+    },
+    /// The viewers have consumed every frame up to this sequence.
+    Acked(u64),
     /// A viewer's key or pointer event was just injected: the screen is about to answer it.
     Input,
     Stop,
 }
+
+/// Frames sent and not yet consumed by a viewer, at most, when the relay paces the stream. Two
+/// lets the next picture be captured and encoded while the page paints the last one.
+pub const FRAMES_IN_FLIGHT: u64 = 2;
 
 /// How often the display list is re-read (monitors plugged, resolution changed).
 const DISPLAY_REFRESH: Duration = Duration::from_secs(2);
@@ -79,12 +91,49 @@ struct State {
     viewers: u32,
     need_key: bool,
     sequence: u64,
+    /// The newest sequence the viewers have consumed, and whether the relay says so at all.
+    acked: u64,
+    paced: bool,
+    /// When the last poll began: the next one is due an interval after it (a deadline, so
+    /// capture and encode time does not stretch the frame interval).
+    last_poll: Option<Instant>,
     pacer: Pacer,
     cursor: Option<CursorState>,
     tally: Tally,
     last_refresh: Instant,
     last_stats: Instant,
     last_inventory: Instant,
+}
+
+impl State {
+    /// Whether a picture taken now could go out without queueing behind unconsumed ones. A key
+    /// frame always may: it is what a viewer that holds nothing waits for.
+    fn room_in_flight(&self) -> bool {
+        !self.paced || self.need_key || self.sequence - self.acked < FRAMES_IN_FLIGHT
+    }
+
+    /// When the next poll is due.
+    fn next_poll(&self, now: Instant) -> Instant {
+        self.last_poll
+            .map_or(now, |last| last + self.pacer.interval(now))
+    }
+
+    /// How long the loop may sleep before something is due.
+    fn sleep(&self, now: Instant) -> Duration {
+        if self.viewers == 0 {
+            DISPLAY_REFRESH
+        } else if !self.room_in_flight() {
+            // The acknowledgement wakes the loop; until then only the stats are due.
+            STATS_EVERY
+        } else {
+            self.next_poll(now).saturating_duration_since(now)
+        }
+    }
+
+    /// Whether to poll the screen now.
+    fn poll_due(&self, now: Instant) -> bool {
+        self.viewers > 0 && self.room_in_flight() && self.next_poll(now) <= now
+    }
 }
 
 /// Whether the loop goes on.
@@ -105,6 +154,9 @@ impl Streamer {
             viewers: 0,
             need_key: false,
             sequence: 0,
+            acked: 0,
+            paced: false,
+            last_poll: None,
             pacer: Pacer::default(),
             cursor: None,
             tally: Tally::default(),
@@ -124,9 +176,11 @@ impl Streamer {
                 return Ok(());
             }
             self.housekeeping(&mut state)?;
-            if state.viewers == 0 {
+            let now = Instant::now();
+            if !state.poll_due(now) {
                 continue;
             }
+            state.last_poll = Some(now);
             if let Flow::Stop = self.tick(&mut state, &mut encoder)? {
                 return Ok(());
             }
@@ -136,11 +190,7 @@ impl Streamer {
     /// Sleeps until the next poll is due or the session says something, and applies what it
     /// said.
     fn wait_for_tick(&mut self, state: &mut State) -> Flow {
-        let wait = if state.viewers == 0 {
-            DISPLAY_REFRESH
-        } else {
-            state.pacer.interval(Instant::now())
-        };
+        let wait = state.sleep(Instant::now());
         let mut control = match self.controls.recv_timeout(wait) {
             Ok(c) => Some(c),
             Err(RecvTimeoutError::Timeout) => None,
@@ -152,7 +202,17 @@ impl Streamer {
                 Control::KeyFrame => state.need_key = true,
                 Control::MaxFps(fps) => state.pacer.set_max_fps(fps),
                 // The relay asks for a key frame itself whenever a viewer joins.
-                Control::Viewers(n) => state.viewers = n,
+                Control::Viewers { count, paced } => {
+                    state.viewers = count;
+                    state.paced = paced;
+                    if count == 0 {
+                        // Nobody is left to consume what is in flight.
+                        state.acked = state.sequence;
+                    }
+                }
+                Control::Acked(sequence) => {
+                    state.acked = state.acked.max(sequence.min(state.sequence));
+                }
                 // Without this a keystroke after a still second would wait for the idle poll
                 // (up to 200 ms) before its echo is even looked for.
                 Control::Input => {

@@ -1,5 +1,6 @@
-//! The streamer against a scripted screen and a socket that stalls: it never queues a stale
-//! picture, skips to the newest one once the link drains, and counts what it skipped.
+//! The streamer against a scripted screen, a socket that stalls and viewers that acknowledge
+//! slowly: it never queues a stale picture, skips to the newest one once the link drains or a
+//! frame is consumed, and counts what it skipped.
 
 use super::*;
 use crate::capture::CaptureError;
@@ -154,6 +155,20 @@ impl Harness {
     }
 }
 
+impl Harness {
+    /// One viewer watches, through a relay that acknowledges frames (`paced`) or not.
+    fn watch(&self, paced: bool) {
+        let viewers = Control::Viewers { count: 1, paced };
+        self.controls.send(viewers).expect("send");
+    }
+
+    /// The frame channel stays empty for `within`.
+    fn nothing_sent_within(&mut self, within: Duration) -> bool {
+        std::thread::sleep(within);
+        self.frames.is_empty()
+    }
+}
+
 impl Drop for Harness {
     fn drop(&mut self) {
         let _ = self.controls.send(Control::Stop);
@@ -168,7 +183,7 @@ impl Drop for Harness {
 #[test]
 fn a_stalled_link_skips_to_the_newest_picture_and_counts_the_skips() {
     let mut h = Harness::start();
-    h.controls.send(Control::Viewers(1)).expect("send");
+    h.watch(false);
     h.controls.send(Control::KeyFrame).expect("send");
     assert_eq!(h.next_state(), 0, "the key frame shows the screen");
 
@@ -207,7 +222,7 @@ fn a_stalled_link_skips_to_the_newest_picture_and_counts_the_skips() {
 #[test]
 fn a_still_screen_is_not_read_again_and_still_reports_stats() {
     let mut h = Harness::start();
-    h.controls.send(Control::Viewers(1)).expect("send");
+    h.watch(false);
     h.controls.send(Control::KeyFrame).expect("send");
     assert_eq!(h.next_state(), 0);
     let stats = h.stats(Duration::from_millis(2500));
@@ -217,4 +232,89 @@ fn a_still_screen_is_not_read_again_and_still_reports_stats() {
         stats.iter().any(|s| s.fps == 0),
         "a still screen reports 0 fps instead of going quiet: {stats:?}"
     );
+}
+
+#[test]
+fn a_paced_stream_keeps_two_frames_in_flight_and_sends_the_newest_picture_once_one_is_consumed() {
+    let mut h = Harness::start();
+    h.watch(true);
+    h.controls.send(Control::KeyFrame).expect("send");
+    assert_eq!(h.next_state(), 0, "key frame, sequence 1");
+    h.screen.set(1);
+    assert_eq!(h.next_state(), 1, "sequence 2: two in flight now");
+    for state in 2..=4 {
+        h.screen.set(state);
+        std::thread::sleep(Duration::from_millis(70));
+    }
+    assert!(
+        h.frames.is_empty(),
+        "nothing more goes out while two frames are unconsumed, though the screen changed"
+    );
+    let captures = h.screen.captures();
+    assert_eq!(captures, 2, "and the screen was not even read");
+    h.controls.send(Control::Acked(1)).expect("send");
+    assert_eq!(
+        h.next_state(),
+        4,
+        "one consumed: the current picture goes, none of the ones in between"
+    );
+    h.screen.set(5);
+    assert!(
+        h.nothing_sent_within(Duration::from_millis(200)),
+        "two in flight again (sequences 2 and 3)"
+    );
+    h.controls.send(Control::Acked(3)).expect("send");
+    assert_eq!(h.next_state(), 5);
+}
+
+#[test]
+fn a_key_frame_goes_out_even_with_the_window_full() {
+    let mut h = Harness::start();
+    h.watch(true);
+    h.controls.send(Control::KeyFrame).expect("send");
+    assert_eq!(h.next_state(), 0);
+    h.screen.set(1);
+    assert_eq!(h.next_state(), 1);
+    h.screen.set(2);
+    assert!(
+        h.nothing_sent_within(Duration::from_millis(200)),
+        "window full"
+    );
+    // A viewer that holds nothing (it just caught up, or joined) waits for exactly this.
+    h.controls.send(Control::KeyFrame).expect("send");
+    assert_eq!(h.next_state(), 2);
+}
+
+#[test]
+fn when_the_last_viewer_leaves_nothing_stays_in_flight() {
+    let mut h = Harness::start();
+    h.watch(true);
+    h.controls.send(Control::KeyFrame).expect("send");
+    assert_eq!(h.next_state(), 0);
+    h.screen.set(1);
+    assert_eq!(h.next_state(), 1);
+    let gone = Control::Viewers {
+        count: 0,
+        paced: true,
+    };
+    h.controls.send(gone).expect("send");
+    h.watch(true);
+    h.screen.set(2);
+    assert_eq!(
+        h.next_state(),
+        2,
+        "the frames the last viewer never consumed do not hold back the next one"
+    );
+}
+
+#[test]
+fn without_a_pacing_relay_acknowledgements_are_not_awaited() {
+    let mut h = Harness::start();
+    h.watch(false);
+    h.controls.send(Control::KeyFrame).expect("send");
+    assert_eq!(h.next_state(), 0);
+    for state in 1..=3 {
+        h.screen.set(state);
+        assert_eq!(h.next_state(), state, "an older relay sends no FrameAck");
+    }
 }

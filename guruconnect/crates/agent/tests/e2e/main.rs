@@ -2,6 +2,7 @@
 //! viewer speaking the real protocol. Frames decode to the X server's own pixels, viewer input
 //! reaches the desktop, and a restarted agent comes back as the same machine.
 
+mod pacing;
 #[path = "../support/watching.rs"]
 mod watching;
 #[path = "../x11/xvfb.rs"]
@@ -11,7 +12,7 @@ mod xvfb;
 use guruconnect_agent::wire;
 use guruconnect_codec::Decoder;
 use guruconnect_proto::{self as proto, envelope::Payload};
-use guruconnect_testkit::{eventually, recv, recv_until, send, TestApp, TestViewer};
+use guruconnect_testkit::{ack, eventually, recv, recv_until, send, TestApp, TestViewer};
 use serde_json::Value;
 use std::process::{Child, Command, Stdio};
 use x11rb::protocol::xproto::{ConnectionExt as _, EventMask};
@@ -130,6 +131,7 @@ async fn the_viewer_sees_the_real_screen_and_drives_the_real_pointer() {
             decoder
                 .apply(&wire::encoded_frame(&f).expect("ours"))
                 .expect("delta decodes");
+            ack(&mut viewer.ws, f.sequence).await;
             if decoder.picture().expect("picture").pixel(510, 60)[..3] == [0xff, 0x00, 0x00] {
                 break;
             }

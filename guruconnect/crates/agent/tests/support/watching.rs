@@ -4,7 +4,7 @@
 use guruconnect_agent::wire;
 use guruconnect_codec::Decoder;
 use guruconnect_proto::envelope::Payload;
-use guruconnect_testkit::{recv, Ws};
+use guruconnect_testkit::{ack, recv, Ws};
 
 /// The screen as `xwd` dumps it: width, height, BGR pixels row-major.
 pub type Screen = (u32, u32, Vec<[u8; 3]>);
@@ -17,8 +17,9 @@ pub struct Seen {
     pub frames: u32,
 }
 
-/// Reads the viewer's socket, decoding every frame into `decoder`, until its picture equals
-/// `screen` pixel for pixel (colour channels); fails after 200 frames that never do.
+/// Reads the viewer's socket, decoding (and acknowledging, as the web viewer does) every frame
+/// into `decoder`, until its picture equals `screen` pixel for pixel (colour channels); fails
+/// after 200 frames that never do.
 pub async fn until_the_picture_is(ws: &mut Ws, decoder: &mut Decoder, screen: &Screen) -> Seen {
     let mut seen = Seen {
         display_id: String::new(),
@@ -30,6 +31,7 @@ pub async fn until_the_picture_is(ws: &mut Ws, decoder: &mut Decoder, screen: &S
             Payload::VideoFrame(f) => {
                 let encoded = wire::encoded_frame(&f).expect("our encoding");
                 decoder.apply(&encoded).expect("frame decodes");
+                ack(ws, f.sequence).await;
                 seen.frames += 1;
                 assert!(
                     seen.frames < 200,

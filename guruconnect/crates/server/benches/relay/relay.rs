@@ -2,14 +2,14 @@
 //! viewers over loopback WebSockets for a fixed time; each viewer tallies what reached it. Some
 //! viewers may be slow readers, to show they cost the others nothing.
 //!
-//! The agent keeps at most `WINDOW` frames in flight ahead of the slowest fast viewer, as a real
-//! agent paces itself on what gets through: the case measures what the relay can carry, not how
-//! fast a sender on the same two cores can produce frames for the relay to drop.
+//! Viewers acknowledge each frame as they receive it (`FrameAck`, as the web viewer does once it
+//! paints) and the agent paces itself as the real one does: at most `IN_FLIGHT` frames beyond
+//! the relay's last `FrameAck`, which tells how far the fastest viewer got. The case measures
+//! what the paced relay carries, not how fast a sender on the same two cores can produce frames.
 
 use crate::measure::{Receipt, DRAIN_IDLE, RECEIVER_LIMIT};
-use futures_util::stream::SplitStream;
 use futures_util::{SinkExt, StreamExt};
-use guruconnect_proto as proto;
+use guruconnect_proto::{self as proto, envelope::Payload};
 use guruconnect_testkit::{frame, online_agent, TestApp, TestViewer, Ws};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -17,35 +17,15 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Message;
 
-/// Frames received so far by each fast viewer, so the agent can pace itself on the slowest.
-#[derive(Debug)]
-struct Progress {
-    received: Vec<AtomicU64>,
+/// The newest sequence the relay has acknowledged to the agent.
+#[derive(Debug, Default)]
+struct Released {
+    sequence: AtomicU64,
     changed: Notify,
 }
 
-impl Progress {
-    fn new(viewers: usize) -> Arc<Self> {
-        Arc::new(Self {
-            received: (0..viewers).map(|_| AtomicU64::new(0)).collect(),
-            changed: Notify::new(),
-        })
-    }
-
-    fn slowest(&self) -> u64 {
-        let counts = self.received.iter().map(|c| c.load(Ordering::Acquire));
-        counts.min().unwrap_or(u64::MAX)
-    }
-
-    fn advance(&self, viewer: usize) {
-        self.received[viewer].fetch_add(1, Ordering::Release);
-        self.changed.notify_one();
-    }
-}
-
-/// Frames the agent may have in flight beyond what every fast viewer has received; below the
-/// relay's per-viewer queue so a fast viewer never has frames dropped.
-const WINDOW: u64 = 8;
+/// Frames the real agent keeps unacknowledged (`FRAMES_IN_FLIGHT` in guruconnect-agent).
+const IN_FLIGHT: u64 = 2;
 
 /// How a slow viewer reads: one message per this interval.
 const SLOW_READ_INTERVAL: Duration = Duration::from_millis(50);
@@ -99,21 +79,12 @@ pub async fn run(app: &TestApp, name: &str, case: Case) -> Outcome {
     };
 
     let start = Instant::now();
-    let progress = Progress::new(case.fast_viewers);
     let mut receivers = Vec::new();
-    let mut sinks = Vec::new();
-    for (i, (viewer, slow)) in viewers.into_iter().enumerate() {
-        let (sink, stream) = viewer.ws.split();
-        sinks.push(sink); // kept open until the case ends
-        let role = if slow {
-            Role::Slow
-        } else {
-            Role::Fast(i, progress.clone())
-        };
-        let receiver = tokio::spawn(receive(stream, case.size, role, done.clone()));
+    for (viewer, slow) in viewers {
+        let receiver = tokio::spawn(receive(viewer.ws, case.size, slow, done.clone()));
         receivers.push((receiver, slow));
     }
-    let sent = push_frames(agent.ws, case, start, &progress, &done).await;
+    let sent = push_frames(agent.ws, case, start, &done).await;
     let _ = sampler.await;
 
     let mut outcome = Outcome {
@@ -137,31 +108,40 @@ pub async fn run(app: &TestApp, name: &str, case: Case) -> Outcome {
     outcome
 }
 
-/// Sends one pre-encoded key frame over and over for the case's duration, never more than
-/// `WINDOW` ahead of the slowest fast viewer; returns how many. Every frame is a key frame so a
-/// slow viewer that had frames dropped resumes on the next one.
-async fn push_frames(
-    ws: Ws,
-    case: Case,
-    start: Instant,
-    progress: &Progress,
-    done: &AtomicBool,
-) -> u64 {
+/// Sends key frames for the case's duration, never more than `IN_FLIGHT` beyond the relay's
+/// last `FrameAck`; returns how many. Every frame is a key frame so a slow viewer that had
+/// frames dropped resumes on the next one.
+async fn push_frames(ws: Ws, case: Case, start: Instant, done: &AtomicBool) -> u64 {
     let (mut sink, mut stream) = ws.split();
-    // Drain what the server sends the agent (key-frame requests, pings) so it never backs up.
-    let drain = tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} });
-    let body = proto::encode_payload(frame(1, true, case.size));
+    let released = Arc::new(Released::default());
+    // Hears the relay's acknowledgements, and drains the rest (pings, key-frame requests).
+    let drain = {
+        let released = released.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(message)) = stream.next().await {
+                let Message::Binary(body) = message else {
+                    continue;
+                };
+                if let Ok(Payload::FrameAck(a)) =
+                    proto::decode(body, proto::MAX_AGENT_MESSAGE_BYTES)
+                {
+                    released.sequence.fetch_max(a.sequence, Ordering::Release);
+                    released.changed.notify_one();
+                }
+            }
+        })
+    };
     let mut sent = 0;
     while start.elapsed() < case.duration {
-        while sent >= progress.slowest().saturating_add(WINDOW) {
-            let wait = tokio::time::timeout(DRAIN_IDLE, progress.changed.notified());
+        while sent >= released.sequence.load(Ordering::Acquire) + IN_FLIGHT {
+            let wait = tokio::time::timeout(DRAIN_IDLE, released.changed.notified());
             if wait.await.is_err() && start.elapsed() >= case.duration {
                 break;
             }
         }
-        sink.send(Message::Binary(body.clone()))
-            .await
-            .expect("agent send");
+        // Encoded per frame: each carries its own sequence, which the acknowledgements name.
+        let body = proto::encode_payload(frame(sent + 1, true, case.size));
+        sink.send(Message::Binary(body)).await.expect("agent send");
         sent += 1;
     }
     done.store(true, Ordering::Relaxed);
@@ -172,31 +152,25 @@ async fn push_frames(
     sent
 }
 
-/// A fast viewer reads as fast as it can and reports progress; a slow one dawdles.
-enum Role {
-    Fast(usize, Arc<Progress>),
-    Slow,
-}
-
-/// Tallies the frames reaching one viewer until the agent is done and the stream goes idle.
-async fn receive(
-    mut stream: SplitStream<Ws>,
-    size: usize,
-    role: Role,
-    done: Arc<AtomicBool>,
-) -> Receipt {
+/// Tallies the frames reaching one viewer, acknowledging each, until the agent is done and the
+/// stream goes idle. A fast viewer reads as fast as it can; a slow one dawdles.
+async fn receive(mut ws: Ws, size: usize, slow: bool, done: Arc<AtomicBool>) -> Receipt {
     let mut receipt = Receipt::default();
     let limit = Instant::now() + RECEIVER_LIMIT;
     while Instant::now() < limit {
-        if let Role::Slow = role {
+        if slow {
             tokio::time::sleep(SLOW_READ_INTERVAL).await;
         }
-        match tokio::time::timeout(DRAIN_IDLE, stream.next()).await {
+        match tokio::time::timeout(DRAIN_IDLE, ws.next()).await {
             // Frames are the only messages this large; control messages are not counted.
             Ok(Some(Ok(Message::Binary(body)))) if body.len() >= size => {
                 receipt.record(body.len());
-                if let Role::Fast(i, progress) = &role {
-                    progress.advance(*i);
+                let len = body.len();
+                if let Ok(Payload::VideoFrame(f)) = proto::decode(body, len) {
+                    let ack = Payload::FrameAck(proto::FrameAck {
+                        sequence: f.sequence,
+                    });
+                    let _ = ws.send(Message::Binary(proto::encode_payload(ack))).await;
                 }
             }
             Ok(Some(Ok(_))) => {}

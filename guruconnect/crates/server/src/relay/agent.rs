@@ -124,8 +124,22 @@ async fn serve(
         super::consent::ask(state, &session, &tx, &agent_id, asker).await;
     }
 
+    let pacer = tokio::spawn(pace_ticks(session.clone()));
     let reason = pump(state, stream, &tx, closer, &session, &agent_id).await;
+    pacer.abort();
     disconnected(state, &session, &agent_id, conn_id, reason).await;
+}
+
+/// How often a session's pacing is looked after while its agent is connected: a key frame a
+/// viewer still waits for is asked again, a stalled viewer set aside (see `session::pace_tick`).
+const PACE_TICK: Duration = Duration::from_millis(100);
+
+async fn pace_ticks(session: Arc<LiveSession>) {
+    let mut every = tokio::time::interval(PACE_TICK);
+    loop {
+        every.tick().await;
+        session.pace_tick();
+    }
 }
 
 /// Waits for the first message, which must be an `AgentHello` of our protocol version.
@@ -472,6 +486,7 @@ async fn pump(
                 &body,
                 Kind::Frame {
                     key: frame.key_frame,
+                    sequence: frame.sequence,
                 },
             ),
             Payload::DisplayList(_) => session.fan_out(&body, Kind::DisplayList),

@@ -7,6 +7,7 @@ pub mod closer;
 pub mod consent;
 mod inventory;
 pub mod lifecycle;
+mod pacing;
 pub mod reconcile;
 pub mod registry;
 pub mod session;

@@ -1,8 +1,12 @@
 //! One live session in memory: its agent link, its viewers with their bounded queues, and the
-//! fan-out of agent messages. A lagging viewer's frames are dropped and it waits for a fresh key
-//! frame; it never slows the agent or the other viewers, and its memory stays bounded.
+//! fan-out of agent messages. The stream is paced by the viewers' acknowledgements: the agent
+//! hears how far the fastest live viewer has got (`FrameAck`), a viewer that falls behind is sent
+//! nothing until it has consumed what it holds and then gets a fresh key frame, and requests for
+//! that key frame are repeated until it comes, so no viewer can be left frozen. A slow viewer
+//! never slows the agent or the other viewers, and its memory stays bounded.
 
 use super::closer::Closer;
+use super::pacing::{Admit, Standing, ViewerPace};
 use bytes::Bytes;
 use guruconnect_proto::{self as proto, envelope::Payload, DisconnectReason};
 use std::collections::HashMap;
@@ -50,8 +54,8 @@ pub struct ViewerLink {
     pub tx: mpsc::Sender<Bytes>,
     pub queued_bytes: Arc<AtomicUsize>,
     pub closer: Closer,
-    /// Dropping deltas until the next key frame.
-    awaiting_key: bool,
+    /// Which frames it is sent and which it has consumed.
+    pace: ViewerPace,
     pub dropped_frames: u64,
 }
 
@@ -67,6 +71,13 @@ impl ViewerLink {
             false
         }
     }
+
+    /// Whether `body` fits the byte budget. An empty queue always takes one message, however
+    /// large, so a big key frame still flows.
+    fn fits(&self, body: &Bytes, max_bytes: usize) -> bool {
+        let queued = self.queued_bytes.load(Ordering::Relaxed);
+        queued == 0 || queued.saturating_add(body.len()) <= max_bytes
+    }
 }
 
 /// How an agent message is treated by the fan-out.
@@ -74,6 +85,7 @@ impl ViewerLink {
 pub enum Kind {
     Frame {
         key: bool,
+        sequence: u64,
     },
     /// State a newcomer needs: cached and replayed to each new viewer.
     DisplayList,
@@ -110,6 +122,8 @@ struct State {
     display_list: Option<Bytes>,
     cursor_shape: Option<Bytes>,
     last_key_request: Option<Instant>,
+    /// The newest sequence the agent has been told is consumed.
+    released: u64,
     hostname: String,
 }
 
@@ -178,8 +192,11 @@ impl LiveSession {
         state.display_list = None;
         state.cursor_shape = None;
         state.consent = consent;
+        // A new agent connection numbers its frames afresh: everything starts from a key frame.
+        state.released = 0;
+        let now = Instant::now();
         for v in state.viewers.values_mut() {
-            v.awaiting_key = true;
+            v.pace = ViewerPace::new(now);
         }
         let old = state.agent.replace(link);
         order_stream(&state);
@@ -236,7 +253,7 @@ impl LiveSession {
             tx,
             queued_bytes,
             closer,
-            awaiting_key: true,
+            pace: ViewerPace::new(Instant::now()),
             dropped_frames: 0,
         };
         let mut state = self.lock();
@@ -264,6 +281,8 @@ impl LiveSession {
                 let _ = agent.tx.try_send(release_all());
             }
         }
+        // It may have been the one pacing the agent.
+        release_to_agent(&mut state);
         broadcast_presence(&mut state);
     }
 
@@ -280,8 +299,8 @@ impl LiveSession {
         if !state.consent.lets_stream() {
             return; // nothing of the screen leaves before the user accepts
         }
-        let mut need_key = false;
         let max_bytes = self.max_viewer_bytes;
+        let now = Instant::now();
         let State {
             viewers,
             display_list,
@@ -293,11 +312,52 @@ impl LiveSession {
             .flatten()
             .collect();
         for viewer in viewers.values_mut() {
-            need_key |= push(viewer, body, kind, max_bytes, &replay);
+            push(viewer, body, kind, max_bytes, &replay, now);
         }
-        if need_key {
-            request_key_frame(&mut state);
+        if let Kind::Frame { .. } = kind {
+            keep_pace(&mut state);
         }
+    }
+
+    /// A viewer's `FrameAck`: it consumed every frame up to `sequence`.
+    pub fn frame_consumed(&self, conn_id: u64, sequence: u64) {
+        let mut state = self.lock();
+        let Some(viewer) = state.viewers.get_mut(&conn_id) else {
+            return;
+        };
+        viewer.pace.consumed(sequence, Instant::now());
+        keep_pace(&mut state);
+    }
+
+    /// A viewer's `KeyFrameRequest`: it stops getting deltas it cannot use, and gets a key frame
+    /// once it has consumed what it holds.
+    pub fn viewer_wants_key(&self, conn_id: u64) {
+        let mut state = self.lock();
+        let Some(viewer) = state.viewers.get_mut(&conn_id) else {
+            return;
+        };
+        viewer.pace.wants_key();
+        keep_pace(&mut state);
+    }
+
+    /// Runs every few hundred milliseconds while the agent is connected: sets aside a viewer
+    /// stalled while another keeps up, repeats a key-frame request nobody has answered yet, and
+    /// repeats an acknowledgement the agent's full queue refused.
+    pub fn pace_tick(&self) {
+        let mut state = self.lock();
+        let now = Instant::now();
+        let someone_keeps_up = state
+            .viewers
+            .values()
+            .any(|v| v.pace.keeping_up(now) && !v.pace.stalled(now));
+        if someone_keeps_up {
+            for viewer in state.viewers.values_mut() {
+                if viewer.pace.stalled(now) {
+                    viewer.pace.set_aside();
+                }
+            }
+        }
+        keep_pace(&mut state);
     }
 
     /// Forwards viewer input or control to the agent; false when there is no agent or its
@@ -356,41 +416,79 @@ impl LiveSession {
     }
 }
 
-/// Queues `body` for one viewer; true when the viewer just started lagging and needs a key frame.
-/// A viewer recovering from lag gets `replay` (the cached display state) before its key frame.
+/// Queues `body` for one viewer, as far as its pace and its queue allow. A viewer recovering from
+/// a gap gets `replay` (the cached display state) before its key frame.
 fn push(
     viewer: &mut ViewerLink,
     body: &Bytes,
     kind: Kind,
     max_bytes: usize,
     replay: &[&Bytes],
-) -> bool {
-    if let Kind::Frame { key } = kind {
-        if viewer.awaiting_key && !key {
-            viewer.dropped_frames += 1;
-            return false;
-        }
-        if key && viewer.awaiting_key {
-            for cached in replay {
-                viewer.offer(cached);
+    now: Instant,
+) {
+    if let Kind::Frame { key, sequence } = kind {
+        match viewer.pace.admit(key) {
+            Admit::Drop => viewer.dropped_frames += 1,
+            Admit::Queue { recovering } => {
+                if recovering {
+                    for cached in replay {
+                        viewer.offer(cached);
+                    }
+                }
+                if viewer.fits(body, max_bytes) && viewer.offer(body) {
+                    viewer.pace.queued(sequence, now);
+                } else {
+                    viewer.dropped_frames += 1;
+                    viewer.pace.missed();
+                }
             }
-            viewer.awaiting_key = false;
         }
+        return;
     }
-    let queued = viewer.queued_bytes.load(Ordering::Relaxed);
-    // An empty queue always takes one message, however large, so a big key frame still flows.
-    let fits = queued == 0 || queued.saturating_add(body.len()) <= max_bytes;
-    if fits && viewer.offer(body) {
-        return false;
+    if viewer.fits(body, max_bytes) && viewer.offer(body) {
+        return;
     }
-    match kind {
-        Kind::Transient => false,
-        Kind::Frame { .. } | Kind::DisplayList | Kind::CursorShape => {
-            // The viewer's picture is now incomplete: drop everything until a key frame.
-            viewer.dropped_frames += 1;
-            let started_lagging = !viewer.awaiting_key;
-            viewer.awaiting_key = true;
-            started_lagging
+    if kind != Kind::Transient {
+        // The viewer's picture is now incomplete: it needs a key frame.
+        viewer.pace.missed();
+    }
+}
+
+/// After anything that moves a viewer's pace: asks for the key frame a ready viewer waits for,
+/// and tells the agent how far the fastest live viewer has got. Nothing while the user has not
+/// let the session stream.
+fn keep_pace(state: &mut State) {
+    if !state.consent.lets_stream() {
+        return;
+    }
+    if state
+        .viewers
+        .values()
+        .any(|v| v.pace.standing() == Standing::Ready)
+    {
+        request_key_frame(state);
+    }
+    release_to_agent(state);
+}
+
+/// Sends the agent a `FrameAck` when the fastest live viewer got further. With no live viewer
+/// nothing is released: the agent still sends the key frame a ready viewer asks for.
+fn release_to_agent(state: &mut State) {
+    let Some(newest) = state
+        .viewers
+        .values()
+        .filter_map(|v| v.pace.live_ack())
+        .max()
+    else {
+        return;
+    };
+    if newest <= state.released {
+        return;
+    }
+    if let Some(agent) = &state.agent {
+        // A full agent queue keeps `released` behind, so the next tick tries again.
+        if agent.tx.try_send(frame_ack(newest)).is_ok() {
+            state.released = newest;
         }
     }
 }
@@ -456,7 +554,12 @@ fn broadcast_presence(state: &mut State) {
 fn stream_control(viewers: usize) -> Bytes {
     proto::encode_payload(Payload::StreamControl(proto::StreamControl {
         viewers: u32::try_from(viewers).unwrap_or(u32::MAX),
+        paced: true,
     }))
+}
+
+fn frame_ack(sequence: u64) -> Bytes {
+    proto::encode_payload(Payload::FrameAck(proto::FrameAck { sequence }))
 }
 
 fn key_frame_request() -> Bytes {

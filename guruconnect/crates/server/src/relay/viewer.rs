@@ -128,7 +128,7 @@ async fn serve(
     );
     audit(state, &session, &claims, "viewer_joined").await;
 
-    pump(state, stream, out, closer, &session).await;
+    pump(state, stream, out, closer, &session, conn_id).await;
 
     session.remove_viewer(conn_id);
     audit(state, &session, &claims, "viewer_left").await;
@@ -193,6 +193,7 @@ async fn pump(
     out: &Outbound,
     closer: &Closer,
     session: &LiveSession,
+    conn_id: u64,
 ) {
     let limits = &state.config.limits;
     let idle = Duration::from_secs(limits.idle_timeout_secs);
@@ -231,11 +232,14 @@ async fn pump(
                 Payload::MouseEvent(_)
                 | Payload::KeyEvent(_)
                 | Payload::SelectDisplay(_)
-                | Payload::QualitySettings(_)
-                | Payload::KeyFrameRequest(_),
+                | Payload::QualitySettings(_),
             ) => {
                 session.to_agent(body);
             }
+            // The relay decides when the agent sends a key frame: once this viewer has consumed
+            // what it holds, so the key frame is not queued behind stale deltas.
+            Ok(Payload::KeyFrameRequest(_)) => session.viewer_wants_key(conn_id),
+            Ok(Payload::FrameAck(ack)) => session.frame_consumed(conn_id, ack.sequence),
             Ok(Payload::Ping(ping)) => {
                 out.send(super::pong(&ping));
             }

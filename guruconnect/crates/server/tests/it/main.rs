@@ -8,6 +8,7 @@ mod helpers;
 mod identity;
 mod integration;
 mod machines;
+mod pacing;
 mod relay;
 mod releases;
 mod throttling;
