@@ -3,8 +3,9 @@
 // refused with a DecodeError without touching the picture.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { DecodeError, FrameDecoder } from "../src/codec/decoder";
+import { type Inflate, loadInflate } from "../src/codec/zstd";
 import { decode, FrameEncoding, type VideoFrame } from "../src/protocol/wire";
 
 interface Step {
@@ -35,9 +36,14 @@ function rgbDigest(decoder: FrameDecoder): string {
   return createHash("sha256").update(rgb).digest("hex");
 }
 
+let inflate: Inflate;
+beforeAll(async () => {
+  inflate = await loadInflate();
+});
+
 describe("FrameDecoder", () => {
   it("paints exactly the pictures the Rust decoder paints, copies included", () => {
-    const decoder = new FrameDecoder();
+    const decoder = new FrameDecoder(inflate);
     expect(steps.some((s) => s.copies > 0)).toBe(true);
     for (const step of steps) {
       decoder.apply(frameOf(step));
@@ -47,7 +53,7 @@ describe("FrameDecoder", () => {
   });
 
   it("asks for a key frame before any delta", () => {
-    const decoder = new FrameDecoder();
+    const decoder = new FrameDecoder(inflate);
     const delta = frameOf(steps[1]);
     expect(delta.keyFrame).toBe(false);
     expect(() => decoder.apply(delta)).toThrowError(
@@ -56,7 +62,7 @@ describe("FrameDecoder", () => {
   });
 
   it("refuses malformed frames and leaves the picture as it was", () => {
-    const decoder = new FrameDecoder();
+    const decoder = new FrameDecoder(inflate);
     decoder.apply(frameOf(steps[0]));
     const before = rgbDigest(decoder);
     const good = frameOf(steps[1]);
@@ -81,7 +87,7 @@ describe("FrameDecoder", () => {
   });
 
   it("never throws anything but a DecodeError on random bytes", () => {
-    const decoder = new FrameDecoder();
+    const decoder = new FrameDecoder(inflate);
     decoder.apply(frameOf(steps[0]));
     let seed = 42;
     const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;

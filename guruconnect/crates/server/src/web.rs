@@ -35,6 +35,13 @@ pub fn viewer_csp(embed_origins: &[String]) -> String {
     )
 }
 
+/// The CSP of the viewer's decode worker (`assets/decode-worker-*.js`), which governs what the
+/// worker may do: load its own chunks, compile its WebAssembly zstd decoder (`wasm-unsafe-eval`
+/// allows WebAssembly only, not JavaScript `eval`), and read that module from the `data:` URL
+/// it is bundled in. Nothing else: no network, no other origin.
+pub const DECODE_WORKER_CSP: &str =
+    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src data:";
+
 /// The built front end held in memory.
 #[derive(Debug, Default)]
 struct Assets {
@@ -162,15 +169,25 @@ pub fn routes(config: &Config) -> Router<AppState> {
             "/assets/{file}",
             get(move |Path(file): Path<String>| async move {
                 match bundles.bundles.get(&file) {
-                    Some((body, kind)) => (
-                        [
-                            (header::CONTENT_TYPE, *kind),
-                            // Vite puts a content hash in every name: a changed file is a new URL.
-                            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
-                        ],
-                        body.clone(),
-                    )
-                        .into_response(),
+                    Some((body, kind)) => {
+                        let mut response = (
+                            [
+                                (header::CONTENT_TYPE, *kind),
+                                // Vite puts a content hash in every name: a changed file is a
+                                // new URL.
+                                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+                            ],
+                            body.clone(),
+                        )
+                            .into_response();
+                        if file.starts_with("decode-worker-") {
+                            response.headers_mut().insert(
+                                header::CONTENT_SECURITY_POLICY,
+                                HeaderValue::from_static(DECODE_WORKER_CSP),
+                            );
+                        }
+                        response
+                    }
                     None => crate::http::error::ApiError::NoRoute.into_response(),
                 }
             }),

@@ -2,8 +2,8 @@
 // RGBA picture the canvas can take as ImageData. Same rules as the Rust decoder: every
 // rectangle is checked and decompressed before anything is written, so a refused frame changes
 // nothing; copies read the picture as it was before the frame and land before any pixels.
-import { decompress } from "fzstd";
 import { FrameEncoding, type VideoFrame } from "../protocol/wire";
+import type { Inflate } from "./zstd";
 
 /** Limits shared with guruconnect-codec (encoder.rs MAX_RECT_AREA, frame.rs MAX_*). */
 export const MAX_RECT_AREA = 1 << 18;
@@ -38,6 +38,8 @@ export class FrameDecoder {
   /** The same memory as one little-endian 0xAABBGGRR word a pixel, for fast writes. */
   private words = new Uint32Array(0);
 
+  constructor(private readonly inflate: Inflate) {}
+
   /** True once a key frame arrived, so deltas can apply. */
   get ready(): boolean {
     return this.width > 0;
@@ -55,7 +57,7 @@ export class FrameDecoder {
     }
     checkSize(width, height);
     const base = sameSize ? this.words : new Uint32Array(width * height).fill(0xff000000);
-    const ready = prepare(frame, base, width, height);
+    const ready = prepare(frame, base, width, height, this.inflate);
     if (!sameSize) {
       this.width = width;
       this.height = height;
@@ -80,7 +82,7 @@ function fits(r: Rect, width: number, height: number): boolean {
   return r.x + r.width <= width && r.y + r.height <= height;
 }
 
-function prepare(frame: VideoFrame, picture: Uint32Array, width: number, height: number): Ready[] {
+function prepare(frame: VideoFrame, picture: Uint32Array, width: number, height: number, inflate: Inflate): Ready[] {
   if (frame.rects.length > 4096) throw new DecodeError("bad_frame", "more than 4096 rectangles");
   return frame.rects.map((r): Ready => {
     const rect: Rect = r.rect ?? { x: 0, y: 0, width: 0, height: 0 };
@@ -97,7 +99,7 @@ function prepare(frame: VideoFrame, picture: Uint32Array, width: number, height:
       }
       return { kind: "copy", rect, rows: readRows(picture, width, source) };
     }
-    return { kind: "pixels", rect, bgr: inflate(rect, r.data) };
+    return { kind: "pixels", rect, bgr: inflateRect(rect, r.data, inflate) };
   });
 }
 
@@ -115,23 +117,12 @@ function readRows(picture: Uint32Array, width: number, r: Rect): Uint32Array {
 }
 
 /** Decompresses exactly `area * 3` bytes; more or fewer is corruption. */
-function inflate(rect: Rect, data: Uint8Array): Uint8Array {
-  const expected = rect.width * rect.height * 3;
-  let bgr: Uint8Array;
+function inflateRect(rect: Rect, data: Uint8Array, inflate: Inflate): Uint8Array {
   try {
-    // No output buffer: fzstd then sizes its output from what the stream holds, so a stream
-    // that is too long or too short shows up in the length check below.
-    bgr = decompress(data);
+    return inflate(data, rect.width * rect.height * 3);
   } catch (e) {
     throw new DecodeError("bad_frame", `rectangle ${describe(rect)}: ${String(e)}`);
   }
-  if (bgr.length !== expected) {
-    throw new DecodeError(
-      "bad_frame",
-      `rectangle ${describe(rect)}: ${bgr.length} bytes of pixels, expected ${expected}`,
-    );
-  }
-  return bgr;
 }
 
 function write(picture: Uint32Array, width: number, ready: Ready[]): Rect[] {

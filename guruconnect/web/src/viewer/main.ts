@@ -5,6 +5,7 @@ import "../styles/viewer.css";
 import type { DisplayList, Payload } from "../protocol/wire";
 import { type Status, ViewerConnection } from "./connection";
 import { EmbedChannel, type InboundMessage, type OutboundEvent, resolveParentOrigin } from "./embed";
+import { type Decoded, FrameWorker } from "./frame-worker";
 import { InputHandler } from "./input";
 import { describeLifecycle, type Lifecycle, lifecycleOf, sameLifecycle } from "./lifecycle";
 import { forgetFragment, readParams } from "./params";
@@ -34,6 +35,10 @@ function remember<T>(list: T[], item: T): void {
 class Viewer {
   readonly screen = new Screen($("screen"), $("cursor"), $("stage"));
   readonly stats = new Stats();
+  readonly frames = new FrameWorker(
+    (decoded) => this.decoded(decoded),
+    (reason) => this.decoderFailed(reason),
+  );
   readonly input: InputHandler;
   private connection: ViewerConnection | null = null;
   private session: { id: string; token: string } | null = null;
@@ -78,7 +83,7 @@ class Viewer {
 
   private connect(): void {
     if (!this.session) return;
-    this.screen.reset();
+    this.frames.reset();
     this.unacknowledged = null;
     this.announcedConnected = false;
     this.painted = false;
@@ -136,29 +141,10 @@ class Viewer {
 
   private receive(payload: Payload): void {
     switch (payload.$case) {
-      case "videoFrame": {
+      case "videoFrame":
         if (this.display === "") this.display = payload.value.displayId;
-        const result = this.screen.applyFrame(payload.value, this.display);
-        this.acknowledge(payload.value.sequence);
-        if (result.needKeyFrame) this.requestKeyFrame();
-        if (result.painted.length > 0) {
-          if (!this.painted) {
-            this.painted = true;
-            this.showLifecycle();
-          }
-          this.stats.frame(result.decodeMs);
-          remember(metrics.frames, {
-            at: performance.now(),
-            key: payload.value.keyFrame,
-            decodeMs: result.decodeMs,
-            rects: result.painted.length,
-          });
-        }
-        if (result.resized) {
-          this.embed?.post({ type: "viewer:resize", width: this.screen.width, height: this.screen.height });
-        }
+        this.frames.submit(payload.value, this.display);
         break;
-      }
       case "displayList":
         this.showDisplays(payload.value);
         break;
@@ -191,6 +177,29 @@ class Viewer {
         this.embed?.post({ type: "viewer:error", code: `relay_${payload.value.code}`, detail: payload.value.detail });
         break;
     }
+  }
+
+  /** A frame back from the decode worker: drawn, acknowledged, counted. */
+  private decoded(result: Decoded): void {
+    this.screen.paint(result);
+    this.acknowledge(result.sequence);
+    if (result.needKeyFrame) this.requestKeyFrame();
+    if (result.tiles.length > 0) {
+      if (!this.painted) {
+        this.painted = true;
+        this.showLifecycle();
+      }
+      this.stats.frame(result.decodeMs);
+      remember(metrics.frames, { at: performance.now(), key: result.key, decodeMs: result.decodeMs, rects: result.tiles.length });
+    }
+    if (result.resized) {
+      this.embed?.post({ type: "viewer:resize", width: this.screen.width, height: this.screen.height });
+    }
+  }
+
+  /** The decoder cannot run (WebAssembly refused, a bug): nothing will be shown, so say so. */
+  private decoderFailed(reason: string): void {
+    this.connection?.stop(`the viewer could not decode the screen: ${reason}`);
   }
 
   /**
@@ -230,7 +239,7 @@ class Viewer {
     );
     select.disabled = list.displays.length < 2;
     if (list.selectedDisplayId) {
-      if (list.selectedDisplayId !== this.display) this.screen.reset();
+      if (list.selectedDisplayId !== this.display) this.frames.reset();
       this.display = list.selectedDisplayId;
     }
     select.value = this.display;
@@ -239,7 +248,7 @@ class Viewer {
   selectDisplay(id: string): void {
     if (id === this.display) return;
     this.display = id;
-    this.screen.reset();
+    this.frames.reset();
     this.connection?.send({ $case: "selectDisplay", value: { displayId: id } });
     this.requestKeyFrame();
   }

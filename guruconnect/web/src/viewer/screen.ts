@@ -1,27 +1,18 @@
-// What the technician sees: the remote display on a canvas (only changed rectangles are
-// repainted), the remote cursor on an overlay canvas (so sampling the picture never sees it),
-// fit-to-window or 1:1 scaling, and the mapping from page coordinates to remote pixels.
-import { DecodeError, FrameDecoder, type Rect } from "../codec/decoder";
-import type { CursorPosition, CursorShape, VideoFrame } from "../protocol/wire";
+// What the technician sees: the remote display on a canvas (only the regions a frame changed
+// are drawn, as bitmaps the decode worker made), the remote cursor on an overlay canvas (so
+// sampling the picture never sees it), fit-to-window or 1:1 scaling, and the mapping from page
+// coordinates to remote pixels.
+import type { CursorPosition, CursorShape } from "../protocol/wire";
+import type { Decoded } from "./frame-worker";
 
 export type ScaleMode = "fit" | "actual";
 
-export interface FrameResult {
-  painted: Rect[];
-  decodeMs: number;
-  /** Set when the viewer needs a key frame (gap, joined mid-stream, new display, bad frame). */
-  needKeyFrame: boolean;
-  resized: boolean;
-}
-
 export class Screen {
-  readonly decoder = new FrameDecoder();
   private readonly ctx: CanvasRenderingContext2D;
   private readonly cursorCtx: CanvasRenderingContext2D;
-  private image: ImageData | null = null;
   private displayId = "";
-  private lastSequence = -1n;
-  private waitingForKey = true;
+  width = 0;
+  height = 0;
   private shapes = new Map<bigint, { bitmap: HTMLCanvasElement; hotX: number; hotY: number }>();
   private cursor: CursorPosition | null = null;
   mode: ScaleMode = "fit";
@@ -35,53 +26,24 @@ export class Screen {
     this.cursorCtx = cursorCanvas.getContext("2d")!;
   }
 
-  get width(): number {
-    return this.decoder.width;
-  }
-  get height(): number {
-    return this.decoder.height;
-  }
   get display(): string {
     return this.displayId;
   }
 
-  /** Applies a frame of `display`; frames of other displays are ignored. */
-  applyFrame(frame: VideoFrame, display: string): FrameResult {
-    const none = { painted: [], decodeMs: 0, needKeyFrame: false, resized: false };
-    if (frame.displayId !== display) return none;
-    const switched = frame.displayId !== this.displayId;
-    const gap = !switched && frame.sequence !== this.lastSequence + 1n;
-    if (!frame.keyFrame && (switched || gap || this.waitingForKey)) {
-      // The caller asks the agent for a key frame (throttled); deltas until then are useless.
-      this.waitingForKey = true;
-      return { ...none, needKeyFrame: true };
+  /** Draws what the decode worker painted; the bitmaps are spent afterwards. */
+  paint(decoded: Decoded): void {
+    if (decoded.tiles.length === 0) return;
+    this.displayId = decoded.display;
+    if (decoded.width !== this.width || decoded.height !== this.height) this.resize(decoded.width, decoded.height);
+    for (const tile of decoded.tiles) {
+      this.ctx.drawImage(tile.bitmap, tile.x, tile.y);
+      tile.bitmap.close();
     }
-    const started = performance.now();
-    const before = [this.decoder.width, this.decoder.height];
-    let painted: Rect[];
-    try {
-      painted = this.decoder.apply(frame);
-    } catch (e) {
-      if (!(e instanceof DecodeError)) throw e;
-      this.waitingForKey = true;
-      return { ...none, needKeyFrame: true };
-    }
-    this.displayId = frame.displayId;
-    this.lastSequence = frame.sequence;
-    this.waitingForKey = false;
-    const resized = before[0] !== this.decoder.width || before[1] !== this.decoder.height;
-    if (resized || this.image === null || this.image.data !== this.decoder.rgba) {
-      this.resize();
-    }
-    for (const r of painted) {
-      this.ctx.putImageData(this.image!, 0, 0, r.x, r.y, r.width, r.height);
-    }
-    return { painted, decodeMs: performance.now() - started, needKeyFrame: false, resized };
   }
 
-  private resize(): void {
-    const { width, height } = this.decoder;
-    this.image = new ImageData(this.decoder.rgba as Uint8ClampedArray<ArrayBuffer>, width, height);
+  private resize(width: number, height: number): void {
+    this.width = width;
+    this.height = height;
     for (const c of [this.canvas, this.cursorCanvas]) {
       c.width = width;
       c.height = height;
@@ -92,7 +54,7 @@ export class Screen {
 
   /** Sizes both canvases for the scale mode (CSS pixels; the bitmaps stay at remote size). */
   layout(): void {
-    const { width, height } = this.decoder;
+    const { width, height } = this;
     if (width === 0) return;
     let scale = 1;
     if (this.mode === "fit") {
@@ -108,7 +70,7 @@ export class Screen {
 
   /** Page coordinates → remote display pixels, clamped into the display. */
   toRemote(clientX: number, clientY: number): { x: number; y: number } | null {
-    const { width, height } = this.decoder;
+    const { width, height } = this;
     if (width === 0) return null;
     const box = this.canvas.getBoundingClientRect();
     const x = Math.floor(((clientX - box.left) * width) / box.width);
@@ -151,9 +113,4 @@ export class Screen {
     if (shape) ctx.drawImage(shape.bitmap, c.x - shape.hotX, c.y - shape.hotY);
   }
 
-  /** Forget the picture: the next frame must be a key frame (display switch, reconnect). */
-  reset(): void {
-    this.waitingForKey = true;
-    this.lastSequence = -1n;
-  }
 }

@@ -46,6 +46,8 @@ pub struct ViewerPace {
     /// earlier connection sent) are clamped to it.
     newest_queued: u64,
     last_ack: Instant,
+    /// When it last became ready (the key frame it needs is asked for from then on).
+    ready_at: Instant,
 }
 
 impl ViewerPace {
@@ -57,9 +59,11 @@ impl ViewerPace {
             acked: 0,
             newest_queued: 0,
             last_ack: now,
+            ready_at: now,
         }
     }
 
+    #[cfg(test)]
     pub fn standing(&self) -> Standing {
         self.standing
     }
@@ -113,7 +117,7 @@ impl ViewerPace {
             self.in_flight.pop_front();
         }
         if self.standing == Standing::Behind && self.in_flight.is_empty() {
-            self.standing = Standing::Ready;
+            self.become_ready(now);
         }
     }
 
@@ -121,6 +125,11 @@ impl ViewerPace {
     /// the agent).
     pub fn live_ack(&self) -> Option<u64> {
         (self.standing == Standing::Live).then_some(self.acked)
+    }
+
+    /// Since when it has been ready, when it is.
+    pub fn ready_since(&self) -> Option<Instant> {
+        (self.standing == Standing::Ready).then_some(self.ready_at)
     }
 
     /// Live, holding a frame it has not consumed for `STALL`.
@@ -143,11 +152,18 @@ impl ViewerPace {
     }
 
     fn fall_behind(&mut self) {
-        self.standing = if self.in_flight.is_empty() {
-            Standing::Ready
+        if self.in_flight.is_empty() {
+            if self.standing != Standing::Ready {
+                self.become_ready(Instant::now());
+            }
         } else {
-            Standing::Behind
-        };
+            self.standing = Standing::Behind;
+        }
+    }
+
+    fn become_ready(&mut self, now: Instant) {
+        self.standing = Standing::Ready;
+        self.ready_at = now;
     }
 }
 

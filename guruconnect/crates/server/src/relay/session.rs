@@ -6,7 +6,7 @@
 //! never slows the agent or the other viewers, and its memory stays bounded.
 
 use super::closer::Closer;
-use super::pacing::{Admit, Standing, ViewerPace};
+use super::pacing::{Admit, ViewerPace};
 use bytes::Bytes;
 use guruconnect_proto::{self as proto, envelope::Payload, DisconnectReason};
 use std::collections::HashMap;
@@ -140,8 +140,12 @@ pub struct LiveSession {
     pub bytes_to_agent: AtomicU64,
 }
 
-/// Minimum spacing of key-frame requests on behalf of lagging viewers.
+/// Minimum spacing of key-frame requests for a viewer that just became ready.
 const KEY_REQUEST_SPACING: Duration = Duration::from_millis(250);
+/// When a ready viewer still has no key frame this long after the last request, the request is
+/// taken as lost and made again. Longer than the agent takes to encode a key frame, so a slow
+/// encoder is not asked twice.
+const KEY_REQUEST_RETRY: Duration = Duration::from_secs(1);
 
 impl LiveSession {
     pub fn new(
@@ -199,7 +203,7 @@ impl LiveSession {
             v.pace = ViewerPace::new(now);
         }
         let old = state.agent.replace(link);
-        order_stream(&state);
+        order_stream(&mut state);
         broadcast_presence(&mut state);
         old
     }
@@ -214,7 +218,7 @@ impl LiveSession {
         if accepted {
             state.consent = Consent::Accepted;
             replay_cached(&state);
-            order_stream(&state);
+            order_stream(&mut state);
             broadcast_presence(&mut state);
         } else {
             // Settled: a later answer or the relay's own deadline finds nothing to decide.
@@ -264,7 +268,7 @@ impl LiveSession {
             }
         }
         state.viewers.insert(conn_id, link);
-        order_stream(&state);
+        order_stream(&mut state);
         broadcast_presence(&mut state);
     }
 
@@ -461,12 +465,13 @@ fn keep_pace(state: &mut State) {
     if !state.consent.lets_stream() {
         return;
     }
-    if state
+    let newest_ready = state
         .viewers
         .values()
-        .any(|v| v.pace.standing() == Standing::Ready)
-    {
-        request_key_frame(state);
+        .filter_map(|v| v.pace.ready_since())
+        .max();
+    if let Some(ready_since) = newest_ready {
+        request_key_frame(state, ready_since);
     }
     release_to_agent(state);
 }
@@ -493,12 +498,16 @@ fn release_to_agent(state: &mut State) {
     }
 }
 
-fn request_key_frame(state: &mut State) {
+/// Asks the agent for a key frame for a viewer ready since `ready_since`: soon when it became
+/// ready after the last request, again only when that request looks lost.
+fn request_key_frame(state: &mut State, ready_since: Instant) {
     let now = Instant::now();
-    if state
-        .last_key_request
-        .is_some_and(|t| now.duration_since(t) < KEY_REQUEST_SPACING)
-    {
+    let due = match state.last_key_request {
+        None => true,
+        Some(asked) if asked < ready_since => now.duration_since(asked) >= KEY_REQUEST_SPACING,
+        Some(asked) => now.duration_since(asked) >= KEY_REQUEST_RETRY,
+    };
+    if !due {
         return;
     }
     if let Some(agent) = &state.agent {
@@ -526,7 +535,7 @@ fn replay_cached(state: &State) {
 
 /// Tells the agent how many watch (and asks for a key frame when someone does), unless the
 /// user's consent is still pending.
-fn order_stream(state: &State) {
+fn order_stream(state: &mut State) {
     let Some(agent) = state.agent.as_ref() else {
         return;
     };
@@ -535,8 +544,8 @@ fn order_stream(state: &State) {
     }
     let viewers = state.viewers.len();
     let _ = agent.tx.try_send(stream_control(viewers));
-    if viewers > 0 {
-        let _ = agent.tx.try_send(key_frame_request());
+    if viewers > 0 && agent.tx.try_send(key_frame_request()).is_ok() {
+        state.last_key_request = Some(Instant::now());
     }
 }
 

@@ -114,6 +114,26 @@ async fn a_key_frame_a_viewer_waits_for_is_asked_again_until_it_comes() {
 }
 
 #[tokio::test]
+async fn a_slow_key_frame_is_asked_for_once() {
+    let app = TestApp::spawn().await;
+    let (agent, _) = online_agent(&app, "paced-once").await;
+    let mut viewer = viewer(&app, &agent.session_id).await;
+    let mut agent = PacedAgent::new(agent);
+    agent.until_a_key_frame_is_asked().await;
+    agent.key_asked = false;
+    // A slow encoder takes most of a second over a big key frame.
+    let asked_again = tokio::time::timeout(
+        Duration::from_millis(700),
+        agent.until_a_key_frame_is_asked(),
+    )
+    .await;
+    assert!(asked_again.is_err(), "the key frame was asked for twice");
+    agent.key_asked = true;
+    agent.send_next().await;
+    assert!(viewer.next_frame().await.key_frame);
+}
+
+#[tokio::test]
 async fn a_viewer_asking_for_a_key_frame_gets_it_after_what_it_holds_not_behind_stale_deltas() {
     let app = TestApp::spawn().await;
     let (agent, _) = online_agent(&app, "paced-ask").await;

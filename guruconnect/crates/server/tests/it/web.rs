@@ -20,6 +20,11 @@ fn fake_dist() -> tempfile::TempDir {
     )
     .expect("viewer");
     std::fs::write(dir.path().join("assets/viewer-abc123.js"), "console.log(1)").expect("js");
+    std::fs::write(
+        dir.path().join("assets/decode-worker-abc123.js"),
+        "onmessage = null",
+    )
+    .expect("js");
     std::fs::write(dir.path().join("secret.txt"), "not an asset").expect("txt");
     std::fs::write(dir.path().join("favicon.ico"), b"\0\0\x01\0icon").expect("ico");
     dir
@@ -145,4 +150,33 @@ async fn the_favicon_is_served_as_an_icon() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "image/x-icon");
     assert_eq!(res.bytes().await.expect("body").as_ref(), b"\0\0\x01\0icon");
+}
+
+#[tokio::test]
+async fn only_the_decode_worker_may_compile_webassembly_and_it_may_reach_nothing() {
+    let dist = fake_dist();
+    let app = web_app(&dist).await;
+    let csp_of = |path: &'static str| {
+        let app = &app;
+        async move {
+            let res = app.client.get(app.url(path)).send().await.expect("get");
+            assert_eq!(res.status(), 200, "{path}");
+            res.headers()["content-security-policy"]
+                .to_str()
+                .expect("csp")
+                .to_owned()
+        }
+    };
+    let worker = csp_of("/assets/decode-worker-abc123.js").await;
+    assert!(worker.contains("'wasm-unsafe-eval'"), "{worker}");
+    assert!(worker.contains("default-src 'none'"), "{worker}");
+    assert!(
+        !worker.contains("'unsafe-eval'"),
+        "WebAssembly only: {worker}"
+    );
+    assert!(!worker.contains("http"), "no network: {worker}");
+    for path in ["/assets/viewer-abc123.js", "/"] {
+        let csp = csp_of(path).await;
+        assert!(!csp.contains("wasm-unsafe-eval"), "{path}: {csp}");
+    }
 }
