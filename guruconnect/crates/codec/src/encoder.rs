@@ -196,8 +196,10 @@ impl Encoder {
         let mut copies = verify(moves, &previous, &current);
         copies.extend(self.find_moves(&regions, &copies, &previous, &current));
         let mut rects = Vec::new();
-        if !copies.is_empty() {
-            // Diff against what the viewer will have after the copies, not the old picture.
+        // What the viewer will have before the pixels land: the old picture, or after copies.
+        let reference = if copies.is_empty() {
+            previous
+        } else {
             let mut predicted = previous;
             apply_moves(&mut predicted, &copies);
             grid = DirtyGrid::new(width, height, self.config.tile);
@@ -205,8 +207,15 @@ impl Encoder {
                 grid.compare(&predicted, &current, region);
             }
             rects.extend(copies.iter().flat_map(copy_rects));
-        }
-        let pixels = grid.rects(width, height, MAX_RECT_AREA);
+            predicted
+        };
+        // The tiles find what changed cheaply; only the box of changed pixels inside each
+        // rectangle travels (a typed character is a glyph, not a 32×32 tile or two).
+        let pixels = grid
+            .rects(width, height, MAX_RECT_AREA)
+            .into_iter()
+            .filter_map(|rect| changed_bounds(&reference, &current, rect))
+            .collect();
         rects.extend(self.pixel_rects(&current, pixels)?);
         self.previous = Some(current);
         Ok(Some(EncodedFrame {

@@ -614,3 +614,24 @@ fn a_move_hint_reports_its_destination_as_damage() {
     decoder.apply(&frame).expect("decodes");
     assert!(decoder.picture().expect("picture").same_colours(&after));
 }
+
+#[test]
+fn only_the_changed_pixels_travel_not_their_tiles() {
+    let before = noisy(200, 120, 3);
+    let mut after = before.clone();
+    // A "glyph" straddling two 16-pixel tiles, and one pixel far away in another tile.
+    for y in 20..34 {
+        for x in 13..20 {
+            set(&mut after, x, y, [0x10, 0x20, 0x30]);
+        }
+    }
+    set(&mut after, 150, 100, [0xff, 0, 0]);
+    let frame = encode_pair(&before, &after, &[]);
+    let mut painted: Vec<Rect> = frame.rects.iter().map(|r| r.rect).collect();
+    painted.sort_by_key(|r| (r.y, r.x));
+    assert_eq!(
+        painted,
+        vec![Rect::new(13, 20, 7, 14), Rect::new(150, 100, 1, 1)],
+        "the boxes of what changed, not the three tiles they touch"
+    );
+}
