@@ -65,8 +65,10 @@ describe("FrameDecoder", () => {
     const decoder = new FrameDecoder(inflate);
     decoder.apply(frameOf(steps[0]));
     const before = rgbDigest(decoder);
-    const good = frameOf(steps[1]);
-    const rect = good.rects[0];
+    // A delta that repaints the whole picture with the key frame's own zstd rows.
+    const rect = frameOf(steps[0]).rects[0];
+    expect(rect.data.length > 0 && !rect.inStream && !rect.isFill).toBe(true);
+    const good: VideoFrame = { ...frameOf(steps[1]), rects: [rect], stream: new Uint8Array() };
     const bad: VideoFrame[] = [
       { ...good, encoding: FrameEncoding.FRAME_ENCODING_VP9 },
       { ...good, rects: [{ ...rect, rect: { x: 310, y: 0, width: 32, height: 8 } }] },
@@ -75,7 +77,7 @@ describe("FrameDecoder", () => {
       { ...good, rects: [{ ...rect, data: new Uint8Array([1, 2, 3, 4, 5]) }] },
       // A valid stream of the wrong size: the first rectangle's pixels for a smaller rectangle.
       { ...good, rects: [{ ...rect, rect: { ...rect.rect!, height: rect.rect!.height - 1 } }] },
-      { ...good, rects: [{ rect: { x: 0, y: 0, width: 8, height: 8 }, data: new Uint8Array(), isCopy: true, srcX: 315, srcY: 0 }] },
+      { ...good, rects: [{ rect: { x: 0, y: 0, width: 8, height: 8 }, data: new Uint8Array(), isCopy: true, srcX: 315, srcY: 0, isFill: false, fillBgr: 0, inStream: false }] },
       // A valid first rectangle followed by a bad one: nothing of the first may land either.
       { ...good, rects: [rect, { ...rect, rect: { x: 0, y: 190, width: 8, height: 8 } }] },
       { ...good, keyFrame: true, width: 20_000, height: 10 },
@@ -84,6 +86,38 @@ describe("FrameDecoder", () => {
       expect(() => decoder.apply(frame)).toThrow(DecodeError);
       expect(rgbDigest(decoder)).toBe(before);
     }
+  });
+
+  it("refuses a pixel stream part that is corrupt or of the wrong length, then waits for a key frame", () => {
+    const streamed = steps.map((step, i) => ({ i, frame: frameOf(step) })).find(({ frame }) => !frame.keyFrame && frame.stream.length > 0);
+    expect(streamed, "the fixture has a delta with a stream part").toBeDefined();
+    const { i, frame } = streamed!;
+    const ready = () => {
+      const decoder = new FrameDecoder(inflate);
+      for (const step of steps.slice(0, i)) decoder.apply(frameOf(step));
+      return decoder;
+    };
+    const inStream = frame.rects.filter((r) => r.inStream);
+    const shorter = frame.rects.map((r) => (r === inStream[0] ? { ...r, rect: { ...r.rect!, height: r.rect!.height - 1 } } : r));
+    const bad: VideoFrame[] = [
+      // Cut into the rows, not only the sync-flush marker at the end (without which the rows are
+      // still whole: the next part would then be the one refused).
+      { ...frame, stream: frame.stream.subarray(0, frame.stream.length - 8) },
+      { ...frame, stream: Uint8Array.from(frame.stream, (b, k) => (k === 3 ? b ^ 0x5a : b)) },
+      { ...frame, rects: shorter },
+      { ...frame, rects: frame.rects.filter((r) => !r.inStream) },
+    ];
+    for (const b of bad) {
+      const decoder = ready();
+      const before = rgbDigest(decoder);
+      expect(() => decoder.apply(b)).toThrow(DecodeError);
+      expect(rgbDigest(decoder)).toBe(before);
+      // The good part now has no history to stand on: refused until a key frame.
+      expect(() => decoder.apply(frame)).toThrowError(expect.objectContaining({ kind: "need_key_frame" }));
+    }
+    const decoder = ready();
+    decoder.apply(frame);
+    expect(rgbDigest(decoder)).toBe(steps[i].rgb_sha256);
   });
 
   it("never throws anything but a DecodeError on random bytes", () => {
@@ -95,7 +129,8 @@ describe("FrameDecoder", () => {
       const data = Uint8Array.from({ length: 1 + (i % 64) }, random);
       const frame: VideoFrame = {
         ...frameOf(steps[1]),
-        rects: [{ rect: { x: 0, y: 0, width: 4, height: 4 }, data, isCopy: false, srcX: 0, srcY: 0 }],
+        rects: [{ rect: { x: 0, y: 0, width: 4, height: 4 }, data, isCopy: false, srcX: 0, srcY: 0, isFill: false, fillBgr: 0, inStream: i % 2 === 0 }],
+        stream: i % 2 === 0 ? data : new Uint8Array(),
       };
       expect(() => decoder.apply(frame)).toThrow(DecodeError);
     }

@@ -59,7 +59,8 @@ describe("FramePipeline", () => {
     pipeline.apply(key, key.displayId);
     const before = pipeline.decoder.rgba.slice();
     const good = frame(1, 2n);
-    const corrupt = { ...good, rects: [{ ...good.rects[0], data: new Uint8Array([1, 2, 3]) }] };
+    const junk = { data: new Uint8Array([1, 2, 3]), isCopy: false, isFill: false, inStream: false };
+    const corrupt = { ...good, rects: good.rects.map((r) => ({ ...r, ...junk })), stream: new Uint8Array() };
     expect(pipeline.apply(corrupt, key.displayId)).toMatchObject({ needKeyFrame: true, painted: [] });
     expect(pipeline.decoder.rgba).toEqual(before);
     expect(pipeline.apply(frame(1, 3n), key.displayId).needKeyFrame).toBe(true);

@@ -33,6 +33,17 @@ pub fn video_frame(
                     src_y,
                     ..Default::default()
                 },
+                RectPayload::Fill([b, g, r]) => proto::FrameRect {
+                    rect,
+                    is_fill: true,
+                    fill_bgr: u32::from(b) | u32::from(g) << 8 | u32::from(r) << 16,
+                    ..Default::default()
+                },
+                RectPayload::Stream => proto::FrameRect {
+                    rect,
+                    in_stream: true,
+                    ..Default::default()
+                },
             }
         })
         .collect();
@@ -45,6 +56,7 @@ pub fn video_frame(
         key_frame: frame.key,
         sequence,
         capture_timestamp_us,
+        stream: frame.stream.into(),
     }
 }
 
@@ -108,6 +120,11 @@ pub fn encoded_frame(frame: &proto::VideoFrame) -> Option<EncodedFrame> {
                         src_x: r.src_x,
                         src_y: r.src_y,
                     }
+                } else if r.is_fill {
+                    let [b, g, r, _] = r.fill_bgr.to_le_bytes();
+                    RectPayload::Fill([b, g, r])
+                } else if r.in_stream {
+                    RectPayload::Stream
                 } else {
                     RectPayload::Zstd(r.data.to_vec())
                 },
@@ -119,5 +136,6 @@ pub fn encoded_frame(frame: &proto::VideoFrame) -> Option<EncodedFrame> {
         height: frame.height,
         key: frame.key_frame,
         rects,
+        stream: frame.stream.to_vec(),
     })
 }

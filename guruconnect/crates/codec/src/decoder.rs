@@ -5,6 +5,7 @@
 use crate::encoder::{EncodedFrame, RectPayload, MAX_RECT_AREA};
 use crate::frame::{copy_rows, Frame, FrameError, BYTES_PER_PIXEL};
 use crate::geometry::Rect;
+use crate::stream::StreamReader;
 use crate::WIRE_BYTES_PER_PIXEL;
 
 #[derive(Debug, thiserror::Error)]
@@ -21,11 +22,14 @@ pub enum DecodeError {
     BadCopySource(Rect),
     #[error("pixel data of {rect:?} is corrupt: {detail}")]
     Corrupt { rect: Rect, detail: String },
+    #[error("the frame's pixel stream is corrupt: {0}")]
+    Stream(String),
 }
 
 pub struct Decoder {
     picture: Option<Frame>,
     decompressor: zstd::bulk::Decompressor<'static>,
+    stream: StreamReader,
 }
 
 impl std::fmt::Debug for Decoder {
@@ -40,6 +44,7 @@ impl std::fmt::Debug for Decoder {
 enum Ready {
     Copy { rect: Rect, rows: Vec<u8> },
     Pixels { rect: Rect, bgr: Vec<u8> },
+    Fill { rect: Rect, bgr: [u8; 3] },
 }
 
 impl Decoder {
@@ -47,6 +52,7 @@ impl Decoder {
         Ok(Self {
             picture: None,
             decompressor: zstd::bulk::Decompressor::new()?,
+            stream: StreamReader::default(),
         })
     }
 
@@ -73,7 +79,16 @@ impl Decoder {
             (Some(f), _) | (None, Some(f)) => f,
             (None, None) => return Err(DecodeError::NeedKeyFrame),
         };
-        let ready = prepare(&mut self.decompressor, base, frame)?;
+        if frame.key {
+            self.stream.reset();
+        }
+        let stream = &mut self.stream;
+        let ready = prepare(&mut self.decompressor, stream, base, frame).inspect_err(|_| {
+            // Whatever of the stream this frame consumed is history the picture now lacks.
+            if !frame.stream.is_empty() {
+                stream.break_off();
+            }
+        })?;
         if fresh.is_some() {
             self.picture = fresh;
         }
@@ -83,12 +98,14 @@ impl Decoder {
 }
 
 /// Checks every rectangle and decompresses every payload; copies read the old picture here.
+/// The geometry of all rectangles is checked before the stream is touched.
 fn prepare(
     decompressor: &mut zstd::bulk::Decompressor<'static>,
+    stream: &mut StreamReader,
     picture: &Frame,
     frame: &EncodedFrame,
 ) -> Result<Vec<Ready>, DecodeError> {
-    let mut ready = Vec::with_capacity(frame.rects.len().min(4096));
+    let mut streamed = 0u64;
     for r in &frame.rects {
         let rect = r.rect;
         if rect.is_empty() || !rect.fits_in(frame.width, frame.height) {
@@ -97,6 +114,35 @@ fn prepare(
         if rect.area() > MAX_RECT_AREA {
             return Err(DecodeError::TooLarge(rect));
         }
+        if let RectPayload::Stream = r.payload {
+            streamed += rect.area();
+        }
+    }
+    // Rectangles may overlap, but the stream never needs to paint more than the picture: a
+    // frame claiming more would only make the decoder allocate for it.
+    if streamed > u64::from(frame.width) * u64::from(frame.height) {
+        return Err(DecodeError::Stream(format!(
+            "{streamed} pixels in a {}x{} picture",
+            frame.width, frame.height
+        )));
+    }
+    let mut rows = if streamed > 0 || !frame.stream.is_empty() {
+        if !stream.intact() {
+            // An earlier part did not land: this one's back-references point at history the
+            // picture does not have.
+            return Err(DecodeError::NeedKeyFrame);
+        }
+        let expected = streamed as usize * WIRE_BYTES_PER_PIXEL;
+        stream
+            .next_part(&frame.stream, expected)
+            .map_err(DecodeError::Stream)?
+    } else {
+        Vec::new()
+    };
+    let mut ready = Vec::with_capacity(frame.rects.len().min(4096));
+    let mut taken = 0;
+    for r in &frame.rects {
+        let rect = r.rect;
         match &r.payload {
             RectPayload::Copy { src_x, src_y } => {
                 let source = Rect::new(*src_x, *src_y, rect.width, rect.height);
@@ -108,6 +154,17 @@ fn prepare(
             }
             RectPayload::Zstd(data) => {
                 let bgr = inflate(decompressor, rect, data)?;
+                ready.push(Ready::Pixels { rect, bgr });
+            }
+            RectPayload::Fill(bgr) => ready.push(Ready::Fill { rect, bgr: *bgr }),
+            RectPayload::Stream => {
+                let len = rect.area() as usize * WIRE_BYTES_PER_PIXEL;
+                let bgr = if taken == 0 && len == rows.len() {
+                    std::mem::take(&mut rows)
+                } else {
+                    rows[taken..taken + len].to_vec()
+                };
+                taken += len;
                 ready.push(Ready::Pixels { rect, bgr });
             }
         }
@@ -165,6 +222,18 @@ fn write(picture: &mut Frame, ready: Vec<Ready>) -> Vec<Rect> {
                     {
                         d[..3].copy_from_slice(s);
                         d[3] = 0xff;
+                    }
+                }
+                painted.push(rect);
+            }
+            Ready::Fill { rect, bgr } => {
+                let pixel = [bgr[0], bgr[1], bgr[2], 0xff];
+                for y in rect.y..rect.y + rect.height {
+                    for d in picture
+                        .row_span_mut(rect.x, y, rect.width)
+                        .chunks_exact_mut(BYTES_PER_PIXEL)
+                    {
+                        d.copy_from_slice(&pixel);
                     }
                 }
                 painted.push(rect);

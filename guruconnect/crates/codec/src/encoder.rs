@@ -6,12 +6,18 @@ use crate::frame::{Frame, BYTES_PER_PIXEL};
 use crate::geometry::Rect;
 use crate::moves::{apply_moves, verify, Move, MoveHint};
 use crate::scroll::{changed_bounds, detect_vertical};
+use crate::stream::{solid_colour, StreamWriter};
 use crate::tiles::DirtyGrid;
 use crate::WIRE_BYTES_PER_PIXEL;
 
 /// Largest rectangle the encoder emits, in pixels (1 MiB of BGRA): keeps every message well
 /// inside the protocol's per-rectangle limit and lets a viewer paint a key frame band by band.
 pub const MAX_RECT_AREA: u64 = 1 << 18;
+
+/// Pixel rectangles up to this size (a line of text across a 1080p screen, a menu, a glyph)
+/// go through the pixel stream, whose history pays on text; larger ones go to zstd, which is
+/// several times faster on big or noisy areas.
+const STREAM_MAX_AREA: u64 = 1 << 15;
 
 /// Pixel rectangles at least this large (256×256) take the fast level during full motion;
 /// smaller ones (typing, a caret, a menu) always get `zstd_level`, which costs them little time
@@ -31,6 +37,12 @@ pub struct EncoderConfig {
     pub fast_zstd_level: Option<i32>,
     /// Look for vertical scrolls in changed regions that no move hint explains.
     pub detect_scroll: bool,
+    /// Send a rectangle of one colour as that colour (`RectPayload::Fill`).
+    pub fills: bool,
+    /// Send small rectangles through the frame's pixel stream (`RectPayload::Stream`), whose
+    /// history carries across frames. Both need a viewer that knows them; the agent turns them
+    /// on when the relay says its viewers do.
+    pub stream: bool,
 }
 
 impl Default for EncoderConfig {
@@ -40,6 +52,8 @@ impl Default for EncoderConfig {
             zstd_level: 1,
             fast_zstd_level: Some(FAST_ZSTD_LEVEL),
             detect_scroll: true,
+            fills: true,
+            stream: true,
         }
     }
 }
@@ -93,6 +107,10 @@ pub enum RectPayload {
     Zstd(Vec<u8>),
     /// Copy of the previous picture's pixels at (src_x, src_y); no pixel data.
     Copy { src_x: u32, src_y: u32 },
+    /// One colour (blue, green, red) over the whole rectangle.
+    Fill([u8; 3]),
+    /// The rectangle's BGR rows are the next `area * 3` bytes of the frame's `stream`.
+    Stream,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +127,9 @@ pub struct EncodedFrame {
     pub height: u32,
     pub key: bool,
     pub rects: Vec<EncodedRect>,
+    /// This frame's part of the pixel stream (see `stream.rs`): the rows of its `Stream`
+    /// rectangles, in order. The stream starts again at every key frame.
+    pub stream: Vec<u8>,
 }
 
 impl EncodedFrame {
@@ -118,9 +139,11 @@ impl EncodedFrame {
             .iter()
             .map(|r| match &r.payload {
                 RectPayload::Zstd(data) => data.len(),
-                RectPayload::Copy { .. } => 0,
+                RectPayload::Fill(_) => WIRE_BYTES_PER_PIXEL,
+                RectPayload::Copy { .. } | RectPayload::Stream => 0,
             })
-            .sum()
+            .sum::<usize>()
+            + self.stream.len()
     }
 }
 
@@ -135,6 +158,7 @@ pub struct Encoder {
     /// the next ones (full motion goes on from frame to frame).
     large_rects: LargeRects,
     scratch: Vec<u8>,
+    stream: StreamWriter,
 }
 
 impl std::fmt::Debug for Encoder {
@@ -156,7 +180,18 @@ impl Encoder {
             level: config.zstd_level,
             large_rects: LargeRects::default(),
             scratch: Vec::new(),
+            stream: StreamWriter::default(),
         })
+    }
+
+    /// Turns fill rectangles and the pixel stream on or off (what the viewers can decode); a
+    /// change starts again from a key frame.
+    pub fn set_features(&mut self, fills: bool, stream: bool) {
+        if (fills, stream) != (self.config.fills, self.config.stream) {
+            self.config.fills = fills;
+            self.config.stream = stream;
+            self.key_requested = true;
+        }
     }
 
     /// The next `encode` produces a key frame (a viewer joined or lost frames).
@@ -216,13 +251,15 @@ impl Encoder {
             .into_iter()
             .filter_map(|rect| changed_bounds(&reference, &current, rect))
             .collect();
-        rects.extend(self.pixel_rects(&current, pixels)?);
+        let (painted, stream) = self.pixel_rects(&current, pixels)?;
+        rects.extend(painted);
         self.previous = Some(current);
         Ok(Some(EncodedFrame {
             width,
             height,
             key: false,
             rects,
+            stream,
         }))
     }
 
@@ -251,12 +288,15 @@ impl Encoder {
         let (width, height) = (current.width(), current.height());
         let mut grid = DirtyGrid::new(width, height, self.config.tile);
         grid.mark_all();
-        let rects = self.pixel_rects(current, grid.rects(width, height, MAX_RECT_AREA))?;
+        self.stream.reset();
+        let (rects, stream) =
+            self.pixel_rects(current, grid.rects(width, height, MAX_RECT_AREA))?;
         Ok(EncodedFrame {
             width,
             height,
             key: true,
             rects,
+            stream,
         })
     }
 
@@ -282,13 +322,15 @@ impl Encoder {
             .collect()
     }
 
-    /// Compresses `rects` of `frame`, the large ones at the fast level during full motion, and
-    /// remembers what this frame's large ones covered and compressed to.
+    /// Encodes `rects` of `frame`: one colour as a fill, small ones through the pixel stream,
+    /// the rest with zstd (large ones at the fast level during full motion, remembering what
+    /// this frame's large ones covered and compressed to). Returns them with the frame's part
+    /// of the stream.
     fn pixel_rects(
         &mut self,
         frame: &Frame,
         rects: Vec<Rect>,
-    ) -> std::io::Result<Vec<EncodedRect>> {
+    ) -> std::io::Result<(Vec<EncodedRect>, Vec<u8>)> {
         let fast = self
             .config
             .fast_zstd_level
@@ -301,6 +343,26 @@ impl Encoder {
         let mut encoded = Vec::with_capacity(rects.len());
         for rect in rects {
             let is_large = rect.area() >= LARGE_RECT_AREA;
+            if let Some(colour) = self
+                .config
+                .fills
+                .then(|| solid_colour(frame, rect))
+                .flatten()
+            {
+                encoded.push(EncodedRect {
+                    rect,
+                    payload: RectPayload::Fill(colour),
+                });
+                continue;
+            }
+            if self.config.stream && rect.area() <= STREAM_MAX_AREA {
+                self.stream.push(frame, rect, pack_bgr);
+                encoded.push(EncodedRect {
+                    rect,
+                    payload: RectPayload::Stream,
+                });
+                continue;
+            }
             let level = fast.filter(|_| is_large).unwrap_or(self.config.zstd_level);
             let bytes = self.pixels(frame, rect, level)?;
             if is_large {
@@ -315,7 +377,7 @@ impl Encoder {
         if large.pixels > 0 {
             self.large_rects = large;
         }
-        Ok(encoded)
+        Ok((encoded, self.stream.finish_frame()?))
     }
 
     /// Packs `rect`'s BGR rows and compresses them at `level`.
@@ -502,7 +564,11 @@ mod tests {
 
     #[test]
     fn small_rects_keep_the_normal_level_and_leave_the_choice_alone() {
-        let config = EncoderConfig::default();
+        // Without the pixel stream, which would take the small rectangle.
+        let config = EncoderConfig {
+            stream: false,
+            ..EncoderConfig::default()
+        };
         let (normal, fast) = (config.zstd_level, FAST_ZSTD_LEVEL);
         // A 64 x 64 change (one small rectangle) during full motion.
         let corner = Rect::new(0, 0, 64, 64);

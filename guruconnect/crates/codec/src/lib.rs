@@ -5,8 +5,10 @@
 //! The encoder compares each frame with the previous one tile by tile (only inside the damage
 //! hints when the capturer has them), merges dirty tiles into rectangles, turns moves into copy
 //! rectangles — the capturer's move hints (DXGI move rects, any direction) once checked pixel for
-//! pixel, and the vertical scrolls it finds itself elsewhere — and compresses each rectangle's
-//! BGR rows with zstd (at a faster level for large rectangles during full motion). The decoder
+//! pixel, and the vertical scrolls it finds itself elsewhere — trims each rectangle to the pixels
+//! that changed, sends one colour as a fill, small rectangles through a deflate stream whose
+//! history carries across frames (`stream.rs`), and the rest as BGR rows compressed with zstd
+//! (at a faster level for large rectangles during full motion). The decoder
 //! applies such frames to its own picture and rejects malformed input with an error, never a
 //! panic.
 #![forbid(unsafe_code)]
@@ -17,6 +19,7 @@ mod frame;
 mod geometry;
 mod moves;
 mod scroll;
+mod stream;
 mod tiles;
 
 pub use decoder::{DecodeError, Decoder};

@@ -32,6 +32,7 @@ fn delta(rects: Vec<EncodedRect>) -> EncodedFrame {
         height: 48,
         key: false,
         rects,
+        stream: Vec::new(),
     }
 }
 
@@ -92,6 +93,7 @@ fn sizes_and_key_frames_are_checked() {
             rect: r,
             payload: zstd(r, 0),
         }],
+        stream: Vec::new(),
     };
     assert!(matches!(
         decoder.apply(&no_key),
@@ -102,6 +104,7 @@ fn sizes_and_key_frames_are_checked() {
         height: 100_000,
         key: true,
         rects: Vec::new(),
+        stream: Vec::new(),
     };
     assert!(matches!(decoder.apply(&huge), Err(DecodeError::BadSize(_))));
     let zero = EncodedFrame {
@@ -109,6 +112,7 @@ fn sizes_and_key_frames_are_checked() {
         height: 10,
         key: true,
         rects: Vec::new(),
+        stream: Vec::new(),
     };
     assert!(matches!(decoder.apply(&zero), Err(DecodeError::BadSize(_))));
     // A delta of another size than the picture needs a key frame.
@@ -131,6 +135,8 @@ fn any_rect() -> impl Strategy<Value = EncodedRect> {
         (0u32..80, 0u32..60).prop_map(|(src_x, src_y)| RectPayload::Copy { src_x, src_y }),
         (0u32..20, 0u32..20, any::<u8>())
             .prop_map(|(w, h, fill)| zstd(Rect::new(0, 0, w, h), fill)),
+        any::<[u8; 3]>().prop_map(RectPayload::Fill),
+        Just(RectPayload::Stream),
     ];
     (rect, payload).prop_map(|(rect, payload)| EncodedRect { rect, payload })
 }
@@ -145,13 +151,78 @@ proptest! {
         key: bool,
         width in 1u32..80,
         height in 1u32..60,
+        stream in prop::collection::vec(any::<u8>(), 0..48),
     ) {
         let mut decoder = Decoder::new().expect("decoder");
         decoder.apply(&key_frame(64, 48)).expect("key frame");
         let before = decoder.picture().expect("picture").clone();
-        let frame = EncodedFrame { width, height, key, rects };
+        let frame = EncodedFrame { width, height, key, rects, stream };
         if decoder.apply(&frame).is_err() {
             prop_assert_eq!(decoder.picture(), Some(&before));
         }
     }
+}
+
+#[test]
+fn a_bad_pixel_stream_is_refused_and_needs_a_key_frame() {
+    let r = Rect::new(0, 0, 8, 8);
+    let streamed = |stream: Vec<u8>| EncodedFrame {
+        stream,
+        ..delta(vec![EncodedRect {
+            rect: r,
+            payload: RectPayload::Stream,
+        }])
+    };
+    for bad in [
+        streamed(Vec::new()),
+        streamed(vec![0xff, 0x00, 0x13]),
+        // A stream part with no stream rectangle to take it.
+        EncodedFrame {
+            stream: vec![0x03, 0x00],
+            ..delta(Vec::new())
+        },
+        // More streamed pixels than the picture holds (64×48): 49 rectangles of 8×8 overlap.
+        EncodedFrame {
+            stream: vec![0x03, 0x00],
+            ..delta(
+                (0..49)
+                    .map(|_| EncodedRect {
+                        rect: r,
+                        payload: RectPayload::Stream,
+                    })
+                    .collect(),
+            )
+        },
+    ] {
+        refused(&bad);
+    }
+
+    // After a part that did not inflate, even a good one is refused until a key frame.
+    let mut encoder = Encoder::new(EncoderConfig::default()).expect("encoder");
+    let mut decoder = Decoder::new().expect("decoder");
+    let base = Frame::black(64, 48).expect("frame");
+    let key = encoder
+        .encode(base.clone(), None, &[])
+        .expect("encode")
+        .expect("key");
+    decoder.apply(&key).expect("key frame");
+    let mut typed = base.clone();
+    typed.pixels_mut()[(10 * 64 + 10) * 4] = 0x80;
+    typed.pixels_mut()[(10 * 64 + 11) * 4] = 0x40; // two colours: not a fill
+    let good = encoder
+        .encode(typed, None, &[])
+        .expect("encode")
+        .expect("delta");
+    assert!(
+        good.rects.iter().any(|r| r.payload == RectPayload::Stream),
+        "{good:?}"
+    );
+    let _ = decoder.apply(&streamed(vec![0xff, 0x00, 0x13]));
+    assert!(matches!(
+        decoder.apply(&good),
+        Err(DecodeError::NeedKeyFrame)
+    ));
+    decoder
+        .apply(&key)
+        .expect("a key frame starts the stream again");
 }

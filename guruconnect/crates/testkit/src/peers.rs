@@ -98,6 +98,7 @@ pub fn frame(sequence: u64, key_frame: bool, size: usize) -> Payload {
         key_frame,
         sequence,
         capture_timestamp_us: 0,
+        stream: Bytes::new(),
     })
 }
 

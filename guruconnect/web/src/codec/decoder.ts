@@ -2,7 +2,9 @@
 // RGBA picture the canvas can take as ImageData. Same rules as the Rust decoder: every
 // rectangle is checked and decompressed before anything is written, so a refused frame changes
 // nothing; copies read the picture as it was before the frame and land before any pixels.
+// Rectangles are zstd rows, one colour, or rows from the frame's part of the pixel stream.
 import { FrameEncoding, type VideoFrame } from "../protocol/wire";
+import { StreamInflater } from "./stream";
 import type { Inflate } from "./zstd";
 
 /** Limits shared with guruconnect-codec (encoder.rs MAX_RECT_AREA, frame.rs MAX_*). */
@@ -28,7 +30,8 @@ export class DecodeError extends Error {
 
 type Ready =
   | { kind: "copy"; rect: Rect; rows: Uint32Array }
-  | { kind: "pixels"; rect: Rect; bgr: Uint8Array };
+  | { kind: "pixels"; rect: Rect; bgr: Uint8Array }
+  | { kind: "fill"; rect: Rect; word: number };
 
 export class FrameDecoder {
   width = 0;
@@ -37,6 +40,7 @@ export class FrameDecoder {
   rgba = new Uint8ClampedArray(0);
   /** The same memory as one little-endian 0xAABBGGRR word a pixel, for fast writes. */
   private words = new Uint32Array(0);
+  private readonly stream = new StreamInflater();
 
   constructor(private readonly inflate: Inflate) {}
 
@@ -56,8 +60,16 @@ export class FrameDecoder {
       throw new DecodeError("need_key_frame", "a delta frame needs the key frame before it");
     }
     checkSize(width, height);
+    if (frame.keyFrame) this.stream.reset();
     const base = sameSize ? this.words : new Uint32Array(width * height).fill(0xff000000);
-    const ready = prepare(frame, base, width, height, this.inflate);
+    let ready: Ready[];
+    try {
+      ready = prepare(frame, base, width, height, this.inflate, this.stream);
+    } catch (e) {
+      // Whatever of the stream this frame consumed is history the picture now lacks.
+      if (frame.stream.length > 0) this.stream.breakOff();
+      throw e;
+    }
     if (!sameSize) {
       this.width = width;
       this.height = height;
@@ -82,9 +94,17 @@ function fits(r: Rect, width: number, height: number): boolean {
   return r.x + r.width <= width && r.y + r.height <= height;
 }
 
-function prepare(frame: VideoFrame, picture: Uint32Array, width: number, height: number, inflate: Inflate): Ready[] {
+function prepare(
+  frame: VideoFrame,
+  picture: Uint32Array,
+  width: number,
+  height: number,
+  inflate: Inflate,
+  stream: StreamInflater,
+): Ready[] {
   if (frame.rects.length > 4096) throw new DecodeError("bad_frame", "more than 4096 rectangles");
-  return frame.rects.map((r): Ready => {
+  let streamed = 0;
+  for (const r of frame.rects) {
     const rect: Rect = r.rect ?? { x: 0, y: 0, width: 0, height: 0 };
     if (rect.width === 0 || rect.height === 0 || !fits(rect, width, height)) {
       throw new DecodeError("bad_frame", `rectangle ${describe(rect)} is outside the picture`);
@@ -92,6 +112,12 @@ function prepare(frame: VideoFrame, picture: Uint32Array, width: number, height:
     if (rect.width * rect.height > MAX_RECT_AREA) {
       throw new DecodeError("bad_frame", `rectangle ${describe(rect)} is too large`);
     }
+    if (takesStream(r)) streamed += rect.width * rect.height;
+  }
+  const rows = streamRows(frame, streamed, width * height, stream);
+  let taken = 0;
+  return frame.rects.map((r): Ready => {
+    const rect = r.rect!;
     if (r.isCopy) {
       const source = { x: r.srcX, y: r.srcY, width: rect.width, height: rect.height };
       if (!fits(source, width, height)) {
@@ -99,8 +125,37 @@ function prepare(frame: VideoFrame, picture: Uint32Array, width: number, height:
       }
       return { kind: "copy", rect, rows: readRows(picture, width, source) };
     }
+    if (r.isFill) {
+      const bgr = r.fillBgr;
+      // Little-endian RGBA word: A=255, then B, G, R from the wire's blue, green, red.
+      return { kind: "fill", rect, word: (0xff000000 | ((bgr & 0xff) << 16) | (bgr & 0xff00) | ((bgr >> 16) & 0xff)) >>> 0 };
+    }
+    if (r.inStream) {
+      const length = rect.width * rect.height * 3;
+      const bgr = rows.subarray(taken, taken + length);
+      taken += length;
+      return { kind: "pixels", rect, bgr };
+    }
     return { kind: "pixels", rect, bgr: inflateRect(rect, r.data, inflate) };
   });
+}
+
+/** A rectangle whose rows come from the frame's pixel stream. */
+function takesStream(r: VideoFrame["rects"][number]): boolean {
+  return r.inStream && !r.isCopy && !r.isFill;
+}
+
+/** The frame's part of the pixel stream, inflated: exactly the rows of its stream rectangles. */
+function streamRows(frame: VideoFrame, streamed: number, pictureArea: number, stream: StreamInflater): Uint8Array {
+  if (streamed === 0 && frame.stream.length === 0) return new Uint8Array(0);
+  // Rectangles may overlap, but the stream never needs to paint more than the picture.
+  if (streamed > pictureArea) throw new DecodeError("bad_frame", `${streamed} streamed pixels in a picture of ${pictureArea}`);
+  if (!stream.usable) throw new DecodeError("need_key_frame", "the pixel stream broke earlier");
+  try {
+    return stream.next(frame.stream, streamed * 3);
+  } catch (e) {
+    throw new DecodeError("bad_frame", `pixel stream: ${String(e)}`);
+  }
 }
 
 function describe(r: Rect): string {
@@ -132,6 +187,13 @@ function write(picture: Uint32Array, width: number, ready: Ready[]): Rect[] {
     if (item.kind === "copy") {
       for (let row = 0; row < h; row++) {
         picture.set(item.rows.subarray(row * w, (row + 1) * w), (y + row) * width + x);
+      }
+      continue;
+    }
+    if (item.kind === "fill") {
+      for (let row = 0; row < h; row++) {
+        const start = (y + row) * width + x;
+        picture.fill(item.word, start, start + w);
       }
       continue;
     }

@@ -40,6 +40,15 @@ export enum AgentMode {
   UNRECOGNIZED = -1,
 }
 
+export enum CodecFeature {
+  CODEC_FEATURE_NONE = 0,
+  /** CODEC_FEATURE_FILL - FrameRect.is_fill. */
+  CODEC_FEATURE_FILL = 1,
+  /** CODEC_FEATURE_STREAM - FrameRect.in_stream and VideoFrame.stream. */
+  CODEC_FEATURE_STREAM = 2,
+  UNRECOGNIZED = -1,
+}
+
 export enum FrameEncoding {
   FRAME_ENCODING_UNSPECIFIED = 0,
   /** FRAME_ENCODING_RAW_BGRA - Uncompressed BGRA rows. */
@@ -50,8 +59,9 @@ export enum FrameEncoding {
   FRAME_ENCODING_H264 = 4,
   /**
    * FRAME_ENCODING_ZSTD_BGR - guruconnect-codec: each pixel rectangle is its BGR rows (3 bytes a pixel, no alpha; paint
-   * opaque) compressed as one zstd frame. Copy rectangles read the picture as it was before this
-   * frame, and are applied before any pixel rectangle.
+   * opaque) compressed as one zstd frame, or (when the relay lists the CodecFeature) one colour
+   * or rows from the frame's pixel stream. Copy rectangles read the picture as it was before
+   * this frame, and are applied before any other rectangle.
    */
   FRAME_ENCODING_ZSTD_BGR = 5,
   UNRECOGNIZED = -1,
@@ -218,6 +228,11 @@ export interface StreamControl {
    * from a relay that predates FrameAck: the agent then paces by its socket alone.
    */
   paced: boolean;
+  /**
+   * What every viewer of this relay decodes beyond FRAME_ENCODING_ZSTD_BGR's first form, as
+   * CodecFeature bits. An agent uses only what is listed (0 from an older relay).
+   */
+  codecFeatures: number;
 }
 
 /**
@@ -260,6 +275,14 @@ export interface FrameRect {
   isCopy: boolean;
   srcX: number;
   srcY: number;
+  /** When set, the rectangle is one colour, fill_bgr = blue | green << 8 | red << 16; no data. */
+  isFill: boolean;
+  fillBgr: number;
+  /**
+   * When set, the rectangle's BGR rows are the next width*height*3 bytes the frame's `stream`
+   * inflates to, not `data`.
+   */
+  inStream: boolean;
 }
 
 export interface VideoFrame {
@@ -274,6 +297,14 @@ export interface VideoFrame {
   sequence: bigint;
   /** Agent clock, microseconds since the Unix epoch, when capture finished. */
   captureTimestampUs: bigint;
+  /**
+   * This frame's part of the session's pixel stream: raw deflate (RFC 1951) that starts afresh
+   * with each key frame and is sync-flushed at the end of every frame, so each part inflates to
+   * exactly the rows of its frame's in_stream rectangles, in order, once the parts before it
+   * have. The history carries from frame to frame (a glyph typed again is a back-reference);
+   * a viewer that missed a frame since the key frame waits for the next one.
+   */
+  stream: Uint8Array;
 }
 
 /** Viewer -> relay -> agent: the viewer needs a fresh full picture (join, gap, resync). */
@@ -1189,7 +1220,7 @@ export const SessionResponse: MessageFns<SessionResponse> = {
 };
 
 function createBaseStreamControl(): StreamControl {
-  return { viewers: 0, paced: false };
+  return { viewers: 0, paced: false, codecFeatures: 0 };
 }
 
 export const StreamControl: MessageFns<StreamControl> = {
@@ -1199,6 +1230,9 @@ export const StreamControl: MessageFns<StreamControl> = {
     }
     if (message.paced !== false) {
       writer.uint32(16).bool(message.paced);
+    }
+    if (message.codecFeatures !== 0) {
+      writer.uint32(24).uint32(message.codecFeatures);
     }
     return writer;
   },
@@ -1230,6 +1264,14 @@ export const StreamControl: MessageFns<StreamControl> = {
             }
 
             message.paced = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.codecFeatures = reader.uint32();
             continue;
           }
         }
@@ -1442,7 +1484,16 @@ export const Rect: MessageFns<Rect> = {
 };
 
 function createBaseFrameRect(): FrameRect {
-  return { rect: undefined, data: new Uint8Array(0), isCopy: false, srcX: 0, srcY: 0 };
+  return {
+    rect: undefined,
+    data: new Uint8Array(0),
+    isCopy: false,
+    srcX: 0,
+    srcY: 0,
+    isFill: false,
+    fillBgr: 0,
+    inStream: false,
+  };
 }
 
 export const FrameRect: MessageFns<FrameRect> = {
@@ -1461,6 +1512,15 @@ export const FrameRect: MessageFns<FrameRect> = {
     }
     if (message.srcY !== 0) {
       writer.uint32(40).uint32(message.srcY);
+    }
+    if (message.isFill !== false) {
+      writer.uint32(48).bool(message.isFill);
+    }
+    if (message.fillBgr !== 0) {
+      writer.uint32(56).uint32(message.fillBgr);
+    }
+    if (message.inStream !== false) {
+      writer.uint32(64).bool(message.inStream);
     }
     return writer;
   },
@@ -1518,6 +1578,30 @@ export const FrameRect: MessageFns<FrameRect> = {
             message.srcY = reader.uint32();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.isFill = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.fillBgr = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.inStream = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1541,6 +1625,7 @@ function createBaseVideoFrame(): VideoFrame {
     keyFrame: false,
     sequence: 0n,
     captureTimestampUs: 0n,
+    stream: new Uint8Array(0),
   };
 }
 
@@ -1575,6 +1660,9 @@ export const VideoFrame: MessageFns<VideoFrame> = {
         throw new globalThis.Error("value provided for field message.captureTimestampUs of type uint64 too large");
       }
       writer.uint32(64).uint64(message.captureTimestampUs);
+    }
+    if (message.stream.length !== 0) {
+      writer.uint32(74).bytes(message.stream);
     }
     return writer;
   },
@@ -1654,6 +1742,14 @@ export const VideoFrame: MessageFns<VideoFrame> = {
             }
 
             message.captureTimestampUs = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.stream = reader.bytes();
             continue;
           }
         }

@@ -260,6 +260,7 @@ async fn stream(
                 drop(control_tx.send(Control::Viewers {
                     count: c.viewers,
                     paced: c.paced,
+                    codec_features: c.codec_features,
                 }));
             }
             Payload::SelectDisplay(s) => {

@@ -25,10 +25,12 @@ pub enum Control {
     KeyFrame,
     SelectDisplay(String),
     MaxFps(u32),
-    /// How many viewers watch, and whether the relay acknowledges frames (`Acked`).
+    /// How many viewers watch, whether the relay acknowledges frames (`Acked`), and what the
+    /// viewers decode beyond the basic encoding (`proto::CodecFeature` bits).
     Viewers {
         count: u32,
         paced: bool,
+        codec_features: u32,
     },
     /// The viewers have consumed every frame up to this sequence.
     Acked(u64),
@@ -94,6 +96,8 @@ struct State {
     /// The newest sequence the viewers have consumed, and whether the relay says so at all.
     acked: u64,
     paced: bool,
+    /// `proto::CodecFeature` bits the relay's viewers decode.
+    codec_features: u32,
     /// When the last poll began: the next one is due an interval after it (a deadline, so
     /// capture and encode time does not stretch the frame interval).
     last_poll: Option<Instant>,
@@ -156,6 +160,7 @@ impl Streamer {
             sequence: 0,
             acked: 0,
             paced: false,
+            codec_features: 0,
             last_poll: None,
             pacer: Pacer::default(),
             cursor: None,
@@ -165,7 +170,12 @@ impl Streamer {
             last_inventory: now,
         };
         self.publish_displays(&state.displays, &state.selected);
-        let mut encoder = Encoder::new(EncoderConfig::default())?;
+        // Fills and the pixel stream only once the relay says its viewers decode them.
+        let mut encoder = Encoder::new(EncoderConfig {
+            fills: false,
+            stream: false,
+            ..EncoderConfig::default()
+        })?;
         // Nothing is sent before a viewer exists; the relay asks for a key frame when one joins.
         // Damage from before that moment is moot: the key frame covers it.
         for display in &state.displays {
@@ -202,9 +212,14 @@ impl Streamer {
                 Control::KeyFrame => state.need_key = true,
                 Control::MaxFps(fps) => state.pacer.set_max_fps(fps),
                 // The relay asks for a key frame itself whenever a viewer joins.
-                Control::Viewers { count, paced } => {
+                Control::Viewers {
+                    count,
+                    paced,
+                    codec_features,
+                } => {
                     state.viewers = count;
                     state.paced = paced;
+                    state.codec_features = codec_features;
                     if count == 0 {
                         // Nobody is left to consume what is in flight.
                         state.acked = state.sequence;
@@ -277,6 +292,11 @@ impl Streamer {
         let Some(permit) = self.reserve_frame_slot(&mut state.tally) else {
             return Ok(Flow::Stop);
         };
+        let has = |feature: proto::CodecFeature| state.codec_features & feature as u32 != 0;
+        encoder.set_features(
+            has(proto::CodecFeature::Fill),
+            has(proto::CodecFeature::Stream),
+        );
         let started = Instant::now();
         let captured = if state.need_key {
             self.capturer.damage(&display)?; // what it says is moot: all of it goes

@@ -111,6 +111,15 @@ impl Harness {
 
     /// The next frame sent, decoded: the screen state it shows.
     fn next_state(&mut self) -> u32 {
+        let frame = self.next_frame();
+        let encoded = wire::encoded_frame(&frame).expect("our encoding");
+        self.decoder.apply(&encoded).expect("decodes");
+        let pixel = self.decoder.picture().expect("picture").pixel(0, 0);
+        u32::from(pixel[0]) | (u32::from(pixel[1]) << 8)
+    }
+
+    /// The next frame sent, as it goes on the wire.
+    fn next_frame(&mut self) -> proto::VideoFrame {
         let body = self
             .runtime
             .block_on(async {
@@ -122,10 +131,7 @@ impl Harness {
         else {
             panic!("the frame channel carries video frames only");
         };
-        let encoded = wire::encoded_frame(&frame).expect("our encoding");
-        self.decoder.apply(&encoded).expect("decodes");
-        let pixel = self.decoder.picture().expect("picture").pixel(0, 0);
-        u32::from(pixel[0]) | (u32::from(pixel[1]) << 8)
+        frame
     }
 
     /// Waits (bounded) until the streamer has filled the one frame slot.
@@ -158,7 +164,16 @@ impl Harness {
 impl Harness {
     /// One viewer watches, through a relay that acknowledges frames (`paced`) or not.
     fn watch(&self, paced: bool) {
-        let viewers = Control::Viewers { count: 1, paced };
+        self.watch_decoding(paced, 0);
+    }
+
+    /// One viewer watches, decoding the `proto::CodecFeature` bits given.
+    fn watch_decoding(&self, paced: bool, codec_features: u32) {
+        let viewers = Control::Viewers {
+            count: 1,
+            paced,
+            codec_features,
+        };
         self.controls.send(viewers).expect("send");
     }
 
@@ -296,6 +311,7 @@ fn when_the_last_viewer_leaves_nothing_stays_in_flight() {
     let gone = Control::Viewers {
         count: 0,
         paced: true,
+        codec_features: 0,
     };
     h.controls.send(gone).expect("send");
     h.watch(true);
@@ -317,4 +333,22 @@ fn without_a_pacing_relay_acknowledgements_are_not_awaited() {
         h.screen.set(state);
         assert_eq!(h.next_state(), state, "an older relay sends no FrameAck");
     }
+}
+
+#[test]
+fn fills_and_the_pixel_stream_are_used_only_when_the_relay_says_its_viewers_decode_them() {
+    let is_fill = |frame: &proto::VideoFrame| frame.rects.iter().all(|r| r.is_fill);
+    let mut h = Harness::start();
+    h.watch(false);
+    h.controls.send(Control::KeyFrame).expect("send");
+    let key = h.next_frame();
+    assert!(!is_fill(&key), "an older relay: zstd rows only");
+    h.screen.set(1);
+    assert!(!is_fill(&h.next_frame()));
+
+    h.watch_decoding(false, proto::CodecFeature::Fill as u32);
+    h.screen.set(2);
+    let next = h.next_frame();
+    assert!(next.key_frame, "a change of features starts from a key frame");
+    assert!(is_fill(&next), "the scripted screen is one colour: {next:?}");
 }

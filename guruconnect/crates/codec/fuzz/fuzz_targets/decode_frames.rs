@@ -1,5 +1,6 @@
 //! Fuzzes the frame decoder: arbitrary bytes are read as a sequence of frames (sizes, key
-//! flags, rectangles, copy sources and zstd payloads, all attacker-chosen) and applied in turn.
+//! flags, rectangles, copy sources, fills, zstd payloads and pixel-stream parts, all
+//! attacker-chosen) and applied in turn.
 //! Each frame must be applied or refused, never panic, and a refused frame changes nothing.
 #![no_main]
 
@@ -39,23 +40,28 @@ fn frame(input: &mut Input) -> EncodedFrame {
                 u32::from(input.byte()),
                 u32::from(input.byte()),
             );
-            let payload = if input.byte() & 1 == 0 {
-                let len = usize::from(input.byte());
-                RectPayload::Zstd(input.bytes(len))
-            } else {
-                RectPayload::Copy {
+            let payload = match input.byte() % 4 {
+                0 => {
+                    let len = usize::from(input.byte());
+                    RectPayload::Zstd(input.bytes(len))
+                }
+                1 => RectPayload::Copy {
                     src_x: u32::from(input.byte()),
                     src_y: u32::from(input.byte()),
-                }
+                },
+                2 => RectPayload::Fill([input.byte(), input.byte(), input.byte()]),
+                _ => RectPayload::Stream,
             };
             EncodedRect { rect, payload }
         })
         .collect();
+    let stream_len = usize::from(input.byte());
     EncodedFrame {
         width,
         height,
         key,
         rects,
+        stream: input.bytes(stream_len),
     }
 }
 

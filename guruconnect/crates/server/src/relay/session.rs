@@ -564,6 +564,8 @@ fn stream_control(viewers: usize) -> Bytes {
     proto::encode_payload(Payload::StreamControl(proto::StreamControl {
         viewers: u32::try_from(viewers).unwrap_or(u32::MAX),
         paced: true,
+        // The web viewer this server serves decodes both (src/codec/decoder.ts).
+        codec_features: proto::CodecFeature::Fill as u32 | proto::CodecFeature::Stream as u32,
     }))
 }
 
