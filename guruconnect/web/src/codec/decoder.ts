@@ -19,6 +19,11 @@ export interface Rect {
   height: number;
 }
 
+/** A painted rectangle; `fill` is its one colour (0xAABBGGRR) when it is a fill. */
+export interface Painted extends Rect {
+  fill?: number;
+}
+
 export class DecodeError extends Error {
   constructor(
     readonly kind: "need_key_frame" | "bad_frame",
@@ -50,7 +55,7 @@ export class FrameDecoder {
   }
 
   /** Applies one frame; returns the rectangles it painted. Throws DecodeError. */
-  apply(frame: VideoFrame): Rect[] {
+  apply(frame: VideoFrame): Painted[] {
     if (frame.encoding !== FrameEncoding.FRAME_ENCODING_ZSTD_BGR) {
       throw new DecodeError("bad_frame", `unsupported frame encoding ${frame.encoding}`);
     }
@@ -180,7 +185,7 @@ function inflateRect(rect: Rect, data: Uint8Array, inflate: Inflate): Uint8Array
   }
 }
 
-function write(picture: Uint32Array, width: number, ready: Ready[]): Rect[] {
+function write(picture: Uint32Array, width: number, ready: Ready[]): Painted[] {
   const ordered = [...ready.filter((r) => r.kind === "copy"), ...ready.filter((r) => r.kind !== "copy")];
   for (const item of ordered) {
     const { x, y, width: w, height: h } = item.rect;
@@ -209,5 +214,5 @@ function write(picture: Uint32Array, width: number, ready: Ready[]): Rect[] {
       }
     }
   }
-  return ordered.map((r) => r.rect);
+  return ordered.map((r) => (r.kind === "fill" ? { ...r.rect, fill: r.word } : r.rect));
 }

@@ -1,12 +1,12 @@
 // The decode worker: zstd (WebAssembly) and the BGR → RGBA conversion run here, off the page's
 // main thread, so input and painting stay responsive under full motion. The worker keeps the
-// whole picture (copies read it) and hands the page only the regions a frame changed, as
-// bitmaps it draws as they are.
+// whole picture (copies read it) and hands the page only the regions a frame changed: as
+// bitmaps it draws as they are, and regions of one colour as a colour to fill.
 /// <reference lib="webworker" />
-import { FrameDecoder, type Rect } from "../codec/decoder";
+import { FrameDecoder, type Painted, type Rect } from "../codec/decoder";
 import { loadInflate } from "../codec/zstd";
 import { FramePipeline } from "./pipeline";
-import type { FromWorker, Tile, ToWorker } from "./worker-protocol";
+import type { Fill, FromWorker, Tile, ToWorker } from "./worker-protocol";
 
 /** Beyond this many regions one bitmap of their bounding box is cheaper to make and draw. */
 const MAX_TILES = 8;
@@ -29,11 +29,15 @@ async function handle(message: ToWorker): Promise<void> {
   }
   const started = performance.now();
   const { painted, ...decoded } = frames.apply(message.frame, message.display);
-  const tiles = await tilesOf(frames.decoder, painted);
+  const fills = painted.filter((r) => r.fill !== undefined).map(fillOf);
+  const tiles = await tilesOf(
+    frames.decoder,
+    painted.filter((r) => r.fill === undefined),
+  );
   // Decompression, colour conversion and cutting the bitmaps: all the work a frame costs before
   // the page draws it.
   const decodeMs = performance.now() - started;
-  const reply: FromWorker = { type: "decoded", ...decoded, decodeMs, tiles };
+  const reply: FromWorker = { type: "decoded", ...decoded, decodeMs, tiles, fills };
   scope.postMessage(
     reply,
     tiles.map((t) => t.bitmap),
@@ -53,6 +57,13 @@ async function tilesOf(decoder: FrameDecoder, painted: Rect[]): Promise<Tile[]> 
   return Promise.all(
     regions.map(async (r) => ({ x: r.x, y: r.y, bitmap: await createImageBitmap(picture, r.x, r.y, r.width, r.height) })),
   );
+}
+
+/** A fill as the page draws it: a full-screen colour change costs a `fillRect`, not 8 MB. */
+function fillOf(r: Painted): Fill {
+  const word = r.fill!;
+  const colour = `rgb(${word & 0xff},${(word >>> 8) & 0xff},${(word >>> 16) & 0xff})`;
+  return { x: r.x, y: r.y, width: r.width, height: r.height, colour };
 }
 
 function boundingBox(rects: Rect[]): Rect {

@@ -184,13 +184,13 @@ class Viewer {
     this.screen.paint(result);
     this.acknowledge(result.sequence);
     if (result.needKeyFrame) this.requestKeyFrame();
-    if (result.tiles.length > 0) {
+    if (result.tiles.length > 0 || result.fills.length > 0) {
       if (!this.painted) {
         this.painted = true;
         this.showLifecycle();
       }
       this.stats.frame(result.decodeMs);
-      remember(metrics.frames, { at: performance.now(), key: result.key, decodeMs: result.decodeMs, rects: result.tiles.length });
+      remember(metrics.frames, { at: performance.now(), key: result.key, decodeMs: result.decodeMs, rects: result.tiles.length + result.fills.length });
     }
     if (result.resized) {
       this.embed?.post({ type: "viewer:resize", width: this.screen.width, height: this.screen.height });

@@ -1,14 +1,14 @@
 // What the decode worker does with each frame, kept free of worker and DOM plumbing so it is
 // tested in Node: frames of the shown display only, deltas only after a key frame and without
 // gaps, and a picture that a refused frame leaves as it was.
-import { DecodeError, FrameDecoder, type Rect } from "../codec/decoder";
+import { DecodeError, FrameDecoder, type Painted } from "../codec/decoder";
 import type { VideoFrame } from "../protocol/wire";
 
 export interface Decoded {
   sequence: bigint;
   display: string;
   key: boolean;
-  painted: Rect[];
+  painted: Painted[];
   decodeMs: number;
   /** Set when the viewer needs a key frame (gap, joined mid-stream, new display, bad frame). */
   needKeyFrame: boolean;

@@ -30,11 +30,16 @@ export class Screen {
     return this.displayId;
   }
 
-  /** Draws what the decode worker painted; the bitmaps are spent afterwards. */
+  /** Draws what the decode worker painted (fills, then bitmaps); the bitmaps are spent after. */
   paint(decoded: Decoded): void {
-    if (decoded.tiles.length === 0) return;
+    if (decoded.tiles.length === 0 && decoded.fills.length === 0) return;
     this.displayId = decoded.display;
     if (decoded.width !== this.width || decoded.height !== this.height) this.resize(decoded.width, decoded.height);
+    // Fills first: a bitmap overlapping one was cut from the finished picture, so it wins.
+    for (const fill of decoded.fills) {
+      this.ctx.fillStyle = fill.colour;
+      this.ctx.fillRect(fill.x, fill.y, fill.width, fill.height);
+    }
     for (const tile of decoded.tiles) {
       this.ctx.drawImage(tile.bitmap, tile.x, tile.y);
       tile.bitmap.close();

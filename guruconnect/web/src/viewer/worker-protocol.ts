@@ -11,6 +11,16 @@ export interface Tile {
   bitmap: ImageBitmap;
 }
 
+/** A region of one colour, for `fillRect`: no bitmap to make or copy. */
+export interface Fill {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  /** CSS colour. */
+  colour: string;
+}
+
 export type FromWorker =
-  | ({ type: "decoded"; tiles: Tile[] } & Omit<Decoded, "painted">)
+  | ({ type: "decoded"; tiles: Tile[]; fills: Fill[] } & Omit<Decoded, "painted">)
   | { type: "failed"; reason: string };

@@ -349,6 +349,12 @@ fn fills_and_the_pixel_stream_are_used_only_when_the_relay_says_its_viewers_deco
     h.watch_decoding(false, proto::CodecFeature::Fill as u32);
     h.screen.set(2);
     let next = h.next_frame();
-    assert!(next.key_frame, "a change of features starts from a key frame");
-    assert!(is_fill(&next), "the scripted screen is one colour: {next:?}");
+    assert!(
+        next.key_frame,
+        "a change of features starts from a key frame"
+    );
+    assert!(
+        is_fill(&next),
+        "the scripted screen is one colour: {next:?}"
+    );
 }
