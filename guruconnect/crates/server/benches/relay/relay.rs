@@ -68,11 +68,16 @@ pub async fn run(app: &TestApp, name: &str, case: Case) -> Outcome {
     let live = app.state().relay.get(&session_id).expect("live session");
     let done = Arc::new(AtomicBool::new(false));
     let peak = Arc::new(AtomicUsize::new(0));
+    // Sampled while the agent sends: a viewer's count goes with it when it disconnects, and a
+    // viewer without a backlog may be gone before the case reads it.
+    let dropped = Arc::new(AtomicU64::new(0));
     let sampler = {
-        let (live, done, peak) = (live.clone(), done.clone(), peak.clone());
+        let (live, done, peak, dropped) =
+            (live.clone(), done.clone(), peak.clone(), dropped.clone());
         tokio::spawn(async move {
             while !done.load(Ordering::Relaxed) {
                 peak.fetch_max(live.max_queued_bytes(), Ordering::Relaxed);
+                dropped.fetch_max(live.total_dropped_frames(), Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
         })
@@ -90,7 +95,9 @@ pub async fn run(app: &TestApp, name: &str, case: Case) -> Outcome {
     let mut outcome = Outcome {
         sent,
         peak_queued_bytes: peak.load(Ordering::Relaxed),
-        dropped_frames: live.total_dropped_frames(),
+        dropped_frames: dropped
+            .load(Ordering::Relaxed)
+            .max(live.total_dropped_frames()),
         ..Outcome::default()
     };
     let mut delivered = Vec::new();
