@@ -6,6 +6,7 @@ use crate::frame::{Frame, BYTES_PER_PIXEL};
 use crate::geometry::Rect;
 use crate::moves::{apply_moves, verify, Move, MoveHint};
 use crate::scroll::{changed_bounds, detect_vertical};
+use crate::split::split_solid;
 use crate::stream::{solid_colour, StreamWriter};
 use crate::tiles::DirtyGrid;
 use crate::WIRE_BYTES_PER_PIXEL;
@@ -251,7 +252,7 @@ impl Encoder {
             .into_iter()
             .filter_map(|rect| changed_bounds(&reference, &current, rect))
             .collect();
-        let (painted, stream) = self.pixel_rects(&current, pixels)?;
+        let (painted, stream) = self.pixel_rects(&current, pixels, false)?;
         rects.extend(painted);
         self.previous = Some(current);
         Ok(Some(EncodedFrame {
@@ -290,7 +291,7 @@ impl Encoder {
         grid.mark_all();
         self.stream.reset();
         let (rects, stream) =
-            self.pixel_rects(current, grid.rects(width, height, MAX_RECT_AREA))?;
+            self.pixel_rects(current, grid.rects(width, height, MAX_RECT_AREA), true)?;
         Ok(EncodedFrame {
             width,
             height,
@@ -322,15 +323,22 @@ impl Encoder {
             .collect()
     }
 
-    /// Encodes `rects` of `frame`: one colour as a fill, small ones through the pixel stream,
-    /// the rest with zstd (large ones at the fast level during full motion, remembering what
-    /// this frame's large ones covered and compressed to). Returns them with the frame's part
-    /// of the stream.
+    /// Encodes `rects` of `frame`: one colour as a fill (large rectangles first cut around
+    /// their flat parts), small ones through the pixel stream (not in a key frame, which would
+    /// spend deflate's time on the whole screen), the rest with zstd (large ones at the fast
+    /// level during full motion, remembering what this frame's large ones covered and
+    /// compressed to). Returns them with the frame's part of the stream.
     fn pixel_rects(
         &mut self,
         frame: &Frame,
         rects: Vec<Rect>,
+        key: bool,
     ) -> std::io::Result<(Vec<EncodedRect>, Vec<u8>)> {
+        let rects = if self.config.fills {
+            split_solid(frame, rects, self.config.tile)
+        } else {
+            rects
+        };
         let fast = self
             .config
             .fast_zstd_level
@@ -355,7 +363,7 @@ impl Encoder {
                 });
                 continue;
             }
-            if self.config.stream && rect.area() <= STREAM_MAX_AREA {
+            if self.config.stream && !key && rect.area() <= STREAM_MAX_AREA {
                 self.stream.push(frame, rect, pack_bgr);
                 encoded.push(EncodedRect {
                     rect,

@@ -19,6 +19,7 @@ mod frame;
 mod geometry;
 mod moves;
 mod scroll;
+mod split;
 mod stream;
 mod tiles;
 
