@@ -27,17 +27,32 @@ test('a launch the agent refuses shows its reason in the panel, never a green st
   const button = page.getByRole('button', { name: 'Remote Control' });
   await expect(button).toBeEnabled();
   await page.getByLabel('Mode').selectOption('unattended');
+  // The frame is shown until the launch is known to have failed, then taken away; the agent
+  // may refuse before a poll of the page would see it, so every frame added is recorded.
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { framesSeen: string[] }).framesSeen = seen;
+    new MutationObserver((records) => {
+      for (const added of records.flatMap((r) => [...r.addedNodes])) {
+        if (!(added instanceof Element)) continue;
+        const frames = added instanceof HTMLIFrameElement ? [added] : [...added.querySelectorAll('iframe')];
+        seen.push(...frames.map((f) => f.src));
+      }
+    }).observe(document.body, { childList: true, subtree: true });
+  });
   await button.click();
 
   const panel = page.getByRole('region', { name: 'Remote control session' });
-  const frame = panel.locator('iframe');
-  await expect(frame).toHaveAttribute('src', new RegExp(`^${process.env.GRMM_E2E_GC_STANDIN}/viewer\\?embed=1&parent=`));
   // The real RMM agent got the launch and refused it: no GuruConnect release key is pinned in
   // its agent.toml, so nothing was downloaded or run. The panel says so within seconds, even
   // though the viewer frame was accepted by "GuruConnect".
   const status = panel.getByRole('status');
   await expect(status).toHaveText(/^Remote control failed: .*release_public_key/, { timeout: 15_000 });
   await expect(status).toHaveClass(/rc-failed/);
+  const framed = await page.evaluate(() => (window as unknown as { framesSeen: string[] }).framesSeen);
+  const viewer = new RegExp(`^${process.env.GRMM_E2E_GC_STANDIN}/viewer\\?embed=1&parent=`);
+  expect(framed.some((src) => viewer.test(src)), `the viewer was framed: ${framed.join(', ')}`).toBe(true);
+  await expect(panel.locator('iframe'), 'a failed launch shows no frame').toHaveCount(0);
   await expect(panel.getByRole('button', { name: 'Disconnect' })).toBeDisabled();
   await expect(panel.getByRole('link', { name: /GuruConnect app/ })).toHaveCount(0);
   const row = await (

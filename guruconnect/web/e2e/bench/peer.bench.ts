@@ -3,6 +3,8 @@
 // the same headless Chromium at actual size on a 1920×1080 Xvfb with openbox and an xterm in
 // DejaVu Sans Mono 11. The same workloads in turn for each:
 // - typing 500 keys into the xterm, and 300 lines scrolling through it: bytes received;
+// - 60 keys 150 ms apart: key pressed in the page -> first changed pixels in the xterm's text
+//   on the canvas, sampled at every animation frame (so within one frame, ~16 ms, for both);
 // - full-screen motion (examples/motion: a moving gradient at 30 fps with the time it was drawn
 //   written into its corner) and full-screen solid colours at 30 fps: frames painted a second,
 //   and display lag (when the page showed a picture minus when it was drawn), read back from
@@ -34,6 +36,7 @@ interface System {
 }
 
 interface Measured {
+  keyToVisible: number[];
   typingBytes: number;
   scrollBytes: number;
   motion: Motion;
@@ -115,6 +118,7 @@ async function measure(browser: Browser, stack: Stack, system: System): Promise<
   }
   await page.waitForTimeout(1000);
   const typingBytes = bytes.total - typedFrom;
+  const keyToVisible = await latencies(page, canvas);
   await stopChild(typing);
 
   // Scrolling: 300 lines printed into an xterm, 50 a second.
@@ -130,7 +134,46 @@ async function measure(browser: Browser, stack: Stack, system: System): Promise<
   await page.waitForTimeout(1000);
   const solid = await animation(page, canvas, stack, system, bytes, ["--solid"]);
   await page.close();
-  return { typingBytes, scrollBytes, motion, solid };
+  return { keyToVisible, typingBytes, scrollBytes, motion, solid };
+}
+
+/** Keys pressed slowly; for each, how long until the xterm's text area on the canvas changed. */
+async function latencies(page: Page, canvas: string): Promise<number[]> {
+  // The text area of the xterm at +60+60 (120×40 cells of about 7×15 pixels), first rows.
+  await page.evaluate(startChangeProbe, { selector: canvas, x: 60, y: 60, width: 860, height: 120 });
+  for (let i = 0; i < 60; i++) {
+    const ch = TEXT[i % TEXT.length];
+    await page.keyboard.press(ch === " " ? "Space" : `Key${ch.toUpperCase()}`);
+    await page.waitForTimeout(150);
+  }
+  const { keys, changes } = await page.evaluate(() => {
+    const probe = (window as unknown as { changeProbe: { running: boolean; keys: number[]; changes: number[] } }).changeProbe;
+    probe.running = false;
+    return probe;
+  });
+  return keys.map((at) => (changes.find((c) => c > at) ?? NaN) - at).filter((ms) => ms < 150);
+}
+
+/** In the page: key presses and the animation frames at which a canvas region changed. */
+function startChangeProbe(area: { selector: string; x: number; y: number; width: number; height: number }): void {
+  const probe = { running: true, keys: [] as number[], changes: [] as number[] };
+  (window as unknown as { changeProbe: typeof probe }).changeProbe = probe;
+  addEventListener("keydown", () => probe.keys.push(performance.now()), true);
+  let last = "";
+  const tick = () => {
+    if (!probe.running) return;
+    const ctx = (document.querySelector(area.selector) as HTMLCanvasElement | null)?.getContext("2d");
+    if (ctx) {
+      const data = ctx.getImageData(area.x, area.y, area.width, area.height).data;
+      let hash = 0;
+      for (let i = 0; i < data.length; i += 4) hash = (Math.imul(hash, 31) + data[i] + (data[i + 1] << 8) + (data[i + 2] << 16)) | 0;
+      const now = String(hash);
+      if (last !== "" && now !== last) probe.changes.push(performance.now());
+      last = now;
+    }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
 }
 
 /** Runs examples/motion for 10 s and reads the stamp back from the canvas at every frame. */
@@ -287,7 +330,10 @@ function table(results: [string, Measured][]): string {
   const [ours, ...peers] = results;
   const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
   const pct = (n: number) => `${(n * 100).toFixed(0)} %`;
+  const ms = (n: number) => `${n.toFixed(0)} ms`;
   const rows: [string, (m: Measured) => number, (n: number) => string][] = [
+    ["key -> visible p50", (m) => quantile(m.keyToVisible, 0.5), ms],
+    ["key -> visible p90", (m) => quantile(m.keyToVisible, 0.9), ms],
     ["typing 500 keys: bytes received", (m) => m.typingBytes, kib],
     ["300 lines scrolling: bytes received", (m) => m.scrollBytes, kib],
     ["full motion: frames painted a second", (m) => m.motion.fps, (n) => n.toFixed(1)],
