@@ -144,8 +144,9 @@ test("attended: nothing shows until the end user accepts on the endpoint, and a 
   await signIn(page, system);
   let panel = await remoteControl(page, system, "attended");
   const window = await consentWindow(system);
-  // The viewer is connected to the relay but sees nothing yet.
-  await expect(viewerFrame(page).locator("#status")).toContainText("waiting for the user", { timeout: 60_000 });
+  // The viewer is connected to the relay but sees nothing yet. (A frame locator waits for the
+  // frame to be there and loaded: the consent window can appear before the viewer page has.)
+  await expect(page.frameLocator("iframe.remote-viewer").locator("#status")).toContainText("waiting for the user", { timeout: 60_000 });
   clickConsent(system, window, "accept");
   await expectFrameShowsDesktop(page, system);
   const rows = await system.rmm<{ mode: string; connect_session_id: string }[]>("GET", `/api/agents/${system.rmmAgentId}/remote-control/sessions`);
