@@ -162,6 +162,15 @@ impl Harness {
 }
 
 impl Harness {
+    /// A streamer whose one viewer (`paced` or not) has had its key frame of screen state 0.
+    fn streaming(paced: bool) -> Self {
+        let mut h = Self::start();
+        h.watch(paced);
+        h.controls.send(Control::KeyFrame).expect("send");
+        assert_eq!(h.next_state(), 0, "the key frame shows the screen");
+        h
+    }
+
     /// One viewer watches, through a relay that acknowledges frames (`paced`) or not.
     fn watch(&self, paced: bool) {
         self.watch_decoding(paced, 0);
@@ -236,10 +245,7 @@ fn a_stalled_link_skips_to_the_newest_picture_and_counts_the_skips() {
 
 #[test]
 fn a_still_screen_is_not_read_again_and_still_reports_stats() {
-    let mut h = Harness::start();
-    h.watch(false);
-    h.controls.send(Control::KeyFrame).expect("send");
-    assert_eq!(h.next_state(), 0);
+    let mut h = Harness::streaming(false);
     let stats = h.stats(Duration::from_millis(2500));
     assert_eq!(h.screen.captures(), 1, "nothing changed, nothing was read");
     assert!(h.frames.is_empty(), "and nothing was sent");
@@ -284,10 +290,7 @@ fn a_paced_stream_keeps_two_frames_in_flight_and_sends_the_newest_picture_once_o
 
 #[test]
 fn a_key_frame_goes_out_even_with_the_window_full() {
-    let mut h = Harness::start();
-    h.watch(true);
-    h.controls.send(Control::KeyFrame).expect("send");
-    assert_eq!(h.next_state(), 0);
+    let mut h = Harness::streaming(true);
     h.screen.set(1);
     assert_eq!(h.next_state(), 1);
     h.screen.set(2);
@@ -302,10 +305,7 @@ fn a_key_frame_goes_out_even_with_the_window_full() {
 
 #[test]
 fn when_the_last_viewer_leaves_nothing_stays_in_flight() {
-    let mut h = Harness::start();
-    h.watch(true);
-    h.controls.send(Control::KeyFrame).expect("send");
-    assert_eq!(h.next_state(), 0);
+    let mut h = Harness::streaming(true);
     h.screen.set(1);
     assert_eq!(h.next_state(), 1);
     let gone = Control::Viewers {
@@ -325,10 +325,7 @@ fn when_the_last_viewer_leaves_nothing_stays_in_flight() {
 
 #[test]
 fn without_a_pacing_relay_acknowledgements_are_not_awaited() {
-    let mut h = Harness::start();
-    h.watch(false);
-    h.controls.send(Control::KeyFrame).expect("send");
-    assert_eq!(h.next_state(), 0);
+    let mut h = Harness::streaming(false);
     for state in 1..=3 {
         h.screen.set(state);
         assert_eq!(h.next_state(), state, "an older relay sends no FrameAck");

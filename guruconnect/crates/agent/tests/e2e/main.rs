@@ -73,6 +73,15 @@ async fn online(app: &TestApp, agent_id: &str) -> Value {
     panic!("agent {agent_id} never came online: {machine}");
 }
 
+/// A viewer joined to the one live session, with a fresh viewer token.
+async fn join_live_session(app: &TestApp) -> TestViewer {
+    let session_id = live_session(app).await;
+    let token = app.viewer_token(&session_id, &app.admin_token).await;
+    TestViewer::join(app, &session_id, &token)
+        .await
+        .expect("join")
+}
+
 async fn live_session(app: &TestApp) -> String {
     let sessions = app
         .get_json("/api/sessions?status=live", &app.admin_token)
@@ -106,11 +115,7 @@ async fn the_viewer_sees_the_real_screen_and_drives_the_real_pointer() {
     let _agent = start_agent(&app, &x, "e2e-pc", &key);
     online(&app, "e2e-pc").await;
 
-    let session_id = live_session(&app).await;
-    let token = app.viewer_token(&session_id, &app.admin_token).await;
-    let mut viewer = TestViewer::join(&app, &session_id, &token)
-        .await
-        .expect("join");
+    let mut viewer = join_live_session(&app).await;
     let mut decoder = Decoder::new().expect("decoder");
     let screen = x.xwd_root();
     let watching::Seen { display_id, frames } =

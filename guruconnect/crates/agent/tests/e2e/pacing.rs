@@ -2,9 +2,9 @@
 //! ten seconds while the desktop keeps changing sees the screen as it is then within the few
 //! frames that were in flight, and a small change after a burst still arrives.
 
-use super::{live_session, online, start_agent, watching, xvfb};
+use super::{join_live_session, online, start_agent, watching, xvfb};
 use guruconnect_codec::Decoder;
-use guruconnect_testkit::{TestApp, TestViewer};
+use guruconnect_testkit::TestApp;
 use std::time::{Duration, Instant};
 use x11rb::protocol::xproto::EventMask;
 use xvfb::{solid_window, Xvfb};
@@ -19,11 +19,7 @@ async fn a_viewer_that_stops_reading_for_ten_seconds_resumes_on_the_current_scre
     let (key, _) = app.mint_key("paced-pc").await;
     let _agent = start_agent(&app, &x, "paced-pc", &key);
     online(&app, "paced-pc").await;
-    let session_id = live_session(&app).await;
-    let token = app.viewer_token(&session_id, &app.admin_token).await;
-    let mut viewer = TestViewer::join(&app, &session_id, &token)
-        .await
-        .expect("join");
+    let mut viewer = join_live_session(&app).await;
     let mut decoder = Decoder::new().expect("decoder");
     watching::until_the_picture_is(&mut viewer.ws, &mut decoder, &x.xwd_root()).await;
 
