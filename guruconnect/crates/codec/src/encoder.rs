@@ -151,6 +151,8 @@ impl EncodedFrame {
 pub struct Encoder {
     config: EncoderConfig,
     previous: Option<Frame>,
+    /// The picture `previous` replaced, for the capturer to reuse (see `take_spent`).
+    spent: Option<Frame>,
     key_requested: bool,
     compressor: zstd::bulk::Compressor<'static>,
     /// The level `compressor` is set to.
@@ -176,6 +178,7 @@ impl Encoder {
         Ok(Self {
             config,
             previous: None,
+            spent: None,
             key_requested: true,
             compressor: zstd::bulk::Compressor::new(config.zstd_level)?,
             level: config.zstd_level,
@@ -216,16 +219,16 @@ impl Encoder {
         let (width, height) = (current.width(), current.height());
         let previous = match self.previous.take() {
             Some(p) if !self.key_requested && p.width() == width && p.height() == height => p,
-            _ => {
+            other => {
                 self.key_requested = false;
                 let frame = self.key_frame(&current)?;
-                self.previous = Some(current);
+                self.retire(other, current);
                 return Ok(Some(frame));
             }
         };
         let mut grid = self.changed_tiles(&previous, &current, damage, moves);
         if !grid.any() {
-            self.previous = Some(current);
+            self.retire(Some(previous), current);
             return Ok(None);
         }
         let regions = grid.components(width, height);
@@ -254,7 +257,7 @@ impl Encoder {
             .collect();
         let (painted, stream) = self.pixel_rects(&current, pixels, false)?;
         rects.extend(painted);
-        self.previous = Some(current);
+        self.retire(Some(reference), current);
         Ok(Some(EncodedFrame {
             width,
             height,
@@ -262,6 +265,21 @@ impl Encoder {
             rects,
             stream,
         }))
+    }
+
+    /// `current` becomes the picture the next frame is compared with; the one it replaces is
+    /// kept for `take_spent`.
+    fn retire(&mut self, replaced: Option<Frame>, current: Frame) {
+        self.previous = Some(current);
+        if replaced.is_some() {
+            self.spent = replaced;
+        }
+    }
+
+    /// A picture the encoder no longer needs (what the last `encode` replaced), so the capturer
+    /// can copy its next picture into that memory instead of allocating a new one.
+    pub fn take_spent(&mut self) -> Option<Frame> {
+        self.spent.take()
     }
 
     /// The tiles that differ inside the damage, or everywhere without it. A hint's destination
@@ -655,6 +673,25 @@ mod tests {
                 (picture(512, 3), None, normal),
                 (picture(512, 5), None, normal),
             ],
+        );
+    }
+
+    #[test]
+    fn the_picture_a_frame_replaces_is_handed_back_once() {
+        let mut encoder = Encoder::new(EncoderConfig::default()).expect("encoder");
+        let first = picture(128, 2);
+        encoder.encode(first.clone(), None, &[]).expect("key");
+        assert!(encoder.take_spent().is_none(), "nothing replaced yet");
+        let second = pasted(&first, Rect::new(8, 8, 40, 20), 4);
+        let delta = encoder.encode(second.clone(), None, &[]).expect("delta");
+        assert!(delta.is_some_and(|f| !f.key));
+        assert_eq!(encoder.take_spent(), Some(first), "the key frame's picture");
+        assert!(encoder.take_spent().is_none(), "handed back once");
+        encoder.encode(second.clone(), None, &[]).expect("still");
+        assert_eq!(
+            encoder.take_spent(),
+            Some(second),
+            "a still frame replaces one too"
         );
     }
 }

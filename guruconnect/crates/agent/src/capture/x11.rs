@@ -3,7 +3,7 @@
 //! from XFixes.
 
 use super::x11_shm::ShmBuffer;
-use super::{CaptureError, Captured, Capturer, CursorState, DisplayInfo};
+use super::{CaptureError, Captured, Capturer, CursorState, DisplayInfo, Spare};
 use guruconnect_codec::{Frame, Rect};
 use std::collections::HashMap;
 use x11rb::connection::{Connection, RequestConnection};
@@ -22,6 +22,8 @@ pub struct X11Capturer {
     region: xfixes::Region,
     /// The last picture of each display, refreshed only where damage says it changed.
     pictures: HashMap<String, Frame>,
+    /// Memory for the next copy handed out.
+    spare: Spare,
     /// Shared-memory transfer of pictures when the server offers it; GetImage otherwise.
     shm: Option<ShmBuffer>,
 }
@@ -95,6 +97,7 @@ impl X11Capturer {
             damage,
             region,
             pictures: HashMap::new(),
+            spare: Spare::default(),
             shm: None,
         };
         if try_shm {
@@ -301,8 +304,9 @@ impl Capturer for X11Capturer {
         };
         let all = Rect::new(0, 0, display.width, display.height);
         self.read_into(display, all, &mut picture)?;
-        self.pictures.insert(display.id.clone(), picture.clone());
-        Ok(picture)
+        let copy = self.spare.copy_of(&picture);
+        self.pictures.insert(display.id.clone(), picture);
+        Ok(copy)
     }
 
     /// Reads only the damaged parts of the screen into the display's last picture.
@@ -329,13 +333,18 @@ impl Capturer for X11Capturer {
         for r in fetches {
             self.read_into(display, r, &mut picture)?;
         }
-        self.pictures.insert(display.id.clone(), picture.clone());
+        let copy = self.spare.copy_of(&picture);
+        self.pictures.insert(display.id.clone(), picture);
         // XDamage says where, never what moved: the encoder looks for scrolls itself.
         Ok(Some(Captured {
-            frame: picture,
+            frame: copy,
             damage: Some(damage),
             moves: Vec::new(),
         }))
+    }
+
+    fn recycle(&mut self, spent: Frame) {
+        self.spare.put(spent);
     }
 
     fn idle_seconds(&mut self) -> Option<u32> {

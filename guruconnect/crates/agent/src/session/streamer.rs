@@ -312,6 +312,9 @@ impl Streamer {
             let started = Instant::now();
             let encoded = encoder.encode(frame, damage.as_deref(), &moves)?;
             let encode_us = started.elapsed().as_micros() as u64;
+            if let Some(spent) = encoder.take_spent() {
+                self.capturer.recycle(spent);
+            }
             state.need_key = false;
             state.pacer.record(encoded.is_some(), Instant::now());
             if let Some(encoded) = encoded {

@@ -248,6 +248,41 @@ fn partial_captures_keep_the_picture_equal_to_the_screen() {
 }
 
 #[test]
+fn a_recycled_picture_receives_the_next_capture() {
+    let x = Xvfb::start(640, 480);
+    let conn = scene(&x);
+    let root = x.connect().1;
+    let mut capturer = X11Capturer::connect(Some(&x.display)).expect("capturer");
+    let display = capturer.displays().expect("displays").remove(0);
+    let spent = capturer.capture(&display).expect("first full capture");
+    let memory = spent.pixels().as_ptr();
+    capturer.recycle(spent);
+    solid_window(
+        &conn,
+        root,
+        (40, 300, 90, 50),
+        0x445566,
+        EventMask::NO_EVENT,
+    );
+    eventually("the server drew the window", || {
+        x.xwd_root().2[(320 * 640 + 60) as usize] == [0x66, 0x55, 0x44] // blue, green, red
+    });
+    let frame = capturer
+        .capture_changes(&display)
+        .expect("capture")
+        .expect("damage was reported")
+        .frame;
+    assert_eq!(
+        frame.pixels().as_ptr(),
+        memory,
+        "copied into the recycled memory"
+    );
+    let (w, h, dump) = x.xwd_root();
+    let same = (0..h).all(|y| (0..w).all(|x| frame.pixel(x, y)[..3] == dump[(y * w + x) as usize]));
+    assert!(same, "the recycled picture equals xwd's dump");
+}
+
+#[test]
 fn shared_memory_and_socket_captures_agree_with_the_server() {
     let x = Xvfb::start(800, 600);
     let _scene = scene(&x);

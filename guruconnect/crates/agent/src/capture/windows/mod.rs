@@ -10,7 +10,7 @@ mod gdi;
 mod monitors;
 
 use super::fallback::{Backend, Failure, FallbackPolicy};
-use super::{CaptureError, Captured, Capturer, CursorState, DisplayInfo};
+use super::{CaptureError, Captured, Capturer, CursorState, DisplayInfo, Spare};
 use guruconnect_codec::{Frame, MoveHint, Rect};
 use std::collections::HashMap;
 use std::time::Instant;
@@ -24,6 +24,8 @@ pub struct WindowsCapturer {
     pending: HashMap<String, (Frame, Vec<MoveHint>)>,
     /// The last full picture per display, for key frames while nothing changes.
     last: HashMap<String, Frame>,
+    /// Memory for the next copy kept in `last`.
+    spare: Spare,
     cursor: cursor::CursorCache,
 }
 
@@ -42,6 +44,7 @@ impl WindowsCapturer {
             outputs: HashMap::new(),
             pending: HashMap::new(),
             last: HashMap::new(),
+            spare: Spare::default(),
             cursor: cursor::CursorCache::default(),
         }
     }
@@ -80,13 +83,16 @@ impl WindowsCapturer {
             Some(pending) => pending,
             None if self.policy.backend() == Backend::Duplication => {
                 match self.last.get(&display.id) {
-                    Some(frame) => (frame.clone(), Vec::new()),
+                    Some(frame) => (self.spare.copy_of(frame), Vec::new()),
                     None => (gdi::capture(display)?, Vec::new()),
                 }
             }
             None => (gdi::capture(display)?, Vec::new()),
         };
-        self.last.insert(display.id.clone(), frame.clone());
+        let kept = self.spare.copy_of(&frame);
+        if let Some(replaced) = self.last.insert(display.id.clone(), kept) {
+            self.spare.put(replaced);
+        }
         Ok((frame, moves))
     }
 }
