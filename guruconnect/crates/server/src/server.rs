@@ -5,6 +5,9 @@ use crate::app::AppState;
 use crate::config::Config;
 use crate::relay;
 use anyhow::Context;
+// Small messages (a key, a frame acknowledgement, a typed character's echo) go out at once:
+// with Nagle's algorithm one could wait for the acknowledgement of the previous one.
+use axum_server::accept::NoDelayAcceptor;
 use axum_server::tls_rustls::RustlsConfig;
 use guruconnect_proto::DisconnectReason;
 use std::net::SocketAddr;
@@ -54,11 +57,15 @@ impl Server {
                             tls.key.display()
                         )
                     })?;
-                let server = axum_server::from_tcp_rustls(listener, rustls).handle(handle.clone());
+                let server = axum_server::from_tcp_rustls(listener, rustls)
+                    .map(|tls| tls.acceptor(NoDelayAcceptor))
+                    .handle(handle.clone());
                 tokio::spawn(server.serve(app))
             }
             None => {
-                let server = axum_server::from_tcp(listener).handle(handle.clone());
+                let server = axum_server::from_tcp(listener)
+                    .acceptor(NoDelayAcceptor)
+                    .handle(handle.clone());
                 tokio::spawn(server.serve(app))
             }
         };

@@ -202,7 +202,7 @@ impl Agent {
             tokio_tungstenite::connect_async_tls_with_config(
                 &self.config.server.url,
                 None,
-                false,
+                true, // Nagle off: a command's output lines go out as they come
                 self.connector.clone(),
             ),
         )

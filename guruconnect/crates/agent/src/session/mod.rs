@@ -108,9 +108,12 @@ async fn connect(
 ) -> anyhow::Result<Result<WsStream, Option<DisconnectReason>>> {
     let url = format!("{}/ws/agent", config.server.trim_end_matches('/'));
     let tls = Some(config.trust.connector()?);
-    let (mut ws, _) = tokio_tungstenite::connect_async_tls_with_config(&url, None, false, tls)
-        .await
-        .with_context(|| format!("connecting to {url}"))?;
+    // Nagle off: a typed character's echo is a small frame that must not wait for an ack.
+    let disable_nagle = true;
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async_tls_with_config(&url, None, disable_nagle, tls)
+            .await
+            .with_context(|| format!("connecting to {url}"))?;
     send(&mut ws, hello(config)).await?;
     match tokio::time::timeout(HELLO_TIMEOUT, wait_for_hello(&mut ws)).await {
         Err(_) => anyhow::bail!("no answer to the hello within {HELLO_TIMEOUT:?}"),
