@@ -10,6 +10,8 @@ pub mod windows;
 pub mod x11;
 #[cfg(target_os = "linux")]
 mod x11_shm;
+#[cfg(target_os = "linux")]
+mod x11_windows;
 
 /// One monitor, in virtual-desktop coordinates.
 #[derive(Debug, Clone, PartialEq, Eq)]

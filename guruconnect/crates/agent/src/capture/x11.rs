@@ -3,6 +3,7 @@
 //! from XFixes.
 
 use super::x11_shm::ShmBuffer;
+use super::x11_windows::WindowTracker;
 use super::{CaptureError, Captured, Capturer, CursorState, DisplayInfo, Spare};
 use guruconnect_codec::{Frame, Rect};
 use std::collections::HashMap;
@@ -24,6 +25,8 @@ pub struct X11Capturer {
     pictures: HashMap<String, Frame>,
     /// Memory for the next copy handed out.
     spare: Spare,
+    /// Where the top-level windows are, for move hints.
+    windows: WindowTracker,
     /// Shared-memory transfer of pictures when the server offers it; GetImage otherwise.
     shm: Option<ShmBuffer>,
 }
@@ -88,6 +91,7 @@ impl X11Capturer {
             .map_err(failed)?;
         let region = conn.generate_id().map_err(failed)?;
         conn.xfixes_create_region(region, &[]).map_err(failed)?;
+        let windows = WindowTracker::start(&conn, root)?;
         conn.flush().map_err(failed)?;
         let display_name = crate::x11_connect::display_name(display).unwrap_or_default();
         let mut capturer = Self {
@@ -98,6 +102,7 @@ impl X11Capturer {
             region,
             pictures: HashMap::new(),
             spare: Spare::default(),
+            windows,
             shm: None,
         };
         if try_shm {
@@ -272,8 +277,6 @@ impl Capturer for X11Capturer {
     }
 
     fn damage(&mut self, display: &DisplayInfo) -> Result<Option<Vec<Rect>>, CaptureError> {
-        // DamageNotify events are not needed (we poll); drain them so they never pile up.
-        while self.conn.poll_for_event().map_err(failed)?.is_some() {}
         self.conn
             .damage_subtract(self.damage, x11rb::NONE, self.region)
             .map_err(failed)?;
@@ -283,6 +286,11 @@ impl Capturer for X11Capturer {
             .map_err(failed)?
             .reply()
             .map_err(failed)?;
+        // Every event the server sent before this reply has arrived with it: the windows' moves
+        // are known up to the damage just fetched. DamageNotify is not needed (we poll).
+        while let Some(event) = self.conn.poll_for_event().map_err(failed)? {
+            self.windows.event(&event);
+        }
         let bounds = display.bounds();
         let damage = fetched
             .rectangles
@@ -304,6 +312,7 @@ impl Capturer for X11Capturer {
         };
         let all = Rect::new(0, 0, display.width, display.height);
         self.read_into(display, all, &mut picture)?;
+        self.windows.picture_taken();
         let copy = self.spare.copy_of(&picture);
         self.pictures.insert(display.id.clone(), picture);
         Ok(copy)
@@ -335,11 +344,12 @@ impl Capturer for X11Capturer {
         }
         let copy = self.spare.copy_of(&picture);
         self.pictures.insert(display.id.clone(), picture);
-        // XDamage says where, never what moved: the encoder looks for scrolls itself.
+        // XDamage says where, never what moved: moved windows come from the structure events
+        // (checked by the encoder), scrolls inside them the encoder finds itself.
         Ok(Some(Captured {
             frame: copy,
             damage: Some(damage),
-            moves: Vec::new(),
+            moves: self.windows.moves_since_last_picture(display),
         }))
     }
 

@@ -4,8 +4,9 @@
 use crate::xvfb::{eventually, solid_window, Xvfb};
 use guruconnect_agent::capture::x11::X11Capturer;
 use guruconnect_agent::capture::Capturer;
-use guruconnect_codec::Rect;
-use x11rb::protocol::xproto::EventMask;
+use guruconnect_codec::{MoveHint, Rect};
+use x11rb::connection::Connection as _;
+use x11rb::protocol::xproto::{ConfigureWindowAux, ConnectionExt as _, EventMask};
 
 fn scene(x: &Xvfb) -> x11rb::rust_connection::RustConnection {
     let (conn, root) = x.connect();
@@ -280,6 +281,58 @@ fn a_recycled_picture_receives_the_next_capture() {
     let (w, h, dump) = x.xwd_root();
     let same = (0..h).all(|y| (0..w).all(|x| frame.pixel(x, y)[..3] == dump[(y * w + x) as usize]));
     assert!(same, "the recycled picture equals xwd's dump");
+}
+
+#[test]
+fn a_window_moved_between_two_pictures_comes_as_one_move_hint() {
+    let x = Xvfb::start(640, 480);
+    let (conn, root) = x.connect();
+    let mut capturer = X11Capturer::connect(Some(&x.display)).expect("capturer");
+    let display = capturer.displays().expect("displays").remove(0);
+    // Created after the capturer started: known from its CreateNotify.
+    let window = solid_window(
+        &conn,
+        root,
+        (50, 60, 120, 80),
+        0x336699,
+        EventMask::NO_EVENT,
+    );
+    let mut captured = |capturer: &mut X11Capturer| {
+        let mut moves = Vec::new();
+        eventually("the screen settles", || {
+            match capturer.capture_changes(&display).expect("capture") {
+                Some(c) => {
+                    moves.extend(c.moves);
+                    false
+                }
+                None => true,
+            }
+        });
+        moves
+    };
+    assert!(
+        captured(&mut capturer).is_empty(),
+        "a new window is no move"
+    );
+    for (to_x, to_y) in [(120, 90), (200, 100)] {
+        conn.configure_window(window, &ConfigureWindowAux::new().x(to_x).y(to_y))
+            .expect("move");
+    }
+    conn.flush().expect("flush");
+    let moves = captured(&mut capturer);
+    assert_eq!(
+        moves,
+        vec![MoveHint {
+            src_x: 50,
+            src_y: 60,
+            dest: Rect::new(200, 100, 120, 80),
+        }],
+        "two moves since the last picture are one hint from where it was to where it is"
+    );
+    conn.configure_window(window, &ConfigureWindowAux::new().width(60))
+        .expect("resize");
+    conn.flush().expect("flush");
+    assert!(captured(&mut capturer).is_empty(), "a resize is no move");
 }
 
 #[test]
