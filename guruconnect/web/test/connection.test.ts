@@ -2,7 +2,7 @@
 // Node; the real one is exercised by the Playwright suite).
 import { afterEach, expect, it } from "vitest";
 import { ViewerConnection } from "../src/viewer/connection";
-import { encode, PROTOCOL_VERSION } from "../src/protocol/wire";
+import { decode, encode, PROTOCOL_VERSION } from "../src/protocol/wire";
 
 class FakeSocket {
   static last: FakeSocket;
@@ -52,5 +52,33 @@ it("the page hears who is there before it hears 'connected'", () => {
     }),
   );
   expect(order).toEqual(["status:connecting", "payload:sessionResponse", "status:connected"]);
+  connection.stop("done");
+});
+
+it("measures the round trip only while asked to, starting at once", () => {
+  globalThis.WebSocket = FakeSocket as unknown as typeof WebSocket;
+  const connection = new ViewerConnection({
+    url: "ws://x/ws/viewer",
+    sessionId: "s1",
+    token: "t",
+    onStatus: () => {},
+    onPayload: () => {},
+    onBytes: () => {},
+    onRtt: () => {},
+  });
+  connection.start();
+  const socket = FakeSocket.last;
+  socket.onopen?.();
+  socket.deliver(
+    encode({
+      $case: "sessionResponse",
+      value: { accepted: true, sessionId: "s1", agentId: "a", hostname: "h", agentOnline: true, protocolVersion: PROTOCOL_VERSION },
+    }),
+  );
+  const pings = () => socket.sent.map((bytes) => decode(bytes)).filter((p) => p?.$case === "ping").length;
+  expect(pings(), "a still screen with the stats closed sends nothing").toBe(0);
+  connection.measureRtt(true);
+  expect(pings(), "opening the stats pings at once").toBe(1);
+  connection.measureRtt(false);
   connection.stop("done");
 });

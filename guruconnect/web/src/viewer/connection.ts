@@ -65,6 +65,9 @@ export class ViewerConnection {
   private socket: WebSocket | null = null;
   private attempt = 0;
   private pinger: ReturnType<typeof setInterval> | undefined;
+  /** Whether the round trip is measured (only while someone looks at it: a still screen then
+   * costs no bytes at all; the relay's own WebSocket pings keep the connection alive). */
+  private measuringRtt = false;
   private lastDisconnect: (Status & { final: boolean }) | null = null;
   private stopped = false;
   private accepted = false;
@@ -135,7 +138,7 @@ export class ViewerConnection {
       case "sessionResponse":
         this.accepted = payload.value.accepted;
         this.attempt = 0;
-        this.startPings();
+        if (this.measuringRtt) this.startPings();
         // The page learns who is there (agent online or not) before it hears "connected", so
         // what it shows is about this connection, not the one before.
         this.options.onPayload(payload);
@@ -157,12 +160,21 @@ export class ViewerConnection {
     this.options.onPayload(payload);
   }
 
+  /** Starts or stops measuring the round trip to the relay (at once, then every 2 s). */
+  measureRtt(on: boolean): void {
+    this.measuringRtt = on;
+    if (!on) clearInterval(this.pinger);
+    else if (this.socket?.readyState === WebSocket.OPEN && this.accepted) this.startPings();
+  }
+
   private startPings(): void {
-    clearInterval(this.pinger);
-    this.pinger = setInterval(() => {
+    const ping = () => {
       const now = BigInt(Date.now()) * 1000n;
       this.send({ $case: "ping", value: { nonce: now, sentAtUs: now } });
-    }, PING_INTERVAL_MS);
+    };
+    clearInterval(this.pinger);
+    ping();
+    this.pinger = setInterval(ping, PING_INTERVAL_MS);
   }
 
   private closed(event: CloseEvent): void {

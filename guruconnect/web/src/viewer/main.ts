@@ -99,6 +99,7 @@ class Viewer {
       },
       onRtt: (ms) => this.stats.roundTrip(ms),
     });
+    this.connection.measureRtt($("stats").hidden === false);
     this.connection.start();
   }
 
@@ -280,9 +281,11 @@ class Viewer {
     });
     const statsToggle = $("stats-toggle");
     statsToggle.addEventListener("click", () => {
-      const shown = $("stats").hidden;
-      $("stats").hidden = !shown;
-      statsToggle.setAttribute("aria-pressed", String(shown));
+      const opening = $("stats").hidden !== false;
+      $("stats").hidden = !opening;
+      statsToggle.setAttribute("aria-pressed", String(opening));
+      this.connection?.measureRtt(opening);
+      if (opening) this.refreshStats();
     });
     $("disconnect").addEventListener("click", () => this.disconnect("disconnected by the technician"));
   }

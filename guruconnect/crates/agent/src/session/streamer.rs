@@ -106,6 +106,8 @@ struct State {
     tally: Tally,
     last_refresh: Instant,
     last_stats: Instant,
+    /// The last stats sent said nothing was sent or skipped: the viewer shows 0 fps already.
+    reported_still: bool,
     last_inventory: Instant,
 }
 
@@ -167,6 +169,7 @@ impl Streamer {
             tally: Tally::default(),
             last_refresh: now,
             last_stats: now,
+            reported_still: false,
             last_inventory: now,
         };
         self.publish_displays(&state.displays, &state.selected);
@@ -267,10 +270,14 @@ impl Streamer {
             self.publish_inventory();
             state.last_inventory = Instant::now();
         }
-        // Still screens report too (fps 0): the viewer's stats must not freeze on the last
-        // busy second.
+        // A still screen reports once (fps 0), so the viewer's stats do not freeze on the last
+        // busy second, and then nothing more: a still screen costs no bytes.
         if state.viewers > 0 && state.last_stats.elapsed() >= STATS_EVERY {
-            self.publish_stats(&mut state.tally, state.last_stats.elapsed());
+            let still = state.tally.frames == 0 && state.tally.skipped == 0;
+            if !(still && state.reported_still) {
+                self.publish_stats(&mut state.tally, state.last_stats.elapsed());
+            }
+            state.reported_still = still;
             state.last_stats = Instant::now();
         }
         Ok(())
