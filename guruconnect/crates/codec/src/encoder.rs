@@ -5,7 +5,7 @@
 use crate::frame::{Frame, BYTES_PER_PIXEL};
 use crate::geometry::Rect;
 use crate::moves::{apply_moves, verify, Move, MoveHint};
-use crate::scroll::{changed_bounds, detect_vertical};
+use crate::scroll::{changed_bounds, detect_vertical_in_strips};
 use crate::split::split_solid;
 use crate::stream::{solid_colour, StreamWriter};
 use crate::tiles::DirtyGrid;
@@ -337,7 +337,7 @@ impl Encoder {
             .filter(|region| region.height >= min_rows)
             .filter(|region| hinted.iter().all(|m| m.dest.intersect(region).is_none()))
             .filter_map(|region| changed_bounds(previous, current, *region))
-            .filter_map(|bounds| detect_vertical(previous, current, bounds, min_rows))
+            .flat_map(|bounds| detect_vertical_in_strips(previous, current, bounds, min_rows))
             .collect()
     }
 

@@ -29,7 +29,15 @@ pub fn detect_vertical(
     let bottom = (region.bottom() + u64::from(region.height)).min(u64::from(previous.height()));
     let window = top..bottom as u32;
     let step = (region.height / SAMPLES).max(1);
-    let samples: Vec<u32> = (0..region.height).step_by(step as usize).collect();
+    // A row of one colour (a blank line, a solid fill) reappears wherever the colour does and
+    // says nothing about an offset; when every sample is one, nothing is hashed at all.
+    let samples: Vec<u32> = (0..region.height)
+        .step_by(step as usize)
+        .filter(|i| !one_colour(current.row_span(region.x, region.y + i, region.width)))
+        .collect();
+    if samples.is_empty() {
+        return None;
+    }
     // Full motion (video, a game) changes every row: there the whole search would hash both
     // pictures for nothing, so a cheap look at a few words per row rules it out first.
     if !any_sample_may_match(previous, current, region, window.clone(), &samples) {
@@ -65,6 +73,55 @@ pub fn detect_vertical(
         }
     }
     best
+}
+
+/// Width of the strips `detect_vertical_in_strips` falls back to.
+pub const STRIP_WIDTH: u32 = 128;
+
+/// Vertical moves in `region`: one across its whole width when that covers at least half of
+/// it, else the moves found in strips `STRIP_WIDTH` wide, side by side ones of the same offset
+/// and rows merged. A terminal being resized scrolls its text by a line while its edge moves
+/// sideways: no whole row of the changed box reappears, but most of the box did move.
+pub fn detect_vertical_in_strips(
+    previous: &Frame,
+    current: &Frame,
+    region: Rect,
+    min_rows: u32,
+) -> Vec<Move> {
+    let whole = detect_vertical(previous, current, region, min_rows);
+    let area = |m: &Move| u64::from(m.dest.width) * u64::from(m.dest.height);
+    if whole.is_some_and(|m| 2 * area(&m) >= region.area()) || region.width <= STRIP_WIDTH {
+        return whole.into_iter().collect();
+    }
+    let mut strips: Vec<Move> = Vec::new();
+    for x in (region.x..region.right() as u32).step_by(STRIP_WIDTH as usize) {
+        let width = STRIP_WIDTH.min(region.right() as u32 - x);
+        let strip = Rect::new(x, region.y, width, region.height);
+        let Some(found) = detect_vertical(previous, current, strip, min_rows) else {
+            continue;
+        };
+        match strips.last_mut() {
+            Some(left)
+                if left.dest.right() == u64::from(x)
+                    && (left.dest.y, left.dest.height, left.src_y)
+                        == (found.dest.y, found.dest.height, found.src_y) =>
+            {
+                left.dest.width += found.dest.width;
+            }
+            _ => strips.push(found),
+        }
+    }
+    let by_strips: u64 = strips.iter().map(area).sum();
+    match whole {
+        Some(m) if area(&m) >= by_strips => vec![m],
+        _ => strips,
+    }
+}
+
+fn one_colour(row: &[u8]) -> bool {
+    let mut pixels = row.chunks_exact(BYTES_PER_PIXEL);
+    let first = pixels.next().map(|p| &p[..3]);
+    pixels.all(|p| Some(&p[..3]) == first)
 }
 
 /// False only when no sampled row of `region` (offsets `samples` from its top) can equal any row
@@ -265,6 +322,48 @@ mod tests {
             .expect("scroll found");
         assert_eq!(found.dest, Rect::new(0, 0, 64, 183));
         assert_eq!((found.src_x, found.src_y), (0, 17));
+    }
+
+    #[test]
+    fn a_scroll_beside_a_moving_edge_is_found_in_strips() {
+        // Text scrolled up by 19 rows in the left 384 columns while the 64 columns right of it
+        // changed unrelatedly (a window edge sliding over during a resize).
+        let previous = striped(448, 300, 0);
+        let mut current = striped(448, 300, 19);
+        let noise = striped(64, 300, 1000);
+        for y in 0..300 {
+            current
+                .row_span_mut(384, y, 64)
+                .copy_from_slice(noise.row_span(0, y, 64));
+        }
+        let region = Rect::new(0, 0, 448, 300);
+        assert!(
+            detect_vertical(&previous, &current, region, 64).is_none(),
+            "no whole row of the box reappears"
+        );
+        let found = detect_vertical_in_strips(&previous, &current, region, 64);
+        assert_eq!(found.len(), 1, "three strips of one move merged: {found:?}");
+        assert_eq!(found[0].dest, Rect::new(0, 0, 384, 281));
+        assert_eq!((found[0].src_x, found[0].src_y), (0, 19));
+    }
+
+    #[test]
+    fn one_colour_rows_propose_nothing() {
+        let solid = Frame::black(256, 256).expect("frame");
+        let mut lit = solid.clone();
+        lit.pixels_mut().iter_mut().for_each(|b| *b = 0x80);
+        assert!(detect_vertical(&solid, &lit, Rect::new(0, 0, 256, 256), 64).is_none());
+        assert!(one_colour(lit.row_span(0, 5, 256)));
+        assert!(!one_colour(striped(8, 1, 0).row_span(0, 0, 8)));
+    }
+
+    #[test]
+    fn a_whole_width_scroll_stays_one_move() {
+        let previous = striped(448, 300, 0);
+        let current = striped(448, 300, 19);
+        let found = detect_vertical_in_strips(&previous, &current, Rect::new(0, 0, 448, 300), 64);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].dest, Rect::new(0, 0, 448, 281));
     }
 
     #[test]
