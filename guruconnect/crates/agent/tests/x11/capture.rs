@@ -297,7 +297,7 @@ fn a_window_moved_between_two_pictures_comes_as_one_move_hint() {
         0x336699,
         EventMask::NO_EVENT,
     );
-    let mut captured = |capturer: &mut X11Capturer| {
+    let captured = |capturer: &mut X11Capturer| {
         let mut moves = Vec::new();
         eventually("the screen settles", || {
             match capturer.capture_changes(&display).expect("capture") {
