@@ -33,7 +33,7 @@ mod tests {
 
     #[test]
     fn delays_spread_over_the_whole_window() {
-        // security.md 13: 10,000 agents after a restart do not come back in one burst.
+        // 10,000 agents after a restart do not come back in one burst.
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         let (base, cap) = (Duration::from_secs(1), Duration::from_secs(60));
         let delays: Vec<Duration> = (0..10_000)

@@ -26,7 +26,7 @@ pub struct AgentConfig {
     pub logging: LoggingConfig,
 }
 
-/// Log files besides stderr (Known Issue MINOR 3): a Windows service has no stderr to read.
+/// Log files besides stderr: a Windows service has no stderr to read.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LoggingConfig {

@@ -1,6 +1,6 @@
-//! Logging (Known Issue MINOR 3): stderr, where systemd's journal rotates it, plus daily files
+//! Logging: stderr, where systemd's journal rotates it, plus daily files
 //! that keep `logging.max_files` days, because a Windows service has neither stderr nor a
-//! journal. Every line is ASCII (Known Issue MINOR 4): anything else a hostname, path or OS
+//! journal. Every line is ASCII (the earlier agent's logs broke on anything else): anything else a hostname, path or OS
 //! message carries is written as a `\u{..}` escape, control characters too.
 
 use crate::config::LoggingConfig;

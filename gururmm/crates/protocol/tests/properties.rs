@@ -1,4 +1,4 @@
-//! Property tests of the wire codec (security.md 11): arbitrary bytes, strings and JSON never
+//! Property tests of the wire codec: arbitrary bytes, strings and JSON never
 //! panic either decoder — they decode or they are refused — and every message the types can
 //! express survives encode → decode unchanged, so the golden tests' shapes hold for all values.
 

@@ -1,4 +1,4 @@
-//! Load benchmark (issue 5): one `swarm` process simulates many agents over loopback against a
+//! Load benchmark: one `swarm` process simulates many agents over loopback against a
 //! real server in this process. Measures connections held and server memory per connection,
 //! command round-trip under that load, agents-list latency, and a reconnect storm after a
 //! server restart. Prints a Markdown table. Run (release build; see BENCHMARKS.md):

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// The contract's version (semver). Bump the major for any incompatible change to a payload,
-/// route or meaning; `tests/it/contract.rs` holds the served surface to CONTRACT.md and
+/// route or meaning; `tests/contract.rs` holds the served surface to CONTRACT.md and
 /// `guruconnect/integration-v1.openapi.json`.
 pub const CONTRACT_VERSION: &str = "1.1.0";
 

@@ -1,4 +1,4 @@
-//! Attacks on authentication (security.md 1-4, 7): forged and misused tokens, route-variant
+//! Attacks on authentication: forged and misused tokens, route-variant
 //! probing for bypasses, first-admin takeover, keys used as the wrong machine or the wrong kind.
 
 use crate::helpers::*;

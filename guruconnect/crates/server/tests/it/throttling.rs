@@ -1,4 +1,4 @@
-//! Throttling (security.md 5-6): credential stuffing, password spraying from many addresses,
+//! Throttling: credential stuffing, password spraying from many addresses,
 //! support-code guessing, all without permanent lockout and without user enumeration.
 
 use crate::helpers::*;

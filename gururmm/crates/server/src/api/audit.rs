@@ -1,4 +1,4 @@
-//! The audit trail (security.md 16), read-only and for admins: who did what to which target,
+//! The audit trail, read-only and for admins: who did what to which target,
 //! newest first, filtered by action and target, a page at a time. Rows hold no credential the
 //! server issues or checks, but `command_sent` holds the command text verbatim; see
 //! `db::audit`.

@@ -113,7 +113,8 @@ pub async fn flush(state: &AppState, agent_id: &str, live: &LiveAgent) -> anyhow
 
 /// Sends what is still pending for agents whose socket is open. Without it, a command refused
 /// by a full queue — or returned to pending by a socket that was being superseded — would wait
-/// for the agent's next reconnect while the agent shows online (Known Issue MAJOR 3). The
+/// for the agent's next reconnect while the agent shows online (the earlier system's "online
+/// but sends fail", `tests/it/known_issues.rs`). The
 /// reaper calls it on every pass; claims keep it exactly-once against the other deliverers.
 pub async fn redeliver(state: &AppState) -> anyhow::Result<usize> {
     let mut delivered = 0;

@@ -1,4 +1,4 @@
-//! Agent key rotation and revocation (security.md 3: a revoked key is dropped from an
+//! Agent key rotation and revocation (a revoked key is dropped from an
 //! already-open socket): the open socket closes at once, the old key is refused afterwards on
 //! the socket and the legacy endpoints, a rotated key works, a revoked device cannot enrol
 //! again, both are admin-only, audited and documented. A rotated key is sent to the agent's

@@ -1,5 +1,5 @@
 //! The agent socket: site-code registration, key authentication, presence tied to the socket
-//! (also when it falls silent), supersede, timeouts and refusals (security.md 3, 11), metrics /
+//! (also when it falls silent), supersede, timeouts and refusals, metrics /
 //! network / watchdog storage.
 
 use crate::helpers::*;
@@ -72,7 +72,7 @@ async fn a_device_of_one_site_cannot_be_claimed_with_another_sites_code() {
 
 #[tokio::test]
 async fn an_agent_key_binds_to_its_first_device_and_cannot_act_as_another() {
-    // security.md 3: a key for machine X cannot act as machine Y.
+    // A key for machine X cannot act as machine Y.
     let app = TestApp::spawn().await;
     let (agent_id, key) = app.agent_with_key(None).await;
     let agent = TestAgent::connect(&app, auth_payload(&key, "device-x")).await;
@@ -119,8 +119,9 @@ async fn the_agent_is_online_exactly_while_its_socket_is_open() {
 
 #[tokio::test]
 async fn a_silent_half_open_agent_goes_offline_and_a_later_command_waits_for_it() {
-    // Known Issue MAJOR 3: an agent whose link died without a close (no FIN, no RST) must not
-    // stay "online" with commands handed to a socket nobody reads.
+    // "Online but sends fail" (known_issues.rs, MAJOR 3): an agent whose link died without a
+    // close (no FIN, no RST) must not stay "online" with commands handed to a socket nobody
+    // reads.
     let app = TestApp::spawn_with(|c| c.limits.idle_timeout_secs = 1).await;
     let (_, _, code) = app.site("S").await;
     let agent = TestAgent::connect(&app, auth_payload(&code, "dev-silent")).await;
@@ -173,7 +174,7 @@ async fn a_new_connection_supersedes_the_old_one_and_presence_follows_the_new() 
 
 #[tokio::test]
 async fn an_unauthenticated_socket_is_closed_after_the_auth_timeout() {
-    // security.md 11: unauthenticated sockets time out (auth_timeout_secs = 2 in tests).
+    // Unauthenticated sockets time out (auth_timeout_secs = 2 in tests).
     let app = TestApp::spawn().await;
     let ws = open_ws(&app.ws_url(), None).await.expect("upgrade");
     let mut agent = TestAgent {
@@ -211,7 +212,7 @@ async fn refused_and_closed(ws: &mut Ws) -> (bool, Option<String>) {
 
 #[tokio::test]
 async fn garbage_malformed_and_oversized_first_messages_close_the_socket_at_once() {
-    // security.md 11, before authentication. The auth timeout is far beyond the wait, so a
+    // Bad input before authentication closes the socket. The auth timeout is far beyond the wait, so a
     // close within the wait is the server's answer to the message, not the timeout.
     let app = TestApp::spawn_with(|c| c.limits.auth_timeout_secs = 600).await;
     let heartbeat = gururmm_protocol::encode(&AgentMessage::Heartbeat(Heartbeat::default()));
@@ -285,7 +286,7 @@ async fn malformed_binary_and_oversized_messages_close_the_socket() {
 
 #[tokio::test]
 async fn a_flooding_agent_is_disconnected_and_can_come_back() {
-    // security.md 11: floods close the socket instead of saturating storage.
+    // Floods close the socket instead of saturating storage.
     let app = TestApp::spawn_with(|c| {
         c.limits.agent_messages_per_sec = 20;
         c.limits.agent_message_burst = 20;

@@ -1,5 +1,5 @@
-//! The REST surface: envelope, headers, CORS (security.md 17, Known Issue CRITICAL 4), OpenAPI,
-//! registration switch, clients / sites / agents management.
+//! The REST surface: envelope, headers, CORS (never a wildcard: known_issues.rs, CRITICAL 4),
+//! OpenAPI, registration switch, clients / sites / agents management.
 
 use crate::helpers::*;
 use serde_json::{json, Value};

@@ -1,4 +1,4 @@
-//! The audit trail (security.md 16): issuing a credential, sending a command and signing in
+//! The audit trail: issuing a credential, sending a command and signing in
 //! each leave a row naming actor, action and target; no row holds a secret; `GET /api/audit`
 //! is admin-only, filtered and paginated.
 

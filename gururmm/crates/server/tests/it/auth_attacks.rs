@@ -1,4 +1,4 @@
-//! Attacks on authentication: forged tokens (security.md 2), route variants that must never be
+//! Attacks on authentication: forged tokens, route variants that must never be
 //! 200 unauthenticated (CVE-2024-1709 style), login and registration throttling without
 //! enumeration and without permanent lockout (6), and a database dump that holds no usable
 //! secret (7).

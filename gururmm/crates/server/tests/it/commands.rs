@@ -1,5 +1,5 @@
 //! Commands end to end over the socket: delivery and results, the queue for offline agents
-//! (delivered once on reconnect, security.md 15), re-delivery to a connected agent whose queue
+//! (delivered once on reconnect), re-delivery to a connected agent whose queue
 //! was full, server-side timeouts, cancellation, results only from the agent that got the
 //! command, per-user rate limit.
 

@@ -1,4 +1,4 @@
-//! Known Issue MAJOR 4 (missing indexes): every hot query, exactly as the application runs
+//! Missing indexes (known_issues.rs, MAJOR 4): every hot query, exactly as the application runs
 //! it (public constants and builders in `db::*`), is planned by the database itself — SQLite
 //! and PostgreSQL both (see `plans`) — and must reach its rows through an index: the agents
 //! list and its counts, the command queue and history, metrics history, alerts, key and

@@ -1,7 +1,8 @@
-//! The seed's *Known Issues* table, row by row. Rows covered elsewhere are listed here with the
-//! test that would have failed on the earlier system; the rest are tested in this file.
+//! The earlier system's defects (RMM-12), as its documents ranked and numbered them, each with
+//! the test that would have failed on that system: rows covered elsewhere name their test, the
+//! rest are tested in this file. Other files cite a row as "known_issues.rs, MAJOR 3".
 //!
-//! | Seed row | Test |
+//! | Defect | Test |
 //! |---|---|
 //! | CRITICAL 1 command type mismatch | `gururmm-protocol` golden tests; `commands::a_command_to_a_connected_agent_is_delivered_and_its_result_stored`; agent `e2e` (unknown type answered -1) |
 //! | CRITICAL 2 legacy heartbeat empty | `legacy::legacy_round_trip_heartbeat_returns_commands_once_and_results_are_stored` |

@@ -1,4 +1,4 @@
-//! Legacy polling mode (RMM-8, Known Issues 2 and 3): registration by site code, heartbeat
+//! Legacy polling mode (RMM-8; known_issues.rs, CRITICAL 2 and 3): registration by site code, heartbeat
 //! that returns pending commands (once each), results that are stored.
 
 use crate::helpers::*;
