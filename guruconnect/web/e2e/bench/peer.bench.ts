@@ -3,16 +3,20 @@
 // the same headless Chromium at actual size on a 1920×1080 Xvfb with openbox and an xterm in
 // DejaVu Sans Mono 11. The same workloads in turn for each:
 // - typing 500 keys into the xterm, and 300 lines scrolling through it: bytes received;
+// - an xterm full of text moved across the screen in 40 steps of 20 pixels, then resized in 40
+//   steps (xdotool, 50 ms apart): bytes received for each;
 // - 60 keys 150 ms apart: key pressed in the page -> first changed pixels in the xterm's text
 //   on the canvas, sampled at every animation frame (so within one frame, ~16 ms, for both);
 // - full-screen motion (examples/motion: a moving gradient at 30 fps with the time it was drawn
 //   written into its corner) and full-screen solid colours at 30 fps: frames painted a second,
 //   and display lag (when the page showed a picture minus when it was drawn), read back from
 //   the canvas at every animation frame;
-// - CPU of the server side and of the browser over each workload (/proc).
+// - CPU of the server side and of the browser over each workload (/proc), and over 10 s of a
+//   still screen, with the bytes received meanwhile.
 // noVNC runs as configured by default (Tight with JPEG at quality 6) and lossless (the page
 // drops the quality-level pseudo-encodings from what it asks for, so Tight sends no JPEG).
-// Prints a table with ratios; nothing is asserted against a time.
+// BENCH_RUNS=n repeats the whole sequence n times (each system in turn within a run) and prints
+// the median of each measure. Prints a table with ratios; nothing is asserted against a time.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
@@ -39,8 +43,17 @@ interface Measured {
   keyToVisible: number[];
   typingBytes: number;
   scrollBytes: number;
+  moveBytes: number;
+  resizeBytes: number;
+  idle: Idle;
   motion: Motion;
   solid: Motion;
+}
+
+interface Idle {
+  bytes: number;
+  serverCpu: number;
+  browserCpu: number;
 }
 
 interface Motion {
@@ -53,7 +66,8 @@ interface Motion {
 }
 
 test("GuruConnect against x11vnc + noVNC", async ({ browser }) => {
-  test.setTimeout(600_000);
+  const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 1));
+  test.setTimeout(600_000 * runs);
   expect(existsSync(MOTION), "build it: cargo build -p guruconnect-agent --example motion").toBe(true);
   for (const tool of ["x11vnc", "websockify", "openbox"]) {
     expect(which(tool), `install it: scripts/bench-deps.sh (${tool})`).toBe(true);
@@ -88,8 +102,10 @@ test("GuruConnect against x11vnc + noVNC", async ({ browser }) => {
         },
       })),
     ];
-    const results: [string, Measured][] = [];
-    for (const system of systems) results.push([system.name, await measure(browser, stack, system)]);
+    const results: [string, Measured[]][] = systems.map((system) => [system.name, []]);
+    for (let run = 0; run < runs; run++) {
+      for (const [i, system] of systems.entries()) results[i][1].push(await measure(browser, stack, system));
+    }
     console.log(table(results));
   } finally {
     await Promise.all(peer.map(stopChild));
@@ -130,11 +146,52 @@ async function measure(browser: Browser, stack: Stack, system: System): Promise<
   await stopChild(scrolling);
   await page.waitForTimeout(1000);
 
+  const { moveBytes, resizeBytes } = await windowMoves(page, stack, bytes);
+  const idle = await stillScreen(page, system, bytes);
+
   const motion = await animation(page, canvas, stack, system, bytes, []);
   await page.waitForTimeout(1000);
   const solid = await animation(page, canvas, stack, system, bytes, ["--solid"]);
   await page.close();
-  return { keyToVisible, typingBytes, scrollBytes, motion, solid };
+  return { keyToVisible, typingBytes, scrollBytes, moveBytes, resizeBytes, idle, motion, solid };
+}
+
+/** An xterm full of text dragged across the screen, then resized, a step every 50 ms. */
+async function windowMoves(page: Page, stack: Stack, bytes: { total: number }): Promise<{ moveBytes: number; resizeBytes: number }> {
+  const title = "gc-bench-window";
+  const listing = "ls -l /usr/bin | head -40; sleep 600";
+  const window = stack.spawnX("xterm", ["-T", title, "-fa", "DejaVu Sans Mono", "-fs", "11", "-geometry", "100x40+100+100", "-e", "sh", "-c", listing]);
+  const id = stack.x("xdotool", ["search", "--sync", "--name", title]).trim().split("\n")[0];
+  await page.waitForTimeout(1500);
+  const steps = async (step: (i: number) => [string, string[]]) => {
+    const from = bytes.total;
+    for (let i = 1; i <= 40; i++) {
+      stack.x(...step(i));
+      await page.waitForTimeout(50);
+    }
+    await page.waitForTimeout(1000);
+    return bytes.total - from;
+  };
+  const moveBytes = await steps((i) => ["xdotool", ["windowmove", id, String(100 + 20 * i), "100"]]);
+  const resizeBytes = await steps((i) => ["xdotool", ["windowsize", id, String(700 + 15 * i), String(600 - 8 * i)]]);
+  await stopChild(window);
+  await page.waitForTimeout(1000);
+  return { moveBytes, resizeBytes };
+}
+
+/** Ten seconds of a screen where nothing changes: what still travels, and what it costs. */
+async function stillScreen(page: Page, system: System, bytes: { total: number }): Promise<Idle> {
+  await page.waitForTimeout(2000);
+  const from = bytes.total;
+  const cpuBefore = [cpuSeconds(system.serverProcesses), cpuSeconds(BROWSER)];
+  const started = Date.now();
+  await page.waitForTimeout(10_000);
+  const seconds = (Date.now() - started) / 1000;
+  return {
+    bytes: bytes.total - from,
+    serverCpu: (cpuSeconds(system.serverProcesses) - cpuBefore[0]) / seconds,
+    browserCpu: (cpuSeconds(BROWSER) - cpuBefore[1]) / seconds,
+  };
 }
 
 /** Keys pressed slowly; for each, how long until the xterm's text area on the canvas changed. */
@@ -326,16 +383,23 @@ function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
 
-function table(results: [string, Measured][]): string {
+/** Each measure as the median over the runs, side by side, with our ratio to each peer. */
+function table(results: [string, Measured[]][]): string {
   const [ours, ...peers] = results;
+  const runs = ours[1].length;
   const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
-  const pct = (n: number) => `${(n * 100).toFixed(0)} %`;
+  const pct = (n: number) => `${(n * 100).toFixed(n < 0.1 ? 1 : 0)} %`;
   const ms = (n: number) => `${n.toFixed(0)} ms`;
   const rows: [string, (m: Measured) => number, (n: number) => string][] = [
     ["key -> visible p50", (m) => quantile(m.keyToVisible, 0.5), ms],
     ["key -> visible p90", (m) => quantile(m.keyToVisible, 0.9), ms],
     ["typing 500 keys: bytes received", (m) => m.typingBytes, kib],
     ["300 lines scrolling: bytes received", (m) => m.scrollBytes, kib],
+    ["window moved 40 times: bytes received", (m) => m.moveBytes, kib],
+    ["window resized 40 times: bytes received", (m) => m.resizeBytes, kib],
+    ["still screen 10 s: bytes received", (m) => m.idle.bytes, (n) => `${n} B`],
+    ["still screen: server-side CPU", (m) => m.idle.serverCpu, pct],
+    ["still screen: browser CPU", (m) => m.idle.browserCpu, pct],
     ["full motion: frames painted a second", (m) => m.motion.fps, (n) => n.toFixed(1)],
     ["full motion: display lag p50", (m) => m.motion.lagP50, (n) => `${n.toFixed(0)} ms`],
     ["full motion: display lag p90", (m) => m.motion.lagP90, (n) => `${n.toFixed(0)} ms`],
@@ -350,9 +414,10 @@ function table(results: [string, Measured][]): string {
   const head = `| measure | ${results.map(([n]) => n).join(" | ")} | ${peers.map(([n]) => `GuruConnect / ${n}`).join(" | ")} |`;
   const rule = `|---|${results.map(() => "---:").join("|")}|${peers.map(() => "---:").join("|")}|`;
   const body = rows.map(([label, get, format]) => {
-    const cells = results.map(([, m]) => format(get(m)));
-    const ratios = peers.map(([, m]) => (get(ours[1]) / get(m)).toFixed(2));
+    const median = (ms: Measured[]) => quantile(ms.map(get), 0.5);
+    const cells = results.map(([, ms]) => format(median(ms)));
+    const ratios = peers.map(([, ms]) => (median(ours[1]) / median(ms)).toFixed(2));
     return `| ${label} | ${cells.join(" | ")} | ${ratios.join(" | ")} |`;
   });
-  return `\n${head}\n${rule}\n${body.join("\n")}\n`;
+  return `\n${runs === 1 ? "one run" : `medians of ${runs} runs`}\n${head}\n${rule}\n${body.join("\n")}\n`;
 }
