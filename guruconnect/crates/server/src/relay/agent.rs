@@ -4,7 +4,8 @@
 
 use super::agent_auth::{authenticate, AgentIdentity, AuthFailure};
 use super::closer::Closer;
-use super::lifecycle::{self, Source, Spec};
+use super::lifecycle;
+use super::selection::{self, Credential, Selection};
 use super::session::{AgentLink, Consent, Kind, LiveSession, Mode};
 use super::socket::{self, GoneReason, Incoming};
 use crate::app::AppState;
@@ -279,26 +280,19 @@ async fn bind(
     tx: mpsc::Sender<Bytes>,
     closer: Closer,
 ) -> Result<(Arc<LiveSession>, String), AuthFailure> {
-    let attended = identity.attended.is_some();
-    // A code minted for a pre-created session (integration, attended) joins that session, as
-    // the machine the session was created for.
-    let prelinked = identity
-        .attended
-        .as_ref()
-        .and_then(|code| code.session_id.as_deref())
+    let code = identity.attended.as_ref();
+    let pre_created = code
+        .and_then(|c| c.session_id.as_deref())
         .and_then(|id| state.relay.get(id));
-    let prelinked_gone = identity
-        .attended
-        .as_ref()
-        .is_some_and(|code| code.session_id.is_some())
-        && prelinked.is_none();
-    if prelinked_gone {
-        return Err(AuthFailure::BadCode); // its session ended before the agent came
-    }
-    let wanted = match (&prelinked, attended) {
-        (Some(live), _) => Some(live.agent_id.clone()),
-        (None, true) => None,
-        (None, false) => Some(identity.agent_id.clone()),
+    let credential = match code {
+        None => Credential::MachineKey,
+        Some(c) => Credential::of_code(c.session_id.is_some(), pre_created.is_some()),
+    };
+    let selection = selection::select(credential).map_err(|_| AuthFailure::BadCode)?;
+    let wanted = match (selection, &pre_created) {
+        (Selection::PreCreated, Some(live)) => Some(live.agent_id.clone()),
+        (Selection::MachineSession, _) => Some(identity.agent_id.clone()),
+        _ => None,
     };
     let agent_id = resolve_agent_id(state, hello, wanted).await?;
     let ip_text = ip.map(|i| i.to_string()).unwrap_or_default();
@@ -309,50 +303,15 @@ async fn bind(
             machine_uid: &hello.machine_uid,
             hostname: &hello.hostname,
             agent_version: &hello.agent_version,
-            persistent: !attended,
+            persistent: code.is_none(),
             external_ip: &ip_text,
         },
     )
     .await?;
-
-    let session = match (&identity.attended, prelinked) {
-        (Some(_), Some(live)) => live,
-        (Some(code), None) => {
-            let (row, live) = lifecycle::create(
-                state,
-                Spec {
-                    agent_id: &agent_id,
-                    mode: Mode::Attended,
-                    source: Source::SupportCode,
-                    created_by: Some(&code.created_by),
-                    support_code_id: Some(&code.id),
-                    agent_present: true,
-                    actor: Actor::Agent(agent_id.clone()),
-                },
-            )
-            .await?;
-            db::codes::attach_session(&state.db, &code.id, &row.id).await?;
-            live
-        }
-        (None, _) => match state.relay.for_agent(&agent_id) {
-            Some(live) => live,
-            None => {
-                lifecycle::create(
-                    state,
-                    Spec {
-                        agent_id: &agent_id,
-                        mode: Mode::Unattended,
-                        source: Source::Agent,
-                        created_by: None,
-                        support_code_id: None,
-                        agent_present: true,
-                        actor: Actor::Agent(agent_id.clone()),
-                    },
-                )
-                .await?
-                .1
-            }
-        },
+    let session = match (pre_created, code) {
+        (Some(live), _) => live,
+        (None, Some(code)) => lifecycle::attended_session(state, code, &agent_id).await?,
+        (None, None) => lifecycle::machine_session(state, &agent_id).await?,
     };
     // The hello goes first: attaching queues the stream order (StreamControl, key frame
     // request) for viewers already waiting, and an agent reads nothing before its hello.

@@ -1,5 +1,6 @@
 //! Session lifecycle steps that must keep the database, the in-memory registry and the audit
-//! trail in step: create, bind, agent gone, end.
+//! trail in step: create (for a support code's visit, or a machine's own session), bind, agent
+//! gone, end.
 
 use super::session::{LiveSession, Mode};
 use crate::app::AppState;
@@ -192,4 +193,44 @@ pub async fn record(state: &AppState, event: Event<'_>) {
     if let Err(e) = db::events::record(&state.db, event).await {
         tracing::error!(event_type, error = %e, "audit event could not be recorded");
     }
+}
+
+/// A new attended session for a support code's visit, recorded on the code.
+pub async fn attended_session(
+    state: &AppState,
+    code: &db::codes::CodeRow,
+    agent_id: &str,
+) -> anyhow::Result<Arc<LiveSession>> {
+    let (row, live) = create(
+        state,
+        Spec {
+            agent_id,
+            mode: Mode::Attended,
+            source: Source::SupportCode,
+            created_by: Some(&code.created_by),
+            support_code_id: Some(&code.id),
+            agent_present: true,
+            actor: Actor::Agent(agent_id.to_owned()),
+        },
+    )
+    .await?;
+    db::codes::attach_session(&state.db, &code.id, &row.id).await?;
+    Ok(live)
+}
+
+/// The machine's live session, or a new unattended one.
+pub async fn machine_session(state: &AppState, agent_id: &str) -> anyhow::Result<Arc<LiveSession>> {
+    if let Some(live) = state.relay.for_agent(agent_id) {
+        return Ok(live);
+    }
+    let spec = Spec {
+        agent_id,
+        mode: Mode::Unattended,
+        source: Source::Agent,
+        created_by: None,
+        support_code_id: None,
+        agent_present: true,
+        actor: Actor::Agent(agent_id.to_owned()),
+    };
+    Ok(create(state, spec).await?.1)
 }

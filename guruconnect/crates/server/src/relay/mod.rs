@@ -10,6 +10,7 @@ pub mod lifecycle;
 mod pacing;
 pub mod reconcile;
 pub mod registry;
+mod selection;
 pub mod session;
 mod socket;
 pub mod viewer;
