@@ -10,20 +10,19 @@ const NAMED_FILE_EXTENSIONS: [&str; 11] = [
     ".rs", ".ts", ".tsx", ".md", ".toml", ".sh", ".json", ".proto", ".html", ".css", ".txt",
 ];
 
+// The patterns are spelled in two pieces so that this file does not match them itself.
+const ALLOW_UNSAFE: &str = concat!("allow(", "unsafe_code)");
+const UNSAFE_BLOCK: &str = concat!("unsafe", " {");
+const UNSAFE_IMPL: &str = concat!("unsafe", " impl");
+
 /// Longest source file, in lines.
 const MAX_LINES: usize = 600;
 
 /// Files that were longer when the limit came in, and their length then. Each may only shrink;
 /// once it fits it must leave this list (the check says so), and no other file may join it.
-const OVERSIZED: [(&str, usize); 8] = [
-    ("gururmm/crates/agent/tests/e2e.rs", 956),
-    ("gururmm/crates/server/tests/it/remote_control.rs", 780),
-    ("gururmm/crates/agent/src/config.rs", 732),
+const OVERSIZED: [(&str, usize); 2] = [
     ("gururmm/crates/server/src/api/remote_control.rs", 720),
-    ("guruconnect/crates/codec/src/encoder.rs", 697),
     ("guruconnect/crates/codec/tests/roundtrip.rs", 637),
-    ("guruconnect/crates/server/tests/it/auth_attacks.rs", 605),
-    ("guruconnect/crates/server/src/relay/agent.rs", 603),
 ];
 
 /// Text between pairs of backticks.
@@ -103,7 +102,7 @@ fn unsafe_code_is_allowed_only_in_the_modules_architecture_lists() {
     );
     let allowing: Vec<&String> = own_sources(&files)
         .into_iter()
-        .filter(|f| f.ends_with(".rs") && read(f).contains("allow(unsafe_code)"))
+        .filter(|f| f.ends_with(".rs") && read(f).contains(ALLOW_UNSAFE))
         .collect();
     let covered = |file: &str, name: &str| {
         if name.ends_with('/') {
@@ -146,7 +145,7 @@ fn every_unsafe_block_says_why_it_is_sound() {
         let lines: Vec<&str> = text.lines().collect();
         for (i, line) in lines.iter().enumerate() {
             let code = line.split("//").next().unwrap_or_default();
-            if !(code.contains("unsafe {") || code.trim_start().starts_with("unsafe impl")) {
+            if !(code.contains(UNSAFE_BLOCK) || code.trim_start().starts_with(UNSAFE_IMPL)) {
                 continue;
             }
             let explained = lines[i.saturating_sub(SAFETY_REACH)..=i]
@@ -242,6 +241,39 @@ fn comment_of(line: &str) -> Option<&str> {
         .min_by_key(|rest| std::cmp::Reverse(rest.len()))
 }
 
+/// Whether lower-case `text` cites an issue by its number (examples in the test below).
+fn cites_an_issue(text: &str) -> bool {
+    text.match_indices("issue").any(|(at, _)| {
+        let word_starts = !text[..at].ends_with(|c: char| c.is_alphabetic());
+        let rest = &text[at + "issue".len()..];
+        let rest = rest.strip_prefix('s').unwrap_or(rest);
+        let number = rest
+            .strip_prefix([' ', '#'])
+            .map(|r| r.trim_start_matches('#'));
+        word_starts && number.is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+    })
+}
+
+#[test]
+fn an_issue_number_is_told_from_other_words() {
+    for cited in [
+        "see issue 5",
+        "(issues #12)",
+        "issue #3",
+        "issue 16: pacing",
+    ] {
+        assert!(cites_an_issue(cited), "{cited}");
+    }
+    for not in [
+        "issued 3 keys",
+        "tissue 5",
+        "an issue with 2 keys",
+        "issues: none",
+    ] {
+        assert!(!cites_an_issue(not), "{not}");
+    }
+}
+
 #[test]
 fn comments_cite_only_what_a_reader_of_the_repository_can_find() {
     let files = tracked_files();
@@ -255,11 +287,7 @@ fn comments_cite_only_what_a_reader_of_the_repository_can_find() {
                 continue;
             };
             let lower = comment.to_lowercase();
-            let cites_an_issue = lower.match_indices("issue").any(|(at, _)| {
-                let after = lower[at..].trim_start_matches(|c: char| c.is_alphabetic());
-                let after = after.trim_start_matches([' ', '#']);
-                after.starts_with(|c: char| c.is_ascii_digit())
-            });
+            let numbered_issue = cites_an_issue(&lower);
             let outside_documents = [
                 "security.md",
                 "performance.md",
@@ -267,7 +295,7 @@ fn comments_cite_only_what_a_reader_of_the_repository_can_find() {
                 "engineering.md",
             ];
             let cites_outside = outside_documents.iter().any(|d| lower.contains(d));
-            if cites_an_issue || cites_outside || lower.contains("known issue") {
+            if numbered_issue || cites_outside || lower.contains("known issue") {
                 foreign.push(format!("{file}:{}: {}", i + 1, comment.trim()));
             }
         }

@@ -9,6 +9,7 @@ mod identity;
 mod integration;
 mod machines;
 mod pacing;
+mod refresh_tokens;
 mod relay;
 mod releases;
 mod throttling;

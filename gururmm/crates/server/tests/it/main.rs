@@ -23,6 +23,7 @@ mod plans;
 mod policies;
 mod registration_tokens;
 mod remote_control;
+mod remote_control_after;
 mod retention;
 mod tls;
 mod updates;
