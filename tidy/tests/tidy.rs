@@ -37,18 +37,14 @@ fn is_path_like(token: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "_./-".contains(c))
 }
 
-/// Whether `name` (a path, or its last components) is a tracked file.
-fn names_a_file(files: &[String], name: &str) -> bool {
-    files
-        .iter()
-        .any(|f| f == name || f.ends_with(&format!("/{name}")))
-}
-
-/// Whether `name` (ending in `/`) is a directory holding tracked files.
-fn names_a_directory(files: &[String], name: &str) -> bool {
-    files
-        .iter()
-        .any(|f| f.starts_with(name) || f.contains(&format!("/{name}")))
+/// Whether `file` (a tracked path) is what `name` names: the path or its last components, or,
+/// for a `name` ending in `/`, a directory it lies in.
+fn named_by(file: &str, name: &str) -> bool {
+    if name.ends_with('/') {
+        file.starts_with(name) || file.contains(&format!("/{name}"))
+    } else {
+        file == name || file.ends_with(&format!("/{name}"))
+    }
 }
 
 #[test]
@@ -63,13 +59,9 @@ fn architecture_names_only_files_and_directories_that_exist() {
     let missing: BTreeSet<&str> = backticked(&text)
         .filter(|t| is_path_like(t))
         .filter(|t| {
-            if t.ends_with('/') {
-                !names_a_directory(&files, t)
-            } else if NAMED_FILE_EXTENSIONS.iter().any(|e| t.ends_with(e)) {
-                !names_a_file(&files, t)
-            } else {
-                false
-            }
+            let names_a_path =
+                t.ends_with('/') || NAMED_FILE_EXTENSIONS.iter().any(|e| t.ends_with(e));
+            names_a_path && !files.iter().any(|f| named_by(f, t))
         })
         .collect();
     assert!(
@@ -104,16 +96,9 @@ fn unsafe_code_is_allowed_only_in_the_modules_architecture_lists() {
         .into_iter()
         .filter(|f| f.ends_with(".rs") && read(f).contains(ALLOW_UNSAFE))
         .collect();
-    let covered = |file: &str, name: &str| {
-        if name.ends_with('/') {
-            file.starts_with(name) || file.contains(&format!("/{name}"))
-        } else {
-            file == name || file.ends_with(&format!("/{name}"))
-        }
-    };
     let unlisted: Vec<&&String> = allowing
         .iter()
-        .filter(|f| !allowed.iter().any(|a| covered(f, a)))
+        .filter(|f| !allowed.iter().any(|a| named_by(f, a)))
         .collect();
     assert!(
         unlisted.is_empty(),
@@ -121,7 +106,7 @@ fn unsafe_code_is_allowed_only_in_the_modules_architecture_lists() {
     );
     let stale: Vec<&String> = allowed
         .iter()
-        .filter(|a| !allowing.iter().any(|f| covered(f, a)))
+        .filter(|a| !allowing.iter().any(|f| named_by(f, a)))
         .collect();
     assert!(
         stale.is_empty(),

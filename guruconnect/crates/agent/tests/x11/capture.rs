@@ -4,7 +4,7 @@
 use crate::xvfb::{eventually, solid_window, Xvfb};
 use guruconnect_agent::capture::x11::X11Capturer;
 use guruconnect_agent::capture::Capturer;
-use guruconnect_codec::{MoveHint, Rect};
+use guruconnect_codec::{Frame, MoveHint, Rect};
 use x11rb::connection::Connection as _;
 use x11rb::protocol::xproto::{ConfigureWindowAux, ConnectionExt as _, EventMask};
 
@@ -32,6 +32,12 @@ fn scene(x: &Xvfb) -> x11rb::rust_connection::RustConnection {
         EventMask::NO_EVENT,
     );
     conn
+}
+
+/// Whether every pixel of `frame` equals the X server's own dump of the root window.
+fn equals_the_servers_dump(x: &Xvfb, frame: &Frame) -> bool {
+    let (w, h, dump) = x.xwd_root();
+    (0..h).all(|y| (0..w).all(|px| frame.pixel(px, y)[..3] == dump[(y * w + px) as usize]))
 }
 
 #[test]
@@ -238,11 +244,8 @@ fn partial_captures_keep_the_picture_equal_to_the_screen() {
             })
         });
         let frame = latest.expect("frame");
-        let (w, h, dump) = x.xwd_root();
-        let same =
-            (0..h).all(|y| (0..w).all(|x| frame.pixel(x, y)[..3] == dump[(y * w + x) as usize]));
         assert!(
-            same,
+            equals_the_servers_dump(&x, &frame),
             "after change {i} the partially refreshed picture equals xwd's dump"
         );
     }
@@ -278,9 +281,10 @@ fn a_recycled_picture_receives_the_next_capture() {
         memory,
         "copied into the recycled memory"
     );
-    let (w, h, dump) = x.xwd_root();
-    let same = (0..h).all(|y| (0..w).all(|x| frame.pixel(x, y)[..3] == dump[(y * w + x) as usize]));
-    assert!(same, "the recycled picture equals xwd's dump");
+    assert!(
+        equals_the_servers_dump(&x, &frame),
+        "the recycled picture equals xwd's dump"
+    );
 }
 
 #[test]
@@ -347,8 +351,7 @@ fn shared_memory_and_socket_captures_agree_with_the_server() {
     let a = shm.capture(&display).expect("shm capture");
     let b = socket.capture(&display).expect("socket capture");
     assert!(a.same_colours(&b), "both transports see the same picture");
-    let (w, h, dump) = x.xwd_root();
-    assert!((0..h).all(|y| (0..w).all(|x| a.pixel(x, y)[..3] == dump[(y * w + x) as usize])));
+    assert!(equals_the_servers_dump(&x, &a));
 }
 
 #[test]
