@@ -11,10 +11,12 @@
 # superuser gc_test/gc_test with password (SCRAM) authentication. Durability is switched off
 # (fsync, full_page_writes): the data is disposable and the tests write a lot of it.
 #
-# Usage: postgres-test.sh [start|stop]
+# Usage: postgres-test.sh [start|stop|report]
 #   start (default)  stop any previous cluster, make a new one, start it, print
 #                    postgres://gc_test:gc_test@127.0.0.1:PORT/postgres on stdout (nothing else).
 #   stop             stop the cluster and delete its directory.
+#   report           on stderr: the free disk space, the cluster's size and the end of its server
+#                    log (for a failed suite: a crashed or full server says why only there).
 set -euo pipefail
 
 readonly STATE_DIR=${GURU_PG_DIR:-/tmp/guru-pg-test}
@@ -92,10 +94,17 @@ start_cluster() {
     local bin=$1 port=$2
     local options="-c listen_addresses=127.0.0.1 -p $port -k $STATE_DIR"
     options+=" -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
-    options+=" -c max_connections=200"
+    options+=" -c max_connections=200 -c log_checkpoints=off"
     as_owner "$bin/pg_ctl" -D "$DATA_DIR" -l "$STATE_DIR/server.log" -o "$options" \
         -w -t "$START_TIMEOUT_SECONDS" start >/dev/null \
         || { tail -n 30 "$STATE_DIR/server.log" >&2 || true; die "the cluster did not start"; }
+}
+
+report_cluster() {
+    log "disk: $(df -h --output=avail,pcent "$STATE_DIR" 2>/dev/null | tail -n 1) free/used"
+    log "cluster size: $(du -sh "$DATA_DIR" 2>/dev/null | cut -f1)"
+    log "last lines of $STATE_DIR/server.log:"
+    tail -n 40 "$STATE_DIR/server.log" >&2 2>/dev/null || log "(no server log)"
 }
 
 main() {
@@ -114,8 +123,11 @@ main() {
             log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') ready on 127.0.0.1:$port ($DATA_DIR)"
             echo "postgres://$ROLE:$PASSWORD@127.0.0.1:$port/postgres"
             ;;
+        report)
+            report_cluster
+            ;;
         *)
-            die "unknown command '$command' (use start or stop)"
+            die "unknown command '$command' (use start, stop or report)"
             ;;
     esac
 }

@@ -2,6 +2,7 @@
 
 use guruconnect_server::config::{Config, SecretString};
 use guruconnect_server::{RunningServer, Server};
+use scratch_db::ScratchDatabase;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -17,10 +18,14 @@ pub struct TestApp {
     pub config: Config,
     /// Keeps the data dir alive for the test's lifetime.
     pub _dir: tempfile::TempDir,
+    /// The test's own PostgreSQL database, if any: dropped after the server (field order).
+    pub _database: Option<ScratchDatabase>,
 }
 
-/// Config for tests: short timeouts, port 0, a temp data dir, the backend under test.
-pub async fn test_config(dir: &std::path::Path) -> Config {
+/// Config for tests: short timeouts, port 0, a temp data dir, the backend under test; with
+/// `GC_TEST_DATABASE_URL` set, also the test's own PostgreSQL database, which must outlive the
+/// servers that use it.
+pub async fn test_config(dir: &std::path::Path) -> (Config, Option<ScratchDatabase>) {
     let mut config = Config {
         bind: "127.0.0.1:0".parse().expect("addr"),
         data_dir: dir.to_path_buf(),
@@ -29,28 +34,13 @@ pub async fn test_config(dir: &std::path::Path) -> Config {
     };
     config.limits.auth_timeout_secs = 2;
     config.limits.reaper_interval_ms = 200;
+    let mut database = None;
     if let Ok(url) = std::env::var("GC_TEST_DATABASE_URL") {
-        config.database_url = Some(SecretString::new(fresh_postgres_database(&url).await));
+        let db = ScratchDatabase::create(&url, "gc_test").await;
+        config.database_url = Some(SecretString::new(db.url().to_owned()));
+        database = Some(db);
     }
-    config
-}
-
-/// Creates an empty database on the test PostgreSQL server and returns its URL.
-async fn fresh_postgres_database(admin_url: &str) -> String {
-    use sqlx::Connection;
-    let name = format!("gc_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(admin_url)
-        .await
-        .expect("connect to GC_TEST_DATABASE_URL");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create test database");
-    let base = admin_url
-        .rsplit_once('/')
-        .map(|(b, _)| b)
-        .unwrap_or(admin_url);
-    format!("{base}/{name}")
+    (config, database)
 }
 
 impl TestApp {
@@ -61,30 +51,26 @@ impl TestApp {
     /// Starts a server after `tweak` adjusted the test config.
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut config = test_config(dir.path()).await;
+        let (mut config, database) = test_config(dir.path()).await;
         tweak(&mut config);
-        Self::start(config, dir).await
+        Self::start_with_client(config, (dir, database), reqwest::Client::new()).await
     }
 
     /// Starts a server that serves HTTPS and wss:// with a certificate `ca` issued; the
     /// test's HTTP client trusts `ca`, and the address is `https://localhost:<port>`.
     pub async fn spawn_tls(ca: &crate::PrivateCa) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut config = test_config(dir.path()).await;
+        let (mut config, database) = test_config(dir.path()).await;
         config.tls = Some(guruconnect_server::config::TlsConfig {
             cert: ca.cert_pem.clone(),
             key: ca.key_pem.clone(),
         });
-        Self::start_with_client(config, dir, ca.client()).await
-    }
-
-    pub async fn start(config: Config, dir: tempfile::TempDir) -> Self {
-        Self::start_with_client(config, dir, reqwest::Client::new()).await
+        Self::start_with_client(config, (dir, database), ca.client()).await
     }
 
     async fn start_with_client(
         config: Config,
-        dir: tempfile::TempDir,
+        (dir, database): (tempfile::TempDir, Option<ScratchDatabase>),
         client: reqwest::Client,
     ) -> Self {
         // Server logs go to the test's captured output, shown when the test fails.
@@ -104,6 +90,7 @@ impl TestApp {
             admin_token: String::new(),
             config,
             _dir: dir,
+            _database: database,
         };
         if let Some(admin) = admin {
             app.admin_token = app.login(&admin.username, &admin.password).await;

@@ -11,6 +11,7 @@ use gururmm_protocol::{
 use gururmm_server::auth::throttle::{Clock, SystemClock};
 use gururmm_server::config::{Config, SecretString};
 use gururmm_server::{RunningServer, Server};
+use scratch_db::ScratchDatabase;
 use serde_json::{json, Value};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -29,9 +30,13 @@ pub struct TestApp {
     pub admin_token: String,
     pub config: Config,
     pub _dir: tempfile::TempDir,
+    /// The test's own PostgreSQL database, if any: dropped after the server (field order).
+    pub _database: Option<ScratchDatabase>,
 }
 
-pub async fn test_config(dir: &std::path::Path) -> Config {
+/// Config for tests; with `GRMM_TEST_DATABASE_URL` set, also the test's own PostgreSQL
+/// database, which must outlive the servers that use it.
+pub async fn test_config(dir: &std::path::Path) -> (Config, Option<ScratchDatabase>) {
     let mut config = Config {
         bind: "127.0.0.1:0".parse().expect("addr"),
         data_dir: dir.to_path_buf(),
@@ -40,28 +45,13 @@ pub async fn test_config(dir: &std::path::Path) -> Config {
     };
     config.limits.auth_timeout_secs = 2;
     config.limits.reaper_interval_ms = 100;
+    let mut database = None;
     if let Ok(url) = std::env::var("GRMM_TEST_DATABASE_URL") {
-        config.database_url = Some(SecretString::new(fresh_postgres_database(&url).await));
+        let db = ScratchDatabase::create(&url, "grmm_test").await;
+        config.database_url = Some(SecretString::new(db.url().to_owned()));
+        database = Some(db);
     }
-    config
-}
-
-/// An empty database on the test PostgreSQL server.
-async fn fresh_postgres_database(admin_url: &str) -> String {
-    use sqlx::Connection;
-    let name = format!("grmm_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(admin_url)
-        .await
-        .expect("connect to GRMM_TEST_DATABASE_URL");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create test database");
-    let base = admin_url
-        .rsplit_once('/')
-        .map(|(b, _)| b)
-        .unwrap_or(admin_url);
-    format!("{base}/{name}")
+    (config, database)
 }
 
 impl TestApp {
@@ -83,7 +73,7 @@ impl TestApp {
             .with_test_writer()
             .try_init();
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut config = test_config(dir.path()).await;
+        let (mut config, database) = test_config(dir.path()).await;
         tweak(&mut config);
         let server = Server::start_with_clock(config.clone(), clock)
             .await
@@ -99,6 +89,7 @@ impl TestApp {
             admin_token: String::new(),
             config,
             _dir: dir,
+            _database: database,
         };
         app.admin_token = app.login(&admin.email, &admin.password).await;
         app

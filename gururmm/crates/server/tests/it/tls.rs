@@ -15,7 +15,7 @@ async fn with_a_certificate_the_api_and_the_agent_socket_are_served_over_tls() {
     let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     std::fs::write(&cert_path, cert.cert.pem()).expect("write");
     std::fs::write(&key_path, cert.key_pair.serialize_pem()).expect("write");
-    let mut config = test_config(dir.path()).await;
+    let (mut config, _database) = test_config(dir.path()).await;
     config.tls = Some(TlsConfig {
         cert: cert_path,
         key: key_path,
