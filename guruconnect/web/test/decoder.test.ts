@@ -28,10 +28,11 @@ function frameOf(step: Step): VideoFrame {
 
 function rgbDigest(decoder: FrameDecoder): string {
   const rgb = Buffer.alloc(decoder.width * decoder.height * 3);
-  for (let i = 0, o = 0; i < decoder.rgba.length; i += 4, o += 3) {
-    rgb[o] = decoder.rgba[i];
-    rgb[o + 1] = decoder.rgba[i + 1];
-    rgb[o + 2] = decoder.rgba[i + 2];
+  const rgba = decoder.rgba;
+  for (let i = 0, o = 0; i < rgba.length; i += 4, o += 3) {
+    rgb[o] = rgba[i];
+    rgb[o + 1] = rgba[i + 1];
+    rgb[o + 2] = rgba[i + 2];
   }
   return createHash("sha256").update(rgb).digest("hex");
 }

@@ -3,7 +3,9 @@
 // rectangle is checked and decompressed before anything is written, so a refused frame changes
 // nothing; copies read the picture as it was before the frame and land before any pixels.
 // Rectangles are zstd rows, one colour, or rows from the frame's part of the pixel stream.
+// Fills are written only once their pixels are needed (pending-fills.ts).
 import { FrameEncoding, type VideoFrame } from "../protocol/wire";
+import { PendingFills } from "./pending-fills";
 import { StreamInflater } from "./stream";
 import type { Inflate } from "./zstd";
 
@@ -41,13 +43,30 @@ type Ready =
 export class FrameDecoder {
   width = 0;
   height = 0;
-  /** RGBA bytes, row-major, `width * height * 4`; what the canvas shows. */
-  rgba = new Uint8ClampedArray(0);
+  /** The picture's memory as RGBA bytes, row-major, `width * height * 4`. */
+  private bytes = new Uint8ClampedArray(0);
   /** The same memory as one little-endian 0xAABBGGRR word a pixel, for fast writes. */
   private words = new Uint32Array(0);
+  /** Fills not yet in `words`: the picture is `words` with these painted over. */
+  private readonly fills = new PendingFills();
   private readonly stream = new StreamInflater();
 
   constructor(private readonly inflate: Inflate) {}
+
+  /** The whole picture as RGBA bytes, row-major, `width * height * 4`. */
+  get rgba(): Uint8ClampedArray {
+    this.fills.settle(this.words, this.width);
+    return this.bytes;
+  }
+
+  /**
+   * The picture's RGBA bytes with every pixel inside `regions` final; elsewhere a fill may
+   * still be waiting. For cutting the painted regions out without writing the rest.
+   */
+  rgbaWithin(regions: Rect[]): Uint8ClampedArray {
+    this.fills.settle(this.words, this.width, regions);
+    return this.bytes;
+  }
 
   /** True once a key frame arrived, so deltas can apply. */
   get ready(): boolean {
@@ -66,6 +85,8 @@ export class FrameDecoder {
     }
     checkSize(width, height);
     if (frame.keyFrame) this.stream.reset();
+    // Copies read the picture as it is, fills included.
+    if (sameSize) this.fills.settle(this.words, width, copySources(frame));
     const base = sameSize ? this.words : new Uint32Array(width * height).fill(0xff000000);
     let ready: Ready[];
     try {
@@ -79,10 +100,18 @@ export class FrameDecoder {
       this.width = width;
       this.height = height;
       this.words = base;
-      this.rgba = new Uint8ClampedArray(base.buffer);
+      this.bytes = new Uint8ClampedArray(base.buffer);
+      this.fills.clear();
     }
-    return write(this.words, width, ready);
+    return write(this.words, width, ready, this.fills);
   }
+}
+
+/** Where the frame's copies read from (rectangles that fit; prepare refuses the others). */
+function copySources(frame: VideoFrame): Rect[] {
+  return frame.rects
+    .filter((r) => r.isCopy && r.rect)
+    .map((r) => ({ x: r.srcX, y: r.srcY, width: r.rect!.width, height: r.rect!.height }));
 }
 
 function checkSize(width: number, height: number): void {
@@ -185,20 +214,19 @@ function inflateRect(rect: Rect, data: Uint8Array, inflate: Inflate): Uint8Array
   }
 }
 
-function write(picture: Uint32Array, width: number, ready: Ready[]): Painted[] {
+function write(picture: Uint32Array, width: number, ready: Ready[], fills: PendingFills): Painted[] {
   const ordered = [...ready.filter((r) => r.kind === "copy"), ...ready.filter((r) => r.kind !== "copy")];
   for (const item of ordered) {
     const { x, y, width: w, height: h } = item.rect;
+    if (item.kind === "fill") {
+      fills.add(item.rect, item.word);
+      continue;
+    }
+    // What lands here goes over any fill still waiting beneath it.
+    fills.settle(picture, width, [item.rect]);
     if (item.kind === "copy") {
       for (let row = 0; row < h; row++) {
         picture.set(item.rows.subarray(row * w, (row + 1) * w), (y + row) * width + x);
-      }
-      continue;
-    }
-    if (item.kind === "fill") {
-      for (let row = 0; row < h; row++) {
-        const start = (y + row) * width + x;
-        picture.fill(item.word, start, start + w);
       }
       continue;
     }

@@ -1,7 +1,8 @@
 // The decode worker: zstd (WebAssembly) and the BGR → RGBA conversion run here, off the page's
 // main thread, so input and painting stay responsive under full motion. The worker keeps the
 // whole picture (copies read it) and hands the page only the regions a frame changed: as
-// bitmaps it draws as they are, and regions of one colour as a colour to fill.
+// bitmaps it draws as they are, and regions of one colour as a colour to fill (which the
+// decoder writes into its own picture only when something needs those pixels).
 /// <reference lib="webworker" />
 import { FrameDecoder, type Painted, type Rect } from "../codec/decoder";
 import { loadInflate } from "../codec/zstd";
@@ -52,8 +53,9 @@ function fail(e: unknown): void {
 /** Bitmaps of the regions painted, cut from the picture as it is now. */
 async function tilesOf(decoder: FrameDecoder, painted: Rect[]): Promise<Tile[]> {
   if (painted.length === 0) return [];
-  const picture = new ImageData(decoder.rgba as Uint8ClampedArray<ArrayBuffer>, decoder.width, decoder.height);
   const regions = painted.length > MAX_TILES ? [boundingBox(painted)] : painted;
+  const rgba = decoder.rgbaWithin(regions) as Uint8ClampedArray<ArrayBuffer>;
+  const picture = new ImageData(rgba, decoder.width, decoder.height);
   return Promise.all(
     regions.map(async (r) => ({ x: r.x, y: r.y, bitmap: await createImageBitmap(picture, r.x, r.y, r.width, r.height) })),
   );
