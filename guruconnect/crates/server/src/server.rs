@@ -4,12 +4,8 @@
 use crate::app::AppState;
 use crate::config::Config;
 use crate::relay;
-use anyhow::Context;
-// Small messages (a key, a frame acknowledgement, a typed character's echo) go out at once:
-// with Nagle's algorithm one could wait for the acknowledgement of the previous one.
-use axum_server::accept::NoDelayAcceptor;
-use axum_server::tls_rustls::RustlsConfig;
 use guruconnect_proto::DisconnectReason;
+use server_kit::TlsFiles;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -35,40 +31,18 @@ impl Server {
     /// config's `bind` becomes the bound address, so port 0 resolves to the real port and the
     /// default viewer origin names it.
     pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
-        let listener = std::net::TcpListener::bind(config.bind)
-            .with_context(|| format!("binding {}", config.bind))?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
+        let bound = server_kit::bind(config.bind)?;
+        let addr = bound.addr;
         config.bind = addr;
         let state = AppState::build(config).await?;
-        let config = &state.config;
         let app =
             crate::api::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let handle = axum_server::Handle::new();
-        let task = match &config.tls {
-            Some(tls) => {
-                install_crypto_provider();
-                let rustls = RustlsConfig::from_pem_file(&tls.cert, &tls.key)
-                    .await
-                    .with_context(|| {
-                        format!(
-                            "loading TLS certificate {} and key {}",
-                            tls.cert.display(),
-                            tls.key.display()
-                        )
-                    })?;
-                let server = axum_server::from_tcp_rustls(listener, rustls)
-                    .map(|tls| tls.acceptor(NoDelayAcceptor))
-                    .handle(handle.clone());
-                tokio::spawn(server.serve(app))
-            }
-            None => {
-                let server = axum_server::from_tcp(listener)
-                    .acceptor(NoDelayAcceptor)
-                    .handle(handle.clone());
-                tokio::spawn(server.serve(app))
-            }
-        };
+        let tls = state.config.tls.as_ref().map(|tls| TlsFiles {
+            cert: &tls.cert,
+            key: &tls.key,
+        });
+        let task = server_kit::serve(bound, tls, app, handle.clone()).await?;
         let reaper = tokio::spawn(relay::reconcile::run_reaper(state.clone()));
         Ok(RunningServer {
             addr,
@@ -78,11 +52,6 @@ impl Server {
             reaper,
         })
     }
-}
-
-fn install_crypto_provider() {
-    // Only the first call installs; later calls (tests starting many servers) are no-ops.
-    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 impl RunningServer {
@@ -116,27 +85,9 @@ impl RunningServer {
 
     /// Serves until Ctrl-C or SIGTERM, then shuts down gracefully.
     pub async fn run_until_signal(self) -> anyhow::Result<()> {
-        shutdown_signal().await;
+        server_kit::shutdown_signal().await;
         tracing::info!("shutdown requested; draining connections");
         self.shutdown().await;
         Ok(())
     }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }

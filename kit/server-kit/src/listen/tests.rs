@@ -1,0 +1,94 @@
+//! Real sockets on loopback: port 0 resolved, plain and TLS serving, clear errors.
+
+use super::*;
+use axum::extract::ConnectInfo;
+use axum::routing::get;
+
+fn loopback() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+fn app() -> IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
+    Router::new()
+        .route(
+            "/peer",
+            get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.ip().to_string() }),
+        )
+        .into_make_service_with_connect_info::<SocketAddr>()
+}
+
+#[tokio::test]
+async fn port_zero_resolves_and_plain_http_is_served_with_the_peer_known() {
+    let bound = bind(loopback()).expect("bind");
+    let addr = bound.addr;
+    assert_ne!(addr.port(), 0);
+    let handle = axum_server::Handle::new();
+    let task = serve(bound, None, app(), handle.clone())
+        .await
+        .expect("serve");
+
+    let body = reqwest::get(format!("http://{addr}/peer"))
+        .await
+        .expect("get")
+        .text()
+        .await;
+    assert_eq!(body.expect("body"), "127.0.0.1");
+
+    handle.shutdown();
+    task.await.expect("joined").expect("served without error");
+}
+
+#[tokio::test]
+async fn a_taken_address_is_refused_with_the_address_named() {
+    let first = bind(loopback()).expect("bind");
+    let err = bind(first.addr).expect_err("taken");
+    assert!(err.to_string().contains(&first.addr.to_string()), "{err}");
+}
+
+#[tokio::test]
+async fn with_certificate_files_https_is_served_and_bad_files_are_named() {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("cert");
+    let dir = tempfile::tempdir().expect("dir");
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).expect("write");
+    std::fs::write(&key_path, cert.key_pair.serialize_pem()).expect("write");
+
+    let bound = bind(loopback()).expect("bind");
+    let addr = bound.addr;
+    let files = TlsFiles {
+        cert: &cert_path,
+        key: &key_path,
+    };
+    let handle = axum_server::Handle::new();
+    let task = serve(bound, Some(files), app(), handle.clone())
+        .await
+        .expect("serve");
+    let client = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).expect("pem"),
+        )
+        .resolve("localhost", addr)
+        .build()
+        .expect("client");
+    let url = format!("https://localhost:{}/peer", addr.port());
+    let body = client.get(&url).send().await.expect("https").text().await;
+    assert_eq!(body.expect("body"), "127.0.0.1");
+    let plain = reqwest::get(format!("http://{addr}/peer")).await;
+    assert!(
+        plain.is_err(),
+        "plain HTTP on the TLS port is not answered: {plain:?}"
+    );
+    handle.shutdown();
+    let _ = task.await;
+
+    let missing = dir.path().join("missing.pem");
+    let bad = TlsFiles {
+        cert: &missing,
+        key: &key_path,
+    };
+    let bound = bind(loopback()).expect("bind");
+    let err = serve(bound, Some(bad), app(), axum_server::Handle::new())
+        .await
+        .expect_err("no certificate");
+    assert!(err.to_string().contains("missing.pem"), "{err}");
+}
