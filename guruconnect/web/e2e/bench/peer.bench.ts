@@ -416,7 +416,9 @@ function table(results: [string, Measured[]][]): string {
   const body = rows.map(([label, get, format]) => {
     const median = (ms: Measured[]) => quantile(ms.map(get), 0.5);
     const cells = results.map(([, ms]) => format(median(ms)));
-    const ratios = peers.map(([, ms]) => (median(ours[1]) / median(ms)).toFixed(2));
+    // Nothing against nothing (a still screen's bytes) has no ratio.
+    const ratio = (ms: Measured[]) => (median(ms) === 0 ? "–" : (median(ours[1]) / median(ms)).toFixed(2));
+    const ratios = peers.map(([, ms]) => ratio(ms));
     return `| ${label} | ${cells.join(" | ")} | ${ratios.join(" | ")} |`;
   });
   return `\n${runs === 1 ? "one run" : `medians of ${runs} runs`}\n${head}\n${rule}\n${body.join("\n")}\n`;
