@@ -42,7 +42,8 @@ pub struct Config {
     pub integration_key: Option<SecretString>,
     /// Ask the end user to accept an attended session before anything streams (NRC-5).
     pub attended_consent: bool,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
+    /// Take the client address from `X-Forwarded-For`, its last entry, which the proxy appends
+    /// (only behind a trusted reverse proxy; server-kit's `client_ip`).
     pub trust_forwarded_for: bool,
     /// Create a first admin and print its password when the database has no user.
     pub bootstrap_admin: bool,

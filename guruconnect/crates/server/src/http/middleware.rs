@@ -3,11 +3,10 @@
 
 use super::error::CORRELATION_ID;
 use crate::app::AppState;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
-use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -95,47 +94,11 @@ pub async fn security_headers(
     response
 }
 
-/// The client's address: the socket peer, or the first `X-Forwarded-For` hop when the server is
-/// configured to sit behind a trusted proxy.
-pub fn client_ip(
-    state: &AppState,
-    headers: &HeaderMap,
-    peer: Option<SocketAddr>,
-) -> Option<IpAddr> {
-    if state.config.trust_forwarded_for {
-        if let Some(ip) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok())
-        {
-            return Some(ip);
-        }
-    }
-    peer.map(|p| p.ip())
-}
+/// The client address as this server trusts it (server-kit's `client_ip`, `trust_forwarded_for`).
+pub use server_kit::ClientIp;
 
-/// Extractor for the client address (see [`client_ip`]).
-#[derive(Debug, Clone, Copy)]
-pub struct ClientIp(pub Option<IpAddr>);
-
-impl axum::extract::FromRequestParts<AppState> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0);
-        Ok(ClientIp(client_ip(state, &parts.headers, peer)))
-    }
-}
-
-impl ClientIp {
-    pub fn to_string_or_empty(self) -> String {
-        self.0.map(|ip| ip.to_string()).unwrap_or_default()
+impl server_kit::ForwardedPolicy for AppState {
+    fn trusts_forwarded_for(&self) -> bool {
+        self.config.trust_forwarded_for
     }
 }

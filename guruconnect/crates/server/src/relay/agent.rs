@@ -11,7 +11,6 @@ use super::socket::{self, GoneReason, Incoming};
 use crate::app::AppState;
 use crate::db::{self, events::Actor, machines::Registration};
 use crate::http::error::ApiError;
-use crate::http::middleware::client_ip;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap};
@@ -19,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use guruconnect_proto::{self as proto, envelope::Payload, DisconnectReason, ErrorCode};
+use server_kit::client_ip;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -46,7 +46,7 @@ pub async fn upgrade(
     if headers.contains_key(header::ORIGIN) {
         return ApiError::Forbidden("browsers may not open the agent socket").into_response();
     }
-    let ip = client_ip(&state, &headers, Some(peer));
+    let ip = client_ip(state.config.trust_forwarded_for, &headers, Some(peer));
     // Most of a fleet is idle; tungstenite's default buffers cost each idle agent ~150 KiB
     // (BENCHMARKS.md, "Idle agents held").
     ws.max_message_size(proto::MAX_AGENT_MESSAGE_BYTES)

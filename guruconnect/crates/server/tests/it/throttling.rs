@@ -79,6 +79,33 @@ async fn stuffing_from_one_address_is_throttled_then_released() {
 }
 
 #[tokio::test]
+async fn behind_a_proxy_a_client_cannot_pick_its_own_address_to_escape_the_throttle() {
+    let app = TestApp::spawn_with(|c| {
+        c.trust_forwarded_for = true;
+        c.limits.login_failures_per_ip = 3;
+    })
+    .await;
+    // Each attempt claims a new address; the proxy appends the one it really saw.
+    let mut statuses = Vec::new();
+    for n in 1..=5 {
+        let res = app
+            .client
+            .post(app.url("/api/auth/login"))
+            .header("x-forwarded-for", format!("6.6.6.{n}, 198.51.100.7"))
+            .json(&json!({"username": format!("user{n}"), "password": "guess guess guess"}))
+            .send()
+            .await
+            .expect("login");
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(
+        statuses,
+        [401, 401, 401, 429, 429],
+        "one address, however it is dressed"
+    );
+}
+
+#[tokio::test]
 async fn guessing_one_account_is_throttled_per_username() {
     let app = TestApp::spawn_with(|c| {
         c.limits.login_failures_per_user = 3;

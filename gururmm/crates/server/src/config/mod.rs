@@ -31,7 +31,8 @@ pub struct Config {
     pub jwt_secret: Option<SecretString>,
     /// Origins allowed to call the API from a browser. Empty: no CORS headers at all.
     pub cors_allowed_origins: Vec<String>,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    /// Take the client address from `X-Forwarded-For`, its last entry, which the proxy appends
+    /// (only behind a trusted proxy; server-kit's `client_ip`).
     pub trust_forwarded_for: bool,
     /// Create a first admin and print its password when the database has no user.
     pub bootstrap_admin: bool,

@@ -3,11 +3,10 @@
 
 use super::error::CORRELATION_ID;
 use crate::app::AppState;
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
-use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -79,40 +78,11 @@ pub async fn strict_transport(request: Request, next: Next) -> Response {
     response
 }
 
-/// The peer address, or the first `X-Forwarded-For` hop when configured to trust a proxy.
-pub fn client_ip(
-    state: &AppState,
-    headers: &HeaderMap,
-    peer: Option<SocketAddr>,
-) -> Option<IpAddr> {
-    if state.config.trust_forwarded_for {
-        let forwarded = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok());
-        if forwarded.is_some() {
-            return forwarded;
-        }
-    }
-    peer.map(|p| p.ip())
-}
+/// The client address as this server trusts it (server-kit's `client_ip`, `trust_forwarded_for`).
+pub use server_kit::ClientIp;
 
-/// Extractor for [`client_ip`].
-#[derive(Debug, Clone, Copy)]
-pub struct ClientIp(pub Option<IpAddr>);
-
-impl axum::extract::FromRequestParts<AppState> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0);
-        Ok(ClientIp(client_ip(state, &parts.headers, peer)))
+impl server_kit::ForwardedPolicy for AppState {
+    fn trusts_forwarded_for(&self) -> bool {
+        self.config.trust_forwarded_for
     }
 }

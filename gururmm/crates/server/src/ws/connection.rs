@@ -9,7 +9,6 @@ use super::{broker, writer};
 use crate::app::AppState;
 use crate::db::{self, commands::Outcome};
 use crate::http::error::ApiError;
-use crate::http::middleware::client_ip;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap};
@@ -19,6 +18,7 @@ use futures_util::StreamExt;
 use gururmm_protocol::{
     decode_agent, encode, AgentMessage, AuthPayload, AuthResponse, ServerMessage, MAX_MESSAGE_BYTES,
 };
+use server_kit::client_ip;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -38,7 +38,7 @@ pub async fn upgrade(
     if headers.contains_key(header::ORIGIN) {
         return ApiError::Forbidden("browsers may not open the agent socket").into_response();
     }
-    let ip = client_ip(&state, &headers, Some(peer));
+    let ip = client_ip(state.config.trust_forwarded_for, &headers, Some(peer));
     // Agent traffic is small messages; tungstenite's default 128 KiB read and write buffers
     // per socket made a 10,000-agent server hold ~1.4 GiB (BENCHMARKS.md). Buffers still grow
     // on demand up to the message limit.

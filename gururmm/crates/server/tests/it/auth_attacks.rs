@@ -333,6 +333,33 @@ async fn password_spraying_from_many_addresses_is_paused_without_locking_out_oth
 }
 
 #[tokio::test]
+async fn behind_a_proxy_a_client_cannot_pick_its_own_address_to_escape_the_throttle() {
+    let app = TestApp::spawn_with(|c| {
+        c.trust_forwarded_for = true;
+        c.limits.login_failures_per_ip = 3;
+    })
+    .await;
+    // Each attempt claims a new address; the proxy appends the one it really saw.
+    let mut statuses = Vec::new();
+    for n in 1..=5 {
+        let res = app
+            .client
+            .post(app.url("/api/auth/login"))
+            .header("x-forwarded-for", format!("6.6.6.{n}, 198.51.100.7"))
+            .json(&json!({"email": format!("user{n}@example.com"), "password": "Summer2026!"}))
+            .send()
+            .await
+            .expect("request");
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(
+        statuses,
+        [401, 401, 401, 429, 429],
+        "one address, however it is dressed"
+    );
+}
+
+#[tokio::test]
 async fn a_database_dump_holds_no_usable_secret() {
     let app = TestApp::spawn().await;
     let (_, site_id, code) = app.site("S").await;
