@@ -1,7 +1,8 @@
-//! Environment overrides. Each variable is named once here; the `GURUCONNECT_*` form wins over
-//! the seed's historical names (`DATABASE_URL`, `JWT_SECRET`, …) kept for existing deployments.
+//! Environment overrides. Each variable is named once here, always `GURUCONNECT_*`; the bare
+//! names earlier releases also read are refused with their replacement named.
 
 use super::{Config, ConfigError, LogFormat, SecretString, TlsConfig};
+use server_kit::{renamed_message, still_relied_on};
 use std::path::PathBuf;
 
 fn first(
@@ -33,13 +34,34 @@ fn boolean(var: &'static str, value: &str) -> Result<bool, ConfigError> {
     }
 }
 
+/// Bare names earlier releases also read, and their replacements (server-kit's env.rs: why).
+const RENAMED: &[(&str, &str)] = &[
+    ("BIND_ADDRESS", "GURUCONNECT_BIND"),
+    ("DATABASE_URL", "GURUCONNECT_DATABASE_URL"),
+    ("JWT_SECRET", "GURUCONNECT_JWT_SECRET"),
+    ("TLS_CERT", "GURUCONNECT_TLS_CERT"),
+    ("TLS_KEY", "GURUCONNECT_TLS_KEY"),
+    (
+        "CONNECT_EMBED_ALLOWED_ORIGINS",
+        "GURUCONNECT_EMBED_ALLOWED_ORIGINS",
+    ),
+    ("AGENT_API_KEY", "GURUCONNECT_AGENT_API_KEY"),
+    ("CONNECT_INTEGRATION_KEY", "GURUCONNECT_INTEGRATION_KEY"),
+];
+
 /// Applies every override that `get` knows about. `get` is `std::env::var` in production and a
 /// map in tests.
 pub fn apply_overrides(
     config: &mut Config,
     get: impl Fn(&str) -> Option<String>,
 ) -> Result<(), ConfigError> {
-    if let Some((var, v)) = first(&get, &["GURUCONNECT_BIND", "BIND_ADDRESS"]) {
+    if let Some(stale) = still_relied_on(&get, RENAMED) {
+        return Err(ConfigError::Env {
+            var: stale.old,
+            message: renamed_message(stale),
+        });
+    }
+    if let Some((var, v)) = first(&get, &["GURUCONNECT_BIND"]) {
         config.bind = v.parse().map_err(|_| ConfigError::Env {
             var,
             message: format!("`{v}` is not an address like 127.0.0.1:8443"),
@@ -51,14 +73,14 @@ pub fn apply_overrides(
     if let Some((_, v)) = first(&get, &["GURUCONNECT_DATA_DIR"]) {
         config.data_dir = PathBuf::from(v);
     }
-    if let Some((_, v)) = first(&get, &["GURUCONNECT_DATABASE_URL", "DATABASE_URL"]) {
+    if let Some((_, v)) = first(&get, &["GURUCONNECT_DATABASE_URL"]) {
         config.database_url = Some(SecretString::new(v));
     }
-    if let Some((_, v)) = first(&get, &["GURUCONNECT_JWT_SECRET", "JWT_SECRET"]) {
+    if let Some((_, v)) = first(&get, &["GURUCONNECT_JWT_SECRET"]) {
         config.jwt_secret = Some(SecretString::new(v));
     }
-    let cert = first(&get, &["GURUCONNECT_TLS_CERT", "TLS_CERT"]);
-    let key = first(&get, &["GURUCONNECT_TLS_KEY", "TLS_KEY"]);
+    let cert = first(&get, &["GURUCONNECT_TLS_CERT"]);
+    let key = first(&get, &["GURUCONNECT_TLS_KEY"]);
     match (cert, key) {
         (Some((_, cert)), Some((_, key))) => {
             config.tls = Some(TlsConfig {
@@ -80,28 +102,19 @@ pub fn apply_overrides(
     if let Some((_, v)) = first(&get, &["GURUCONNECT_VIEWER_ALLOWED_ORIGINS"]) {
         config.viewer_allowed_origins = list(&v);
     }
-    if let Some((_, v)) = first(
-        &get,
-        &[
-            "GURUCONNECT_EMBED_ALLOWED_ORIGINS",
-            "CONNECT_EMBED_ALLOWED_ORIGINS",
-        ],
-    ) {
+    if let Some((_, v)) = first(&get, &["GURUCONNECT_EMBED_ALLOWED_ORIGINS"]) {
         config.embed_allowed_origins = list(&v);
     }
     if let Some((_, v)) = first(&get, &["GURUCONNECT_WEB_DIR"]) {
         config.web_dir = Some(PathBuf::from(v));
     }
-    if let Some((_, v)) = first(&get, &["GURUCONNECT_AGENT_API_KEY", "AGENT_API_KEY"]) {
+    if let Some((_, v)) = first(&get, &["GURUCONNECT_AGENT_API_KEY"]) {
         config.agent_api_key = Some(SecretString::new(v));
     }
     if let Some((var, v)) = first(&get, &["GURUCONNECT_ALLOW_SHARED_AGENT_KEY"]) {
         config.allow_shared_agent_key = boolean(var, &v)?;
     }
-    if let Some((_, v)) = first(
-        &get,
-        &["GURUCONNECT_INTEGRATION_KEY", "CONNECT_INTEGRATION_KEY"],
-    ) {
+    if let Some((_, v)) = first(&get, &["GURUCONNECT_INTEGRATION_KEY"]) {
         config.integration_key = Some(SecretString::new(v));
     }
     if let Some((var, v)) = first(&get, &["GURUCONNECT_ATTENDED_CONSENT"]) {

@@ -15,24 +15,35 @@ fn apply(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
 }
 
 #[test]
-fn prefixed_variables_win_over_legacy_names() {
+fn bare_names_both_products_once_read_are_refused_with_the_new_name() {
+    for (old, new) in [
+        ("DATABASE_URL", "GURUCONNECT_DATABASE_URL"),
+        ("JWT_SECRET", "GURUCONNECT_JWT_SECRET"),
+        ("BIND_ADDRESS", "GURUCONNECT_BIND"),
+        ("CONNECT_INTEGRATION_KEY", "GURUCONNECT_INTEGRATION_KEY"),
+    ] {
+        let err = apply(&[(old, "x".repeat(40).as_str())]).expect_err(old);
+        let message = err.to_string();
+        assert!(message.contains(old) && message.contains(new), "{message}");
+    }
+    // Beside its replacement a bare name is ignored: the prefixed value is what counts.
     let config = apply(&[
-        ("DATABASE_URL", "postgres://legacy"),
-        ("GURUCONNECT_DATABASE_URL", "postgres://preferred"),
+        ("DATABASE_URL", "postgres://another-product"),
+        ("GURUCONNECT_DATABASE_URL", "postgres://ours"),
     ])
     .expect("valid");
     assert_eq!(
         config.database_url.as_ref().map(SecretString::expose),
-        Some("postgres://preferred")
+        Some("postgres://ours")
     );
 }
 
 #[test]
 fn shared_agent_key_needs_explicit_opt_in() {
-    let config = apply(&[("AGENT_API_KEY", "k".repeat(40).as_str())]).expect("valid");
+    let config = apply(&[("GURUCONNECT_AGENT_API_KEY", "k".repeat(40).as_str())]).expect("valid");
     assert!(config.shared_agent_key().is_none());
     let config = apply(&[
-        ("AGENT_API_KEY", "k".repeat(40).as_str()),
+        ("GURUCONNECT_AGENT_API_KEY", "k".repeat(40).as_str()),
         ("GURUCONNECT_ALLOW_SHARED_AGENT_KEY", "true"),
     ])
     .expect("valid");
@@ -88,8 +99,11 @@ fn the_config_file_rejects_unknown_keys_by_name() {
 #[test]
 fn debug_output_hides_secrets() {
     let config = apply(&[
-        ("JWT_SECRET", "s".repeat(40).as_str()),
-        ("DATABASE_URL", "postgres://user:pw-secret@host/db"),
+        ("GURUCONNECT_JWT_SECRET", "s".repeat(40).as_str()),
+        (
+            "GURUCONNECT_DATABASE_URL",
+            "postgres://user:pw-secret@host/db",
+        ),
     ])
     .expect("valid");
     let printed = format!("{config:?}");

@@ -1,7 +1,8 @@
-//! Environment overrides. Each variable is named once here; the `GURURMM_*` form wins over the
-//! seed's generic names (`DATABASE_URL`, `JWT_SECRET`) kept for existing deployments.
+//! Environment overrides. Each variable is named once here, always `GURURMM_*`; the bare names
+//! earlier releases also read are refused with their replacement named.
 
 use super::{Config, ConfigError, LogFormat, SecretString, TlsConfig};
+use server_kit::{renamed_message, still_relied_on};
 use std::path::PathBuf;
 
 fn first(
@@ -34,11 +35,25 @@ fn list(value: &str) -> Vec<String> {
         .collect()
 }
 
+/// Bare names earlier releases also read, and their replacements (server-kit's env.rs: why).
+const RENAMED: &[(&str, &str)] = &[
+    ("DATABASE_URL", "GURURMM_DATABASE_URL"),
+    ("JWT_SECRET", "GURURMM_JWT_SECRET"),
+    ("CONNECT_SERVER_URL", "GURURMM_CONNECT_URL"),
+    ("CONNECT_INTEGRATION_KEY", "GURURMM_CONNECT_INTEGRATION_KEY"),
+];
+
 /// Applies every override `get` knows: `std::env::var` in production, a map in tests.
 pub fn apply_overrides(
     config: &mut Config,
     get: impl Fn(&str) -> Option<String>,
 ) -> Result<(), ConfigError> {
+    if let Some(stale) = still_relied_on(&get, RENAMED) {
+        return Err(ConfigError::Env {
+            var: stale.old,
+            message: renamed_message(stale),
+        });
+    }
     if let Some((var, v)) = first(&get, &["GURURMM_BIND"]) {
         config.bind = v.parse().map_err(|_| ConfigError::Env {
             var,
@@ -57,10 +72,10 @@ pub fn apply_overrides(
     if let Some((_, v)) = first(&get, &["GURURMM_DASHBOARD_FRAME_SRC"]) {
         config.dashboard_frame_src = list(&v);
     }
-    if let Some((_, v)) = first(&get, &["GURURMM_DATABASE_URL", "DATABASE_URL"]) {
+    if let Some((_, v)) = first(&get, &["GURURMM_DATABASE_URL"]) {
         config.database_url = Some(SecretString::new(v));
     }
-    if let Some((_, v)) = first(&get, &["GURURMM_JWT_SECRET", "JWT_SECRET"]) {
+    if let Some((_, v)) = first(&get, &["GURURMM_JWT_SECRET"]) {
         config.jwt_secret = Some(SecretString::new(v));
     }
     let cert = first(&get, &["GURURMM_TLS_CERT"]);
@@ -101,13 +116,10 @@ pub fn apply_overrides(
             *field = boolean(var, &v)?;
         }
     }
-    if let Some((_, v)) = first(&get, &["GURURMM_CONNECT_URL", "CONNECT_SERVER_URL"]) {
+    if let Some((_, v)) = first(&get, &["GURURMM_CONNECT_URL"]) {
         config.connect.url = Some(v);
     }
-    if let Some((_, v)) = first(
-        &get,
-        &["GURURMM_CONNECT_INTEGRATION_KEY", "CONNECT_INTEGRATION_KEY"],
-    ) {
+    if let Some((_, v)) = first(&get, &["GURURMM_CONNECT_INTEGRATION_KEY"]) {
         config.connect.integration_key = Some(SecretString::new(v));
     }
     if let Some((_, v)) = first(&get, &["GURURMM_CONNECT_PUBLIC_URL"]) {

@@ -66,10 +66,10 @@ pub struct TlsConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ConnectConfig {
     /// GuruConnect's base URL as this server reaches it, e.g. `https://connect.example.com`
-    /// (`GURURMM_CONNECT_URL` / `CONNECT_SERVER_URL`).
+    /// (`GURURMM_CONNECT_URL`).
     pub url: Option<String>,
     /// The integration key GuruConnect holds as its `integration_key` (at least 32 characters;
-    /// `GURURMM_CONNECT_INTEGRATION_KEY` / `CONNECT_INTEGRATION_KEY`). Never logged.
+    /// `GURURMM_CONNECT_INTEGRATION_KEY`). Never logged.
     pub integration_key: Option<SecretString>,
     /// GuruConnect's URL as technicians' browsers reach it (the viewer links and the dashboard's
     /// `frame-src`). Unset: `url`.

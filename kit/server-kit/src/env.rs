@@ -1,0 +1,78 @@
+//! Environment variables each product reads under its own prefix only.
+//!
+//! Both servers once also read bare names (`DATABASE_URL`, `JWT_SECRET`, …) that the other
+//! product read too, so one environment could hand both the same database and signing key.
+//! Neither reads them any more; a deployment still setting one must hear it, not start quietly
+//! on an empty SQLite database or a fresh key.
+
+/// A bare name an earlier release read, and the prefixed name that replaced it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Renamed {
+    pub old: &'static str,
+    pub new: &'static str,
+}
+
+/// The first of `renamed` (old name, new name) whose old name is set (non-empty) while its new
+/// name is not: what such a deployment still relies on. Once the new name is set, the old one is
+/// simply ignored.
+pub fn still_relied_on(
+    get: &impl Fn(&str) -> Option<String>,
+    renamed: &[(&'static str, &'static str)],
+) -> Option<Renamed> {
+    let set = |name: &str| get(name).is_some_and(|v| !v.is_empty());
+    renamed
+        .iter()
+        .find(|(old, new)| set(old) && !set(new))
+        .map(|&(old, new)| Renamed { old, new })
+}
+
+/// The message for a variable found by [`still_relied_on`].
+pub fn renamed_message(r: Renamed) -> String {
+    format!(
+        "is no longer read: set {} instead (a bare name reaches other servers too, \
+         GuruConnect's and GuruRMM's among them, so one environment could hand both the same \
+         database or key)",
+        r.new
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const RENAMED: &[(&str, &str)] = &[
+        ("DATABASE_URL", "X_DATABASE_URL"),
+        ("JWT_SECRET", "X_JWT_SECRET"),
+    ];
+    const JWT: Renamed = Renamed {
+        old: "JWT_SECRET",
+        new: "X_JWT_SECRET",
+    };
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn an_old_name_alone_is_reported_with_its_replacement() {
+        let found = still_relied_on(&env(&[("JWT_SECRET", "s")]), RENAMED);
+        assert_eq!(found, Some(JWT));
+        assert!(renamed_message(JWT).contains("X_JWT_SECRET"));
+    }
+
+    #[test]
+    fn an_old_name_beside_its_replacement_or_empty_is_not() {
+        let both = env(&[("DATABASE_URL", "a"), ("X_DATABASE_URL", "b")]);
+        assert_eq!(still_relied_on(&both, RENAMED), None);
+        assert_eq!(
+            still_relied_on(&env(&[("DATABASE_URL", "")]), RENAMED),
+            None
+        );
+        assert_eq!(still_relied_on(&env(&[]), RENAMED), None);
+    }
+}
