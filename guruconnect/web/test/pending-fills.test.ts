@@ -3,6 +3,7 @@
 // both where the worker cuts bitmaps and as a whole; and the laziness itself.
 import { describe, expect, it } from "vitest";
 import { FrameDecoder, type Rect } from "../src/codec/decoder";
+import { MAX_PENDING_FILLS, PendingFills } from "../src/codec/pending-fills";
 import { FrameEncoding, type VideoFrame } from "../src/protocol/wire";
 
 type FrameRect = VideoFrame["rects"][number];
@@ -144,5 +145,17 @@ describe("pending fills", () => {
     expect(new Uint32Array(decoder.rgbaWithin([topCorner]).buffer)[0]).toBe(green);
     const whole = new Uint32Array(decoder.rgba.buffer);
     expect(whole.every((w, i) => w === (i < (W * H) / 2 ? green : key[i]))).toBe(true);
+  });
+
+  it("never let more than a bounded number wait, however many arrive unread", () => {
+    const fills = new PendingFills();
+    const picture = new Uint32Array(W * H);
+    // One-pixel fills, none covering another, never read: a hostile agent's pattern.
+    for (let i = 0; i < 10 * MAX_PENDING_FILLS; i++) {
+      fills.add({ x: i % W, y: Math.floor(i / W) % H, width: 1, height: 1 }, 0xff000000 | i, picture, W);
+      expect(fills.length).toBeLessThanOrEqual(MAX_PENDING_FILLS);
+    }
+    // What was written for the bound is what those fills painted.
+    expect(picture[0]).not.toBe(0);
   });
 });

@@ -219,7 +219,7 @@ function write(picture: Uint32Array, width: number, ready: Ready[], fills: Pendi
   for (const item of ordered) {
     const { x, y, width: w, height: h } = item.rect;
     if (item.kind === "fill") {
-      fills.add(item.rect, item.word);
+      fills.add(item.rect, item.word, picture, width);
       continue;
     }
     // What lands here goes over any fill still waiting beneath it.

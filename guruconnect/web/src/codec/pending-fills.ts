@@ -12,6 +12,13 @@ interface Fill {
   word: number;
 }
 
+/**
+ * Beyond this many waiting fills they are all written: fills that neither cover one another nor
+ * are ever read (a hostile agent can send thousands a frame) must not grow the list, and the
+ * cost of each `add`, without bound.
+ */
+export const MAX_PENDING_FILLS = 256;
+
 /** The picture is its words with these fills painted over them, oldest first. */
 export class PendingFills {
   private fills: Fill[] = [];
@@ -20,9 +27,11 @@ export class PendingFills {
     return this.fills.length;
   }
 
-  /** Queues a fill; older ones it covers entirely can never be seen again. */
-  add(rect: Rect, word: number): void {
+  /** Queues a fill (older ones it covers entirely can never be seen again); when too many wait,
+   * writes them all into `picture` first. */
+  add(rect: Rect, word: number, picture: Uint32Array, width: number): void {
     this.fills = this.fills.filter((f) => !covers(rect, f.rect));
+    if (this.fills.length >= MAX_PENDING_FILLS) this.settle(picture, width);
     this.fills.push({ rect, word });
   }
 
