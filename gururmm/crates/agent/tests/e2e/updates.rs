@@ -65,9 +65,11 @@ async fn assert_update_refused(
     let log = h.dir.path().join(format!("{name}.log"));
     let mut agent = spawn_agent(&binary, &config, &log);
     let id = h.agent_id(&format!("e2e-{name}")).await;
+    // The offer exists; the agent may refuse it within milliseconds, so "offered" is only a
+    // moment and its later status is checked below.
     h.wait_for(
         "update offered",
-        |v| v[0]["status"] == "offered",
+        |v| v[0]["status"].is_string(),
         &format!("/api/agents/{id}/updates"),
     )
     .await;
