@@ -1,16 +1,23 @@
 //! What both products' servers do alike, written once: bind (port 0 resolved before the first
 //! request), serve plain HTTP or TLS with Nagle's algorithm off, wait for a stop signal, and
-//! tell the client's address (behind a trusted proxy, the address the proxy saw); and refuse
-//! the bare environment names both products once read.
+//! tell the client's address (behind a trusted proxy, the address the proxy saw); refuse the
+//! bare environment names both products once read; keep secrets out of logs, hash and compare
+//! credentials, hash passwords, sign and check tokens, and throttle by sliding windows.
 //! Each server keeps what is its own: its state, its routes, its background tasks, what a
 //! graceful shutdown must flush.
 
 mod client;
+pub mod crypto;
 mod env;
+pub mod jwt;
 mod listen;
+pub mod password;
+mod secret;
 mod signal;
+pub mod throttle;
 
 pub use client::{client_ip, ClientIp, ForwardedPolicy};
 pub use env::{renamed_message, still_relied_on, Renamed};
 pub use listen::{bind, serve, Bound, TlsFiles};
+pub use secret::SecretString;
 pub use signal::shutdown_signal;

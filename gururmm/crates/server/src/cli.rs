@@ -193,7 +193,7 @@ async fn create_user(
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     let pw = line.trim_end_matches(['\r', '\n']).to_owned();
-    password::check_policy(&pw).map_err(anyhow::Error::msg)?;
+    password::check_policy(&pw)?;
     let db = Db::connect(config).await?;
     let hash = tokio::task::spawn_blocking(move || password::hash(&pw)).await??;
     db::users::create(&db, email, display_name, &hash, role).await?;

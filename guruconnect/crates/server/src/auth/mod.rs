@@ -11,10 +11,9 @@
 //! bearer token simply fails to verify.
 
 pub mod jwt;
-pub mod password;
 pub mod secrets;
-pub mod throttle;
 pub mod tokens;
+pub use server_kit::{password, throttle};
 
 use crate::app::AppState;
 use crate::db::{self, users::Role};

@@ -2,9 +2,8 @@
 //! Secrets are `SecretString`s so neither `Debug` nor logs can print them.
 
 mod env;
-mod secret;
 
-pub use secret::SecretString;
+pub use server_kit::SecretString;
 
 use serde::Deserialize;
 use std::net::SocketAddr;

@@ -155,7 +155,7 @@ pub async fn register(
             "email must look like name@domain".into(),
         ));
     }
-    password::check_policy(&req.password).map_err(ApiError::Validation)?;
+    password::check_policy(&req.password).map_err(|e| ApiError::Validation(e.to_string()))?;
     let pw = req.password;
     let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
         .await

@@ -1,15 +1,20 @@
-//! Access tokens: HS256 JWTs with their own audience and `typ`, signed by a key derived from
-//! the install's master key. Validation pins the algorithm, requires `exp`, and sets leeway
-//! explicitly.
+//! GuruRMM's access tokens: HS256 JWTs of their own audience and `typ`, signed by a key derived
+//! from the install's master key; `server_kit::jwt` signs and checks them.
 
-use super::secrets::hmac_hex;
-use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+pub use server_kit::jwt::{now_secs, LEEWAY_SECS};
+use server_kit::jwt::{Claims, TokenKey, TokenKind};
 
 pub const ISSUER: &str = "gururmm";
 pub const AUDIENCE: &str = "gururmm-api";
 pub const TYP: &str = "access";
-pub const LEEWAY_SECS: u64 = 5;
+
+const ACCESS: TokenKind = TokenKind {
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    typ: TYP,
+    key_label: "gururmm/jwt/access/v1",
+};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessClaims {
@@ -22,27 +27,25 @@ pub struct AccessClaims {
     pub jti: String,
 }
 
-#[derive(Clone)]
-pub struct TokenKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+impl Claims for AccessClaims {
+    fn typ(&self) -> &str {
+        &self.typ
+    }
 }
 
-impl std::fmt::Debug for TokenKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TokenKeys([redacted])")
-    }
+#[derive(Clone, Debug)]
+pub struct TokenKeys {
+    access: TokenKey,
 }
 
 impl TokenKeys {
     pub fn derive(master: &[u8]) -> Self {
-        let key = hmac_hex(master, "gururmm/jwt/access/v1");
         Self {
-            encoding: EncodingKey::from_secret(key.as_bytes()),
-            decoding: DecodingKey::from_secret(key.as_bytes()),
+            access: TokenKey::derive(master, ACCESS),
         }
     }
 
+    /// A token for `user_id` valid for `ttl_secs`, and when it expires.
     pub fn sign(&self, user_id: &str, ttl_secs: u64) -> anyhow::Result<(String, u64)> {
         let now = now_secs();
         let claims = AccessClaims {
@@ -54,30 +57,11 @@ impl TokenKeys {
             exp: now + ttl_secs,
             jti: uuid::Uuid::new_v4().to_string(),
         };
-        Ok((
-            encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?,
-            claims.exp,
-        ))
+        Ok((self.access.sign(&claims)?, claims.exp))
     }
 
     /// The claims of a valid access token; None for anything else.
     pub fn verify(&self, token: &str) -> Option<AccessClaims> {
-        let mut v = Validation::new(Algorithm::HS256);
-        v.algorithms = vec![Algorithm::HS256];
-        v.set_audience(&[AUDIENCE]);
-        v.set_issuer(&[ISSUER]);
-        v.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
-        v.leeway = LEEWAY_SECS;
-        let claims = decode::<AccessClaims>(token, &self.decoding, &v)
-            .ok()?
-            .claims;
-        (claims.typ == TYP).then_some(claims)
+        self.access.verify(token).ok()
     }
-}
-
-pub fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }

@@ -8,10 +8,9 @@
 //! as an agent key hashes to nothing.
 
 pub mod jwt;
-pub mod password;
 pub mod seal;
 pub mod secrets;
-pub mod throttle;
+pub use server_kit::{password, throttle};
 
 use crate::app::AppState;
 use crate::db::{self, agents::AgentRow, users::Role};

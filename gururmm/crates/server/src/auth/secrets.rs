@@ -1,47 +1,15 @@
-//! Random credentials and their stored forms: 256-bit agent keys kept as SHA-256, short site
-//! codes kept as HMAC-SHA256 under the install's key (a plain hash of a ~29-bit code could be
-//! brute-forced from a database dump), constant-time comparison.
+//! GuruRMM's credentials: per-agent keys (`grmm_` + 256 bits, kept as SHA-256) and site codes
+//! (kept as HMAC-SHA256 under the install's key: a plain hash of a ~29-bit code could be
+//! brute-forced from a database dump). The primitives are `server_kit::crypto`'s.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use hmac::{Hmac, Mac};
-use rand::{Rng, RngCore};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
+use rand::Rng;
+pub use server_kit::crypto::{constant_time_eq, hmac_hex, random_bytes, sha256_hex};
 
 pub use gururmm_protocol::AGENT_KEY_PREFIX;
 
-pub fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut out = [0u8; N];
-    rand::rngs::OsRng.fill_bytes(&mut out);
-    out
-}
-
 /// A new per-agent key: `grmm_` + 256 random bits, URL-safe.
 pub fn new_agent_key() -> String {
-    format!(
-        "{AGENT_KEY_PREFIX}{}",
-        URL_SAFE_NO_PAD.encode(random_bytes::<32>())
-    )
-}
-
-pub fn sha256_hex(value: &str) -> String {
-    hex::encode(Sha256::digest(value.as_bytes()))
-}
-
-pub fn hmac_hex(key: &[u8], value: &str) -> String {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
-        return String::new();
-    };
-    mac.update(value.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
-}
-
-/// Equality that takes the same time wherever the inputs differ (and whatever their lengths).
-pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    Sha256::digest(a.as_bytes())
-        .ct_eq(&Sha256::digest(b.as_bytes()))
-        .into()
+    server_kit::crypto::new_token(AGENT_KEY_PREFIX)
 }
 
 /// 256 short, distinct, easy-to-read words: 8 bits each.
@@ -125,17 +93,8 @@ mod tests {
     #[test]
     fn agent_keys_carry_256_bits_and_the_prefix() {
         let key = new_agent_key();
-        let raw = URL_SAFE_NO_PAD
-            .decode(key.strip_prefix(AGENT_KEY_PREFIX).expect("prefix"))
-            .expect("base64");
-        assert_eq!(raw.len(), 32);
+        // 32 bytes are 43 characters of unpadded base64.
+        assert_eq!(key.strip_prefix(AGENT_KEY_PREFIX).map(str::len), Some(43));
         assert_ne!(key, new_agent_key());
-    }
-
-    #[test]
-    fn comparisons_and_keyed_hashes() {
-        assert!(constant_time_eq("a", "a"));
-        assert!(!constant_time_eq("a", "ab"));
-        assert_ne!(hmac_hex(b"one", "X"), hmac_hex(b"two", "X"));
     }
 }

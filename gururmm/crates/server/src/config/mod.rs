@@ -2,11 +2,10 @@
 //! flags. Secrets are [`SecretString`]s, so `{:?}` of the whole config prints none of them.
 
 mod env;
-mod secret;
 #[cfg(test)]
 mod tests;
 
-pub use secret::SecretString;
+pub use server_kit::SecretString;
 
 use base64::Engine as _;
 

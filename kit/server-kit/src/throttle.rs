@@ -1,6 +1,6 @@
-//! Sliding-window counters for failed logins, registrations and failed site-code
-//! authentications, and for the per-user command rate. Windows slide, so a block always lifts
-//! on its own. They read the time from a [`Clock`], so tests can slide a window without waiting.
+//! Sliding-window counters: failed logins and code redemptions, per-user action rates. Windows
+//! slide, so a block always lifts on its own (throttling, never a permanent lockout). They read
+//! the time from a [`Clock`], so tests slide a window without waiting.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;

@@ -1,5 +1,6 @@
-//! Argon2id password hashing at OWASP's floor (19 MiB, t=2, p=1), with a dummy verification so
-//! a login naming an unknown account costs the same as a wrong password.
+//! Password hashing with Argon2id at OWASP's floor (19 MiB, t=2, p=1), a policy for new
+//! passwords, and a dummy verification so a login naming an unknown account costs the same as
+//! a wrong password.
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -8,6 +9,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::OnceLock;
 
 pub const MIN_LEN: usize = 10;
+/// Bounds the hash input, so a megabyte "password" cannot buy a megabyte of hashing.
 pub const MAX_LEN: usize = 1024;
 
 fn argon2() -> Argon2<'static> {
@@ -15,17 +17,26 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Refuses passwords that are too short or absurdly long (the hash input is bounded).
-pub fn check_policy(password: &str) -> Result<(), String> {
-    if password.chars().count() < MIN_LEN {
-        return Err(format!("password must be at least {MIN_LEN} characters"));
-    }
-    if password.len() > MAX_LEN {
-        return Err(format!("password must be at most {MAX_LEN} bytes"));
-    }
-    Ok(())
+/// Why a new password was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PolicyError {
+    #[error("password must be at least {MIN_LEN} characters")]
+    TooShort,
+    #[error("password must be at most {MAX_LEN} bytes")]
+    TooLong,
 }
 
+pub fn check_policy(password: &str) -> Result<(), PolicyError> {
+    if password.chars().count() < MIN_LEN {
+        Err(PolicyError::TooShort)
+    } else if password.len() > MAX_LEN {
+        Err(PolicyError::TooLong)
+    } else {
+        Ok(())
+    }
+}
+
+/// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`) with a fresh salt.
 pub fn hash(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
     argon2()
@@ -46,14 +57,15 @@ pub fn verify(password: &str, phc: &str) -> bool {
             .unwrap_or(false)
 }
 
-/// Same work as [`verify`] against a real hash, for unknown accounts.
+/// The same work as [`verify`] against a real hash, for logins naming an unknown account.
 pub fn verify_dummy(password: &str) {
     static DUMMY: OnceLock<String> = OnceLock::new();
     let phc = DUMMY.get_or_init(|| hash("timing-equaliser-password").unwrap_or_default());
     let _ = verify(password, phc);
 }
 
-/// A random 24-character password (~139 bits) for the bootstrap admin.
+/// A random password for a bootstrap admin: 24 characters from a 56-symbol alphabet without
+/// look-alikes (~139 bits).
 pub fn generate() -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -73,6 +85,37 @@ mod tests {
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
         assert!(verify("correct horse battery", &phc));
         assert!(!verify("correct horse batterx", &phc));
+    }
+
+    #[test]
+    fn the_same_password_hashes_differently() {
+        assert_ne!(hash("same password!").ok(), hash("same password!").ok());
+    }
+
+    #[test]
+    fn malformed_hashes_and_oversized_passwords_never_match() {
         assert!(!verify("anything", "not a phc string"));
+        let long = "x".repeat(MAX_LEN + 1);
+        let phc = hash(&long).expect("hash");
+        assert!(!verify(&long, &phc), "over the bound is refused unhashed");
+    }
+
+    #[test]
+    fn the_policy_bounds_length() {
+        assert_eq!(check_policy("short"), Err(PolicyError::TooShort));
+        assert_eq!(check_policy("long enough pw"), Ok(()));
+        assert_eq!(
+            check_policy(&"é".repeat(MAX_LEN)),
+            Err(PolicyError::TooLong),
+            "the bound is in bytes"
+        );
+    }
+
+    #[test]
+    fn generated_passwords_pass_the_policy_and_differ() {
+        let one = generate();
+        assert_eq!(one.chars().count(), 24);
+        assert_eq!(check_policy(&one), Ok(()));
+        assert_ne!(one, generate());
     }
 }

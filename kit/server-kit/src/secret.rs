@@ -1,4 +1,4 @@
-//! A string that holds a secret: it deserialises like a string but never prints its value, so a
+//! A string that holds a secret: it deserialises like a string and never prints its value, so a
 //! stray `{:?}` in a log line cannot leak a key.
 
 use serde::Deserialize;
@@ -33,6 +33,13 @@ mod tests {
     fn debug_output_never_contains_the_secret() {
         let secret = SecretString::new("hunter2-very-secret");
         assert!(!format!("{secret:?}").contains("hunter2"));
-        assert!(!format!("{:#?}", Some(secret)).contains("hunter2"));
+        assert!(!format!("{:#?}", Some(secret.clone())).contains("hunter2"));
+        assert_eq!(secret.expose(), "hunter2-very-secret");
+    }
+
+    #[test]
+    fn deserialises_from_a_plain_string() {
+        let secret: SecretString = serde_json::from_str("\"s3cret\"").expect("json");
+        assert_eq!(secret, SecretString::new("s3cret"));
     }
 }
