@@ -2,13 +2,15 @@
 //! request), serve plain HTTP or TLS with Nagle's algorithm off, wait for a stop signal, and
 //! tell the client's address (behind a trusted proxy, the address the proxy saw); refuse the
 //! bare environment names both products once read; keep secrets out of logs, hash and compare
-//! credentials, hash passwords, sign and check tokens, and throttle by sliding windows.
+//! credentials, hash passwords, sign and check tokens, throttle by sliding windows; and put the
+//! same request id, security headers and CORS around every route.
 //! Each server keeps what is its own: its state, its routes, its background tasks, what a
 //! graceful shutdown must flush.
 
 mod client;
 pub mod crypto;
 mod env;
+pub mod http;
 pub mod jwt;
 mod listen;
 pub mod password;

@@ -19,7 +19,6 @@ pub use users::valid_username;
 
 use crate::app::AppState;
 use crate::http::error::ApiError;
-use crate::http::{cors, middleware};
 use crate::relay;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
@@ -112,7 +111,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn router(state: AppState) -> Router {
     let (api, spec) = documented_routes();
     let spec_json = std::sync::Arc::new(spec.to_pretty_json().unwrap_or_default());
-    let mut app = api
+    let app = api
         .route("/ws/agent", get(relay::agent::upgrade))
         .route("/ws/viewer", get(relay::viewer::upgrade))
         .merge(docs::routes(spec_json))
@@ -120,15 +119,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(64 * 1024));
-    if let Some(cors) = cors::layer(&state.config.cors_allowed_origins) {
-        app = app.layer(cors);
-    }
-    app.layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        middleware::security_headers,
-    ))
-    .layer(axum::middleware::from_fn(middleware::request_context))
-    .with_state(state)
+    let tls = state.config.tls.is_some();
+    server_kit::http::with_common_layers(app, &state.config.cors_allowed_origins, tls)
+        .with_state(state)
 }
 
 /// The integration contract's part of the OpenAPI document (`/api/integration/*` and the

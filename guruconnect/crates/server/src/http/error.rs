@@ -7,17 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-tokio::task_local! {
-    /// The id of the request being handled; set by the request-context middleware.
-    pub static CORRELATION_ID: String;
-}
-
-/// The id of the current request, or a fresh one outside a request.
-pub fn correlation_id() -> String {
-    CORRELATION_ID
-        .try_with(Clone::clone)
-        .unwrap_or_else(|_| uuid::Uuid::new_v4().to_string())
-}
+pub use server_kit::http::correlation_id;
 
 /// Body of every error response.
 #[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]

@@ -23,8 +23,8 @@ mod sites;
 pub use auth::valid_email;
 
 use crate::app::AppState;
+use crate::http::dashboard;
 use crate::http::error::ApiError;
-use crate::http::{cors, dashboard, middleware};
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
@@ -123,20 +123,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn router(state: AppState) -> Router {
     let (api, spec) = documented_routes();
     let spec_json = std::sync::Arc::new(spec.to_pretty_json().unwrap_or_default());
-    let mut app = api
+    let app = api
         .route("/ws", get(crate::ws::connection::upgrade))
         .merge(docs::routes(spec_json))
         .fallback(dashboard::fallback)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         // Legacy command results carry up to 2 x 512 KiB of output.
         .layer(DefaultBodyLimit::max(2 * 1024 * 1024));
-    if let Some(cors) = cors::layer(&state.config.cors_allowed_origins) {
-        app = app.layer(cors);
-    }
-    if state.config.tls.is_some() {
-        app = app.layer(axum::middleware::from_fn(middleware::strict_transport));
-    }
-    app.layer(axum::middleware::from_fn(middleware::security_headers))
-        .layer(axum::middleware::from_fn(middleware::request_context))
+    let tls = state.config.tls.is_some();
+    server_kit::http::with_common_layers(app, &state.config.cors_allowed_origins, tls)
         .with_state(state)
 }

@@ -7,17 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-tokio::task_local! {
-    /// The current request's id, set by `middleware::request_context`.
-    pub static CORRELATION_ID: String;
-}
-
-/// The current request's id; a fresh one outside a request.
-pub fn correlation_id() -> String {
-    CORRELATION_ID
-        .try_with(Clone::clone)
-        .unwrap_or_else(|_| uuid::Uuid::new_v4().to_string())
-}
+pub use server_kit::http::correlation_id;
 
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorEnvelope {

@@ -1,0 +1,33 @@
+//! HTTP behaviour both servers put around every route: a request id (the `X-Request-Id`
+//! header, the log span and the error envelope's correlation id), security headers, HSTS when
+//! the server itself speaks TLS, and CORS for configured origins only.
+
+mod cors;
+mod headers;
+mod request_id;
+
+pub use cors::cors_layer;
+pub use headers::{security_headers, strict_transport, DEFAULT_CSP};
+pub use request_id::{correlation_id, request_context, REQUEST_ID};
+
+use axum::Router;
+
+/// `app` with the layers every route gets, in the one order that works: the request id
+/// outermost (so every log line and error of the request carries it), then the security
+/// headers, HSTS when `tls`, and CORS for `cors_origins` innermost.
+pub fn with_common_layers<S>(mut app: Router<S>, cors_origins: &[String], tls: bool) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    if let Some(cors) = cors_layer(cors_origins) {
+        app = app.layer(cors);
+    }
+    if tls {
+        app = app.layer(axum::middleware::from_fn(strict_transport));
+    }
+    app.layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn(request_context))
+}
+
+#[cfg(test)]
+mod tests;
