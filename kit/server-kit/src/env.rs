@@ -36,6 +36,25 @@ pub fn renamed_message(r: Renamed) -> String {
     )
 }
 
+/// For a product's config tests: sets each old name of `renamed` alone (to a 40-character
+/// value, so length checks pass) and returns those `load` did not refuse with a message naming
+/// both the old and the new name. `load` answers a configuration error's text.
+pub fn renames_not_refused(
+    renamed: &[(&'static str, &'static str)],
+    load: impl Fn(&str, &str) -> Result<(), String>,
+) -> Vec<&'static str> {
+    let value = "x".repeat(40);
+    renamed
+        .iter()
+        .filter(|(old, new)| match load(old, &value) {
+            // The old name must appear on its own, not only inside the new one.
+            Err(message) => !(message.contains(new) && message.replace(new, "").contains(old)),
+            Ok(()) => true,
+        })
+        .map(|&(old, _)| old)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +93,28 @@ mod tests {
             None
         );
         assert_eq!(still_relied_on(&env(&[]), RENAMED), None);
+    }
+
+    #[test]
+    fn renames_not_refused_names_what_a_config_read_quietly() {
+        let strict = |name: &str, _: &str| {
+            Err(renamed_message(Renamed {
+                old: "JWT_SECRET",
+                new: "X_JWT_SECRET",
+            }) + name)
+        };
+        assert!(renames_not_refused(&[("JWT_SECRET", "X_JWT_SECRET")], strict).is_empty());
+        let lax = |_: &str, _: &str| Ok(());
+        assert_eq!(
+            renames_not_refused(RENAMED, lax),
+            vec!["DATABASE_URL", "JWT_SECRET"]
+        );
+        let vague = |_: &str, _: &str| Err("bad configuration".to_owned());
+        assert_eq!(renames_not_refused(RENAMED, vague).len(), 2);
+        let new_name_only = |_: &str, _: &str| Err("set X_JWT_SECRET".to_owned());
+        assert_eq!(
+            renames_not_refused(&[("JWT_SECRET", "X_JWT_SECRET")], new_name_only),
+            vec!["JWT_SECRET"]
+        );
     }
 }

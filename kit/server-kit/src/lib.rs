@@ -19,7 +19,7 @@ mod signal;
 pub mod throttle;
 
 pub use client::{client_ip, ClientIp, ForwardedPolicy};
-pub use env::{renamed_message, still_relied_on, Renamed};
+pub use env::{renamed_message, renames_not_refused, still_relied_on, Renamed};
 pub use listen::{bind, serve, Bound, TlsFiles};
 pub use secret::SecretString;
 pub use signal::shutdown_signal;

@@ -35,7 +35,7 @@ fn boolean(var: &'static str, value: &str) -> Result<bool, ConfigError> {
 }
 
 /// Bare names earlier releases also read, and their replacements (server-kit's env.rs: why).
-const RENAMED: &[(&str, &str)] = &[
+pub(super) const RENAMED: &[(&str, &str)] = &[
     ("BIND_ADDRESS", "GURUCONNECT_BIND"),
     ("DATABASE_URL", "GURUCONNECT_DATABASE_URL"),
     ("JWT_SECRET", "GURUCONNECT_JWT_SECRET"),

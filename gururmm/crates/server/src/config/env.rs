@@ -36,7 +36,7 @@ fn list(value: &str) -> Vec<String> {
 }
 
 /// Bare names earlier releases also read, and their replacements (server-kit's env.rs: why).
-const RENAMED: &[(&str, &str)] = &[
+pub(super) const RENAMED: &[(&str, &str)] = &[
     ("DATABASE_URL", "GURURMM_DATABASE_URL"),
     ("JWT_SECRET", "GURURMM_JWT_SECRET"),
     ("CONNECT_SERVER_URL", "GURURMM_CONNECT_URL"),
