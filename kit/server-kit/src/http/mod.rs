@@ -1,12 +1,14 @@
 //! HTTP behaviour both servers put around every route: a request id (the `X-Request-Id`
 //! header, the log span and the error envelope's correlation id), security headers, HSTS when
-//! the server itself speaks TLS, and CORS for configured origins only.
+//! the server itself speaks TLS, and CORS for configured origins only; and the API docs routes.
 
 mod cors;
+mod docs;
 mod headers;
 mod request_id;
 
 pub use cors::cors_layer;
+pub use docs::docs_routes;
 pub use headers::{security_headers, strict_transport, DEFAULT_CSP};
 pub use request_id::{correlation_id, request_context, REQUEST_ID};
 

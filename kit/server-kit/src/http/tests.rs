@@ -188,3 +188,33 @@ async fn a_configured_origin_may_read_and_no_other() {
         .expect("ascii");
     assert!(exposed.contains("x-request-id"), "{exposed}");
 }
+
+#[tokio::test]
+async fn the_docs_are_served_from_the_binary() {
+    let docs = || docs_routes::<()>(r#"{"openapi":"3.1.0"}"#.to_owned(), "Kit API", "A note.");
+    let page = call(docs(), get_with("/api/docs", &[])).await;
+    assert_eq!(
+        page.headers()[header::CONTENT_TYPE],
+        "text/html; charset=utf-8"
+    );
+    let html = body_text(page).await;
+    assert!(
+        html.contains("<title>Kit API</title>") && html.contains("A note."),
+        "{html}"
+    );
+    assert!(html.contains(r#"src="/api/docs/docs.js""#), "{html}");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "self-hosted: {html}"
+    );
+    for (path, kind) in [
+        ("/api/docs/docs.js", "text/javascript; charset=utf-8"),
+        ("/api/docs/docs.css", "text/css; charset=utf-8"),
+        ("/api/openapi.json", "application/json"),
+    ] {
+        let response = call(docs(), get_with(path, &[])).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], kind, "{path}");
+        assert!(!body_text(response).await.is_empty(), "{path}");
+    }
+}

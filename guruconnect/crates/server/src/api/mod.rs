@@ -4,7 +4,6 @@
 
 mod auth;
 mod codes;
-mod docs;
 pub mod dto;
 pub mod integration;
 mod keys;
@@ -110,11 +109,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The whole application: API, sockets, docs, fallbacks, and the middleware stack.
 pub fn router(state: AppState) -> Router {
     let (api, spec) = documented_routes();
-    let spec_json = std::sync::Arc::new(spec.to_pretty_json().unwrap_or_default());
+    let spec_json = spec.to_pretty_json().unwrap_or_default();
     let app = api
         .route("/ws/agent", get(relay::agent::upgrade))
         .route("/ws/viewer", get(relay::viewer::upgrade))
-        .merge(docs::routes(spec_json))
+        .merge(server_kit::http::docs_routes(
+            spec_json,
+            "GuruConnect API",
+            "",
+        ))
         .merge(crate::web::routes(&state.config))
         .fallback(|| async { ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

@@ -8,7 +8,6 @@ mod audit;
 mod auth;
 mod clients;
 mod commands;
-mod docs;
 pub mod dto;
 mod launch_summary;
 mod legacy;
@@ -122,10 +121,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The whole application: API, agent socket, docs, the dashboard as the fallback, middleware.
 pub fn router(state: AppState) -> Router {
     let (api, spec) = documented_routes();
-    let spec_json = std::sync::Arc::new(spec.to_pretty_json().unwrap_or_default());
+    let spec_json = spec.to_pretty_json().unwrap_or_default();
     let app = api
         .route("/ws", get(crate::ws::connection::upgrade))
-        .merge(docs::routes(spec_json))
+        .merge(server_kit::http::docs_routes(
+            spec_json,
+            "GuruRMM API",
+            "Agents connect to <code>/ws</code>.",
+        ))
         .fallback(dashboard::fallback)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         // Legacy command results carry up to 2 x 512 KiB of output.
