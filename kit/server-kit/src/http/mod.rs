@@ -1,14 +1,17 @@
 //! HTTP behaviour both servers put around every route: a request id (the `X-Request-Id`
 //! header, the log span and the error envelope's correlation id), security headers, HSTS when
-//! the server itself speaks TLS, and CORS for configured origins only; and the API docs routes.
+//! the server itself speaks TLS, and CORS for configured origins only; the error envelope and the
+//! extractors that answer with it; and the API docs routes.
 
 mod cors;
 mod docs;
+mod failure;
 mod headers;
 mod request_id;
 
 pub use cors::cors_layer;
 pub use docs::docs_routes;
+pub use failure::{failure_response, ErrorEnvelope, Failure, Json, Path, Query, Rejected};
 pub use headers::{security_headers, strict_transport, DEFAULT_CSP};
 pub use request_id::{correlation_id, request_context, REQUEST_ID};
 
@@ -31,5 +34,7 @@ where
         .layer(axum::middleware::from_fn(request_context))
 }
 
+#[cfg(test)]
+mod failure_tests;
 #[cfg(test)]
 mod tests;

@@ -1,25 +1,11 @@
-//! The one error envelope every HTTP failure uses (GC-18):
-//! `{detail, error_code, status_code, correlation_id}`. The correlation id is the request's id,
-//! also in the `X-Request-Id` header and in the log line; a 500 never carries internal detail.
+//! Every way a GuruConnect API call can fail, answered with server-kit's one error envelope
+//! (GC-18): `{detail, error_code, status_code, correlation_id}`.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use server_kit::http::{failure_response, Failure};
 
-pub use server_kit::http::correlation_id;
-
-/// Body of every error response.
-#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct ErrorEnvelope {
-    /// What went wrong, for a person.
-    pub detail: String,
-    /// Stable machine-readable code, e.g. `unauthorized`.
-    pub error_code: String,
-    pub status_code: u16,
-    /// Quote this to support: it finds the server log line.
-    pub correlation_id: String,
-}
+pub use server_kit::http::{correlation_id, ErrorEnvelope, Json, Path, Query};
 
 /// Every way an API call can fail.
 #[derive(Debug, thiserror::Error)]
@@ -54,32 +40,8 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> Self {
-        match r {
-            JsonRejection::JsonDataError(e) => ApiError::Validation(e.body_text()),
-            JsonRejection::MissingJsonContentType(_) => {
-                ApiError::BadRequest("expected Content-Type: application/json".into())
-            }
-            other => ApiError::BadRequest(other.body_text()),
-        }
-    }
-}
-
-impl From<QueryRejection> for ApiError {
-    fn from(r: QueryRejection) -> Self {
-        ApiError::Validation(r.body_text())
-    }
-}
-
-impl From<PathRejection> for ApiError {
-    fn from(r: PathRejection) -> Self {
-        ApiError::BadRequest(r.body_text())
-    }
-}
-
-impl ApiError {
-    pub fn status(&self) -> StatusCode {
+impl Failure for ApiError {
+    fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -93,7 +55,7 @@ impl ApiError {
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Validation(_) => "validation_failed",
@@ -108,61 +70,26 @@ impl ApiError {
             ApiError::Internal(_) => "internal_error",
         }
     }
+
+    fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
+    fn internal_cause(&self) -> Option<&anyhow::Error> {
+        match self {
+            ApiError::Internal(cause) => Some(cause),
+            _ => None,
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = self.status();
-        let correlation_id = correlation_id();
-        match &self {
-            // The cause goes to the log, tagged with the id the client sees; never to the client.
-            ApiError::Internal(e) => {
-                tracing::error!(correlation_id = %correlation_id, error = ?e, "internal error")
-            }
-            _ => {
-                tracing::debug!(correlation_id = %correlation_id, code = self.code(), "request refused")
-            }
-        }
-        let envelope = ErrorEnvelope {
-            detail: self.to_string(),
-            error_code: self.code().to_owned(),
-            status_code: status.as_u16(),
-            correlation_id,
-        };
-        let mut response = (status, axum::Json(envelope)).into_response();
-        if let ApiError::RateLimited { retry_after_secs } = self {
-            if let Ok(value) = HeaderValue::from_str(&retry_after_secs.max(1).to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-        }
-        if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        response
+        failure_response(&self, |envelope| envelope)
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
-
-/// `axum::Json` whose rejections use the envelope.
-#[derive(Debug, axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
-pub struct Json<T>(pub T);
-
-impl<T: Serialize> IntoResponse for Json<T> {
-    fn into_response(self) -> Response {
-        axum::Json(self.0).into_response()
-    }
-}
-
-/// `axum::extract::Query` whose rejections use the envelope.
-#[derive(Debug, axum::extract::FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
-pub struct Query<T>(pub T);
-
-/// `axum::extract::Path` whose rejections use the envelope.
-#[derive(Debug, axum::extract::FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(ApiError))]
-pub struct Path<T>(pub T);

@@ -1,14 +1,14 @@
-//! The single error envelope: `{detail, error_code, status_code, correlation_id}`. The
-//! correlation id is the request id, also sent as `X-Request-Id` and written in the log line;
-//! a 500 carries nothing but that id.
+//! Every way a GuruRMM API call can fail, answered with server-kit's error envelope
+//! `{detail, error_code, status_code, correlation_id}`, plus `upstream` when GuruConnect refused.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use server_kit::http::{failure_response, Failure};
 
-pub use server_kit::http::correlation_id;
+pub use server_kit::http::{correlation_id, Json, Path, Query};
 
+/// server-kit's envelope, and GuruConnect's side of an error when it was GuruConnect that refused.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorEnvelope {
     /// Human-readable explanation.
@@ -76,29 +76,8 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> Self {
-        match r {
-            JsonRejection::JsonDataError(e) => ApiError::Validation(e.body_text()),
-            other => ApiError::BadRequest(other.body_text()),
-        }
-    }
-}
-
-impl From<QueryRejection> for ApiError {
-    fn from(r: QueryRejection) -> Self {
-        ApiError::Validation(r.body_text())
-    }
-}
-
-impl From<PathRejection> for ApiError {
-    fn from(r: PathRejection) -> Self {
-        ApiError::BadRequest(r.body_text())
-    }
-}
-
-impl ApiError {
-    pub fn status(&self) -> StatusCode {
+impl Failure for ApiError {
+    fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -116,7 +95,7 @@ impl ApiError {
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Validation(_) => "validation_failed",
@@ -134,65 +113,45 @@ impl ApiError {
             ApiError::Internal(_) => "internal_error",
         }
     }
-}
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        let correlation_id = correlation_id();
-        if let ApiError::Internal(e) = &self {
-            tracing::error!(%correlation_id, error = ?e, "internal error");
-        } else if let ApiError::Upstream { detail, upstream } = &self {
+    fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
+    fn internal_cause(&self) -> Option<&anyhow::Error> {
+        match self {
+            ApiError::Internal(cause) => Some(cause),
+            _ => None,
+        }
+    }
+
+    fn log_refusal(&self, correlation_id: &str) {
+        if let ApiError::Upstream { detail, upstream } = self {
             tracing::warn!(%correlation_id, upstream_correlation_id = ?upstream.correlation_id,
                 upstream_code = %upstream.error_code, %detail, "upstream service refused");
         } else {
             tracing::debug!(%correlation_id, code = self.code(), "request refused");
         }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
         let upstream = match &self {
             ApiError::Upstream { upstream, .. } => Some(upstream.clone()),
             _ => None,
         };
-        let body = ErrorEnvelope {
-            detail: self.to_string(),
-            error_code: self.code().to_owned(),
-            status_code: status.as_u16(),
-            correlation_id,
+        failure_response(&self, |e| ErrorEnvelope {
+            detail: e.detail,
+            error_code: e.error_code,
+            status_code: e.status_code,
+            correlation_id: e.correlation_id,
             upstream,
-        };
-        let mut response = (status, axum::Json(body)).into_response();
-        let headers = response.headers_mut();
-        if let ApiError::RateLimited { retry_after_secs } = self {
-            headers.insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(retry_after_secs.max(1)),
-            );
-        }
-        if status == StatusCode::UNAUTHORIZED {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        response
+        })
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
-
-/// `axum::Json` whose rejection is the envelope.
-#[derive(Debug, axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
-pub struct Json<T>(pub T);
-
-impl<T: Serialize> IntoResponse for Json<T> {
-    fn into_response(self) -> Response {
-        axum::Json(self.0).into_response()
-    }
-}
-
-/// `axum::extract::Query` whose rejection is the envelope.
-#[derive(Debug, axum::extract::FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
-pub struct Query<T>(pub T);
-
-/// `axum::extract::Path` whose rejection is the envelope.
-#[derive(Debug, axum::extract::FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(ApiError))]
-pub struct Path<T>(pub T);
