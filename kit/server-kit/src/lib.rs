@@ -3,12 +3,14 @@
 //! tell the client's address (behind a trusted proxy, the address the proxy saw); refuse the
 //! bare environment names both products once read; keep secrets out of logs, hash and compare
 //! credentials, hash passwords, sign and check tokens, throttle by sliding windows; and put the
-//! same request id, security headers and CORS around every route.
+//! same request id, security headers and CORS around every route; open the database and apply
+//! migrations.
 //! Each server keeps what is its own: its state, its routes, its background tasks, what a
 //! graceful shutdown must flush.
 
 mod client;
 pub mod crypto;
+pub mod db;
 mod env;
 pub mod http;
 pub mod jwt;

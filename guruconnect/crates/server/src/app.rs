@@ -72,7 +72,7 @@ impl Throttles {
 impl AppState {
     /// Connects storage, loads keys and rebuilds the relay's view of live sessions.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let db = Db::connect(&config).await?;
+        let db = crate::db::connect(&config).await?;
         let master = master_key(&config)?;
         let state = AppState(Arc::new(AppInner {
             tokens: TokenKeys::derive(&master),

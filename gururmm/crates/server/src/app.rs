@@ -92,7 +92,7 @@ impl AppState {
 
     /// [`AppState::build`] with the throttles reading `clock` (tests slide their windows).
     pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        let db = Db::connect(&config).await?;
+        let db = crate::db::connect(&config).await?;
         crate::db::agents::mark_all_offline(&db).await?;
         let master = master_key(&config)?;
         let connect = Connect::from_config(&config.connect)?.map(Arc::new);

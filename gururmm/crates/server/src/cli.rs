@@ -3,7 +3,7 @@
 use crate::auth::password;
 use crate::bootstrap;
 use crate::config::{Config, LogFormat};
-use crate::db::{self, users::Role, Db};
+use crate::db::{self, users::Role};
 use crate::server::Server;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -99,7 +99,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::Migrate => {
-            Db::connect(&config).await?;
+            db::connect(&config).await?;
             println!("migrations applied");
             Ok(())
         }
@@ -194,7 +194,7 @@ async fn create_user(
     std::io::stdin().lock().read_line(&mut line)?;
     let pw = line.trim_end_matches(['\r', '\n']).to_owned();
     password::check_policy(&pw)?;
-    let db = Db::connect(config).await?;
+    let db = db::connect(config).await?;
     let hash = tokio::task::spawn_blocking(move || password::hash(&pw)).await??;
     db::users::create(&db, email, display_name, &hash, role).await?;
     println!("created {} {email}", role.as_str());
