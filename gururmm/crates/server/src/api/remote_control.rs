@@ -1,10 +1,10 @@
-//! Native Remote Control broker (NRC-8). A technician asks for remote control of an agent; this
-//! server, through GuruConnect's integration contract, ensures the machine's per-machine key,
-//! pre-creates the session (attended: with a support code), picks the GuruConnect agent build
-//! for the machine's platform, sends the RMM agent a `remote_control_launch` command, mints the
-//! technician's viewer token, and answers with the viewer URLs. Every start is audited in
-//! `remote_control_sessions` (and `audit_events`); no key, code or token is logged or stored in
-//! clear.
+//! Native Remote Control broker (NRC-8), its routes. A technician asks for remote control of an
+//! agent; `connect::start` ensures the machine's per-machine key, pre-creates the GuruConnect
+//! session (attended: with a support code), picks the GuruConnect agent build for the machine's
+//! platform, mints the technician's viewer token and sends the RMM agent a
+//! `remote_control_launch` command, undoing itself if a step fails; this module answers with
+//! the viewer URLs. Every start is a `remote_control_sessions` row and audit events; no key,
+//! code or token is logged or stored in clear.
 //!
 //! Viewer URLs:
 //! - embedded: `<gc public url>/viewer?embed=1&parent=<rmm origin>#session=<id>&token=<token>`
@@ -16,14 +16,12 @@ use super::dto::{iso, iso_opt};
 use crate::app::AppState;
 use crate::auth::Technician;
 use crate::connect::capabilities::{Capabilities, Mode, BUILT_FOR};
-use crate::connect::client::{NewSession, Release};
+use crate::connect::start::{self, not_configured};
 use crate::connect::{Connect, ConnectError};
-use crate::db::{self, agents::AgentRow, commands::NewCommand, remote_control as rc};
+use crate::db::{self, remote_control as rc};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, UpstreamError};
-use crate::ws::broker;
 use axum::extract::State;
 use axum::http::StatusCode;
-use gururmm_protocol::{CommandType, ConnectRelease, RemoteControlLaunch, RemoteControlMode};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::ToSchema;
@@ -132,12 +130,6 @@ async fn status_of(state: &AppState) -> RemoteControlStatus {
     status
 }
 
-fn not_configured() -> String {
-    "remote control is not configured: set connect.url and connect.integration_key \
-     (GURURMM_CONNECT_URL / GURURMM_CONNECT_INTEGRATION_KEY) on the GuruRMM server"
-        .into()
-}
-
 /// Whether remote control is available, and with which modes.
 #[utoipa::path(get, path = "/api/remote-control/status", tag = "remote-control", security(("bearer" = [])),
     responses((status = 200, body = RemoteControlStatus), (status = 401, body = ErrorEnvelope)))]
@@ -175,19 +167,6 @@ pub struct StartResponse {
     pub capabilities: Capabilities,
     /// GuruConnect's origin, for checking the frame's messages.
     pub viewer_origin: String,
-}
-
-/// `linux-x86_64` / `windows-x86_64` for the agent's OS and architecture.
-pub fn platform_of(agent: &AgentRow) -> Option<&'static str> {
-    let arch = agent.arch.to_ascii_lowercase();
-    if arch != "x86_64" && arch != "amd64" && arch != "x64" {
-        return None;
-    }
-    match agent.os_type.to_ascii_lowercase().as_str() {
-        "linux" => Some("linux-x86_64"),
-        "windows" => Some("windows-x86_64"),
-        _ => None,
-    }
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
@@ -232,50 +211,6 @@ pub fn viewer_native_url(gc_public: &str, session: &str, token: &str) -> String 
     )
 }
 
-/// The machine's GuruConnect key: the stored one, or a new one minted once and stored sealed.
-async fn ensure_agent_key(
-    state: &AppState,
-    connect: &Connect,
-    agent: &AgentRow,
-    actor: &str,
-) -> ApiResult<String> {
-    let context = format!("connect-agent-key:{}", agent.id);
-    if let Some(sealed) = rc::sealed_key(&state.db, &agent.id).await? {
-        return state.sealer.open(&context, &sealed).ok_or_else(|| {
-            ApiError::Internal(anyhow::anyhow!(
-                "the stored GuruConnect key of agent {} does not open with this install's key",
-                agent.id
-            ))
-        });
-    }
-    let label = format!("gururmm:{}", agent.hostname);
-    let minted = connect
-        .client
-        .mint_agent_key(&agent.device_id, &label)
-        .await?;
-    let sealed = state.sealer.seal(&context, minted.key.expose())?;
-    let prefix = minted.key_prefix.clone().unwrap_or_default();
-    if rc::store_key(&state.db, &agent.id, &minted.id, &prefix, &sealed).await? {
-        db::audit::record(
-            &state.db,
-            actor,
-            "connect_agent_key_minted",
-            &format!("agent:{}", agent.id),
-            serde_json::json!({"connect_key_id": minted.id, "key_prefix": prefix}),
-        )
-        .await;
-        return Ok(minted.key.expose().to_owned());
-    }
-    // A concurrent start stored its key first: use that one (ours stays unused on GuruConnect).
-    let sealed = rc::sealed_key(&state.db, &agent.id)
-        .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored key vanished")))?;
-    state
-        .sealer
-        .open(&context, &sealed)
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored key does not open")))
-}
-
 /// Starts remote control of an online agent.
 #[utoipa::path(post, path = "/api/agents/{id}/remote-control", tag = "remote-control", security(("bearer" = [])),
     request_body = StartRequest, params(("id" = String, Path, description = "agent id")),
@@ -304,198 +239,29 @@ pub async fn start(
             "reason must be at most {MAX_REASON} bytes"
         )));
     }
-    let connect = state
-        .connect
-        .clone()
-        .ok_or_else(|| ApiError::Unavailable(not_configured()))?;
-    let gc_public = state
-        .config
-        .connect
-        .public_base()
-        .ok_or_else(|| ApiError::Unavailable(not_configured()))?;
-    let server_url = state
-        .config
-        .connect
-        .agent_server()
-        .ok_or_else(|| ApiError::Unavailable(not_configured()))?;
-    let agent = db::agents::find(&state.db, &agent_id)
-        .await?
-        .ok_or(ApiError::NotFound("agent"))?;
-    let caps = connect
-        .capabilities()
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("remote control is unavailable: {e}")))?;
-    if let Some(why) = caps.unavailable_reason() {
-        return Err(ApiError::Unavailable(why));
-    }
-    if let Some(why) = caps.refuses(mode) {
-        return Err(ApiError::Validation(why));
-    }
-    if agent.status != "online" {
-        return Err(ApiError::Conflict(format!(
-            "agent {} is offline; remote control needs its RMM agent connected",
-            agent.hostname
-        )));
-    }
-    if state.registry.get(&agent.id).is_none() {
-        return Err(ApiError::Conflict(format!(
-            "agent {} polls in legacy mode and cannot receive a launch; remote control needs \
-             its WebSocket connection",
-            agent.hostname
-        )));
-    }
-    let platform = platform_of(&agent).ok_or_else(|| {
-        ApiError::Validation(format!(
-            "GuruConnect has no agent for {}/{} (linux-x86_64 and windows-x86_64 only)",
-            agent.os_type, agent.arch
-        ))
-    })?;
-    if let Err(wait) = state
-        .throttles
-        .remote_control_user
-        .try_acquire(me.user_id.clone())
-    {
-        return Err(ApiError::RateLimited {
-            retry_after_secs: wait.as_secs().max(1),
-        });
-    }
-    let actor = format!("user:{}", me.user_id);
-
-    let agent_key = match mode {
-        Mode::Unattended => Some(ensure_agent_key(&state, &connect, &agent, &actor).await?),
-        Mode::Attended => None,
-    };
-    let release: Release = connect
-        .client
-        .latest_release(platform)
-        .await?
-        .ok_or_else(|| {
-            ApiError::Unavailable(format!(
-                "GuruConnect has no agent release published for {platform}"
-            ))
-        })?;
-    let session = connect
-        .client
-        .create_session(&NewSession {
-            agent_id: &agent.device_id,
-            mode,
-            technician_name: &me.email,
-            reason: &reason,
-        })
-        .await?;
-    let support_code = match mode {
-        Mode::Attended => Some(
-            session
-                .support_code
-                .as_ref()
-                .ok_or_else(|| ApiError::Upstream {
-                    detail: "GuruConnect created an attended session without a support code".into(),
-                    upstream: UpstreamError {
-                        service: "guruconnect".into(),
-                        error_code: "bad_response".into(),
-                        status_code: 201,
-                        correlation_id: None,
-                    },
-                })?
-                .expose()
-                .to_owned(),
-        ),
-        Mode::Unattended => None,
-    };
-    let launch = RemoteControlLaunch {
-        session_id: session.id.clone(),
-        mode: match mode {
-            Mode::Unattended => RemoteControlMode::Unattended,
-            Mode::Attended => RemoteControlMode::Attended,
-        },
-        server_url,
-        agent_id: agent.device_id.clone(),
-        agent_key,
-        support_code,
-        release: ConnectRelease {
-            version: release.version,
-            platform: release.platform,
-            download_url: release.download_url,
-            sha256: release.sha256,
-            signature: release.signature,
-            size: release.size,
-        },
-    };
-    let stored = crate::connect::launch::store(&state.sealer, &launch)?;
-    let command_id = db::commands::insert(
-        &state.db,
-        &NewCommand {
-            agent_id: &agent.id,
-            created_by: Some(&me.user_id),
-            command_type: CommandType::RemoteControlLaunch.as_str(),
-            command: &stored,
-            timeout_seconds: i64::try_from(state.config.connect.launch_timeout_secs)
-                .unwrap_or(i64::MAX),
-            elevated: false,
-        },
-    )
-    .await?;
-    let row = db::commands::find(&state.db, &command_id)
-        .await?
-        .ok_or(ApiError::NotFound("command"))?;
-    // Not delivered by this call may still mean delivered: a reconnect's queue flush can claim
-    // it first. Only a command still pending (cancelled here, so it cannot go out later as a
-    // stale launch) means the agent is gone; its pre-created GuruConnect session is ended.
-    if !broker::deliver_if_online(&state, &row).await?
-        && db::commands::cancel(&state.db, &command_id).await?
-    {
-        if let Err(e) = connect.client.end_session(&session.id).await {
-            tracing::warn!(session_id = %session.id, error = %e, "ending the unused GuruConnect session failed");
-        }
-        return Err(ApiError::Conflict(format!(
-            "agent {} went offline before the launch command could be sent",
-            agent.hostname
-        )));
-    }
-    let token = connect
-        .client
-        .viewer_token(&session.id, &me.email, &me.user_id)
-        .await?;
-    let rc_id = rc::insert(
-        &state.db,
-        &rc::NewSession {
-            agent_id: &agent.id,
-            technician_id: &me.user_id,
-            technician_email: &me.email,
-            connect_session_id: &session.id,
-            mode: mode.as_str(),
-            command_id: Some(&command_id),
-        },
-    )
-    .await?;
-    db::audit::record(
-        &state.db,
-        &actor,
-        "remote_control_started",
-        &format!("agent:{}", agent.id),
-        serde_json::json!({"remote_control_id": rc_id, "connect_session_id": session.id,
-            "mode": mode.as_str(), "command_id": command_id, "release": launch.release.version}),
-    )
-    .await;
-    tracing::info!(agent_id = %agent.id, connect_session_id = %session.id, mode = mode.as_str(),
-        technician = %me.user_id, "remote control started");
+    let started = start::start(&state, &me, &agent_id, mode, &reason).await?;
     let parent = origin_of(&state.config.public_url());
+    let gc_public = &started.gc_public;
     Ok((
         StatusCode::CREATED,
         Json(StartResponse {
             viewer_embed_url: viewer_embed_url(
-                &gc_public,
+                gc_public,
                 &parent,
-                &session.id,
-                token.token.expose(),
+                &started.session_id,
+                &started.viewer_token,
             ),
-            viewer_native_url: viewer_native_url(&gc_public, &session.id, token.token.expose()),
-            viewer_origin: origin_of(&gc_public),
-            session_id: session.id,
-            remote_control_id: rc_id,
-            command_id,
-            mode: mode.as_str().to_owned(),
-            capabilities: caps,
+            viewer_native_url: viewer_native_url(
+                gc_public,
+                &started.session_id,
+                &started.viewer_token,
+            ),
+            viewer_origin: origin_of(gc_public),
+            session_id: started.session_id,
+            remote_control_id: started.remote_control_id,
+            command_id: started.command_id,
+            mode: started.mode.as_str().to_owned(),
+            capabilities: started.capabilities,
         }),
     ))
 }

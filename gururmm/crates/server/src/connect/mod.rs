@@ -7,10 +7,12 @@
 //! time the contract version or the flags change it logs them, and a different major version
 //! is a WARNING and disables remote control (see [`capabilities::Capabilities::refuses`]).
 
+pub mod agent_key;
 pub mod capabilities;
 pub mod client;
 pub mod launch;
 pub mod reconcile;
+pub mod start;
 
 use crate::config::ConnectConfig;
 use capabilities::{Capabilities, Compatibility};

@@ -24,6 +24,7 @@ mod policies;
 mod registration_tokens;
 mod remote_control;
 mod remote_control_after;
+mod remote_control_undo;
 mod retention;
 mod tls;
 mod updates;
