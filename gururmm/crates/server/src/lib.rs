@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod connect;
 pub mod db;
+pub mod delivery;
 pub mod http;
 pub mod policies;
 pub mod reaper;

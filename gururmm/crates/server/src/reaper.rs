@@ -27,7 +27,7 @@ pub async fn run(state: AppState) {
             Ok(n) => tracing::warn!(count = n, "commands timed out without a result"),
             Err(e) => tracing::error!(error = %e, "enforcing command deadlines failed"),
         }
-        match crate::ws::broker::redeliver(&state).await {
+        match crate::delivery::redeliver(&state).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(
                 count = n,

@@ -6,8 +6,8 @@ use super::dto::CommandDto;
 use crate::app::AppState;
 use crate::auth::Technician;
 use crate::db::{self, commands::NewCommand};
+use crate::delivery;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, Query};
-use crate::ws::broker;
 use axum::extract::State;
 use axum::http::StatusCode;
 use gururmm_protocol::CommandType;
@@ -103,7 +103,7 @@ pub async fn send(
     let row = db::commands::find(&state.db, &id)
         .await?
         .ok_or(ApiError::NotFound("command"))?;
-    broker::deliver_if_online(&state, &row).await?;
+    delivery::deliver_if_online(&state, &row).await?;
     let row = db::commands::find(&state.db, &id)
         .await?
         .ok_or(ApiError::NotFound("command"))?;

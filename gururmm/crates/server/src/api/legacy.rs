@@ -7,10 +7,10 @@ use crate::app::AppState;
 use crate::auth::secrets::{new_agent_key, sha256_hex};
 use crate::auth::AgentKey;
 use crate::db::{self, commands::Outcome};
+use crate::delivery;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json};
 use crate::http::middleware::ClientIp;
 use crate::ws::auth::{enrolment, identity, spend_token, AuthFailure};
-use crate::ws::broker;
 use axum::extract::State;
 use axum::http::StatusCode;
 use gururmm_protocol::{AuthPayload, MetricsReport};
@@ -153,7 +153,7 @@ pub async fn heartbeat(
     let mut pending_commands = Vec::new();
     for row in db::commands::pending_for_agent(&state.db, &agent.id).await? {
         if db::commands::claim(&state.db, &row.id, LEGACY_CONNECTION, grace).await? {
-            pending_commands.push(broker::payload(&state, &row)?);
+            pending_commands.push(delivery::payload(&state, &row)?);
         }
     }
     Ok(Json(LegacyHeartbeatResponse {

@@ -19,8 +19,8 @@ use super::{agent_key, Connect};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::{self, agents::AgentRow, commands::NewCommand, remote_control as rc};
+use crate::delivery;
 use crate::http::error::{ApiError, ApiResult, UpstreamError};
-use crate::ws::broker;
 use gururmm_protocol::{CommandType, ConnectRelease, RemoteControlLaunch, RemoteControlMode};
 use std::sync::Arc;
 
@@ -344,7 +344,7 @@ async fn deliver(state: &AppState, command_id: &str, hostname: &str) -> ApiResul
     let row = db::commands::find(&state.db, command_id)
         .await?
         .ok_or(ApiError::NotFound("command"))?;
-    if !broker::deliver_if_online(state, &row).await?
+    if !delivery::deliver_if_online(state, &row).await?
         && db::commands::cancel(&state.db, command_id).await?
     {
         return Err(ApiError::Conflict(format!(

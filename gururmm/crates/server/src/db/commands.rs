@@ -143,7 +143,7 @@ pub async fn pending_for_agent(db: &Db, agent_id: &str) -> sqlx::Result<Vec<Comm
         .await
 }
 
-/// Agents marked online that have pending commands (the broker's sweep). Polling agents are
+/// Agents marked online that have pending commands (the delivery sweep). Polling agents are
 /// among them; the sweep only acts on those with a socket in this process.
 pub async fn agents_with_pending_online(db: &Db) -> sqlx::Result<Vec<String>> {
     let rows: Vec<(String,)> = sqlx::query_as(AGENTS_WITH_PENDING_ONLINE)

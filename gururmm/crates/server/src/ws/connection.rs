@@ -5,9 +5,10 @@
 
 use super::auth::{authenticate, AuthFailure};
 use super::registry::{LiveAgent, Outbound};
-use super::{broker, writer};
+use super::writer;
 use crate::app::AppState;
 use crate::db::{self, commands::Outcome};
+use crate::delivery;
 use crate::http::error::ApiError;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
@@ -260,7 +261,7 @@ async fn after_accept(
         anyhow::bail!("the agent's key was rotated or revoked while it connected");
     }
     crate::updates::on_connect(state, agent_id, auth, live).await?;
-    let delivered = broker::flush(state, agent_id, live).await?;
+    let delivered = delivery::flush(state, agent_id, live).await?;
     if delivered > 0 {
         tracing::info!(%agent_id, delivered, "queued commands delivered");
     }

@@ -1,12 +1,13 @@
-//! Command delivery to live agents. A delivery first claims the command (pending -> running on
+//! Command delivery to live agents, for everything that sends: the API, the legacy polling
+//! path's results, remote-control starts, the agent's reconnect and the reaper. A delivery first claims the command (pending -> running on
 //! this connection) and only then queues it, so each command is handed to exactly one socket
 //! even when an API send races the agent's reconnect flush or the reaper's sweep. If the queue
 //! is full or closed the claim is undone at once, and the sweep ([`redeliver`]) sends it again
 //! while the agent stays connected.
 
-use super::registry::{LiveAgent, Outbound};
 use crate::app::AppState;
 use crate::db::{self, commands::CommandRow};
+use crate::ws::registry::{LiveAgent, Outbound};
 use gururmm_protocol::{encode, CommandPayload, CommandType, ServerMessage};
 
 /// The wire form of a stored command. A `remote_control_launch` gets its parameters, with its
