@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod model;
 pub mod relay;
 pub mod releases;
 pub mod server;

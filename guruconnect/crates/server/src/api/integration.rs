@@ -10,9 +10,9 @@ use crate::app::AppState;
 use crate::auth::{tokens, Integration};
 use crate::db::{self, events::Actor};
 use crate::http::error::{ApiError, ApiResult, Json, Path};
+use crate::model::Mode;
 use crate::relay::agent::valid_identifier;
 use crate::relay::lifecycle::{self, Source, Spec};
-use crate::relay::session::Mode;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -146,16 +146,17 @@ pub async fn create_session(
             "agent_id must be 1-128 characters of letters, digits and - _ . :".into(),
         ));
     }
-    let created = match req.mode.as_str() {
-        "unattended" => CreatedSession {
+    let created = match Mode::parse(&req.mode) {
+        Some(Mode::Unattended) => CreatedSession {
             session: dto(&state, unattended(&state, &req.agent_id).await?),
             support_code: None,
             support_code_expires_at: None,
         },
-        "attended" => attended(&state, &req).await?,
-        other => {
+        Some(Mode::Attended) => attended(&state, &req).await?,
+        None => {
             return Err(ApiError::Validation(format!(
-                "mode must be `unattended` or `attended`, not `{other}`"
+                "mode must be `unattended` or `attended`, not `{}`",
+                req.mode
             )))
         }
     };

@@ -6,6 +6,7 @@ use crate::app::AppState;
 use crate::auth::{tokens, Principal, Technician};
 use crate::db::{self, events::Actor, events::EventRow, sessions::SessionRow};
 use crate::http::error::{ApiError, ApiResult, Json, Path, Query};
+use crate::model::{Mode, SessionStatus};
 use crate::relay::lifecycle::{self, Source};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 /// Who may use a session: admins any; technicians unattended machines and sessions they made.
 fn may_use(me: &Principal, row: &SessionRow) -> bool {
     me.is_admin()
-        || row.mode == "unattended"
+        || row.mode == Mode::Unattended
         || row.created_by.as_deref() == Some(me.user_id.as_str())
 }
 
@@ -29,7 +30,7 @@ pub(super) fn dto(state: &AppState, row: SessionRow) -> SessionDto {
 
 /// `dto` plus, while the session waits for its agent, why the relay last refused that agent.
 pub(super) async fn dto_with_refusal(state: &AppState, row: SessionRow) -> ApiResult<SessionDto> {
-    let waiting = matches!(row.status.as_str(), "waiting" | "agent_offline");
+    let waiting = row.status.awaits_agent();
     let mut dto = dto(state, row);
     if waiting && !dto.agent_online {
         dto.agent_refused =
@@ -162,7 +163,7 @@ pub(super) async fn end_live(
     reason: &str,
     actor: Actor,
 ) -> ApiResult<StatusCode> {
-    if row.status == "ended" {
+    if row.status == SessionStatus::Ended {
         return Err(ApiError::Conflict("the session has already ended".into()));
     }
     lifecycle::end(
@@ -239,7 +240,7 @@ pub(super) async fn mint_viewer_token(
     row: &SessionRow,
     viewer: Viewer<'_>,
 ) -> ApiResult<(StatusCode, Json<ViewerTokenResponse>)> {
-    if row.status == "ended" || state.relay.get(&row.id).is_none() {
+    if row.status == SessionStatus::Ended || state.relay.get(&row.id).is_none() {
         return Err(ApiError::Conflict("the session has ended".into()));
     }
     let issued = tokens::issue_viewer(state, &row.id, viewer.subject, viewer.name).await?;

@@ -2,16 +2,19 @@
 //! in-memory registry mirrors the live ones and is rebuilt from here at start (NRC-6).
 
 use super::{new_id, now_ms, Db};
+use crate::model::{Mode, SessionStatus};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRow {
     pub id: String,
     pub agent_id: String,
-    pub mode: String,
+    #[sqlx(try_from = "String")]
+    pub mode: Mode,
     #[sqlx(rename = "is_managed")]
     pub managed_flag: i64,
     pub source: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: SessionStatus,
     pub created_by: Option<String>,
     pub support_code_id: Option<String>,
     pub created_at: i64,
@@ -36,18 +39,18 @@ const COLUMNS: &str = "id, agent_id, mode, is_managed, source, status, created_b
 #[derive(Debug, Clone)]
 pub struct NewSession<'a> {
     pub agent_id: &'a str,
-    pub mode: &'a str,
+    pub mode: Mode,
     pub is_managed: bool,
     pub source: &'a str,
     pub created_by: Option<&'a str>,
     pub support_code_id: Option<&'a str>,
     /// `active` when the agent is already here, `waiting` when it is yet to come.
-    pub status: &'a str,
+    pub status: SessionStatus,
 }
 
 pub async fn insert(db: &Db, new: &NewSession<'_>) -> sqlx::Result<SessionRow> {
     let now = now_ms();
-    let started = (new.status == "active").then_some(now);
+    let started = (new.status == SessionStatus::Active).then_some(now);
     let id = new_id();
     sqlx::query(
         "INSERT INTO connect_sessions (id, agent_id, mode, is_managed, source, status, created_by,
@@ -56,10 +59,10 @@ pub async fn insert(db: &Db, new: &NewSession<'_>) -> sqlx::Result<SessionRow> {
     )
     .bind(&id)
     .bind(new.agent_id)
-    .bind(new.mode)
+    .bind(new.mode.as_str())
     .bind(i64::from(new.is_managed))
     .bind(new.source)
-    .bind(new.status)
+    .bind(new.status.as_str())
     .bind(new.created_by)
     .bind(new.support_code_id)
     .bind(now)
@@ -193,14 +196,14 @@ pub async fn add_bytes(db: &Db, id: &str, from_agent: i64, to_agent: i64) -> sql
     Ok(())
 }
 
-/// Ids of sessions that waited too long: never-bound ones created before `waiting_before`, and
-/// agent-less ones whose agent was last seen before `offline_before`.
+/// Sessions that waited too long, with their status: never-bound ones created before
+/// `waiting_before`, and agent-less ones whose agent was last seen before `offline_before`.
 pub async fn stale(
     db: &Db,
     waiting_before: i64,
     offline_before: i64,
-) -> sqlx::Result<Vec<(String, String)>> {
-    sqlx::query_as(
+) -> sqlx::Result<Vec<(String, SessionStatus)>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT id, status FROM connect_sessions
          WHERE (status = 'waiting' AND created_at < $1)
             OR (status = 'agent_offline' AND COALESCE(agent_last_seen_at, created_at) < $2)",
@@ -208,5 +211,12 @@ pub async fn stale(
     .bind(waiting_before)
     .bind(offline_before)
     .fetch_all(&db.pool)
-    .await
+    .await?;
+    rows.into_iter()
+        .map(|(id, status)| {
+            let status =
+                SessionStatus::try_from(status).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            Ok((id, status))
+        })
+        .collect()
 }

@@ -4,9 +4,10 @@
 //! audit event (`consent_requested`, `consent_accepted`, `consent_declined`, `consent_timed_out`).
 
 use super::lifecycle;
-use super::session::{Consent, LiveSession, Mode};
+use super::session::{Consent, LiveSession};
 use crate::app::AppState;
 use crate::db::{self, events::Actor};
+use crate::model::Mode;
 use bytes::Bytes;
 use guruconnect_proto::{self as proto, envelope::Payload, DisconnectReason};
 use std::sync::Arc;

@@ -2,9 +2,10 @@
 //! trail in step: create (for a support code's visit, or a machine's own session), bind, agent
 //! gone, end.
 
-use super::session::{LiveSession, Mode};
+use super::session::LiveSession;
 use crate::app::AppState;
 use crate::db::{self, events::Actor, events::Event, sessions::NewSession, sessions::SessionRow};
+use crate::model::{Mode, SessionStatus};
 use guruconnect_proto::DisconnectReason;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -51,15 +52,15 @@ pub async fn create(
         &state.db,
         &NewSession {
             agent_id: spec.agent_id,
-            mode: spec.mode.as_str(),
+            mode: spec.mode,
             is_managed: matches!(spec.source, Source::Integration),
             source: spec.source.as_str(),
             created_by: spec.created_by,
             support_code_id: spec.support_code_id,
             status: if spec.agent_present {
-                "active"
+                SessionStatus::Active
             } else {
-                "waiting"
+                SessionStatus::Waiting
             },
         },
     )
@@ -97,7 +98,7 @@ pub async fn get_or_create_unattended(
 ) -> anyhow::Result<SessionRow> {
     if let Some(live) = state.relay.for_agent(agent_id) {
         if let Some(row) = db::sessions::find(&state.db, &live.id).await? {
-            if row.status != "ended" {
+            if row.status != SessionStatus::Ended {
                 return Ok(row);
             }
         }

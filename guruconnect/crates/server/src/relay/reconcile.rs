@@ -3,9 +3,9 @@
 //! that waited too long, expires support codes and prunes old audit rows and token records.
 
 use super::lifecycle;
-use super::session::Mode;
 use crate::app::AppState;
 use crate::db::{self, events::Actor};
+use crate::model::{Mode, SessionStatus};
 use guruconnect_proto::DisconnectReason;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +15,7 @@ pub async fn on_start(state: &AppState) -> anyhow::Result<()> {
     db::machines::mark_all_offline(&state.db).await?;
     let mut restored = 0;
     for row in db::sessions::live(&state.db).await? {
-        let mode = Mode::parse(&row.mode).unwrap_or(Mode::Unattended);
+        let mode = row.mode;
         if mode == Mode::Attended {
             // An attended agent spent its code and cannot re-authenticate: end it clearly.
             lifecycle::end(
@@ -28,7 +28,7 @@ pub async fn on_start(state: &AppState) -> anyhow::Result<()> {
             .await?;
             continue;
         }
-        if row.status == "active" {
+        if row.status == SessionStatus::Active {
             db::sessions::mark_agent_offline(&state.db, &row.id).await?;
         }
         state
@@ -52,7 +52,7 @@ pub async fn reap(state: &AppState) -> anyhow::Result<()> {
     let waiting_before = now - (limits.waiting_session_ttl_secs as i64) * 1000;
     let offline_before = now - (limits.agent_rebind_grace_secs as i64) * 1000;
     for (id, status) in db::sessions::stale(&state.db, waiting_before, offline_before).await? {
-        let reason = if status == "waiting" {
+        let reason = if status == SessionStatus::Waiting {
             "never_bound"
         } else {
             "agent_timeout"

@@ -1,7 +1,8 @@
 //! The relay's in-memory index of live sessions. Local to one process today; the seam where a
 //! multi-node registry (shared state + a message bus) would plug in later.
 
-use super::session::{LiveSession, Mode};
+use super::session::LiveSession;
+use crate::model::Mode;
 use guruconnect_proto::DisconnectReason;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

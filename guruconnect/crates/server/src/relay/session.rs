@@ -7,6 +7,7 @@
 
 use super::closer::Closer;
 use super::pacing::{Admit, ViewerPace};
+use crate::model::Mode;
 use bytes::Bytes;
 use guruconnect_proto::{self as proto, envelope::Payload, DisconnectReason};
 use std::collections::HashMap;
@@ -14,29 +15,6 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Unattended,
-    Attended,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Unattended => "unattended",
-            Mode::Attended => "attended",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "unattended" => Some(Mode::Unattended),
-            "attended" => Some(Mode::Attended),
-            _ => None,
-        }
-    }
-}
 
 /// The agent side of a session.
 #[derive(Debug)]
