@@ -15,6 +15,7 @@ pub mod connect;
 pub mod db;
 pub mod delivery;
 pub mod http;
+pub mod model;
 pub mod policies;
 pub mod reaper;
 pub mod server;

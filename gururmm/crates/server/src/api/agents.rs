@@ -394,7 +394,7 @@ pub async fn agent_state(
     Ok(Json(match row {
         Some(r) => AgentState {
             agent_id: id,
-            status: agent.status,
+            status: agent.status.as_str().to_owned(),
             network: parse(&r.network_json),
             network_hash: r.network_hash,
             network_updated_at: iso_opt(r.network_updated_at),
@@ -404,7 +404,7 @@ pub async fn agent_state(
         },
         None => AgentState {
             agent_id: id,
-            status: agent.status,
+            status: agent.status.as_str().to_owned(),
             network: serde_json::json!([]),
             network_hash: String::new(),
             network_updated_at: None,

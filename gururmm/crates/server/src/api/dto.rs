@@ -147,7 +147,7 @@ impl From<AgentRow> for AgentDto {
             os_version: a.os_version,
             arch: a.arch,
             agent_version: a.agent_version,
-            status: a.status,
+            status: a.status.as_str().to_owned(),
             site_id: a.site_id,
             site_name: a.site_name,
             client_id: a.client_id,

@@ -20,6 +20,7 @@ use crate::connect::start::{self, not_configured};
 use crate::connect::{Connect, ConnectError};
 use crate::db::{self, remote_control as rc};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, UpstreamError};
+use crate::model::RemoteControlState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -325,7 +326,7 @@ impl From<rc::SessionRow> for RemoteControlSessionDto {
             technician_email: r.technician_email,
             connect_session_id: r.connect_session_id,
             mode: r.mode,
-            status: r.status,
+            status: r.status.as_str().to_owned(),
             command_id: r.command_id,
             launch_status: r.launch_status,
             launch_error: r.launch_error,
@@ -368,8 +369,9 @@ pub async fn session(
     let row = rc::find(&state.db, &id)
         .await?
         .ok_or(ApiError::NotFound("remote-control session"))?;
+    let started = row.status == RemoteControlState::Started;
     let mut dto = RemoteControlSessionDto::from(row);
-    dto.connect = connect.filter(|_| dto.status == "started").map(Into::into);
+    dto.connect = connect.filter(|_| started).map(Into::into);
     Ok(Json(dto))
 }
 
@@ -378,7 +380,7 @@ async fn started_row(state: &AppState, id: &str) -> ApiResult<(rc::SessionRow, A
     let row = rc::find(&state.db, id)
         .await?
         .ok_or(ApiError::NotFound("remote-control session"))?;
-    if row.status != "started" {
+    if row.status != RemoteControlState::Started {
         return Err(ApiError::Conflict(format!(
             "session is already {}",
             row.status
@@ -444,7 +446,8 @@ pub async fn end(
 ) -> ApiResult<Json<RemoteControlSessionDto>> {
     let (row, connect) = started_row(&state, &id).await?;
     connect.client.end_session(&row.connect_session_id).await?;
-    rc::finish(&state.db, &id, "ended", &format!("ended by {}", me.email)).await?;
+    let reason = format!("ended by {}", me.email);
+    rc::finish(&state.db, &id, RemoteControlState::Ended, &reason).await?;
     db::audit::record(
         &state.db,
         &format!("user:{}", me.user_id),

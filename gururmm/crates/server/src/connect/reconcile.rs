@@ -7,6 +7,7 @@
 use crate::app::AppState;
 use crate::connect::client::SessionState;
 use crate::db::{self, remote_control as rc};
+use crate::model::RemoteControlState;
 
 /// How often the reaper reconciles started rows with GuruConnect.
 pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
@@ -25,7 +26,7 @@ pub struct ConnectSide {
 
 /// Brings `row` up to date and returns GuruConnect's side when the row is still started.
 pub async fn refresh(state: &AppState, row: &rc::SessionRow) -> Option<ConnectSide> {
-    if row.status != "started" {
+    if row.status != RemoteControlState::Started {
         return None;
     }
     if let Some(why) = failed_launch(row) {
@@ -82,7 +83,15 @@ fn failed_launch(row: &rc::SessionRow) -> Option<String> {
 }
 
 async fn fail(state: &AppState, row: &rc::SessionRow, why: &str) {
-    if !finish(state, row, "failed", why, "remote_control_failed").await {
+    if !finish(
+        state,
+        row,
+        RemoteControlState::Failed,
+        why,
+        "remote_control_failed",
+    )
+    .await
+    {
         return;
     }
     // Nobody will join that session now: GuruConnect can stop waiting for the machine.
@@ -96,7 +105,14 @@ async fn fail(state: &AppState, row: &rc::SessionRow, why: &str) {
 
 async fn ended_in_guruconnect(state: &AppState, row: &rc::SessionRow, session: &SessionState) {
     let reason = describe_end(session.end_reason.as_deref().unwrap_or_default());
-    finish(state, row, "ended", &reason, "remote_control_ended").await;
+    finish(
+        state,
+        row,
+        RemoteControlState::Ended,
+        &reason,
+        "remote_control_ended",
+    )
+    .await;
 }
 
 /// Records the end once (the row must still be started) with an audit row; true when this
@@ -104,7 +120,7 @@ async fn ended_in_guruconnect(state: &AppState, row: &rc::SessionRow, session: &
 async fn finish(
     state: &AppState,
     row: &rc::SessionRow,
-    status: &str,
+    status: RemoteControlState,
     reason: &str,
     event: &str,
 ) -> bool {
@@ -119,7 +135,7 @@ async fn finish(
                     "connect_session_id": row.connect_session_id, "reason": reason}),
             )
             .await;
-            tracing::info!(remote_control_id = %row.id, status, reason, "remote control session closed");
+            tracing::info!(remote_control_id = %row.id, %status, reason, "remote control session closed");
             true
         }
         Ok(false) => false,
@@ -157,7 +173,7 @@ mod tests {
             technician_email: "t@example.com".into(),
             connect_session_id: "s".into(),
             mode: "unattended".into(),
-            status: "started".into(),
+            status: RemoteControlState::Started,
             command_id: Some("c".into()),
             started_at: 0,
             ended_at: None,

@@ -21,6 +21,7 @@ use crate::auth::Principal;
 use crate::db::{self, agents::AgentRow, commands::NewCommand, remote_control as rc};
 use crate::delivery;
 use crate::http::error::{ApiError, ApiResult, UpstreamError};
+use crate::model::{AgentStatus, RemoteControlState};
 use gururmm_protocol::{CommandType, ConnectRelease, RemoteControlLaunch, RemoteControlMode};
 use std::sync::Arc;
 
@@ -157,7 +158,7 @@ async fn preflight(
     if let Some(why) = capabilities.refuses(mode) {
         return Err(ApiError::Validation(why));
     }
-    if agent.status != "online" {
+    if agent.status != AgentStatus::Online {
         return Err(ApiError::Conflict(format!(
             "agent {} is offline; remote control needs its RMM agent connected",
             agent.hostname
@@ -372,7 +373,7 @@ async fn undo(
         }
     }
     if let Some(rc_id) = &progress.remote_control_id {
-        if let Err(e) = rc::finish(&state.db, rc_id, "failed", &reason).await {
+        if let Err(e) = rc::finish(&state.db, rc_id, RemoteControlState::Failed, &reason).await {
             tracing::warn!(remote_control_id = %rc_id, error = %e, "failing the row failed");
         }
     }

@@ -3,6 +3,7 @@
 //! offline is a compare-and-set on it, so a superseded socket cannot mark a live agent offline.
 
 use super::{like_pattern, new_id, now_ms, Db};
+use crate::model::AgentStatus;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AgentRow {
@@ -14,7 +15,8 @@ pub struct AgentRow {
     pub os_version: String,
     pub arch: String,
     pub agent_version: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: AgentStatus,
     pub created_at: i64,
     pub last_seen_at: Option<i64>,
     pub has_key: i64,

@@ -3,6 +3,7 @@
 //! failed download or refused binary shows on the session row without a second write.
 
 use super::{new_id, now_ms, Db};
+use crate::model::RemoteControlState;
 
 /// The sealed per-machine key of `agent_id`, if one was minted.
 pub async fn sealed_key(db: &Db, agent_id: &str) -> sqlx::Result<Option<String>> {
@@ -75,7 +76,8 @@ pub struct SessionRow {
     pub technician_email: String,
     pub connect_session_id: String,
     pub mode: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: RemoteControlState,
     pub command_id: Option<String>,
     pub started_at: i64,
     pub ended_at: Option<i64>,
@@ -120,12 +122,17 @@ pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<SessionRow>> {
 }
 
 /// Marks a started session ended (or failed). False when it was not `started`.
-pub async fn finish(db: &Db, id: &str, status: &str, reason: &str) -> sqlx::Result<bool> {
+pub async fn finish(
+    db: &Db,
+    id: &str,
+    status: RemoteControlState,
+    reason: &str,
+) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE remote_control_sessions SET status = $1, ended_at = $2, end_reason = $3
          WHERE id = $4 AND status = 'started'",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(now_ms())
     .bind(reason)
     .bind(id)
