@@ -157,7 +157,7 @@ async fn driver() -> anyhow::Result<()> {
         let id = res["id"].as_str().unwrap_or_default().to_owned();
         loop {
             let row = db::commands::find(&state.db, &id).await?;
-            if row.is_some_and(|r| r.status == "completed") {
+            if row.is_some_and(|r| r.status == gururmm_server::model::CommandStatus::Completed) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(1)).await;

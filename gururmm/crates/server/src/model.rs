@@ -1,6 +1,7 @@
 //! States the database, the API and the background tasks share, read from their stored text at
 //! the database edge so code above it compares variants, never strings: whether an agent is
-//! online ([`AgentStatus`]) and where a remote-control session stands ([`RemoteControlState`]).
+//! online ([`AgentStatus`]), where a command is in its life ([`CommandStatus`]) and where a
+//! remote-control session stands ([`RemoteControlState`]).
 
 use std::fmt;
 
@@ -10,6 +11,19 @@ use std::fmt;
 pub enum AgentStatus {
     Online,
     Offline,
+}
+
+/// Where a command is: `db::commands` moves it only by compare-and-set
+/// (pending → running → completed | failed | timed_out, pending → cancelled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandStatus {
+    Pending,
+    Running,
+    Completed,
+    Failed,
+    TimedOut,
+    Cancelled,
 }
 
 /// A `remote_control_sessions` row's state.
@@ -41,6 +55,40 @@ impl AgentStatus {
     }
 }
 
+impl CommandStatus {
+    pub const ALL: [CommandStatus; 6] = [
+        CommandStatus::Pending,
+        CommandStatus::Running,
+        CommandStatus::Completed,
+        CommandStatus::Failed,
+        CommandStatus::TimedOut,
+        CommandStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandStatus::Pending => "pending",
+            CommandStatus::Running => "running",
+            CommandStatus::Completed => "completed",
+            CommandStatus::Failed => "failed",
+            CommandStatus::TimedOut => "timed_out",
+            CommandStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    /// Over without having run to completion.
+    pub fn is_unsuccessful_end(self) -> bool {
+        matches!(
+            self,
+            CommandStatus::Failed | CommandStatus::TimedOut | CommandStatus::Cancelled
+        )
+    }
+}
+
 impl RemoteControlState {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -65,6 +113,16 @@ impl TryFrom<String> for AgentStatus {
     }
 }
 
+impl TryFrom<String> for CommandStatus {
+    type Error = UnknownValue;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        CommandStatus::parse(&value).ok_or(UnknownValue {
+            kind: "command status",
+            value,
+        })
+    }
+}
+
 impl TryFrom<String> for RemoteControlState {
     type Error = UnknownValue;
     fn try_from(value: String) -> Result<Self, Self::Error> {
@@ -81,6 +139,12 @@ impl TryFrom<String> for RemoteControlState {
 }
 
 impl fmt::Display for AgentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for CommandStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -110,6 +174,9 @@ mod tests {
                 RemoteControlState::try_from(s.as_str().to_owned()).ok(),
                 Some(s)
             );
+        }
+        for s in CommandStatus::ALL {
+            assert_eq!(CommandStatus::try_from(s.as_str().to_owned()).ok(), Some(s));
         }
         let err = AgentStatus::try_from("asleep".to_owned()).expect_err("unknown");
         assert!(err.to_string().contains("`asleep`"), "{err}");

@@ -197,7 +197,7 @@ impl From<CommandRow> for CommandDto {
             remote_control,
             timeout_seconds: c.timeout_seconds,
             elevated: c.elevated != 0,
-            status: c.status,
+            status: c.status.as_str().to_owned(),
             exit_code: c.exit_code,
             stdout: c.stdout,
             stderr: c.stderr,

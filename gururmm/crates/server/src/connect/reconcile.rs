@@ -7,7 +7,7 @@
 use crate::app::AppState;
 use crate::connect::client::SessionState;
 use crate::db::{self, remote_control as rc};
-use crate::model::RemoteControlState;
+use crate::model::{CommandStatus, RemoteControlState};
 
 /// How often the reaper reconciles started rows with GuruConnect.
 pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
@@ -69,13 +69,13 @@ pub async fn sweep(state: &AppState) {
 
 /// Why the launch failed, when its command reached a failed end.
 fn failed_launch(row: &rc::SessionRow) -> Option<String> {
-    let status = row.launch_status.as_deref()?;
-    if !matches!(status, "failed" | "timed_out" | "cancelled") {
+    let status = CommandStatus::parse(row.launch_status.as_deref()?)?;
+    if !status.is_unsuccessful_end() {
         return None;
     }
     Some(match row.launch_error.as_deref().map(str::trim) {
         Some(error) if !error.is_empty() => error.to_owned(),
-        _ if status == "timed_out" => {
+        _ if status == CommandStatus::TimedOut => {
             "the agent did not start GuruConnect within the launch timeout".into()
         }
         _ => format!("the launch command ended {status}"),

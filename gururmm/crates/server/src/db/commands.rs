@@ -10,13 +10,7 @@
 //! ```
 
 use super::{new_id, now_ms, Db};
-
-pub const PENDING: &str = "pending";
-pub const RUNNING: &str = "running";
-pub const COMPLETED: &str = "completed";
-pub const FAILED: &str = "failed";
-pub const TIMED_OUT: &str = "timed_out";
-pub const CANCELLED: &str = "cancelled";
+use crate::model::CommandStatus;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CommandRow {
@@ -27,7 +21,8 @@ pub struct CommandRow {
     pub command: String,
     pub timeout_seconds: i64,
     pub elevated: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: CommandStatus,
     pub exit_code: Option<i64>,
     pub stdout: Option<String>,
     pub stderr: Option<String>,
@@ -201,18 +196,18 @@ pub async fn complete(
     outcome: &Outcome<'_>,
 ) -> sqlx::Result<bool> {
     let status = if outcome.timed_out {
-        TIMED_OUT
+        CommandStatus::TimedOut
     } else if outcome.exit_code == 0 {
-        COMPLETED
+        CommandStatus::Completed
     } else {
-        FAILED
+        CommandStatus::Failed
     };
     let result = sqlx::query(
         "UPDATE commands SET status = $1, exit_code = $2, stdout = $3, stderr = $4,
             duration_ms = $5, truncated = $6, completed_at = $7
          WHERE id = $8 AND agent_id = $9 AND status = 'running'",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(outcome.exit_code)
     .bind(outcome.stdout)
     .bind(outcome.stderr)
