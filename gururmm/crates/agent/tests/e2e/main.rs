@@ -116,7 +116,7 @@ async fn the_real_agent_runs_commands_reports_metrics_and_survives_restarts() {
         .await
         .expect("db")
         .expect("row");
-    gururmm_server::ws::broker::deliver_if_online(&state, &row)
+    gururmm_server::delivery::deliver_if_online(&state, &row)
         .await
         .expect("deliver");
     let done = h.finished(&unknown).await;
