@@ -1,7 +1,7 @@
 //! Security headers on every response. A route that must differ (a page another origin may
 //! frame, a page naming where it may connect) sets its own `Content-Security-Policy`; the
-//! defaults then leave it alone, and `X-Frame-Options: DENY` is added only where framing is
-//! refused anyway, so the route's `frame-ancestors` decides who may frame it.
+//! defaults then leave it alone, and `X-Frame-Options: DENY` is left out only where that CSP
+//! names who may frame it (`frame-ancestors` other than `'none'`), which then decides.
 
 use axum::extract::Request;
 use axum::http::{header, HeaderName, HeaderValue};
@@ -16,10 +16,13 @@ pub const DEFAULT_CSP: &str = "default-src 'self'; script-src 'self'; style-src 
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    // Only a route whose own CSP names who may frame it is spared DENY.
     let framing_refused = headers
         .get(header::CONTENT_SECURITY_POLICY)
         .and_then(|csp| csp.to_str().ok())
-        .is_none_or(|csp| csp.contains("frame-ancestors 'none'"));
+        .is_none_or(|csp| {
+            !csp.contains("frame-ancestors") || csp.contains("frame-ancestors 'none'")
+        });
     if framing_refused {
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }

@@ -29,6 +29,15 @@ fn app(origins: &[String]) -> Router {
             }),
         )
         .route(
+            "/worker",
+            get(|| async {
+                (
+                    [(header::CONTENT_SECURITY_POLICY, "default-src 'none'")],
+                    "js",
+                )
+            }),
+        )
+        .route(
             "/cached",
             get(|| async { ([(header::CACHE_CONTROL, "max-age=60")], "asset").into_response() }),
         );
@@ -120,6 +129,13 @@ async fn a_route_that_may_be_framed_decides_its_own_framing() {
     );
     let sealed = call(app(&[]), get_with("/sealed", &[])).await;
     assert_eq!(sealed.headers()[header::X_FRAME_OPTIONS], "DENY");
+    // A CSP that says nothing of framing does not lift DENY.
+    let silent = call(app(&[]), get_with("/worker", &[])).await;
+    assert_eq!(silent.headers()[header::X_FRAME_OPTIONS], "DENY");
+    assert_eq!(
+        silent.headers()[header::CONTENT_SECURITY_POLICY],
+        "default-src 'none'"
+    );
     let cached = call(app(&[]), get_with("/cached", &[])).await;
     assert_eq!(cached.headers()[header::CACHE_CONTROL], "max-age=60");
 }

@@ -18,13 +18,16 @@ const VIEWER: TokenKind = TokenKind {
     key_label: "kit/jwt/viewer/v1",
 };
 
+/// `exp` optional here, so a token without one would parse: only the required-claims check
+/// can refuse it.
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 struct TestClaims {
     sub: String,
     typ: String,
     aud: String,
     iss: String,
-    exp: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    exp: Option<u64>,
 }
 
 impl Claims for TestClaims {
@@ -39,7 +42,7 @@ fn claims(kind: TokenKind, exp: u64) -> TestClaims {
         typ: kind.typ.into(),
         aud: kind.audience.into(),
         iss: kind.issuer.into(),
-        exp,
+        exp: Some(exp),
     }
 }
 
@@ -66,9 +69,18 @@ fn one_kind_never_passes_for_another() {
         access.verify::<TestClaims>(&viewer_token).is_err(),
         "other key"
     );
-    // Even signed with the right key, the audience and then the typ give it away.
-    let wrong_aud = access.sign(&claims(VIEWER, in_an_hour())).expect("sign");
-    assert!(access.verify::<TestClaims>(&wrong_aud).is_err());
+    // Even signed with the right key, each of audience, issuer and typ gives it away alone.
+    let mut wrong_aud = claims(ACCESS, in_an_hour());
+    wrong_aud.aud = VIEWER.audience.into();
+    let token = access.sign(&wrong_aud).expect("sign");
+    assert!(matches!(
+        access.verify::<TestClaims>(&token),
+        Err(TokenError::Invalid(_))
+    ));
+    let mut wrong_iss = claims(ACCESS, in_an_hour());
+    wrong_iss.iss = "someone-else".into();
+    let token = access.sign(&wrong_iss).expect("sign");
+    assert!(access.verify::<TestClaims>(&token).is_err(), "issuer");
     let mut wrong_typ = claims(ACCESS, in_an_hour());
     wrong_typ.typ = "viewer".into();
     let token = access.sign(&wrong_typ).expect("sign");
@@ -105,25 +117,33 @@ fn expiry_is_required_and_enforced_beyond_the_leeway() {
         .expect("sign");
     assert!(key.verify::<TestClaims>(&expired).is_err());
 
-    #[derive(Serialize)]
-    struct NoExpiry<'a> {
-        sub: &'a str,
-        typ: &'a str,
-        aud: &'a str,
-        iss: &'a str,
+    let mut no_expiry = claims(ACCESS, 0);
+    no_expiry.exp = None;
+    let token = key.sign(&no_expiry).expect("sign");
+    assert!(key.verify::<TestClaims>(&token).is_err(), "no exp");
+}
+
+#[test]
+fn another_algorithm_under_the_same_secret_is_refused() {
+    let key = TokenKey::derive(b"master", ACCESS);
+    let secret = hmac_hex(b"master", ACCESS.key_label);
+    for algorithm in [Algorithm::HS384, Algorithm::HS512] {
+        let token = encode(
+            &Header::new(algorithm),
+            &claims(ACCESS, in_an_hour()),
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .expect("sign");
+        assert!(key.verify::<TestClaims>(&token).is_err(), "{algorithm:?}");
     }
+    // The same claims under HS256 pass: the algorithm alone was refused.
     let token = encode(
         &Header::new(Algorithm::HS256),
-        &NoExpiry {
-            sub: "user-1",
-            typ: "access",
-            aud: ACCESS.audience,
-            iss: ACCESS.issuer,
-        },
-        &EncodingKey::from_secret(hmac_hex(b"master", ACCESS.key_label).as_bytes()),
+        &claims(ACCESS, in_an_hour()),
+        &EncodingKey::from_secret(secret.as_bytes()),
     )
     .expect("sign");
-    assert!(key.verify::<TestClaims>(&token).is_err(), "no exp");
+    assert!(key.verify::<TestClaims>(&token).is_ok());
 }
 
 #[test]

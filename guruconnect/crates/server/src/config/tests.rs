@@ -20,6 +20,13 @@ fn bare_names_both_products_once_read_are_refused_with_the_new_name() {
         |name: &str, value: &str| apply(&[(name, value)]).map(drop).map_err(|e| e.to_string());
     let quietly_read = server_kit::renames_not_refused(env::RENAMED, load);
     assert!(quietly_read.is_empty(), "{quietly_read:?}");
+    // The names the other product reads too must stay on the list.
+    for shared in ["DATABASE_URL", "JWT_SECRET", "CONNECT_INTEGRATION_KEY"] {
+        assert!(
+            env::RENAMED.iter().any(|(old, _)| *old == shared),
+            "{shared}"
+        );
+    }
     // Beside its replacement a bare name is ignored: the prefixed value is what counts.
     let config = apply(&[
         ("DATABASE_URL", "postgres://another-product"),

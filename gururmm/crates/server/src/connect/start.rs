@@ -2,11 +2,15 @@
 //! 1. checks with no effect (integration configured, agent online on its socket, a GuruConnect
 //!    build for its platform, the mode offered) and the technician's start budget;
 //! 2. the machine's key (unattended) and the release to run;
-//! 3. the GuruConnect session is created: from here on a failure ends it again;
+//! 3. the GuruConnect session is created: from here on a failure ends it again, and the work
+//!    runs in a task of its own, so a caller that goes away cannot stop it halfway;
 //! 4. the technician's viewer token;
-//! 5. the launch command is stored, still pending, and audited as a command;
-//! 6. the remote-control row is recorded, before anything reaches the agent;
-//! 7. the launch is delivered: the one step after which nothing can fail.
+//! 5. the remote-control row is recorded, naming its launch before the launch exists, so no
+//!    launch can reach the agent without its row;
+//! 6. the launch command is stored, pending, and audited as a command: from here another
+//!    deliverer (a reconnect's flush, the reaper's sweep) may send it too;
+//! 7. the launch is delivered, or found already sent; one that could not be sent fails the
+//!    start.
 //!
 //! A failure in 4–7 cancels the launch if it is still pending, marks the row failed with the
 //! reason, ends the GuruConnect session, and is audited as `remote_control_start_failed` with
@@ -95,6 +99,29 @@ pub async fn start(
                 plan.platform
             ))
         })?;
+    let task = tokio::spawn(from_session(
+        state.clone(),
+        me.clone(),
+        plan,
+        mode,
+        reason.to_owned(),
+        agent_key,
+        release,
+    ));
+    task.await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("the start task failed: {e}")))?
+}
+
+/// Steps 3–7, and the undo of what they did when one fails.
+async fn from_session(
+    state: AppState,
+    me: Principal,
+    plan: Plan,
+    mode: Mode,
+    reason: String,
+    agent_key: Option<String>,
+    release: Release,
+) -> ApiResult<Started> {
     let session = plan
         .connect
         .client
@@ -102,26 +129,28 @@ pub async fn start(
             agent_id: &plan.agent.device_id,
             mode,
             technician_name: &me.email,
-            reason,
+            reason: &reason,
         })
         .await?;
     let mut progress = Progress {
         step: "viewer_token",
         command_id: None,
         remote_control_id: None,
+        launch_cancelled: false,
     };
     let launch = Launch {
-        me,
+        me: &me,
         plan: &plan,
         mode,
         session: &session,
         agent_key,
         release,
     };
-    match launch.run(state, &mut progress).await {
+    match launch.run(&state, &mut progress).await {
         Ok(started) => Ok(started),
         Err(error) => {
-            undo(state, &plan, &actor, &session.id, &progress, &error).await;
+            let actor = format!("user:{}", me.user_id);
+            undo(&state, &plan, &actor, &session.id, &progress, &error).await;
             Err(error)
         }
     }
@@ -201,6 +230,8 @@ struct Progress {
     step: &'static str,
     command_id: Option<String>,
     remote_control_id: Option<String>,
+    /// The launch was cancelled while still pending (it never reached the agent).
+    launch_cancelled: bool,
 }
 
 /// Steps 4–7, once the GuruConnect session exists.
@@ -222,11 +253,27 @@ impl Launch<'_> {
             .client
             .viewer_token(&session.id, &me.email, &me.user_id)
             .await?;
+        progress.step = "session_recorded";
+        let command_id = db::new_id();
+        let rc_id = rc::insert(
+            &state.db,
+            &rc::NewSession {
+                agent_id: &plan.agent.id,
+                technician_id: &me.user_id,
+                technician_email: &me.email,
+                connect_session_id: &session.id,
+                mode: self.mode.as_str(),
+                command_id: Some(&command_id),
+            },
+        )
+        .await?;
+        progress.remote_control_id = Some(rc_id.clone());
         progress.step = "launch_stored";
         let launch = self.launch(support_code);
         let stored = super::launch::store(&state.sealer, &launch)?;
-        let command_id = db::commands::insert(
+        db::commands::insert_as(
             &state.db,
+            &command_id,
             &NewCommand {
                 agent_id: &plan.agent.id,
                 created_by: Some(&me.user_id),
@@ -254,22 +301,8 @@ impl Launch<'_> {
                 "release": launch.release.version}),
         )
         .await;
-        progress.step = "session_recorded";
-        let rc_id = rc::insert(
-            &state.db,
-            &rc::NewSession {
-                agent_id: &plan.agent.id,
-                technician_id: &me.user_id,
-                technician_email: &me.email,
-                connect_session_id: &session.id,
-                mode: self.mode.as_str(),
-                command_id: Some(&command_id),
-            },
-        )
-        .await?;
-        progress.remote_control_id = Some(rc_id.clone());
         progress.step = "delivery";
-        deliver(state, &command_id, &plan.agent.hostname).await?;
+        deliver(state, &command_id, &plan.agent.hostname, progress).await?;
         db::audit::record(
             &state.db,
             &actor,
@@ -339,17 +372,34 @@ impl Launch<'_> {
 }
 
 /// Sends the stored launch now. Not delivered by this call may still mean delivered: a
-/// reconnect's queue flush can claim it first. Only a command still pending (cancelled here,
-/// so it cannot go out later as a stale launch) means the agent is gone.
-async fn deliver(state: &AppState, command_id: &str, hostname: &str) -> ApiResult<()> {
-    let row = db::commands::find(&state.db, command_id)
-        .await?
-        .ok_or(ApiError::NotFound("command"))?;
-    if !delivery::deliver_if_online(state, &row).await?
-        && db::commands::cancel(&state.db, command_id).await?
-    {
+/// reconnect's queue flush can claim it first. A command still pending (cancelled here, so it
+/// cannot go out later as a stale launch) means the agent is gone; one that ended unsent means
+/// it could not be prepared.
+async fn deliver(
+    state: &AppState,
+    command_id: &str,
+    hostname: &str,
+    progress: &mut Progress,
+) -> ApiResult<()> {
+    let find = || async {
+        db::commands::find(&state.db, command_id)
+            .await?
+            .ok_or(ApiError::NotFound("command"))
+    };
+    if delivery::deliver_if_online(state, &find().await?).await? {
+        return Ok(());
+    }
+    if db::commands::cancel(&state.db, command_id).await? {
+        progress.launch_cancelled = true;
         return Err(ApiError::Conflict(format!(
             "agent {hostname} went offline before the launch command could be sent"
+        )));
+    }
+    let now = find().await?;
+    if now.status.is_unsuccessful_end() && now.sent_at.is_none() {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "the launch could not be sent: {}",
+            now.stderr.unwrap_or_default()
         )));
     }
     Ok(())
@@ -365,11 +415,13 @@ async fn undo(
     error: &ApiError,
 ) {
     let reason = format!("the start failed ({}): {error}", progress.step);
-    let mut cancelled = false;
-    if let Some(command_id) = &progress.command_id {
+    let mut cancelled = progress.launch_cancelled;
+    if let (Some(command_id), false) = (&progress.command_id, cancelled) {
         match db::commands::cancel(&state.db, command_id).await {
             Ok(done) => cancelled = done,
-            Err(e) => tracing::warn!(%command_id, error = %e, "cancelling the launch failed"),
+            // The launch stays pending and could still go out: say so loudly.
+            Err(e) => tracing::error!(%command_id, error = %e,
+                "cancelling the launch of a failed start failed; it may still reach the agent"),
         }
     }
     if let Some(rc_id) = &progress.remote_control_id {

@@ -87,12 +87,18 @@ pub struct NewCommand<'a> {
 
 pub async fn insert(db: &Db, new: &NewCommand<'_>) -> sqlx::Result<String> {
     let id = new_id();
+    insert_as(db, &id, new).await?;
+    Ok(id)
+}
+
+/// [`insert`] under an id chosen beforehand (a row elsewhere names the command first).
+pub async fn insert_as(db: &Db, id: &str, new: &NewCommand<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO commands (id, agent_id, created_by, command_type, command, timeout_seconds,
             elevated, status, truncated, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8)",
     )
-    .bind(&id)
+    .bind(id)
     .bind(new.agent_id)
     .bind(new.created_by)
     .bind(new.command_type)
@@ -102,7 +108,7 @@ pub async fn insert(db: &Db, new: &NewCommand<'_>) -> sqlx::Result<String> {
     .bind(now_ms())
     .execute(&db.pool)
     .await?;
-    Ok(id)
+    Ok(())
 }
 
 pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<CommandRow>> {

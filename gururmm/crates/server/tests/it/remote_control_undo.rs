@@ -71,20 +71,55 @@ async fn a_refused_viewer_token_ends_the_session_it_created_and_sends_nothing() 
         .is_some_and(|r| r.contains("token service down")));
 }
 
-#[tokio::test]
-async fn a_failed_write_after_the_launch_was_stored_cancels_it_before_delivery() {
-    let rig = rig().await;
-    // The row cannot be recorded: the launch is stored by then, and must never go out.
-    sqlx::query("DROP TABLE remote_control_sessions")
-        .execute(&rig.app.state().db.pool)
-        .await
-        .expect("drop");
-    let body = refusal(rig.start("attended").await, 500, "internal_error").await;
-    assert_eq!(body["detail"], "internal error");
+/// Makes the database refuse `event` on `table` (e.g. `INSERT`, `UPDATE OF status`) for rows
+/// matching `when`, as a full disk or a lost connection would, on either backend.
+async fn refuse(rig: &super::remote_control::Rig, event: &str, table: &str, when: &str) {
+    let db = &rig.app.state().db;
+    let statements = match db.backend {
+        gururmm_server::db::Backend::Sqlite => vec![format!(
+            "CREATE TRIGGER refuse_write BEFORE {event} ON {table} WHEN {when} \
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )],
+        gururmm_server::db::Backend::Postgres => vec![
+            "CREATE FUNCTION refuse_write() RETURNS trigger AS $$ \
+             BEGIN RAISE EXCEPTION 'refused by the test'; END $$ LANGUAGE plpgsql"
+                .to_owned(),
+            format!(
+                "CREATE TRIGGER refuse_write BEFORE {event} ON {table} \
+                 FOR EACH ROW WHEN ({when}) EXECUTE FUNCTION refuse_write()"
+            ),
+        ],
+    };
+    for statement in statements {
+        sqlx::raw_sql(&statement)
+            .execute(&db.pool)
+            .await
+            .expect("trigger");
+    }
+}
 
-    let stored = launches(&rig).await;
-    assert_eq!(stored.len(), 1, "{stored:?}");
-    assert_eq!(stored[0].1, "cancelled", "cancelled while still pending");
+async fn rows(rig: &super::remote_control::Rig) -> Value {
+    rig.app
+        .get_json(&format!(
+            "/api/agents/{}/remote-control/sessions",
+            rig.agent.agent_id
+        ))
+        .await
+}
+
+#[tokio::test]
+async fn a_launch_that_cannot_be_stored_fails_the_row_and_ends_the_session() {
+    let rig = rig().await;
+    refuse(&rig, "INSERT", "commands", "TRUE").await;
+    let body = refusal(rig.start("unattended").await, 500, "internal_error").await;
+    assert_eq!(body["detail"], "internal error", "nothing internal is told");
+
+    assert!(launches(&rig).await.is_empty());
+    let rows = rows(&rig).await;
+    assert_eq!(rows[0]["status"], "failed", "{rows}");
+    assert!(rows[0]["end_reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("launch_stored")));
     let session = created_session(&rig);
     assert_eq!(
         rig.standin
@@ -95,7 +130,39 @@ async fn a_failed_write_after_the_launch_was_stored_cancels_it_before_delivery()
     let failures = start_failures(&rig).await;
     assert_eq!(failures.len(), 1, "{failures:?}");
     let detail = &failures[0]["detail"];
-    assert_eq!(detail["step"], "session_recorded");
+    assert_eq!(detail["step"], "launch_stored");
+    assert_eq!(detail["remote_control_id"], rows[0]["id"]);
+}
+
+#[tokio::test]
+async fn a_launch_that_cannot_be_delivered_is_cancelled_and_never_goes_out() {
+    let rig = rig().await;
+    // The launch is stored, but no deliverer can claim it (the start's own, the reconnect
+    // flush, the reaper's sweep): it must be cancelled, never sent later.
+    refuse(
+        &rig,
+        "UPDATE OF status",
+        "commands",
+        "NEW.status = 'running'",
+    )
+    .await;
+    refusal(rig.start("attended").await, 500, "internal_error").await;
+
+    let stored = launches(&rig).await;
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0].1, "cancelled", "cancelled while still pending");
+    assert_eq!(rows(&rig).await[0]["status"], "failed");
+    let session = created_session(&rig);
+    assert_eq!(
+        rig.standin
+            .calls_to(&format!("/sessions/{session}/end"))
+            .len(),
+        1
+    );
+    let failures = start_failures(&rig).await;
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    let detail = &failures[0]["detail"];
+    assert_eq!(detail["step"], "delivery");
     assert_eq!(detail["command_id"], stored[0].0.as_str());
     assert_eq!(detail["launch_cancelled"], true);
     // The launch was audited as the command it was, before the failure.
