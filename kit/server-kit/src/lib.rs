@@ -4,7 +4,7 @@
 //! bare environment names both products once read; keep secrets out of logs, hash and compare
 //! credentials, hash passwords, sign and check tokens, throttle by sliding windows; and put the
 //! same request id, security headers and CORS around every route; open the database and apply
-//! migrations.
+//! migrations; declare enums stored as text.
 //! Each server keeps what is its own: its state, its routes, its background tasks, what a
 //! graceful shutdown must flush.
 
@@ -18,6 +18,7 @@ mod listen;
 pub mod password;
 mod secret;
 mod signal;
+pub mod stored;
 pub mod throttle;
 
 pub use client::{client_ip, ClientIp, ForwardedPolicy};

@@ -69,7 +69,7 @@ pub async fn list(
     Query(q): Query<SessionQuery>,
 ) -> ApiResult<Json<Page<SessionDto>>> {
     if let Some(s) = &q.status {
-        if !["live", "waiting", "active", "agent_offline", "ended"].contains(&s.as_str()) {
+        if s != "live" && SessionStatus::parse(s).is_none() {
             return Err(ApiError::Validation(
                 "status must be live, waiting, active, agent_offline or ended".into(),
             ));

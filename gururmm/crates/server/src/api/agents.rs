@@ -42,7 +42,7 @@ pub struct AgentQuery {
 
 async fn page(state: &AppState, filter: ListFilter, paging: PageParams) -> ApiResult<AgentPage> {
     if let Some(status) = &filter.status {
-        if status != "online" && status != "offline" {
+        if crate::model::AgentStatus::parse(status).is_none() {
             return Err(ApiError::Validation(
                 "status must be online or offline".into(),
             ));
