@@ -25,7 +25,8 @@ async fn start_failures(rig: &super::remote_control::Rig) -> Vec<Value> {
     audit["items"].as_array().cloned().unwrap_or_default()
 }
 
-fn created_session(rig: &super::remote_control::Rig) -> String {
+/// The one GuruConnect session the start created, checked to have been ended exactly once.
+fn created_and_ended_session(rig: &super::remote_control::Rig) -> String {
     let created: Vec<_> = rig
         .standin
         .calls()
@@ -33,8 +34,13 @@ fn created_session(rig: &super::remote_control::Rig) -> String {
         .filter(|c| c.method == "POST" && c.path == "/api/integration/v1/sessions")
         .collect();
     assert_eq!(created.len(), 1, "one session was created");
-    let sessions = rig.standin.state.sessions.lock().expect("lock");
-    sessions.keys().next().expect("a session").clone()
+    let session = {
+        let sessions = rig.standin.state.sessions.lock().expect("lock");
+        sessions.keys().next().expect("a session").clone()
+    };
+    let ended = rig.standin.calls_to(&format!("/sessions/{session}/end"));
+    assert_eq!(ended.len(), 1, "the unused session was ended once");
+    session
 }
 
 #[tokio::test]
@@ -47,17 +53,9 @@ async fn a_refused_viewer_token_ends_the_session_it_created_and_sends_nothing() 
         .as_str()
         .is_some_and(|d| d.contains("token service down")));
 
-    let session = created_session(&rig);
-    let ended = rig.standin.calls_to(&format!("/sessions/{session}/end"));
-    assert_eq!(ended.len(), 1, "the unused session was ended");
+    let session = created_and_ended_session(&rig);
     assert!(launches(&rig).await.is_empty(), "no launch was stored");
-    let rows = rig
-        .app
-        .get_json(&format!(
-            "/api/agents/{}/remote-control/sessions",
-            rig.agent.agent_id
-        ))
-        .await;
+    let rows = rows(&rig).await;
     assert_eq!(rows.as_array().map(Vec::len), Some(0), "{rows}");
 
     let failures = start_failures(&rig).await;
@@ -120,13 +118,7 @@ async fn a_launch_that_cannot_be_stored_fails_the_row_and_ends_the_session() {
     assert!(rows[0]["end_reason"]
         .as_str()
         .is_some_and(|r| r.contains("launch_stored")));
-    let session = created_session(&rig);
-    assert_eq!(
-        rig.standin
-            .calls_to(&format!("/sessions/{session}/end"))
-            .len(),
-        1
-    );
+    created_and_ended_session(&rig);
     let failures = start_failures(&rig).await;
     assert_eq!(failures.len(), 1, "{failures:?}");
     let detail = &failures[0]["detail"];
@@ -152,13 +144,7 @@ async fn a_launch_that_cannot_be_delivered_is_cancelled_and_never_goes_out() {
     assert_eq!(stored.len(), 1, "{stored:?}");
     assert_eq!(stored[0].1, "cancelled", "cancelled while still pending");
     assert_eq!(rows(&rig).await[0]["status"], "failed");
-    let session = created_session(&rig);
-    assert_eq!(
-        rig.standin
-            .calls_to(&format!("/sessions/{session}/end"))
-            .len(),
-        1
-    );
+    created_and_ended_session(&rig);
     let failures = start_failures(&rig).await;
     assert_eq!(failures.len(), 1, "{failures:?}");
     let detail = &failures[0]["detail"];
