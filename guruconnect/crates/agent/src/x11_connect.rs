@@ -341,9 +341,11 @@ mod tests {
                 .expect("make it sticky and world-writable, as X expects");
         }
         // Started directly with nobody's ids (std drops the supplementary groups), not through
-        // runuser, which forks: killing it would leave the server running.
+        // runuser, which forks: killing it would leave the server running. -noreset: the
+        // refused connection below is the server's only client, and closing it would reset
+        // the server under the next connection's handshake.
         let mut child = std::process::Command::new("Xvfb")
-            .args(["-displayfd", "1", "-nolisten", "tcp"])
+            .args(["-displayfd", "1", "-nolisten", "tcp", "-noreset"])
             .args(["-screen", "0", "64x64x24"])
             .uid(NOBODY)
             .gid(NOBODY)
