@@ -1,6 +1,7 @@
 // Every command type through the terminal on the real Linux agent, each reaching a result, and
 // the states a technician watches: running while a slow command works, then completed; pending
-// for an agent that is not connected, then cancelled from the terminal.
+// for an agent that is not connected, then cancelled from the terminal. Results arrive through
+// the server's event stream, and by polling while that stream cannot be reached.
 import { expect, signIn, test } from './fixtures';
 import type { Page } from '@playwright/test';
 
@@ -47,6 +48,33 @@ test('a slow command is seen running, then completed', async ({ page }) => {
   await expect(latest).toContainText('Waiting for the agent');
   await expect(latest.locator('.badge').first()).toHaveText('completed');
   await expect(latest.getByLabel('Standard output')).toHaveText(/slow-done/);
+});
+
+// The command lists' own requests (not the event stream, /api/commands/events).
+const COMMAND_LISTS = /\/api\/commands\?/;
+
+test('a result arrives pushed: with the lists unreachable, it still shows', async ({ page }) => {
+  await openAgent(page, 'status=online&q=e2e-first');
+  const latest = await send(page, 'shell', 'sleep 2 && echo pushed-done');
+  await expect(latest.locator('.badge').first()).toHaveText('running');
+  // From here the page can learn the result only from the stream.
+  await page.route(COMMAND_LISTS, (route) => route.abort());
+  await expect(latest.locator('.badge').first()).toHaveText('completed');
+  await expect(latest.getByLabel('Standard output')).toHaveText(/pushed-done/);
+});
+
+test('with the stream unreachable, the list polls and the result still shows', async ({ page }) => {
+  await page.route('**/api/commands/events', (route) => route.abort());
+  await openAgent(page, 'status=online&q=e2e-first');
+  let listFetches = 0;
+  page.on('request', (request) => {
+    if (COMMAND_LISTS.test(request.url())) listFetches += 1;
+  });
+  const latest = await send(page, 'shell', 'sleep 3 && echo polled-done');
+  await expect(latest.locator('.badge').first()).toHaveText('completed');
+  await expect(latest.getByLabel('Standard output')).toHaveText(/polled-done/);
+  // The reload after sending, then the fast poll while it ran (the slow one is every 10 s).
+  expect(listFetches).toBeGreaterThanOrEqual(3);
 });
 
 test('a command for an agent that is not connected waits as pending and can be cancelled', async ({ page, request }) => {

@@ -4,6 +4,7 @@ use crate::auth::jwt::TokenKeys;
 use crate::auth::seal::Sealer;
 use crate::auth::secrets::{hmac_hex, random_bytes};
 use crate::auth::throttle::{Clock, SlidingWindow, SystemClock};
+use crate::command_feed::{CommandFeed, STREAMS_PER_USER};
 use crate::config::Config;
 use crate::connect::Connect;
 use crate::db::Db;
@@ -35,6 +36,8 @@ pub struct AppInner {
     pub connect: Option<Arc<Connect>>,
     /// Seals GuruConnect keys and launch secrets at rest (see `auth::seal`).
     pub sealer: Sealer,
+    /// Command changes for the dashboards' event streams.
+    pub command_feed: CommandFeed,
     /// Cancelled at shutdown; background tasks watch it.
     pub shutdown: CancellationToken,
 }
@@ -103,6 +106,7 @@ impl AppState {
             code_key: hmac_hex(&master, "gururmm/site-code/v1").into_bytes(),
             throttles: Throttles::new(&config, clock),
             registry: Registry::default(),
+            command_feed: CommandFeed::new(STREAMS_PER_USER),
             shutdown: CancellationToken::new(),
             config,
             db,

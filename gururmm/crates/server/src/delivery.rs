@@ -68,6 +68,7 @@ async fn attempt(state: &AppState, live: &LiveAgent, row: &CommandRow) -> anyhow
     if !db::commands::claim(&state.db, &row.id, &live.connection_id, grace).await? {
         return Ok(Delivery::NotPending);
     }
+    state.command_feed.changed(&row.id, &row.agent_id);
     let message = match payload(state, row) {
         Ok(message) => message,
         Err(e) => {
@@ -89,6 +90,7 @@ async fn attempt(state: &AppState, live: &LiveAgent, row: &CommandRow) -> anyhow
                 },
             )
             .await?;
+            state.command_feed.changed(&row.id, &row.agent_id);
             return Ok(Delivery::Failed);
         }
     };

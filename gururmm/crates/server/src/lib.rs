@@ -10,6 +10,7 @@ pub mod app;
 pub mod auth;
 pub mod bootstrap;
 pub mod cli;
+pub mod command_feed;
 pub mod config;
 pub mod connect;
 pub mod db;

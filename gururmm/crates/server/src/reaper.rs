@@ -23,8 +23,13 @@ pub async fn run(state: AppState) {
             _ = tick.tick() => {}
         }
         match db::commands::time_out_overdue(&state.db).await {
-            Ok(0) => {}
-            Ok(n) => tracing::warn!(count = n, "commands timed out without a result"),
+            Ok(overdue) if overdue.is_empty() => {}
+            Ok(overdue) => {
+                tracing::warn!(count = overdue.len(), "commands timed out without a result");
+                for (id, agent_id) in overdue {
+                    state.command_feed.changed(&id, &agent_id);
+                }
+            }
             Err(e) => tracing::error!(error = %e, "enforcing command deadlines failed"),
         }
         match crate::delivery::redeliver(&state).await {

@@ -67,7 +67,19 @@ export interface RequestOptions {
 }
 
 export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const response = await request(path, options, 'application/json');
+  if (response.status === 204) return undefined as T;
+  return (await response.json()) as T;
+}
+
+/** Opens a long-lived GET whose body the caller reads as it arrives (an event stream). */
+export function openStream(path: string, signal: AbortSignal): Promise<Response> {
+  return request(path, { signal }, 'text/event-stream');
+}
+
+/** Sends one request with the bearer token; resolves to an ok response or throws an ApiError. */
+async function request(path: string, options: RequestOptions, accept: string): Promise<Response> {
+  const headers: Record<string, string> = { Accept: accept };
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
   const token = options.anonymous ? null : currentToken();
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -88,8 +100,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     if (response.status === 401 && token) onUnauthorized();
     throw error;
   }
-  if (response.status === 204) return undefined as T;
-  return (await response.json()) as T;
+  return response;
 }
 
 /** A query string from the set values only. */

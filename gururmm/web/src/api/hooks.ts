@@ -1,8 +1,10 @@
 // Every server read and write the pages use, as react-query hooks. Keys are arrays starting
 // with the resource name, so a mutation can invalidate everything about one resource. Polling
-// intervals are here, in one place: presence and commands change on their own.
+// intervals are here, in one place: presence changes on its own; commands are pushed
+// (commandFeed.ts) and polled only while that stream is down.
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, query } from './client';
+import { useCommandFeed } from './commandFeed';
 import type {
   Agent,
   AgentPage,
@@ -94,12 +96,16 @@ export function useWatchdogEvents(id: string) {
 
 const isActive = (c: Command) => c.status === 'pending' || c.status === 'running';
 
-/** Commands, newest first; polls fast while any is still pending or running. */
+/**
+ * Commands, newest first. Changes arrive pushed (`useCommandFeed`); only while that stream is
+ * down does the list poll fast for a command still pending or running.
+ */
 export function useCommands(agentId?: string, limit = 100) {
+  const pushed = useCommandFeed();
   return useQuery({
     queryKey: ['commands', agentId ?? 'all', limit],
     queryFn: () => api<CommandListItem[]>(`/api/commands${query({ agent_id: agentId, limit })}`),
-    refetchInterval: (q) => (q.state.data?.some(isActive) ? POLL.activeCommand : POLL.idle),
+    refetchInterval: (q) => (!pushed && q.state.data?.some(isActive) ? POLL.activeCommand : POLL.idle),
   });
 }
 

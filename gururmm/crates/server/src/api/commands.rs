@@ -77,7 +77,7 @@ pub async fn send(
             retry_after_secs: wait.as_secs().max(1),
         });
     }
-    let id = db::commands::insert(
+    let row = db::commands::insert(
         &state.db,
         &NewCommand {
             agent_id: &agent_id,
@@ -97,16 +97,21 @@ pub async fn send(
         &format!("user:{}", me.user_id),
         "command_sent",
         &format!("agent:{agent_id}"),
-        serde_json::json!({"command_id": id, "command_type": kind.as_str(), "command": req.command}),
+        serde_json::json!({"command_id": row.id, "command_type": kind.as_str(), "command": req.command}),
     )
     .await;
-    let row = db::commands::find(&state.db, &id)
-        .await?
-        .ok_or(ApiError::NotFound("command"))?;
-    delivery::deliver_if_online(&state, &row).await?;
-    let row = db::commands::find(&state.db, &id)
-        .await?
-        .ok_or(ApiError::NotFound("command"))?;
+    state.command_feed.changed(&row.id, &agent_id);
+    // An offline agent's command stays as stored; a delivery attempt may have changed it
+    // (claimed, lost to the reconnect flush, failed to prepare), so it is read again.
+    let row = match state.registry.get(&agent_id) {
+        None => row,
+        Some(live) => {
+            delivery::deliver(&state, &live, &row).await?;
+            db::commands::find(&state.db, &row.id)
+                .await?
+                .ok_or(ApiError::NotFound("command"))?
+        }
+    };
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 
@@ -180,6 +185,7 @@ pub async fn cancel(
             row.status
         )));
     }
+    state.command_feed.changed(&id, &row.agent_id);
     db::audit::record(
         &state.db,
         &format!("user:{}", me.user_id),

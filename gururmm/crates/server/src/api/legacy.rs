@@ -153,6 +153,7 @@ pub async fn heartbeat(
     let mut pending_commands = Vec::new();
     for row in db::commands::pending_for_agent(&state.db, &agent.id).await? {
         if db::commands::claim(&state.db, &row.id, LEGACY_CONNECTION, grace).await? {
+            state.command_feed.changed(&row.id, &agent.id);
             pending_commands.push(delivery::payload(&state, &row)?);
         }
     }
@@ -216,5 +217,6 @@ pub async fn command_result(
             "no such command running on this agent".into(),
         ));
     }
+    state.command_feed.changed(&req.id, &agent.id);
     Ok(Json(Stored { stored }))
 }

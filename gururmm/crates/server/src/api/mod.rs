@@ -7,6 +7,7 @@ mod alerts;
 mod audit;
 mod auth;
 mod clients;
+mod command_events;
 mod commands;
 pub mod dto;
 mod launch_summary;
@@ -84,6 +85,7 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(agents::updates))
         .routes(routes!(commands::send))
         .routes(routes!(commands::list))
+        .routes(routes!(command_events::events))
         .routes(routes!(commands::detail))
         .routes(routes!(commands::cancel))
         .routes(routes!(remote_control::status))

@@ -25,6 +25,8 @@ pub struct Principal {
     pub user_id: String,
     pub email: String,
     pub role: Role,
+    /// When the access token expires (Unix seconds); long streams end then.
+    pub expires_at: u64,
 }
 
 /// Any signed-in technician or admin.
@@ -52,6 +54,7 @@ async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiErro
         .ok_or(ApiError::Unauthorized)?;
     Ok(Principal {
         role: user.role(),
+        expires_at: claims.exp,
         user_id: user.id,
         email: user.email,
     })

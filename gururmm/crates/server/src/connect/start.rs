@@ -286,6 +286,7 @@ impl Launch<'_> {
         )
         .await?;
         progress.command_id = Some(command_id.clone());
+        state.command_feed.changed(&command_id, &plan.agent.id);
         let actor = format!("user:{}", me.user_id);
         let target = format!("agent:{}", plan.agent.id);
         // Audited like every command, by what it is rather than its stored form, whose sealed
@@ -302,7 +303,7 @@ impl Launch<'_> {
         )
         .await;
         progress.step = "delivery";
-        deliver(state, &command_id, &plan.agent.hostname, progress).await?;
+        deliver(state, &command_id, &plan.agent, progress).await?;
         db::audit::record(
             &state.db,
             &actor,
@@ -378,7 +379,7 @@ impl Launch<'_> {
 async fn deliver(
     state: &AppState,
     command_id: &str,
-    hostname: &str,
+    agent: &AgentRow,
     progress: &mut Progress,
 ) -> ApiResult<()> {
     let find = || async {
@@ -391,8 +392,10 @@ async fn deliver(
     }
     if db::commands::cancel(&state.db, command_id).await? {
         progress.launch_cancelled = true;
+        state.command_feed.changed(command_id, &agent.id);
         return Err(ApiError::Conflict(format!(
-            "agent {hostname} went offline before the launch command could be sent"
+            "agent {} went offline before the launch command could be sent",
+            agent.hostname
         )));
     }
     let now = find().await?;
@@ -418,7 +421,12 @@ async fn undo(
     let mut cancelled = progress.launch_cancelled;
     if let (Some(command_id), false) = (&progress.command_id, cancelled) {
         match db::commands::cancel(&state.db, command_id).await {
-            Ok(done) => cancelled = done,
+            Ok(done) => {
+                cancelled = done;
+                if done {
+                    state.command_feed.changed(command_id, &plan.agent.id);
+                }
+            }
             // The launch stays pending and could still go out: say so loudly.
             Err(e) => tracing::error!(%command_id, error = %e,
                 "cancelling the launch of a failed start failed; it may still reach the agent"),

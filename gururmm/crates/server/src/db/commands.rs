@@ -41,6 +41,15 @@ macro_rules! columns {
     };
 }
 
+/// A new pending command, bound by [`insert_query`]; a literal for `concat!` like `columns!`.
+macro_rules! insert_sql {
+    () => {
+        "INSERT INTO commands (id, agent_id, created_by, command_type, command, timeout_seconds,
+            elevated, status, truncated, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8)"
+    };
+}
+
 // The hot queries are public constants so `hot_queries::hot_queries_use_an_index` asks the
 // planner about exactly what runs.
 
@@ -73,7 +82,7 @@ pub const AGENTS_WITH_PENDING_ONLINE: &str =
 /// Running commands past their deadline (every reaper pass).
 pub const TIME_OUT_OVERDUE: &str = "UPDATE commands SET status = 'timed_out', completed_at = $1,
         stderr = 'no result from the agent before the deadline'
-     WHERE status = 'running' AND deadline_at < $1";
+     WHERE status = 'running' AND deadline_at < $1 RETURNING id, agent_id";
 
 #[derive(Debug, Clone)]
 pub struct NewCommand<'a> {
@@ -85,30 +94,42 @@ pub struct NewCommand<'a> {
     pub elevated: bool,
 }
 
-pub async fn insert(db: &Db, new: &NewCommand<'_>) -> sqlx::Result<String> {
-    let id = new_id();
-    insert_as(db, &id, new).await?;
-    Ok(id)
+/// Stores a new pending command and returns it as stored (one round trip).
+pub async fn insert(db: &Db, new: &NewCommand<'_>) -> sqlx::Result<CommandRow> {
+    insert_query(
+        concat!(insert_sql!(), " RETURNING ", columns!()),
+        &new_id(),
+        new,
+    )
+    .fetch_one(&db.pool)
+    .await
 }
 
 /// [`insert`] under an id chosen beforehand (a row elsewhere names the command first).
 pub async fn insert_as(db: &Db, id: &str, new: &NewCommand<'_>) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO commands (id, agent_id, created_by, command_type, command, timeout_seconds,
-            elevated, status, truncated, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8)",
-    )
-    .bind(id)
-    .bind(new.agent_id)
-    .bind(new.created_by)
-    .bind(new.command_type)
-    .bind(new.command)
-    .bind(new.timeout_seconds)
-    .bind(i64::from(new.elevated))
-    .bind(now_ms())
-    .execute(&db.pool)
-    .await?;
+    insert_query::<(i32,)>(concat!(insert_sql!(), " RETURNING 1"), id, new)
+        .fetch_one(&db.pool)
+        .await?;
     Ok(())
+}
+
+fn insert_query<'q, T>(
+    sql: &'q str,
+    id: &'q str,
+    new: &'q NewCommand<'_>,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, T, sqlx::any::AnyArguments<'q>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+{
+    sqlx::query_as(sql)
+        .bind(id)
+        .bind(new.agent_id)
+        .bind(new.created_by)
+        .bind(new.command_type)
+        .bind(new.command)
+        .bind(new.timeout_seconds)
+        .bind(i64::from(new.elevated))
+        .bind(now_ms())
 }
 
 pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<CommandRow>> {
@@ -170,17 +191,18 @@ pub async fn claim(db: &Db, id: &str, connection_id: &str, grace_secs: i64) -> s
     Ok(result.rows_affected() == 1)
 }
 
-/// running -> pending for a command whose send on `connection_id` failed.
-pub async fn unclaim(db: &Db, id: &str, connection_id: &str) -> sqlx::Result<bool> {
-    let result = sqlx::query(
+/// running -> pending for a command whose send on `connection_id` failed. Returns its agent's
+/// id when it was returned.
+pub async fn unclaim(db: &Db, id: &str, connection_id: &str) -> sqlx::Result<Option<String>> {
+    let agent: Option<(String,)> = sqlx::query_as(
         "UPDATE commands SET status = 'pending', sent_at = NULL, deadline_at = NULL, connection_id = NULL
-         WHERE id = $1 AND status = 'running' AND connection_id = $2",
+         WHERE id = $1 AND status = 'running' AND connection_id = $2 RETURNING agent_id",
     )
     .bind(id)
     .bind(connection_id)
-    .execute(&db.pool)
+    .fetch_optional(&db.pool)
     .await?;
-    Ok(result.rows_affected() == 1)
+    Ok(agent.map(|(agent_id,)| agent_id))
 }
 
 /// What an agent reported.
@@ -227,13 +249,13 @@ pub async fn complete(
     Ok(result.rows_affected() == 1)
 }
 
-/// Server-side timeout: running commands past their deadline become `timed_out`.
-pub async fn time_out_overdue(db: &Db) -> sqlx::Result<u64> {
-    let result = sqlx::query(TIME_OUT_OVERDUE)
+/// Server-side timeout: running commands past their deadline become `timed_out`. Returns
+/// each one's (id, agent id).
+pub async fn time_out_overdue(db: &Db) -> sqlx::Result<Vec<(String, String)>> {
+    sqlx::query_as(TIME_OUT_OVERDUE)
         .bind(now_ms())
-        .execute(&db.pool)
-        .await?;
-    Ok(result.rows_affected())
+        .fetch_all(&db.pool)
+        .await
 }
 
 /// pending -> cancelled. False when the command is not pending (any more).

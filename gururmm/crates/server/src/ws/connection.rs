@@ -300,7 +300,9 @@ async fn handle(state: &AppState, agent_id: &str, message: AgentMessage) -> anyh
                 },
             )
             .await?;
-            if !stored {
+            if stored {
+                state.command_feed.changed(&result.id.to_string(), agent_id);
+            } else {
                 // Not this agent's, not running (timed out or cancelled meanwhile), or unknown.
                 tracing::warn!(%agent_id, command_id = %result.id, "result for a command that is not running on this agent was ignored");
             }

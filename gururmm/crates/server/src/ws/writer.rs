@@ -128,8 +128,11 @@ async fn requeue_rest(state: &AppState, rx: &mut mpsc::Receiver<Outbound>, conne
 async fn requeue(state: &AppState, command_id: Option<&str>, connection_id: &str) {
     let Some(id) = command_id else { return };
     match db::commands::unclaim(&state.db, id, connection_id).await {
-        Ok(true) => tracing::info!(command_id = id, "command not sent; returned to pending"),
-        Ok(false) => {}
+        Ok(Some(agent_id)) => {
+            tracing::info!(command_id = id, "command not sent; returned to pending");
+            state.command_feed.changed(id, &agent_id);
+        }
+        Ok(None) => {}
         Err(e) => {
             tracing::error!(command_id = id, error = %e, "returning command to pending failed")
         }

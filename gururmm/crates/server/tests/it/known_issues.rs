@@ -65,7 +65,10 @@ async fn a_command_whose_send_fails_goes_back_to_pending_and_is_delivered_later(
             timeout_seconds: 30,
             elevated: false,
         };
-        let id = db::commands::insert(&state.db, &new).await.expect("insert");
+        let id = db::commands::insert(&state.db, &new)
+            .await
+            .expect("insert")
+            .id;
         assert!(db::commands::claim(&state.db, &id, "conn-1", 5)
             .await
             .expect("claim"));

@@ -9,6 +9,7 @@ mod alerts;
 mod api;
 mod audit;
 mod auth_attacks;
+mod command_events;
 mod commands;
 mod dashboard;
 mod full_queue;

@@ -1,0 +1,148 @@
+//! `GET /api/commands/events`: every change of a command, pushed as a server-sent event so the
+//! dashboard shows results as they arrive instead of polling. Events:
+//! - `ready` once, when the stream is live (the page then stops polling fast);
+//! - `command` with the command as `GET /api/commands` lists it, on every change;
+//! - `resync` when this stream fell behind: the page reloads its lists.
+//!
+//! The stream ends at the access token's expiry, when its user is disabled or deleted (checked
+//! before each event), and at shutdown; the page opens a new one with its current token.
+
+use super::commands::CommandListItem;
+use crate::app::AppState;
+use crate::auth::jwt::now_secs;
+use crate::auth::{Principal, Technician};
+use crate::command_feed::{CommandChange, Subscription};
+use crate::db;
+use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Query};
+use axum::extract::State;
+use axum::http::{HeaderName, HeaderValue};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use serde::Deserialize;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use utoipa::IntoParams;
+
+/// Comments sent while nothing changes, so proxies and the browser keep the stream open.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct EventsQuery {
+    /// Only this agent's commands.
+    pub agent_id: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/commands/events", tag = "commands", security(("bearer" = [])),
+    params(EventsQuery),
+    responses((status = 200, content_type = "text/event-stream", body = CommandListItem,
+        description = "`ready`, then a `command` event (this body) per change; `resync` asks for a reload"),
+        (status = 401, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+pub async fn events(
+    State(state): State<AppState>,
+    Technician(me): Technician,
+    Query(q): Query<EventsQuery>,
+) -> ApiResult<(
+    [(HeaderName, HeaderValue); 1],
+    Sse<impl Stream<Item = Result<Event, Infallible>>>,
+)> {
+    let subscription = state
+        .command_feed
+        .subscribe(&me.user_id)
+        .ok_or(ApiError::RateLimited {
+            retry_after_secs: KEEP_ALIVE.as_secs(),
+        })?;
+    let feed = Feed {
+        state,
+        me,
+        agent_id: q.agent_id,
+        subscription,
+        ready_sent: false,
+    };
+    let stream = futures_util::stream::unfold(feed, |mut feed| async move {
+        let event = feed.next().await?;
+        Some((Ok(event), feed))
+    });
+    // Reverse proxies that buffer responses (nginx) would hold the events back without this.
+    let unbuffered = (
+        HeaderName::from_static("x-accel-buffering"),
+        HeaderValue::from_static("no"),
+    );
+    Ok((
+        [unbuffered],
+        Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)),
+    ))
+}
+
+/// One open stream.
+struct Feed {
+    state: AppState,
+    me: Principal,
+    agent_id: Option<String>,
+    subscription: Subscription,
+    ready_sent: bool,
+}
+
+impl Feed {
+    /// The next event to send; None ends the stream.
+    async fn next(&mut self) -> Option<Event> {
+        if !self.ready_sent {
+            self.ready_sent = true;
+            return Some(Event::default().event("ready").data("live"));
+        }
+        let expires = Duration::from_secs(self.me.expires_at.saturating_sub(now_secs()));
+        let deadline = tokio::time::Instant::now() + expires;
+        loop {
+            let received = tokio::select! {
+                _ = self.state.shutdown.cancelled() => return None,
+                _ = tokio::time::sleep_until(deadline) => return None,
+                received = self.subscription.rx.recv() => received,
+            };
+            let change = match received {
+                Ok(change) => change,
+                Err(RecvError::Lagged(_)) => return Some(resync()),
+                Err(RecvError::Closed) => return None,
+            };
+            if self
+                .agent_id
+                .as_ref()
+                .is_some_and(|a| *a != change.agent_id)
+            {
+                continue;
+            }
+            if !self.user_still_allowed().await {
+                return None;
+            }
+            match self.command_event(&change).await {
+                Ok(Some(event)) => return Some(event),
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(command_id = %change.id, error = %e, "reading a changed command failed");
+                    return Some(resync());
+                }
+            }
+        }
+    }
+
+    /// The user row is read again: a disabled or deleted user's stream stops here.
+    async fn user_still_allowed(&self) -> bool {
+        matches!(db::users::find(&self.state.db, &self.me.user_id).await,
+            Ok(Some(user)) if user.disabled == 0)
+    }
+
+    async fn command_event(&self, change: &CommandChange) -> anyhow::Result<Option<Event>> {
+        let Some(row) = db::commands::find(&self.state.db, &change.id).await? else {
+            return Ok(None);
+        };
+        let names = db::agents::hostnames(&self.state.db, &[row.agent_id.as_str()]).await?;
+        let item = CommandListItem {
+            agent_hostname: names.get(&row.agent_id).cloned(),
+            command: row.into(),
+        };
+        Ok(Some(Event::default().event("command").json_data(item)?))
+    }
+}
+
+fn resync() -> Event {
+    Event::default().event("resync").data("reload")
+}
