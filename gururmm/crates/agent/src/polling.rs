@@ -130,7 +130,7 @@ impl Poller {
             .json()
             .await?;
         for cmd in response.pending_commands {
-            tracing::info!(command_id = %cmd.id, command_type = %cmd.command_type, "command received (polling)");
+            tracing::info!(command_id = %cmd.id, command_type = %cmd.kind.command_type(), "command received (polling)");
             let result = self.executor.run(&cmd).await;
             self.unsent.push_back(result);
             self.flush(&key).await?;

@@ -26,7 +26,7 @@ use crate::exec::refused;
 use crate::launched::Launched;
 use crate::updater::{self, UpdateError};
 use ed25519_dalek::VerifyingKey;
-use gururmm_protocol::{CommandPayload, CommandResult, RemoteControlLaunch, RemoteControlMode};
+use gururmm_protocol::{CommandResult, RemoteControlLaunch, RemoteControlMode};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::Duration;
@@ -48,8 +48,6 @@ const BINARY: &str = if cfg!(windows) {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {
-    #[error("the command carries no remote_control parameters")]
-    MissingParameters,
     #[error(
         "no GuruConnect release public key is pinned (remote_control.release_public_key in \
          agent.toml); refusing to download or run a GuruConnect agent"
@@ -133,16 +131,13 @@ impl Launcher {
         self.launched.stop_all();
     }
 
-    /// Runs one `remote_control_launch` command; always one result.
-    pub async fn run(&self, cmd: &CommandPayload) -> CommandResult {
-        let Some(launch) = cmd.remote_control.as_ref() else {
-            return refused(cmd.id, LaunchError::MissingParameters.to_string());
-        };
+    /// Runs remote-control launch `id`; always one result.
+    pub async fn run(&self, id: uuid::Uuid, launch: &RemoteControlLaunch) -> CommandResult {
         match self.launch(launch).await {
             Ok(message) => {
                 tracing::info!(session_id = %launch.session_id, version = %launch.release.version, "{message}");
                 CommandResult {
-                    id: cmd.id,
+                    id,
                     exit_code: 0,
                     stdout: message,
                     stderr: String::new(),
@@ -158,7 +153,7 @@ impl Launcher {
                 );
                 tracing::error!(session_id = %launch.session_id, version = %launch.release.version,
                     url = %launch.release.download_url, "{reason}");
-                refused(cmd.id, reason)
+                refused(id, reason)
             }
         }
     }

@@ -366,7 +366,7 @@ impl Agent {
     ) -> Option<AgentMessage> {
         match decode_server(text) {
             Ok(ServerMessage::Command(cmd)) => {
-                tracing::info!(command_id = %cmd.id, command_type = %cmd.command_type, "command received");
+                tracing::info!(command_id = %cmd.id, command_type = %cmd.kind.command_type(), "command received");
                 let executor = self.executor.clone();
                 let results = self.results_tx.clone();
                 tokio::spawn(async move {

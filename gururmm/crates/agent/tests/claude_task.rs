@@ -5,7 +5,9 @@
 
 use gururmm_agent::config::ClaudeConfig;
 use gururmm_agent::exec::claude::{ClaudeExecutor, Clock};
-use gururmm_protocol::{CommandPayload, CommandType, EXIT_EXECUTOR_ERROR, EXIT_TIMED_OUT};
+use gururmm_protocol::{
+    ClaudeTask, CommandKind, CommandPayload, EXIT_EXECUTOR_ERROR, EXIT_TIMED_OUT,
+};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -52,13 +54,20 @@ fn fixture() -> Fixture {
 fn task(text: &str) -> CommandPayload {
     CommandPayload {
         id: uuid::Uuid::new_v4(),
-        command_type: CommandType::ClaudeTask,
-        command: text.into(),
         timeout_seconds: None,
         elevated: false,
-        working_directory: None,
-        context_files: Vec::new(),
-        remote_control: None,
+        kind: CommandKind::ClaudeTask(ClaudeTask {
+            task: text.into(),
+            ..ClaudeTask::default()
+        }),
+    }
+}
+
+/// The task's own parameters, to change them.
+fn spec(command: &mut CommandPayload) -> &mut ClaudeTask {
+    match &mut command.kind {
+        CommandKind::ClaudeTask(spec) => spec,
+        other => panic!("not a claude_task: {other:?}"),
     }
 }
 
@@ -67,8 +76,8 @@ async fn a_task_runs_in_the_allowed_directory_with_its_context_files() {
     let f = fixture();
     let exec = ClaudeExecutor::new(f.config.clone());
     let mut t = task("summarise");
-    t.working_directory = Some("project".into());
-    t.context_files = vec!["notes.txt".into()];
+    spec(&mut t).working_directory = Some("project".into());
+    spec(&mut t).context_files = vec!["notes.txt".into()];
     let r = exec.run(&t).await;
     assert_eq!(r.exit_code, 0, "{}", r.stderr);
     let root = f.config.working_directory.canonicalize().expect("canon");
@@ -112,12 +121,12 @@ async fn the_working_directory_and_files_cannot_leave_the_root() {
         "\\\\server\\share",
     ] {
         let mut t = task("look");
-        t.working_directory = Some(dir.into());
+        spec(&mut t).working_directory = Some(dir.into());
         let r = exec.run(&t).await;
         assert_eq!(r.exit_code, EXIT_EXECUTOR_ERROR, "{dir}: {}", r.stdout);
     }
     let mut t = task("look");
-    t.context_files = vec!["escape/secret.txt".into()];
+    spec(&mut t).context_files = vec!["escape/secret.txt".into()];
     let r = exec.run(&t).await;
     assert_eq!(
         r.exit_code, EXIT_EXECUTOR_ERROR,

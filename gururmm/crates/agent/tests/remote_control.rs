@@ -15,8 +15,7 @@ use ed25519_dalek::{Signer, SigningKey};
 use gururmm_agent::config::RemoteControlConfig;
 use gururmm_agent::remote_control::Launcher;
 use gururmm_protocol::{
-    CommandPayload, CommandResult, CommandType, ConnectRelease, RemoteControlLaunch,
-    RemoteControlMode, EXIT_EXECUTOR_ERROR,
+    CommandResult, ConnectRelease, RemoteControlLaunch, RemoteControlMode, EXIT_EXECUTOR_ERROR,
 };
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -125,29 +124,20 @@ fn signed(binary: &[u8], key: &SigningKey) -> (String, String) {
     )
 }
 
-/// A `remote_control_launch` command for this machine, as the server sends one.
-fn launch_command(mode: RemoteControlMode, release: ConnectRelease) -> CommandPayload {
+/// The parameters of a `remote_control_launch` for this machine, as the server sends them.
+fn launch_command(mode: RemoteControlMode, release: ConnectRelease) -> RemoteControlLaunch {
     let (agent_key, support_code) = match mode {
         RemoteControlMode::Unattended => (Some("gcak_machine-secret".to_owned()), None),
         RemoteControlMode::Attended => (None, Some("482913".to_owned())),
     };
-    CommandPayload {
-        id: uuid::Uuid::new_v4(),
-        command_type: CommandType::RemoteControlLaunch,
-        command: "launch".into(),
-        timeout_seconds: Some(60),
-        elevated: false,
-        working_directory: None,
-        context_files: Vec::new(),
-        remote_control: Some(Box::new(RemoteControlLaunch {
-            session_id: "sess-1".into(),
-            mode,
-            server_url: "wss://connect.example.com".into(),
-            agent_id: DEVICE.into(),
-            agent_key,
-            support_code,
-            release,
-        })),
+    RemoteControlLaunch {
+        session_id: "sess-1".into(),
+        mode,
+        server_url: "wss://connect.example.com".into(),
+        agent_id: DEVICE.into(),
+        agent_key,
+        support_code,
+        release,
     }
 }
 
@@ -176,7 +166,8 @@ impl Rig {
     }
 
     async fn run(&self, mode: RemoteControlMode, release: ConnectRelease) -> CommandResult {
-        self.launcher.run(&launch_command(mode, release)).await
+        let launch = launch_command(mode, release);
+        self.launcher.run(uuid::Uuid::new_v4(), &launch).await
     }
 
     fn read(&self, name: &str) -> Option<String> {
@@ -298,7 +289,10 @@ async fn after_the_rmm_agent_restarts_it_still_knows_the_guruconnect_agent_it_st
     );
     assert_eq!(restarted.running_pid(DEVICE), Some(pid));
     let again = restarted
-        .run(&launch_command(RemoteControlMode::Unattended, release))
+        .run(
+            uuid::Uuid::new_v4(),
+            &launch_command(RemoteControlMode::Unattended, release),
+        )
         .await;
     assert!(again.stdout.contains("already running"), "{again:?}");
     assert_eq!(
@@ -513,25 +507,16 @@ async fn oversized_foreign_machine_and_bad_version_launches_are_refused() {
         rig.dir.path(),
         &Default::default(),
     );
-    let cmd = CommandPayload {
-        id: uuid::Uuid::new_v4(),
-        command_type: CommandType::RemoteControlLaunch,
-        command: "launch".into(),
-        timeout_seconds: None,
-        elevated: false,
-        working_directory: None,
-        context_files: Vec::new(),
-        remote_control: Some(Box::new(RemoteControlLaunch {
-            session_id: "s".into(),
-            mode: RemoteControlMode::Unattended,
-            server_url: "wss://c".into(),
-            agent_id: DEVICE.into(),
-            agent_key: Some("k".into()),
-            support_code: None,
-            release: rig.genuine(),
-        })),
+    let launch = RemoteControlLaunch {
+        session_id: "s".into(),
+        mode: RemoteControlMode::Unattended,
+        server_url: "wss://c".into(),
+        agent_id: DEVICE.into(),
+        agent_key: Some("k".into()),
+        support_code: None,
+        release: rig.genuine(),
     };
-    let result = launcher.run(&cmd).await;
+    let result = launcher.run(uuid::Uuid::new_v4(), &launch).await;
     assert!(
         result.stderr.contains("this machine is"),
         "{}",

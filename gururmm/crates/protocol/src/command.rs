@@ -1,6 +1,7 @@
-//! The `command` message and its `command_type`. The type travels as a plain string
-//! (`"powershell"`), and a string this build does not know decodes to
-//! [`CommandType::Unknown`] instead of failing, so the agent can answer it with a failed result.
+//! The `command` message. In code a command is a [`CommandKind`] carrying exactly its own
+//! parameters; on the wire it is the seed's flat object whose `command_type` travels as a plain
+//! string (`"powershell"`). A type this build does not know decodes to
+//! [`CommandKind::Unknown`] instead of failing, so the agent can answer it with a failed result.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -20,7 +21,7 @@ pub enum CommandType {
     /// A task for the configured AI CLI, under the agent's restrictions (RMM-9).
     ClaudeTask,
     /// Download (verified), then start the GuruConnect agent for a remote-control session
-    /// (NRC-9). Its parameters travel in [`CommandPayload::remote_control`].
+    /// (NRC-9). Its parameters travel in the wire's `remote_control` object.
     RemoteControlLaunch,
     /// Any other string: kept verbatim so the refusal can name it.
     Unknown(String),
@@ -79,28 +80,177 @@ impl std::fmt::Display for CommandType {
     }
 }
 
-/// A command for the agent to run. The seed's shape, plus optional fields that only
-/// `claude_task` uses (omitted from the JSON when unset).
+/// A command for the agent to run: what every kind shares, and the kind with its own
+/// parameters. On the wire it keeps the seed's flat shape ([`WireCommand`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "WireCommand", into = "WireCommand")]
 pub struct CommandPayload {
     pub id: Uuid,
-    pub command_type: CommandType,
-    /// The command line, code or script text; for `claude_task`, the task description.
-    pub command: String,
     /// Agent-side limit; the agent applies its own default when absent.
+    pub timeout_seconds: Option<u64>,
+    pub elevated: bool,
+    pub kind: CommandKind,
+}
+
+/// What to run, with exactly the parameters that kind takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandKind {
+    /// A command line for the system shell.
+    Shell(String),
+    /// PowerShell code.
+    PowerShell(String),
+    /// Python code.
+    Python(String),
+    /// Script text for the agent's configured interpreter.
+    Script(String),
+    ClaudeTask(ClaudeTask),
+    /// `summary` is the one line logs and the command list show; the parameters are secret.
+    RemoteControlLaunch {
+        summary: String,
+        launch: Box<RemoteControlLaunch>,
+    },
+    /// A type this build does not know: kept so the refusal can name it.
+    Unknown {
+        command_type: String,
+        command: String,
+    },
+}
+
+/// A task for the configured AI CLI (RMM-9).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClaudeTask {
+    pub task: String,
+    /// A directory inside the agent's allowed root.
+    pub working_directory: Option<String>,
+    /// Files (relative to the working directory) given as context.
+    pub context_files: Vec<String>,
+}
+
+impl CommandKind {
+    /// The kind's wire name.
+    pub fn command_type(&self) -> CommandType {
+        match self {
+            CommandKind::Shell(_) => CommandType::Shell,
+            CommandKind::PowerShell(_) => CommandType::PowerShell,
+            CommandKind::Python(_) => CommandType::Python,
+            CommandKind::Script(_) => CommandType::Script,
+            CommandKind::ClaudeTask(_) => CommandType::ClaudeTask,
+            CommandKind::RemoteControlLaunch { .. } => CommandType::RemoteControlLaunch,
+            CommandKind::Unknown { command_type, .. } => CommandType::Unknown(command_type.clone()),
+        }
+    }
+
+    /// The command text (code, script, task, or a launch's summary).
+    pub fn text(&self) -> &str {
+        match self {
+            CommandKind::Shell(text)
+            | CommandKind::PowerShell(text)
+            | CommandKind::Python(text)
+            | CommandKind::Script(text) => text,
+            CommandKind::ClaudeTask(task) => &task.task,
+            CommandKind::RemoteControlLaunch { summary, .. } => summary,
+            CommandKind::Unknown { command, .. } => command,
+        }
+    }
+
+    /// The kind named `command_type` with `text` and no other parameters (every kind but a
+    /// remote-control launch, which needs its own).
+    pub fn plain(command_type: CommandType, text: String) -> Option<Self> {
+        Some(match command_type {
+            CommandType::Shell => CommandKind::Shell(text),
+            CommandType::PowerShell => CommandKind::PowerShell(text),
+            CommandType::Python => CommandKind::Python(text),
+            CommandType::Script => CommandKind::Script(text),
+            CommandType::ClaudeTask => CommandKind::ClaudeTask(ClaudeTask {
+                task: text,
+                ..ClaudeTask::default()
+            }),
+            CommandType::RemoteControlLaunch => return None,
+            CommandType::Unknown(command_type) => CommandKind::Unknown {
+                command_type,
+                command: text,
+            },
+        })
+    }
+}
+
+/// The wire form: the seed's shape plus optional fields only some kinds use, omitted when
+/// unset. Fields a kind does not take are ignored on the way in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireCommand {
+    pub id: Uuid,
+    pub command_type: CommandType,
+    pub command: String,
     #[serde(default)]
     pub timeout_seconds: Option<u64>,
     #[serde(default)]
     pub elevated: bool,
-    /// `claude_task` only: a directory inside the agent's allowed root.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub working_directory: Option<String>,
-    /// `claude_task` only: files (relative to the working directory) given as context.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub context_files: Vec<String>,
-    /// `remote_control_launch` only: what to download, check and start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_control: Option<Box<RemoteControlLaunch>>,
+}
+
+impl TryFrom<WireCommand> for CommandPayload {
+    type Error = String;
+
+    fn try_from(wire: WireCommand) -> Result<Self, String> {
+        let kind = match wire.command_type {
+            CommandType::ClaudeTask => CommandKind::ClaudeTask(ClaudeTask {
+                task: wire.command,
+                working_directory: wire.working_directory,
+                context_files: wire.context_files,
+            }),
+            CommandType::RemoteControlLaunch => CommandKind::RemoteControlLaunch {
+                summary: wire.command,
+                launch: wire
+                    .remote_control
+                    .ok_or("a remote_control_launch without its remote_control parameters")?,
+            },
+            other => CommandKind::plain(other, wire.command).ok_or("unreachable: launch")?,
+        };
+        Ok(CommandPayload {
+            id: wire.id,
+            timeout_seconds: wire.timeout_seconds,
+            elevated: wire.elevated,
+            kind,
+        })
+    }
+}
+
+impl From<CommandPayload> for WireCommand {
+    fn from(payload: CommandPayload) -> Self {
+        let command_type = payload.kind.command_type();
+        let mut wire = WireCommand {
+            id: payload.id,
+            command_type,
+            command: String::new(),
+            timeout_seconds: payload.timeout_seconds,
+            elevated: payload.elevated,
+            working_directory: None,
+            context_files: Vec::new(),
+            remote_control: None,
+        };
+        wire.command = match payload.kind {
+            CommandKind::Shell(text)
+            | CommandKind::PowerShell(text)
+            | CommandKind::Python(text)
+            | CommandKind::Script(text)
+            | CommandKind::Unknown { command: text, .. } => text,
+            CommandKind::ClaudeTask(task) => {
+                wire.working_directory = task.working_directory;
+                wire.context_files = task.context_files;
+                task.task
+            }
+            CommandKind::RemoteControlLaunch { summary, launch } => {
+                wire.remote_control = Some(launch);
+                summary
+            }
+        };
+        wire
+    }
 }
 
 /// How the GuruConnect agent joins its session (CONTRACT.md "Launching the GuruConnect agent").

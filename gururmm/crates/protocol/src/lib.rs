@@ -18,7 +18,8 @@ pub use agent::{
     MetricsReport, NetworkCounters, NetworkInterface, NetworkState, UpdateResult, WatchdogEvent,
 };
 pub use command::{
-    CommandPayload, CommandType, ConnectRelease, RemoteControlLaunch, RemoteControlMode,
+    ClaudeTask, CommandKind, CommandPayload, CommandType, ConnectRelease, RemoteControlLaunch,
+    RemoteControlMode,
 };
 pub use decode::{decode_agent, decode_server, encode, DecodeError};
 pub use server::{AgentSettings, AuthResponse, KeyRotated, ServerMessage, UpdatePayload};

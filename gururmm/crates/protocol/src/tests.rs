@@ -24,8 +24,7 @@ fn the_seeds_powershell_command_decodes_with_a_string_command_type() {
     let ServerMessage::Command(cmd) = &decoded else {
         panic!("not a command: {decoded:?}")
     };
-    assert_eq!(cmd.command_type, CommandType::PowerShell);
-    assert_eq!(cmd.command, "Get-Process");
+    assert_eq!(cmd.kind, CommandKind::PowerShell("Get-Process".into()));
     assert_eq!(cmd.timeout_seconds, Some(300));
     // And the server writes exactly that form back.
     assert_eq!(
@@ -42,22 +41,27 @@ fn the_seeds_claude_task_form_decodes() {
     let ServerMessage::Command(cmd) = decode_server(&text).expect("decodes") else {
         panic!("not a command")
     };
-    assert_eq!(cmd.command_type, CommandType::ClaudeTask);
-    assert_eq!(cmd.working_directory, None);
-    assert!(cmd.context_files.is_empty());
+    assert_eq!(
+        cmd.kind,
+        CommandKind::ClaudeTask(ClaudeTask {
+            task: "task description".into(),
+            working_directory: None,
+            context_files: Vec::new(),
+        })
+    );
 }
 
 #[test]
 fn claude_task_with_its_options_has_a_pinned_form() {
     let msg = ServerMessage::Command(CommandPayload {
         id: id(),
-        command_type: CommandType::ClaudeTask,
-        command: "summarise the logs".into(),
         timeout_seconds: Some(600),
         elevated: false,
-        working_directory: Some("reports".into()),
-        context_files: vec!["a.log".into()],
-        remote_control: None,
+        kind: CommandKind::ClaudeTask(ClaudeTask {
+            task: "summarise the logs".into(),
+            working_directory: Some("reports".into()),
+            context_files: vec!["a.log".into()],
+        }),
     });
     assert_eq!(
         as_value(&msg),
@@ -93,8 +97,14 @@ fn an_unknown_command_type_decodes_and_keeps_its_name() {
     let ServerMessage::Command(cmd) = decode_server(&text).expect("decodes") else {
         panic!("not a command")
     };
-    assert_eq!(cmd.command_type, CommandType::Unknown("bash".into()));
-    assert!(!cmd.command_type.is_known());
+    assert_eq!(
+        cmd.kind,
+        CommandKind::Unknown {
+            command_type: "bash".into(),
+            command: "ls".into()
+        }
+    );
+    assert!(!cmd.kind.command_type().is_known());
     assert_eq!(cmd.timeout_seconds, None);
     assert!(!cmd.elevated);
 }
@@ -295,29 +305,29 @@ fn launch(mode: RemoteControlMode) -> ServerMessage {
     };
     ServerMessage::Command(CommandPayload {
         id: id(),
-        command_type: CommandType::RemoteControlLaunch,
-        command: "launch GuruConnect agent".into(),
         timeout_seconds: Some(300),
         elevated: false,
-        working_directory: None,
-        context_files: Vec::new(),
-        remote_control: Some(Box::new(RemoteControlLaunch {
-            session_id: "s-1".into(),
-            mode,
-            server_url: "wss://connect.example.com".into(),
-            agent_id: "0123456789abcdef0123456789abcdef".into(),
-            agent_key,
-            support_code,
-            release: ConnectRelease {
-                version: "1.2.3".into(),
-                platform: "linux-x86_64".into(),
-                download_url:
-                    "https://connect.example.com/api/releases/linux-x86_64/1.2.3/download".into(),
-                sha256: "ab".repeat(32),
-                signature: "c2lnbmF0dXJl".into(),
-                size: Some(1024),
-            },
-        })),
+        kind: CommandKind::RemoteControlLaunch {
+            summary: "launch GuruConnect agent".into(),
+            launch: Box::new(RemoteControlLaunch {
+                session_id: "s-1".into(),
+                mode,
+                server_url: "wss://connect.example.com".into(),
+                agent_id: "0123456789abcdef0123456789abcdef".into(),
+                agent_key,
+                support_code,
+                release: ConnectRelease {
+                    version: "1.2.3".into(),
+                    platform: "linux-x86_64".into(),
+                    download_url:
+                        "https://connect.example.com/api/releases/linux-x86_64/1.2.3/download"
+                            .into(),
+                    sha256: "ab".repeat(32),
+                    signature: "c2lnbmF0dXJl".into(),
+                    size: Some(1024),
+                },
+            }),
+        },
     })
 }
 
@@ -367,6 +377,33 @@ fn an_unknown_remote_control_mode_is_a_decode_error_with_the_command_id() {
     );
     let err = decode_server(&text).expect_err("unknown mode");
     assert_eq!(err.command_id, Some(id()));
+}
+
+#[test]
+fn a_launch_without_its_parameters_is_a_decode_error_with_the_command_id() {
+    let text = format!(
+        r#"{{"type":"command","payload":{{"id":"{ID}","command_type":"remote_control_launch","command":"x"}}}}"#
+    );
+    let err = decode_server(&text).expect_err("no remote_control");
+    assert!(
+        err.message.contains("remote_control parameters"),
+        "{}",
+        err.message
+    );
+    assert_eq!(err.command_id, Some(id()));
+}
+
+#[test]
+fn parameters_a_kind_does_not_take_are_dropped_on_the_way_in() {
+    let text = format!(
+        r#"{{"type":"command","payload":{{"id":"{ID}","command_type":"shell","command":"ls","working_directory":"w","context_files":["f"]}}}}"#
+    );
+    let decoded = decode_server(&text).expect("decodes");
+    assert_eq!(
+        as_value(&decoded),
+        json!({"type": "command", "payload": {"id": ID, "command_type": "shell", "command": "ls",
+            "timeout_seconds": null, "elevated": false}})
+    );
 }
 
 #[test]

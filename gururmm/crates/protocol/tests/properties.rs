@@ -4,10 +4,10 @@
 
 use gururmm_protocol::{
     decode_agent, decode_server, encode, short_ascii, AgentMessage, AgentSettings, AuthPayload,
-    AuthResponse, CommandPayload, CommandResult, CommandType, ConnectRelease, DiskMetrics,
-    Heartbeat, KeyRotated, MemoryMetrics, MetricsReport, NetworkCounters, NetworkInterface,
-    NetworkState, RemoteControlLaunch, RemoteControlMode, ServerMessage, UpdatePayload,
-    UpdateResult, WatchdogEvent,
+    AuthResponse, ClaudeTask, CommandKind, CommandPayload, CommandResult, CommandType,
+    ConnectRelease, DiskMetrics, Heartbeat, KeyRotated, MemoryMetrics, MetricsReport,
+    NetworkCounters, NetworkInterface, NetworkState, RemoteControlLaunch, RemoteControlMode,
+    ServerMessage, UpdatePayload, UpdateResult, WatchdogEvent,
 };
 use proptest::collection::vec;
 use proptest::option;
@@ -196,15 +196,36 @@ prop_compose! {
     }
 }
 
+/// Every kind with arbitrary parameters; a type string this build does not know included.
+fn command_kind() -> impl Strategy<Value = CommandKind> {
+    let claude = (text(), option::of(text()), vec(text(), 0..3)).prop_map(
+        |(task, working_directory, context_files)| {
+            CommandKind::ClaudeTask(ClaudeTask {
+                task,
+                working_directory,
+                context_files,
+            })
+        },
+    );
+    let launch =
+        (text(), launch()).prop_map(|(summary, launch)| CommandKind::RemoteControlLaunch {
+            summary,
+            launch: Box::new(launch),
+        });
+    prop_oneof![
+        (command_type(), text())
+            .prop_filter_map("plain kinds", |(kind, text)| CommandKind::plain(kind, text)),
+        claude,
+        launch,
+    ]
+}
+
 prop_compose! {
     fn command()(
-        id in uuid(), command_type in command_type(), command in text(),
-        timeout_seconds in option::of(any::<u64>()), elevated in any::<bool>(),
-        working_directory in option::of(text()), context_files in vec(text(), 0..3),
-        remote_control in option::of(launch().prop_map(Box::new)),
+        id in uuid(), kind in command_kind(), timeout_seconds in option::of(any::<u64>()),
+        elevated in any::<bool>(),
     ) -> CommandPayload {
-        CommandPayload { id, command_type, command, timeout_seconds, elevated, working_directory,
-            context_files, remote_control }
+        CommandPayload { id, timeout_seconds, elevated, kind }
     }
 }
 

@@ -8,33 +8,33 @@
 use crate::app::AppState;
 use crate::db::{self, commands::CommandRow};
 use crate::ws::registry::{LiveAgent, Outbound};
-use gururmm_protocol::{encode, CommandPayload, CommandType, ServerMessage};
+use gururmm_protocol::{encode, CommandKind, CommandPayload, CommandType, ServerMessage};
 
 /// The wire form of a stored command. A `remote_control_launch` gets its parameters, with its
 /// sealed secret opened only here, on the way to the socket.
 pub fn payload(state: &AppState, row: &CommandRow) -> anyhow::Result<CommandPayload> {
     let command_type = CommandType::from(row.command_type.clone());
-    let (command, remote_control) = if command_type == CommandType::RemoteControlLaunch {
-        let launch = crate::connect::launch::restore(&state.sealer, &row.command)?;
-        let text = format!(
-            "launch guruconnect-agent {} ({}) for session {}",
-            launch.release.version,
-            launch.mode.as_str(),
-            launch.session_id
-        );
-        (text, Some(Box::new(launch)))
-    } else {
-        (row.command.clone(), None)
+    let kind = match CommandKind::plain(command_type, row.command.clone()) {
+        Some(kind) => kind,
+        None => {
+            let launch = crate::connect::launch::restore(&state.sealer, &row.command)?;
+            let summary = format!(
+                "launch guruconnect-agent {} ({}) for session {}",
+                launch.release.version,
+                launch.mode.as_str(),
+                launch.session_id
+            );
+            CommandKind::RemoteControlLaunch {
+                summary,
+                launch: Box::new(launch),
+            }
+        }
     };
     Ok(CommandPayload {
         id: row.id.parse()?,
-        command_type,
-        command,
         timeout_seconds: u64::try_from(row.timeout_seconds).ok(),
         elevated: row.elevated != 0,
-        working_directory: None,
-        context_files: Vec::new(),
-        remote_control,
+        kind,
     })
 }
 

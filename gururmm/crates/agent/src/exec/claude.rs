@@ -8,7 +8,7 @@
 
 use super::{process, refused, result_of};
 use crate::config::ClaudeConfig;
-use gururmm_protocol::{CommandPayload, CommandResult};
+use gururmm_protocol::{CommandKind, CommandPayload, CommandResult};
 use std::collections::VecDeque;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -145,6 +145,9 @@ impl ClaudeExecutor {
     }
 
     pub async fn run(&self, cmd: &CommandPayload) -> CommandResult {
+        let CommandKind::ClaudeTask(spec) = &cmd.kind else {
+            return refused(cmd.id, "not a claude_task command");
+        };
         let c = &self.config;
         if !c.enabled {
             return refused(
@@ -152,19 +155,19 @@ impl ClaudeExecutor {
                 "claude_task is disabled on this agent (claude.enabled)",
             );
         }
-        let task = match sanitize(cmd.command.trim()) {
+        let task = match sanitize(spec.task.trim()) {
             Ok(task) if !task.is_empty() => task.to_owned(),
             Ok(_) => return refused(cmd.id, "the task is empty"),
             Err(reason) => return refused(cmd.id, reason),
         };
-        let rel = cmd.working_directory.as_deref().unwrap_or(".");
+        let rel = spec.working_directory.as_deref().unwrap_or(".");
         let dir = match confine(&c.working_directory, rel) {
             Ok(dir) if dir.is_dir() => dir,
             Ok(_) => return refused(cmd.id, "the working directory is not a directory"),
             Err(reason) => return refused(cmd.id, reason),
         };
         let mut files = Vec::new();
-        for file in &cmd.context_files {
+        for file in &spec.context_files {
             match sanitize(file).and_then(|f| confine(&dir, f)) {
                 Ok(path) if path.is_file() => files.push(path.to_string_lossy().into_owned()),
                 Ok(_) => return refused(cmd.id, format!("context file '{file}' is not a file")),

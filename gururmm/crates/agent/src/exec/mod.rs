@@ -11,7 +11,7 @@ pub mod privilege;
 pub mod process;
 
 use crate::config::{AgentConfig, CommandsConfig};
-use gururmm_protocol::{CommandPayload, CommandResult, CommandType, EXIT_EXECUTOR_ERROR};
+use gururmm_protocol::{CommandKind, CommandPayload, CommandResult, EXIT_EXECUTOR_ERROR};
 use privilege::{AgentRights, Args, Identity};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -89,16 +89,16 @@ impl Executor {
                 .unwrap_or(c.default_timeout_secs)
                 .clamp(1, c.max_timeout_secs),
         );
-        let (program, args, _script) = match &cmd.command_type {
-            CommandType::Shell => shell(&cmd.command),
-            CommandType::PowerShell => match powershell() {
+        let (program, args, _script) = match &cmd.kind {
+            CommandKind::Shell(text) => shell(text),
+            CommandKind::PowerShell(code) => match powershell() {
                 Some(program) => (
                     program,
                     Args::List(vec![
                         "-NoProfile".into(),
                         "-NonInteractive".into(),
                         "-Command".into(),
-                        cmd.command.clone(),
+                        code.clone(),
                     ]),
                     None,
                 ),
@@ -107,23 +107,25 @@ impl Executor {
                     "PowerShell is not installed on this machine (looked for pwsh and powershell)",
                 ),
             },
-            CommandType::Python => (
+            CommandKind::Python(code) => (
                 c.python.clone(),
-                Args::List(vec!["-c".into(), cmd.command.clone()]),
+                Args::List(vec!["-c".into(), code.clone()]),
                 None,
             ),
-            CommandType::Script => match self.script(cmd) {
+            CommandKind::Script(text) => match self.script(text) {
                 Ok(parts) => parts,
                 Err(reason) => return refused(cmd.id, reason),
             },
-            CommandType::ClaudeTask => return self.claude.run(cmd).await,
-            CommandType::RemoteControlLaunch => {
+            CommandKind::ClaudeTask(_) => return self.claude.run(cmd).await,
+            CommandKind::RemoteControlLaunch { launch, .. } => {
                 return match &self.launcher {
-                    Some(launcher) => launcher.run(cmd).await,
+                    Some(launcher) => launcher.run(cmd.id, launch).await,
                     None => refused(cmd.id, "remote control is not available in this agent mode"),
                 }
             }
-            CommandType::Unknown(name) => {
+            CommandKind::Unknown {
+                command_type: name, ..
+            } => {
                 return refused(
                     cmd.id,
                     format!(
@@ -163,14 +165,13 @@ impl Executor {
 
     /// The script text in a private temp file, run by the configured interpreter. The file is
     /// removed when the returned guard drops (after the process ended).
-    fn script(&self, cmd: &CommandPayload) -> Result<(String, Args, Option<TempScript>), String> {
+    fn script(&self, text: &str) -> Result<(String, Args, Option<TempScript>), String> {
         let interpreter = self
             .commands
             .script_interpreter
             .as_ref()
             .ok_or("no script interpreter configured (commands.script_interpreter)")?;
-        let temp =
-            TempScript::write(&cmd.command).map_err(|e| format!("writing the script: {e}"))?;
+        let temp = TempScript::write(text).map_err(|e| format!("writing the script: {e}"))?;
         let mut args: Vec<String> = interpreter[1..].to_vec();
         args.push(temp.path.to_string_lossy().into_owned());
         Ok((interpreter[0].clone(), Args::List(args), Some(temp)))
@@ -239,6 +240,7 @@ impl Drop for TempScript {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+    use gururmm_protocol::CommandType;
 
     fn config(extra: &str) -> AgentConfig {
         AgentConfig::parse(&format!(
@@ -250,13 +252,9 @@ mod tests {
     fn cmd(kind: CommandType, text: &str) -> CommandPayload {
         CommandPayload {
             id: uuid::Uuid::new_v4(),
-            command_type: kind,
-            command: text.into(),
             timeout_seconds: Some(20),
             elevated: false,
-            working_directory: None,
-            context_files: Vec::new(),
-            remote_control: None,
+            kind: CommandKind::plain(kind, text.into()).expect("not a launch"),
         }
     }
 

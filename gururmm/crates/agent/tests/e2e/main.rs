@@ -99,7 +99,7 @@ async fn the_real_agent_runs_commands_reports_metrics_and_survives_restarts() {
 
     // A command type this agent does not know (a newer server) comes back failed, not lost.
     let state = h.server.as_ref().expect("server").state.clone();
-    let unknown = gururmm_server::db::commands::insert(
+    let row = gururmm_server::db::commands::insert(
         &state.db,
         &gururmm_server::db::commands::NewCommand {
             agent_id: &id,
@@ -112,14 +112,10 @@ async fn the_real_agent_runs_commands_reports_metrics_and_survives_restarts() {
     )
     .await
     .expect("insert");
-    let row = gururmm_server::db::commands::find(&state.db, &unknown)
-        .await
-        .expect("db")
-        .expect("row");
     gururmm_server::delivery::deliver_if_online(&state, &row)
         .await
         .expect("deliver");
-    let done = h.finished(&unknown).await;
+    let done = h.finished(&row.id).await;
     assert_eq!(done["status"], "failed");
     assert_eq!(done["exit_code"], -1);
     assert!(done["stderr"]

@@ -4,7 +4,7 @@
 //! command, per-user rate limit.
 
 use crate::helpers::*;
-use gururmm_protocol::{AgentMessage, CommandResult, CommandType};
+use gururmm_protocol::{AgentMessage, CommandKind, CommandResult};
 use serde_json::json;
 
 #[tokio::test]
@@ -17,8 +17,7 @@ async fn a_command_to_a_connected_agent_is_delivered_and_its_result_stored() {
         .await;
     assert_eq!(sent["status"], "running", "delivered on send");
     let cmd = agent.next_command().await;
-    assert_eq!(cmd.command_type, CommandType::PowerShell);
-    assert_eq!(cmd.command, "Get-Process");
+    assert_eq!(cmd.kind, CommandKind::PowerShell("Get-Process".into()));
     assert_eq!(cmd.timeout_seconds, Some(30));
     agent.reply(&cmd, 0, "ok\n").await;
     let done = command_status(&app, &cmd.id.to_string(), "completed").await;
@@ -53,8 +52,8 @@ async fn commands_queued_while_offline_are_delivered_exactly_once_on_reconnect()
     let mut agent = TestAgent::connect(&app, auth_payload(&key, "dev-q")).await;
     let got_a = agent.next_command().await;
     let got_b = agent.next_command().await;
-    assert_eq!(got_a.command, "echo one", "oldest first");
-    assert_eq!(got_b.command, "echo two");
+    assert_eq!(got_a.kind.text(), "echo one", "oldest first");
+    assert_eq!(got_b.kind.text(), "echo two");
     agent.reply(&got_a, 0, "one\n").await;
     command_status(&app, &got_a.id.to_string(), "completed").await;
     drop(agent);

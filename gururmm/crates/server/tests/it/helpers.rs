@@ -454,6 +454,14 @@ impl TestAgent {
     }
 }
 
+/// The parameters of a `remote_control_launch` command; panics for any other kind.
+pub fn launch_of(command: CommandPayload) -> gururmm_protocol::RemoteControlLaunch {
+    match command.kind {
+        gururmm_protocol::CommandKind::RemoteControlLaunch { launch, .. } => *launch,
+        other => panic!("not a remote_control_launch: {other:?}"),
+    }
+}
+
 /// Polls `check` until it holds; panics after `WAIT`.
 pub async fn eventually<F, Fut>(what: &str, mut check: F)
 where

@@ -103,8 +103,8 @@ async fn a_command_whose_send_fails_goes_back_to_pending_and_is_delivered_later(
     // Both, once each. In either order: inserted in the same millisecond, they tie on
     // created_at and the queue breaks the tie by their random ids.
     let mut got = vec![
-        agent.next_command().await.command,
-        agent.next_command().await.command,
+        agent.next_command().await.kind.text().to_owned(),
+        agent.next_command().await.kind.text().to_owned(),
     ];
     got.sort();
     assert_eq!(got, ["first", "second"]);

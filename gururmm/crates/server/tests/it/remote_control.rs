@@ -6,7 +6,7 @@
 
 use super::gc_standin::StandIn;
 use super::helpers::*;
-use gururmm_protocol::{CommandType, RemoteControlMode};
+use gururmm_protocol::RemoteControlMode;
 use serde_json::{json, Value};
 
 pub(crate) const KEY: &str = "integration-key-0123456789abcdef0123";
@@ -113,9 +113,8 @@ async fn unattended_mints_one_key_creates_the_session_and_sends_a_verified_launc
 
     // The RMM agent got the launch with everything it needs.
     let cmd = rig.agent.next_command().await;
-    assert_eq!(cmd.command_type, CommandType::RemoteControlLaunch);
     assert_eq!(cmd.id.to_string(), body["command_id"].as_str().expect("id"));
-    let launch = cmd.remote_control.clone().expect("launch payload");
+    let launch = launch_of(cmd.clone());
     assert_eq!(launch.mode, RemoteControlMode::Unattended);
     assert_eq!(launch.session_id, session_id);
     assert_eq!(launch.agent_id, rig.device);
@@ -133,7 +132,7 @@ async fn unattended_mints_one_key_creates_the_session_and_sends_a_verified_launc
     let again = rig.agent.next_command().await;
     assert_eq!(rig.standin.minted().len(), 1);
     assert_eq!(
-        again.remote_control.expect("launch").agent_key.as_deref(),
+        launch_of(again).agent_key.as_deref(),
         Some(minted[0].as_str())
     );
 
@@ -288,12 +287,7 @@ async fn attended_sends_the_support_code_and_never_a_key() {
     assert_eq!(res.status(), 201);
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["mode"], "attended");
-    let launch = rig
-        .agent
-        .next_command()
-        .await
-        .remote_control
-        .expect("launch");
+    let launch = launch_of(rig.agent.next_command().await);
     assert_eq!(launch.mode, RemoteControlMode::Attended);
     assert_eq!(
         launch.support_code.as_deref(),
