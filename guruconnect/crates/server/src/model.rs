@@ -4,6 +4,8 @@
 
 server_kit::stored_enum! {
     /// How a session is joined: a machine's own key, or a support code the end user accepts.
+    #[derive(utoipa::ToSchema)]
+    #[schema(rename_all = "snake_case")]
     pub enum Mode as "mode" {
         Unattended = "unattended",
         Attended = "attended",
@@ -12,6 +14,8 @@ server_kit::stored_enum! {
 
 server_kit::stored_enum! {
     /// Where a session stands.
+    #[derive(utoipa::ToSchema)]
+    #[schema(rename_all = "snake_case")]
     pub enum SessionStatus as "session status" {
         /// Created; its agent has not come yet.
         Waiting = "waiting",
@@ -28,5 +32,19 @@ impl SessionStatus {
     /// Waiting for its agent, the first time or again.
     pub fn awaits_agent(self) -> bool {
         matches!(self, SessionStatus::Waiting | SessionStatus::AgentOffline)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use server_kit::stored::schema_values as documented;
+
+    #[test]
+    fn the_api_document_lists_exactly_the_words_sent_and_stored() {
+        let modes: Vec<_> = Mode::ALL.iter().map(|m| m.as_str()).collect();
+        assert_eq!(documented::<Mode>(), modes);
+        let statuses: Vec<_> = SessionStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(documented::<SessionStatus>(), statuses);
     }
 }

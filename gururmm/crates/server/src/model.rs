@@ -5,6 +5,8 @@
 
 server_kit::stored_enum! {
     /// Whether the agent's socket (or its polling) is live.
+    #[derive(utoipa::ToSchema)]
+    #[schema(rename_all = "snake_case")]
     pub enum AgentStatus as "agent status" {
         Online = "online",
         Offline = "offline",
@@ -14,6 +16,8 @@ server_kit::stored_enum! {
 server_kit::stored_enum! {
     /// Where a command is: `db::commands` moves it only by compare-and-set
     /// (pending → running → completed | failed | timed_out, pending → cancelled).
+    #[derive(utoipa::ToSchema)]
+    #[schema(rename_all = "snake_case")]
     pub enum CommandStatus as "command status" {
         Pending = "pending",
         Running = "running",
@@ -26,6 +30,8 @@ server_kit::stored_enum! {
 
 server_kit::stored_enum! {
     /// A `remote_control_sessions` row's state.
+    #[derive(utoipa::ToSchema)]
+    #[schema(rename_all = "snake_case")]
     pub enum RemoteControlState as "remote-control state" {
         /// Started and not yet over: the launch may still be on its way.
         Started = "started",
@@ -43,5 +49,21 @@ impl CommandStatus {
             self,
             CommandStatus::Failed | CommandStatus::TimedOut | CommandStatus::Cancelled
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use server_kit::stored::schema_values as documented;
+
+    #[test]
+    fn the_api_document_lists_exactly_the_words_sent_and_stored() {
+        let agents: Vec<_> = AgentStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(documented::<AgentStatus>(), agents);
+        let commands: Vec<_> = CommandStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(documented::<CommandStatus>(), commands);
+        let sessions: Vec<_> = RemoteControlState::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(documented::<RemoteControlState>(), sessions);
     }
 }

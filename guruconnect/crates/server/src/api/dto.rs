@@ -7,6 +7,7 @@ use crate::db::{
     sessions::SessionRow,
     users::UserRow,
 };
+use crate::model::{Mode, SessionStatus};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
@@ -186,13 +187,11 @@ impl From<GroupRow> for MachineGroupDto {
 pub struct SessionDto {
     pub id: String,
     pub agent_id: String,
-    /// `unattended` or `attended`.
-    pub mode: String,
+    pub mode: Mode,
     pub is_managed: bool,
     /// `agent`, `technician`, `support_code` or `gururmm`.
     pub source: String,
-    /// `waiting`, `active`, `agent_offline` or `ended`.
-    pub status: String,
+    pub status: SessionStatus,
     pub created_by: Option<String>,
     pub created_at: String,
     pub started_at: Option<String>,
@@ -226,10 +225,10 @@ impl SessionDto {
             ended_at: iso_opt(s.ended_at),
             id: s.id,
             agent_id: s.agent_id,
-            mode: s.mode.as_str().to_owned(),
+            mode: s.mode,
             is_managed: s.managed_flag != 0,
             source: s.source,
-            status: s.status.as_str().to_owned(),
+            status: s.status,
             created_by: s.created_by,
             end_reason: s.end_reason,
             bytes_from_agent: s.bytes_from_agent,

@@ -8,6 +8,7 @@ use crate::auth::secrets::{new_agent_key, sha256_hex};
 use crate::auth::{Admin, Technician};
 use crate::db::{self, agents::Identity, agents::ListFilter, agents::SortKey};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, Query};
+use crate::model::AgentStatus;
 use axum::extract::State;
 use axum::http::StatusCode;
 use gururmm_protocol::{encode, KeyRotated, ServerMessage, KEY_ROTATION_SINCE};
@@ -366,7 +367,7 @@ pub async fn move_agent(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AgentState {
     pub agent_id: String,
-    pub status: String,
+    pub status: AgentStatus,
     /// The last reported interface list.
     #[schema(value_type = Object)]
     pub network: serde_json::Value,
@@ -394,7 +395,7 @@ pub async fn agent_state(
     Ok(Json(match row {
         Some(r) => AgentState {
             agent_id: id,
-            status: agent.status.as_str().to_owned(),
+            status: agent.status,
             network: parse(&r.network_json),
             network_hash: r.network_hash,
             network_updated_at: iso_opt(r.network_updated_at),
@@ -404,7 +405,7 @@ pub async fn agent_state(
         },
         None => AgentState {
             agent_id: id,
-            status: agent.status.as_str().to_owned(),
+            status: agent.status,
             network: serde_json::json!([]),
             network_hash: String::new(),
             network_updated_at: None,

@@ -5,6 +5,7 @@ use super::launch_summary::{public_view, LaunchSummary};
 use crate::db::{
     agents::AgentRow, clients::ClientRow, commands::CommandRow, sites::SiteRow, users::UserRow,
 };
+use crate::model::{AgentStatus, CommandStatus};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
@@ -126,7 +127,7 @@ pub struct AgentDto {
     pub arch: String,
     pub agent_version: String,
     /// `online` while the agent's socket is open, else `offline`.
-    pub status: String,
+    pub status: AgentStatus,
     pub site_id: Option<String>,
     pub site_name: Option<String>,
     pub client_id: Option<String>,
@@ -147,7 +148,7 @@ impl From<AgentRow> for AgentDto {
             os_version: a.os_version,
             arch: a.arch,
             agent_version: a.agent_version,
-            status: a.status.as_str().to_owned(),
+            status: a.status,
             site_id: a.site_id,
             site_name: a.site_name,
             client_id: a.client_id,
@@ -173,8 +174,7 @@ pub struct CommandDto {
     pub remote_control: Option<LaunchSummary>,
     pub timeout_seconds: i64,
     pub elevated: bool,
-    /// pending, running, completed, failed, timed_out, cancelled.
-    pub status: String,
+    pub status: CommandStatus,
     pub exit_code: Option<i64>,
     pub stdout: Option<String>,
     pub stderr: Option<String>,
@@ -197,7 +197,7 @@ impl From<CommandRow> for CommandDto {
             remote_control,
             timeout_seconds: c.timeout_seconds,
             elevated: c.elevated != 0,
-            status: c.status.as_str().to_owned(),
+            status: c.status,
             exit_code: c.exit_code,
             stdout: c.stdout,
             stderr: c.stderr,

@@ -275,8 +275,7 @@ pub struct RemoteControlSessionDto {
     pub technician_email: String,
     pub connect_session_id: String,
     pub mode: String,
-    /// `started`, `ended` or `failed`.
-    pub status: String,
+    pub status: RemoteControlState,
     pub command_id: Option<String>,
     /// The launch command's state on the agent.
     pub launch_status: Option<String>,
@@ -326,7 +325,7 @@ impl From<rc::SessionRow> for RemoteControlSessionDto {
             technician_email: r.technician_email,
             connect_session_id: r.connect_session_id,
             mode: r.mode,
-            status: r.status.as_str().to_owned(),
+            status: r.status,
             command_id: r.command_id,
             launch_status: r.launch_status,
             launch_error: r.launch_error,
