@@ -1,7 +1,8 @@
 //! States the database, the API and the background tasks share, read from their stored text at
 //! the database edge so code above it compares variants, never strings: whether an agent is
-//! online ([`AgentStatus`]), where a command is in its life ([`CommandStatus`]) and where a
-//! remote-control session stands ([`RemoteControlState`]).
+//! online ([`AgentStatus`]), where a command is in its life ([`CommandStatus`]), how a
+//! remote-control session is joined ([`RemoteControlMode`]) and where it stands
+//! ([`RemoteControlState`]), and where an alert stands ([`AlertStatus`]).
 
 server_kit::stored_enum! {
     /// Whether the agent's socket (or its polling) is live.
@@ -42,6 +43,29 @@ server_kit::stored_enum! {
     }
 }
 
+server_kit::stored_enum! {
+    /// How a remote-control session is joined (CONTRACT.md): with the machine's own key, or
+    /// with a support code the end user accepts first.
+    #[derive(utoipa::ToSchema)]
+    #[schema(rename_all = "snake_case")]
+    pub enum RemoteControlMode as "remote-control mode" {
+        Unattended = "unattended",
+        Attended = "attended",
+    }
+}
+
+server_kit::stored_enum! {
+    /// Where an alert stands: a technician acknowledges it, a cleared condition or a
+    /// technician resolves it, and a resolved alert stays resolved.
+    #[derive(utoipa::ToSchema)]
+    #[schema(rename_all = "snake_case")]
+    pub enum AlertStatus as "alert status" {
+        Open = "open",
+        Acknowledged = "acknowledged",
+        Resolved = "resolved",
+    }
+}
+
 impl CommandStatus {
     /// Over without having run to completion.
     pub fn is_unsuccessful_end(self) -> bool {
@@ -65,5 +89,9 @@ mod tests {
         assert_eq!(documented::<CommandStatus>(), commands);
         let sessions: Vec<_> = RemoteControlState::ALL.iter().map(|s| s.as_str()).collect();
         assert_eq!(documented::<RemoteControlState>(), sessions);
+        let modes: Vec<_> = RemoteControlMode::ALL.iter().map(|m| m.as_str()).collect();
+        assert_eq!(documented::<RemoteControlMode>(), modes);
+        let alerts: Vec<_> = AlertStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(documented::<AlertStatus>(), alerts);
     }
 }

@@ -5,6 +5,7 @@ use crate::app::AppState;
 use crate::auth::Technician;
 use crate::db::{self, alerts::AlertRow};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, Query};
+use crate::model::AlertStatus;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -21,8 +22,7 @@ pub struct AlertDto {
     /// info, warning, critical.
     pub severity: String,
     pub message: String,
-    /// open, acknowledged, resolved.
-    pub status: String,
+    pub status: AlertStatus,
     pub created_at: String,
     pub resolved_at: Option<String>,
 }
@@ -72,14 +72,13 @@ pub async fn list(
     _t: Technician,
     Query(q): Query<AlertQuery>,
 ) -> ApiResult<Json<Vec<AlertDto>>> {
-    if let Some(s) = &q.status {
-        if !["open", "acknowledged", "resolved"].contains(&s.as_str()) {
-            return Err(ApiError::Validation(
-                "status must be open, acknowledged or resolved".into(),
-            ));
-        }
-    }
-    let rows = db::alerts::list(&state.db, q.status.as_deref(), q.agent_id.as_deref(), 500).await?;
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(AlertStatus::parse(s).ok_or_else(|| {
+            ApiError::Validation("status must be open, acknowledged or resolved".into())
+        })?),
+    };
+    let rows = db::alerts::list(&state.db, status, q.agent_id.as_deref(), 500).await?;
     Ok(Json(named(&state, rows).await?))
 }
 
@@ -87,7 +86,7 @@ async fn transition(
     state: &AppState,
     user: &str,
     id: &str,
-    status: &str,
+    status: AlertStatus,
 ) -> ApiResult<Json<AlertDto>> {
     if !db::alerts::set_status(&state.db, id, status).await? {
         return match db::alerts::find(&state.db, id).await? {
@@ -118,7 +117,7 @@ pub async fn acknowledge(
     Technician(me): Technician,
     Path(id): Path<String>,
 ) -> ApiResult<Json<AlertDto>> {
-    transition(&state, &me.user_id, &id, "acknowledged").await
+    transition(&state, &me.user_id, &id, AlertStatus::Acknowledged).await
 }
 
 #[utoipa::path(post, path = "/api/alerts/{id}/resolve", tag = "alerts", security(("bearer" = [])),
@@ -129,5 +128,5 @@ pub async fn resolve(
     Technician(me): Technician,
     Path(id): Path<String>,
 ) -> ApiResult<Json<AlertDto>> {
-    transition(&state, &me.user_id, &id, "resolved").await
+    transition(&state, &me.user_id, &id, AlertStatus::Resolved).await
 }

@@ -3,7 +3,8 @@
 
 use super::launch_summary::{public_view, LaunchSummary};
 use crate::db::{
-    agents::AgentRow, clients::ClientRow, commands::CommandRow, sites::SiteRow, users::UserRow,
+    agents::AgentRow, clients::ClientRow, commands::CommandRow, sites::SiteRow, users::Role,
+    users::UserRow,
 };
 use crate::model::{AgentStatus, CommandStatus};
 use serde::{Deserialize, Serialize};
@@ -48,8 +49,7 @@ pub struct UserDto {
     pub id: String,
     pub email: String,
     pub display_name: String,
-    /// `admin` or `technician`.
-    pub role: String,
+    pub role: Role,
     pub created_at: String,
     pub last_login_at: Option<String>,
 }
@@ -57,7 +57,7 @@ pub struct UserDto {
 impl From<UserRow> for UserDto {
     fn from(u: UserRow) -> Self {
         Self {
-            role: u.role().as_str().to_owned(),
+            role: u.role(),
             id: u.id,
             email: u.email,
             display_name: u.display_name,

@@ -164,7 +164,7 @@ pub struct StartResponse {
     pub viewer_embed_url: String,
     /// `guruconnect://session?server=…&session=…&token=…`: the native viewer, as a fallback.
     pub viewer_native_url: String,
-    pub mode: String,
+    pub mode: Mode,
     pub capabilities: Capabilities,
     /// GuruConnect's origin, for checking the frame's messages.
     pub viewer_origin: String,
@@ -261,7 +261,7 @@ pub async fn start(
             session_id: started.session_id,
             remote_control_id: started.remote_control_id,
             command_id: started.command_id,
-            mode: started.mode.as_str().to_owned(),
+            mode: started.mode,
             capabilities: started.capabilities,
         }),
     ))
@@ -274,7 +274,7 @@ pub struct RemoteControlSessionDto {
     pub technician_id: String,
     pub technician_email: String,
     pub connect_session_id: String,
-    pub mode: String,
+    pub mode: Mode,
     pub status: RemoteControlState,
     pub command_id: Option<String>,
     /// The launch command's state on the agent.

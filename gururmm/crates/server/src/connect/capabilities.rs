@@ -67,29 +67,8 @@ pub fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
     Some((major, minor, digits.parse().ok()?))
 }
 
-/// Modes a technician may pick, given the flags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Unattended,
-    Attended,
-}
-
-impl Mode {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "unattended" => Some(Mode::Unattended),
-            "attended" => Some(Mode::Attended),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Unattended => "unattended",
-            Mode::Attended => "attended",
-        }
-    }
-}
+/// The modes a technician may pick, given the flags, are among these.
+pub use crate::model::RemoteControlMode as Mode;
 
 impl Capabilities {
     /// Parses a capability document (the body GuruConnect sent).

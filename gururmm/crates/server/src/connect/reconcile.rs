@@ -172,7 +172,7 @@ mod tests {
             technician_id: "t".into(),
             technician_email: "t@example.com".into(),
             connect_session_id: "s".into(),
-            mode: "unattended".into(),
+            mode: crate::model::RemoteControlMode::Unattended,
             status: RemoteControlState::Started,
             command_id: Some("c".into()),
             started_at: 0,

@@ -262,7 +262,7 @@ impl Launch<'_> {
                 technician_id: &me.user_id,
                 technician_email: &me.email,
                 connect_session_id: &session.id,
-                mode: self.mode.as_str(),
+                mode: self.mode,
                 command_id: Some(&command_id),
             },
         )

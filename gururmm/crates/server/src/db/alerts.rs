@@ -1,6 +1,7 @@
 //! Alerts: at most one unresolved alert per agent and kind; conditions that clear resolve it.
 
 use super::{new_id, now_ms, Db};
+use crate::model::AlertStatus;
 
 pub const AGENT_OFFLINE: &str = "agent_offline";
 
@@ -11,7 +12,8 @@ pub struct AlertRow {
     pub kind: String,
     pub severity: String,
     pub message: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: AlertStatus,
     pub created_at: i64,
     pub resolved_at: Option<i64>,
 }
@@ -66,12 +68,12 @@ pub async fn resolve_kind(db: &Db, agent_id: &str, kind: &str) -> sqlx::Result<u
 }
 
 /// Moves an alert to `status` (acknowledged or resolved). False when not found or already resolved.
-pub async fn set_status(db: &Db, id: &str, status: &str) -> sqlx::Result<bool> {
-    let resolved_at = (status == "resolved").then(now_ms);
+pub async fn set_status(db: &Db, id: &str, status: AlertStatus) -> sqlx::Result<bool> {
+    let resolved_at = (status == AlertStatus::Resolved).then(now_ms);
     let result = sqlx::query(
         "UPDATE alerts SET status = $1, resolved_at = $2 WHERE id = $3 AND status <> 'resolved'",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(resolved_at)
     .bind(id)
     .execute(&db.pool)
@@ -89,12 +91,12 @@ pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<AlertRow>> {
 /// The alerts list: newest first, of one status or (`status = None`) the unresolved ones, and
 /// optionally of one agent. Returns the SQL and its text parameters (the limit follows them).
 /// Public so `hot_queries::hot_queries_use_an_index` plans exactly this query.
-pub fn list_sql<'a>(status: Option<&'a str>, agent_id: Option<&'a str>) -> (String, Vec<&'a str>) {
+pub fn list_sql(status: Option<AlertStatus>, agent_id: Option<&str>) -> (String, Vec<&str>) {
     let mut clauses = Vec::new();
     let mut binds: Vec<&str> = Vec::new();
     match status {
         Some(s) => {
-            binds.push(s);
+            binds.push(s.as_str());
             clauses.push(format!("status = ${}", binds.len()));
         }
         // A list, not `<> 'resolved'`: resolved alerts pile up forever, and only equality
@@ -116,7 +118,7 @@ pub fn list_sql<'a>(status: Option<&'a str>, agent_id: Option<&'a str>) -> (Stri
 /// Newest first. `status = None` lists unresolved ones (open and acknowledged).
 pub async fn list(
     db: &Db,
-    status: Option<&str>,
+    status: Option<AlertStatus>,
     agent_id: Option<&str>,
     limit: i64,
 ) -> sqlx::Result<Vec<AlertRow>> {

@@ -3,7 +3,7 @@
 //! failed download or refused binary shows on the session row without a second write.
 
 use super::{new_id, now_ms, Db};
-use crate::model::RemoteControlState;
+use crate::model::{RemoteControlMode, RemoteControlState};
 
 /// The sealed per-machine key of `agent_id`, if one was minted.
 pub async fn sealed_key(db: &Db, agent_id: &str) -> sqlx::Result<Option<String>> {
@@ -44,7 +44,7 @@ pub struct NewSession<'a> {
     pub technician_id: &'a str,
     pub technician_email: &'a str,
     pub connect_session_id: &'a str,
-    pub mode: &'a str,
+    pub mode: RemoteControlMode,
     pub command_id: Option<&'a str>,
 }
 
@@ -60,7 +60,7 @@ pub async fn insert(db: &Db, new: &NewSession<'_>) -> sqlx::Result<String> {
     .bind(new.technician_id)
     .bind(new.technician_email)
     .bind(new.connect_session_id)
-    .bind(new.mode)
+    .bind(new.mode.as_str())
     .bind(new.command_id)
     .bind(now_ms())
     .execute(&db.pool)
@@ -75,7 +75,8 @@ pub struct SessionRow {
     pub technician_id: String,
     pub technician_email: String,
     pub connect_session_id: String,
-    pub mode: String,
+    #[sqlx(try_from = "String")]
+    pub mode: RemoteControlMode,
     #[sqlx(try_from = "String")]
     pub status: RemoteControlState,
     pub command_id: Option<String>,
