@@ -117,26 +117,15 @@ async fn cancelling_and_the_servers_timeout_are_pushed() {
     let queued = app.send_command(&offline, "shell", "whoami").await;
     let id = queued["id"].as_str().expect("id");
     events.until(id, "pending").await;
-    let res = app
-        .post(
-            &format!("/api/commands/{id}/cancel"),
-            &app.admin_token,
-            json!({}),
-        )
-        .await;
+    let res = app.cancel_command(id).await;
     assert_eq!(res.status(), 200);
     events.until(id, "cancelled").await;
 
     let (_, _, code) = app.site("S").await;
     let agent = TestAgent::connect(&app, auth_payload(&code, "dev-slow")).await;
-    let res = app
-        .post(
-            &format!("/api/agents/{}/command", agent.agent_id),
-            &app.admin_token,
-            json!({"command_type": "shell", "command": "sleep 100", "timeout_seconds": 1}),
-        )
+    let slow = app
+        .send_command_timed(&agent.agent_id, "shell", "sleep 100", 1)
         .await;
-    let slow: Value = res.json().await.expect("json");
     let (_, timed_out) = events
         .until(slow["id"].as_str().expect("id"), "timed_out")
         .await;

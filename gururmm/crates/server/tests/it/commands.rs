@@ -215,21 +215,9 @@ async fn pending_commands_can_be_cancelled_and_are_then_never_delivered() {
     .await;
     let cancelled = app.send_command(&agent_id, "shell", "rm -rf /tmp/x").await;
     let id = cancelled["id"].as_str().expect("id").to_owned();
-    let res = app
-        .post(
-            &format!("/api/commands/{id}/cancel"),
-            &app.admin_token,
-            json!({}),
-        )
-        .await;
+    let res = app.cancel_command(&id).await;
     assert_eq!(res.status(), 200);
-    let again = app
-        .post(
-            &format!("/api/commands/{id}/cancel"),
-            &app.admin_token,
-            json!({}),
-        )
-        .await;
+    let again = app.cancel_command(&id).await;
     assert_eq!(again.status(), 409);
     let mut agent = TestAgent::connect(&app, auth_payload(&key, "dev-x")).await;
     let kept = app.send_command(&agent_id, "shell", "echo kept").await;

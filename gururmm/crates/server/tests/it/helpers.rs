@@ -261,15 +261,36 @@ impl TestApp {
 
     /// Sends a command as admin; returns the command JSON.
     pub async fn send_command(&self, agent_id: &str, kind: &str, command: &str) -> Value {
+        self.send_command_timed(agent_id, kind, command, 30).await
+    }
+
+    /// [`TestApp::send_command`] with the command's own timeout.
+    pub async fn send_command_timed(
+        &self,
+        agent_id: &str,
+        kind: &str,
+        command: &str,
+        timeout_seconds: u64,
+    ) -> Value {
         let res = self
             .post(
                 &format!("/api/agents/{agent_id}/command"),
                 &self.admin_token,
-                json!({"command_type": kind, "command": command, "timeout_seconds": 30}),
+                json!({"command_type": kind, "command": command, "timeout_seconds": timeout_seconds}),
             )
             .await;
         assert_eq!(res.status(), 201, "send command");
         res.json().await.expect("json")
+    }
+
+    /// Cancels a command as admin; the whole response.
+    pub async fn cancel_command(&self, id: &str) -> reqwest::Response {
+        self.post(
+            &format!("/api/commands/{id}/cancel"),
+            &self.admin_token,
+            json!({}),
+        )
+        .await
     }
 
     pub async fn command(&self, id: &str) -> Value {
