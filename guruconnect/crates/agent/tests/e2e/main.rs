@@ -82,14 +82,19 @@ async fn join_live_session(app: &TestApp) -> TestViewer {
         .expect("join")
 }
 
+/// The one live session. Waited for: the relay marks a machine online as its agent registers,
+/// a moment before it records the session as active.
 async fn live_session(app: &TestApp) -> String {
-    let sessions = app
-        .get_json("/api/sessions?status=live", &app.admin_token)
-        .await;
-    sessions["items"][0]["id"]
-        .as_str()
-        .expect("live session")
-        .to_owned()
+    for _ in 0..200 {
+        let sessions = app
+            .get_json("/api/sessions?status=live", &app.admin_token)
+            .await;
+        if let Some(id) = sessions["items"][0]["id"].as_str() {
+            return id.to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no live session");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -307,10 +307,12 @@ async fn the_windows_agent_streams_the_screen_and_takes_input_through_the_relay(
         .spawn()
         .expect("start the Windows agent");
     let _agent = Killed(agent);
-    eventually("the Windows agent comes online", || async {
-        app.get_json("/api/machines/wine-pc", &app.admin_token)
-            .await["online"]
-            == true
+    // Its live session, not just its machine's online flag: the relay marks the machine
+    // online as the agent registers, a moment before it records the session.
+    eventually("the Windows agent's session is live", || async {
+        app.get_json("/api/sessions?status=live", &app.admin_token)
+            .await["items"][0]["id"]
+            .is_string()
     })
     .await;
     let sessions = app
