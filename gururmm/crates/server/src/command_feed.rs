@@ -1,14 +1,18 @@
 //! Command changes, pushed to dashboards (`GET /api/commands/events`) instead of polled. Every
 //! place that moves a command through its states (`db::commands`) calls [`CommandFeed::changed`]
-//! after the write; subscribers read the row again, so an event always carries what is stored.
-//! The channel holds ids only: a subscriber that falls behind is told to reload its list.
+//! after the write. One task ([`render`]) reads each changed command once, as stored, and hands
+//! the same event text to every open stream, so the database work does not grow with the number
+//! of dashboards. A stream that falls behind is told to reload its list.
 
+use crate::api::commands::CommandListItem;
+use crate::app::AppState;
+use crate::db;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tokio::sync::broadcast;
+use tokio::sync::broadcast::{self, error::RecvError};
 
-/// Changes held for a slow subscriber before it is told it lagged.
-const BACKLOG: usize = 1024;
+/// Changes held for a slow reader before it is told it lagged.
+pub const BACKLOG: usize = 1024;
 /// Event streams one user may hold open at once (a few tabs).
 pub const STREAMS_PER_USER: usize = 8;
 
@@ -19,9 +23,19 @@ pub struct CommandChange {
     pub agent_id: String,
 }
 
+/// What every stream is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rendered {
+    /// A command as `GET /api/commands` lists it, as JSON.
+    Command { agent_id: String, json: String },
+    /// Changes were lost: reload the lists.
+    Resync,
+}
+
 #[derive(Debug)]
 pub struct CommandFeed {
-    tx: broadcast::Sender<CommandChange>,
+    changes: broadcast::Sender<CommandChange>,
+    rendered: broadcast::Sender<Arc<Rendered>>,
     /// Open streams per user, so one account cannot hold the server's memory with streams.
     open: Arc<Mutex<HashMap<String, usize>>>,
     per_user: usize,
@@ -30,7 +44,8 @@ pub struct CommandFeed {
 impl CommandFeed {
     pub fn new(per_user: usize) -> Self {
         Self {
-            tx: broadcast::channel(BACKLOG).0,
+            changes: broadcast::channel(BACKLOG).0,
+            rendered: broadcast::channel(BACKLOG).0,
             open: Arc::default(),
             per_user,
         }
@@ -38,7 +53,7 @@ impl CommandFeed {
 
     /// Announces that command `id` of `agent_id` changed (nobody listening is fine).
     pub fn changed(&self, id: &str, agent_id: &str) {
-        let _ = self.tx.send(CommandChange {
+        let _ = self.changes.send(CommandChange {
             id: id.to_owned(),
             agent_id: agent_id.to_owned(),
         });
@@ -53,7 +68,7 @@ impl CommandFeed {
         }
         *count += 1;
         Some(Subscription {
-            rx: self.tx.subscribe(),
+            rx: self.rendered.subscribe(),
             _slot: Slot {
                 open: self.open.clone(),
                 user_id: user_id.to_owned(),
@@ -62,10 +77,51 @@ impl CommandFeed {
     }
 }
 
+/// Turns each change into the event all streams send, until shutdown.
+pub async fn render(state: AppState) {
+    let mut changes = state.command_feed.changes.subscribe();
+    let feed = &state.command_feed;
+    loop {
+        let received = tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            received = changes.recv() => received,
+        };
+        let rendered = match received {
+            Ok(change) => match list_item(&state, &change).await {
+                Ok(Some(json)) => Rendered::Command {
+                    agent_id: change.agent_id,
+                    json,
+                },
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(command_id = %change.id, error = %e, "reading a changed command failed");
+                    Rendered::Resync
+                }
+            },
+            Err(RecvError::Lagged(_)) => Rendered::Resync,
+            Err(RecvError::Closed) => return,
+        };
+        let _ = feed.rendered.send(Arc::new(rendered));
+    }
+}
+
+/// The changed command as the list shows it; None once it is gone (its agent was deleted).
+async fn list_item(state: &AppState, change: &CommandChange) -> anyhow::Result<Option<String>> {
+    let Some(row) = db::commands::find(&state.db, &change.id).await? else {
+        return Ok(None);
+    };
+    let names = db::agents::hostnames(&state.db, &[row.agent_id.as_str()]).await?;
+    let item = CommandListItem {
+        agent_hostname: names.get(&row.agent_id).cloned(),
+        command: row.into(),
+    };
+    Ok(Some(serde_json::to_string(&item)?))
+}
+
 /// The receiving end of one stream; its slot is given back when it is dropped.
 #[derive(Debug)]
 pub struct Subscription {
-    pub rx: broadcast::Receiver<CommandChange>,
+    pub rx: broadcast::Receiver<Arc<Rendered>>,
     _slot: Slot,
 }
 
@@ -91,10 +147,10 @@ impl Drop for Slot {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn subscribers_hear_each_change_and_slots_come_back() {
+    #[test]
+    fn each_user_holds_a_bounded_number_of_streams_and_closing_one_frees_it() {
         let feed = CommandFeed::new(2);
-        let mut first = feed.subscribe("u1").expect("first");
+        let _first = feed.subscribe("u1").expect("first");
         let second = feed.subscribe("u1").expect("second");
         assert!(feed.subscribe("u1").is_none(), "a third stream is refused");
         assert!(feed.subscribe("u2").is_some(), "another user is not");
@@ -102,15 +158,6 @@ mod tests {
         assert!(
             feed.subscribe("u1").is_some(),
             "a closed stream frees its slot"
-        );
-        feed.changed("c1", "a1");
-        let change = first.rx.recv().await.expect("change");
-        assert_eq!(
-            change,
-            CommandChange {
-                id: "c1".into(),
-                agent_id: "a1".into()
-            }
         );
     }
 }

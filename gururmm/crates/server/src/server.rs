@@ -50,6 +50,7 @@ impl Server {
         });
         let task = server_kit::serve(bound, tls, app, handle.clone()).await?;
         let reaper = tokio::spawn(crate::reaper::run(state.clone()));
+        tokio::spawn(crate::command_feed::render(state.clone()));
         if let Some(connect) = &state.connect {
             tokio::spawn(crate::connect::run_refresher(
                 connect.clone(),

@@ -1,6 +1,7 @@
 // The command stream's parsing and how a pushed command lands in the cached lists.
 import { describe, expect, it } from 'vitest';
-import { mergeCommand, parseEvents } from './commandFeed';
+import { QueryClient } from '@tanstack/react-query';
+import { applyEvent, mergeCommand, parseEvents, withPushed } from './commandFeed';
 import type { CommandListItem } from './types';
 
 function item(id: string, agent: string, created: string, status = 'pending'): CommandListItem {
@@ -60,9 +61,35 @@ describe('mergeCommand', () => {
     expect(mergeCommand([newer], fresh, ['commands', 'a2', 50])?.map((c) => c.id)).toEqual(['c2']);
   });
 
+  it('compares times as instants, whatever fraction of a second the server wrote', () => {
+    const at = (id: string, created: string) => item(id, 'a1', created);
+    const listed = [at('c1', '2026-12-06T10:00:05.5Z')];
+    const later = at('c2', '2026-12-06T10:00:05.51Z');
+    expect(mergeCommand(listed, later, ['commands', 'all', 10])?.map((c) => c.id)).toEqual(['c2', 'c1']);
+    const earlier = at('c0', '2026-12-06T10:00:05Z');
+    expect(mergeCommand(listed, earlier, ['commands', 'all', 10])?.map((c) => c.id)).toEqual(['c1']);
+  });
+
   it('leaves an unloaded list alone and never adds an old command above newer ones', () => {
     expect(mergeCommand(undefined, older, ['commands', 'all', 10])).toBeUndefined();
     const stale = item('c0', 'a1', '2026-12-06T09:00:00Z');
     expect(mergeCommand([newer], stale, ['commands', 'all', 10])?.map((c) => c.id)).toEqual(['c2']);
+  });
+});
+
+describe('withPushed', () => {
+  it('keeps a pushed result over a reload that read the database before it arrived', () => {
+    const client = new QueryClient();
+    const key = ['commands', 'all', 10];
+    const running = item('c9', 'a1', '2026-12-06T10:00:00Z', 'running');
+    client.setQueryData(key, [running]);
+    const fetchStarted = Date.now() - 5;
+    const done = { ...running, status: 'completed' as const, stdout: 'ok' };
+    applyEvent(client, { event: 'command', data: JSON.stringify(done) });
+    expect(client.getQueryData<CommandListItem[]>(key)?.[0].status).toBe('completed');
+    // The reload began before the push and still says running: the push wins.
+    expect(withPushed([running], fetchStarted)[0].status).toBe('completed');
+    // A reload that began after the push is newer than it.
+    expect(withPushed([running], Date.now() + 1)[0].status).toBe('running');
   });
 });

@@ -53,15 +53,41 @@ export function mergeCommand(
   }
   const [, agent, limit] = key;
   if (agent !== 'all' && agent !== item.agent_id) return list;
-  const newest = list.length === 0 || item.created_at >= list[0].created_at;
+  // Parsed, not compared as text: the server writes fractions of a second only when non-zero.
+  const newest = list.length === 0 || Date.parse(item.created_at) >= Date.parse(list[0].created_at);
   if (!newest) return list;
   const next = [item, ...list];
   return typeof limit === 'number' ? next.slice(0, limit) : next;
 }
 
-function apply(client: QueryClient, event: FeedEvent) {
+/** Pushed commands of the last minute, by id, with when they arrived (see `withPushed`). */
+const recent = new Map<string, { item: CommandListItem; at: number }>();
+const RECENT_MS = 60_000;
+
+function remember(item: CommandListItem) {
+  const now = Date.now();
+  recent.set(item.id, { item, at: now });
+  for (const [id, entry] of recent) {
+    if (now - entry.at > RECENT_MS) recent.delete(id);
+  }
+}
+
+/**
+ * A fetched list with the commands pushed since the fetch began put over it: a reload that read
+ * the database before a result arrived must not show the older state once it lands.
+ */
+export function withPushed(list: CommandListItem[], fetchStarted: number): CommandListItem[] {
+  return list.map((c) => {
+    const pushed = recent.get(c.id);
+    return pushed && pushed.at >= fetchStarted ? { ...pushed.item, agent_hostname: c.agent_hostname } : c;
+  });
+}
+
+/** Applies one received event to the cached lists. */
+export function applyEvent(client: QueryClient, event: FeedEvent) {
   if (event.event === 'command') {
     const item = JSON.parse(event.data) as CommandListItem;
+    remember(item);
     for (const query of client.getQueryCache().findAll({ queryKey: ['commands'] })) {
       client.setQueryData<CommandListItem[]>(query.queryKey, (old) => mergeCommand(old, item, query.queryKey));
     }
@@ -72,6 +98,8 @@ function apply(client: QueryClient, event: FeedEvent) {
 
 /** Longest pause between reconnects. */
 const MAX_PAUSE_MS = 30_000;
+/** A stream silent this long is dead (the server sends a keep-alive every 15 s). */
+const SILENCE_MS = 45_000;
 
 let users = 0;
 let stop: AbortController | null = null;
@@ -84,41 +112,66 @@ function setLive(next: boolean) {
   listeners.forEach((listener) => listener());
 }
 
-/** Reads one stream until it ends; resolves when it does. */
+/** Reads one stream until it ends, goes silent, or `signal` stops it. */
 async function follow(client: QueryClient, signal: AbortSignal, onReady: () => void) {
-  const response = await openStream('/api/commands/events', signal);
-  const reader = response.body?.pipeThrough(new TextDecoderStream()).getReader();
-  if (!reader) return;
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    const { events, rest } = parseEvents(buffer + value);
-    buffer = rest;
-    for (const event of events) {
-      if (event.event === 'ready') onReady();
-      else apply(client, event);
+  const stream = new AbortController();
+  const stop = () => stream.abort();
+  signal.addEventListener('abort', stop);
+  let silence = setTimeout(stop, SILENCE_MS);
+  try {
+    const response = await openStream('/api/commands/events', stream.signal);
+    const reader = response.body?.pipeThrough(new TextDecoderStream()).getReader();
+    if (!reader) return;
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      clearTimeout(silence);
+      silence = setTimeout(stop, SILENCE_MS);
+      const { events, rest } = parseEvents(buffer + value);
+      buffer = rest;
+      for (const event of events) {
+        if (event.event === 'ready') onReady();
+        else applyEvent(client, event);
+      }
     }
+  } finally {
+    clearTimeout(silence);
+    signal.removeEventListener('abort', stop);
   }
 }
 
+/** Waits `ms`, or less when `signal` stops the feed. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}
+
 async function run(client: QueryClient, signal: AbortSignal) {
-  let pause = 1_000;
-  let connectedBefore = false;
+  let wait = 1_000;
   while (!signal.aborted) {
+    const opened = Date.now();
     try {
       await follow(client, signal, () => {
-        if (connectedBefore) void client.invalidateQueries({ queryKey: ['commands'] });
-        connectedBefore = true;
-        pause = 1_000;
+        // Whatever changed before this stream began is fetched once; the rest is pushed.
+        void client.invalidateQueries({ queryKey: ['commands'] });
         setLive(true);
       });
     } catch {
       // Dropped, refused or unreachable: the lists poll meanwhile, and this tries again.
     }
     setLive(false);
-    await new Promise((resolve) => setTimeout(resolve, pause));
-    pause = Math.min(pause * 2, MAX_PAUSE_MS);
+    // A stream that lasted a while was healthy: start the pauses over.
+    if (Date.now() - opened > MAX_PAUSE_MS) wait = 1_000;
+    await pause(wait, signal);
+    wait = Math.min(wait * 2, MAX_PAUSE_MS);
   }
 }
 
@@ -139,6 +192,15 @@ function release() {
   }
 }
 
+function subscribe(listener: () => void) {
+  listeners.add(listener);
+  return () => {
+    listeners.delete(listener);
+  };
+}
+
+const isLive = () => live;
+
 /** Keeps the page's command stream open while mounted; true while it is live. */
 export function useCommandFeed(): boolean {
   const client = useQueryClient();
@@ -146,11 +208,5 @@ export function useCommandFeed(): boolean {
     acquire(client);
     return release;
   }, [client]);
-  return useSyncExternalStore(
-    (listener) => {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    () => live,
-  );
+  return useSyncExternalStore(subscribe, isLive);
 }

@@ -4,7 +4,7 @@
 // (commandFeed.ts) and polled only while that stream is down.
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, query } from './client';
-import { useCommandFeed } from './commandFeed';
+import { useCommandFeed, withPushed } from './commandFeed';
 import type {
   Agent,
   AgentPage,
@@ -104,7 +104,11 @@ export function useCommands(agentId?: string, limit = 100) {
   const pushed = useCommandFeed();
   return useQuery({
     queryKey: ['commands', agentId ?? 'all', limit],
-    queryFn: () => api<CommandListItem[]>(`/api/commands${query({ agent_id: agentId, limit })}`),
+    queryFn: async () => {
+      const started = Date.now();
+      const list = await api<CommandListItem[]>(`/api/commands${query({ agent_id: agentId, limit })}`);
+      return withPushed(list, started);
+    },
     refetchInterval: (q) => (!pushed && q.state.data?.some(isActive) ? POLL.activeCommand : POLL.idle),
   });
 }

@@ -4,14 +4,15 @@
 //! - `command` with the command as `GET /api/commands` lists it, on every change;
 //! - `resync` when this stream fell behind: the page reloads its lists.
 //!
-//! The stream ends at the access token's expiry, when its user is disabled or deleted (checked
-//! before each event), and at shutdown; the page opens a new one with its current token.
+//! The stream ends at the access token's expiry, within `limits.stream_user_recheck_secs` of its
+//! user being disabled or deleted, and at shutdown; the page opens a new one with its current
+//! token. The events are rendered once for all streams (`command_feed::render`).
 
 use super::commands::CommandListItem;
 use crate::app::AppState;
 use crate::auth::jwt::now_secs;
 use crate::auth::{Principal, Technician};
-use crate::command_feed::{CommandChange, Subscription};
+use crate::command_feed::{Rendered, Subscription};
 use crate::db;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Query};
 use axum::extract::State;
@@ -46,6 +47,10 @@ pub async fn events(
     [(HeaderName, HeaderValue); 1],
     Sse<impl Stream<Item = Result<Event, Infallible>>>,
 )> {
+    // The token check allows a few seconds past expiry; a stream would end at once.
+    if me.expires_at <= now_secs() {
+        return Err(ApiError::Unauthorized);
+    }
     let subscription = state
         .command_feed
         .subscribe(&me.user_id)
@@ -92,54 +97,37 @@ impl Feed {
         }
         let expires = Duration::from_secs(self.me.expires_at.saturating_sub(now_secs()));
         let deadline = tokio::time::Instant::now() + expires;
+        let every = self.state.config.limits.stream_user_recheck_secs;
+        let mut recheck = tokio::time::interval(Duration::from_secs(every));
+        recheck.tick().await;
         loop {
             let received = tokio::select! {
                 _ = self.state.shutdown.cancelled() => return None,
                 _ = tokio::time::sleep_until(deadline) => return None,
+                _ = recheck.tick() => {
+                    if !self.user_still_allowed().await {
+                        return None;
+                    }
+                    continue;
+                }
                 received = self.subscription.rx.recv() => received,
             };
-            let change = match received {
-                Ok(change) => change,
-                Err(RecvError::Lagged(_)) => return Some(resync()),
-                Err(RecvError::Closed) => return None,
-            };
-            if self
-                .agent_id
-                .as_ref()
-                .is_some_and(|a| *a != change.agent_id)
-            {
-                continue;
-            }
-            if !self.user_still_allowed().await {
-                return None;
-            }
-            match self.command_event(&change).await {
-                Ok(Some(event)) => return Some(event),
-                Ok(None) => continue,
-                Err(e) => {
-                    tracing::warn!(command_id = %change.id, error = %e, "reading a changed command failed");
-                    return Some(resync());
+            match received.as_deref() {
+                Ok(Rendered::Command { agent_id, json }) => {
+                    if self.agent_id.as_ref().is_none_or(|a| a == agent_id) {
+                        return Some(Event::default().event("command").data(json.as_str()));
+                    }
                 }
+                Ok(Rendered::Resync) | Err(RecvError::Lagged(_)) => return Some(resync()),
+                Err(RecvError::Closed) => return None,
             }
         }
     }
 
-    /// The user row is read again: a disabled or deleted user's stream stops here.
+    /// The user row is read again: a disabled or deleted user's stream stops.
     async fn user_still_allowed(&self) -> bool {
         matches!(db::users::find(&self.state.db, &self.me.user_id).await,
             Ok(Some(user)) if user.disabled == 0)
-    }
-
-    async fn command_event(&self, change: &CommandChange) -> anyhow::Result<Option<Event>> {
-        let Some(row) = db::commands::find(&self.state.db, &change.id).await? else {
-            return Ok(None);
-        };
-        let names = db::agents::hostnames(&self.state.db, &[row.agent_id.as_str()]).await?;
-        let item = CommandListItem {
-            agent_hostname: names.get(&row.agent_id).cloned(),
-            command: row.into(),
-        };
-        Ok(Some(Event::default().event("command").json_data(item)?))
     }
 }
 

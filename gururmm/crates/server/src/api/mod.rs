@@ -8,7 +8,7 @@ mod audit;
 mod auth;
 mod clients;
 mod command_events;
-mod commands;
+pub(crate) mod commands;
 pub mod dto;
 mod launch_summary;
 mod legacy;

@@ -219,6 +219,8 @@ pub struct Limits {
     /// How often the reaper enforces command deadlines and re-sends pending commands of
     /// connected agents (retention runs at most hourly).
     pub reaper_interval_ms: u64,
+    /// How often an open command event stream checks that its user is still enabled.
+    pub stream_user_recheck_secs: u64,
     pub metrics_retention_days: u64,
     pub watchdog_retention_days: u64,
     /// Failed logins per address per window; also the address's budget of registration
@@ -259,6 +261,7 @@ impl Default for Limits {
             command_grace_secs: 30,
             commands_per_minute: 30,
             reaper_interval_ms: 5_000,
+            stream_user_recheck_secs: 30,
             metrics_retention_days: 30,
             watchdog_retention_days: 90,
             login_failures_per_ip: 20,
@@ -349,6 +352,10 @@ impl Config {
                 l.command_default_timeout_secs,
             ),
             ("limits.reaper_interval_ms", l.reaper_interval_ms),
+            (
+                "limits.stream_user_recheck_secs",
+                l.stream_user_recheck_secs,
+            ),
             ("limits.polling_presence_secs", l.polling_presence_secs),
         ];
         for (key, value) in positive {
