@@ -1,6 +1,6 @@
 //! `GET /api/commands/events`: each state a command passes through reaches an open stream as a
 //! `command` event carrying what is stored, from every place that moves it; streams need a
-//! token, are bounded per user and end when their user is disabled.
+//! token, are bounded per user, and end when their user is disabled or their token expires.
 
 use crate::helpers::*;
 use serde_json::{json, Value};
@@ -237,4 +237,13 @@ async fn a_stream_that_missed_changes_is_told_to_reload() {
     }
     let (event, _) = events.next().await.expect("stream open");
     assert_eq!(event, "resync");
+}
+
+#[tokio::test]
+async fn a_stream_ends_when_its_token_expires() {
+    let app = TestApp::spawn_with(|c| c.limits.access_token_ttl_secs = 4).await;
+    let mut events = Events::open(&app, "/api/commands/events", &app.admin_token).await;
+    assert_eq!(events.next().await, None, "ended at the token's expiry");
+    let expired = app.get("/api/commands/events", &app.admin_token).await;
+    assert_eq!(expired.status(), 401, "and cannot be reopened with it");
 }
