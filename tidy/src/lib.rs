@@ -35,11 +35,17 @@ pub fn read(path: &str) -> String {
     std::fs::read_to_string(root().join(path)).unwrap_or_default()
 }
 
-/// Source files we wrote: Rust, TypeScript and shell, without generated code.
+/// Source files we wrote: Rust, TypeScript, JavaScript modules and shell, without generated
+/// code (under a `gen/` folder, or opening with a "Generated from" line).
 pub fn own_sources(files: &[String]) -> Vec<&String> {
     files
         .iter()
-        .filter(|p| [".rs", ".ts", ".tsx", ".sh"].iter().any(|e| p.ends_with(e)))
+        .filter(|p| {
+            [".rs", ".ts", ".tsx", ".mjs", ".sh"]
+                .iter()
+                .any(|e| p.ends_with(e))
+        })
         .filter(|p| !p.contains("/gen/") && !p.ends_with(".d.ts"))
+        .filter(|p| !read(p).starts_with("// Generated from"))
         .collect()
 }

@@ -172,6 +172,35 @@ fn source_files_stay_a_readable_size() {
     assert!(too_long.is_empty(), "{too_long:#?}");
 }
 
+#[test]
+fn a_response_field_left_out_when_empty_is_documented_as_optional() {
+    // server-kit's served_document makes a response's nullable fields required (serde writes
+    // null); a field serde leaves out instead must say so, or generated types would promise it.
+    let skip = concat!("skip_serializing_if = ", "\"Option::is_none\"");
+    let mut undeclared = Vec::new();
+    for file in tracked_files()
+        .iter()
+        .filter(|f| f.contains("/crates/server/src/") && f.ends_with(".rs"))
+    {
+        let text = read(file);
+        let lines: Vec<&str> = text.lines().collect();
+        for (at, line) in lines.iter().enumerate() {
+            let declared = lines
+                .iter()
+                .skip(at + 1)
+                .take(2)
+                .any(|l| l.contains("nullable = false"));
+            if line.contains(skip) && !declared {
+                undeclared.push(format!("{file}:{}", at + 1));
+            }
+        }
+    }
+    assert!(
+        undeclared.is_empty(),
+        "add #[schema(nullable = false)] under these: {undeclared:?}"
+    );
+}
+
 /// The feature IDs ARCHITECTURE.md defines: its lines of the form "- `GC-14` — ...".
 fn defined_feature_ids() -> BTreeSet<String> {
     read("ARCHITECTURE.md")

@@ -4,7 +4,7 @@
 //! bare environment names both products once read; keep secrets out of logs, hash and compare
 //! credentials, hash passwords, sign and check tokens, throttle by sliding windows; and put the
 //! same request id, security headers and CORS around every route; open the database and apply
-//! migrations; declare enums stored as text.
+//! migrations; declare enums stored as text; hold checked-in generated files to the code.
 //! Each server keeps what is its own: its state, its routes, its background tasks, what a
 //! graceful shutdown must flush.
 
@@ -12,6 +12,7 @@ mod client;
 pub mod crypto;
 pub mod db;
 mod env;
+pub mod golden;
 pub mod http;
 pub mod jwt;
 mod listen;

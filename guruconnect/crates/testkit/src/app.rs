@@ -9,6 +9,12 @@ use std::time::Duration;
 /// How long any single wait in a test may take before it counts as a failure.
 pub const WAIT: Duration = Duration::from_secs(10);
 
+/// The OpenAPI document as the server serves it, made once per test binary.
+pub fn document() -> &'static Value {
+    static DOCUMENT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(guruconnect_server::api::openapi)
+}
+
 /// A running server and what a test needs to talk to it.
 pub struct TestApp {
     pub server: Option<RunningServer>,
@@ -157,9 +163,30 @@ impl TestApp {
             .expect("request")
     }
 
-    /// GET `path` and parse the JSON body, whatever the status.
+    /// GET `path` and parse the JSON body, whatever the status; a success, or an error the
+    /// OpenAPI document describes, must be what the document promises (the web's types are
+    /// generated from it).
     pub async fn get_json(&self, path: &str, token: &str) -> Value {
-        self.get(path, token).await.json().await.expect("json body")
+        let res = self.get(path, token).await;
+        let status = res.status();
+        let body: Value = res.json().await.expect("json body");
+        if path != "/api/openapi.json" {
+            let checked = server_kit::http::documented_response(
+                document(),
+                "GET",
+                path,
+                status.as_u16(),
+                &body,
+            );
+            let undocumented_error = !status.is_success()
+                && checked
+                    .as_ref()
+                    .is_err_and(|p| p.iter().all(|p| p.contains("no JSON response documented")));
+            if let (false, Err(problems)) = (undocumented_error, checked) {
+                panic!("the response differs from the OpenAPI document:\n{problems:#?}\n{body:#}");
+            }
+        }
+        body
     }
 
     /// POST `body` to `path` and parse the JSON reply, whatever the status.

@@ -111,6 +111,7 @@ pub struct NetworkState {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct NetworkInterface {
     pub name: String,
     #[serde(default)]

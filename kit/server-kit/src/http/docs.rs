@@ -29,11 +29,17 @@ fn page(title: &str, note: &str) -> String {
     )
 }
 
-/// The routes, serving `spec_json` (the OpenAPI document) and a page titled `title`.
-pub fn docs_routes<S>(spec_json: String, title: &'static str, note: &'static str) -> Router<S>
+/// The routes, serving `spec` (as [`super::served_document`] corrects it) and a page titled
+/// `title`.
+pub fn docs_routes<S>(
+    spec: &utoipa::openapi::OpenApi,
+    title: &'static str,
+    note: &'static str,
+) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
+    let spec_json = serde_json::to_string_pretty(&super::served_document(spec)).unwrap_or_default();
     let html = page(title, note);
     Router::new()
         .route(

@@ -1,16 +1,21 @@
 //! HTTP behaviour both servers put around every route: a request id (the `X-Request-Id`
 //! header, the log span and the error envelope's correlation id), security headers, HSTS when
 //! the server itself speaks TLS, and CORS for configured origins only; the error envelope and the
-//! extractors that answer with it; and the API docs routes.
+//! extractors that answer with it; and the API docs routes, the document they serve, and a
+//! check that a response is what that document promises.
 
+mod conformance;
 mod cors;
 mod docs;
+mod document;
 mod failure;
 mod headers;
 mod request_id;
 
+pub use conformance::{conforms, documented_response};
 pub use cors::cors_layer;
 pub use docs::docs_routes;
+pub use document::served_document;
 pub use failure::{failure_response, ErrorEnvelope, Failure, Json, Path, Query, Rejected};
 pub use headers::{security_headers, strict_transport, DEFAULT_CSP};
 pub use request_id::{correlation_id, request_context, REQUEST_ID};

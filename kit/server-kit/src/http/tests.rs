@@ -207,7 +207,8 @@ async fn a_configured_origin_may_read_and_no_other() {
 
 #[tokio::test]
 async fn the_docs_are_served_from_the_binary() {
-    let docs = || docs_routes::<()>(r#"{"openapi":"3.1.0"}"#.to_owned(), "Kit API", "A note.");
+    let spec = utoipa::openapi::OpenApiBuilder::new().build();
+    let docs = || docs_routes::<()>(&spec, "Kit API", "A note.");
     let page = call(docs(), get_with("/api/docs", &[])).await;
     assert_eq!(
         page.headers()[header::CONTENT_TYPE],

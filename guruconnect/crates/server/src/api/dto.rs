@@ -206,6 +206,7 @@ pub struct SessionDto {
     /// admitted (e.g. `machine identity does not match this agent`: the id is bound to other
     /// hardware). Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub agent_refused: Option<AgentRefusal>,
 }
 

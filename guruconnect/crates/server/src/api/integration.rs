@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 /// The contract's version (semver). Bump the major for any incompatible change to a payload,
 /// route or meaning; `tests/contract.rs` holds the served surface to CONTRACT.md and
 /// `guruconnect/integration-v1.openapi.json`.
-pub const CONTRACT_VERSION: &str = "1.2.0";
+pub const CONTRACT_VERSION: &str = "1.3.0";
 
 /// The name a viewer token minted for the integration carries when the caller gives none.
 const DEFAULT_TECHNICIAN: &str = "GuruRMM technician";
@@ -108,7 +108,8 @@ pub async fn mint_agent_key(
 #[serde(deny_unknown_fields)]
 pub struct CreateSessionRequest {
     pub agent_id: String,
-    /// `unattended` or `attended`.
+    /// Read as text so that a wrong word gets the handler's own message.
+    #[schema(value_type = Mode)]
     pub mode: String,
     /// Shown to the end user in the consent prompt (attended).
     #[serde(default)]

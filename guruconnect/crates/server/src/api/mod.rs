@@ -102,22 +102,17 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 }
 
 /// The OpenAPI document, as served at `/api/openapi.json`.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    documented_routes().1
+pub fn openapi() -> serde_json::Value {
+    server_kit::http::served_document(&documented_routes().1)
 }
 
 /// The whole application: API, sockets, docs, fallbacks, and the middleware stack.
 pub fn router(state: AppState) -> Router {
     let (api, spec) = documented_routes();
-    let spec_json = spec.to_pretty_json().unwrap_or_default();
     let app = api
         .route("/ws/agent", get(relay::agent::upgrade))
         .route("/ws/viewer", get(relay::viewer::upgrade))
-        .merge(server_kit::http::docs_routes(
-            spec_json,
-            "GuruConnect API",
-            "",
-        ))
+        .merge(server_kit::http::docs_routes(&spec, "GuruConnect API", ""))
         .merge(crate::web::routes(&state.config))
         .fallback(|| async { ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -173,4 +168,20 @@ pub fn integration_openapi(spec: &serde_json::Value) -> serde_json::Value {
             "securitySchemes": {"integration": spec["components"]["securitySchemes"]["integration"]},
         },
     })
+}
+
+#[cfg(test)]
+mod document_tests {
+    /// The checked-in `guruconnect/openapi.json` is what the code documents: the viewer's types
+    /// are generated from it (`npm run gen:api` in `guruconnect/web`), so a changed DTO shows
+    /// up here first. Regenerate with
+    /// `UPDATE_OPENAPI=1 cargo test -p guruconnect-server --lib document`.
+    #[test]
+    fn the_checked_in_openapi_document_is_what_the_code_documents() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi.json");
+        let fresh = serde_json::to_string_pretty(&super::openapi()).expect("json") + "\n";
+        if let Err(e) = server_kit::golden::check(&path, &fresh, "UPDATE_OPENAPI") {
+            panic!("{e}");
+        }
+    }
 }

@@ -11,7 +11,7 @@ use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, Query};
 use crate::model::AgentStatus;
 use axum::extract::State;
 use axum::http::StatusCode;
-use gururmm_protocol::{encode, KeyRotated, ServerMessage, KEY_ROTATION_SINCE};
+use gururmm_protocol::{encode, KeyRotated, NetworkInterface, ServerMessage, KEY_ROTATION_SINCE};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -368,9 +368,8 @@ pub async fn move_agent(
 pub struct AgentState {
     pub agent_id: String,
     pub status: AgentStatus,
-    /// The last reported interface list.
-    #[schema(value_type = Object)]
-    pub network: serde_json::Value,
+    /// The last reported interface list (empty until the agent reports one).
+    pub network: Vec<NetworkInterface>,
     pub network_hash: String,
     pub network_updated_at: Option<String>,
     /// The last metrics sample as the agent sent it.
@@ -396,7 +395,7 @@ pub async fn agent_state(
         Some(r) => AgentState {
             agent_id: id,
             status: agent.status,
-            network: parse(&r.network_json),
+            network: serde_json::from_str(&r.network_json).unwrap_or_default(),
             network_hash: r.network_hash,
             network_updated_at: iso_opt(r.network_updated_at),
             metrics: parse(&r.metrics_json),
@@ -406,7 +405,7 @@ pub async fn agent_state(
         None => AgentState {
             agent_id: id,
             status: agent.status,
-            network: serde_json::json!([]),
+            network: Vec::new(),
             network_hash: String::new(),
             network_updated_at: None,
             metrics: serde_json::json!({}),

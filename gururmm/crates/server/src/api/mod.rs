@@ -116,18 +116,17 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    documented_routes().1
+pub fn openapi() -> serde_json::Value {
+    server_kit::http::served_document(&documented_routes().1)
 }
 
 /// The whole application: API, agent socket, docs, the dashboard as the fallback, middleware.
 pub fn router(state: AppState) -> Router {
     let (api, spec) = documented_routes();
-    let spec_json = spec.to_pretty_json().unwrap_or_default();
     let app = api
         .route("/ws", get(crate::ws::connection::upgrade))
         .merge(server_kit::http::docs_routes(
-            spec_json,
+            &spec,
             "GuruRMM API",
             "Agents connect to <code>/ws</code>.",
         ))
@@ -138,4 +137,19 @@ pub fn router(state: AppState) -> Router {
     let tls = state.config.tls.is_some();
     server_kit::http::with_common_layers(app, &state.config.cors_allowed_origins, tls)
         .with_state(state)
+}
+
+#[cfg(test)]
+mod document_tests {
+    /// The checked-in `gururmm/openapi.json` is what the code documents: the dashboard's types
+    /// are generated from it (`npm run gen:api` in `gururmm/web`), so a changed DTO shows up
+    /// here first. Regenerate with `UPDATE_OPENAPI=1 cargo test -p gururmm-server --lib document`.
+    #[test]
+    fn the_checked_in_openapi_document_is_what_the_code_documents() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi.json");
+        let fresh = serde_json::to_string_pretty(&super::openapi()).expect("json") + "\n";
+        if let Err(e) = server_kit::golden::check(&path, &fresh, "UPDATE_OPENAPI") {
+            panic!("{e}");
+        }
+    }
 }

@@ -74,8 +74,8 @@ pub struct RemoteControlStatus {
     pub available: bool,
     /// Why not, when `available` is false.
     pub reason: Option<String>,
-    /// `unattended` and/or `attended`: what a technician may choose.
-    pub modes: Vec<String>,
+    /// What a technician may choose.
+    pub modes: Vec<Mode>,
     /// The contract version GuruConnect serves.
     pub contract_version: Option<String>,
     /// The version this server was built for (it accepts any minor of that major).
@@ -114,11 +114,7 @@ async fn status_of(state: &AppState) -> RemoteControlStatus {
     match connect.capabilities().await {
         Ok(caps) => {
             status.reason = caps.unavailable_reason();
-            status.modes = caps
-                .modes()
-                .into_iter()
-                .map(|m| m.as_str().to_owned())
-                .collect();
+            status.modes = caps.modes();
             if status.reason.is_none() && status.modes.is_empty() {
                 status.reason = Some("GuruConnect offers neither mode".into());
             }
@@ -144,7 +140,8 @@ pub async fn status(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartRequest {
-    /// `unattended` or `attended`.
+    /// Read as text so that a wrong word gets the handler's own message.
+    #[schema(value_type = Mode)]
     pub mode: String,
     /// Shown to the end user in the consent prompt (attended). Optional.
     #[serde(default)]
@@ -286,6 +283,7 @@ pub struct RemoteControlSessionDto {
     pub end_reason: Option<String>,
     /// GuruConnect's side, read live (single-session reads of a started session only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub connect: Option<ConnectSideDto>,
 }
 

@@ -20,6 +20,7 @@ pub struct ErrorEnvelope {
     pub correlation_id: String,
     /// Set when another service (GuruConnect) refused: its own code, status and request id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub upstream: Option<UpstreamError>,
 }
 

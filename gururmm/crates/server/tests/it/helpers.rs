@@ -20,6 +20,12 @@ use tokio_tungstenite::tungstenite::Message;
 pub type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// The OpenAPI document as the server serves it, made once per test binary.
+pub fn document() -> &'static Value {
+    static DOCUMENT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(gururmm_server::api::openapi)
+}
+
 /// Upper bound for anything a test waits on (not a performance threshold).
 pub const WAIT: Duration = Duration::from_secs(15);
 
@@ -193,11 +199,18 @@ impl TestApp {
             .expect("request")
     }
 
-    /// GET as admin, asserting 200, returning the JSON.
+    /// GET as admin, asserting 200 and that the JSON is what the OpenAPI document promises
+    /// (the dashboard's types are generated from it), returning the JSON.
     pub async fn get_json(&self, path: &str) -> Value {
         let res = self.get(path, &self.admin_token).await;
         assert_eq!(res.status(), 200, "GET {path}");
-        res.json().await.expect("json")
+        let body = res.json().await.expect("json");
+        let undocumented = path == "/api/openapi.json"; // the document itself
+        let checked = server_kit::http::documented_response(document(), "GET", path, 200, &body);
+        if let (false, Err(problems)) = (undocumented, checked) {
+            panic!("the response differs from the OpenAPI document:\n{problems:#?}\n{body:#}");
+        }
+        body
     }
 
     /// Creates a client and a site; returns (client_id, site_id, site_code).
