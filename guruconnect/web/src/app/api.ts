@@ -3,83 +3,19 @@
 // one transparent renewal on 401, and errors that carry the server's `detail` and correlation
 // id so a technician can quote them.
 import { browserSignedIn, endedReason, oneTabAtATime, SIGNED_OUT_HERE_ELSEWHERE, TabChannel } from "./auth-session";
+import type * as api from "./schema";
 
-export interface User {
-  id: string;
-  username: string;
-  display_name: string;
-  role: string;
-}
-
-export interface Machine {
-  agent_id: string;
-  hostname: string;
-  online: boolean;
-  is_persistent: boolean;
-  os_name: string;
-  os_version: string;
-  logged_on_user: string;
-  private_ips: string[];
-  organization: string;
-  site: string;
-  last_seen_at: string;
-  session_id: string | null;
-  viewers: number;
-  agent_version: string;
-}
-
+// The shapes the server returns come from its OpenAPI document (guruconnect/openapi.json,
+// generated into schema.ts by `npm run gen:api`): a changed DTO is a type error here.
+export type User = api.UserDto;
+export type Machine = api.MachineDto;
 /** One company among the machines a search matches, counted over the whole fleet. */
-export interface MachineGroup {
-  organization: string;
-  total: number;
-  online: number;
-}
-
-export interface Session {
-  id: string;
-  agent_id: string;
-  mode: string;
-  source: string;
-  status: string;
-  created_at: string;
-  started_at: string | null;
-  ended_at: string | null;
-  end_reason: string | null;
-}
-
-export interface SupportCode {
-  id: string;
-  code_hint: string;
-  technician_name: string;
-  note: string;
-  status: string;
-  created_at: string;
-  expires_at: string;
-  session_id: string | null;
-}
-
-export interface AgentDownload {
-  platform: string;
-  version: string;
-  file_name: string;
-  download_url: string;
-  size: number;
-  sha256: string;
-  published_at: string;
-}
-
+export type MachineGroup = api.MachineGroupDto;
+export type Session = api.SessionDto;
+export type SupportCode = api.SupportCodeDto;
+export type AgentDownload = api.AgentDownload;
 /** The relay URL agents are started with, and the latest published build per platform. */
-export interface AgentDownloads {
-  relay_url: string;
-  releases: AgentDownload[];
-}
-
-export interface Page<T> {
-  items: T[];
-  total: number;
-  page: number;
-  per_page: number;
-}
+export type AgentDownloads = api.AgentDownloads;
 
 export class ApiError extends Error {
   constructor(
@@ -98,10 +34,7 @@ export class ApiError extends Error {
   }
 }
 
-interface TokenResponse {
-  access_token: string;
-  user: User;
-}
+type TokenResponse = api.TokenResponse;
 
 /** What a renewal came to: a new access token, the server's reason for refusing, or no answer. */
 type Renewal = { ok: true } | { ok: false; code: string } | { ok: false; unreachable: true };
@@ -148,7 +81,7 @@ export class Api {
   }
 
   /** One page of the machines matching `q`, of one company when `organization` is not null. */
-  machines(q: string, organization: string | null, page: number, perPage: number): Promise<Page<Machine>> {
+  machines(q: string, organization: string | null, page: number, perPage: number): Promise<api.Page_MachineDto> {
     const query = new URLSearchParams({ page: String(page), per_page: String(perPage) });
     if (q.trim()) query.set("q", q.trim());
     if (organization !== null) query.set("organization", organization);
@@ -159,12 +92,12 @@ export class Api {
     if (q.trim()) query.set("q", q.trim());
     return this.request("GET", `/api/machine-groups?${query}`);
   }
-  sessions(): Promise<Page<Session>> {
+  sessions(): Promise<api.Page_SessionDto> {
     return this.request("GET", "/api/sessions?per_page=100");
   }
   /** Every session not yet ended that this technician may use (at most 200, newest first). */
   async liveSessions(): Promise<Session[]> {
-    return (await this.request<Page<Session>>("GET", "/api/sessions?status=live&per_page=200")).items;
+    return (await this.request<api.Page_SessionDto>("GET", "/api/sessions?status=live&per_page=200")).items;
   }
   startSession(agentId: string): Promise<Session> {
     return this.request("POST", "/api/sessions", { agent_id: agentId });
@@ -172,13 +105,13 @@ export class Api {
   endSession(id: string): Promise<void> {
     return this.request("POST", `/api/sessions/${encodeURIComponent(id)}/end`);
   }
-  viewerToken(sessionId: string): Promise<{ token: string; session_id: string }> {
+  viewerToken(sessionId: string): Promise<api.ViewerTokenResponse> {
     return this.request("POST", `/api/sessions/${encodeURIComponent(sessionId)}/viewer-token`);
   }
   codes(): Promise<SupportCode[]> {
     return this.request("GET", "/api/codes");
   }
-  createCode(note: string): Promise<SupportCode & { code: string }> {
+  createCode(note: string): Promise<api.CreatedCode> {
     return this.request("POST", "/api/codes", { note });
   }
   cancelCode(id: string): Promise<void> {

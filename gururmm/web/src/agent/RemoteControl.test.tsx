@@ -41,6 +41,8 @@ function status(extra: Partial<RemoteControlStatus> = {}): RemoteControlStatus {
     supported_contract: '1.0.0',
     capabilities: null,
     viewer_origin: GC,
+    release_public_key: null,
+    ca_pem: null,
     ...extra,
   };
 }
@@ -132,6 +134,7 @@ function row(extra: Partial<RemoteControlSession> = {}): RemoteControlSession {
   return {
     id: 'r1',
     agent_id: 'a1',
+    technician_id: 'u1',
     technician_email: 'tech@example.com',
     connect_session_id: 's1',
     mode: 'unattended',

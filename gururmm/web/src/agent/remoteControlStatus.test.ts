@@ -9,6 +9,7 @@ function row(extra: Partial<RemoteControlSession> = {}): RemoteControlSession {
   return {
     id: 'r',
     agent_id: 'a',
+    technician_id: 'u',
     technician_email: 't@example.com',
     connect_session_id: 's',
     mode: 'attended',
