@@ -20,7 +20,7 @@ const MAX_LINES: usize = 600;
 
 /// Files that were longer when the limit came in, and their length then. Each may only shrink;
 /// once it fits it must leave this list (the check says so), and no other file may join it.
-const OVERSIZED: [(&str, usize); 1] = [("guruconnect/crates/codec/tests/roundtrip.rs", 637)];
+const OVERSIZED: [(&str, usize); 0] = [];
 
 /// Text between pairs of backticks.
 fn backticked(text: &str) -> impl Iterator<Item = &str> {
