@@ -4,7 +4,8 @@
 //! bare environment names both products once read; keep secrets out of logs, hash and compare
 //! credentials, hash passwords, sign and check tokens, throttle by sliding windows; and put the
 //! same request id, security headers and CORS around every route; open the database and apply
-//! migrations; declare enums stored as text; hold checked-in generated files to the code.
+//! migrations; declare enums stored as text and ids with a type per kind; hold checked-in
+//! generated files to the code.
 //! Each server keeps what is its own: its state, its routes, its background tasks, what a
 //! graceful shutdown must flush.
 
@@ -14,6 +15,7 @@ pub mod db;
 mod env;
 pub mod golden;
 pub mod http;
+pub mod ids;
 pub mod jwt;
 mod listen;
 pub mod password;

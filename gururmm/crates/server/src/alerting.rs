@@ -4,6 +4,7 @@
 
 use crate::app::AppState;
 use crate::db::{self, alerts::AGENT_OFFLINE};
+use crate::model::AgentId;
 use gururmm_protocol::MetricsReport;
 
 /// Opens offline alerts for agents silent past the threshold.
@@ -19,7 +20,7 @@ pub async fn check_offline(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn on_connected(state: &AppState, agent_id: &str) -> anyhow::Result<()> {
+pub async fn on_connected(state: &AppState, agent_id: &AgentId) -> anyhow::Result<()> {
     db::alerts::resolve_kind(&state.db, agent_id, AGENT_OFFLINE).await?;
     Ok(())
 }
@@ -31,7 +32,7 @@ fn percent(used: u64, total: u64) -> Option<f64> {
 /// Evaluates the thresholds against one sample.
 pub async fn on_metrics(
     state: &AppState,
-    agent_id: &str,
+    agent_id: &AgentId,
     report: &MetricsReport,
 ) -> anyhow::Result<()> {
     let t = &state.config.alerts;

@@ -7,6 +7,7 @@
 use crate::api::commands::CommandListItem;
 use crate::app::AppState;
 use crate::db;
+use crate::model::AgentId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -20,14 +21,14 @@ pub const STREAMS_PER_USER: usize = 8;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandChange {
     pub id: String,
-    pub agent_id: String,
+    pub agent_id: AgentId,
 }
 
 /// What every stream is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rendered {
     /// A command as `GET /api/commands` lists it, as JSON.
-    Command { agent_id: String, json: String },
+    Command { agent_id: AgentId, json: String },
     /// Changes were lost: reload the lists.
     Resync,
 }
@@ -52,7 +53,7 @@ impl CommandFeed {
     }
 
     /// Announces that command `id` of `agent_id` changed (nobody listening is fine).
-    pub fn changed(&self, id: &str, agent_id: &str) {
+    pub fn changed(&self, id: &str, agent_id: &AgentId) {
         let _ = self.changes.send(CommandChange {
             id: id.to_owned(),
             agent_id: agent_id.to_owned(),
@@ -110,7 +111,7 @@ async fn list_item(state: &AppState, change: &CommandChange) -> anyhow::Result<O
     let Some(row) = db::commands::find(&state.db, &change.id).await? else {
         return Ok(None);
     };
-    let names = db::agents::hostnames(&state.db, &[row.agent_id.as_str()]).await?;
+    let names = db::agents::hostnames(&state.db, &[&row.agent_id]).await?;
     let item = CommandListItem {
         agent_hostname: names.get(&row.agent_id).cloned(),
         command: row.into(),

@@ -7,6 +7,7 @@
 
 use crate::app::AppState;
 use crate::db::{self, commands::CommandRow};
+use crate::model::AgentId;
 use crate::ws::registry::{LiveAgent, Outbound};
 use gururmm_protocol::{encode, CommandKind, CommandPayload, CommandType, ServerMessage};
 
@@ -102,7 +103,11 @@ async fn attempt(state: &AppState, live: &LiveAgent, row: &CommandRow) -> anyhow
 /// Delivers everything queued for the agent, oldest first (right after it connects, and on
 /// every sweep). Stops at the first refusal: a full queue refuses the rest too, and the next
 /// sweep resumes in order.
-pub async fn flush(state: &AppState, agent_id: &str, live: &LiveAgent) -> anyhow::Result<usize> {
+pub async fn flush(
+    state: &AppState,
+    agent_id: &AgentId,
+    live: &LiveAgent,
+) -> anyhow::Result<usize> {
     let mut delivered = 0;
     for row in db::commands::pending_for_agent(&state.db, agent_id).await? {
         match attempt(state, live, &row).await? {

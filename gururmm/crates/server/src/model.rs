@@ -2,7 +2,13 @@
 //! the database edge so code above it compares variants, never strings: whether an agent is
 //! online ([`AgentStatus`]), where a command is in its life ([`CommandStatus`]), how a
 //! remote-control session is joined ([`RemoteControlMode`]) and where it stands
-//! ([`RemoteControlState`]), and where an alert stands ([`AlertStatus`]).
+//! ([`RemoteControlState`]), and where an alert stands ([`AlertStatus`]); and the ids that
+//! must not be mixed up ([`AgentId`]).
+
+server_kit::id_type! {
+    /// A managed machine's agent (`agents.id`).
+    pub struct AgentId;
+}
 
 server_kit::stored_enum! {
     /// Whether the agent's socket (or its polling) is live.

@@ -3,6 +3,7 @@
 
 use crate::app::AppState;
 use crate::db;
+use crate::model::AgentId;
 use crate::ws::Outbound;
 use gururmm_protocol::{encode, AgentSettings, ServerMessage};
 
@@ -22,7 +23,10 @@ pub fn validate(settings: &AgentSettings) -> Result<(), String> {
 }
 
 /// The merged settings for one agent; None when no policy applies.
-pub async fn effective(state: &AppState, agent_id: &str) -> anyhow::Result<Option<AgentSettings>> {
+pub async fn effective(
+    state: &AppState,
+    agent_id: &AgentId,
+) -> anyhow::Result<Option<AgentSettings>> {
     let Some(agent) = db::agents::find(&state.db, agent_id).await? else {
         return Ok(None);
     };

@@ -6,6 +6,7 @@
 
 use crate::app::AppState;
 use crate::db::{self, releases::ReleaseRow};
+use crate::model::AgentId;
 use crate::ws::{LiveAgent, Outbound};
 use gururmm_protocol::{
     encode, short_ascii, AuthPayload, ServerMessage, UpdatePayload, UpdateResult,
@@ -46,7 +47,7 @@ fn newest(releases: Vec<ReleaseRow>) -> Option<ReleaseRow> {
 
 pub async fn on_connect(
     state: &AppState,
-    agent_id: &str,
+    agent_id: &AgentId,
     auth: &AuthPayload,
     live: &LiveAgent,
 ) -> anyhow::Result<()> {
@@ -94,7 +95,7 @@ const MAX_REASON_CHARS: usize = 40;
 /// word: the offer completes when the agent reconnects on the new version.
 pub async fn on_result(
     state: &AppState,
-    agent_id: &str,
+    agent_id: &AgentId,
     result: &UpdateResult,
 ) -> anyhow::Result<()> {
     if result.ok {

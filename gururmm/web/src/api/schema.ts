@@ -11,7 +11,7 @@ export type AgentDto = {
   /** True when the agent authenticates with its own `grmm_` key. */
   has_key: boolean;
   hostname: string;
-  id: string;
+  id: AgentId;
   last_seen_at: string | null;
   os_type: string;
   os_version: string;
@@ -21,6 +21,9 @@ export type AgentDto = {
   status: AgentStatus;
 };
 
+/** A managed machine's agent (`agents.id`). */
+export type AgentId = string;
+
 export type AgentPage = {
   items: AgentDto[];
   page: number;
@@ -29,7 +32,7 @@ export type AgentPage = {
 };
 
 export type AgentState = {
-  agent_id: string;
+  agent_id: AgentId;
   /** The last metrics sample as the agent sent it. */
   metrics: Record<string, unknown>;
   metrics_updated_at: string | null;
@@ -76,7 +79,7 @@ export type AlertDto = {
    * when the alert has no agent or the agent is gone.
    */
   agent_hostname: string | null;
-  agent_id: string | null;
+  agent_id: null | AgentId;
   created_at: string;
   id: string;
   /** agent_offline, cpu_high, memory_high, disk_high. */
@@ -136,7 +139,7 @@ export type ClientRequest = {
 };
 
 export type CommandDto = {
-  agent_id: string;
+  agent_id: AgentId;
   /**
    * The command as typed. For a `remote_control_launch`, a one-line description of the
    * remote-control event instead; its stored form (release, signature, sealed secret) is
@@ -288,7 +291,7 @@ export type LegacyHeartbeat = {
 };
 
 export type LegacyHeartbeatResponse = {
-  agent_id: string;
+  agent_id: AgentId;
   /** Commands to run, in the WebSocket `command` payload shape. Each is handed out once. */
   pending_commands: Record<string, unknown>[];
 };
@@ -304,7 +307,7 @@ export type LegacyRegisterRequest = {
 };
 
 export type LegacyRegistered = {
-  agent_id: string;
+  agent_id: AgentId;
   /** Send as `X-Agent-Key` from now on. Shown only now. */
   api_key: string;
 };
@@ -413,7 +416,7 @@ export type ReleaseRequest = {
 export type RemoteControlMode = "unattended" | "attended";
 
 export type RemoteControlSessionDto = {
-  agent_id: string;
+  agent_id: AgentId;
   command_id: string | null;
   /** GuruConnect's side, read live (single-session reads of a started session only). */
   connect?: ConnectSideDto;
@@ -473,7 +476,7 @@ export type RemoteControlStatus = {
 export type Role = "admin" | "technician";
 
 export type RotatedKey = {
-  agent_id: string;
+  agent_id: AgentId;
   /** The agent's new `grmm_` key, shown only now; only its SHA-256 is stored. */
   api_key: string;
   /**

@@ -137,7 +137,7 @@ async fn connection_of(h: &Harness, agent_id: &str, not: Option<&str>) -> String
     let registry = &h.server.as_ref().expect("server").state.registry;
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        if let Some(live) = registry.get(agent_id) {
+        if let Some(live) = registry.get(&agent_id.into()) {
             if Some(live.connection_id.as_str()) != not {
                 return live.connection_id;
             }

@@ -102,7 +102,7 @@ async fn the_real_agent_runs_commands_reports_metrics_and_survives_restarts() {
     let row = gururmm_server::db::commands::insert(
         &state.db,
         &gururmm_server::db::commands::NewCommand {
-            agent_id: &id,
+            agent_id: &id.as_str().into(),
             created_by: None,
             command_type: "bash",
             command: "ls",

@@ -8,7 +8,7 @@ use crate::auth::secrets::{new_agent_key, sha256_hex};
 use crate::auth::{Admin, Technician};
 use crate::db::{self, agents::Identity, agents::ListFilter, agents::SortKey};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, Query};
-use crate::model::AgentStatus;
+use crate::model::{AgentId, AgentStatus};
 use axum::extract::State;
 use axum::http::StatusCode;
 use gururmm_protocol::{encode, KeyRotated, NetworkInterface, ServerMessage, KEY_ROTATION_SINCE};
@@ -193,7 +193,7 @@ pub async fn create(
 
 #[derive(Serialize, ToSchema)]
 pub struct RotatedKey {
-    pub agent_id: String,
+    pub agent_id: AgentId,
     /// The agent's new `grmm_` key, shown only now; only its SHA-256 is stored.
     pub api_key: String,
     /// True only when the key was written to the agent's open socket (the socket's writer
@@ -236,7 +236,7 @@ const KEY_HANDOVER_GRACE: std::time::Duration = crate::ws::writer::LAST_MESSAGE_
 pub async fn rotate_key(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<String>,
+    Path(id): Path<AgentId>,
 ) -> ApiResult<Json<RotatedKey>> {
     let key = new_agent_key();
     if !db::agents::rotate_key(&state.db, &id, &sha256_hex(&key)).await? {
@@ -275,7 +275,7 @@ pub async fn rotate_key(
 pub async fn revoke_key(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<String>,
+    Path(id): Path<AgentId>,
 ) -> ApiResult<StatusCode> {
     if !db::agents::revoke_key(&state.db, &id).await? {
         return Err(ApiError::NotFound("agent"));
@@ -297,7 +297,7 @@ pub async fn revoke_key(
 pub async fn detail(
     State(state): State<AppState>,
     _t: Technician,
-    Path(id): Path<String>,
+    Path(id): Path<AgentId>,
 ) -> ApiResult<Json<AgentDto>> {
     let row = db::agents::find(&state.db, &id)
         .await?
@@ -311,7 +311,7 @@ pub async fn detail(
 pub async fn delete(
     State(state): State<AppState>,
     t: Technician,
-    Path(id): Path<String>,
+    Path(id): Path<AgentId>,
 ) -> ApiResult<StatusCode> {
     if !db::agents::delete(&state.db, &id).await? {
         return Err(ApiError::NotFound("agent"));
@@ -339,7 +339,7 @@ pub struct MoveRequest {
 pub async fn move_agent(
     State(state): State<AppState>,
     t: Technician,
-    Path(id): Path<String>,
+    Path(id): Path<AgentId>,
     Json(req): Json<MoveRequest>,
 ) -> ApiResult<Json<AgentDto>> {
     if let Some(site) = &req.site_id {
@@ -366,7 +366,7 @@ pub async fn move_agent(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AgentState {
-    pub agent_id: String,
+    pub agent_id: AgentId,
     pub status: AgentStatus,
     /// The last reported interface list (empty until the agent reports one).
     pub network: Vec<NetworkInterface>,
@@ -384,7 +384,7 @@ pub struct AgentState {
 pub async fn agent_state(
     State(state): State<AppState>,
     _t: Technician,
-    Path(id): Path<String>,
+    Path(id): Path<AgentId>,
 ) -> ApiResult<Json<AgentState>> {
     let agent = db::agents::find(&state.db, &id)
         .await?
@@ -430,7 +430,7 @@ pub struct WatchdogEventDto {
 pub async fn watchdog_events(
     State(state): State<AppState>,
     _t: Technician,
-    Path(id): Path<String>,
+    Path(id): Path<AgentId>,
 ) -> ApiResult<Json<Vec<WatchdogEventDto>>> {
     db::agents::find(&state.db, &id)
         .await?
@@ -477,7 +477,7 @@ pub struct AgentUpdateDto {
 pub async fn updates(
     State(state): State<AppState>,
     _t: Technician,
-    Path(id): Path<String>,
+    Path(id): Path<AgentId>,
 ) -> ApiResult<Json<Vec<AgentUpdateDto>>> {
     db::agents::find(&state.db, &id)
         .await?

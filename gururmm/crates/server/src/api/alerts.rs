@@ -5,7 +5,7 @@ use crate::app::AppState;
 use crate::auth::Technician;
 use crate::db::{self, alerts::AlertRow};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, Query};
-use crate::model::AlertStatus;
+use crate::model::{AgentId, AlertStatus};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AlertDto {
     pub id: String,
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// The agent's hostname as it last reported it, so the alert can name the machine; null
     /// when the alert has no agent or the agent is gone.
     pub agent_hostname: Option<String>,
@@ -45,7 +45,7 @@ impl AlertDto {
 
 /// The alerts as the API returns them, each with its agent's hostname (one lookup for all).
 async fn named(state: &AppState, rows: Vec<AlertRow>) -> ApiResult<Vec<AlertDto>> {
-    let mut ids: Vec<&str> = rows.iter().filter_map(|r| r.agent_id.as_deref()).collect();
+    let mut ids: Vec<&AgentId> = rows.iter().filter_map(|r| r.agent_id.as_ref()).collect();
     ids.sort_unstable();
     ids.dedup();
     let names = db::agents::hostnames(&state.db, &ids).await?;
@@ -62,7 +62,7 @@ async fn named(state: &AppState, rows: Vec<AlertRow>) -> ApiResult<Vec<AlertDto>
 pub struct AlertQuery {
     /// open, acknowledged or resolved; default: everything not resolved.
     pub status: Option<String>,
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
 }
 
 #[utoipa::path(get, path = "/api/alerts", tag = "alerts", security(("bearer" = [])), params(AlertQuery),
@@ -78,7 +78,7 @@ pub async fn list(
             ApiError::Validation("status must be open, acknowledged or resolved".into())
         })?),
     };
-    let rows = db::alerts::list(&state.db, status, q.agent_id.as_deref(), 500).await?;
+    let rows = db::alerts::list(&state.db, status, q.agent_id.as_ref(), 500).await?;
     Ok(Json(named(&state, rows).await?))
 }
 

@@ -15,6 +15,7 @@ use crate::auth::{Principal, Technician};
 use crate::command_feed::{Rendered, Subscription};
 use crate::db;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Query};
+use crate::model::AgentId;
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -31,7 +32,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct EventsQuery {
     /// Only this agent's commands.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
 }
 
 #[utoipa::path(get, path = "/api/commands/events", tag = "commands", security(("bearer" = [])),
@@ -83,7 +84,7 @@ pub async fn events(
 struct Feed {
     state: AppState,
     me: Principal,
-    agent_id: Option<String>,
+    agent_id: Option<AgentId>,
     subscription: Subscription,
     ready_sent: bool,
 }

@@ -8,6 +8,7 @@ use crate::auth::Technician;
 use crate::db::{self, commands::NewCommand};
 use crate::delivery;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, Query};
+use crate::model::AgentId;
 use axum::extract::State;
 use axum::http::StatusCode;
 use gururmm_protocol::CommandType;
@@ -35,7 +36,7 @@ pub struct SendCommandRequest {
 pub async fn send(
     State(state): State<AppState>,
     Technician(me): Technician,
-    Path(agent_id): Path<String>,
+    Path(agent_id): Path<AgentId>,
     Json(req): Json<SendCommandRequest>,
 ) -> ApiResult<(StatusCode, Json<CommandDto>)> {
     let kind = CommandType::from(req.command_type.clone());
@@ -117,7 +118,7 @@ pub async fn send(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct CommandQuery {
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// At most 500; default 100.
     pub limit: Option<u32>,
 }
@@ -139,8 +140,8 @@ pub async fn list(
     Query(q): Query<CommandQuery>,
 ) -> ApiResult<Json<Vec<CommandListItem>>> {
     let limit = i64::from(q.limit.unwrap_or(100).clamp(1, 500));
-    let rows = db::commands::list(&state.db, q.agent_id.as_deref(), limit).await?;
-    let mut ids: Vec<&str> = rows.iter().map(|r| r.agent_id.as_str()).collect();
+    let rows = db::commands::list(&state.db, q.agent_id.as_ref(), limit).await?;
+    let mut ids: Vec<&AgentId> = rows.iter().map(|r| &r.agent_id).collect();
     ids.sort_unstable();
     ids.dedup();
     let names = db::agents::hostnames(&state.db, &ids).await?;

@@ -6,7 +6,7 @@ use crate::db::{
     agents::AgentRow, clients::ClientRow, commands::CommandRow, sites::SiteRow, users::Role,
     users::UserRow,
 };
-use crate::model::{AgentStatus, CommandStatus};
+use crate::model::{AgentId, AgentStatus, CommandStatus};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
@@ -119,7 +119,7 @@ impl From<SiteRow> for SiteDto {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AgentDto {
-    pub id: String,
+    pub id: AgentId,
     pub hostname: String,
     pub device_id: String,
     pub os_type: String,
@@ -163,7 +163,7 @@ impl From<AgentRow> for AgentDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CommandDto {
     pub id: String,
-    pub agent_id: String,
+    pub agent_id: AgentId,
     pub created_by: Option<String>,
     pub command_type: String,
     /// The command as typed. For a `remote_control_launch`, a one-line description of the

@@ -10,6 +10,7 @@ use crate::db::{self, commands::Outcome};
 use crate::delivery;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json};
 use crate::http::middleware::ClientIp;
+use crate::model::AgentId;
 use crate::ws::auth::{enrolment, identity, spend_token, AuthFailure};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -35,7 +36,7 @@ pub struct LegacyRegisterRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LegacyRegistered {
-    pub agent_id: String,
+    pub agent_id: AgentId,
     /// Send as `X-Agent-Key` from now on. Shown only now.
     pub api_key: String,
 }
@@ -127,7 +128,7 @@ pub struct LegacyHeartbeat {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LegacyHeartbeatResponse {
-    pub agent_id: String,
+    pub agent_id: AgentId,
     /// Commands to run, in the WebSocket `command` payload shape. Each is handed out once.
     #[schema(value_type = Vec<Object>)]
     pub pending_commands: Vec<gururmm_protocol::CommandPayload>,

@@ -5,6 +5,7 @@ use crate::app::AppState;
 use crate::auth::Technician;
 use crate::db;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, Query};
+use crate::model::AgentId;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -43,7 +44,7 @@ fn since(hours: Option<u32>) -> ApiResult<i64> {
 pub async fn history(
     State(state): State<AppState>,
     _t: Technician,
-    Path(id): Path<String>,
+    Path(id): Path<AgentId>,
     Query(q): Query<HistoryQuery>,
 ) -> ApiResult<Json<Vec<MetricSample>>> {
     db::agents::find(&state.db, &id)

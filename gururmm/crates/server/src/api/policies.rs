@@ -6,6 +6,7 @@ use crate::app::AppState;
 use crate::auth::{Admin, Technician};
 use crate::db::{self, policies::PolicyRow};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path};
+use crate::model::AgentId;
 use axum::extract::State;
 use axum::http::StatusCode;
 use gururmm_protocol::AgentSettings;
@@ -88,7 +89,9 @@ async fn scope_exists(state: &AppState, scope: &str, id: Option<&str>) -> ApiRes
         ("global", None) => true,
         ("client", Some(id)) => db::clients::find(&state.db, id).await?.is_some(),
         ("site", Some(id)) => db::sites::find(&state.db, id).await?.is_some(),
-        ("agent", Some(id)) => db::agents::find(&state.db, id).await?.is_some(),
+        ("agent", Some(id)) => db::agents::find(&state.db, &AgentId::from(id))
+            .await?
+            .is_some(),
         ("global", Some(_)) => {
             return Err(ApiError::Validation(
                 "a global policy has no scope_id".into(),

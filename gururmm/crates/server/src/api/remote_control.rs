@@ -20,7 +20,7 @@ use crate::connect::start::{self, not_configured};
 use crate::connect::{Connect, ConnectError};
 use crate::db::{self, remote_control as rc};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, UpstreamError};
-use crate::model::RemoteControlState;
+use crate::model::{AgentId, RemoteControlState};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -222,7 +222,7 @@ pub fn viewer_native_url(gc_public: &str, session: &str, token: &str) -> String 
 pub async fn start(
     State(state): State<AppState>,
     Technician(me): Technician,
-    Path(agent_id): Path<String>,
+    Path(agent_id): Path<AgentId>,
     Json(req): Json<StartRequest>,
 ) -> ApiResult<(StatusCode, Json<StartResponse>)> {
     let mode = Mode::parse(&req.mode).ok_or_else(|| {
@@ -267,7 +267,7 @@ pub async fn start(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RemoteControlSessionDto {
     pub id: String,
-    pub agent_id: String,
+    pub agent_id: AgentId,
     pub technician_id: String,
     pub technician_email: String,
     pub connect_session_id: String,
@@ -340,7 +340,7 @@ impl From<rc::SessionRow> for RemoteControlSessionDto {
 pub async fn sessions(
     State(state): State<AppState>,
     _t: Technician,
-    Path(agent_id): Path<String>,
+    Path(agent_id): Path<AgentId>,
 ) -> ApiResult<Json<Vec<RemoteControlSessionDto>>> {
     db::agents::find(&state.db, &agent_id)
         .await?

@@ -25,7 +25,7 @@ use crate::auth::Principal;
 use crate::db::{self, agents::AgentRow, commands::NewCommand, remote_control as rc};
 use crate::delivery;
 use crate::http::error::{ApiError, ApiResult, UpstreamError};
-use crate::model::{AgentStatus, RemoteControlState};
+use crate::model::{AgentId, AgentStatus, RemoteControlState};
 use gururmm_protocol::{CommandType, ConnectRelease, RemoteControlLaunch, RemoteControlMode};
 use std::sync::Arc;
 
@@ -76,7 +76,7 @@ struct Plan {
 pub async fn start(
     state: &AppState,
     me: &Principal,
-    agent_id: &str,
+    agent_id: &AgentId,
     mode: Mode,
     reason: &str,
 ) -> ApiResult<Started> {
@@ -159,7 +159,7 @@ async fn from_session(
 async fn preflight(
     state: &AppState,
     me: &Principal,
-    agent_id: &str,
+    agent_id: &AgentId,
     mode: Mode,
 ) -> ApiResult<Plan> {
     let unconfigured = || ApiError::Unavailable(not_configured());

@@ -2,12 +2,12 @@
 //! written only by the socket that owns it: `connection_id` names that socket, and going
 //! offline is a compare-and-set on it, so a superseded socket cannot mark a live agent offline.
 
-use super::{like_pattern, new_id, now_ms, Db};
-use crate::model::AgentStatus;
+use super::{like_pattern, now_ms, Db};
+use crate::model::{AgentId, AgentStatus};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AgentRow {
-    pub id: String,
+    pub id: AgentId,
     pub site_id: Option<String>,
     pub device_id: String,
     pub hostname: String,
@@ -72,7 +72,7 @@ impl Identity {
     }
 }
 
-pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<AgentRow>> {
+pub async fn find(db: &Db, id: &AgentId) -> sqlx::Result<Option<AgentRow>> {
     sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
@@ -99,8 +99,8 @@ pub async fn insert(
     site_id: Option<&str>,
     identity: &Identity,
     key_hash: Option<&str>,
-) -> sqlx::Result<String> {
-    let id = new_id();
+) -> sqlx::Result<AgentId> {
+    let id = AgentId::new();
     let device_id = if identity.device_id.is_empty() {
         format!("{PENDING_DEVICE}{id}")
     } else {
@@ -128,7 +128,7 @@ pub async fn insert(
 }
 
 /// Refreshes what the agent reported about itself (and binds a placeholder device id).
-pub async fn update_identity(db: &Db, id: &str, identity: &Identity) -> sqlx::Result<()> {
+pub async fn update_identity(db: &Db, id: &AgentId, identity: &Identity) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE agents SET device_id = $1, hostname = $2, os_type = $3, os_version = $4, arch = $5,
             agent_version = $6, search_text = $7, last_seen_at = $8 WHERE id = $9",
@@ -148,7 +148,7 @@ pub async fn update_identity(db: &Db, id: &str, identity: &Identity) -> sqlx::Re
 }
 
 /// Sets a new key, not yet confirmed by use.
-pub async fn set_key_hash(db: &Db, id: &str, hash: &str) -> sqlx::Result<()> {
+pub async fn set_key_hash(db: &Db, id: &AgentId, hash: &str) -> sqlx::Result<()> {
     sqlx::query("UPDATE agents SET api_key_hash = $1, key_confirmed = 0 WHERE id = $2")
         .bind(hash)
         .bind(id)
@@ -158,7 +158,7 @@ pub async fn set_key_hash(db: &Db, id: &str, hash: &str) -> sqlx::Result<()> {
 }
 
 /// Records that the agent authenticated with its key.
-pub async fn confirm_key(db: &Db, id: &str) -> sqlx::Result<()> {
+pub async fn confirm_key(db: &Db, id: &AgentId) -> sqlx::Result<()> {
     sqlx::query("UPDATE agents SET key_confirmed = 1 WHERE id = $1 AND key_confirmed = 0")
         .bind(id)
         .execute(&db.pool)
@@ -175,7 +175,7 @@ pub fn enrollable(agent: &AgentRow) -> bool {
 /// An admin's rotation: the new key replaces the old one and lifts a revocation.
 /// `key_confirmed` is kept, so a device that had used its key stays closed to enrolment
 /// credentials while its new key is on the way. False when no such agent.
-pub async fn rotate_key(db: &Db, id: &str, hash: &str) -> sqlx::Result<bool> {
+pub async fn rotate_key(db: &Db, id: &AgentId, hash: &str) -> sqlx::Result<bool> {
     let result =
         sqlx::query("UPDATE agents SET api_key_hash = $1, key_revoked_at = NULL WHERE id = $2")
             .bind(hash)
@@ -187,7 +187,7 @@ pub async fn rotate_key(db: &Db, id: &str, hash: &str) -> sqlx::Result<bool> {
 
 /// An admin's revocation: the key is dropped and the device cannot enrol again until a key is
 /// rotated in. False when no such agent.
-pub async fn revoke_key(db: &Db, id: &str) -> sqlx::Result<bool> {
+pub async fn revoke_key(db: &Db, id: &AgentId) -> sqlx::Result<bool> {
     let result =
         sqlx::query("UPDATE agents SET api_key_hash = NULL, key_revoked_at = $1 WHERE id = $2")
             .bind(now_ms())
@@ -198,7 +198,7 @@ pub async fn revoke_key(db: &Db, id: &str) -> sqlx::Result<bool> {
 }
 
 /// The SHA-256 of the agent's current key, if it has one.
-pub async fn key_hash(db: &Db, id: &str) -> sqlx::Result<Option<String>> {
+pub async fn key_hash(db: &Db, id: &AgentId) -> sqlx::Result<Option<String>> {
     let row: Option<(Option<String>,)> =
         sqlx::query_as("SELECT api_key_hash FROM agents WHERE id = $1")
             .bind(id)
@@ -207,7 +207,7 @@ pub async fn key_hash(db: &Db, id: &str) -> sqlx::Result<Option<String>> {
     Ok(row.and_then(|r| r.0))
 }
 
-pub async fn set_online(db: &Db, id: &str, connection_id: &str) -> sqlx::Result<()> {
+pub async fn set_online(db: &Db, id: &AgentId, connection_id: &str) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE agents SET status = 'online', connection_id = $1, last_seen_at = $2 WHERE id = $3",
     )
@@ -225,7 +225,7 @@ pub const POLLING_CONNECTION: &str = "legacy-poll";
 
 /// Records a polling heartbeat. An offline agent comes online; one a socket owns keeps its
 /// socket's presence. True when the agent was offline before this heartbeat.
-pub async fn polled(db: &Db, id: &str) -> sqlx::Result<bool> {
+pub async fn polled(db: &Db, id: &AgentId) -> sqlx::Result<bool> {
     let came_online = sqlx::query(
         "UPDATE agents SET status = 'online', connection_id = $1, last_seen_at = $2
          WHERE id = $3 AND connection_id IS NULL",
@@ -259,7 +259,7 @@ pub async fn expire_polled(db: &Db, cutoff_ms: i64) -> sqlx::Result<u64> {
 }
 
 /// Marks the agent offline only if `connection_id` still owns it. True when it did.
-pub async fn set_offline(db: &Db, id: &str, connection_id: &str) -> sqlx::Result<bool> {
+pub async fn set_offline(db: &Db, id: &AgentId, connection_id: &str) -> sqlx::Result<bool> {
     let result = sqlx::query(
         "UPDATE agents SET status = 'offline', connection_id = NULL, last_seen_at = $1
          WHERE id = $2 AND connection_id = $3",
@@ -282,7 +282,7 @@ pub async fn mark_all_offline(db: &Db) -> sqlx::Result<()> {
     Ok(())
 }
 
-pub async fn touch(db: &Db, id: &str) -> sqlx::Result<()> {
+pub async fn touch(db: &Db, id: &AgentId) -> sqlx::Result<()> {
     sqlx::query("UPDATE agents SET last_seen_at = $1 WHERE id = $2")
         .bind(now_ms())
         .bind(id)
@@ -461,8 +461,8 @@ pub async fn stats(db: &Db) -> sqlx::Result<Stats> {
 /// Hostnames of the given agents (unknown ids are absent), for lists that name machines.
 pub async fn hostnames(
     db: &Db,
-    ids: &[&str],
-) -> sqlx::Result<std::collections::HashMap<String, String>> {
+    ids: &[&AgentId],
+) -> sqlx::Result<std::collections::HashMap<AgentId, String>> {
     if ids.is_empty() {
         return Ok(Default::default());
     }
@@ -471,14 +471,14 @@ pub async fn hostnames(
         "SELECT id, hostname FROM agents WHERE id IN ({})",
         placeholders.join(", ")
     );
-    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+    let mut query = sqlx::query_as::<_, (AgentId, String)>(&sql);
     for id in ids {
         query = query.bind(*id);
     }
     Ok(query.fetch_all(&db.pool).await?.into_iter().collect())
 }
 
-pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
+pub async fn delete(db: &Db, id: &AgentId) -> sqlx::Result<bool> {
     let result = sqlx::query("DELETE FROM agents WHERE id = $1")
         .bind(id)
         .execute(&db.pool)
@@ -487,7 +487,7 @@ pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
 }
 
 /// Moves the agent to `site_id` (None: unassigned). False when no such agent.
-pub async fn move_to(db: &Db, id: &str, site_id: Option<&str>) -> sqlx::Result<bool> {
+pub async fn move_to(db: &Db, id: &AgentId, site_id: Option<&str>) -> sqlx::Result<bool> {
     let result = sqlx::query("UPDATE agents SET site_id = $1 WHERE id = $2")
         .bind(site_id)
         .bind(id)

@@ -1,14 +1,14 @@
 //! Alerts: at most one unresolved alert per agent and kind; conditions that clear resolve it.
 
 use super::{new_id, now_ms, Db};
-use crate::model::AlertStatus;
+use crate::model::{AgentId, AlertStatus};
 
 pub const AGENT_OFFLINE: &str = "agent_offline";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AlertRow {
     pub id: String,
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     pub kind: String,
     pub severity: String,
     pub message: String,
@@ -23,7 +23,7 @@ const COLUMNS: &str = "id, agent_id, kind, severity, message, status, created_at
 /// Opens an alert unless one of this kind is already unresolved for the agent. True if opened.
 pub async fn open(
     db: &Db,
-    agent_id: &str,
+    agent_id: &AgentId,
     kind: &str,
     severity: &str,
     message: &str,
@@ -54,7 +54,7 @@ pub async fn open(
 }
 
 /// Resolves the agent's unresolved alert of `kind`, if any.
-pub async fn resolve_kind(db: &Db, agent_id: &str, kind: &str) -> sqlx::Result<u64> {
+pub async fn resolve_kind(db: &Db, agent_id: &AgentId, kind: &str) -> sqlx::Result<u64> {
     let result = sqlx::query(
         "UPDATE alerts SET status = 'resolved', resolved_at = $1
          WHERE agent_id = $2 AND kind = $3 AND status <> 'resolved'",
@@ -119,10 +119,10 @@ pub fn list_sql(status: Option<AlertStatus>, agent_id: Option<&str>) -> (String,
 pub async fn list(
     db: &Db,
     status: Option<AlertStatus>,
-    agent_id: Option<&str>,
+    agent_id: Option<&AgentId>,
     limit: i64,
 ) -> sqlx::Result<Vec<AlertRow>> {
-    let (sql, binds) = list_sql(status, agent_id);
+    let (sql, binds) = list_sql(status, agent_id.map(AgentId::as_str));
     let mut query = sqlx::query_as(&sql);
     for b in binds {
         query = query.bind(b);
@@ -139,7 +139,10 @@ pub const OFFLINE_WITHOUT_ALERT: &str = "SELECT a.id, a.hostname FROM agents a
                        AND x.kind = 'agent_offline' AND x.status IN ('open', 'acknowledged'))";
 
 /// Agents offline since before `cutoff_ms` that have no unresolved offline alert yet.
-pub async fn offline_without_alert(db: &Db, cutoff_ms: i64) -> sqlx::Result<Vec<(String, String)>> {
+pub async fn offline_without_alert(
+    db: &Db,
+    cutoff_ms: i64,
+) -> sqlx::Result<Vec<(AgentId, String)>> {
     sqlx::query_as(OFFLINE_WITHOUT_ALERT)
         .bind(cutoff_ms)
         .fetch_all(&db.pool)

@@ -10,12 +10,12 @@
 //! ```
 
 use super::{new_id, now_ms, Db};
-use crate::model::CommandStatus;
+use crate::model::{AgentId, CommandStatus};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CommandRow {
     pub id: String,
-    pub agent_id: String,
+    pub agent_id: AgentId,
     pub created_by: Option<String>,
     pub command_type: String,
     pub command: String,
@@ -86,7 +86,7 @@ pub const TIME_OUT_OVERDUE: &str = "UPDATE commands SET status = 'timed_out', co
 
 #[derive(Debug, Clone)]
 pub struct NewCommand<'a> {
-    pub agent_id: &'a str,
+    pub agent_id: &'a AgentId,
     pub created_by: Option<&'a str>,
     pub command_type: &'a str,
     pub command: &'a str,
@@ -144,7 +144,11 @@ pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<CommandRow>> {
 }
 
 /// Most recent first; optionally one agent's.
-pub async fn list(db: &Db, agent_id: Option<&str>, limit: i64) -> sqlx::Result<Vec<CommandRow>> {
+pub async fn list(
+    db: &Db,
+    agent_id: Option<&AgentId>,
+    limit: i64,
+) -> sqlx::Result<Vec<CommandRow>> {
     match agent_id {
         Some(agent) => {
             sqlx::query_as(RECENT_FOR_AGENT)
@@ -158,7 +162,7 @@ pub async fn list(db: &Db, agent_id: Option<&str>, limit: i64) -> sqlx::Result<V
 }
 
 /// The agent's queue, oldest first.
-pub async fn pending_for_agent(db: &Db, agent_id: &str) -> sqlx::Result<Vec<CommandRow>> {
+pub async fn pending_for_agent(db: &Db, agent_id: &AgentId) -> sqlx::Result<Vec<CommandRow>> {
     sqlx::query_as(PENDING_FOR_AGENT)
         .bind(agent_id)
         .fetch_all(&db.pool)
@@ -167,8 +171,8 @@ pub async fn pending_for_agent(db: &Db, agent_id: &str) -> sqlx::Result<Vec<Comm
 
 /// Agents marked online that have pending commands (the delivery sweep). Polling agents are
 /// among them; the sweep only acts on those with a socket in this process.
-pub async fn agents_with_pending_online(db: &Db) -> sqlx::Result<Vec<String>> {
-    let rows: Vec<(String,)> = sqlx::query_as(AGENTS_WITH_PENDING_ONLINE)
+pub async fn agents_with_pending_online(db: &Db) -> sqlx::Result<Vec<AgentId>> {
+    let rows: Vec<(AgentId,)> = sqlx::query_as(AGENTS_WITH_PENDING_ONLINE)
         .fetch_all(&db.pool)
         .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
@@ -193,8 +197,8 @@ pub async fn claim(db: &Db, id: &str, connection_id: &str, grace_secs: i64) -> s
 
 /// running -> pending for a command whose send on `connection_id` failed. Returns its agent's
 /// id when it was returned.
-pub async fn unclaim(db: &Db, id: &str, connection_id: &str) -> sqlx::Result<Option<String>> {
-    let agent: Option<(String,)> = sqlx::query_as(
+pub async fn unclaim(db: &Db, id: &str, connection_id: &str) -> sqlx::Result<Option<AgentId>> {
+    let agent: Option<(AgentId,)> = sqlx::query_as(
         "UPDATE commands SET status = 'pending', sent_at = NULL, deadline_at = NULL, connection_id = NULL
          WHERE id = $1 AND status = 'running' AND connection_id = $2 RETURNING agent_id",
     )
@@ -220,7 +224,7 @@ pub struct Outcome<'a> {
 pub async fn complete(
     db: &Db,
     id: &str,
-    agent_id: &str,
+    agent_id: &AgentId,
     outcome: &Outcome<'_>,
 ) -> sqlx::Result<bool> {
     let status = if outcome.timed_out {
@@ -251,7 +255,7 @@ pub async fn complete(
 
 /// Server-side timeout: running commands past their deadline become `timed_out`. Returns
 /// each one's (id, agent id).
-pub async fn time_out_overdue(db: &Db) -> sqlx::Result<Vec<(String, String)>> {
+pub async fn time_out_overdue(db: &Db) -> sqlx::Result<Vec<(String, AgentId)>> {
     sqlx::query_as(TIME_OUT_OVERDUE)
         .bind(now_ms())
         .fetch_all(&db.pool)

@@ -2,6 +2,7 @@
 //! retention.
 
 use super::{new_id, now_ms, Db};
+use crate::model::AgentId;
 use gururmm_protocol::{MetricsReport, NetworkState};
 
 fn to_i64(v: u64) -> i64 {
@@ -9,7 +10,7 @@ fn to_i64(v: u64) -> i64 {
 }
 
 /// Stores one sample and makes it the agent's latest.
-pub async fn insert(db: &Db, agent_id: &str, report: &MetricsReport) -> sqlx::Result<()> {
+pub async fn insert(db: &Db, agent_id: &AgentId, report: &MetricsReport) -> sqlx::Result<()> {
     let now = now_ms();
     let (disk_used, disk_total) = report.disks.iter().fold((0u64, 0u64), |(u, t), d| {
         (
@@ -51,7 +52,7 @@ pub async fn insert(db: &Db, agent_id: &str, report: &MetricsReport) -> sqlx::Re
     Ok(())
 }
 
-async fn upsert_state(db: &Db, agent_id: &str) -> sqlx::Result<()> {
+async fn upsert_state(db: &Db, agent_id: &AgentId) -> sqlx::Result<()> {
     sqlx::query("INSERT INTO agent_state (agent_id) VALUES ($1) ON CONFLICT (agent_id) DO NOTHING")
         .bind(agent_id)
         .execute(&db.pool)
@@ -60,7 +61,7 @@ async fn upsert_state(db: &Db, agent_id: &str) -> sqlx::Result<()> {
 }
 
 /// Stores the network state when its hash differs from the stored one. True when it changed.
-pub async fn set_network(db: &Db, agent_id: &str, state: &NetworkState) -> sqlx::Result<bool> {
+pub async fn set_network(db: &Db, agent_id: &AgentId, state: &NetworkState) -> sqlx::Result<bool> {
     upsert_state(db, agent_id).await?;
     let result = sqlx::query(
         "UPDATE agent_state SET network_hash = $1, network_json = $2, network_updated_at = $3
@@ -85,7 +86,7 @@ pub struct StateRow {
     pub uptime_seconds: i64,
 }
 
-pub async fn state(db: &Db, agent_id: &str) -> sqlx::Result<Option<StateRow>> {
+pub async fn state(db: &Db, agent_id: &AgentId) -> sqlx::Result<Option<StateRow>> {
     sqlx::query_as(
         "SELECT network_hash, network_json, network_updated_at, metrics_json, metrics_updated_at,
             uptime_seconds FROM agent_state WHERE agent_id = $1",
@@ -120,7 +121,7 @@ pub const HISTORY: &str =
 /// oldest: when the window holds more than `limit`, a chart must end at "now".
 pub async fn history(
     db: &Db,
-    agent_id: &str,
+    agent_id: &AgentId,
     since_ms: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<SampleRow>> {

@@ -2,6 +2,7 @@
 //! agent. The narrower scope wins, field by field.
 
 use super::{new_id, now_ms, Db};
+use crate::model::AgentId;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PolicyRow {
@@ -78,7 +79,7 @@ pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
 /// Every policy that applies to the agent, broadest first (global, client, site, agent).
 pub async fn applying_to(
     db: &Db,
-    agent_id: &str,
+    agent_id: &AgentId,
     site_id: Option<&str>,
     client_id: Option<&str>,
 ) -> sqlx::Result<Vec<PolicyRow>> {

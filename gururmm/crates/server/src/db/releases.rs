@@ -3,6 +3,7 @@
 //! it refused the update (`failed`, with its reason).
 
 use super::{is_unique_violation, new_id, now_ms, Db};
+use crate::model::AgentId;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ReleaseRow {
@@ -82,7 +83,7 @@ pub const COMPLETE_OFFERS: &str = "UPDATE agent_updates SET status = 'completed'
 /// id (sent to the agent as `update_id`).
 pub async fn record_offer(
     db: &Db,
-    agent_id: &str,
+    agent_id: &AgentId,
     release: &ReleaseRow,
     from: &str,
 ) -> sqlx::Result<String> {
@@ -113,7 +114,7 @@ pub async fn record_offer(
 /// The agent refused this release at or after `since` (Unix ms).
 pub async fn refused_since(
     db: &Db,
-    agent_id: &str,
+    agent_id: &AgentId,
     release_id: &str,
     since: i64,
 ) -> sqlx::Result<bool> {
@@ -131,7 +132,7 @@ pub async fn refused_since(
 pub async fn fail_offer(
     db: &Db,
     update_id: &str,
-    agent_id: &str,
+    agent_id: &AgentId,
     reason: &str,
     message: &str,
 ) -> sqlx::Result<Option<String>> {
@@ -160,7 +161,11 @@ pub async fn fail_offer(
 }
 
 /// Closes open offers whose target version the agent now runs. Returns how many.
-pub async fn complete_offers(db: &Db, agent_id: &str, running_version: &str) -> sqlx::Result<u64> {
+pub async fn complete_offers(
+    db: &Db,
+    agent_id: &AgentId,
+    running_version: &str,
+) -> sqlx::Result<u64> {
     let result = sqlx::query(COMPLETE_OFFERS)
         .bind(now_ms())
         .bind(agent_id)
@@ -183,7 +188,7 @@ pub struct UpdateRow {
     pub failed_at: Option<i64>,
 }
 
-pub async fn updates_for(db: &Db, agent_id: &str) -> sqlx::Result<Vec<UpdateRow>> {
+pub async fn updates_for(db: &Db, agent_id: &AgentId) -> sqlx::Result<Vec<UpdateRow>> {
     sqlx::query_as(
         "SELECT id, from_version, to_version, status, offered_at, completed_at, failure_reason,
              failure_message, failed_at FROM agent_updates

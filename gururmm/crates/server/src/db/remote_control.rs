@@ -3,10 +3,10 @@
 //! failed download or refused binary shows on the session row without a second write.
 
 use super::{new_id, now_ms, Db};
-use crate::model::{RemoteControlMode, RemoteControlState};
+use crate::model::{AgentId, RemoteControlMode, RemoteControlState};
 
 /// The sealed per-machine key of `agent_id`, if one was minted.
-pub async fn sealed_key(db: &Db, agent_id: &str) -> sqlx::Result<Option<String>> {
+pub async fn sealed_key(db: &Db, agent_id: &AgentId) -> sqlx::Result<Option<String>> {
     let row: Option<(String,)> =
         sqlx::query_as("SELECT key_sealed FROM connect_agent_keys WHERE agent_id = $1")
             .bind(agent_id)
@@ -19,7 +19,7 @@ pub async fn sealed_key(db: &Db, agent_id: &str) -> sqlx::Result<Option<String>>
 /// its key is then the one used). True when this call stored it.
 pub async fn store_key(
     db: &Db,
-    agent_id: &str,
+    agent_id: &AgentId,
     connect_key_id: &str,
     key_prefix: &str,
     sealed: &str,
@@ -40,7 +40,7 @@ pub async fn store_key(
 
 #[derive(Debug, Clone)]
 pub struct NewSession<'a> {
-    pub agent_id: &'a str,
+    pub agent_id: &'a AgentId,
     pub technician_id: &'a str,
     pub technician_email: &'a str,
     pub connect_session_id: &'a str,
@@ -71,7 +71,7 @@ pub async fn insert(db: &Db, new: &NewSession<'_>) -> sqlx::Result<String> {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRow {
     pub id: String,
-    pub agent_id: String,
+    pub agent_id: AgentId,
     pub technician_id: String,
     pub technician_email: String,
     pub connect_session_id: String,
@@ -95,7 +95,11 @@ const SELECT: &str = "SELECT r.id, r.agent_id, r.technician_id, r.technician_ema
     CASE WHEN c.status IN ('failed', 'timed_out') THEN c.stderr ELSE NULL END AS launch_error
     FROM remote_control_sessions r LEFT JOIN commands c ON c.id = r.command_id";
 
-pub async fn list_for_agent(db: &Db, agent_id: &str, limit: i64) -> sqlx::Result<Vec<SessionRow>> {
+pub async fn list_for_agent(
+    db: &Db,
+    agent_id: &AgentId,
+    limit: i64,
+) -> sqlx::Result<Vec<SessionRow>> {
     sqlx::query_as(&format!(
         "{SELECT} WHERE r.agent_id = $1 ORDER BY r.started_at DESC, r.id LIMIT $2"
     ))

@@ -1,9 +1,10 @@
 //! Watchdog events reported by agents (the seed logged them and never stored them).
 
 use super::{new_id, now_ms, Db};
+use crate::model::AgentId;
 use gururmm_protocol::WatchdogEvent;
 
-pub async fn insert(db: &Db, agent_id: &str, event: &WatchdogEvent) -> sqlx::Result<()> {
+pub async fn insert(db: &Db, agent_id: &AgentId, event: &WatchdogEvent) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO watchdog_events (id, agent_id, service, event, message, occurred_at, recorded_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -40,7 +41,7 @@ pub const LIST: &str =
 /// Retention (hourly).
 pub const PRUNE: &str = "DELETE FROM watchdog_events WHERE recorded_at < $1";
 
-pub async fn list(db: &Db, agent_id: &str, limit: i64) -> sqlx::Result<Vec<EventRow>> {
+pub async fn list(db: &Db, agent_id: &AgentId, limit: i64) -> sqlx::Result<Vec<EventRow>> {
     sqlx::query_as(LIST)
         .bind(agent_id)
         .bind(limit)

@@ -8,6 +8,7 @@ use crate::auth::secrets::{
     hmac_hex, new_agent_key, normalize_site_code, sha256_hex, AGENT_KEY_PREFIX,
 };
 use crate::db::{self, agents::Identity, agents::PENDING_DEVICE};
+use crate::model::AgentId;
 use gururmm_protocol::AuthPayload;
 use gururmm_protocol::REGISTRATION_TOKEN_PREFIX;
 use std::net::IpAddr;
@@ -70,7 +71,7 @@ pub fn identity(auth: &AuthPayload) -> Result<Identity, AuthFailure> {
 /// Who authenticated, and the key issued to them when they enrolled just now.
 #[derive(Debug)]
 pub struct Authenticated {
-    pub agent_id: String,
+    pub agent_id: AgentId,
     /// Set when a site code or registration token was used: the agent's new `grmm_` key,
     /// to be sent once in `auth_response`.
     pub issued_key: Option<String>,
@@ -152,7 +153,7 @@ async fn by_key(
     state: &AppState,
     key_hash: &str,
     identity: &Identity,
-) -> Result<String, AuthFailure> {
+) -> Result<AgentId, AuthFailure> {
     let agent = db::agents::find_by_key_hash(&state.db, key_hash)
         .await?
         .ok_or(AuthFailure::BadKey)?;
@@ -205,7 +206,7 @@ async fn by_device(
     state: &AppState,
     enrolment: &Enrolment,
     identity: &Identity,
-) -> Result<String, AuthFailure> {
+) -> Result<AgentId, AuthFailure> {
     let site_id = enrolment.site_id.as_str();
     match db::agents::find_by_device(&state.db, &identity.device_id).await? {
         Some(agent)

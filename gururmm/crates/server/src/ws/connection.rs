@@ -10,6 +10,7 @@ use crate::app::AppState;
 use crate::db::{self, commands::Outcome};
 use crate::delivery;
 use crate::http::error::ApiError;
+use crate::model::AgentId;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap};
@@ -174,7 +175,7 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
 /// believes; and no API send or reaper sweep can queue a command ahead of the response.
 async fn accept(
     state: &AppState,
-    agent_id: &str,
+    agent_id: &AgentId,
     issued_key: Option<String>,
     live: &LiveAgent,
 ) -> anyhow::Result<()> {
@@ -188,7 +189,7 @@ async fn accept(
     };
     let accepted = ServerMessage::AuthResponse(AuthResponse {
         success: true,
-        agent_id: agent_id.parse().ok(),
+        agent_id: agent_id.as_str().parse().ok(),
         message: "authenticated".into(),
         settings,
         agent_key: issued_key,
@@ -205,7 +206,7 @@ async fn accept(
 /// the server; returns why it ended.
 async fn read_loop(
     state: &AppState,
-    agent_id: &str,
+    agent_id: &AgentId,
     stream: &mut SplitStream<WebSocket>,
     close: &CancellationToken,
 ) -> &'static str {
@@ -240,7 +241,7 @@ async fn read_loop(
     }
 }
 
-async fn mark_online(state: &AppState, agent_id: &str, live: &LiveAgent) -> anyhow::Result<()> {
+async fn mark_online(state: &AppState, agent_id: &AgentId, live: &LiveAgent) -> anyhow::Result<()> {
     db::agents::set_online(&state.db, agent_id, &live.connection_id).await?;
     crate::alerting::on_connected(state, agent_id).await
 }
@@ -249,7 +250,7 @@ async fn mark_online(state: &AppState, agent_id: &str, live: &LiveAgent) -> anyh
 /// offer, then the queued commands (in that order on the wire, behind the response).
 async fn after_accept(
     state: &AppState,
-    agent_id: &str,
+    agent_id: &AgentId,
     auth: &AuthPayload,
     key_hash: &str,
     live: &LiveAgent,
@@ -268,7 +269,7 @@ async fn after_accept(
     Ok(())
 }
 
-async fn handle(state: &AppState, agent_id: &str, message: AgentMessage) -> anyhow::Result<()> {
+async fn handle(state: &AppState, agent_id: &AgentId, message: AgentMessage) -> anyhow::Result<()> {
     match message {
         AgentMessage::Auth(_) => tracing::warn!(%agent_id, "ignoring a second auth message"),
         AgentMessage::Heartbeat(_) => db::agents::touch(&state.db, agent_id).await?,

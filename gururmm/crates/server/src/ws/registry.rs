@@ -5,6 +5,7 @@
 //! returned to deliverers. Handlers only use these methods, so a shared implementation (for
 //! several server nodes) can replace this one without touching them.
 
+use crate::model::AgentId;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -92,28 +93,28 @@ struct Entry {
 
 #[derive(Debug, Default)]
 pub struct Registry {
-    live: Mutex<HashMap<String, Entry>>,
+    live: Mutex<HashMap<AgentId, Entry>>,
 }
 
 impl Registry {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<AgentId, Entry>> {
         // Entries are plain handles: a panic elsewhere cannot leave one half-written.
         self.live.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Registers `live` for `agent_id`, returning the socket it supersedes (retiring or not).
-    pub fn insert(&self, agent_id: &str, live: LiveAgent) -> Option<LiveAgent> {
+    pub fn insert(&self, agent_id: &AgentId, live: LiveAgent) -> Option<LiveAgent> {
         let entry = Entry {
             live,
             retiring: false,
         };
         self.map()
-            .insert(agent_id.to_owned(), entry)
+            .insert(agent_id.clone(), entry)
             .map(|old| old.live)
     }
 
     /// Removes the entry only if it is still `connection_id`'s.
-    pub fn remove_if(&self, agent_id: &str, connection_id: &str) -> bool {
+    pub fn remove_if(&self, agent_id: &AgentId, connection_id: &str) -> bool {
         let mut map = self.map();
         if map
             .get(agent_id)
@@ -128,7 +129,7 @@ impl Registry {
 
     /// The agent's socket, if it has one that takes new work: a retiring socket was handed the
     /// agent's new key and must only finish what it already had, so it is not returned.
-    pub fn get(&self, agent_id: &str) -> Option<LiveAgent> {
+    pub fn get(&self, agent_id: &AgentId) -> Option<LiveAgent> {
         self.map()
             .get(agent_id)
             .filter(|e| !e.retiring)
@@ -136,7 +137,7 @@ impl Registry {
     }
 
     /// Ids of every connected agent whose socket takes new work.
-    pub fn agent_ids(&self) -> Vec<String> {
+    pub fn agent_ids(&self) -> Vec<AgentId> {
         self.map()
             .iter()
             .filter(|(_, e)| !e.retiring)
@@ -166,7 +167,7 @@ impl Registry {
     /// later either, and the answer is false.
     pub async fn send_last(
         &self,
-        agent_id: &str,
+        agent_id: &AgentId,
         min_protocol: u32,
         text: String,
         grace: Duration,
@@ -207,7 +208,7 @@ impl Registry {
     }
 
     /// Closes the agent's socket (retiring or not), if it has one.
-    pub fn disconnect(&self, agent_id: &str) {
+    pub fn disconnect(&self, agent_id: &AgentId) {
         if let Some(entry) = self.map().get(agent_id) {
             entry.live.close.cancel();
         }

@@ -135,7 +135,7 @@ async fn a_silent_half_open_agent_goes_offline_and_a_later_command_waits_for_it(
     })
     .await;
     assert!(
-        app.state().registry.get(&id).is_none(),
+        app.state().registry.get(&id.as_str().into()).is_none(),
         "no live socket left to send to"
     );
     let sent = app.send_command(&id, "shell", "echo later").await;

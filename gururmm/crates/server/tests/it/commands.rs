@@ -93,7 +93,7 @@ async fn a_command_refused_by_a_full_queue_runs_once_while_the_agent_stays_conne
     let connection = app
         .state()
         .registry
-        .get(&agent_id)
+        .get(&agent_id.as_str().into())
         .expect("live")
         .connection_id;
     // The agent stops reading: large commands fill TCP, the writer blocks, the one-slot queue
@@ -131,7 +131,7 @@ async fn a_command_refused_by_a_full_queue_runs_once_while_the_agent_stays_conne
     let live = app
         .state()
         .registry
-        .get(&agent_id)
+        .get(&agent_id.as_str().into())
         .expect("still connected");
     assert_eq!(live.connection_id, connection, "same socket throughout");
 }

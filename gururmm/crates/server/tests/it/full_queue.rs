@@ -60,6 +60,7 @@ async fn commands_beyond_a_full_queue_stay_pending_and_the_next_sweep_delivers_e
         tx,
         close: CancellationToken::new(),
     };
+    let agent_id = gururmm_server::model::AgentId::from(agent_id);
     db::agents::set_online(&state.db, &agent_id, &live.connection_id)
         .await
         .expect("online");
@@ -68,7 +69,7 @@ async fn commands_beyond_a_full_queue_stay_pending_and_the_next_sweep_delivers_e
     let mut sent = Vec::new();
     for i in 0..5 {
         let command = app
-            .send_command(&agent_id, "shell", &format!("echo {i}"))
+            .send_command(agent_id.as_str(), "shell", &format!("echo {i}"))
             .await;
         sent.push(command["id"].as_str().expect("id").to_owned());
     }

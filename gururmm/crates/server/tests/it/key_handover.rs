@@ -40,7 +40,7 @@ fn fake_socket(app: &TestApp, agent_id: &str) -> (mpsc::Receiver<Outbound>, Canc
         tx,
         close: close.clone(),
     };
-    app.state().registry.insert(agent_id, live);
+    app.state().registry.insert(&agent_id.into(), live);
     (rx, close)
 }
 
@@ -88,7 +88,7 @@ async fn a_stalled_socket_is_not_reported_as_sent_is_closed_and_loses_no_command
         .expect("accepted");
     // The agent stops reading. Large commands fill TCP until the server's writer is stuck:
     // messages wait in its queue and none is taken for a while.
-    let live = app.state().registry.get(&id).expect("live");
+    let live = app.state().registry.get(&id.as_str().into()).expect("live");
     let padding = "x".repeat(60 * 1024);
     let mut sent = Vec::new();
     loop {

@@ -5,12 +5,13 @@
 use crate::helpers::*;
 use gururmm_protocol::{MetricsReport, WatchdogEvent};
 use gururmm_server::db::{self, agents::Identity};
+use gururmm_server::model::AgentId;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// Stores a sample through the real path, then backdates it. `age_days` doubles as its marker
 /// (the agent-clock `sampled_at`), so the survivors can be named.
-async fn sample_aged(state: &gururmm_server::AppState, agent_id: &str, age_days: i64) {
+async fn sample_aged(state: &gururmm_server::AppState, agent_id: &AgentId, age_days: i64) {
     let report = MetricsReport {
         timestamp_ms: age_days,
         ..MetricsReport::default()
@@ -27,7 +28,7 @@ async fn sample_aged(state: &gururmm_server::AppState, agent_id: &str, age_days:
 }
 
 /// The same for a watchdog event (marker: its `occurred_at`).
-async fn event_aged(state: &gururmm_server::AppState, agent_id: &str, age_days: i64) {
+async fn event_aged(state: &gururmm_server::AppState, agent_id: &AgentId, age_days: i64) {
     let event = WatchdogEvent {
         service: "nginx".into(),
         event: "restarted".into(),
