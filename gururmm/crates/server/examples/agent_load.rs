@@ -154,7 +154,7 @@ async fn driver() -> anyhow::Result<()> {
             .await?;
         anyhow::ensure!(res.status().is_success(), "send failed: {}", res.status());
         let res: serde_json::Value = res.json().await?;
-        let id = res["id"].as_str().unwrap_or_default().to_owned();
+        let id = gururmm_server::model::CommandId::from(res["id"].as_str().unwrap_or_default());
         loop {
             let row = db::commands::find(&state.db, &id).await?;
             if row.is_some_and(|r| r.status == gururmm_server::model::CommandStatus::Completed) {

@@ -7,7 +7,7 @@
 use crate::api::commands::CommandListItem;
 use crate::app::AppState;
 use crate::db;
-use crate::model::AgentId;
+use crate::model::{AgentId, CommandId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -20,7 +20,7 @@ pub const STREAMS_PER_USER: usize = 8;
 /// One command whose stored state changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandChange {
-    pub id: String,
+    pub id: CommandId,
     pub agent_id: AgentId,
 }
 
@@ -53,9 +53,9 @@ impl CommandFeed {
     }
 
     /// Announces that command `id` of `agent_id` changed (nobody listening is fine).
-    pub fn changed(&self, id: &str, agent_id: &AgentId) {
+    pub fn changed(&self, id: &CommandId, agent_id: &AgentId) {
         let _ = self.changes.send(CommandChange {
-            id: id.to_owned(),
+            id: id.clone(),
             agent_id: agent_id.to_owned(),
         });
     }

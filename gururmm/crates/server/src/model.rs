@@ -3,11 +3,16 @@
 //! online ([`AgentStatus`]), where a command is in its life ([`CommandStatus`]), how a
 //! remote-control session is joined ([`RemoteControlMode`]) and where it stands
 //! ([`RemoteControlState`]), and where an alert stands ([`AlertStatus`]); and the ids that
-//! must not be mixed up ([`AgentId`]).
+//! must not be mixed up ([`AgentId`], [`CommandId`]).
 
 server_kit::id_type! {
     /// A managed machine's agent (`agents.id`).
     pub struct AgentId;
+}
+
+server_kit::id_type! {
+    /// A command sent to an agent (`commands.id`).
+    pub struct CommandId;
 }
 
 server_kit::stored_enum! {

@@ -153,7 +153,7 @@ export type CommandDto = {
   duration_ms: number | null;
   elevated: boolean;
   exit_code: number | null;
-  id: string;
+  id: CommandId;
   remote_control: null | LaunchSummary;
   sent_at: string | null;
   status: CommandStatus;
@@ -162,6 +162,9 @@ export type CommandDto = {
   timeout_seconds: number;
   truncated: boolean;
 };
+
+/** A command sent to an agent (`commands.id`). */
+export type CommandId = string;
 
 /** A command in a list, with the hostname of its agent so the list can name the machine. */
 export type CommandListItem = CommandDto & ({
@@ -278,7 +281,7 @@ export type LaunchSummary = {
 export type LegacyCommandResult = {
   duration_ms: number;
   exit_code: number;
-  id: string;
+  id: CommandId;
   stderr?: string;
   stdout?: string;
   timed_out?: boolean;
@@ -417,7 +420,7 @@ export type RemoteControlMode = "unattended" | "attended";
 
 export type RemoteControlSessionDto = {
   agent_id: AgentId;
-  command_id: string | null;
+  command_id: null | CommandId;
   /** GuruConnect's side, read live (single-session reads of a started session only). */
   connect?: ConnectSideDto;
   connect_session_id: string;
@@ -529,7 +532,7 @@ export type StartRequest = {
 export type StartResponse = {
   capabilities: Capabilities;
   /** The `remote_control_launch` command sent to the RMM agent. */
-  command_id: string;
+  command_id: CommandId;
   mode: RemoteControlMode;
   /** The audit row (`GET /api/agents/{id}/remote-control/sessions`). */
   remote_control_id: string;

@@ -115,7 +115,7 @@ async fn the_real_agent_runs_commands_reports_metrics_and_survives_restarts() {
     gururmm_server::delivery::deliver_if_online(&state, &row)
         .await
         .expect("deliver");
-    let done = h.finished(&row.id).await;
+    let done = h.finished(row.id.as_str()).await;
     assert_eq!(done["status"], "failed");
     assert_eq!(done["exit_code"], -1);
     assert!(done["stderr"]

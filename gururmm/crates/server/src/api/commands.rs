@@ -8,7 +8,7 @@ use crate::auth::Technician;
 use crate::db::{self, commands::NewCommand};
 use crate::delivery;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, Query};
-use crate::model::AgentId;
+use crate::model::{AgentId, CommandId};
 use axum::extract::State;
 use axum::http::StatusCode;
 use gururmm_protocol::CommandType;
@@ -160,7 +160,7 @@ pub async fn list(
 pub async fn detail(
     State(state): State<AppState>,
     _t: Technician,
-    Path(id): Path<String>,
+    Path(id): Path<CommandId>,
 ) -> ApiResult<Json<CommandDto>> {
     let row = db::commands::find(&state.db, &id)
         .await?
@@ -175,7 +175,7 @@ pub async fn detail(
 pub async fn cancel(
     State(state): State<AppState>,
     Technician(me): Technician,
-    Path(id): Path<String>,
+    Path(id): Path<CommandId>,
 ) -> ApiResult<Json<CommandDto>> {
     let row = db::commands::find(&state.db, &id)
         .await?

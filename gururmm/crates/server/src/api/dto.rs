@@ -6,7 +6,7 @@ use crate::db::{
     agents::AgentRow, clients::ClientRow, commands::CommandRow, sites::SiteRow, users::Role,
     users::UserRow,
 };
-use crate::model::{AgentId, AgentStatus, CommandStatus};
+use crate::model::{AgentId, AgentStatus, CommandId, CommandStatus};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
@@ -162,7 +162,7 @@ impl From<AgentRow> for AgentDto {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CommandDto {
-    pub id: String,
+    pub id: CommandId,
     pub agent_id: AgentId,
     pub created_by: Option<String>,
     pub command_type: String,

@@ -10,7 +10,7 @@ use crate::db::{self, commands::Outcome};
 use crate::delivery;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json};
 use crate::http::middleware::ClientIp;
-use crate::model::AgentId;
+use crate::model::{AgentId, CommandId};
 use crate::ws::auth::{enrolment, identity, spend_token, AuthFailure};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -167,7 +167,7 @@ pub async fn heartbeat(
 /// A command's outcome, in the WebSocket `command_result` payload shape.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LegacyCommandResult {
-    pub id: String,
+    pub id: CommandId,
     pub exit_code: i32,
     #[serde(default)]
     pub stdout: String,

@@ -20,7 +20,7 @@ use crate::connect::start::{self, not_configured};
 use crate::connect::{Connect, ConnectError};
 use crate::db::{self, remote_control as rc};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, UpstreamError};
-use crate::model::{AgentId, RemoteControlState};
+use crate::model::{AgentId, CommandId, RemoteControlState};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -155,7 +155,7 @@ pub struct StartResponse {
     /// The audit row (`GET /api/agents/{id}/remote-control/sessions`).
     pub remote_control_id: String,
     /// The `remote_control_launch` command sent to the RMM agent.
-    pub command_id: String,
+    pub command_id: CommandId,
     /// `<gc>/viewer?embed=1&parent=<rmm origin>#session=<id>&token=<token>`: put it in an
     /// iframe. The token opens this session only and expires in minutes.
     pub viewer_embed_url: String,
@@ -273,7 +273,7 @@ pub struct RemoteControlSessionDto {
     pub connect_session_id: String,
     pub mode: Mode,
     pub status: RemoteControlState,
-    pub command_id: Option<String>,
+    pub command_id: Option<CommandId>,
     /// The launch command's state on the agent.
     pub launch_status: Option<String>,
     /// Why the launch failed, as the agent reported it (e.g. a refused signature).

@@ -25,7 +25,7 @@ use crate::auth::Principal;
 use crate::db::{self, agents::AgentRow, commands::NewCommand, remote_control as rc};
 use crate::delivery;
 use crate::http::error::{ApiError, ApiResult, UpstreamError};
-use crate::model::{AgentId, AgentStatus, RemoteControlState};
+use crate::model::{AgentId, AgentStatus, CommandId, RemoteControlState};
 use gururmm_protocol::{CommandType, ConnectRelease, RemoteControlLaunch, RemoteControlMode};
 use std::sync::Arc;
 
@@ -34,7 +34,7 @@ use std::sync::Arc;
 pub struct Started {
     pub session_id: String,
     pub remote_control_id: String,
-    pub command_id: String,
+    pub command_id: CommandId,
     /// Opens this session's viewer only; expires in minutes.
     pub viewer_token: String,
     pub mode: Mode,
@@ -228,7 +228,7 @@ async fn preflight(
 /// How far a start got: what the undo must take back.
 struct Progress {
     step: &'static str,
-    command_id: Option<String>,
+    command_id: Option<CommandId>,
     remote_control_id: Option<String>,
     /// The launch was cancelled while still pending (it never reached the agent).
     launch_cancelled: bool,
@@ -254,7 +254,7 @@ impl Launch<'_> {
             .viewer_token(&session.id, &me.email, &me.user_id)
             .await?;
         progress.step = "session_recorded";
-        let command_id = db::new_id();
+        let command_id = CommandId::new();
         let rc_id = rc::insert(
             &state.db,
             &rc::NewSession {
@@ -378,7 +378,7 @@ impl Launch<'_> {
 /// it could not be prepared.
 async fn deliver(
     state: &AppState,
-    command_id: &str,
+    command_id: &CommandId,
     agent: &AgentRow,
     progress: &mut Progress,
 ) -> ApiResult<()> {

@@ -9,12 +9,12 @@
 //!    '--cancel--> cancelled
 //! ```
 
-use super::{new_id, now_ms, Db};
-use crate::model::{AgentId, CommandStatus};
+use super::{now_ms, Db};
+use crate::model::{AgentId, CommandId, CommandStatus};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CommandRow {
-    pub id: String,
+    pub id: CommandId,
     pub agent_id: AgentId,
     pub created_by: Option<String>,
     pub command_type: String,
@@ -98,7 +98,7 @@ pub struct NewCommand<'a> {
 pub async fn insert(db: &Db, new: &NewCommand<'_>) -> sqlx::Result<CommandRow> {
     insert_query(
         concat!(insert_sql!(), " RETURNING ", columns!()),
-        &new_id(),
+        &CommandId::new(),
         new,
     )
     .fetch_one(&db.pool)
@@ -106,7 +106,7 @@ pub async fn insert(db: &Db, new: &NewCommand<'_>) -> sqlx::Result<CommandRow> {
 }
 
 /// [`insert`] under an id chosen beforehand (a row elsewhere names the command first).
-pub async fn insert_as(db: &Db, id: &str, new: &NewCommand<'_>) -> sqlx::Result<()> {
+pub async fn insert_as(db: &Db, id: &CommandId, new: &NewCommand<'_>) -> sqlx::Result<()> {
     insert_query::<(i32,)>(concat!(insert_sql!(), " RETURNING 1"), id, new)
         .fetch_one(&db.pool)
         .await?;
@@ -115,7 +115,7 @@ pub async fn insert_as(db: &Db, id: &str, new: &NewCommand<'_>) -> sqlx::Result<
 
 fn insert_query<'q, T>(
     sql: &'q str,
-    id: &'q str,
+    id: &'q CommandId,
     new: &'q NewCommand<'_>,
 ) -> sqlx::query::QueryAs<'q, sqlx::Any, T, sqlx::any::AnyArguments<'q>>
 where
@@ -132,7 +132,7 @@ where
         .bind(now_ms())
 }
 
-pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<CommandRow>> {
+pub async fn find(db: &Db, id: &CommandId) -> sqlx::Result<Option<CommandRow>> {
     sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
@@ -179,7 +179,12 @@ pub async fn agents_with_pending_online(db: &Db) -> sqlx::Result<Vec<AgentId>> {
 }
 
 /// pending -> running, on `connection_id`, with its deadline. True for the one caller that won.
-pub async fn claim(db: &Db, id: &str, connection_id: &str, grace_secs: i64) -> sqlx::Result<bool> {
+pub async fn claim(
+    db: &Db,
+    id: &CommandId,
+    connection_id: &str,
+    grace_secs: i64,
+) -> sqlx::Result<bool> {
     let now = now_ms();
     let result = sqlx::query(
         "UPDATE commands SET status = 'running', sent_at = $1, connection_id = $2,
@@ -197,7 +202,11 @@ pub async fn claim(db: &Db, id: &str, connection_id: &str, grace_secs: i64) -> s
 
 /// running -> pending for a command whose send on `connection_id` failed. Returns its agent's
 /// id when it was returned.
-pub async fn unclaim(db: &Db, id: &str, connection_id: &str) -> sqlx::Result<Option<AgentId>> {
+pub async fn unclaim(
+    db: &Db,
+    id: &CommandId,
+    connection_id: &str,
+) -> sqlx::Result<Option<AgentId>> {
     let agent: Option<(AgentId,)> = sqlx::query_as(
         "UPDATE commands SET status = 'pending', sent_at = NULL, deadline_at = NULL, connection_id = NULL
          WHERE id = $1 AND status = 'running' AND connection_id = $2 RETURNING agent_id",
@@ -223,7 +232,7 @@ pub struct Outcome<'a> {
 /// running -> completed/failed/timed_out, only for the agent the command was sent to.
 pub async fn complete(
     db: &Db,
-    id: &str,
+    id: &CommandId,
     agent_id: &AgentId,
     outcome: &Outcome<'_>,
 ) -> sqlx::Result<bool> {
@@ -255,7 +264,7 @@ pub async fn complete(
 
 /// Server-side timeout: running commands past their deadline become `timed_out`. Returns
 /// each one's (id, agent id).
-pub async fn time_out_overdue(db: &Db) -> sqlx::Result<Vec<(String, AgentId)>> {
+pub async fn time_out_overdue(db: &Db) -> sqlx::Result<Vec<(CommandId, AgentId)>> {
     sqlx::query_as(TIME_OUT_OVERDUE)
         .bind(now_ms())
         .fetch_all(&db.pool)
@@ -263,7 +272,7 @@ pub async fn time_out_overdue(db: &Db) -> sqlx::Result<Vec<(String, AgentId)>> {
 }
 
 /// pending -> cancelled. False when the command is not pending (any more).
-pub async fn cancel(db: &Db, id: &str) -> sqlx::Result<bool> {
+pub async fn cancel(db: &Db, id: &CommandId) -> sqlx::Result<bool> {
     let result = sqlx::query(
         "UPDATE commands SET status = 'cancelled', completed_at = $1 WHERE id = $2 AND status = 'pending'",
     )

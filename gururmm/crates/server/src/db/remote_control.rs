@@ -3,7 +3,7 @@
 //! failed download or refused binary shows on the session row without a second write.
 
 use super::{new_id, now_ms, Db};
-use crate::model::{AgentId, RemoteControlMode, RemoteControlState};
+use crate::model::{AgentId, CommandId, RemoteControlMode, RemoteControlState};
 
 /// The sealed per-machine key of `agent_id`, if one was minted.
 pub async fn sealed_key(db: &Db, agent_id: &AgentId) -> sqlx::Result<Option<String>> {
@@ -45,7 +45,7 @@ pub struct NewSession<'a> {
     pub technician_email: &'a str,
     pub connect_session_id: &'a str,
     pub mode: RemoteControlMode,
-    pub command_id: Option<&'a str>,
+    pub command_id: Option<&'a CommandId>,
 }
 
 pub async fn insert(db: &Db, new: &NewSession<'_>) -> sqlx::Result<String> {
@@ -79,7 +79,7 @@ pub struct SessionRow {
     pub mode: RemoteControlMode,
     #[sqlx(try_from = "String")]
     pub status: RemoteControlState,
-    pub command_id: Option<String>,
+    pub command_id: Option<CommandId>,
     pub started_at: i64,
     pub ended_at: Option<i64>,
     pub end_reason: Option<String>,

@@ -10,7 +10,7 @@ use crate::app::AppState;
 use crate::db::{self, commands::Outcome};
 use crate::delivery;
 use crate::http::error::ApiError;
-use crate::model::AgentId;
+use crate::model::{AgentId, CommandId};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap};
@@ -287,9 +287,10 @@ async fn handle(state: &AppState, agent_id: &AgentId, message: AgentMessage) -> 
             crate::updates::on_result(state, agent_id, &result).await?;
         }
         AgentMessage::CommandResult(result) => {
+            let id = CommandId::from(result.id.to_string());
             let stored = db::commands::complete(
                 &state.db,
-                &result.id.to_string(),
+                &id,
                 agent_id,
                 &Outcome {
                     exit_code: i64::from(result.exit_code),
@@ -302,7 +303,7 @@ async fn handle(state: &AppState, agent_id: &AgentId, message: AgentMessage) -> 
             )
             .await?;
             if stored {
-                state.command_feed.changed(&result.id.to_string(), agent_id);
+                state.command_feed.changed(&id, agent_id);
             } else {
                 // Not this agent's, not running (timed out or cancelled meanwhile), or unknown.
                 tracing::warn!(%agent_id, command_id = %result.id, "result for a command that is not running on this agent was ignored");

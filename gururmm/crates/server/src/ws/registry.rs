@@ -5,7 +5,7 @@
 //! returned to deliverers. Handlers only use these methods, so a shared implementation (for
 //! several server nodes) can replace this one without touching them.
 
-use crate::model::AgentId;
+use crate::model::{AgentId, CommandId};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -20,7 +20,7 @@ pub const LAST_MESSAGE_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 /// can return that command to `pending`; `close_after` makes it the socket's last message.
 pub struct Outbound {
     pub text: String,
-    pub command_id: Option<String>,
+    pub command_id: Option<CommandId>,
     /// The socket's last message: once it is written nothing more is sent (what is queued
     /// behind it is treated as never sent), and the socket closes when the agent hangs up or
     /// after the writer's grace period.
@@ -53,7 +53,7 @@ impl Outbound {
     }
 
     /// The delivery of command `id`.
-    pub fn command(text: String, id: String) -> Self {
+    pub fn command(text: String, id: CommandId) -> Self {
         Self {
             text,
             command_id: Some(id),

@@ -10,6 +10,7 @@
 use super::registry::Outbound;
 use crate::app::AppState;
 use crate::db;
+use crate::model::CommandId;
 use axum::extract::ws::{CloseFrame, Message};
 use futures_util::{Sink, SinkExt};
 use gururmm_protocol::{encode, ServerMessage};
@@ -47,7 +48,7 @@ pub async fn run<S>(
                     Write::Done => {}
                     cut => {
                         whole = cut != Write::Interrupted;
-                        requeue(&state, out.command_id.as_deref(), &connection_id).await;
+                        requeue(&state, out.command_id.as_ref(), &connection_id).await;
                         break;
                     }
                 }
@@ -121,20 +122,20 @@ where
 async fn requeue_rest(state: &AppState, rx: &mut mpsc::Receiver<Outbound>, connection_id: &str) {
     rx.close();
     while let Some(out) = rx.recv().await {
-        requeue(state, out.command_id.as_deref(), connection_id).await;
+        requeue(state, out.command_id.as_ref(), connection_id).await;
     }
 }
 
-async fn requeue(state: &AppState, command_id: Option<&str>, connection_id: &str) {
+async fn requeue(state: &AppState, command_id: Option<&CommandId>, connection_id: &str) {
     let Some(id) = command_id else { return };
     match db::commands::unclaim(&state.db, id, connection_id).await {
         Ok(Some(agent_id)) => {
-            tracing::info!(command_id = id, "command not sent; returned to pending");
+            tracing::info!(command_id = %id, "command not sent; returned to pending");
             state.command_feed.changed(id, &agent_id);
         }
         Ok(None) => {}
         Err(e) => {
-            tracing::error!(command_id = id, error = %e, "returning command to pending failed")
+            tracing::error!(command_id = %id, error = %e, "returning command to pending failed")
         }
     }
 }

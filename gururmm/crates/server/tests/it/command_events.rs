@@ -233,7 +233,7 @@ async fn a_stream_that_missed_changes_is_told_to_reload() {
     // runtime has one thread): the renderer falls behind and must say so.
     let feed = &app.state().command_feed;
     for i in 0..2 * gururmm_server::command_feed::BACKLOG {
-        feed.changed(&format!("missing-{i}"), &"no-agent".into());
+        feed.changed(&format!("missing-{i}").into(), &"no-agent".into());
     }
     let (event, _) = events.next().await.expect("stream open");
     assert_eq!(event, "resync");

@@ -18,7 +18,10 @@ fn take(rx: &mut mpsc::Receiver<Outbound>) -> Vec<String> {
     while let Ok(out) = rx.try_recv() {
         match decode_server(&out.text).expect("valid") {
             ServerMessage::Command(c) => {
-                assert_eq!(out.command_id.as_deref(), Some(c.id.to_string().as_str()));
+                assert_eq!(
+                    out.command_id.as_ref().map(|id| id.as_str()),
+                    Some(c.id.to_string().as_str())
+                );
                 ids.push(c.id.to_string());
             }
             other => panic!("unexpected {other:?}"),

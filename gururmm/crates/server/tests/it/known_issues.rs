@@ -85,7 +85,7 @@ async fn a_command_whose_send_fails_goes_back_to_pending_and_is_delivered_later(
     writer::run(state.clone(), BrokenSink, rx, close, "conn-1".into()).await;
     for id in &ids {
         assert_eq!(
-            app.command(id).await["status"],
+            app.command(id.as_str()).await["status"],
             "pending",
             "not left running forever"
         );
