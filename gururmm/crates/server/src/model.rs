@@ -3,7 +3,7 @@
 //! online ([`AgentStatus`]), where a command is in its life ([`CommandStatus`]), how a
 //! remote-control session is joined ([`RemoteControlMode`]) and where it stands
 //! ([`RemoteControlState`]), and where an alert stands ([`AlertStatus`]); and the ids that
-//! must not be mixed up ([`AgentId`], [`CommandId`]).
+//! must not be mixed up ([`AgentId`], [`CommandId`], [`ClientId`], [`SiteId`]).
 
 server_kit::id_type! {
     /// A managed machine's agent (`agents.id`).
@@ -13,6 +13,16 @@ server_kit::id_type! {
 server_kit::id_type! {
     /// A command sent to an agent (`commands.id`).
     pub struct CommandId;
+}
+
+server_kit::id_type! {
+    /// A customer (`clients.id`).
+    pub struct ClientId;
+}
+
+server_kit::id_type! {
+    /// One of a customer's locations, which agents enrol into (`sites.id`).
+    pub struct SiteId;
 }
 
 server_kit::stored_enum! {

@@ -33,8 +33,8 @@ pub async fn effective(
     let rows = db::policies::applying_to(
         &state.db,
         agent_id,
-        agent.site_id.as_deref(),
-        agent.client_id.as_deref(),
+        agent.site_id.as_ref(),
+        agent.client_id.as_ref(),
     )
     .await?;
     if rows.is_empty() {

@@ -4,7 +4,7 @@
 export type AgentDto = {
   agent_version: string;
   arch: string;
-  client_id: string | null;
+  client_id: null | ClientId;
   client_name: string | null;
   created_at: string;
   device_id: string;
@@ -15,7 +15,7 @@ export type AgentDto = {
   last_seen_at: string | null;
   os_type: string;
   os_version: string;
-  site_id: string | null;
+  site_id: null | SiteId;
   site_name: string | null;
   /** `online` while the agent's socket is open, else `offline`. */
   status: AgentStatus;
@@ -126,12 +126,15 @@ export type Capabilities = {
 export type ClientDto = {
   agent_count: number;
   created_at: string;
-  id: string;
+  id: ClientId;
   name: string;
   notes: string;
   site_count: number;
   updated_at: string;
 };
+
+/** A customer (`clients.id`). */
+export type ClientId = string;
 
 export type ClientRequest = {
   name: string;
@@ -196,8 +199,7 @@ export type ConnectSideDto = {
 export type CreateAgentRequest = {
   /** Label until the agent reports its own hostname. */
   hostname?: string;
-  /** Site to place the agent in; omitted: unassigned. */
-  site_id?: string | null;
+  site_id?: null | SiteId;
 };
 
 export type CreatePolicyRequest = {
@@ -210,7 +212,7 @@ export type CreatePolicyRequest = {
 };
 
 export type CreateSiteRequest = {
-  client_id: string;
+  client_id: ClientId;
   name: string;
   notes?: string;
 };
@@ -352,8 +354,7 @@ export type MetricsSummary = {
 };
 
 export type MoveRequest = {
-  /** Target site; null: unassign. */
-  site_id?: string | null;
+  site_id?: null | SiteId;
 };
 
 export type NetworkInterface = {
@@ -509,13 +510,16 @@ export type SiteCode = {
 
 export type SiteDto = {
   agent_count: number;
-  client_id: string;
+  client_id: ClientId;
   created_at: string;
-  id: string;
+  id: SiteId;
   name: string;
   notes: string;
   updated_at: string;
 };
+
+/** One of a customer's locations, which agents enrol into (`sites.id`). */
+export type SiteId = string;
 
 /** A site with its code. The code is shown only in this response: store it in the installer. */
 export type SiteWithCode = SiteDto & {
@@ -560,7 +564,7 @@ export type TokenDto = {
   id: string;
   max_uses: number | null;
   revoked_at: string | null;
-  site_id: string;
+  site_id: SiteId;
   uses: number;
 };
 

@@ -8,7 +8,7 @@ use crate::auth::secrets::{new_agent_key, sha256_hex};
 use crate::auth::{Admin, Technician};
 use crate::db::{self, agents::Identity, agents::ListFilter, agents::SortKey};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, Query};
-use crate::model::{AgentId, AgentStatus};
+use crate::model::{AgentId, AgentStatus, ClientId, SiteId};
 use axum::extract::State;
 use axum::http::StatusCode;
 use gururmm_protocol::{encode, KeyRotated, NetworkInterface, ServerMessage, KEY_ROTATION_SINCE};
@@ -81,8 +81,8 @@ pub async fn list(
     let filter = ListFilter {
         q: q.q,
         status: non_empty(q.status),
-        site_id: non_empty(q.site_id),
-        client_id: non_empty(q.client_id),
+        site_id: non_empty(q.site_id).map(SiteId::from),
+        client_id: non_empty(q.client_id).map(ClientId::from),
         os_type: non_empty(q.os_type),
         unassigned: false,
         sort,
@@ -132,7 +132,7 @@ pub async fn stats(State(state): State<AppState>, _t: Technician) -> ApiResult<J
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateAgentRequest {
     /// Site to place the agent in; omitted: unassigned.
-    pub site_id: Option<String>,
+    pub site_id: Option<SiteId>,
     /// Label until the agent reports its own hostname.
     #[serde(default)]
     pub hostname: String,
@@ -166,7 +166,7 @@ pub async fn create(
     };
     let id = db::agents::insert(
         &state.db,
-        req.site_id.as_deref(),
+        req.site_id.as_ref(),
         &identity,
         Some(&sha256_hex(&key)),
     )
@@ -331,7 +331,7 @@ pub async fn delete(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct MoveRequest {
     /// Target site; null: unassign.
-    pub site_id: Option<String>,
+    pub site_id: Option<SiteId>,
 }
 
 #[utoipa::path(post, path = "/api/agents/{id}/move", tag = "agents", security(("bearer" = [])), request_body = MoveRequest,
@@ -347,7 +347,7 @@ pub async fn move_agent(
             .await?
             .ok_or(ApiError::NotFound("site"))?;
     }
-    if !db::agents::move_to(&state.db, &id, req.site_id.as_deref()).await? {
+    if !db::agents::move_to(&state.db, &id, req.site_id.as_ref()).await? {
         return Err(ApiError::NotFound("agent"));
     }
     db::audit::record(

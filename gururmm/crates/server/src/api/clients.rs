@@ -5,6 +5,7 @@ use crate::app::AppState;
 use crate::auth::Technician;
 use crate::db::{self, clients::WriteError};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path};
+use crate::model::ClientId;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -64,7 +65,7 @@ pub async fn create(
 pub async fn detail(
     State(state): State<AppState>,
     _t: Technician,
-    Path(id): Path<String>,
+    Path(id): Path<ClientId>,
 ) -> ApiResult<Json<ClientDto>> {
     let row = db::clients::find(&state.db, &id)
         .await?
@@ -77,7 +78,7 @@ pub async fn detail(
 pub async fn update(
     State(state): State<AppState>,
     _t: Technician,
-    Path(id): Path<String>,
+    Path(id): Path<ClientId>,
     Json(req): Json<ClientRequest>,
 ) -> ApiResult<Json<ClientDto>> {
     let (name, notes) = validated(&req)?;
@@ -99,7 +100,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     t: Technician,
-    Path(id): Path<String>,
+    Path(id): Path<ClientId>,
 ) -> ApiResult<StatusCode> {
     if !db::clients::delete(&state.db, &id).await? {
         return Err(ApiError::NotFound("client"));
@@ -120,7 +121,7 @@ pub async fn delete(
 pub async fn sites(
     State(state): State<AppState>,
     _t: Technician,
-    Path(id): Path<String>,
+    Path(id): Path<ClientId>,
 ) -> ApiResult<Json<Vec<SiteDto>>> {
     db::clients::find(&state.db, &id)
         .await?

@@ -6,7 +6,7 @@ use crate::db::{
     agents::AgentRow, clients::ClientRow, commands::CommandRow, sites::SiteRow, users::Role,
     users::UserRow,
 };
-use crate::model::{AgentId, AgentStatus, CommandId, CommandStatus};
+use crate::model::{AgentId, AgentStatus, ClientId, CommandId, CommandStatus, SiteId};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
@@ -69,7 +69,7 @@ impl From<UserRow> for UserDto {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClientDto {
-    pub id: String,
+    pub id: ClientId,
     pub name: String,
     pub notes: String,
     pub site_count: i64,
@@ -94,8 +94,8 @@ impl From<ClientRow> for ClientDto {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SiteDto {
-    pub id: String,
-    pub client_id: String,
+    pub id: SiteId,
+    pub client_id: ClientId,
     pub name: String,
     pub notes: String,
     pub agent_count: i64,
@@ -128,9 +128,9 @@ pub struct AgentDto {
     pub agent_version: String,
     /// `online` while the agent's socket is open, else `offline`.
     pub status: AgentStatus,
-    pub site_id: Option<String>,
+    pub site_id: Option<SiteId>,
     pub site_name: Option<String>,
-    pub client_id: Option<String>,
+    pub client_id: Option<ClientId>,
     pub client_name: Option<String>,
     /// True when the agent authenticates with its own `grmm_` key.
     pub has_key: bool,

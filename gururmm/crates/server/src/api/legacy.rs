@@ -84,7 +84,7 @@ pub async fn register(
     let hash = sha256_hex(&key);
     let agent_id = match db::agents::find_by_device(&state.db, &identity.device_id).await? {
         // A device enrolled by code over the socket switches to its own key.
-        Some(a) if a.site_id.as_deref() == Some(site_id.as_str()) && db::agents::enrollable(&a) => {
+        Some(a) if a.site_id.as_ref() == Some(&site_id) && db::agents::enrollable(&a) => {
             db::agents::update_identity(&state.db, &a.id, &identity).await?;
             db::agents::set_key_hash(&state.db, &a.id, &hash).await?;
             a.id

@@ -6,7 +6,7 @@ use crate::app::AppState;
 use crate::auth::{Admin, Technician};
 use crate::db::{self, policies::PolicyRow};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path};
-use crate::model::AgentId;
+use crate::model::{AgentId, ClientId, SiteId};
 use axum::extract::State;
 use axum::http::StatusCode;
 use gururmm_protocol::AgentSettings;
@@ -87,8 +87,12 @@ fn checked(name: &str, settings: PolicySettings) -> ApiResult<(String, String)> 
 async fn scope_exists(state: &AppState, scope: &str, id: Option<&str>) -> ApiResult<()> {
     let found = match (scope, id) {
         ("global", None) => true,
-        ("client", Some(id)) => db::clients::find(&state.db, id).await?.is_some(),
-        ("site", Some(id)) => db::sites::find(&state.db, id).await?.is_some(),
+        ("client", Some(id)) => db::clients::find(&state.db, &ClientId::from(id))
+            .await?
+            .is_some(),
+        ("site", Some(id)) => db::sites::find(&state.db, &SiteId::from(id))
+            .await?
+            .is_some(),
         ("agent", Some(id)) => db::agents::find(&state.db, &AgentId::from(id))
             .await?
             .is_some(),

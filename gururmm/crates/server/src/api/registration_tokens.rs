@@ -7,6 +7,7 @@ use crate::auth::secrets::{random_bytes, sha256_hex};
 use crate::auth::{Admin, Technician};
 use crate::db::{self, registration_tokens::NewToken, registration_tokens::TokenRow};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path};
+use crate::model::SiteId;
 use axum::extract::State;
 use axum::http::StatusCode;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -28,7 +29,7 @@ pub struct CreateTokenRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenDto {
     pub id: String,
-    pub site_id: String,
+    pub site_id: SiteId,
     pub description: String,
     pub max_uses: Option<i64>,
     pub uses: i64,
@@ -67,7 +68,7 @@ pub struct CreatedToken {
 pub async fn create(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(site_id): Path<String>,
+    Path(site_id): Path<SiteId>,
     Json(req): Json<CreateTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     if req.max_uses.is_some_and(|n| n < 1) {

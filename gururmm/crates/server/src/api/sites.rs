@@ -7,6 +7,7 @@ use crate::auth::secrets::{hmac_hex, new_site_code};
 use crate::auth::Technician;
 use crate::db::{self, users::Role};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, Query};
+use crate::model::{ClientId, SiteId};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -14,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateSiteRequest {
-    pub client_id: String,
+    pub client_id: ClientId,
     pub name: String,
     #[serde(default)]
     pub notes: String,
@@ -37,7 +38,7 @@ pub struct SiteWithCode {
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SiteFilter {
-    pub client_id: Option<String>,
+    pub client_id: Option<ClientId>,
 }
 
 fn valid_name(name: &str) -> ApiResult<String> {
@@ -55,7 +56,7 @@ pub async fn list(
     _t: Technician,
     Query(filter): Query<SiteFilter>,
 ) -> ApiResult<Json<Vec<SiteDto>>> {
-    let rows = db::sites::list(&state.db, filter.client_id.as_deref()).await?;
+    let rows = db::sites::list(&state.db, filter.client_id.as_ref()).await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
@@ -107,7 +108,7 @@ pub async fn create(
 pub async fn detail(
     State(state): State<AppState>,
     _t: Technician,
-    Path(id): Path<String>,
+    Path(id): Path<SiteId>,
 ) -> ApiResult<Json<SiteDto>> {
     let row = db::sites::find(&state.db, &id)
         .await?
@@ -120,7 +121,7 @@ pub async fn detail(
 pub async fn update(
     State(state): State<AppState>,
     _t: Technician,
-    Path(id): Path<String>,
+    Path(id): Path<SiteId>,
     Json(req): Json<UpdateSiteRequest>,
 ) -> ApiResult<Json<SiteDto>> {
     let name = valid_name(&req.name)?;
@@ -140,7 +141,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     t: Technician,
-    Path(id): Path<String>,
+    Path(id): Path<SiteId>,
 ) -> ApiResult<StatusCode> {
     if !db::sites::delete(&state.db, &id).await? {
         return Err(ApiError::NotFound("site"));
@@ -182,7 +183,7 @@ pub struct RegenerateQuery {
 pub async fn regenerate_key(
     State(state): State<AppState>,
     t: Technician,
-    Path(id): Path<String>,
+    Path(id): Path<SiteId>,
     Query(q): Query<RegenerateQuery>,
 ) -> ApiResult<Json<SiteCode>> {
     // Tokens first: if revoking fails, the code is unchanged, so no new code is lost with the

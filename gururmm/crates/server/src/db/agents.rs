@@ -3,12 +3,12 @@
 //! offline is a compare-and-set on it, so a superseded socket cannot mark a live agent offline.
 
 use super::{like_pattern, now_ms, Db};
-use crate::model::{AgentId, AgentStatus};
+use crate::model::{AgentId, AgentStatus, ClientId, SiteId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AgentRow {
     pub id: AgentId,
-    pub site_id: Option<String>,
+    pub site_id: Option<SiteId>,
     pub device_id: String,
     pub hostname: String,
     pub os_type: String,
@@ -25,7 +25,7 @@ pub struct AgentRow {
     /// Set while an admin's revocation stands (see migration 0005).
     pub key_revoked_at: Option<i64>,
     pub site_name: Option<String>,
-    pub client_id: Option<String>,
+    pub client_id: Option<ClientId>,
     pub client_name: Option<String>,
 }
 
@@ -96,7 +96,7 @@ pub async fn find_by_device(db: &Db, device_id: &str) -> sqlx::Result<Option<Age
 /// Inserts an agent. `key_hash` set: it authenticates by key; unset: by site code + device.
 pub async fn insert(
     db: &Db,
-    site_id: Option<&str>,
+    site_id: Option<&SiteId>,
     identity: &Identity,
     key_hash: Option<&str>,
 ) -> sqlx::Result<AgentId> {
@@ -296,8 +296,8 @@ pub async fn touch(db: &Db, id: &AgentId) -> sqlx::Result<()> {
 pub struct ListFilter {
     pub q: Option<String>,
     pub status: Option<String>,
-    pub site_id: Option<String>,
-    pub client_id: Option<String>,
+    pub site_id: Option<SiteId>,
+    pub client_id: Option<ClientId>,
     /// Exact `os_type` as agents report it (`windows`, `linux`, `macos`).
     pub os_type: Option<String>,
     pub unassigned: bool,
@@ -377,10 +377,10 @@ pub fn list_sql(filter: &ListFilter) -> ListSql {
         push("a.status = ?", status.clone());
     }
     if let Some(site) = &filter.site_id {
-        push("a.site_id = ?", site.clone());
+        push("a.site_id = ?", site.to_string());
     }
     if let Some(client) = &filter.client_id {
-        push("s.client_id = ?", client.clone());
+        push("s.client_id = ?", client.to_string());
     }
     if let Some(os) = &filter.os_type {
         push("a.os_type = ?", os.clone());
@@ -487,7 +487,7 @@ pub async fn delete(db: &Db, id: &AgentId) -> sqlx::Result<bool> {
 }
 
 /// Moves the agent to `site_id` (None: unassigned). False when no such agent.
-pub async fn move_to(db: &Db, id: &AgentId, site_id: Option<&str>) -> sqlx::Result<bool> {
+pub async fn move_to(db: &Db, id: &AgentId, site_id: Option<&SiteId>) -> sqlx::Result<bool> {
     let result = sqlx::query("UPDATE agents SET site_id = $1 WHERE id = $2")
         .bind(site_id)
         .bind(id)

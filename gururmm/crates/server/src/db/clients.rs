@@ -1,10 +1,11 @@
 //! Client organisations (the MSP's customers).
 
-use super::{is_unique_violation, new_id, now_ms, Db};
+use super::{is_unique_violation, now_ms, Db};
+use crate::model::ClientId;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClientRow {
-    pub id: String,
+    pub id: ClientId,
     pub name: String,
     pub notes: String,
     pub created_at: i64,
@@ -35,8 +36,8 @@ fn classify(e: sqlx::Error) -> WriteError {
     }
 }
 
-pub async fn create(db: &Db, name: &str, notes: &str) -> Result<String, WriteError> {
-    let id = new_id();
+pub async fn create(db: &Db, name: &str, notes: &str) -> Result<ClientId, WriteError> {
+    let id = ClientId::new();
     let now = now_ms();
     sqlx::query(
         "INSERT INTO clients (id, name, name_key, notes, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
@@ -58,7 +59,7 @@ pub async fn list(db: &Db) -> sqlx::Result<Vec<ClientRow>> {
         .await
 }
 
-pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<ClientRow>> {
+pub async fn find(db: &Db, id: &ClientId) -> sqlx::Result<Option<ClientRow>> {
     sqlx::query_as(&format!("{SELECT} WHERE c.id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
@@ -66,7 +67,7 @@ pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<ClientRow>> {
 }
 
 /// Returns false when no such client exists.
-pub async fn update(db: &Db, id: &str, name: &str, notes: &str) -> Result<bool, WriteError> {
+pub async fn update(db: &Db, id: &ClientId, name: &str, notes: &str) -> Result<bool, WriteError> {
     let result = sqlx::query(
         "UPDATE clients SET name = $1, name_key = $2, notes = $3, updated_at = $4 WHERE id = $5",
     )
@@ -82,7 +83,7 @@ pub async fn update(db: &Db, id: &str, name: &str, notes: &str) -> Result<bool, 
 }
 
 /// Deletes the client and its sites; their agents become unassigned (not deleted).
-pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
+pub async fn delete(db: &Db, id: &ClientId) -> sqlx::Result<bool> {
     let result = sqlx::query("DELETE FROM clients WHERE id = $1")
         .bind(id)
         .execute(&db.pool)

@@ -2,7 +2,7 @@
 //! agent. The narrower scope wins, field by field.
 
 use super::{new_id, now_ms, Db};
-use crate::model::AgentId;
+use crate::model::{AgentId, ClientId, SiteId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PolicyRow {
@@ -80,8 +80,8 @@ pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
 pub async fn applying_to(
     db: &Db,
     agent_id: &AgentId,
-    site_id: Option<&str>,
-    client_id: Option<&str>,
+    site_id: Option<&SiteId>,
+    client_id: Option<&ClientId>,
 ) -> sqlx::Result<Vec<PolicyRow>> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM policies
@@ -91,8 +91,8 @@ pub async fn applying_to(
             OR (scope = 'agent' AND scope_id = $3)
          ORDER BY CASE scope WHEN 'global' THEN 0 WHEN 'client' THEN 1 WHEN 'site' THEN 2 ELSE 3 END, updated_at"
     ))
-    .bind(client_id.unwrap_or(""))
-    .bind(site_id.unwrap_or(""))
+    .bind(client_id.map_or("", ClientId::as_str))
+    .bind(site_id.map_or("", SiteId::as_str))
     .bind(agent_id)
     .fetch_all(&db.pool)
     .await

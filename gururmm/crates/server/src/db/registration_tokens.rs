@@ -2,11 +2,12 @@
 //! an expiry and revocation. 256-bit, stored as SHA-256, shown once.
 
 use super::{new_id, now_ms, Db};
+use crate::model::SiteId;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TokenRow {
     pub id: String,
-    pub site_id: String,
+    pub site_id: SiteId,
     pub description: String,
     pub max_uses: Option<i64>,
     pub uses: i64,
@@ -21,7 +22,7 @@ const COLUMNS: &str =
 
 #[derive(Debug, Clone)]
 pub struct NewToken<'a> {
-    pub site_id: &'a str,
+    pub site_id: &'a SiteId,
     pub description: &'a str,
     pub max_uses: Option<i64>,
     pub expires_at: Option<i64>,
@@ -103,7 +104,7 @@ pub async fn revoke(db: &Db, id: &str) -> sqlx::Result<bool> {
 }
 
 /// Revokes every token of the site that is not revoked yet. Returns how many.
-pub async fn revoke_for_site(db: &Db, site_id: &str) -> sqlx::Result<u64> {
+pub async fn revoke_for_site(db: &Db, site_id: &SiteId) -> sqlx::Result<u64> {
     let result = sqlx::query(
         "UPDATE registration_tokens SET revoked_at = $1 WHERE site_id = $2 AND revoked_at IS NULL",
     )

@@ -1,12 +1,13 @@
 //! Sites: physical locations of a client. Each has a site code (`WORD-WORD-NUMBER`) that agents
 //! use to enrol; only its keyed hash is stored.
 
-use super::{is_unique_violation, new_id, now_ms, Db};
+use super::{is_unique_violation, now_ms, Db};
+use crate::model::{ClientId, SiteId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SiteRow {
-    pub id: String,
-    pub client_id: String,
+    pub id: SiteId,
+    pub client_id: ClientId,
     pub name: String,
     pub notes: String,
     pub created_at: i64,
@@ -32,12 +33,12 @@ pub const FIND_BY_CODE_HASH: &str = concat!(select!(), " WHERE s.site_code_hash 
 /// existing site is reported so the caller can draw another code.
 pub async fn create(
     db: &Db,
-    client_id: &str,
+    client_id: &ClientId,
     name: &str,
     notes: &str,
     code_hash: &str,
-) -> sqlx::Result<Option<String>> {
-    let id = new_id();
+) -> sqlx::Result<Option<SiteId>> {
+    let id = SiteId::new();
     let result = sqlx::query(
         "INSERT INTO sites (id, client_id, name, site_code_hash, notes, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6)",
@@ -57,7 +58,7 @@ pub async fn create(
     }
 }
 
-pub async fn list(db: &Db, client_id: Option<&str>) -> sqlx::Result<Vec<SiteRow>> {
+pub async fn list(db: &Db, client_id: Option<&ClientId>) -> sqlx::Result<Vec<SiteRow>> {
     match client_id {
         Some(client) => {
             sqlx::query_as(&format!("{SELECT} WHERE s.client_id = $1 ORDER BY s.name"))
@@ -73,7 +74,7 @@ pub async fn list(db: &Db, client_id: Option<&str>) -> sqlx::Result<Vec<SiteRow>
     }
 }
 
-pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<SiteRow>> {
+pub async fn find(db: &Db, id: &SiteId) -> sqlx::Result<Option<SiteRow>> {
     sqlx::query_as(&format!("{SELECT} WHERE s.id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
@@ -87,7 +88,7 @@ pub async fn find_by_code_hash(db: &Db, code_hash: &str) -> sqlx::Result<Option<
         .await
 }
 
-pub async fn update(db: &Db, id: &str, name: &str, notes: &str) -> sqlx::Result<bool> {
+pub async fn update(db: &Db, id: &SiteId, name: &str, notes: &str) -> sqlx::Result<bool> {
     let result =
         sqlx::query("UPDATE sites SET name = $1, notes = $2, updated_at = $3 WHERE id = $4")
             .bind(name)
@@ -101,7 +102,7 @@ pub async fn update(db: &Db, id: &str, name: &str, notes: &str) -> sqlx::Result<
 
 /// Replaces the site code; the old one stops working at once. Ok(false): no such site;
 /// Err with a unique violation: the new hash collided (caller retries).
-pub async fn set_code_hash(db: &Db, id: &str, code_hash: &str) -> sqlx::Result<bool> {
+pub async fn set_code_hash(db: &Db, id: &SiteId, code_hash: &str) -> sqlx::Result<bool> {
     let result = sqlx::query("UPDATE sites SET site_code_hash = $1, updated_at = $2 WHERE id = $3")
         .bind(code_hash)
         .bind(now_ms())
@@ -111,7 +112,7 @@ pub async fn set_code_hash(db: &Db, id: &str, code_hash: &str) -> sqlx::Result<b
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
+pub async fn delete(db: &Db, id: &SiteId) -> sqlx::Result<bool> {
     let result = sqlx::query("DELETE FROM sites WHERE id = $1")
         .bind(id)
         .execute(&db.pool)

@@ -8,7 +8,7 @@ use crate::auth::secrets::{
     hmac_hex, new_agent_key, normalize_site_code, sha256_hex, AGENT_KEY_PREFIX,
 };
 use crate::db::{self, agents::Identity, agents::PENDING_DEVICE};
-use crate::model::AgentId;
+use crate::model::{AgentId, SiteId};
 use gururmm_protocol::AuthPayload;
 use gururmm_protocol::REGISTRATION_TOKEN_PREFIX;
 use std::net::IpAddr;
@@ -121,7 +121,7 @@ pub async fn authenticate(
 /// Where an enrolment credential places new devices.
 #[derive(Debug, Clone)]
 pub struct Enrolment {
-    pub site_id: String,
+    pub site_id: SiteId,
     /// Set for a registration token: one use is spent per new device.
     pub token_id: Option<String>,
 }
@@ -178,7 +178,7 @@ pub async fn site_for_code(
     state: &AppState,
     code: &str,
     ip: Option<IpAddr>,
-) -> Result<String, AuthFailure> {
+) -> Result<SiteId, AuthFailure> {
     let throttle = &state.throttles.site_code_ip;
     if ip.is_some_and(|ip| throttle.blocked(&ip).is_some()) {
         return Err(AuthFailure::RateLimited);
@@ -207,10 +207,10 @@ async fn by_device(
     enrolment: &Enrolment,
     identity: &Identity,
 ) -> Result<AgentId, AuthFailure> {
-    let site_id = enrolment.site_id.as_str();
+    let site_id = &enrolment.site_id;
     match db::agents::find_by_device(&state.db, &identity.device_id).await? {
         Some(agent)
-            if agent.site_id.as_deref() == Some(site_id) && db::agents::enrollable(&agent) =>
+            if agent.site_id.as_ref() == Some(site_id) && db::agents::enrollable(&agent) =>
         {
             db::agents::update_identity(&state.db, &agent.id, identity).await?;
             Ok(agent.id)

@@ -71,7 +71,7 @@ async fn expired_tokens_enrol_nothing() {
     gururmm_server::db::registration_tokens::insert(
         db,
         &gururmm_server::db::registration_tokens::NewToken {
-            site_id: &site_id,
+            site_id: &site_id.as_str().into(),
             description: "old",
             max_uses: None,
             expires_at: Some(gururmm_server::db::now_ms() - 1000),
