@@ -8,6 +8,7 @@ use crate::command_feed::{CommandFeed, STREAMS_PER_USER};
 use crate::config::Config;
 use crate::connect::Connect;
 use crate::db::Db;
+use crate::model::UserId;
 use crate::ws::Registry;
 use anyhow::Context;
 use base64::engine::general_purpose::STANDARD;
@@ -58,9 +59,9 @@ pub struct Throttles {
     pub register_ip: SlidingWindow<IpAddr>,
     pub site_code_ip: SlidingWindow<IpAddr>,
     /// Command submissions per user (the seed had none).
-    pub commands_user: SlidingWindow<String>,
+    pub commands_user: SlidingWindow<UserId>,
     /// Remote-control starts per user.
-    pub remote_control_user: SlidingWindow<String>,
+    pub remote_control_user: SlidingWindow<UserId>,
 }
 
 impl Throttles {

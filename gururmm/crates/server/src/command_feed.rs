@@ -7,7 +7,7 @@
 use crate::api::commands::CommandListItem;
 use crate::app::AppState;
 use crate::db;
-use crate::model::{AgentId, CommandId};
+use crate::model::{AgentId, CommandId, UserId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -38,7 +38,7 @@ pub struct CommandFeed {
     changes: broadcast::Sender<CommandChange>,
     rendered: broadcast::Sender<Arc<Rendered>>,
     /// Open streams per user, so one account cannot hold the server's memory with streams.
-    open: Arc<Mutex<HashMap<String, usize>>>,
+    open: Arc<Mutex<HashMap<UserId, usize>>>,
     per_user: usize,
 }
 
@@ -61,7 +61,7 @@ impl CommandFeed {
     }
 
     /// A subscription for `user_id`, or None when that user already has `per_user` open.
-    pub fn subscribe(&self, user_id: &str) -> Option<Subscription> {
+    pub fn subscribe(&self, user_id: &UserId) -> Option<Subscription> {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         let count = open.entry(user_id.to_owned()).or_default();
         if *count >= self.per_user {
@@ -128,8 +128,8 @@ pub struct Subscription {
 
 #[derive(Debug)]
 struct Slot {
-    open: Arc<Mutex<HashMap<String, usize>>>,
-    user_id: String,
+    open: Arc<Mutex<HashMap<UserId, usize>>>,
+    user_id: UserId,
 }
 
 impl Drop for Slot {
@@ -151,13 +151,14 @@ mod tests {
     #[test]
     fn each_user_holds_a_bounded_number_of_streams_and_closing_one_frees_it() {
         let feed = CommandFeed::new(2);
-        let _first = feed.subscribe("u1").expect("first");
-        let second = feed.subscribe("u1").expect("second");
-        assert!(feed.subscribe("u1").is_none(), "a third stream is refused");
-        assert!(feed.subscribe("u2").is_some(), "another user is not");
+        let (u1, u2) = (UserId::from("u1"), UserId::from("u2"));
+        let _first = feed.subscribe(&u1).expect("first");
+        let second = feed.subscribe(&u1).expect("second");
+        assert!(feed.subscribe(&u1).is_none(), "a third stream is refused");
+        assert!(feed.subscribe(&u2).is_some(), "another user is not");
         drop(second);
         assert!(
-            feed.subscribe("u1").is_some(),
+            feed.subscribe(&u1).is_some(),
             "a closed stream frees its slot"
         );
     }

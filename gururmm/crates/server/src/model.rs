@@ -3,7 +3,7 @@
 //! online ([`AgentStatus`]), where a command is in its life ([`CommandStatus`]), how a
 //! remote-control session is joined ([`RemoteControlMode`]) and where it stands
 //! ([`RemoteControlState`]), and where an alert stands ([`AlertStatus`]); and the ids that
-//! must not be mixed up ([`AgentId`], [`CommandId`], [`ClientId`], [`SiteId`]).
+//! must not be mixed up ([`AgentId`], [`CommandId`], [`ClientId`], [`SiteId`], [`UserId`]).
 
 server_kit::id_type! {
     /// A managed machine's agent (`agents.id`).
@@ -23,6 +23,11 @@ server_kit::id_type! {
 server_kit::id_type! {
     /// One of a customer's locations, which agents enrol into (`sites.id`).
     pub struct SiteId;
+}
+
+server_kit::id_type! {
+    /// A technician's or admin's account (`users.id`).
+    pub struct UserId;
 }
 
 server_kit::stored_enum! {

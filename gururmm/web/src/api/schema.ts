@@ -152,7 +152,7 @@ export type CommandDto = {
   command_type: string;
   completed_at: string | null;
   created_at: string;
-  created_by: string | null;
+  created_by: null | UserId;
   duration_ms: number | null;
   elevated: boolean;
   exit_code: number | null;
@@ -436,7 +436,7 @@ export type RemoteControlSessionDto = {
   started_at: string;
   status: RemoteControlState;
   technician_email: string;
-  technician_id: string;
+  technician_id: UserId;
 };
 
 /** A `remote_control_sessions` row's state. */
@@ -590,10 +590,13 @@ export type UserDto = {
   created_at: string;
   display_name: string;
   email: string;
-  id: string;
+  id: UserId;
   last_login_at: string | null;
   role: Role;
 };
+
+/** A technician's or admin's account (`users.id`). */
+export type UserId = string;
 
 export type Version = {
   name: string;

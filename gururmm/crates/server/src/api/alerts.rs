@@ -5,7 +5,7 @@ use crate::app::AppState;
 use crate::auth::Technician;
 use crate::db::{self, alerts::AlertRow};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, Query};
-use crate::model::{AgentId, AlertStatus};
+use crate::model::{AgentId, AlertStatus, UserId};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -84,7 +84,7 @@ pub async fn list(
 
 async fn transition(
     state: &AppState,
-    user: &str,
+    user: &UserId,
     id: &str,
     status: AlertStatus,
 ) -> ApiResult<Json<AlertDto>> {

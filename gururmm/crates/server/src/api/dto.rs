@@ -6,7 +6,7 @@ use crate::db::{
     agents::AgentRow, clients::ClientRow, commands::CommandRow, sites::SiteRow, users::Role,
     users::UserRow,
 };
-use crate::model::{AgentId, AgentStatus, ClientId, CommandId, CommandStatus, SiteId};
+use crate::model::{AgentId, AgentStatus, ClientId, CommandId, CommandStatus, SiteId, UserId};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
@@ -46,7 +46,7 @@ impl PageParams {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserDto {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub display_name: String,
     pub role: Role,
@@ -164,7 +164,7 @@ impl From<AgentRow> for AgentDto {
 pub struct CommandDto {
     pub id: CommandId,
     pub agent_id: AgentId,
-    pub created_by: Option<String>,
+    pub created_by: Option<UserId>,
     pub command_type: String,
     /// The command as typed. For a `remote_control_launch`, a one-line description of the
     /// remote-control event instead; its stored form (release, signature, sealed secret) is

@@ -20,7 +20,7 @@ use crate::connect::start::{self, not_configured};
 use crate::connect::{Connect, ConnectError};
 use crate::db::{self, remote_control as rc};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, UpstreamError};
-use crate::model::{AgentId, CommandId, RemoteControlState};
+use crate::model::{AgentId, CommandId, RemoteControlState, UserId};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -268,7 +268,7 @@ pub async fn start(
 pub struct RemoteControlSessionDto {
     pub id: String,
     pub agent_id: AgentId,
-    pub technician_id: String,
+    pub technician_id: UserId,
     pub technician_email: String,
     pub connect_session_id: String,
     pub mode: Mode,
@@ -417,7 +417,7 @@ pub async fn viewer_link(
         .ok_or_else(|| ApiError::Unavailable(not_configured()))?;
     let token = connect
         .client
-        .viewer_token(&row.connect_session_id, &me.email, &me.user_id)
+        .viewer_token(&row.connect_session_id, &me.email, me.user_id.as_str())
         .await?;
     Ok((
         StatusCode::CREATED,

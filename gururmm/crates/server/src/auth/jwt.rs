@@ -1,6 +1,7 @@
 //! GuruRMM's access tokens: HS256 JWTs of their own audience and `typ`, signed by a key derived
 //! from the install's master key; `server_kit::jwt` signs and checks them.
 
+use crate::model::UserId;
 use serde::{Deserialize, Serialize};
 pub use server_kit::jwt::{now_secs, LEEWAY_SECS};
 use server_kit::jwt::{Claims, TokenKey, TokenKind};
@@ -46,10 +47,10 @@ impl TokenKeys {
     }
 
     /// A token for `user_id` valid for `ttl_secs`, and when it expires.
-    pub fn sign(&self, user_id: &str, ttl_secs: u64) -> anyhow::Result<(String, u64)> {
+    pub fn sign(&self, user_id: &UserId, ttl_secs: u64) -> anyhow::Result<(String, u64)> {
         let now = now_secs();
         let claims = AccessClaims {
-            sub: user_id.to_owned(),
+            sub: user_id.to_string(),
             typ: TYP.into(),
             aud: AUDIENCE.into(),
             iss: ISSUER.into(),

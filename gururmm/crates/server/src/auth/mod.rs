@@ -15,6 +15,7 @@ pub use server_kit::{password, throttle};
 use crate::app::AppState;
 use crate::db::{self, agents::AgentRow, users::Role};
 use crate::http::error::ApiError;
+use crate::model::UserId;
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
@@ -22,7 +23,7 @@ use axum::http::request::Parts;
 /// A signed-in user, verified from the token and the current user row.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub user_id: String,
+    pub user_id: UserId,
     pub email: String,
     pub role: Role,
     /// When the access token expires (Unix seconds); long streams end then.
@@ -48,7 +49,7 @@ async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiErro
         .ok_or(ApiError::Unauthorized)?;
     let claims = state.tokens.verify(token).ok_or(ApiError::Unauthorized)?;
     // The role and the disabled flag come from the row, so changes apply at once.
-    let user = db::users::find(&state.db, &claims.sub)
+    let user = db::users::find(&state.db, &UserId::from(claims.sub.as_str()))
         .await?
         .filter(|u| u.disabled == 0)
         .ok_or(ApiError::Unauthorized)?;

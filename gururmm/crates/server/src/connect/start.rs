@@ -251,7 +251,7 @@ impl Launch<'_> {
         let token = plan
             .connect
             .client
-            .viewer_token(&session.id, &me.email, &me.user_id)
+            .viewer_token(&session.id, &me.email, me.user_id.as_str())
             .await?;
         progress.step = "session_recorded";
         let command_id = CommandId::new();

@@ -10,13 +10,13 @@
 //! ```
 
 use super::{now_ms, Db};
-use crate::model::{AgentId, CommandId, CommandStatus};
+use crate::model::{AgentId, CommandId, CommandStatus, UserId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CommandRow {
     pub id: CommandId,
     pub agent_id: AgentId,
-    pub created_by: Option<String>,
+    pub created_by: Option<UserId>,
     pub command_type: String,
     pub command: String,
     pub timeout_seconds: i64,
@@ -87,7 +87,7 @@ pub const TIME_OUT_OVERDUE: &str = "UPDATE commands SET status = 'timed_out', co
 #[derive(Debug, Clone)]
 pub struct NewCommand<'a> {
     pub agent_id: &'a AgentId,
-    pub created_by: Option<&'a str>,
+    pub created_by: Option<&'a UserId>,
     pub command_type: &'a str,
     pub command: &'a str,
     pub timeout_seconds: i64,

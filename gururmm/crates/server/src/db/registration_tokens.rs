@@ -2,7 +2,7 @@
 //! an expiry and revocation. 256-bit, stored as SHA-256, shown once.
 
 use super::{new_id, now_ms, Db};
-use crate::model::SiteId;
+use crate::model::{SiteId, UserId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TokenRow {
@@ -12,7 +12,7 @@ pub struct TokenRow {
     pub max_uses: Option<i64>,
     pub uses: i64,
     pub expires_at: Option<i64>,
-    pub created_by: Option<String>,
+    pub created_by: Option<UserId>,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
 }
@@ -26,7 +26,7 @@ pub struct NewToken<'a> {
     pub description: &'a str,
     pub max_uses: Option<i64>,
     pub expires_at: Option<i64>,
-    pub created_by: &'a str,
+    pub created_by: &'a UserId,
     pub token_hash: &'a str,
 }
 

@@ -3,7 +3,7 @@
 //! failed download or refused binary shows on the session row without a second write.
 
 use super::{new_id, now_ms, Db};
-use crate::model::{AgentId, CommandId, RemoteControlMode, RemoteControlState};
+use crate::model::{AgentId, CommandId, RemoteControlMode, RemoteControlState, UserId};
 
 /// The sealed per-machine key of `agent_id`, if one was minted.
 pub async fn sealed_key(db: &Db, agent_id: &AgentId) -> sqlx::Result<Option<String>> {
@@ -41,7 +41,7 @@ pub async fn store_key(
 #[derive(Debug, Clone)]
 pub struct NewSession<'a> {
     pub agent_id: &'a AgentId,
-    pub technician_id: &'a str,
+    pub technician_id: &'a UserId,
     pub technician_email: &'a str,
     pub connect_session_id: &'a str,
     pub mode: RemoteControlMode,
@@ -72,7 +72,7 @@ pub async fn insert(db: &Db, new: &NewSession<'_>) -> sqlx::Result<String> {
 pub struct SessionRow {
     pub id: String,
     pub agent_id: AgentId,
-    pub technician_id: String,
+    pub technician_id: UserId,
     pub technician_email: String,
     pub connect_session_id: String,
     #[sqlx(try_from = "String")]

@@ -1,6 +1,7 @@
 //! User accounts (technicians and admins).
 
-use super::{is_unique_violation, new_id, now_ms, Db};
+use super::{is_unique_violation, now_ms, Db};
+use crate::model::UserId;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -29,7 +30,7 @@ impl Role {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub password_hash: String,
     pub role: String,
@@ -72,7 +73,7 @@ pub async fn create(
     role: Role,
 ) -> Result<UserRow, CreateUserError> {
     let row = UserRow {
-        id: new_id(),
+        id: UserId::new(),
         email: email.trim().to_owned(),
         password_hash: password_hash.to_owned(),
         role: role.as_str().to_owned(),
@@ -108,14 +109,14 @@ pub async fn find_by_email(db: &Db, email: &str) -> sqlx::Result<Option<UserRow>
         .await
 }
 
-pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<UserRow>> {
+pub async fn find(db: &Db, id: &UserId) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
         .await
 }
 
-pub async fn touch_login(db: &Db, id: &str) -> sqlx::Result<()> {
+pub async fn touch_login(db: &Db, id: &UserId) -> sqlx::Result<()> {
     sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
         .bind(now_ms())
         .bind(id)

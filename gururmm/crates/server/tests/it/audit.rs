@@ -46,7 +46,7 @@ async fn technician(app: &TestApp, email: &str, password: &str) -> String {
     )
     .await
     .expect("create");
-    user.id
+    user.id.to_string()
 }
 
 fn created_json(value: &Value, field: &str) -> String {

@@ -75,7 +75,7 @@ async fn expired_tokens_enrol_nothing() {
             description: "old",
             max_uses: None,
             expires_at: Some(gururmm_server::db::now_ms() - 1000),
-            created_by: "test",
+            created_by: &"test".into(),
             token_hash: &gururmm_server::auth::secrets::sha256_hex(token),
         },
     )
