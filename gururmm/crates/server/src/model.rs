@@ -3,7 +3,8 @@
 //! online ([`AgentStatus`]), where a command is in its life ([`CommandStatus`]), how a
 //! remote-control session is joined ([`RemoteControlMode`]) and where it stands
 //! ([`RemoteControlState`]), and where an alert stands ([`AlertStatus`]); and the ids that
-//! must not be mixed up ([`AgentId`], [`CommandId`], [`ClientId`], [`SiteId`], [`UserId`]).
+//! must not be mixed up ([`AgentId`], [`CommandId`], [`ClientId`], [`SiteId`], [`UserId`],
+//! [`AlertId`], [`PolicyId`], [`TokenId`], [`RemoteControlId`]).
 
 server_kit::id_type! {
     /// A managed machine's agent (`agents.id`).
@@ -28,6 +29,27 @@ server_kit::id_type! {
 server_kit::id_type! {
     /// A technician's or admin's account (`users.id`).
     pub struct UserId;
+}
+
+server_kit::id_type! {
+    /// An alert (`alerts.id`).
+    pub struct AlertId;
+}
+
+server_kit::id_type! {
+    /// A settings policy (`policies.id`).
+    pub struct PolicyId;
+}
+
+server_kit::id_type! {
+    /// A registration token's row, never the token itself (`registration_tokens.id`).
+    pub struct TokenId;
+}
+
+server_kit::id_type! {
+    /// A remote-control session's row in GuruRMM, not GuruConnect's session id
+    /// (`remote_control_sessions.id`).
+    pub struct RemoteControlId;
 }
 
 server_kit::stored_enum! {

@@ -81,7 +81,7 @@ export type AlertDto = {
   agent_hostname: string | null;
   agent_id: null | AgentId;
   created_at: string;
-  id: string;
+  id: AlertId;
   /** agent_offline, cpu_high, memory_high, disk_high. */
   kind: string;
   message: string;
@@ -90,6 +90,9 @@ export type AlertDto = {
   severity: string;
   status: AlertStatus;
 };
+
+/** An alert (`alerts.id`). */
+export type AlertId = string;
 
 /**
  * Where an alert stands: a technician acknowledges it, a cleared condition or a
@@ -366,13 +369,16 @@ export type NetworkInterface = {
 
 export type PolicyDto = {
   created_at: string;
-  id: string;
+  id: PolicyId;
   name: string;
   scope: string;
   scope_id: string | null;
   settings: PolicySettings;
   updated_at: string;
 };
+
+/** A settings policy (`policies.id`). */
+export type PolicyId = string;
 
 /** The settings a policy carries (absent: not set by this policy). */
 export type PolicySettings = {
@@ -414,6 +420,12 @@ export type ReleaseRequest = {
 };
 
 /**
+ * A remote-control session's row in GuruRMM, not GuruConnect's session id
+ * (`remote_control_sessions.id`).
+ */
+export type RemoteControlId = string;
+
+/**
  * How a remote-control session is joined (CONTRACT.md): with the machine's own key, or
  * with a support code the end user accepts first.
  */
@@ -427,7 +439,7 @@ export type RemoteControlSessionDto = {
   connect_session_id: string;
   end_reason: string | null;
   ended_at: string | null;
-  id: string;
+  id: RemoteControlId;
   /** Why the launch failed, as the agent reported it (e.g. a refused signature). */
   launch_error: string | null;
   /** The launch command's state on the agent. */
@@ -539,7 +551,7 @@ export type StartResponse = {
   command_id: CommandId;
   mode: RemoteControlMode;
   /** The audit row (`GET /api/agents/{id}/remote-control/sessions`). */
-  remote_control_id: string;
+  remote_control_id: RemoteControlId;
   /** GuruConnect's session id. */
   session_id: string;
   /**
@@ -561,12 +573,15 @@ export type TokenDto = {
   created_at: string;
   description: string;
   expires_at: string | null;
-  id: string;
+  id: TokenId;
   max_uses: number | null;
   revoked_at: string | null;
   site_id: SiteId;
   uses: number;
 };
+
+/** A registration token's row, never the token itself (`registration_tokens.id`). */
+export type TokenId = string;
 
 export type UpdatePolicyRequest = {
   name: string;

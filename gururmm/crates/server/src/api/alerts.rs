@@ -5,14 +5,14 @@ use crate::app::AppState;
 use crate::auth::Technician;
 use crate::db::{self, alerts::AlertRow};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, Query};
-use crate::model::{AgentId, AlertStatus, UserId};
+use crate::model::{AgentId, AlertId, AlertStatus, UserId};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AlertDto {
-    pub id: String,
+    pub id: AlertId,
     pub agent_id: Option<AgentId>,
     /// The agent's hostname as it last reported it, so the alert can name the machine; null
     /// when the alert has no agent or the agent is gone.
@@ -85,7 +85,7 @@ pub async fn list(
 async fn transition(
     state: &AppState,
     user: &UserId,
-    id: &str,
+    id: &AlertId,
     status: AlertStatus,
 ) -> ApiResult<Json<AlertDto>> {
     if !db::alerts::set_status(&state.db, id, status).await? {
@@ -115,7 +115,7 @@ async fn transition(
 pub async fn acknowledge(
     State(state): State<AppState>,
     Technician(me): Technician,
-    Path(id): Path<String>,
+    Path(id): Path<AlertId>,
 ) -> ApiResult<Json<AlertDto>> {
     transition(&state, &me.user_id, &id, AlertStatus::Acknowledged).await
 }
@@ -126,7 +126,7 @@ pub async fn acknowledge(
 pub async fn resolve(
     State(state): State<AppState>,
     Technician(me): Technician,
-    Path(id): Path<String>,
+    Path(id): Path<AlertId>,
 ) -> ApiResult<Json<AlertDto>> {
     transition(&state, &me.user_id, &id, AlertStatus::Resolved).await
 }

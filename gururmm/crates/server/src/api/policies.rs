@@ -6,7 +6,7 @@ use crate::app::AppState;
 use crate::auth::{Admin, Technician};
 use crate::db::{self, policies::PolicyRow};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path};
-use crate::model::{AgentId, ClientId, SiteId};
+use crate::model::{AgentId, ClientId, PolicyId, SiteId};
 use axum::extract::State;
 use axum::http::StatusCode;
 use gururmm_protocol::AgentSettings;
@@ -50,7 +50,7 @@ pub struct UpdatePolicyRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PolicyDto {
-    pub id: String,
+    pub id: PolicyId,
     pub name: String,
     pub scope: String,
     pub scope_id: Option<String>,
@@ -166,7 +166,7 @@ pub async fn create(
 pub async fn detail(
     State(state): State<AppState>,
     _t: Technician,
-    Path(id): Path<String>,
+    Path(id): Path<PolicyId>,
 ) -> ApiResult<Json<PolicyDto>> {
     let row = db::policies::find(&state.db, &id)
         .await?
@@ -179,7 +179,7 @@ pub async fn detail(
 pub async fn update(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<String>,
+    Path(id): Path<PolicyId>,
     Json(req): Json<UpdatePolicyRequest>,
 ) -> ApiResult<Json<PolicyDto>> {
     let (name, settings) = checked(&req.name, req.settings)?;
@@ -206,7 +206,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<String>,
+    Path(id): Path<PolicyId>,
 ) -> ApiResult<StatusCode> {
     if !db::policies::delete(&state.db, &id).await? {
         return Err(ApiError::NotFound("policy"));

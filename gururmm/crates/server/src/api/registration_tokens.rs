@@ -7,7 +7,7 @@ use crate::auth::secrets::{random_bytes, sha256_hex};
 use crate::auth::{Admin, Technician};
 use crate::db::{self, registration_tokens::NewToken, registration_tokens::TokenRow};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path};
-use crate::model::SiteId;
+use crate::model::{SiteId, TokenId};
 use axum::extract::State;
 use axum::http::StatusCode;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -28,7 +28,7 @@ pub struct CreateTokenRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenDto {
-    pub id: String,
+    pub id: TokenId,
     pub site_id: SiteId,
     pub description: String,
     pub max_uses: Option<i64>,
@@ -135,7 +135,7 @@ pub async fn list(State(state): State<AppState>, _t: Technician) -> ApiResult<Js
 pub async fn revoke(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<String>,
+    Path(id): Path<TokenId>,
 ) -> ApiResult<StatusCode> {
     if !db::registration_tokens::revoke(&state.db, &id).await? {
         return Err(ApiError::NotFound("active registration token"));

@@ -20,7 +20,7 @@ use crate::connect::start::{self, not_configured};
 use crate::connect::{Connect, ConnectError};
 use crate::db::{self, remote_control as rc};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, UpstreamError};
-use crate::model::{AgentId, CommandId, RemoteControlState, UserId};
+use crate::model::{AgentId, CommandId, RemoteControlId, RemoteControlState, UserId};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -153,7 +153,7 @@ pub struct StartResponse {
     /// GuruConnect's session id.
     pub session_id: String,
     /// The audit row (`GET /api/agents/{id}/remote-control/sessions`).
-    pub remote_control_id: String,
+    pub remote_control_id: RemoteControlId,
     /// The `remote_control_launch` command sent to the RMM agent.
     pub command_id: CommandId,
     /// `<gc>/viewer?embed=1&parent=<rmm origin>#session=<id>&token=<token>`: put it in an
@@ -266,7 +266,7 @@ pub async fn start(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RemoteControlSessionDto {
-    pub id: String,
+    pub id: RemoteControlId,
     pub agent_id: AgentId,
     pub technician_id: UserId,
     pub technician_email: String,
@@ -357,7 +357,7 @@ pub async fn sessions(
 pub async fn session(
     State(state): State<AppState>,
     _t: Technician,
-    Path(id): Path<String>,
+    Path(id): Path<RemoteControlId>,
 ) -> ApiResult<Json<RemoteControlSessionDto>> {
     let row = rc::find(&state.db, &id)
         .await?
@@ -373,7 +373,10 @@ pub async fn session(
 }
 
 /// A remote-control row that is still started, and the integration to act on it with.
-async fn started_row(state: &AppState, id: &str) -> ApiResult<(rc::SessionRow, Arc<Connect>)> {
+async fn started_row(
+    state: &AppState,
+    id: &RemoteControlId,
+) -> ApiResult<(rc::SessionRow, Arc<Connect>)> {
     let row = rc::find(&state.db, id)
         .await?
         .ok_or(ApiError::NotFound("remote-control session"))?;
@@ -407,7 +410,7 @@ pub struct ViewerLink {
 pub async fn viewer_link(
     State(state): State<AppState>,
     Technician(me): Technician,
-    Path(id): Path<String>,
+    Path(id): Path<RemoteControlId>,
 ) -> ApiResult<(StatusCode, Json<ViewerLink>)> {
     let (row, connect) = started_row(&state, &id).await?;
     let gc_public = state
@@ -439,7 +442,7 @@ pub async fn viewer_link(
 pub async fn end(
     State(state): State<AppState>,
     Technician(me): Technician,
-    Path(id): Path<String>,
+    Path(id): Path<RemoteControlId>,
 ) -> ApiResult<Json<RemoteControlSessionDto>> {
     let (row, connect) = started_row(&state, &id).await?;
     connect.client.end_session(&row.connect_session_id).await?;

@@ -25,7 +25,7 @@ use crate::auth::Principal;
 use crate::db::{self, agents::AgentRow, commands::NewCommand, remote_control as rc};
 use crate::delivery;
 use crate::http::error::{ApiError, ApiResult, UpstreamError};
-use crate::model::{AgentId, AgentStatus, CommandId, RemoteControlState};
+use crate::model::{AgentId, AgentStatus, CommandId, RemoteControlId, RemoteControlState};
 use gururmm_protocol::{CommandType, ConnectRelease, RemoteControlLaunch, RemoteControlMode};
 use std::sync::Arc;
 
@@ -33,7 +33,7 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub struct Started {
     pub session_id: String,
-    pub remote_control_id: String,
+    pub remote_control_id: RemoteControlId,
     pub command_id: CommandId,
     /// Opens this session's viewer only; expires in minutes.
     pub viewer_token: String,
@@ -229,7 +229,7 @@ async fn preflight(
 struct Progress {
     step: &'static str,
     command_id: Option<CommandId>,
-    remote_control_id: Option<String>,
+    remote_control_id: Option<RemoteControlId>,
     /// The launch was cancelled while still pending (it never reached the agent).
     launch_cancelled: bool,
 }

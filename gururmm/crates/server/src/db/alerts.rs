@@ -1,13 +1,13 @@
 //! Alerts: at most one unresolved alert per agent and kind; conditions that clear resolve it.
 
-use super::{new_id, now_ms, Db};
-use crate::model::{AgentId, AlertStatus};
+use super::{now_ms, Db};
+use crate::model::{AgentId, AlertId, AlertStatus};
 
 pub const AGENT_OFFLINE: &str = "agent_offline";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AlertRow {
-    pub id: String,
+    pub id: AlertId,
     pub agent_id: Option<AgentId>,
     pub kind: String,
     pub severity: String,
@@ -42,7 +42,7 @@ pub async fn open(
         "INSERT INTO alerts (id, agent_id, kind, severity, message, status, created_at)
          VALUES ($1, $2, $3, $4, $5, 'open', $6)",
     )
-    .bind(new_id())
+    .bind(AlertId::new())
     .bind(agent_id)
     .bind(kind)
     .bind(severity)
@@ -68,7 +68,7 @@ pub async fn resolve_kind(db: &Db, agent_id: &AgentId, kind: &str) -> sqlx::Resu
 }
 
 /// Moves an alert to `status` (acknowledged or resolved). False when not found or already resolved.
-pub async fn set_status(db: &Db, id: &str, status: AlertStatus) -> sqlx::Result<bool> {
+pub async fn set_status(db: &Db, id: &AlertId, status: AlertStatus) -> sqlx::Result<bool> {
     let resolved_at = (status == AlertStatus::Resolved).then(now_ms);
     let result = sqlx::query(
         "UPDATE alerts SET status = $1, resolved_at = $2 WHERE id = $3 AND status <> 'resolved'",
@@ -81,7 +81,7 @@ pub async fn set_status(db: &Db, id: &str, status: AlertStatus) -> sqlx::Result<
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<AlertRow>> {
+pub async fn find(db: &Db, id: &AlertId) -> sqlx::Result<Option<AlertRow>> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM alerts WHERE id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)

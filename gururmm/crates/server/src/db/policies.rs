@@ -1,12 +1,12 @@
 //! Policies: stored configuration scoped to everything (`global`), a client, a site or one
 //! agent. The narrower scope wins, field by field.
 
-use super::{new_id, now_ms, Db};
-use crate::model::{AgentId, ClientId, SiteId};
+use super::{now_ms, Db};
+use crate::model::{AgentId, ClientId, PolicyId, SiteId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PolicyRow {
-    pub id: String,
+    pub id: PolicyId,
     pub name: String,
     pub scope: String,
     pub scope_id: Option<String>,
@@ -23,8 +23,8 @@ pub async fn create(
     scope: &str,
     scope_id: Option<&str>,
     settings: &str,
-) -> sqlx::Result<String> {
-    let id = new_id();
+) -> sqlx::Result<PolicyId> {
+    let id = PolicyId::new();
     sqlx::query(
         "INSERT INTO policies (id, name, scope, scope_id, settings_json, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6)",
@@ -48,14 +48,14 @@ pub async fn list(db: &Db) -> sqlx::Result<Vec<PolicyRow>> {
     .await
 }
 
-pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<PolicyRow>> {
+pub async fn find(db: &Db, id: &PolicyId) -> sqlx::Result<Option<PolicyRow>> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM policies WHERE id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
         .await
 }
 
-pub async fn update(db: &Db, id: &str, name: &str, settings: &str) -> sqlx::Result<bool> {
+pub async fn update(db: &Db, id: &PolicyId, name: &str, settings: &str) -> sqlx::Result<bool> {
     let result = sqlx::query(
         "UPDATE policies SET name = $1, settings_json = $2, updated_at = $3 WHERE id = $4",
     )
@@ -68,7 +68,7 @@ pub async fn update(db: &Db, id: &str, name: &str, settings: &str) -> sqlx::Resu
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
+pub async fn delete(db: &Db, id: &PolicyId) -> sqlx::Result<bool> {
     let result = sqlx::query("DELETE FROM policies WHERE id = $1")
         .bind(id)
         .execute(&db.pool)

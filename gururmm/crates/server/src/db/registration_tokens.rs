@@ -1,12 +1,12 @@
 //! Registration tokens: enrol new devices into one site like a site code, but with a use limit,
 //! an expiry and revocation. 256-bit, stored as SHA-256, shown once.
 
-use super::{new_id, now_ms, Db};
-use crate::model::{SiteId, UserId};
+use super::{now_ms, Db};
+use crate::model::{SiteId, TokenId, UserId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TokenRow {
-    pub id: String,
+    pub id: TokenId,
     pub site_id: SiteId,
     pub description: String,
     pub max_uses: Option<i64>,
@@ -30,8 +30,8 @@ pub struct NewToken<'a> {
     pub token_hash: &'a str,
 }
 
-pub async fn insert(db: &Db, t: &NewToken<'_>) -> sqlx::Result<String> {
-    let id = new_id();
+pub async fn insert(db: &Db, t: &NewToken<'_>) -> sqlx::Result<TokenId> {
+    let id = TokenId::new();
     sqlx::query(
         "INSERT INTO registration_tokens (id, token_hash, site_id, description, max_uses, uses,
             expires_at, created_by, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8)",
@@ -49,7 +49,7 @@ pub async fn insert(db: &Db, t: &NewToken<'_>) -> sqlx::Result<String> {
     Ok(id)
 }
 
-pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<TokenRow>> {
+pub async fn find(db: &Db, id: &TokenId) -> sqlx::Result<Option<TokenRow>> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM registration_tokens WHERE id = $1"
     ))
@@ -79,7 +79,7 @@ pub async fn find_usable(db: &Db, hash: &str) -> sqlx::Result<Option<TokenRow>> 
 }
 
 /// Spends one use, atomically. False when the token is used up, revoked or expired.
-pub async fn consume(db: &Db, id: &str) -> sqlx::Result<bool> {
+pub async fn consume(db: &Db, id: &TokenId) -> sqlx::Result<bool> {
     let result = sqlx::query(
         "UPDATE registration_tokens SET uses = uses + 1
          WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
@@ -92,7 +92,7 @@ pub async fn consume(db: &Db, id: &str) -> sqlx::Result<bool> {
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn revoke(db: &Db, id: &str) -> sqlx::Result<bool> {
+pub async fn revoke(db: &Db, id: &TokenId) -> sqlx::Result<bool> {
     let result = sqlx::query(
         "UPDATE registration_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
     )

@@ -2,8 +2,10 @@
 //! remote-control start. The launch command's state comes from `commands` (joined), so a
 //! failed download or refused binary shows on the session row without a second write.
 
-use super::{new_id, now_ms, Db};
-use crate::model::{AgentId, CommandId, RemoteControlMode, RemoteControlState, UserId};
+use super::{now_ms, Db};
+use crate::model::{
+    AgentId, CommandId, RemoteControlId, RemoteControlMode, RemoteControlState, UserId,
+};
 
 /// The sealed per-machine key of `agent_id`, if one was minted.
 pub async fn sealed_key(db: &Db, agent_id: &AgentId) -> sqlx::Result<Option<String>> {
@@ -48,8 +50,8 @@ pub struct NewSession<'a> {
     pub command_id: Option<&'a CommandId>,
 }
 
-pub async fn insert(db: &Db, new: &NewSession<'_>) -> sqlx::Result<String> {
-    let id = new_id();
+pub async fn insert(db: &Db, new: &NewSession<'_>) -> sqlx::Result<RemoteControlId> {
+    let id = RemoteControlId::new();
     sqlx::query(
         "INSERT INTO remote_control_sessions (id, agent_id, technician_id, technician_email,
             connect_session_id, mode, status, command_id, started_at)
@@ -70,7 +72,7 @@ pub async fn insert(db: &Db, new: &NewSession<'_>) -> sqlx::Result<String> {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRow {
-    pub id: String,
+    pub id: RemoteControlId,
     pub agent_id: AgentId,
     pub technician_id: UserId,
     pub technician_email: String,
@@ -119,7 +121,7 @@ pub async fn started(db: &Db, limit: i64) -> sqlx::Result<Vec<SessionRow>> {
     .await
 }
 
-pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<SessionRow>> {
+pub async fn find(db: &Db, id: &RemoteControlId) -> sqlx::Result<Option<SessionRow>> {
     sqlx::query_as(&format!("{SELECT} WHERE r.id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
@@ -129,7 +131,7 @@ pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<SessionRow>> {
 /// Marks a started session ended (or failed). False when it was not `started`.
 pub async fn finish(
     db: &Db,
-    id: &str,
+    id: &RemoteControlId,
     status: RemoteControlState,
     reason: &str,
 ) -> sqlx::Result<bool> {

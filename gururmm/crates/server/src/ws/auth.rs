@@ -8,7 +8,7 @@ use crate::auth::secrets::{
     hmac_hex, new_agent_key, normalize_site_code, sha256_hex, AGENT_KEY_PREFIX,
 };
 use crate::db::{self, agents::Identity, agents::PENDING_DEVICE};
-use crate::model::{AgentId, SiteId};
+use crate::model::{AgentId, SiteId, TokenId};
 use gururmm_protocol::AuthPayload;
 use gururmm_protocol::REGISTRATION_TOKEN_PREFIX;
 use std::net::IpAddr;
@@ -123,7 +123,7 @@ pub async fn authenticate(
 pub struct Enrolment {
     pub site_id: SiteId,
     /// Set for a registration token: one use is spent per new device.
-    pub token_id: Option<String>,
+    pub token_id: Option<TokenId>,
 }
 
 /// Resolves a site code or a registration token.
