@@ -5,7 +5,7 @@
 //! malformed request, exactly as when ids were plain strings.
 
 /// `id_type! { /// docs  pub struct AgentId; }`: the newtype with `new` (a fresh UUID v4),
-/// `as_str`, `Display`, `From<String>`, `Borrow<str>` (maps keyed by it are read with `&str`),
+/// `as_str`, `Display`, `From<String>` and back, `Borrow<str>` (maps keyed by it are read with `&str`),
 /// transparent serde, an OpenAPI schema of type string, and sqlx encoding for the `Any` driver.
 /// The product's crate needs `serde`, `sqlx` and `utoipa`, which both servers have.
 #[macro_export]
@@ -40,6 +40,12 @@ macro_rules! id_type {
         impl ::std::convert::From<String> for $name {
             fn from(value: String) -> Self {
                 Self(value)
+            }
+        }
+
+        impl ::std::convert::From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
             }
         }
 

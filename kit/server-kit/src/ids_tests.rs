@@ -63,4 +63,6 @@ fn new_ids_differ_and_maps_keyed_by_one_are_read_with_text() {
     let map = HashMap::from([(a.clone(), 1)]);
     assert_eq!(map.get(a.as_str()), Some(&1));
     assert_eq!(a.to_string(), a.as_str());
+    let text: String = a.clone().into();
+    assert_eq!(text, a.as_str(), "back to text for a protocol message");
 }

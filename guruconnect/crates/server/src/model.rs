@@ -1,6 +1,17 @@
 //! The session vocabulary the database, the relay and the API share: how a session was made
 //! ([`Mode`]) and where it stands ([`SessionStatus`]). Both are stored as text and read back at
-//! the database edge (`db::sessions`), so code above it compares variants, never strings.
+//! the database edge (`db::sessions`), so code above it compares variants, never strings. And
+//! the two ids the relay must never mix up: a machine's [`AgentId`] and a [`SessionId`].
+
+server_kit::id_type! {
+    /// A machine's agent, as the agent names itself (`machines.agent_id`, `sessions.agent_id`).
+    pub struct AgentId;
+}
+
+server_kit::id_type! {
+    /// A session (`sessions.id`).
+    pub struct SessionId;
+}
 
 server_kit::stored_enum! {
     /// How a session is joined: a machine's own key, or a support code the end user accepts.

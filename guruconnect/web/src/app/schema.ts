@@ -25,8 +25,11 @@ export type AgentDownloads = {
   releases: AgentDownload[];
 };
 
+/** A machine's agent, as the agent names itself (`machines.agent_id`, `sessions.agent_id`). */
+export type AgentId = string;
+
 export type AgentKeyDto = {
-  agent_id: string;
+  agent_id: AgentId;
   created_at: string;
   created_by: string;
   id: string;
@@ -58,12 +61,12 @@ export type AgentRelease = {
 
 export type BulkDeleteRequest = {
   /** At most 500 machines per call. */
-  agent_ids: string[];
+  agent_ids: AgentId[];
 };
 
 export type BulkDeleteResponse = {
-  not_found: string[];
-  removed: string[];
+  not_found: AgentId[];
+  removed: AgentId[];
 };
 
 export type Capabilities = {
@@ -79,7 +82,7 @@ export type CreateCodeRequest = {
 };
 
 export type CreateSessionRequest = {
-  agent_id: string;
+  agent_id: AgentId;
   /** Read as text so that a wrong word gets the handler's own message. */
   mode: Mode;
   /** Shown to the end user in the consent prompt (attended). */
@@ -125,7 +128,7 @@ export type ErrorEnvelope = {
 export type EventRow = {
   actor_id: string;
   actor_type: string;
-  agent_id: string | null;
+  agent_id: null | AgentId;
   /** Unix milliseconds. */
   created_at: number;
   /** JSON object. */
@@ -133,7 +136,7 @@ export type EventRow = {
   event_type: string;
   id: string;
   ip: string;
-  session_id: string | null;
+  session_id: null | SessionId;
 };
 
 /** Each flag reflects this server's configuration right now. */
@@ -179,7 +182,7 @@ export type LoginRequest = {
 };
 
 export type MachineDto = {
-  agent_id: string;
+  agent_id: AgentId;
   agent_version: string;
   cpu_cores: number;
   cpu_model: string;
@@ -204,11 +207,7 @@ export type MachineDto = {
   private_ips: string[];
   ram_bytes: number;
   serial_number: string;
-  /**
-   * The machine's live session, when it has one: its unattended session, or else an
-   * attended visit (support code) the caller may join.
-   */
-  session_id: string | null;
+  session_id: null | SessionId;
   site: string;
   tags: string[];
   time_zone: string;
@@ -228,7 +227,7 @@ export type MachineGroupDto = {
 
 export type MintKeyRequest = {
   /** The machine the key will authenticate (for GuruRMM-managed machines, its device_id). */
-  agent_id: string;
+  agent_id: AgentId;
   label?: string;
 };
 
@@ -243,7 +242,7 @@ export type Mode = "unattended" | "attended";
 /** One page of a list. */
 export type Page_MachineDto = {
   items: ({
-    agent_id: string;
+    agent_id: AgentId;
     agent_version: string;
     cpu_cores: number;
     cpu_model: string;
@@ -268,11 +267,7 @@ export type Page_MachineDto = {
     private_ips: string[];
     ram_bytes: number;
     serial_number: string;
-    /**
-     * The machine's live session, when it has one: its unattended session, or else an
-     * attended visit (support code) the caller may join.
-     */
-    session_id: string | null;
+    session_id: null | SessionId;
     site: string;
     tags: string[];
     time_zone: string;
@@ -289,7 +284,7 @@ export type Page_MachineDto = {
 /** One page of a list. */
 export type Page_SessionDto = {
   items: ({
-    agent_id: string;
+    agent_id: AgentId;
     agent_online: boolean;
     /**
      * Single-session reads only, while the session waits for its agent: the relay's last
@@ -304,7 +299,7 @@ export type Page_SessionDto = {
     created_by: string | null;
     end_reason: string | null;
     ended_at: string | null;
-    id: string;
+    id: SessionId;
     is_managed: boolean;
     mode: Mode;
     /** `agent`, `technician`, `support_code` or `gururmm`. */
@@ -322,7 +317,7 @@ export type Page_SessionDto = {
 export type RefreshRequest = Record<string, never>;
 
 export type SessionDto = {
-  agent_id: string;
+  agent_id: AgentId;
   agent_online: boolean;
   /**
    * Single-session reads only, while the session waits for its agent: the relay's last
@@ -337,7 +332,7 @@ export type SessionDto = {
   created_by: string | null;
   end_reason: string | null;
   ended_at: string | null;
-  id: string;
+  id: SessionId;
   is_managed: boolean;
   mode: Mode;
   /** `agent`, `technician`, `support_code` or `gururmm`. */
@@ -347,11 +342,14 @@ export type SessionDto = {
   viewers: number;
 };
 
+/** A session (`sessions.id`). */
+export type SessionId = string;
+
 /** Where a session stands. */
 export type SessionStatus = "waiting" | "active" | "agent_offline" | "ended";
 
 export type StartSessionRequest = {
-  agent_id: string;
+  agent_id: AgentId;
 };
 
 export type SupportCodeDto = {
@@ -362,7 +360,7 @@ export type SupportCodeDto = {
   expires_at: string;
   id: string;
   note: string;
-  session_id: string | null;
+  session_id: null | SessionId;
   /** `pending`, `used`, `cancelled` or `expired`. */
   status: string;
   technician_name: string;
@@ -403,7 +401,7 @@ export type Version = {
 export type ViewerTokenResponse = {
   /** Unix seconds. */
   expires_at: number;
-  session_id: string;
+  session_id: SessionId;
   /** Present it as the `SessionRequest.viewer_token` on `/ws/viewer`. Opens this session only. */
   token: string;
   /** Path of the viewer WebSocket on this server. */

@@ -65,7 +65,11 @@ pub async fn run(app: &TestApp, name: &str, case: Case) -> Outcome {
             .expect("viewer joins");
         viewers.push((viewer, i >= case.fast_viewers));
     }
-    let live = app.state().relay.get(&session_id).expect("live session");
+    let live = app
+        .state()
+        .relay
+        .get(&session_id.as_str().into())
+        .expect("live session");
     let done = Arc::new(AtomicBool::new(false));
     let peak = Arc::new(AtomicUsize::new(0));
     // Sampled while the agent sends: a viewer's count goes with it when it disconnects, and a

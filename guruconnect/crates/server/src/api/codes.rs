@@ -7,6 +7,7 @@ use crate::auth::secrets::{hmac_hex, new_support_code};
 use crate::auth::Technician;
 use crate::db::{self, events::Actor, events::Event};
 use crate::http::error::{ApiError, ApiResult, Json, Path};
+use crate::model::SessionId;
 use crate::relay::lifecycle::record;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -36,7 +37,7 @@ pub struct CodeRequest<'a> {
     pub actor: Actor,
     pub technician_name: &'a str,
     pub note: &'a str,
-    pub session_id: Option<&'a str>,
+    pub session_id: Option<&'a SessionId>,
 }
 
 pub async fn create_code(state: &AppState, req: CodeRequest<'_>) -> ApiResult<CreatedCode> {

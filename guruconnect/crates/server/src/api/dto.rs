@@ -7,7 +7,7 @@ use crate::db::{
     sessions::SessionRow,
     users::UserRow,
 };
-use crate::model::{Mode, SessionStatus};
+use crate::model::{AgentId, Mode, SessionId, SessionStatus};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
@@ -88,7 +88,7 @@ impl From<UserRow> for UserDto {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MachineDto {
-    pub agent_id: String,
+    pub agent_id: AgentId,
     pub hostname: String,
     pub online: bool,
     pub is_persistent: bool,
@@ -120,13 +120,13 @@ pub struct MachineDto {
     pub tags: Vec<String>,
     /// The machine's live session, when it has one: its unattended session, or else an
     /// attended visit (support code) the caller may join.
-    pub session_id: Option<String>,
+    pub session_id: Option<SessionId>,
     /// Viewers connected to that session right now.
     pub viewers: u32,
 }
 
 impl MachineDto {
-    pub fn new(m: MachineRow, session_id: Option<String>, viewers: u32) -> Self {
+    pub fn new(m: MachineRow, session_id: Option<SessionId>, viewers: u32) -> Self {
         Self {
             online: m.status == "online",
             private_ips: split(&m.private_ips),
@@ -185,8 +185,8 @@ impl From<GroupRow> for MachineGroupDto {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionDto {
-    pub id: String,
-    pub agent_id: String,
+    pub id: SessionId,
+    pub agent_id: AgentId,
     pub mode: Mode,
     pub is_managed: bool,
     /// `agent`, `technician`, `support_code` or `gururmm`.
@@ -244,7 +244,7 @@ impl SessionDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AgentKeyDto {
     pub id: String,
-    pub agent_id: String,
+    pub agent_id: AgentId,
     /// The key's first characters, to tell keys apart. Never the key.
     pub key_prefix: String,
     pub label: String,
@@ -282,7 +282,7 @@ pub struct SupportCodeDto {
     pub created_at: String,
     pub expires_at: String,
     pub used_at: Option<String>,
-    pub session_id: Option<String>,
+    pub session_id: Option<SessionId>,
 }
 
 impl From<CodeRow> for SupportCodeDto {

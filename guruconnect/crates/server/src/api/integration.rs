@@ -10,7 +10,7 @@ use crate::app::AppState;
 use crate::auth::{tokens, Integration};
 use crate::db::{self, events::Actor};
 use crate::http::error::{ApiError, ApiResult, Json, Path};
-use crate::model::Mode;
+use crate::model::{AgentId, Mode, SessionId};
 use crate::relay::agent::valid_identifier;
 use crate::relay::lifecycle::{self, Source, Spec};
 use axum::extract::State;
@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 /// The contract's version (semver). Bump the major for any incompatible change to a payload,
 /// route or meaning; `tests/contract.rs` holds the served surface to CONTRACT.md and
 /// `guruconnect/integration-v1.openapi.json`.
-pub const CONTRACT_VERSION: &str = "1.3.0";
+pub const CONTRACT_VERSION: &str = "1.4.0";
 
 /// The name a viewer token minted for the integration carries when the caller gives none.
 const DEFAULT_TECHNICIAN: &str = "GuruRMM technician";
@@ -92,7 +92,7 @@ pub struct KeyRequest {
 pub async fn mint_agent_key(
     State(state): State<AppState>,
     _: Integration,
-    Path(agent_id): Path<String>,
+    Path(agent_id): Path<AgentId>,
     Json(req): Json<KeyRequest>,
 ) -> ApiResult<(StatusCode, Json<MintedKey>)> {
     let label = if req.label.is_empty() {
@@ -107,7 +107,7 @@ pub async fn mint_agent_key(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSessionRequest {
-    pub agent_id: String,
+    pub agent_id: AgentId,
     /// Read as text so that a wrong word gets the handler's own message.
     #[schema(value_type = Mode)]
     pub mode: String,
@@ -142,7 +142,7 @@ pub async fn create_session(
     _: Integration,
     Json(req): Json<CreateSessionRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedSession>)> {
-    if !valid_identifier(&req.agent_id) {
+    if !valid_identifier(req.agent_id.as_str()) {
         return Err(ApiError::Validation(
             "agent_id must be 1-128 characters of letters, digits and - _ . :".into(),
         ));
@@ -164,7 +164,7 @@ pub async fn create_session(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-async fn unattended(state: &AppState, agent_id: &str) -> ApiResult<db::sessions::SessionRow> {
+async fn unattended(state: &AppState, agent_id: &AgentId) -> ApiResult<db::sessions::SessionRow> {
     Ok(lifecycle::get_or_create_unattended(
         state,
         agent_id,
@@ -222,7 +222,7 @@ fn non_empty<'a>(value: &'a str, fallback: &'a str) -> &'a str {
 pub async fn session(
     State(state): State<AppState>,
     _: Integration,
-    Path(id): Path<String>,
+    Path(id): Path<SessionId>,
 ) -> ApiResult<Json<SessionDto>> {
     let row = db::sessions::find(&state.db, &id)
         .await?
@@ -250,7 +250,7 @@ pub struct IntegrationViewerTokenRequest {
 pub async fn viewer_token(
     State(state): State<AppState>,
     _: Integration,
-    Path(id): Path<String>,
+    Path(id): Path<SessionId>,
     Json(req): Json<IntegrationViewerTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<ViewerTokenResponse>)> {
     if req.technician_name.len() > 200 || req.technician_id.len() > 128 {
@@ -279,7 +279,7 @@ pub async fn viewer_token(
 pub async fn end_session(
     State(state): State<AppState>,
     _: Integration,
-    Path(id): Path<String>,
+    Path(id): Path<SessionId>,
 ) -> ApiResult<StatusCode> {
     let row = db::sessions::find(&state.db, &id)
         .await?

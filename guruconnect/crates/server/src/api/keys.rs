@@ -7,6 +7,7 @@ use crate::auth::secrets::{new_token, sha256_hex, AGENT_KEY_PREFIX};
 use crate::auth::Admin;
 use crate::db::{self, events::Actor, events::Event};
 use crate::http::error::{ApiError, ApiResult, Json, Path, Query};
+use crate::model::AgentId;
 use crate::relay::{agent::valid_identifier, lifecycle::record};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -17,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct MintKeyRequest {
     /// The machine the key will authenticate (for GuruRMM-managed machines, its device_id).
-    pub agent_id: String,
+    pub agent_id: AgentId,
     #[serde(default)]
     pub label: String,
 }
@@ -32,17 +33,17 @@ pub struct MintedKey {
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct KeyFilter {
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
 }
 
 /// Mints a key for one machine. The response is the only place the key ever appears.
 pub async fn mint_key(
     state: &AppState,
-    agent_id: &str,
+    agent_id: &AgentId,
     label: &str,
     actor: Actor,
 ) -> ApiResult<MintedKey> {
-    if !valid_identifier(agent_id) {
+    if !valid_identifier(agent_id.as_str()) {
         return Err(ApiError::Validation(
             "agent_id must be 1-128 characters of letters, digits and - _ . :".into(),
         ));
@@ -111,7 +112,7 @@ pub async fn list(
     _admin: Admin,
     Query(filter): Query<KeyFilter>,
 ) -> ApiResult<Json<Vec<AgentKeyDto>>> {
-    let rows = db::keys::list(&state.db, filter.agent_id.as_deref()).await?;
+    let rows = db::keys::list(&state.db, filter.agent_id.as_ref()).await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 

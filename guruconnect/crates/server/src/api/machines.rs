@@ -7,7 +7,7 @@ use crate::app::AppState;
 use crate::auth::{Admin, Principal, Technician};
 use crate::db::{self, events::Actor, events::Event};
 use crate::http::error::{ApiError, ApiResult, Json, Path, Query};
-use crate::model::Mode;
+use crate::model::{AgentId, Mode};
 use crate::relay::lifecycle::{self, record};
 use crate::relay::session::LiveSession;
 use axum::extract::State;
@@ -48,7 +48,7 @@ fn checked_query(q: Option<String>) -> ApiResult<String> {
 
 /// The live attended sessions `me` may join, by machine: an attended visit is not the
 /// machine's unattended session (`Registry::for_agent`), yet it is what a technician joins.
-fn attended_sessions(state: &AppState, me: &Principal) -> HashMap<String, Arc<LiveSession>> {
+fn attended_sessions(state: &AppState, me: &Principal) -> HashMap<AgentId, Arc<LiveSession>> {
     state
         .relay
         .all()
@@ -61,7 +61,7 @@ fn attended_sessions(state: &AppState, me: &Principal) -> HashMap<String, Arc<Li
 
 fn dto(
     state: &AppState,
-    attended: &HashMap<String, Arc<LiveSession>>,
+    attended: &HashMap<AgentId, Arc<LiveSession>>,
     row: db::machines::MachineRow,
 ) -> MachineDto {
     let live = state
@@ -130,7 +130,7 @@ pub async fn groups(
 pub async fn detail(
     State(state): State<AppState>,
     Technician(me): Technician,
-    Path(agent_id): Path<String>,
+    Path(agent_id): Path<AgentId>,
 ) -> ApiResult<Json<MachineDto>> {
     let row = db::machines::find_by_agent_id(&state.db, &agent_id)
         .await?
@@ -139,7 +139,11 @@ pub async fn detail(
 }
 
 /// Removes one machine: its live session ends, its keys are revoked, its socket closes.
-pub async fn remove_machine(state: &AppState, agent_id: &str, actor_id: &str) -> ApiResult<bool> {
+pub async fn remove_machine(
+    state: &AppState,
+    agent_id: &AgentId,
+    actor_id: &str,
+) -> ApiResult<bool> {
     let existed = db::machines::delete(&state.db, agent_id).await?;
     let revoked = db::keys::revoke_all_for_agent(&state.db, agent_id).await?;
     if let Some(live) = state.relay.for_agent(agent_id) {
@@ -184,7 +188,7 @@ pub async fn remove_machine(state: &AppState, agent_id: &str, actor_id: &str) ->
 pub async fn delete(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(agent_id): Path<String>,
+    Path(agent_id): Path<AgentId>,
 ) -> ApiResult<StatusCode> {
     if remove_machine(&state, &agent_id, &admin.user_id).await? {
         Ok(StatusCode::NO_CONTENT)
@@ -196,13 +200,13 @@ pub async fn delete(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BulkDeleteRequest {
     /// At most 500 machines per call.
-    pub agent_ids: Vec<String>,
+    pub agent_ids: Vec<AgentId>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BulkDeleteResponse {
-    pub removed: Vec<String>,
-    pub not_found: Vec<String>,
+    pub removed: Vec<AgentId>,
+    pub not_found: Vec<AgentId>,
 }
 
 #[utoipa::path(post, path = "/api/machines/bulk-delete", tag = "machines", security(("bearer" = [])),

@@ -6,7 +6,7 @@ use crate::app::AppState;
 use crate::auth::{tokens, Principal, Technician};
 use crate::db::{self, events::Actor, events::EventRow, sessions::SessionRow};
 use crate::http::error::{ApiError, ApiResult, Json, Path, Query};
-use crate::model::{Mode, SessionStatus};
+use crate::model::{AgentId, Mode, SessionId, SessionStatus};
 use crate::relay::lifecycle::{self, Source};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -45,7 +45,7 @@ pub(super) async fn dto_with_refusal(state: &AppState, row: SessionRow) -> ApiRe
 }
 
 /// A session the caller may use, or 404 (not 403: do not confirm ids the caller cannot see).
-async fn visible(state: &AppState, me: &Principal, id: &str) -> ApiResult<SessionRow> {
+async fn visible(state: &AppState, me: &Principal, id: &SessionId) -> ApiResult<SessionRow> {
     db::sessions::find(&state.db, id)
         .await?
         .filter(|row| may_use(me, row))
@@ -56,7 +56,7 @@ async fn visible(state: &AppState, me: &Principal, id: &str) -> ApiResult<Sessio
 pub struct SessionQuery {
     /// `live` (not ended), `waiting`, `active`, `agent_offline` or `ended`; default all.
     pub status: Option<String>,
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     pub page: Option<u32>,
     pub per_page: Option<u32>,
 }
@@ -83,7 +83,7 @@ pub async fn list(
     let (rows, total) = db::sessions::list(
         &state.db,
         q.status.as_deref(),
-        q.agent_id.as_deref(),
+        q.agent_id.as_ref(),
         limit,
         offset,
     )
@@ -108,7 +108,7 @@ pub async fn list(
 pub async fn detail(
     State(state): State<AppState>,
     Technician(me): Technician,
-    Path(id): Path<String>,
+    Path(id): Path<SessionId>,
 ) -> ApiResult<Json<SessionDto>> {
     let row = visible(&state, &me, &id).await?;
     Ok(Json(dto_with_refusal(&state, row).await?))
@@ -116,7 +116,7 @@ pub async fn detail(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct StartSessionRequest {
-    pub agent_id: String,
+    pub agent_id: AgentId,
 }
 
 /// Starts (or returns) the session of an unattended machine, ready for a viewer token.
@@ -149,7 +149,7 @@ pub async fn start(
 pub async fn end(
     State(state): State<AppState>,
     Technician(me): Technician,
-    Path(id): Path<String>,
+    Path(id): Path<SessionId>,
 ) -> ApiResult<StatusCode> {
     let row = visible(&state, &me, &id).await?;
     end_live(&state, &row, "ended_by_technician", Actor::User(me.user_id)).await
@@ -183,7 +183,7 @@ pub(super) async fn end_live(
 pub async fn events(
     State(state): State<AppState>,
     Technician(me): Technician,
-    Path(id): Path<String>,
+    Path(id): Path<SessionId>,
 ) -> ApiResult<Json<Vec<EventRow>>> {
     visible(&state, &me, &id).await?;
     Ok(Json(db::events::for_session(&state.db, &id).await?))
@@ -193,7 +193,7 @@ pub async fn events(
 pub struct ViewerTokenResponse {
     /// Present it as the `SessionRequest.viewer_token` on `/ws/viewer`. Opens this session only.
     pub token: String,
-    pub session_id: String,
+    pub session_id: SessionId,
     /// Unix seconds.
     pub expires_at: u64,
     /// Path of the viewer WebSocket on this server.
@@ -208,7 +208,7 @@ pub struct ViewerTokenResponse {
 pub async fn viewer_token(
     State(state): State<AppState>,
     Technician(me): Technician,
-    Path(id): Path<String>,
+    Path(id): Path<SessionId>,
 ) -> ApiResult<(StatusCode, Json<ViewerTokenResponse>)> {
     let row = visible(&state, &me, &id).await?;
     let name = if me.display_name.is_empty() {

@@ -8,6 +8,7 @@ use super::jwt::{
 use super::secrets::{new_token, sha256_hex, REFRESH_PREFIX};
 use crate::app::AppState;
 use crate::db::{self, users::UserRow};
+use crate::model::SessionId;
 
 /// What a login or refresh hands back.
 #[derive(Debug)]
@@ -71,7 +72,7 @@ pub struct IssuedViewerToken {
 /// Mints a viewer token for one session and records its jti.
 pub async fn issue_viewer(
     state: &AppState,
-    session_id: &str,
+    session_id: &SessionId,
     user_id: &str,
     name: &str,
 ) -> anyhow::Result<IssuedViewerToken> {
@@ -80,7 +81,7 @@ pub async fn issue_viewer(
     let claims = ViewerClaims {
         sub: user_id.to_owned(),
         name: name.to_owned(),
-        sid: session_id.to_owned(),
+        sid: session_id.to_string(),
         typ: VIEWER_TYP.into(),
         aud: VIEWER_AUDIENCE.into(),
         iss: ISSUER.into(),

@@ -1,6 +1,7 @@
 //! Support codes (`connect_support_codes`): stored as keyed hashes, redeemed once.
 
 use super::{new_id, now_ms, Db};
+use crate::model::SessionId;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CodeRow {
@@ -13,7 +14,7 @@ pub struct CodeRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
-    pub session_id: Option<String>,
+    pub session_id: Option<SessionId>,
 }
 
 const COLUMNS: &str = "id, code_hint, created_by, technician_name, note, status, created_at, \
@@ -28,7 +29,7 @@ pub struct NewCode<'a> {
     pub expires_at: i64,
     /// Set for a code minted for a pre-created session (integration): redeeming it binds the
     /// agent to that session instead of a new one.
-    pub session_id: Option<&'a str>,
+    pub session_id: Option<&'a SessionId>,
 }
 
 pub async fn insert(db: &Db, new: &NewCode<'_>) -> sqlx::Result<CodeRow> {
@@ -89,7 +90,7 @@ pub async fn claim(db: &Db, code_hash: &str) -> sqlx::Result<Option<CodeRow>> {
     find(db, &id).await
 }
 
-pub async fn attach_session(db: &Db, id: &str, session_id: &str) -> sqlx::Result<()> {
+pub async fn attach_session(db: &Db, id: &str, session_id: &SessionId) -> sqlx::Result<()> {
     sqlx::query("UPDATE connect_support_codes SET session_id = $1 WHERE id = $2")
         .bind(session_id)
         .bind(id)

@@ -2,6 +2,7 @@
 //! token or key: callers pass identifiers only.
 
 use super::{new_id, now_ms, Db};
+use crate::model::{AgentId, SessionId};
 use serde::Serialize;
 
 /// Who did it.
@@ -29,8 +30,8 @@ impl Actor {
 pub struct Event<'a> {
     pub event_type: &'a str,
     pub actor: Actor,
-    pub session_id: Option<&'a str>,
-    pub agent_id: Option<&'a str>,
+    pub session_id: Option<&'a SessionId>,
+    pub agent_id: Option<&'a AgentId>,
     pub ip: Option<String>,
     pub detail: serde_json::Value,
 }
@@ -38,8 +39,8 @@ pub struct Event<'a> {
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct EventRow {
     pub id: String,
-    pub session_id: Option<String>,
-    pub agent_id: Option<String>,
+    pub session_id: Option<SessionId>,
+    pub agent_id: Option<AgentId>,
     pub event_type: String,
     pub actor_type: String,
     pub actor_id: String,
@@ -70,7 +71,7 @@ pub async fn record(db: &Db, event: Event<'_>) -> sqlx::Result<()> {
     Ok(())
 }
 
-pub async fn for_session(db: &Db, session_id: &str) -> sqlx::Result<Vec<EventRow>> {
+pub async fn for_session(db: &Db, session_id: &SessionId) -> sqlx::Result<Vec<EventRow>> {
     sqlx::query_as(
         "SELECT id, session_id, agent_id, event_type, actor_type, actor_id, detail, ip, created_at
          FROM connect_session_events WHERE session_id = $1 ORDER BY created_at, id",
@@ -82,7 +83,10 @@ pub async fn for_session(db: &Db, session_id: &str) -> sqlx::Result<Vec<EventRow
 
 /// The cause and time of the newest `agent_auth_failed` recorded against a session (an agent
 /// with the session's id and a valid key that the relay could not admit).
-pub async fn latest_refusal(db: &Db, session_id: &str) -> sqlx::Result<Option<(String, i64)>> {
+pub async fn latest_refusal(
+    db: &Db,
+    session_id: &SessionId,
+) -> sqlx::Result<Option<(String, i64)>> {
     let row: Option<(String, i64)> = sqlx::query_as(
         "SELECT detail, created_at FROM connect_session_events
          WHERE session_id = $1 AND event_type = 'agent_auth_failed'

@@ -1,11 +1,12 @@
 //! Per-machine agent keys (GC-10): only the SHA-256 of each key is stored.
 
 use super::{new_id, now_ms, Db};
+use crate::model::AgentId;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AgentKeyRow {
     pub id: String,
-    pub agent_id: String,
+    pub agent_id: AgentId,
     pub key_prefix: String,
     pub label: String,
     pub created_by: String,
@@ -19,7 +20,7 @@ const COLUMNS: &str =
 
 pub async fn insert(
     db: &Db,
-    agent_id: &str,
+    agent_id: &AgentId,
     key_hash: &str,
     key_prefix: &str,
     label: &str,
@@ -70,7 +71,7 @@ pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<AgentKeyRow>> {
     .await
 }
 
-pub async fn list(db: &Db, agent_id: Option<&str>) -> sqlx::Result<Vec<AgentKeyRow>> {
+pub async fn list(db: &Db, agent_id: Option<&AgentId>) -> sqlx::Result<Vec<AgentKeyRow>> {
     match agent_id {
         Some(agent_id) => {
             sqlx::query_as(&format!(
@@ -103,7 +104,7 @@ pub async fn revoke(db: &Db, id: &str) -> sqlx::Result<bool> {
 }
 
 /// Revokes every key of a machine; returns the revoked ids.
-pub async fn revoke_all_for_agent(db: &Db, agent_id: &str) -> sqlx::Result<Vec<String>> {
+pub async fn revoke_all_for_agent(db: &Db, agent_id: &AgentId) -> sqlx::Result<Vec<String>> {
     let ids: Vec<(String,)> = sqlx::query_as(
         "SELECT id FROM connect_agent_keys WHERE agent_id = $1 AND revoked_at IS NULL",
     )

@@ -1,11 +1,12 @@
 //! Machines (`connect_machines`): identity, presence, inventory, labels, and the `?q=` search.
 
 use super::{new_id, now_ms, Db};
+use crate::model::AgentId;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MachineRow {
     pub id: String,
-    pub agent_id: String,
+    pub agent_id: AgentId,
     pub machine_uid: Option<String>,
     pub hostname: String,
     #[sqlx(rename = "is_persistent")]
@@ -94,7 +95,7 @@ fn join(values: &[String]) -> String {
         .join(",")
 }
 
-pub async fn find_by_agent_id(db: &Db, agent_id: &str) -> sqlx::Result<Option<MachineRow>> {
+pub async fn find_by_agent_id(db: &Db, agent_id: &AgentId) -> sqlx::Result<Option<MachineRow>> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM connect_machines WHERE agent_id = $1"
     ))
@@ -118,7 +119,7 @@ pub async fn find_by_machine_uid(db: &Db, machine_uid: &str) -> sqlx::Result<Opt
 /// What a registering agent tells about itself.
 #[derive(Debug, Clone)]
 pub struct Registration<'a> {
-    pub agent_id: &'a str,
+    pub agent_id: &'a AgentId,
     pub machine_uid: &'a str,
     pub hostname: &'a str,
     pub agent_version: &'a str,
@@ -167,7 +168,7 @@ pub async fn register_online(db: &Db, reg: &Registration<'_>) -> sqlx::Result<Ma
         .ok_or(sqlx::Error::RowNotFound)
 }
 
-pub async fn set_offline(db: &Db, agent_id: &str) -> sqlx::Result<()> {
+pub async fn set_offline(db: &Db, agent_id: &AgentId) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE connect_machines SET status = 'offline', last_seen_at = $1 WHERE agent_id = $2",
     )
@@ -186,7 +187,7 @@ pub async fn mark_all_offline(db: &Db) -> sqlx::Result<()> {
     Ok(())
 }
 
-pub async fn update_inventory(db: &Db, agent_id: &str, inv: &Inventory) -> sqlx::Result<()> {
+pub async fn update_inventory(db: &Db, agent_id: &AgentId, inv: &Inventory) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE connect_machines SET hostname = $1, os_name = $2, os_version = $3, os_arch = $4,
             cpu_model = $5, cpu_cores = $6, ram_bytes = $7, manufacturer = $8, model = $9,
@@ -228,7 +229,7 @@ pub async fn update_inventory(db: &Db, agent_id: &str, inv: &Inventory) -> sqlx:
 }
 
 /// Recomputes the lower-cased blob `?q=` terms match against.
-async fn refresh_search_text(db: &Db, agent_id: &str) -> sqlx::Result<()> {
+async fn refresh_search_text(db: &Db, agent_id: &AgentId) -> sqlx::Result<()> {
     let Some(m) = find_by_agent_id(db, agent_id).await? else {
         return Ok(());
     };
@@ -371,7 +372,7 @@ pub async fn search(
 
 /// Removes the rows of earlier attended visits from this hardware (agent ids no installer
 /// configured), now that `agent_id` speaks for it: one machine, not a trail of ghosts.
-pub async fn delete_visits(db: &Db, machine_uid: &str, agent_id: &str) -> sqlx::Result<u64> {
+pub async fn delete_visits(db: &Db, machine_uid: &str, agent_id: &AgentId) -> sqlx::Result<u64> {
     let result = sqlx::query(
         "DELETE FROM connect_machines WHERE machine_uid = $1 AND agent_id <> $2 AND is_persistent = 0",
     )
@@ -407,7 +408,7 @@ pub async fn groups(db: &Db, terms: &[Term]) -> sqlx::Result<Vec<GroupRow>> {
     query.fetch_all(&db.pool).await
 }
 
-pub async fn delete(db: &Db, agent_id: &str) -> sqlx::Result<bool> {
+pub async fn delete(db: &Db, agent_id: &AgentId) -> sqlx::Result<bool> {
     let result = sqlx::query("DELETE FROM connect_machines WHERE agent_id = $1")
         .bind(agent_id)
         .execute(&db.pool)

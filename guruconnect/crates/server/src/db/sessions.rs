@@ -1,13 +1,13 @@
 //! Sessions (`connect_sessions`): the durable half of the session lifecycle. The relay's
 //! in-memory registry mirrors the live ones and is rebuilt from here at start (NRC-6).
 
-use super::{new_id, now_ms, Db};
-use crate::model::{Mode, SessionStatus};
+use super::{now_ms, Db};
+use crate::model::{AgentId, Mode, SessionId, SessionStatus};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRow {
-    pub id: String,
-    pub agent_id: String,
+    pub id: SessionId,
+    pub agent_id: AgentId,
     #[sqlx(try_from = "String")]
     pub mode: Mode,
     #[sqlx(rename = "is_managed")]
@@ -38,7 +38,7 @@ const COLUMNS: &str = "id, agent_id, mode, is_managed, source, status, created_b
 /// A session about to be created.
 #[derive(Debug, Clone)]
 pub struct NewSession<'a> {
-    pub agent_id: &'a str,
+    pub agent_id: &'a AgentId,
     pub mode: Mode,
     pub is_managed: bool,
     pub source: &'a str,
@@ -51,7 +51,7 @@ pub struct NewSession<'a> {
 pub async fn insert(db: &Db, new: &NewSession<'_>) -> sqlx::Result<SessionRow> {
     let now = now_ms();
     let started = (new.status == SessionStatus::Active).then_some(now);
-    let id = new_id();
+    let id = SessionId::new();
     sqlx::query(
         "INSERT INTO connect_sessions (id, agent_id, mode, is_managed, source, status, created_by,
             support_code_id, created_at, started_at, agent_last_seen_at)
@@ -72,7 +72,7 @@ pub async fn insert(db: &Db, new: &NewSession<'_>) -> sqlx::Result<SessionRow> {
     find(db, &id).await?.ok_or(sqlx::Error::RowNotFound)
 }
 
-pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<SessionRow>> {
+pub async fn find(db: &Db, id: &SessionId) -> sqlx::Result<Option<SessionRow>> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM connect_sessions WHERE id = $1"
     ))
@@ -94,7 +94,7 @@ pub async fn live(db: &Db) -> sqlx::Result<Vec<SessionRow>> {
 pub async fn list(
     db: &Db,
     status: Option<&str>,
-    agent_id: Option<&str>,
+    agent_id: Option<&AgentId>,
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<(Vec<SessionRow>, i64)> {
@@ -109,7 +109,7 @@ pub async fn list(
         None => {}
     }
     if let Some(agent_id) = agent_id {
-        binds.push(agent_id.to_owned());
+        binds.push(agent_id.to_string());
         clauses.push(format!("agent_id = ${}", binds.len()));
     }
     let filter = if clauses.is_empty() {
@@ -139,7 +139,7 @@ pub async fn list(
 }
 
 /// The agent bound (or rebound) to the session.
-pub async fn mark_active(db: &Db, id: &str) -> sqlx::Result<()> {
+pub async fn mark_active(db: &Db, id: &SessionId) -> sqlx::Result<()> {
     let now = now_ms();
     sqlx::query(
         "UPDATE connect_sessions SET status = 'active', started_at = COALESCE(started_at, $1),
@@ -154,7 +154,7 @@ pub async fn mark_active(db: &Db, id: &str) -> sqlx::Result<()> {
 }
 
 /// The agent left; the session waits for it to return.
-pub async fn mark_agent_offline(db: &Db, id: &str) -> sqlx::Result<()> {
+pub async fn mark_agent_offline(db: &Db, id: &SessionId) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE connect_sessions SET status = 'agent_offline', agent_last_seen_at = $1
          WHERE id = $2 AND status <> 'ended'",
@@ -167,7 +167,7 @@ pub async fn mark_agent_offline(db: &Db, id: &str) -> sqlx::Result<()> {
 }
 
 /// Ends a session once; false when it had already ended.
-pub async fn end(db: &Db, id: &str, reason: &str) -> sqlx::Result<bool> {
+pub async fn end(db: &Db, id: &SessionId, reason: &str) -> sqlx::Result<bool> {
     let result = sqlx::query(
         "UPDATE connect_sessions SET status = 'ended', ended_at = $1, end_reason = $2
          WHERE id = $3 AND status <> 'ended'",
@@ -180,7 +180,12 @@ pub async fn end(db: &Db, id: &str, reason: &str) -> sqlx::Result<bool> {
     Ok(super::changed_one(&result))
 }
 
-pub async fn add_bytes(db: &Db, id: &str, from_agent: i64, to_agent: i64) -> sqlx::Result<()> {
+pub async fn add_bytes(
+    db: &Db,
+    id: &SessionId,
+    from_agent: i64,
+    to_agent: i64,
+) -> sqlx::Result<()> {
     if from_agent == 0 && to_agent == 0 {
         return Ok(());
     }
@@ -202,8 +207,8 @@ pub async fn stale(
     db: &Db,
     waiting_before: i64,
     offline_before: i64,
-) -> sqlx::Result<Vec<(String, SessionStatus)>> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
+) -> sqlx::Result<Vec<(SessionId, SessionStatus)>> {
+    let rows: Vec<(SessionId, String)> = sqlx::query_as(
         "SELECT id, status FROM connect_sessions
          WHERE (status = 'waiting' AND created_at < $1)
             OR (status = 'agent_offline' AND COALESCE(agent_last_seen_at, created_at) < $2)",

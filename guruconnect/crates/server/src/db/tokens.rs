@@ -1,6 +1,7 @@
 //! Token bookkeeping: revoked access tokens, rotating refresh tokens, issued viewer tokens.
 
 use super::{new_id, now_ms, Db};
+use crate::model::SessionId;
 
 pub async fn revoke_access(db: &Db, jti: &str, expires_at: i64) -> sqlx::Result<()> {
     sqlx::query(
@@ -100,7 +101,7 @@ pub async fn is_family_revoked(db: &Db, family_id: &str) -> sqlx::Result<bool> {
 pub async fn insert_viewer(
     db: &Db,
     jti: &str,
-    session_id: &str,
+    session_id: &SessionId,
     user_id: &str,
     expires_at: i64,
 ) -> sqlx::Result<()> {
@@ -119,7 +120,7 @@ pub async fn insert_viewer(
 }
 
 /// True when the viewer token was issued by this server for this session and is not revoked.
-pub async fn viewer_token_valid(db: &Db, jti: &str, session_id: &str) -> sqlx::Result<bool> {
+pub async fn viewer_token_valid(db: &Db, jti: &str, session_id: &SessionId) -> sqlx::Result<bool> {
     let row: Option<(String,)> = sqlx::query_as(
         "SELECT jti FROM connect_viewer_tokens WHERE jti = $1 AND session_id = $2 AND revoked_at IS NULL",
     )
@@ -130,7 +131,7 @@ pub async fn viewer_token_valid(db: &Db, jti: &str, session_id: &str) -> sqlx::R
     Ok(row.is_some())
 }
 
-pub async fn revoke_viewer_tokens_for_session(db: &Db, session_id: &str) -> sqlx::Result<()> {
+pub async fn revoke_viewer_tokens_for_session(db: &Db, session_id: &SessionId) -> sqlx::Result<()> {
     sqlx::query("UPDATE connect_viewer_tokens SET revoked_at = $1 WHERE session_id = $2 AND revoked_at IS NULL")
         .bind(now_ms())
         .bind(session_id)

@@ -11,7 +11,7 @@ use super::socket::{self, GoneReason, Incoming};
 use crate::app::AppState;
 use crate::db::{self, events::Actor, machines::Registration};
 use crate::http::error::ApiError;
-use crate::model::Mode;
+use crate::model::{AgentId, Mode, SessionId};
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap};
@@ -248,10 +248,11 @@ async fn refuse(
     );
     let detail_json =
         serde_json::json!({"cause": failure.to_string(), "correlation_id": correlation_id});
-    let sessions: Vec<Option<&str>> = match waiting {
+    let sessions: Vec<Option<&SessionId>> = match waiting {
         [] => vec![None],
-        some => some.iter().map(|s| Some(s.id.as_str())).collect(),
+        some => some.iter().map(|s| Some(&s.id)).collect(),
     };
+    let claimed = AgentId::from(hello.agent_id.as_str());
     for session_id in sessions {
         lifecycle::record(
             state,
@@ -259,7 +260,7 @@ async fn refuse(
                 event_type: "agent_auth_failed",
                 actor: Actor::Agent(hello.agent_id.clone()),
                 session_id,
-                agent_id: (!hello.agent_id.is_empty()).then_some(hello.agent_id.as_str()),
+                agent_id: (!hello.agent_id.is_empty()).then_some(&claimed),
                 ip: ip.map(|i| i.to_string()),
                 detail: detail_json.clone(),
             },
@@ -280,10 +281,10 @@ async fn bind(
     conn_id: u64,
     tx: mpsc::Sender<Bytes>,
     closer: Closer,
-) -> Result<(Arc<LiveSession>, String), AuthFailure> {
+) -> Result<(Arc<LiveSession>, AgentId), AuthFailure> {
     let code = identity.attended.as_ref();
     let pre_created = code
-        .and_then(|c| c.session_id.as_deref())
+        .and_then(|c| c.session_id.as_ref())
         .and_then(|id| state.relay.get(id));
     let credential = match code {
         None => Credential::MachineKey,
@@ -358,11 +359,11 @@ async fn bind(
 async fn resolve_agent_id(
     state: &AppState,
     hello: &proto::AgentHello,
-    wanted: Option<String>,
-) -> Result<String, AuthFailure> {
+    wanted: Option<AgentId>,
+) -> Result<AgentId, AuthFailure> {
     let Some(agent_id) = wanted else {
         let by_uid = db::machines::find_by_machine_uid(&state.db, &hello.machine_uid).await?;
-        return Ok(by_uid.map(|m| m.agent_id).unwrap_or_else(db::new_id));
+        return Ok(by_uid.map_or_else(AgentId::new, |m| m.agent_id));
     };
     if let Some(existing) = db::machines::find_by_agent_id(&state.db, &agent_id).await? {
         if existing
@@ -381,13 +382,13 @@ async fn resolve_agent_id(
     Ok(agent_id)
 }
 
-fn server_hello(state: &AppState, session_id: &str, agent_id: &str) -> Bytes {
+fn server_hello(state: &AppState, session_id: &SessionId, agent_id: &AgentId) -> Bytes {
     let limits = &state.config.limits;
     proto::encode_payload(Payload::ServerHello(proto::ServerHello {
         protocol_version: proto::PROTOCOL_VERSION,
         server_version: env!("CARGO_PKG_VERSION").into(),
-        session_id: session_id.into(),
-        agent_id: agent_id.into(),
+        session_id: session_id.to_string(),
+        agent_id: agent_id.to_string(),
         ping_interval_ms: u32::try_from(limits.ping_interval_secs * 1000).unwrap_or(u32::MAX),
         idle_timeout_ms: u32::try_from(limits.idle_timeout_secs * 1000).unwrap_or(u32::MAX),
         max_message_bytes: proto::MAX_AGENT_MESSAGE_BYTES as u32,
@@ -401,7 +402,7 @@ async fn pump(
     tx: &mpsc::Sender<Bytes>,
     closer: &Closer,
     session: &LiveSession,
-    agent_id: &str,
+    agent_id: &AgentId,
 ) -> &'static str {
     let idle = Duration::from_secs(state.config.limits.idle_timeout_secs);
     let mut last_inventory: Option<Instant> = None;
@@ -494,7 +495,7 @@ async fn pump(
 async fn disconnected(
     state: &AppState,
     session: &Arc<LiveSession>,
-    agent_id: &str,
+    agent_id: &AgentId,
     conn_id: u64,
     reason: &str,
 ) {
@@ -526,7 +527,7 @@ async fn disconnected(
             &session.id,
             "agent_disconnected",
             DisconnectReason::SessionEnded,
-            Actor::Agent(agent_id.to_owned()),
+            Actor::Agent(agent_id.to_string()),
         )
         .await
         .map(|_| ()),
@@ -544,7 +545,7 @@ async fn audit_session(
     state: &AppState,
     session: &LiveSession,
     event_type: &str,
-    agent_id: &str,
+    agent_id: &AgentId,
     ip: Option<IpAddr>,
     detail: serde_json::Value,
 ) {
@@ -552,7 +553,7 @@ async fn audit_session(
         state,
         db::events::Event {
             event_type,
-            actor: Actor::Agent(agent_id.to_owned()),
+            actor: Actor::Agent(agent_id.to_string()),
             session_id: Some(&session.id),
             agent_id: Some(agent_id),
             ip: ip.map(|i| i.to_string()),

@@ -5,13 +5,14 @@
 use crate::app::AppState;
 use crate::auth::secrets::{constant_time_eq, hmac_hex, normalize_support_code, sha256_hex};
 use crate::db::{self, codes::CodeRow};
+use crate::model::AgentId;
 use guruconnect_proto::{agent_hello::Credential, AgentHello, AgentMode};
 use std::net::IpAddr;
 
 /// Who an authenticated agent is.
 #[derive(Debug, Clone)]
 pub struct AgentIdentity {
-    pub agent_id: String,
+    pub agent_id: AgentId,
     pub key_id: Option<String>,
     pub attended: Option<CodeRow>,
 }
@@ -67,7 +68,7 @@ async fn by_key(
 ) -> Result<AgentIdentity, AuthFailure> {
     if let Some(row) = db::keys::find_active_by_hash(&state.db, &sha256_hex(key)).await? {
         // A key is bound to one agent_id: it cannot speak for another machine.
-        if !hello.agent_id.is_empty() && hello.agent_id != row.agent_id {
+        if !hello.agent_id.is_empty() && hello.agent_id != row.agent_id.as_str() {
             return Err(AuthFailure::KeyForOtherAgent);
         }
         db::keys::touch(&state.db, &row.id).await?;
@@ -84,7 +85,7 @@ async fn by_key(
                 "agent authenticated with the DEPRECATED shared AGENT_API_KEY; mint a per-machine key"
             );
             return Ok(AgentIdentity {
-                agent_id: hello.agent_id.clone(),
+                agent_id: hello.agent_id.as_str().into(),
                 key_id: None,
                 attended: None,
             });
@@ -114,7 +115,7 @@ async fn by_code(
     let hash = hmac_hex(&state.code_key, &normalized);
     match db::codes::claim(&state.db, &hash).await? {
         Some(row) if !normalized.is_empty() => Ok(AgentIdentity {
-            agent_id: String::new(),
+            agent_id: AgentId::from(""),
             key_id: None,
             attended: Some(row),
         }),

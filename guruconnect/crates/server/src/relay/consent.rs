@@ -7,7 +7,7 @@ use super::lifecycle;
 use super::session::{Consent, LiveSession};
 use crate::app::AppState;
 use crate::db::{self, events::Actor};
-use crate::model::Mode;
+use crate::model::{AgentId, Mode};
 use bytes::Bytes;
 use guruconnect_proto::{self as proto, envelope::Payload, DisconnectReason};
 use std::sync::Arc;
@@ -37,12 +37,12 @@ pub async fn ask(
     state: &AppState,
     session: &Arc<LiveSession>,
     agent_tx: &mpsc::Sender<Bytes>,
-    agent_id: &str,
+    agent_id: &AgentId,
     asker: Asker,
 ) {
     let timeout = state.config.limits.consent_timeout_secs;
     let request = proto::ConsentRequest {
-        session_id: session.id.clone(),
+        session_id: session.id.to_string(),
         technician_name: asker.technician_name.clone(),
         reason: asker.reason.clone(),
         timeout_seconds: u32::try_from(timeout).unwrap_or(u32::MAX),
@@ -77,13 +77,13 @@ pub async fn ask(
 pub async fn answered(
     state: &AppState,
     session: &LiveSession,
-    agent_id: &str,
+    agent_id: &AgentId,
     response: &proto::ConsentResponse,
 ) {
-    if response.session_id != session.id || !session.consent_answered(response.accepted) {
+    if response.session_id != session.id.as_str() || !session.consent_answered(response.accepted) {
         return;
     }
-    let actor = Actor::Agent(agent_id.to_owned());
+    let actor = Actor::Agent(agent_id.to_string());
     if response.accepted {
         record(
             state,
@@ -106,7 +106,7 @@ pub async fn answered(
 async fn refuse(
     state: &AppState,
     session: &LiveSession,
-    agent_id: &str,
+    agent_id: &AgentId,
     actor: Actor,
     event: &str,
 ) {
@@ -140,7 +140,7 @@ async fn refuse(
 async fn record(
     state: &AppState,
     session: &LiveSession,
-    agent_id: &str,
+    agent_id: &AgentId,
     actor: Actor,
     event_type: &str,
     detail: serde_json::Value,

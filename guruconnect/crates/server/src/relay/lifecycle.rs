@@ -5,7 +5,7 @@
 use super::session::LiveSession;
 use crate::app::AppState;
 use crate::db::{self, events::Actor, events::Event, sessions::NewSession, sessions::SessionRow};
-use crate::model::{Mode, SessionStatus};
+use crate::model::{AgentId, Mode, SessionId, SessionStatus};
 use guruconnect_proto::DisconnectReason;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -33,7 +33,7 @@ impl Source {
 /// Inputs to [`create`].
 #[derive(Debug, Clone)]
 pub struct Spec<'a> {
-    pub agent_id: &'a str,
+    pub agent_id: &'a AgentId,
     pub mode: Mode,
     pub source: Source,
     pub created_by: Option<&'a str>,
@@ -91,7 +91,7 @@ pub fn live_from_row(state: &AppState, row: &SessionRow, mode: Mode) -> LiveSess
 /// The live unattended session of `agent_id`, or a new waiting one: a machine never has two.
 pub async fn get_or_create_unattended(
     state: &AppState,
-    agent_id: &str,
+    agent_id: &AgentId,
     source: Source,
     created_by: Option<&str>,
     actor: Actor,
@@ -123,7 +123,7 @@ pub async fn get_or_create_unattended(
 /// with `reason`, viewer tokens are revoked and the end is audited. False if already ended.
 pub async fn end(
     state: &AppState,
-    session_id: &str,
+    session_id: &SessionId,
     end_reason: &str,
     disconnect: DisconnectReason,
     actor: Actor,
@@ -200,7 +200,7 @@ pub async fn record(state: &AppState, event: Event<'_>) {
 pub async fn attended_session(
     state: &AppState,
     code: &db::codes::CodeRow,
-    agent_id: &str,
+    agent_id: &AgentId,
 ) -> anyhow::Result<Arc<LiveSession>> {
     let (row, live) = create(
         state,
@@ -211,7 +211,7 @@ pub async fn attended_session(
             created_by: Some(&code.created_by),
             support_code_id: Some(&code.id),
             agent_present: true,
-            actor: Actor::Agent(agent_id.to_owned()),
+            actor: Actor::Agent(agent_id.to_string()),
         },
     )
     .await?;
@@ -220,7 +220,10 @@ pub async fn attended_session(
 }
 
 /// The machine's live session, or a new unattended one.
-pub async fn machine_session(state: &AppState, agent_id: &str) -> anyhow::Result<Arc<LiveSession>> {
+pub async fn machine_session(
+    state: &AppState,
+    agent_id: &AgentId,
+) -> anyhow::Result<Arc<LiveSession>> {
     if let Some(live) = state.relay.for_agent(agent_id) {
         return Ok(live);
     }
@@ -231,7 +234,7 @@ pub async fn machine_session(state: &AppState, agent_id: &str) -> anyhow::Result
         created_by: None,
         support_code_id: None,
         agent_present: true,
-        actor: Actor::Agent(agent_id.to_owned()),
+        actor: Actor::Agent(agent_id.to_string()),
     };
     Ok(create(state, spec).await?.1)
 }

@@ -2,7 +2,7 @@
 //! multi-node registry (shared state + a message bus) would plug in later.
 
 use super::session::LiveSession;
-use crate::model::Mode;
+use crate::model::{AgentId, Mode, SessionId};
 use guruconnect_proto::DisconnectReason;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Default)]
 struct Inner {
-    sessions: HashMap<String, Arc<LiveSession>>,
+    sessions: HashMap<SessionId, Arc<LiveSession>>,
     /// Live unattended session per agent_id: at most one, so a machine never has ghosts.
-    by_agent: HashMap<String, String>,
+    by_agent: HashMap<AgentId, SessionId>,
 }
 
 #[derive(Debug, Default)]
@@ -41,12 +41,12 @@ impl Registry {
         inner.sessions.insert(session.id.clone(), session);
     }
 
-    pub fn get(&self, session_id: &str) -> Option<Arc<LiveSession>> {
+    pub fn get(&self, session_id: &SessionId) -> Option<Arc<LiveSession>> {
         self.lock().sessions.get(session_id).cloned()
     }
 
     /// The live unattended session of an agent.
-    pub fn for_agent(&self, agent_id: &str) -> Option<Arc<LiveSession>> {
+    pub fn for_agent(&self, agent_id: &AgentId) -> Option<Arc<LiveSession>> {
         let inner = self.lock();
         let id = inner.by_agent.get(agent_id)?;
         inner.sessions.get(id).cloned()
@@ -54,25 +54,25 @@ impl Registry {
 
     /// Whether any live session has an agent connected as `agent_id`: a machine stays online
     /// while one of its connections (unattended, or an attended visit) is up.
-    pub fn agent_connected(&self, agent_id: &str) -> bool {
+    pub fn agent_connected(&self, agent_id: &AgentId) -> bool {
         self.lock()
             .sessions
             .values()
-            .any(|s| s.agent_id == agent_id && s.agent_online())
+            .any(|s| &s.agent_id == agent_id && s.agent_online())
     }
 
     /// Live sessions of `agent_id` that wait for their agent (none connected).
-    pub fn waiting_for(&self, agent_id: &str) -> Vec<Arc<LiveSession>> {
+    pub fn waiting_for(&self, agent_id: &AgentId) -> Vec<Arc<LiveSession>> {
         self.lock()
             .sessions
             .values()
-            .filter(|s| s.agent_id == agent_id && !s.agent_online())
+            .filter(|s| &s.agent_id == agent_id && !s.agent_online())
             .cloned()
             .collect()
     }
 
     /// Takes a session out of the registry (it ended); the caller closes its connections.
-    pub fn remove(&self, session_id: &str) -> Option<Arc<LiveSession>> {
+    pub fn remove(&self, session_id: &SessionId) -> Option<Arc<LiveSession>> {
         let mut inner = self.lock();
         let session = inner.sessions.remove(session_id)?;
         if inner.by_agent.get(&session.agent_id) == Some(&session.id) {

@@ -7,7 +7,7 @@
 
 use super::closer::Closer;
 use super::pacing::{Admit, ViewerPace};
-use crate::model::Mode;
+use crate::model::{AgentId, Mode, SessionId};
 use bytes::Bytes;
 use guruconnect_proto::{self as proto, envelope::Payload, DisconnectReason};
 use std::collections::HashMap;
@@ -108,8 +108,8 @@ struct State {
 /// A session the relay holds in memory.
 #[derive(Debug)]
 pub struct LiveSession {
-    pub id: String,
-    pub agent_id: String,
+    pub id: SessionId,
+    pub agent_id: AgentId,
     pub mode: Mode,
     pub created_by: Option<String>,
     state: Mutex<State>,
@@ -127,8 +127,8 @@ const KEY_REQUEST_RETRY: Duration = Duration::from_secs(1);
 
 impl LiveSession {
     pub fn new(
-        id: String,
-        agent_id: String,
+        id: SessionId,
+        agent_id: AgentId,
         mode: Mode,
         created_by: Option<String>,
         max_viewer_bytes: usize,

@@ -11,6 +11,7 @@ use crate::auth::jwt::ViewerClaims;
 use crate::auth::tokens::INTEGRATION_VIEWER_SUBJECT;
 use crate::db::{self, events::Actor};
 use crate::http::error::ApiError;
+use crate::model::SessionId;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
@@ -145,7 +146,8 @@ async fn admit(
     if claims.sid != req.session_id {
         return None;
     }
-    let issued = db::tokens::viewer_token_valid(&state.db, &claims.jti, &claims.sid)
+    let session_id = SessionId::from(claims.sid.as_str());
+    let issued = db::tokens::viewer_token_valid(&state.db, &claims.jti, &session_id)
         .await
         .ok()?;
     let user_active = if claims.sub == INTEGRATION_VIEWER_SUBJECT {
@@ -159,7 +161,7 @@ async fn admit(
     if !issued || !user_active {
         return None;
     }
-    let session = state.relay.get(&claims.sid)?;
+    let session = state.relay.get(&session_id)?;
     Some((claims, session))
 }
 
@@ -169,16 +171,16 @@ fn hello(state: &AppState, session: &LiveSession) -> [Bytes; 2] {
     let server_hello = proto::encode_payload(Payload::ServerHello(proto::ServerHello {
         protocol_version: proto::PROTOCOL_VERSION,
         server_version: env!("CARGO_PKG_VERSION").into(),
-        session_id: session.id.clone(),
-        agent_id: session.agent_id.clone(),
+        session_id: session.id.to_string(),
+        agent_id: session.agent_id.to_string(),
         ping_interval_ms: u32::try_from(limits.ping_interval_secs * 1000).unwrap_or(u32::MAX),
         idle_timeout_ms: u32::try_from(limits.idle_timeout_secs * 1000).unwrap_or(u32::MAX),
         max_message_bytes: proto::MAX_VIEWER_MESSAGE_BYTES as u32,
     }));
     let response = proto::encode_payload(Payload::SessionResponse(proto::SessionResponse {
         accepted: true,
-        session_id: session.id.clone(),
-        agent_id: session.agent_id.clone(),
+        session_id: session.id.to_string(),
+        agent_id: session.agent_id.to_string(),
         hostname: session.hostname(),
         agent_online: session.agent_online(),
         protocol_version: proto::PROTOCOL_VERSION,

@@ -46,7 +46,7 @@ async fn a_machine_with_its_own_agent_can_also_be_driven_under_another_products_
     for id in ["pc-42", "rmm-device-42"] {
         let m = machine(&app, id).await;
         assert_eq!(m["online"], true, "{id}: {m}");
-        let row = guruconnect_server::db::machines::find_by_agent_id(&app.state().db, id)
+        let row = guruconnect_server::db::machines::find_by_agent_id(&app.state().db, &id.into())
             .await
             .expect("query")
             .expect("row");

@@ -26,7 +26,8 @@ async fn seed(app: &TestApp) -> usize {
                 "{}-{i:04}",
                 if company.is_empty() { "none" } else { company }
             );
-            let agent_id = agent_id.replace(' ', "-").to_lowercase();
+            let agent_id =
+                guruconnect_server::model::AgentId::from(agent_id.replace(' ', "-").to_lowercase());
             let registration = Registration {
                 agent_id: &agent_id,
                 machine_uid: &format!("uid-{agent_id}"),

@@ -194,7 +194,7 @@ async fn a_slow_viewer_never_holds_back_a_fast_one_and_only_ever_resumes_on_a_ke
     let live = app
         .state()
         .relay
-        .get(&agent.agent.session_id)
+        .get(&agent.agent.session_id.as_str().into())
         .expect("live");
     let peak_queued = {
         let live = live.clone();

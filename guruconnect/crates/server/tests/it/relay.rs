@@ -150,7 +150,11 @@ async fn a_flooding_agent_cannot_grow_a_stalled_viewers_queue_past_its_cap() {
         .expect("the reading viewer got the newest picture")
         .expect("task");
     assert_eq!(seen, FRAMES + 1);
-    let live = app.state().relay.get(&agent.session_id).expect("live");
+    let live = app
+        .state()
+        .relay
+        .get(&agent.session_id.as_str().into())
+        .expect("live");
     assert_eq!(live.viewer_count(), 2);
     // Memory: the stalled viewer's queue never exceeded its cap; the relay dropped instead.
     let queued = viewer_queued_bytes(&app, &agent.session_id);
@@ -167,7 +171,7 @@ async fn a_flooding_agent_cannot_grow_a_stalled_viewers_queue_past_its_cap() {
 fn viewer_queued_bytes(app: &TestApp, session_id: &str) -> usize {
     app.state()
         .relay
-        .get(session_id)
+        .get(&session_id.into())
         .map(|s| s.max_queued_bytes())
         .unwrap_or(0)
 }
