@@ -20,6 +20,17 @@ pub fn check(path: &Path, fresh: &str, update_var: &str) -> Result<(), String> {
     }
 }
 
+/// [`check`] for a JSON document, written as the checked-in files are: pretty, one newline at
+/// the end.
+pub fn check_json(
+    path: &Path,
+    document: &serde_json::Value,
+    update_var: &str,
+) -> Result<(), String> {
+    let fresh = serde_json::to_string_pretty(document).map_err(|e| e.to_string())? + "\n";
+    check(path, &fresh, update_var)
+}
+
 #[cfg(test)]
 mod tests {
     use super::check;
@@ -32,6 +43,19 @@ mod tests {
         let err = check(&path, "{\"a\":1}\n", "GOLDEN_TEST_VAR_NEVER_SET").expect_err("differs");
         assert!(err.contains("GOLDEN_TEST_VAR_NEVER_SET=1"), "{err}");
         assert_eq!(check(&path, "{}\n", "GOLDEN_TEST_VAR_NEVER_SET"), Ok(()));
+    }
+
+    #[test]
+    fn a_json_document_is_compared_in_its_checked_in_form() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("doc.json");
+        std::fs::write(&path, "{\n  \"a\": 1\n}\n").expect("write");
+        let same = super::check_json(
+            &path,
+            &serde_json::json!({"a": 1}),
+            "GOLDEN_TEST_VAR_NEVER_SET",
+        );
+        assert_eq!(same, Ok(()));
     }
 
     #[test]

@@ -51,6 +51,14 @@ fn roots(paths: &Value, side: Side) -> BTreeSet<String> {
     names
 }
 
+/// The component schemas `part` of `doc` refers to, directly or through other schemas (what a
+/// document cut down to some of its paths must keep).
+pub fn referenced_schemas(doc: &Value, part: &Value) -> BTreeSet<String> {
+    let mut start = BTreeSet::new();
+    collect_refs(part, &mut start);
+    reachable(&doc["components"]["schemas"], start)
+}
+
 /// `start` and every schema they refer to, transitively.
 fn reachable(schemas: &Value, start: BTreeSet<String>) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();

@@ -1,4 +1,4 @@
-use super::{responses_as_sent, served_document};
+use super::{referenced_schemas, responses_as_sent, served_document};
 use serde_json::{json, Value};
 use utoipa::{PartialSchema, ToSchema};
 
@@ -147,4 +147,12 @@ fn nullable_fields_of_objects_written_inline_are_required_too() {
     })));
     let item = &doc["components"]["schemas"]["Page"]["properties"]["items"]["items"];
     assert_eq!(item["required"], json!(["note"]));
+}
+
+#[test]
+fn the_schemas_a_part_refers_to_include_those_it_reaches_through_others() {
+    let doc = document(json!({}));
+    let part = json!({"get": {"responses": {"200": body("Listed")}}});
+    let names: Vec<String> = referenced_schemas(&doc, &part).into_iter().collect();
+    assert_eq!(names, ["Inner", "Listed"], "Listed flattens Inner");
 }

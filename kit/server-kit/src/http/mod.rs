@@ -15,7 +15,7 @@ mod request_id;
 pub use conformance::{conforms, documented_response};
 pub use cors::cors_layer;
 pub use docs::docs_routes;
-pub use document::served_document;
+pub use document::{referenced_schemas, served_document};
 pub use failure::{failure_response, ErrorEnvelope, Failure, Json, Path, Query, Rejected};
 pub use headers::{security_headers, strict_transport, DEFAULT_CSP};
 pub use request_id::{correlation_id, request_context, REQUEST_ID};
