@@ -7,7 +7,8 @@
 # run's databases, and is deleted by the next run (or by `stop`).
 #
 # Installs Debian's `postgresql` package if missing (through scripts/ensure-packages.sh). The cluster lives in
-# $GURU_PG_DIR (default /tmp/guru-pg-test), listens on 127.0.0.1 only at a free port, and has one
+# $GURU_PG_DIR (default /tmp/guru-pg-<checkout>, one per checkout, so two clones on one machine do not
+# stop each other's cluster), listens on 127.0.0.1 only at a free port, and has one
 # superuser gc_test/gc_test with password (SCRAM) authentication. Durability is switched off
 # (fsync, full_page_writes): the data is disposable and the tests write a lot of it.
 #
@@ -19,7 +20,8 @@
 #                    log (for a failed suite: a crashed or full server says why only there).
 set -euo pipefail
 
-readonly STATE_DIR=${GURU_PG_DIR:-/tmp/guru-pg-test}
+CHECKOUT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+readonly STATE_DIR=${GURU_PG_DIR:-/tmp/guru-pg-$(printf '%s' "$CHECKOUT" | sha256sum | cut -c1-12)}
 readonly DATA_DIR=$STATE_DIR/data
 readonly ROLE=gc_test
 readonly PASSWORD=gc_test
@@ -57,9 +59,10 @@ port_is_free() {
     ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# The first free port at or after $1.
 free_port() {
     local port
-    for ((port = FIRST_PORT; port < FIRST_PORT + 100; port++)); do
+    for ((port = $1; port < FIRST_PORT + 100; port++)); do
         if port_is_free "$port"; then
             echo "$port"
             return
@@ -90,14 +93,31 @@ create_cluster() {
     rm -f "$STATE_DIR/pwfile"
 }
 
-start_cluster() {
+start_on() {
     local bin=$1 port=$2
     local options="-c listen_addresses=127.0.0.1 -p $port -k $STATE_DIR"
     options+=" -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
     options+=" -c max_connections=200 -c log_checkpoints=off"
     as_owner "$bin/pg_ctl" -D "$DATA_DIR" -l "$STATE_DIR/server.log" -o "$options" \
-        -w -t "$START_TIMEOUT_SECONDS" start >/dev/null \
-        || { tail -n 30 "$STATE_DIR/server.log" >&2 || true; die "the cluster did not start"; }
+        -w -t "$START_TIMEOUT_SECONDS" start >/dev/null
+}
+
+# Starts the cluster on a free port and prints the port. A port can be taken between the check
+# and the start (another process on this machine), so a failed start tries the next free one.
+start_cluster() {
+    local bin=$1 port=$FIRST_PORT attempt
+    for attempt in 1 2 3; do
+        port=$(free_port "$port")
+        if start_on "$bin" "$port"; then
+            echo "$port"
+            return
+        fi
+        log "start on port $port failed (attempt $attempt):"
+        tail -n 5 "$STATE_DIR/server.log" >&2 || true
+        port=$((port + 1))
+    done
+    tail -n 30 "$STATE_DIR/server.log" >&2 || true
+    die "the cluster did not start"
 }
 
 report_cluster() {
@@ -118,8 +138,7 @@ main() {
         start)
             stop_cluster "$bin"
             create_cluster "$bin"
-            port=$(free_port)
-            start_cluster "$bin" "$port"
+            port=$(start_cluster "$bin")
             log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') ready on 127.0.0.1:$port ($DATA_DIR)"
             echo "postgres://$ROLE:$PASSWORD@127.0.0.1:$port/postgres"
             ;;
