@@ -1,7 +1,8 @@
 //! The session vocabulary the database, the relay and the API share: how a session was made
 //! ([`Mode`]) and where it stands ([`SessionStatus`]). Both are stored as text and read back at
 //! the database edge (`db::sessions`), so code above it compares variants, never strings. And
-//! the two ids the relay must never mix up: a machine's [`AgentId`] and a [`SessionId`].
+//! the ids that must not be mixed up: a machine's [`AgentId`], a [`SessionId`], an agent key's
+//! row ([`KeyId`]) and a support code's row ([`CodeId`]).
 
 server_kit::id_type! {
     /// A machine's agent, as the agent names itself (`machines.agent_id`, `sessions.agent_id`).
@@ -11,6 +12,16 @@ server_kit::id_type! {
 server_kit::id_type! {
     /// A session (`sessions.id`).
     pub struct SessionId;
+}
+
+server_kit::id_type! {
+    /// A per-machine agent key's row, never the key (`connect_agent_keys.id`).
+    pub struct KeyId;
+}
+
+server_kit::id_type! {
+    /// A support code's row, never the code (`connect_support_codes.id`).
+    pub struct CodeId;
 }
 
 server_kit::stored_enum! {

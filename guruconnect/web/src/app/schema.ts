@@ -32,7 +32,7 @@ export type AgentKeyDto = {
   agent_id: AgentId;
   created_at: string;
   created_by: string;
-  id: string;
+  id: KeyId;
   /** The key's first characters, to tell keys apart. Never the key. */
   key_prefix: string;
   label: string;
@@ -74,6 +74,9 @@ export type Capabilities = {
   contract_version: string;
   features: Features;
 };
+
+/** A support code's row, never the code (`connect_support_codes.id`). */
+export type CodeId = string;
 
 export type CreateCodeRequest = {
   note?: string;
@@ -171,6 +174,9 @@ export type IntegrationViewerTokenRequest = {
   /** Who will watch, for the audit trail and the other viewers' list. */
   technician_name?: string;
 };
+
+/** A per-machine agent key's row, never the key (`connect_agent_keys.id`). */
+export type KeyId = string;
 
 export type KeyRequest = {
   label?: string;
@@ -358,7 +364,7 @@ export type SupportCodeDto = {
   created_at: string;
   created_by: string;
   expires_at: string;
-  id: string;
+  id: CodeId;
   note: string;
   session_id: null | SessionId;
   /** `pending`, `used`, `cancelled` or `expired`. */

@@ -7,7 +7,7 @@ use crate::auth::secrets::{hmac_hex, new_support_code};
 use crate::auth::Technician;
 use crate::db::{self, events::Actor, events::Event};
 use crate::http::error::{ApiError, ApiResult, Json, Path};
-use crate::model::SessionId;
+use crate::model::{CodeId, SessionId};
 use crate::relay::lifecycle::record;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -146,7 +146,7 @@ pub async fn list(
 pub async fn cancel(
     State(state): State<AppState>,
     Technician(me): Technician,
-    Path(id): Path<String>,
+    Path(id): Path<CodeId>,
 ) -> ApiResult<StatusCode> {
     let row = db::codes::find(&state.db, &id)
         .await?

@@ -7,7 +7,7 @@ use crate::db::{
     sessions::SessionRow,
     users::UserRow,
 };
-use crate::model::{AgentId, Mode, SessionId, SessionStatus};
+use crate::model::{AgentId, CodeId, KeyId, Mode, SessionId, SessionStatus};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
@@ -243,7 +243,7 @@ impl SessionDto {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AgentKeyDto {
-    pub id: String,
+    pub id: KeyId,
     pub agent_id: AgentId,
     /// The key's first characters, to tell keys apart. Never the key.
     pub key_prefix: String,
@@ -271,7 +271,7 @@ impl From<AgentKeyRow> for AgentKeyDto {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SupportCodeDto {
-    pub id: String,
+    pub id: CodeId,
     /// Last two digits only; the full code is shown once, at creation.
     pub code_hint: String,
     pub created_by: String,

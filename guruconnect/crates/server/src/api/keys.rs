@@ -7,7 +7,7 @@ use crate::auth::secrets::{new_token, sha256_hex, AGENT_KEY_PREFIX};
 use crate::auth::Admin;
 use crate::db::{self, events::Actor, events::Event};
 use crate::http::error::{ApiError, ApiResult, Json, Path, Query};
-use crate::model::AgentId;
+use crate::model::{AgentId, KeyId};
 use crate::relay::{agent::valid_identifier, lifecycle::record};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -123,7 +123,7 @@ pub async fn list(
 pub async fn revoke(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<String>,
+    Path(id): Path<KeyId>,
 ) -> ApiResult<StatusCode> {
     let key = db::keys::find(&state.db, &id)
         .await?

@@ -1,11 +1,11 @@
 //! Support codes (`connect_support_codes`): stored as keyed hashes, redeemed once.
 
-use super::{new_id, now_ms, Db};
-use crate::model::SessionId;
+use super::{now_ms, Db};
+use crate::model::{CodeId, SessionId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CodeRow {
-    pub id: String,
+    pub id: CodeId,
     pub code_hint: String,
     pub created_by: String,
     pub technician_name: String,
@@ -33,7 +33,7 @@ pub struct NewCode<'a> {
 }
 
 pub async fn insert(db: &Db, new: &NewCode<'_>) -> sqlx::Result<CodeRow> {
-    let id = new_id();
+    let id = CodeId::new();
     sqlx::query(
         "INSERT INTO connect_support_codes (id, code_hash, code_hint, created_by, technician_name, note,
             status, created_at, expires_at, session_id)
@@ -53,7 +53,7 @@ pub async fn insert(db: &Db, new: &NewCode<'_>) -> sqlx::Result<CodeRow> {
     find(db, &id).await?.ok_or(sqlx::Error::RowNotFound)
 }
 
-pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<CodeRow>> {
+pub async fn find(db: &Db, id: &CodeId) -> sqlx::Result<Option<CodeRow>> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM connect_support_codes WHERE id = $1"
     ))
@@ -66,7 +66,7 @@ pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<CodeRow>> {
 /// compare-and-set UPDATE is the single-use guarantee, even under concurrent redemptions.
 pub async fn claim(db: &Db, code_hash: &str) -> sqlx::Result<Option<CodeRow>> {
     let now = now_ms();
-    let candidate: Option<(String,)> = sqlx::query_as(
+    let candidate: Option<(CodeId,)> = sqlx::query_as(
         "SELECT id FROM connect_support_codes WHERE code_hash = $1 AND status = 'pending' AND expires_at > $2",
     )
     .bind(code_hash)
@@ -90,7 +90,7 @@ pub async fn claim(db: &Db, code_hash: &str) -> sqlx::Result<Option<CodeRow>> {
     find(db, &id).await
 }
 
-pub async fn attach_session(db: &Db, id: &str, session_id: &SessionId) -> sqlx::Result<()> {
+pub async fn attach_session(db: &Db, id: &CodeId, session_id: &SessionId) -> sqlx::Result<()> {
     sqlx::query("UPDATE connect_support_codes SET session_id = $1 WHERE id = $2")
         .bind(session_id)
         .bind(id)
@@ -116,7 +116,7 @@ pub async fn list(db: &Db, created_by: Option<&str>) -> sqlx::Result<Vec<CodeRow
     }
 }
 
-pub async fn cancel(db: &Db, id: &str) -> sqlx::Result<bool> {
+pub async fn cancel(db: &Db, id: &CodeId) -> sqlx::Result<bool> {
     let result = sqlx::query(
         "UPDATE connect_support_codes SET status = 'cancelled' WHERE id = $1 AND status = 'pending'",
     )

@@ -1,11 +1,11 @@
 //! Per-machine agent keys (GC-10): only the SHA-256 of each key is stored.
 
-use super::{new_id, now_ms, Db};
-use crate::model::AgentId;
+use super::{now_ms, Db};
+use crate::model::{AgentId, KeyId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AgentKeyRow {
-    pub id: String,
+    pub id: KeyId,
     pub agent_id: AgentId,
     pub key_prefix: String,
     pub label: String,
@@ -27,7 +27,7 @@ pub async fn insert(
     created_by: &str,
 ) -> sqlx::Result<AgentKeyRow> {
     let row = AgentKeyRow {
-        id: new_id(),
+        id: KeyId::new(),
         agent_id: agent_id.to_owned(),
         key_prefix: key_prefix.to_owned(),
         label: label.to_owned(),
@@ -62,7 +62,7 @@ pub async fn find_active_by_hash(db: &Db, key_hash: &str) -> sqlx::Result<Option
     .await
 }
 
-pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<AgentKeyRow>> {
+pub async fn find(db: &Db, id: &KeyId) -> sqlx::Result<Option<AgentKeyRow>> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM connect_agent_keys WHERE id = $1"
     ))
@@ -92,7 +92,7 @@ pub async fn list(db: &Db, agent_id: Option<&AgentId>) -> sqlx::Result<Vec<Agent
 }
 
 /// Revokes one key; false when it was unknown or already revoked.
-pub async fn revoke(db: &Db, id: &str) -> sqlx::Result<bool> {
+pub async fn revoke(db: &Db, id: &KeyId) -> sqlx::Result<bool> {
     let result = sqlx::query(
         "UPDATE connect_agent_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
     )
@@ -104,8 +104,8 @@ pub async fn revoke(db: &Db, id: &str) -> sqlx::Result<bool> {
 }
 
 /// Revokes every key of a machine; returns the revoked ids.
-pub async fn revoke_all_for_agent(db: &Db, agent_id: &AgentId) -> sqlx::Result<Vec<String>> {
-    let ids: Vec<(String,)> = sqlx::query_as(
+pub async fn revoke_all_for_agent(db: &Db, agent_id: &AgentId) -> sqlx::Result<Vec<KeyId>> {
+    let ids: Vec<(KeyId,)> = sqlx::query_as(
         "SELECT id FROM connect_agent_keys WHERE agent_id = $1 AND revoked_at IS NULL",
     )
     .bind(agent_id)
@@ -121,7 +121,7 @@ pub async fn revoke_all_for_agent(db: &Db, agent_id: &AgentId) -> sqlx::Result<V
     Ok(ids.into_iter().map(|(id,)| id).collect())
 }
 
-pub async fn touch(db: &Db, id: &str) -> sqlx::Result<()> {
+pub async fn touch(db: &Db, id: &KeyId) -> sqlx::Result<()> {
     sqlx::query("UPDATE connect_agent_keys SET last_used_at = $1 WHERE id = $2")
         .bind(now_ms())
         .bind(id)

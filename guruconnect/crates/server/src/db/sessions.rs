@@ -2,7 +2,7 @@
 //! in-memory registry mirrors the live ones and is rebuilt from here at start (NRC-6).
 
 use super::{now_ms, Db};
-use crate::model::{AgentId, Mode, SessionId, SessionStatus};
+use crate::model::{AgentId, CodeId, Mode, SessionId, SessionStatus};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRow {
@@ -16,7 +16,7 @@ pub struct SessionRow {
     #[sqlx(try_from = "String")]
     pub status: SessionStatus,
     pub created_by: Option<String>,
-    pub support_code_id: Option<String>,
+    pub support_code_id: Option<CodeId>,
     pub created_at: i64,
     pub started_at: Option<i64>,
     pub agent_last_seen_at: Option<i64>,
@@ -43,7 +43,7 @@ pub struct NewSession<'a> {
     pub is_managed: bool,
     pub source: &'a str,
     pub created_by: Option<&'a str>,
-    pub support_code_id: Option<&'a str>,
+    pub support_code_id: Option<&'a CodeId>,
     /// `active` when the agent is already here, `waiting` when it is yet to come.
     pub status: SessionStatus,
 }

@@ -5,7 +5,7 @@
 use crate::app::AppState;
 use crate::auth::secrets::{constant_time_eq, hmac_hex, normalize_support_code, sha256_hex};
 use crate::db::{self, codes::CodeRow};
-use crate::model::AgentId;
+use crate::model::{AgentId, KeyId};
 use guruconnect_proto::{agent_hello::Credential, AgentHello, AgentMode};
 use std::net::IpAddr;
 
@@ -13,7 +13,7 @@ use std::net::IpAddr;
 #[derive(Debug, Clone)]
 pub struct AgentIdentity {
     pub agent_id: AgentId,
-    pub key_id: Option<String>,
+    pub key_id: Option<KeyId>,
     pub attended: Option<CodeRow>,
 }
 

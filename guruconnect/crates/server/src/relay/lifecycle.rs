@@ -5,7 +5,7 @@
 use super::session::LiveSession;
 use crate::app::AppState;
 use crate::db::{self, events::Actor, events::Event, sessions::NewSession, sessions::SessionRow};
-use crate::model::{AgentId, Mode, SessionId, SessionStatus};
+use crate::model::{AgentId, CodeId, Mode, SessionId, SessionStatus};
 use guruconnect_proto::DisconnectReason;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -37,7 +37,7 @@ pub struct Spec<'a> {
     pub mode: Mode,
     pub source: Source,
     pub created_by: Option<&'a str>,
-    pub support_code_id: Option<&'a str>,
+    pub support_code_id: Option<&'a CodeId>,
     /// The agent is connecting right now (`active`) or yet to come (`waiting`).
     pub agent_present: bool,
     pub actor: Actor,

@@ -2,7 +2,7 @@
 //! multi-node registry (shared state + a message bus) would plug in later.
 
 use super::session::LiveSession;
-use crate::model::{AgentId, Mode, SessionId};
+use crate::model::{AgentId, KeyId, Mode, SessionId};
 use guruconnect_proto::DisconnectReason;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -86,10 +86,10 @@ impl Registry {
     }
 
     /// Closes every agent connection that authenticated with `key_id`.
-    pub fn close_agents_with_key(&self, key_id: &str, reason: DisconnectReason) -> usize {
+    pub fn close_agents_with_key(&self, key_id: &KeyId, reason: DisconnectReason) -> usize {
         let mut closed = 0;
         for session in self.all() {
-            if session.agent_key_id().as_deref() == Some(key_id) {
+            if session.agent_key_id().as_ref() == Some(key_id) {
                 session.close_agent(reason, "agent key revoked");
                 closed += 1;
             }

@@ -7,7 +7,7 @@
 
 use super::closer::Closer;
 use super::pacing::{Admit, ViewerPace};
-use crate::model::{AgentId, Mode, SessionId};
+use crate::model::{AgentId, KeyId, Mode, SessionId};
 use bytes::Bytes;
 use guruconnect_proto::{self as proto, envelope::Payload, DisconnectReason};
 use std::collections::HashMap;
@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 #[derive(Debug)]
 pub struct AgentLink {
     pub conn_id: u64,
-    pub key_id: Option<String>,
+    pub key_id: Option<KeyId>,
     pub tx: mpsc::Sender<Bytes>,
     pub closer: Closer,
 }
@@ -360,7 +360,7 @@ impl LiveSession {
     }
 
     /// Key id of the bound agent connection.
-    pub fn agent_key_id(&self) -> Option<String> {
+    pub fn agent_key_id(&self) -> Option<KeyId> {
         self.lock().agent.as_ref().and_then(|a| a.key_id.clone())
     }
 
