@@ -259,6 +259,11 @@ async fn after_accept(
     // after this socket's key was checked but before it was registered could not see it, so
     // the key is checked again now that it is registered.
     if db::agents::key_hash(&state.db, agent_id).await?.as_deref() != Some(key_hash) {
+        // A rotation that came after registration found this socket and handed it the new
+        // key: the writer closes it once that is read, and it takes no more work meanwhile.
+        if state.registry.is_retiring(agent_id, &live.connection_id) {
+            return Ok(());
+        }
         anyhow::bail!("the agent's key was rotated or revoked while it connected");
     }
     crate::updates::on_connect(state, agent_id, auth, live).await?;

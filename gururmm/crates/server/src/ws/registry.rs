@@ -136,6 +136,13 @@ impl Registry {
             .map(|e| e.live.clone())
     }
 
+    /// Whether `connection_id` is the agent's registered socket and was handed its last message.
+    pub fn is_retiring(&self, agent_id: &AgentId, connection_id: &str) -> bool {
+        self.map()
+            .get(agent_id)
+            .is_some_and(|e| e.retiring && e.live.connection_id == connection_id)
+    }
+
     /// Ids of every connected agent whose socket takes new work.
     pub fn agent_ids(&self) -> Vec<AgentId> {
         self.map()

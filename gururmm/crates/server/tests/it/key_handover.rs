@@ -152,6 +152,11 @@ async fn the_socket_handed_the_new_key_takes_no_new_work_but_is_still_revocable(
     // to it (nor does it close it).
     let writer = async {
         let mut out = rx.recv().await.expect("key_rotated queued");
+        // What a socket still setting up checks when it finds its key changed: retired, so
+        // it is left to close after the handover instead of being cut before it.
+        let registry = &app.state().registry;
+        assert!(registry.is_retiring(&id.as_str().into(), &format!("fake-{id}")));
+        assert!(!registry.is_retiring(&id.as_str().into(), "another-connection"));
         let command = app.send_command(&id, "shell", "echo later").await;
         assert_eq!(
             command["status"], "pending",
