@@ -1,4 +1,5 @@
-//! What both products' servers do alike, written once: bind (port 0 resolved before the first
+//! What both products' servers do alike, written once: read the config file and the
+//! environment's typed overrides, bind (port 0 resolved before the first
 //! request), serve plain HTTP or TLS with Nagle's algorithm off, wait for a stop signal, and
 //! tell the client's address (behind a trusted proxy, the address the proxy saw); refuse the
 //! bare environment names both products once read; keep secrets out of logs, hash and compare
@@ -9,13 +10,15 @@
 //! Each server keeps what is its own: its state, its routes, its background tasks, what a
 //! graceful shutdown must flush.
 
+pub mod cli;
 mod client;
+pub mod config;
 pub mod crypto;
 pub mod db;
-mod env;
 pub mod golden;
 pub mod http;
 pub mod ids;
+pub mod install;
 pub mod jwt;
 mod listen;
 pub mod password;
@@ -25,7 +28,6 @@ pub mod stored;
 pub mod throttle;
 
 pub use client::{client_ip, ClientIp, ForwardedPolicy};
-pub use env::{renamed_message, renames_not_refused, still_relied_on, Renamed};
-pub use listen::{bind, serve, Bound, TlsFiles};
+pub use listen::{bind, serve, Bound};
 pub use secret::SecretString;
 pub use signal::shutdown_signal;

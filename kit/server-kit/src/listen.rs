@@ -6,10 +6,10 @@ use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::Router;
 // Small messages (a key, a frame acknowledgement, a typed character's echo) go out at once:
 // with Nagle's algorithm one could wait for the acknowledgement of the previous one.
+use crate::config::TlsConfig;
 use axum_server::accept::NoDelayAcceptor;
 use axum_server::tls_rustls::RustlsConfig;
 use std::net::SocketAddr;
-use std::path::Path;
 use tokio::task::JoinHandle;
 
 /// A bound socket, not yet serving.
@@ -28,18 +28,11 @@ pub fn bind(addr: SocketAddr) -> anyhow::Result<Bound> {
     Ok(Bound { listener, addr })
 }
 
-/// A PEM certificate chain and its private key.
-#[derive(Debug, Clone, Copy)]
-pub struct TlsFiles<'a> {
-    pub cert: &'a Path,
-    pub key: &'a Path,
-}
-
 /// Serves `app` on `bound` (TLS when `tls` is given) until `handle` stops it. Fails, before
 /// serving anything, when the certificate or key cannot be loaded.
 pub async fn serve(
     bound: Bound,
-    tls: Option<TlsFiles<'_>>,
+    tls: Option<&TlsConfig>,
     app: IntoMakeServiceWithConnectInfo<Router, SocketAddr>,
     handle: axum_server::Handle,
 ) -> anyhow::Result<JoinHandle<std::io::Result<()>>> {
@@ -52,7 +45,7 @@ pub async fn serve(
     // Only one provider is linked; the first call installs it, later ones (tests starting
     // many servers) change nothing.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let rustls = RustlsConfig::from_pem_file(tls.cert, tls.key)
+    let rustls = RustlsConfig::from_pem_file(&tls.cert, &tls.key)
         .await
         .with_context(|| {
             format!(

@@ -1,17 +1,13 @@
 //! The application state every handler shares, and how it is built from a `Config`.
 
 use crate::auth::jwt::TokenKeys;
-use crate::auth::secrets::{hmac_hex, random_bytes};
+use crate::auth::secrets::hmac_hex;
 use crate::auth::throttle::SlidingWindow;
 use crate::config::Config;
 use crate::db::Db;
 use crate::relay::Registry;
-use anyhow::Context;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use std::net::IpAddr;
 use std::ops::Deref;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -73,7 +69,7 @@ impl AppState {
     /// Connects storage, loads keys and rebuilds the relay's view of live sessions.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let db = crate::db::connect(&config).await?;
-        let master = master_key(&config)?;
+        let master = server_kit::install::master_key(config.jwt_secret.as_ref(), &config.data_dir)?;
         let state = AppState(Arc::new(AppInner {
             tokens: TokenKeys::derive(&master),
             code_key: hmac_hex(&master, "guruconnect/support-code/v1").into_bytes(),
@@ -87,40 +83,4 @@ impl AppState {
         crate::relay::reconcile::on_start(&state).await?;
         Ok(state)
     }
-}
-
-/// The install's master key: configured, or generated once per install and kept in the data
-/// dir (mode 0600). Never shared between installs, never stored in the database.
-fn master_key(config: &Config) -> anyhow::Result<Vec<u8>> {
-    if let Some(secret) = &config.jwt_secret {
-        return Ok(secret.expose().as_bytes().to_vec());
-    }
-    let path = config.data_dir.join("master.key");
-    if let Ok(text) = std::fs::read_to_string(&path) {
-        return STANDARD
-            .decode(text.trim())
-            .with_context(|| format!("{} is not base64", path.display()));
-    }
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating {}", config.data_dir.display()))?;
-    let key = random_bytes::<32>();
-    write_private(&path, &STANDARD.encode(key))?;
-    tracing::info!(path = %path.display(), "generated this install's master key");
-    Ok(key.to_vec())
-}
-
-fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(contents.as_bytes())?;
-    Ok(())
 }

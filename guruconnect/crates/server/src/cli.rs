@@ -2,12 +2,12 @@
 
 use crate::auth::password;
 use crate::bootstrap;
-use crate::config::{Config, LogFormat};
+use crate::config::Config;
 use crate::db::{self, users::Role};
 use crate::server::Server;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use std::io::BufRead;
+use server_kit::cli::{base_url, first_admin_lines};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -20,12 +20,8 @@ pub struct Cli {
     /// TOML config file; environment variables override it.
     #[arg(long, short, global = true, env = "GURUCONNECT_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Listen address (overrides config and environment).
-    #[arg(long, global = true)]
-    pub bind: Option<std::net::SocketAddr>,
-    /// Data directory (overrides config and environment).
-    #[arg(long, global = true)]
-    pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub overrides: server_kit::cli::Overrides,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -87,13 +83,8 @@ pub enum AdminAction {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = Config::load(cli.config.as_deref())?;
-    if let Some(bind) = cli.bind {
-        config.bind = bind;
-    }
-    if let Some(dir) = cli.data_dir {
-        config.data_dir = dir;
-    }
-    init_logging(&config);
+    cli.overrides.apply(&mut config.bind, &mut config.data_dir);
+    config.log_format.init_logging();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::Migrate => {
@@ -117,7 +108,7 @@ async fn release(config: &Config, action: ReleaseAction) -> anyhow::Result<()> {
     match action {
         ReleaseAction::Keygen { out } => {
             let (secret, public) = crate::releases::keygen();
-            write_private(&out, &secret)?;
+            server_kit::install::write_private(&out, &secret)?;
             println!(
                 "signing key written to {}\npublic key: {public}",
                 out.display()
@@ -151,42 +142,26 @@ async fn release(config: &Config, action: ReleaseAction) -> anyhow::Result<()> {
     }
 }
 
-/// Writes a secret readable by its owner only.
-fn write_private(path: &std::path::Path, secret: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
-    file.write_all(secret.as_bytes())?;
-    Ok(())
-}
-
 async fn serve(config: Config) -> anyhow::Result<()> {
     let bootstrap = config.bootstrap_admin;
     let server = Server::start(config).await?;
     if bootstrap {
         if let Some(admin) = bootstrap::first_admin_if_empty(&server.state.db).await? {
-            // Printed to stdout once, never logged.
-            println!("First admin created. Sign in with:\n  username: {}\n  password: {}\nThis password is shown only now.", admin.username, admin.password);
+            let lines = first_admin_lines("username", &admin.username, &admin.password);
+            println!("{lines}");
         }
     }
-    if server.state.config.shared_agent_key().is_some() {
+    let config = &server.state.config;
+    if config.shared_agent_key().is_some() {
         tracing::warn!(
             "the shared AGENT_API_KEY is enabled: DEPRECATED, mint per-machine keys instead"
         );
     }
-    let url = server.state.config.public_url.clone().unwrap_or_else(|| {
-        let scheme = if server.state.config.tls.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        format!("{scheme}://{}", server.addr)
-    });
+    let url = base_url(
+        config.public_url.as_deref(),
+        config.tls.is_some(),
+        server.addr,
+    );
     println!("GuruConnect server listening on {url}  (API docs: {url}/api/docs)");
     server.run_until_signal().await
 }
@@ -202,26 +177,10 @@ async fn create_user(
         crate::api::valid_username(username),
         "username must be 3-64 characters of letters, digits and . _ - @"
     );
-    eprintln!("Password for {username} (one line on stdin):");
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    let pw = line.trim_end_matches(['\r', '\n']).to_owned();
-    password::check_policy(&pw)?;
+    let pw = server_kit::cli::read_new_password(username)?;
     let db = db::connect(config).await?;
     let hash = tokio::task::spawn_blocking(move || password::hash(&pw)).await??;
     db::users::create(&db, username, display_name, &hash, role).await?;
     println!("created {} {username}", role.as_str());
     Ok(())
-}
-
-fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match config.log_format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
-    };
 }

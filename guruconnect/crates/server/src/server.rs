@@ -5,7 +5,6 @@ use crate::app::AppState;
 use crate::config::Config;
 use crate::relay;
 use guruconnect_proto::DisconnectReason;
-use server_kit::TlsFiles;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -38,11 +37,7 @@ impl Server {
         let app =
             crate::api::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let handle = axum_server::Handle::new();
-        let tls = state.config.tls.as_ref().map(|tls| TlsFiles {
-            cert: &tls.cert,
-            key: &tls.key,
-        });
-        let task = server_kit::serve(bound, tls, app, handle.clone()).await?;
+        let task = server_kit::serve(bound, state.config.tls.as_ref(), app, handle.clone()).await?;
         let reaper = tokio::spawn(relay::reconcile::run_reaper(state.clone()));
         Ok(RunningServer {
             addr,

@@ -2,7 +2,7 @@
 
 use crate::auth::jwt::TokenKeys;
 use crate::auth::seal::Sealer;
-use crate::auth::secrets::{hmac_hex, random_bytes};
+use crate::auth::secrets::hmac_hex;
 use crate::auth::throttle::{Clock, SlidingWindow, SystemClock};
 use crate::command_feed::{CommandFeed, STREAMS_PER_USER};
 use crate::config::Config;
@@ -10,12 +10,8 @@ use crate::connect::Connect;
 use crate::db::Db;
 use crate::model::UserId;
 use crate::ws::Registry;
-use anyhow::Context;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use std::net::IpAddr;
 use std::ops::Deref;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -98,7 +94,7 @@ impl AppState {
     pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let db = crate::db::connect(&config).await?;
         crate::db::agents::mark_all_offline(&db).await?;
-        let master = master_key(&config)?;
+        let master = server_kit::install::master_key(config.jwt_secret.as_ref(), &config.data_dir)?;
         let connect = Connect::from_config(&config.connect)?.map(Arc::new);
         Ok(AppState(Arc::new(AppInner {
             connect,
@@ -113,41 +109,4 @@ impl AppState {
             db,
         })))
     }
-}
-
-/// The configured secret, or a random key generated once per install and kept in the data dir
-/// (mode 0600) — never shared between installs, never in the database.
-fn master_key(config: &Config) -> anyhow::Result<Vec<u8>> {
-    if let Some(secret) = &config.jwt_secret {
-        return Ok(secret.expose().as_bytes().to_vec());
-    }
-    let path = config.data_dir.join("master.key");
-    if let Ok(text) = std::fs::read_to_string(&path) {
-        return STANDARD
-            .decode(text.trim())
-            .with_context(|| format!("{} is not base64", path.display()));
-    }
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating {}", config.data_dir.display()))?;
-    let key = random_bytes::<32>();
-    write_private(&path, &STANDARD.encode(key))?;
-    tracing::info!(path = %path.display(), "generated this install's master key");
-    Ok(key.to_vec())
-}
-
-/// Writes a new file readable by its owner only; refuses to overwrite one.
-pub(crate) fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(contents.as_bytes())?;
-    Ok(())
 }

@@ -2,12 +2,12 @@
 
 use crate::auth::password;
 use crate::bootstrap;
-use crate::config::{Config, LogFormat};
+use crate::config::Config;
 use crate::db::{self, users::Role};
 use crate::server::Server;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use std::io::BufRead;
+use server_kit::cli::{base_url, first_admin_lines};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -16,12 +16,8 @@ pub struct Cli {
     /// TOML config file; environment variables override it.
     #[arg(long, short, global = true, env = "GURURMM_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Listen address (overrides config and environment).
-    #[arg(long, global = true)]
-    pub bind: Option<std::net::SocketAddr>,
-    /// Data directory (overrides config and environment).
-    #[arg(long, global = true)]
-    pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub overrides: server_kit::cli::Overrides,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -89,13 +85,8 @@ pub enum AdminAction {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = Config::load(cli.config.as_deref())?;
-    if let Some(bind) = cli.bind {
-        config.bind = bind;
-    }
-    if let Some(dir) = cli.data_dir {
-        config.data_dir = dir;
-    }
-    init_logging(&config);
+    cli.overrides.apply(&mut config.bind, &mut config.data_dir);
+    config.log_format.init_logging();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::Migrate => {
@@ -119,7 +110,7 @@ fn release(action: ReleaseAction) -> anyhow::Result<()> {
     match action {
         ReleaseAction::Keygen { out } => {
             let (secret, public) = crate::signing::keygen();
-            crate::app::write_private(&out, &secret)?;
+            server_kit::install::write_private(&out, &secret)?;
             println!(
                 "signing key written to {}\npublic key: {public}",
                 out.display()
@@ -162,18 +153,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let server = Server::start(config).await?;
     if bootstrap {
         if let Some(admin) = bootstrap::first_admin_if_empty(&server.state.db).await? {
-            // Printed once to stdout, never logged.
-            println!(
-                "First admin created. Sign in with:\n  email:    {}\n  password: {}\nThis password is shown only now.",
-                admin.email, admin.password
-            );
+            let lines = first_admin_lines("email", &admin.email, &admin.password);
+            println!("{lines}");
         }
     }
-    let url = match &server.state.config.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None if server.state.config.tls.is_some() => format!("https://{}", server.addr),
-        None => format!("http://{}", server.addr),
-    };
+    let config = &server.state.config;
+    let url = base_url(
+        config.public_url.as_deref(),
+        config.tls.is_some(),
+        server.addr,
+    );
     println!("GuruRMM server listening on {url}  (API docs: {url}/api/docs, agents: {url}/ws)");
     server.run_until_signal().await
 }
@@ -189,26 +178,10 @@ async fn create_user(
         crate::api::valid_email(email),
         "email must look like name@domain (at most 254 characters)"
     );
-    eprintln!("Password for {email} (one line on stdin):");
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    let pw = line.trim_end_matches(['\r', '\n']).to_owned();
-    password::check_policy(&pw)?;
+    let pw = server_kit::cli::read_new_password(email)?;
     let db = db::connect(config).await?;
     let hash = tokio::task::spawn_blocking(move || password::hash(&pw)).await??;
     db::users::create(&db, email, display_name, &hash, role).await?;
     println!("created {} {email}", role.as_str());
     Ok(())
-}
-
-fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match config.log_format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
-    };
 }

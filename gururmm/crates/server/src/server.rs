@@ -5,7 +5,6 @@
 use crate::app::AppState;
 use crate::auth::throttle::{Clock, SystemClock};
 use crate::config::Config;
-use server_kit::TlsFiles;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,11 +43,7 @@ impl Server {
         let app =
             crate::api::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let handle = axum_server::Handle::new();
-        let tls = state.config.tls.as_ref().map(|tls| TlsFiles {
-            cert: &tls.cert,
-            key: &tls.key,
-        });
-        let task = server_kit::serve(bound, tls, app, handle.clone()).await?;
+        let task = server_kit::serve(bound, state.config.tls.as_ref(), app, handle.clone()).await?;
         let reaper = tokio::spawn(crate::reaper::run(state.clone()));
         tokio::spawn(crate::command_feed::render(state.clone()));
         if let Some(connect) = &state.connect {

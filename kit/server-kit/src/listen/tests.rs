@@ -55,12 +55,12 @@ async fn with_certificate_files_https_is_served_and_bad_files_are_named() {
 
     let bound = bind(loopback()).expect("bind");
     let addr = bound.addr;
-    let files = TlsFiles {
-        cert: &cert_path,
-        key: &key_path,
+    let files = TlsConfig {
+        cert: cert_path,
+        key: key_path.clone(),
     };
     let handle = axum_server::Handle::new();
-    let task = serve(bound, Some(files), app(), handle.clone())
+    let task = serve(bound, Some(&files), app(), handle.clone())
         .await
         .expect("serve");
     let client = reqwest::Client::builder()
@@ -82,12 +82,12 @@ async fn with_certificate_files_https_is_served_and_bad_files_are_named() {
     let _ = task.await;
 
     let missing = dir.path().join("missing.pem");
-    let bad = TlsFiles {
-        cert: &missing,
-        key: &key_path,
+    let bad = TlsConfig {
+        cert: missing,
+        key: key_path,
     };
     let bound = bind(loopback()).expect("bind");
-    let err = serve(bound, Some(bad), app(), axum_server::Handle::new())
+    let err = serve(bound, Some(&bad), app(), axum_server::Handle::new())
         .await
         .expect_err("no certificate");
     assert!(err.to_string().contains("missing.pem"), "{err}");

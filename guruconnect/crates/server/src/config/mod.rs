@@ -3,7 +3,10 @@
 
 mod env;
 
+pub use server_kit::config::{ConfigError, LogFormat, TlsConfig};
 pub use server_kit::SecretString;
+
+use server_kit::config::{check_http_url, check_origins, check_secret_length, invalid};
 
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -48,20 +51,6 @@ pub struct Config {
     pub bootstrap_admin: bool,
     pub log_format: LogFormat,
     pub limits: Limits,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TlsConfig {
-    pub cert: PathBuf,
-    pub key: PathBuf,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Text,
-    Json,
 }
 
 /// Lifetimes, timeouts and rate limits. Defaults are production values; tests shorten them.
@@ -158,43 +147,16 @@ impl Default for Config {
     }
 }
 
-/// A configuration problem, naming the key at fault.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("config file {path}: {message}")]
-    Parse { path: PathBuf, message: String },
-    #[error("environment variable {var}: {message}")]
-    Env { var: &'static str, message: String },
-    #[error("config key `{key}`: {message}")]
-    Invalid { key: &'static str, message: String },
-}
-
 impl Config {
     /// Reads `path` (when given), applies environment overrides, then validates.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
         let mut config = match path {
-            Some(path) => Self::from_file(path)?,
+            Some(path) => server_kit::config::read_toml(path)?,
             None => Self::default(),
         };
         env::apply_overrides(&mut config, |name| std::env::var(name).ok())?;
         config.validate()?;
         Ok(config)
-    }
-
-    fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })
     }
 
     /// Checks values whose types alone do not make them valid.
@@ -224,31 +186,12 @@ impl Config {
                 "must be at least 1",
             ));
         }
-        if let Some(url) = &self.public_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(invalid("public_url", "must start with http:// or https://"));
-            }
-        }
-        for (key, list) in [
-            ("cors_allowed_origins", &self.cors_allowed_origins),
-            ("viewer_allowed_origins", &self.viewer_allowed_origins),
-            ("embed_allowed_origins", &self.embed_allowed_origins),
-        ] {
-            for origin in list {
-                validate_origin(key, origin)?;
-            }
-        }
-        if let Some(secret) = &self.jwt_secret {
-            if secret.expose().len() < 32 {
-                return Err(invalid("jwt_secret", "must be at least 32 characters"));
-            }
-        }
-        if let Some(key) = &self.integration_key {
-            if key.expose().len() < 32 {
-                return Err(invalid("integration_key", "must be at least 32 characters"));
-            }
-        }
-        Ok(())
+        check_http_url("public_url", self.public_url.as_deref())?;
+        check_origins("cors_allowed_origins", &self.cors_allowed_origins)?;
+        check_origins("viewer_allowed_origins", &self.viewer_allowed_origins)?;
+        check_origins("embed_allowed_origins", &self.embed_allowed_origins)?;
+        check_secret_length("jwt_secret", self.jwt_secret.as_ref())?;
+        check_secret_length("integration_key", self.integration_key.as_ref())
     }
 
     /// The URL printed for people and used to derive the viewer origin.
@@ -276,39 +219,6 @@ impl Config {
         self.agent_api_key
             .as_ref()
             .filter(|_| self.allow_shared_agent_key)
-    }
-}
-
-fn invalid(key: &'static str, message: &str) -> ConfigError {
-    ConfigError::Invalid {
-        key,
-        message: message.to_owned(),
-    }
-}
-
-/// An origin is `scheme://host[:port]`: no path, no wildcard.
-fn validate_origin(key: &'static str, origin: &str) -> Result<(), ConfigError> {
-    let rest = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"));
-    let ok = match rest {
-        Some(host) => {
-            !host.is_empty()
-                && !host.contains('/')
-                && !host.contains('*')
-                && !host.contains(char::is_whitespace)
-        }
-        None => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(ConfigError::Invalid {
-            key,
-            message: format!(
-                "`{origin}` is not an origin like https://host:port (no path, no wildcard)"
-            ),
-        })
     }
 }
 

@@ -5,7 +5,10 @@ mod env;
 #[cfg(test)]
 mod tests;
 
+pub use server_kit::config::{ConfigError, LogFormat, TlsConfig};
 pub use server_kit::SecretString;
+
+use server_kit::config::{check_http_url, check_origins, check_secret_length, invalid};
 
 use base64::Engine as _;
 
@@ -51,13 +54,6 @@ pub struct Config {
     /// The GuruConnect integration (Native Remote Control). Off until `connect.url` and
     /// `connect.integration_key` are both set.
     pub connect: ConnectConfig,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TlsConfig {
-    pub cert: PathBuf,
-    pub key: PathBuf,
 }
 
 /// How this server reaches GuruConnect (CONTRACT.md, integration contract v1).
@@ -191,13 +187,6 @@ impl Default for AlertsConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
 /// Timeouts, retention and rate limits. Defaults are production values; tests shorten them.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -302,43 +291,16 @@ impl Default for Config {
     }
 }
 
-/// A configuration problem, naming the key or variable at fault.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("config file {path}: {message}")]
-    Parse { path: PathBuf, message: String },
-    #[error("environment variable {var}: {message}")]
-    Env { var: &'static str, message: String },
-    #[error("config key `{key}`: {message}")]
-    Invalid { key: &'static str, message: String },
-}
-
 impl Config {
     /// Reads `path` (when given), applies environment overrides, then validates.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
         let mut config = match path {
-            Some(path) => Self::from_file(path)?,
+            Some(path) => server_kit::config::read_toml(path)?,
             None => Self::default(),
         };
         env::apply_overrides(&mut config, |name| std::env::var(name).ok())?;
         config.validate()?;
         Ok(config)
-    }
-
-    fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -387,53 +349,17 @@ impl Config {
         if l.agent_queue == 0 {
             return Err(invalid("limits.agent_queue", "must be at least 1"));
         }
-        if let Some(url) = &self.public_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(invalid("public_url", "must start with http:// or https://"));
-            }
-        }
-        for origin in &self.cors_allowed_origins {
-            if !is_origin(origin) {
-                return Err(ConfigError::Invalid {
-                    key: "cors_allowed_origins",
-                    message: format!(
-                        "`{origin}` is not an origin like https://host:port (no path, no wildcard)"
-                    ),
-                });
-            }
-        }
-        for origin in &self.dashboard_frame_src {
-            if !is_origin(origin) {
-                return Err(ConfigError::Invalid {
-                    key: "dashboard_frame_src",
-                    message: format!(
-                        "`{origin}` is not an origin like https://host:port (no path, no wildcard)"
-                    ),
-                });
-            }
-        }
+        check_http_url("public_url", self.public_url.as_deref())?;
+        check_origins("cors_allowed_origins", &self.cors_allowed_origins)?;
+        check_origins("dashboard_frame_src", &self.dashboard_frame_src)?;
         self.validate_connect()?;
-        if let Some(secret) = &self.jwt_secret {
-            if secret.expose().len() < 32 {
-                return Err(invalid("jwt_secret", "must be at least 32 characters"));
-            }
-        }
-        Ok(())
+        check_secret_length("jwt_secret", self.jwt_secret.as_ref())
     }
 
     fn validate_connect(&self) -> Result<(), ConfigError> {
         let c = &self.connect;
-        let http = |u: &str| u.starts_with("http://") || u.starts_with("https://");
-        for (key, value) in [
-            ("connect.url", &c.url),
-            ("connect.public_url", &c.public_url),
-        ] {
-            if let Some(url) = value {
-                if !http(url) {
-                    return Err(invalid(key, "must start with http:// or https://"));
-                }
-            }
-        }
+        check_http_url("connect.url", c.url.as_deref())?;
+        check_http_url("connect.public_url", c.public_url.as_deref())?;
         if let Some(url) = &c.agent_server_url {
             if !(url.starts_with("ws://") || url.starts_with("wss://")) {
                 return Err(invalid(
@@ -509,21 +435,4 @@ impl Config {
             None => format!("http://{}", self.bind),
         }
     }
-}
-
-fn invalid(key: &'static str, message: &str) -> ConfigError {
-    ConfigError::Invalid {
-        key,
-        message: message.to_owned(),
-    }
-}
-
-/// `scheme://host[:port]` with no path and no wildcard.
-fn is_origin(origin: &str) -> bool {
-    let host = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"));
-    host.is_some_and(|h| {
-        !h.is_empty() && !h.contains(['/', '*']) && !h.contains(char::is_whitespace)
-    })
 }

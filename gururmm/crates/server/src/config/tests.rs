@@ -18,7 +18,7 @@ fn apply(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
 fn bare_names_both_products_once_read_are_refused_with_the_new_name() {
     let load =
         |name: &str, value: &str| apply(&[(name, value)]).map(drop).map_err(|e| e.to_string());
-    let quietly_read = server_kit::renames_not_refused(env::RENAMED, load);
+    let quietly_read = server_kit::config::renames_not_refused(env::RENAMED, load);
     assert!(quietly_read.is_empty(), "{quietly_read:?}");
     // The names the other product reads too must stay on the list.
     for shared in ["DATABASE_URL", "JWT_SECRET", "CONNECT_INTEGRATION_KEY"] {
@@ -117,7 +117,7 @@ fn debug_output_hides_secrets() {
 #[test]
 fn the_example_config_parses() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../server.example.toml");
-    let config = Config::from_file(&path).expect("example parses");
+    let config = server_kit::config::read_toml::<Config>(&path).expect("example parses");
     config.validate().expect("example is valid");
 }
 

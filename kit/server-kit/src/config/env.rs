@@ -5,6 +5,103 @@
 //! Neither reads them any more; a deployment still setting one must hear it, not start quietly
 //! on an empty SQLite database or a fresh key.
 
+use super::{ConfigError, TlsConfig};
+use crate::SecretString;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// Reads typed overrides from the environment (`std::env::var` in production, a map in tests).
+/// An empty variable counts as unset; a value that does not parse is an error naming the
+/// variable.
+pub struct Env<G> {
+    get: G,
+}
+
+impl<G: Fn(&str) -> Option<String>> Env<G> {
+    /// Refuses an environment that still sets one of the `renamed` bare names alone.
+    pub fn new(get: G, renamed: &[(&'static str, &'static str)]) -> Result<Self, ConfigError> {
+        match still_relied_on(&get, renamed) {
+            Some(stale) => Err(ConfigError::Env {
+                var: stale.old,
+                message: renamed_message(stale),
+            }),
+            None => Ok(Self { get }),
+        }
+    }
+
+    pub fn text(&self, var: &str) -> Option<String> {
+        (self.get)(var).filter(|v| !v.is_empty())
+    }
+
+    pub fn secret(&self, var: &str) -> Option<SecretString> {
+        self.text(var).map(SecretString::new)
+    }
+
+    pub fn path(&self, var: &str) -> Option<PathBuf> {
+        self.text(var).map(PathBuf::from)
+    }
+
+    /// A comma-separated list, blanks dropped.
+    pub fn list(&self, var: &str) -> Option<Vec<String>> {
+        let value = self.text(var)?;
+        let items = value.split(',').map(str::trim).filter(|s| !s.is_empty());
+        Some(items.map(str::to_owned).collect())
+    }
+
+    /// A value of type `T`; `expected` completes "`value` is not …" when it does not parse.
+    pub fn parse<T: FromStr>(
+        &self,
+        var: &'static str,
+        expected: &str,
+    ) -> Result<Option<T>, ConfigError> {
+        let Some(value) = self.text(var) else {
+            return Ok(None);
+        };
+        value.parse().map(Some).map_err(|_| ConfigError::Env {
+            var,
+            message: format!("`{value}` is not {expected}"),
+        })
+    }
+
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`, any case).
+    pub fn boolean(&self, var: &'static str) -> Result<Option<bool>, ConfigError> {
+        let Some(value) = self.text(var) else {
+            return Ok(None);
+        };
+        match value.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(Some(true)),
+            "0" | "false" | "no" | "off" => Ok(Some(false)),
+            _ => Err(ConfigError::Env {
+                var,
+                message: format!("`{value}` is not a boolean (true/false)"),
+            }),
+        }
+    }
+
+    /// Both files or neither: half a TLS setting is an error naming the half that is set.
+    pub fn tls(
+        &self,
+        cert_var: &'static str,
+        key_var: &'static str,
+    ) -> Result<Option<TlsConfig>, ConfigError> {
+        match (self.path(cert_var), self.path(key_var)) {
+            (Some(cert), Some(key)) => Ok(Some(TlsConfig { cert, key })),
+            (None, None) => Ok(None),
+            (cert, _) => Err(ConfigError::Env {
+                var: if cert.is_some() { cert_var } else { key_var },
+                message: "TLS needs both a certificate and a key".into(),
+            }),
+        }
+    }
+}
+
+/// Replaces `field` with `value` when there is one.
+pub fn overwrite<T>(field: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *field = value;
+    }
+}
+
 /// A bare name an earlier release read, and the prefixed name that replaced it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Renamed {
