@@ -45,14 +45,33 @@ pub fn base_url(public_url: Option<&str>, tls: bool, addr: SocketAddr) -> String
     }
 }
 
-/// What a server prints, to standard output and never to its log, when it created the first
-/// admin: `login_label` names what the sign-in form asks for (`./dev run` reads these lines).
-pub fn first_admin_lines(login_label: &str, login: &str, password: &str) -> String {
-    let label = format!("{login_label}:");
-    format!(
-        "First admin created. Sign in with:\n  {label:<10}{login}\n  password: {password}\n\
-         This password is shown only now."
-    )
+/// The first admin a server created on an empty database: its sign-in name and the password
+/// shown once. `{:?}` never shows the password, so a stray debug print cannot log it.
+pub struct FirstAdmin {
+    pub login: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for FirstAdmin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FirstAdmin")
+            .field("login", &self.login)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+impl FirstAdmin {
+    /// What the server prints to standard output, never to its log: `login_label` names what
+    /// the sign-in form asks for (`./dev run` reads these lines).
+    pub fn announcement(&self, login_label: &str) -> String {
+        let label = format!("{login_label}:");
+        format!(
+            "First admin created. Sign in with:\n  {label:<10}{}\n  password: {}\n\
+             This password is shown only now.",
+            self.login, self.password
+        )
+    }
 }
 
 #[cfg(test)]
@@ -61,13 +80,16 @@ mod tests {
 
     #[test]
     fn the_first_admin_lines_align_and_hold_what_dev_run_reads() {
-        let lines = first_admin_lines("email", "a@b.c", "pw");
-        assert!(
-            lines.contains("\n  email:    a@b.c\n  password: pw\n"),
-            "{lines}"
-        );
-        let lines = first_admin_lines("username", "admin", "pw");
+        let admin = |login: &str| FirstAdmin {
+            login: login.into(),
+            password: "pw-secret".into(),
+        };
+        let lines = admin("a@b.c").announcement("email");
+        let expected = "\n  email:    a@b.c\n  password: pw-secret\n";
+        assert!(lines.contains(expected), "{lines}");
+        let lines = admin("admin").announcement("username");
         assert!(lines.contains("\n  username: admin\n"), "{lines}");
+        assert!(!format!("{:?}", admin("x")).contains("pw-secret"));
     }
 
     #[test]

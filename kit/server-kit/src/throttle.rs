@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -139,6 +140,58 @@ impl<K: Eq + Hash + Clone> SlidingWindow<K> {
     }
 }
 
+/// Failed sign-ins, counted per client address (stuffing from one place), per account
+/// (stuffing one account) and across the server. Once the server-wide budget is spent, only
+/// addresses that already failed wait (spraying from many places): an address without a
+/// failure still gets through, so nobody legitimate is locked out, and every window slides.
+#[derive(Debug)]
+pub struct LoginThrottle {
+    by_ip: SlidingWindow<IpAddr>,
+    by_account: SlidingWindow<String>,
+    global: SlidingWindow<()>,
+}
+
+/// The budgets of a [`LoginThrottle`]: failures per `window`.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimits {
+    pub window: Duration,
+    pub per_ip: u32,
+    pub per_account: u32,
+    pub global: u32,
+}
+
+impl LoginThrottle {
+    pub fn new(limits: LoginLimits, clock: Arc<dyn Clock>) -> Self {
+        let window = limits.window;
+        Self {
+            by_ip: SlidingWindow::with_clock(window, limits.per_ip, clock.clone()),
+            by_account: SlidingWindow::with_clock(window, limits.per_account, clock.clone()),
+            global: SlidingWindow::with_clock(window, limits.global, clock),
+        }
+    }
+
+    /// How long a sign-in from `ip` to `account` (its lower-cased key) must wait, if at all.
+    pub fn wait(&self, ip: Option<IpAddr>, account: &str) -> Option<Duration> {
+        let failed_before = ip.is_some_and(|ip| self.by_ip.count(&ip) > 0);
+        ip.and_then(|ip| self.by_ip.blocked(&ip))
+            .or_else(|| self.by_account.blocked(&account.to_owned()))
+            .or_else(|| self.global.blocked(&()).filter(|_| failed_before))
+    }
+
+    pub fn record_failure(&self, ip: Option<IpAddr>, account: &str) {
+        if let Some(ip) = ip {
+            self.by_ip.record(ip);
+        }
+        self.by_account.record(account.to_owned());
+        self.global.record(());
+    }
+
+    /// A successful sign-in clears the account's failures (its address's stay counted).
+    pub fn record_success(&self, account: &str) {
+        self.by_account.clear(&account.to_owned());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +220,59 @@ mod tests {
         );
         clock.advance(Duration::from_secs(1));
         assert!(w.blocked(&"a").is_none());
+    }
+
+    #[test]
+    fn a_spent_global_budget_stops_only_addresses_that_failed() {
+        let clock = Arc::new(ManualClock::new());
+        let limits = LoginLimits {
+            window: Duration::from_secs(60),
+            per_ip: 100,
+            per_account: 100,
+            global: 3,
+        };
+        let t = LoginThrottle::new(limits, clock.clone());
+        let ip = |n: u8| Some(IpAddr::from([10, 0, 0, n]));
+        for n in 1..=3 {
+            assert_eq!(t.wait(ip(n), "a"), None);
+            t.record_failure(ip(n), &format!("user{n}"));
+        }
+        assert!(t.wait(ip(1), "other").is_some(), "a sprayer waits");
+        assert_eq!(t.wait(ip(9), "other"), None, "a fresh address does not");
+        clock.advance(Duration::from_secs(60));
+        assert_eq!(t.wait(ip(1), "other"), None, "the window slid");
+    }
+
+    #[test]
+    fn an_account_is_held_across_addresses_until_a_success_clears_it() {
+        let limits = LoginLimits {
+            window: Duration::from_secs(60),
+            per_ip: 100,
+            per_account: 2,
+            global: 100,
+        };
+        let t = LoginThrottle::new(limits, Arc::new(SystemClock));
+        t.record_failure(Some(IpAddr::from([10, 0, 0, 1])), "a");
+        t.record_failure(None, "a");
+        assert!(t.wait(Some(IpAddr::from([10, 0, 0, 2])), "a").is_some());
+        assert_eq!(t.wait(None, "b"), None, "accounts are independent");
+        t.record_success("a");
+        assert_eq!(t.wait(None, "a"), None);
+    }
+
+    #[test]
+    fn an_address_is_held_across_accounts() {
+        let limits = LoginLimits {
+            window: Duration::from_secs(60),
+            per_ip: 2,
+            per_account: 100,
+            global: 100,
+        };
+        let t = LoginThrottle::new(limits, Arc::new(SystemClock));
+        let ip = Some(IpAddr::from([10, 0, 0, 1]));
+        t.record_failure(ip, "a");
+        t.record_failure(ip, "b");
+        assert!(t.wait(ip, "c").is_some());
+        assert_eq!(t.wait(Some(IpAddr::from([10, 0, 0, 2])), "c"), None);
     }
 }

@@ -6,6 +6,7 @@ use crate::auth::throttle::SlidingWindow;
 use crate::config::Config;
 use crate::db::Db;
 use crate::relay::Registry;
+use server_kit::throttle::{LoginLimits, LoginThrottle, SystemClock};
 use std::net::IpAddr;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -43,9 +44,7 @@ impl Deref for AppState {
 /// The failure counters behind login and support-code throttling.
 #[derive(Debug)]
 pub struct Throttles {
-    pub login_ip: SlidingWindow<IpAddr>,
-    pub login_user: SlidingWindow<String>,
-    pub login_global: SlidingWindow<()>,
+    pub login: LoginThrottle,
     pub code_ip: SlidingWindow<IpAddr>,
     pub code_global: SlidingWindow<()>,
 }
@@ -56,9 +55,15 @@ impl Throttles {
         let login = Duration::from_secs(l.login_window_secs);
         let code = Duration::from_secs(l.code_window_secs);
         Self {
-            login_ip: SlidingWindow::new(login, l.login_failures_per_ip),
-            login_user: SlidingWindow::new(login, l.login_failures_per_user),
-            login_global: SlidingWindow::new(login, l.login_failures_global),
+            login: LoginThrottle::new(
+                LoginLimits {
+                    window: login,
+                    per_ip: l.login_failures_per_ip,
+                    per_account: l.login_failures_per_user,
+                    global: l.login_failures_global,
+                },
+                Arc::new(SystemClock),
+            ),
             code_ip: SlidingWindow::new(code, l.code_failures_per_ip),
             code_global: SlidingWindow::new(code, l.code_failures_global),
         }

@@ -7,7 +7,7 @@ use crate::db::{self, users::Role};
 use crate::server::Server;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use server_kit::cli::{base_url, first_admin_lines};
+use server_kit::cli::base_url;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -147,7 +147,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let server = Server::start(config).await?;
     if bootstrap {
         if let Some(admin) = bootstrap::first_admin_if_empty(&server.state.db).await? {
-            let lines = first_admin_lines("username", &admin.username, &admin.password);
+            let lines = admin.announcement("username");
             println!("{lines}");
         }
     }
@@ -179,7 +179,7 @@ async fn create_user(
     );
     let pw = server_kit::cli::read_new_password(username)?;
     let db = db::connect(config).await?;
-    let hash = tokio::task::spawn_blocking(move || password::hash(&pw)).await??;
+    let hash = password::hash_blocking(pw).await?;
     db::users::create(&db, username, display_name, &hash, role).await?;
     println!("created {} {username}", role.as_str());
     Ok(())

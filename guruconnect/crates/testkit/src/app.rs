@@ -1,5 +1,6 @@
 //! The server under test: start, stop, kill and restart it, and call its REST API.
 
+use api_harness::Api;
 use guruconnect_server::config::{Config, SecretString};
 use guruconnect_server::{RunningServer, Server};
 use scratch_db::ScratchDatabase;
@@ -18,8 +19,8 @@ pub fn document() -> &'static Value {
 /// A running server and what a test needs to talk to it.
 pub struct TestApp {
     pub server: Option<RunningServer>,
-    pub base: String,
-    pub client: reqwest::Client,
+    /// Calls to the server (`app.get(…)`, `app.client`, `app.base` reach it through `Deref`).
+    pub api: Api,
     pub admin_token: String,
     pub config: Config,
     /// Keeps the data dir alive for the test's lifetime.
@@ -47,6 +48,13 @@ pub async fn test_config(dir: &std::path::Path) -> (Config, Option<ScratchDataba
         database = Some(db);
     }
     (config, database)
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
 }
 
 impl TestApp {
@@ -79,11 +87,7 @@ impl TestApp {
         (dir, database): (tempfile::TempDir, Option<ScratchDatabase>),
         client: reqwest::Client,
     ) -> Self {
-        // Server logs go to the test's captured output, shown when the test fails.
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
-            .with_test_writer()
-            .try_init();
+        api_harness::capture_logs();
         let server = Server::start(config.clone()).await.expect("server starts");
         let base = base_url(&config, server.addr);
         let admin = guruconnect_server::bootstrap::first_admin_if_empty(&server.state.db)
@@ -91,15 +95,14 @@ impl TestApp {
             .expect("bootstrap");
         let mut app = Self {
             server: Some(server),
-            base,
-            client,
+            api: Api::new(base, client, document()),
             admin_token: String::new(),
             config,
             _dir: dir,
             _database: database,
         };
         if let Some(admin) = admin {
-            app.admin_token = app.login(&admin.username, &admin.password).await;
+            app.admin_token = app.login(&admin.login, &admin.password).await;
         }
         app
     }
@@ -110,10 +113,6 @@ impl TestApp {
 
     pub fn addr(&self) -> std::net::SocketAddr {
         self.server.as_ref().expect("running").addr
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
     }
 
     pub fn ws_url(&self, path: &str) -> String {
@@ -130,63 +129,14 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> String {
-        let res = self
-            .client
-            .post(self.url("/api/auth/login"))
-            .json(&json!({"username": username, "password": password}))
-            .send()
-            .await
-            .expect("login request");
-        assert_eq!(res.status(), 200, "login of {username}");
-        res.json::<Value>().await.expect("json")["access_token"]
-            .as_str()
-            .expect("token")
-            .to_owned()
+        let credentials = json!({"username": username, "password": password});
+        self.api.login(credentials, "access_token").await
     }
 
-    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request")
-    }
-
-    pub async fn post(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .expect("request")
-    }
-
-    /// GET `path` and parse the JSON body, whatever the status; a success, or an error the
-    /// OpenAPI document describes, must be what the document promises (the web's types are
-    /// generated from it).
+    /// GET `path` and parse the JSON body, whatever the status, held to the OpenAPI document
+    /// (api-harness's `get_checked`).
     pub async fn get_json(&self, path: &str, token: &str) -> Value {
-        let res = self.get(path, token).await;
-        let status = res.status();
-        let body: Value = res.json().await.expect("json body");
-        if path != "/api/openapi.json" {
-            let checked = server_kit::http::documented_response(
-                document(),
-                "GET",
-                path,
-                status.as_u16(),
-                &body,
-            );
-            let undocumented_error = !status.is_success()
-                && checked
-                    .as_ref()
-                    .is_err_and(|p| p.iter().all(|p| p.contains("no JSON response documented")));
-            if let (false, Err(problems)) = (undocumented_error, checked) {
-                panic!("the response differs from the OpenAPI document:\n{problems:#?}\n{body:#}");
-            }
-        }
-        body
+        self.get_checked(path, token).await.1
     }
 
     /// POST `body` to `path` and parse the JSON reply, whatever the status.
@@ -196,15 +146,6 @@ impl TestApp {
             .json()
             .await
             .expect("json body")
-    }
-
-    pub async fn delete(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client
-            .delete(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request")
     }
 
     /// Creates a user through the API and returns a token for them.
@@ -276,7 +217,7 @@ impl TestApp {
     pub async fn restart(&mut self) {
         let config = self.config.clone();
         let server = Server::start(config).await.expect("server restarts");
-        self.base = base_url(&self.config, server.addr);
+        self.api.base = base_url(&self.config, server.addr);
         self.server = Some(server);
     }
 }

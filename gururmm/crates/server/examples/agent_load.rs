@@ -90,7 +90,7 @@ async fn driver() -> anyhow::Result<()> {
     let base = format!("http://{}", server.addr);
     let token = http
         .post(format!("{base}/api/auth/login"))
-        .json(&serde_json::json!({"email": admin.email, "password": admin.password}))
+        .json(&serde_json::json!({"email": admin.login, "password": admin.password}))
         .send()
         .await?
         .json::<serde_json::Value>()

@@ -10,6 +10,7 @@ use crate::connect::Connect;
 use crate::db::Db;
 use crate::model::UserId;
 use crate::ws::Registry;
+use server_kit::throttle::{LoginLimits, LoginThrottle};
 use std::net::IpAddr;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -48,9 +49,7 @@ impl Deref for AppState {
 
 #[derive(Debug)]
 pub struct Throttles {
-    pub login_ip: SlidingWindow<IpAddr>,
-    pub login_user: SlidingWindow<String>,
-    pub login_global: SlidingWindow<()>,
+    pub login: LoginThrottle,
     /// Registration attempts per address, on the per-address login budget.
     pub register_ip: SlidingWindow<IpAddr>,
     pub site_code_ip: SlidingWindow<IpAddr>,
@@ -68,9 +67,15 @@ impl Throttles {
         let minute = Duration::from_secs(60);
         let rc_per_minute = config.connect.sessions_per_minute;
         Self {
-            login_ip: SlidingWindow::with_clock(login, l.login_failures_per_ip, clock.clone()),
-            login_user: SlidingWindow::with_clock(login, l.login_failures_per_user, clock.clone()),
-            login_global: SlidingWindow::with_clock(login, l.login_failures_global, clock.clone()),
+            login: LoginThrottle::new(
+                LoginLimits {
+                    window: login,
+                    per_ip: l.login_failures_per_ip,
+                    per_account: l.login_failures_per_user,
+                    global: l.login_failures_global,
+                },
+                clock.clone(),
+            ),
             register_ip: SlidingWindow::with_clock(login, l.login_failures_per_ip, clock.clone()),
             site_code_ip: SlidingWindow::with_clock(
                 site_code,

@@ -3,27 +3,23 @@
 
 use crate::auth::password;
 use crate::db::{self, users::Role, Db};
-
-#[derive(Debug)]
-pub struct CreatedAdmin {
-    pub email: String,
-    pub password: String,
-}
+pub use server_kit::cli::FirstAdmin;
 
 pub const BOOTSTRAP_EMAIL: &str = "admin@localhost";
 
-pub async fn first_admin_if_empty(db: &Db) -> anyhow::Result<Option<CreatedAdmin>> {
+/// Creates `admin@localhost` with a random password when the database has no user at all.
+pub async fn first_admin_if_empty(db: &Db) -> anyhow::Result<Option<FirstAdmin>> {
     if db::users::count(db).await? > 0 {
         return Ok(None);
     }
     let password = password::generate();
-    let pw = password.clone();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&pw)).await??;
+    let hash = password::hash_blocking(password.clone()).await?;
     match db::users::create(db, BOOTSTRAP_EMAIL, "Administrator", &hash, Role::Admin).await {
-        Ok(_) => Ok(Some(CreatedAdmin {
-            email: BOOTSTRAP_EMAIL.into(),
+        Ok(_) => Ok(Some(FirstAdmin {
+            login: BOOTSTRAP_EMAIL.into(),
             password,
         })),
+        // Another instance won the race to bootstrap: nothing to print here.
         Err(db::users::CreateUserError::Exists) => Ok(None),
         Err(db::users::CreateUserError::Db(e)) => Err(e.into()),
     }

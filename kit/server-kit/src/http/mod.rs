@@ -20,7 +20,16 @@ pub use failure::{failure_response, ErrorEnvelope, Failure, Json, Path, Query, R
 pub use headers::{security_headers, strict_transport, DEFAULT_CSP};
 pub use request_id::{correlation_id, request_context, REQUEST_ID};
 
+use axum::http::{header, HeaderMap};
 use axum::Router;
+
+/// The token of an `Authorization: Bearer …` header (the scheme in any case); nothing else is
+/// read, and an empty token is none.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
+}
 
 /// `app` with the layers every route gets, in the one order that works: the request id
 /// outermost (so every log line and error of the request carries it), then the security

@@ -235,3 +235,21 @@ async fn the_docs_are_served_from_the_binary() {
         assert!(!body_text(response).await.is_empty(), "{path}");
     }
 }
+
+#[test]
+fn only_a_non_empty_bearer_token_is_read() {
+    let token = |value: &str| {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(value).expect("value"),
+        );
+        bearer_token(&headers).map(str::to_owned)
+    };
+    assert_eq!(token("Bearer abc").as_deref(), Some("abc"));
+    assert_eq!(token("bearer  abc ").as_deref(), Some("abc"));
+    assert_eq!(token("Basic abc"), None);
+    assert_eq!(token("Bearer "), None);
+    assert_eq!(token("Bearerabc"), None);
+    assert_eq!(bearer_token(&HeaderMap::new()), None);
+}

@@ -16,7 +16,6 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 use utoipa::ToSchema;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -42,32 +41,6 @@ pub struct TokenResponse {
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {}
 
-/// How long an address that already failed waits while the server-wide failure budget is spent.
-const GLOBAL_PAUSE: Duration = Duration::from_secs(60);
-
-/// Refuses early when the caller, the username, or (for callers with a failure) the server as a
-/// whole exceeded its failure budget. Counting per username resists credential stuffing aimed at
-/// one account; the global budget resists spraying one password across many accounts from many
-/// addresses. Windows slide, so nobody is locked out for good.
-fn throttled(state: &AppState, ip: ClientIp, username_key: &str) -> Option<Duration> {
-    let t = &state.throttles;
-    let by_ip = ip.0.and_then(|ip| t.login_ip.blocked(&ip));
-    let by_user = t.login_user.blocked(&username_key.to_owned());
-    let ip_failed_before = ip.0.is_some_and(|ip| t.login_ip.count(&ip) > 0);
-    let global =
-        (t.login_global.blocked(&()).is_some() && ip_failed_before).then_some(GLOBAL_PAUSE);
-    by_ip.or(by_user).or(global)
-}
-
-fn record_failure(state: &AppState, ip: ClientIp, username_key: &str) {
-    let t = &state.throttles;
-    if let Some(ip) = ip.0 {
-        t.login_ip.record(ip);
-    }
-    t.login_user.record(username_key.to_owned());
-    t.login_global.record(());
-}
-
 /// Exchanges a username and password for tokens. The same answer and the same work for an
 /// unknown user, a disabled user and a wrong password.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
@@ -79,28 +52,22 @@ pub async fn login(
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Response> {
     let username_key = req.username.trim().to_lowercase();
-    if let Some(wait) = throttled(&state, ip, &username_key) {
+    let throttle = &state.throttles.login;
+    if let Some(wait) = throttle.wait(ip.0, &username_key) {
         return Err(ApiError::RateLimited {
             retry_after_secs: wait.as_secs().max(1),
         });
     }
     let user = db::users::find_by_username(&state.db, &username_key).await?;
-    let candidate = user.clone().filter(|u| !u.disabled());
-    let password_text = req.password;
-    let verified = tokio::task::spawn_blocking(move || match &candidate {
-        Some(u) => password::verify(&password_text, &u.password_hash),
-        None => {
-            password::verify_dummy(&password_text);
-            false
-        }
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.into()))?;
-
+    let stored = user
+        .as_ref()
+        .filter(|u| !u.disabled())
+        .map(|u| u.password_hash.clone());
+    let verified = password::verify_blocking(req.password, stored).await?;
     let user = match user.filter(|u| verified && !u.disabled()) {
         Some(user) => user,
         None => {
-            record_failure(&state, ip, &username_key);
+            throttle.record_failure(ip.0, &username_key);
             record(
                 &state,
                 Event {
@@ -116,7 +83,7 @@ pub async fn login(
             return Err(ApiError::BadCredentials);
         }
     };
-    state.throttles.login_user.clear(&username_key);
+    throttle.record_success(&username_key);
     db::users::touch_login(&state.db, &user.id).await?;
     let issued = tokens::issue_login(&state, &user, None).await?;
     record(

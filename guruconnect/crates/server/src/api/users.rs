@@ -53,10 +53,7 @@ pub async fn create(
     let role = Role::parse(&req.role)
         .ok_or_else(|| ApiError::Validation("role must be admin or technician".into()))?;
     password::check_policy(&req.password).map_err(|e| ApiError::Validation(e.to_string()))?;
-    let pw = req.password;
-    let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))??;
+    let hash = password::hash_blocking(req.password).await?;
     let user = match db::users::create(
         &state.db,
         &req.username,

@@ -20,7 +20,7 @@ use crate::db::{self, users::Role};
 use crate::http::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use server_kit::http::bearer_token;
 
 /// A signed-in person, as verified from their access token and the current user row.
 #[derive(Debug, Clone)]
@@ -48,15 +48,8 @@ pub struct Technician(pub Principal);
 #[derive(Debug, Clone)]
 pub struct Admin(pub Principal);
 
-/// The token of an `Authorization: Bearer …` header; nothing else is read.
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
-}
-
 async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
-    let token = bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
+    let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
     let claims = state
         .tokens
         .verify_access(token)
@@ -117,7 +110,7 @@ impl FromRequestParts<AppState> for Integration {
                 "the integration is not enabled on this server (integration_key is unset)",
             ));
         };
-        let given = bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
+        let given = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
         if !secrets::constant_time_eq(given, configured.expose()) {
             return Err(ApiError::Unauthorized);
         }

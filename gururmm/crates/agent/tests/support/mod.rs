@@ -69,7 +69,7 @@ impl Harness {
         };
         let login: Value = http
             .post(format!("{base}/api/auth/login"))
-            .json(&json!({"email": admin.email, "password": admin.password}))
+            .json(&json!({"email": admin.login, "password": admin.password}))
             .send()
             .await
             .expect("login")

@@ -49,39 +49,20 @@ pub async fn login(
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let key = req.email.trim().to_lowercase();
-    let t = &state.throttles;
-    // Per address (stuffing from one place), per account (stuffing one account), and — once
-    // the server-wide failure budget is spent — any address that has already failed (spraying
-    // from many places). Addresses without failures still get through, so nobody legitimate
-    // is locked out, and every window slides.
-    let sprayer = ip.0.is_some_and(|ip| t.login_ip.count(&ip) > 0);
-    let wait =
-        ip.0.and_then(|ip| t.login_ip.blocked(&ip))
-            .or_else(|| t.login_user.blocked(&key))
-            .or_else(|| t.login_global.blocked(&()).filter(|_| sprayer));
-    if let Some(wait) = wait {
+    let throttle = &state.throttles.login;
+    if let Some(wait) = throttle.wait(ip.0, &key) {
         return Err(ApiError::RateLimited {
             retry_after_secs: wait.as_secs().max(1),
         });
     }
     let user = db::users::find_by_email(&state.db, &key).await?;
-    let candidate = user.clone().filter(|u| u.disabled == 0);
-    let pw = req.password;
-    let verified = tokio::task::spawn_blocking(move || match &candidate {
-        Some(u) => password::verify(&pw, &u.password_hash),
-        None => {
-            password::verify_dummy(&pw);
-            false
-        }
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.into()))?;
+    let stored = user
+        .as_ref()
+        .filter(|u| u.disabled == 0)
+        .map(|u| u.password_hash.clone());
+    let verified = password::verify_blocking(req.password, stored).await?;
     let Some(user) = user.filter(|u| verified && u.disabled == 0) else {
-        if let Some(ip) = ip.0 {
-            t.login_ip.record(ip);
-        }
-        t.login_user.record(key.clone());
-        t.login_global.record(());
+        throttle.record_failure(ip.0, &key);
         db::audit::record(
             &state.db,
             "system",
@@ -92,7 +73,7 @@ pub async fn login(
         .await;
         return Err(ApiError::BadCredentials);
     };
-    t.login_user.clear(&key);
+    throttle.record_success(&key);
     db::users::touch_login(&state.db, &user.id).await?;
     let ttl = state.config.limits.access_token_ttl_secs;
     let (token, _) = state.tokens.sign(&user.id, ttl)?;
@@ -156,10 +137,7 @@ pub async fn register(
         ));
     }
     password::check_policy(&req.password).map_err(|e| ApiError::Validation(e.to_string()))?;
-    let pw = req.password;
-    let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))??;
+    let hash = password::hash_blocking(req.password).await?;
     let created = db::users::create(
         &state.db,
         &req.email,

@@ -17,8 +17,8 @@ use crate::db::{self, agents::AgentRow, users::Role};
 use crate::http::error::ApiError;
 use crate::model::UserId;
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use server_kit::http::bearer_token;
 
 /// A signed-in user, verified from the token and the current user row.
 #[derive(Debug, Clone)]
@@ -39,14 +39,7 @@ pub struct Technician(pub Principal);
 pub struct Admin(pub Principal);
 
 async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
-    let token = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .ok_or(ApiError::Unauthorized)?;
+    let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
     let claims = state.tokens.verify(token).ok_or(ApiError::Unauthorized)?;
     // The role and the disabled flag come from the row, so changes apply at once.
     let user = db::users::find(&state.db, &UserId::from(claims.sub.as_str()))

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use api_harness::Api;
 use futures_util::{SinkExt, StreamExt};
 use gururmm_protocol::{
     decode_server, encode, AgentMessage, AuthPayload, CommandPayload, CommandResult, ServerMessage,
@@ -31,8 +32,8 @@ pub const WAIT: Duration = Duration::from_secs(15);
 
 pub struct TestApp {
     pub server: Option<RunningServer>,
-    pub base: String,
-    pub client: reqwest::Client,
+    /// Calls to the server (`app.get(…)`, `app.client`, `app.base` reach it through `Deref`).
+    pub api: Api,
     pub admin_token: String,
     pub config: Config,
     pub _dir: tempfile::TempDir,
@@ -60,6 +61,13 @@ pub async fn test_config(dir: &std::path::Path) -> (Config, Option<ScratchDataba
     (config, database)
 }
 
+impl std::ops::Deref for TestApp {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
 impl TestApp {
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
@@ -74,10 +82,7 @@ impl TestApp {
         tweak: impl FnOnce(&mut Config),
         clock: std::sync::Arc<dyn Clock>,
     ) -> Self {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
-            .with_test_writer()
-            .try_init();
+        api_harness::capture_logs();
         let dir = tempfile::tempdir().expect("tempdir");
         let (mut config, database) = test_config(dir.path()).await;
         tweak(&mut config);
@@ -89,15 +94,18 @@ impl TestApp {
             .expect("bootstrap")
             .expect("empty database");
         let mut app = Self {
-            base: format!("http://{}", server.addr),
+            api: Api::new(
+                format!("http://{}", server.addr),
+                reqwest::Client::new(),
+                document(),
+            ),
             server: Some(server),
-            client: reqwest::Client::new(),
             admin_token: String::new(),
             config,
             _dir: dir,
             _database: database,
         };
-        app.admin_token = app.login(&admin.email, &admin.password).await;
+        app.admin_token = app.login(&admin.login, &admin.password).await;
         app
     }
 
@@ -107,10 +115,6 @@ impl TestApp {
 
     pub fn addr(&self) -> std::net::SocketAddr {
         self.server.as_ref().expect("running").addr
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
     }
 
     pub fn ws_url(&self) -> String {
@@ -147,69 +151,15 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> String {
-        let res = self
-            .client
-            .post(self.url("/api/auth/login"))
-            .json(&json!({"email": email, "password": password}))
-            .send()
-            .await
-            .expect("login");
-        assert_eq!(res.status(), 200, "login of {email}");
-        res.json::<Value>().await.expect("json")["token"]
-            .as_str()
-            .expect("token")
-            .to_owned()
-    }
-
-    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request")
-    }
-
-    pub async fn post(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .expect("request")
-    }
-
-    pub async fn put(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
-        self.client
-            .put(self.url(path))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .expect("request")
-    }
-
-    pub async fn delete(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client
-            .delete(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request")
+        let credentials = json!({"email": email, "password": password});
+        self.api.login(credentials, "token").await
     }
 
     /// GET as admin, asserting 200 and that the JSON is what the OpenAPI document promises
-    /// (the dashboard's types are generated from it), returning the JSON.
+    /// (api-harness's `get_checked`), returning the JSON.
     pub async fn get_json(&self, path: &str) -> Value {
-        let res = self.get(path, &self.admin_token).await;
-        assert_eq!(res.status(), 200, "GET {path}");
-        let body = res.json().await.expect("json");
-        let undocumented = path == "/api/openapi.json"; // the document itself
-        let checked = server_kit::http::documented_response(document(), "GET", path, 200, &body);
-        if let (false, Err(problems)) = (undocumented, checked) {
-            panic!("the response differs from the OpenAPI document:\n{problems:#?}\n{body:#}");
-        }
+        let (status, body) = self.get_checked(path, &self.admin_token).await;
+        assert_eq!(status, 200, "GET {path}");
         body
     }
 
@@ -322,7 +272,7 @@ impl TestApp {
         let mut config = self.config.clone();
         config.bind = "127.0.0.1:0".parse().expect("addr");
         let server = Server::start(config).await.expect("restart");
-        self.base = format!("http://{}", server.addr);
+        self.api.base = format!("http://{}", server.addr);
         self.server = Some(server);
     }
 }
