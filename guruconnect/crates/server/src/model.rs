@@ -1,12 +1,17 @@
 //! The session vocabulary the database, the relay and the API share: how a session was made
 //! ([`Mode`]) and where it stands ([`SessionStatus`]). Both are stored as text and read back at
 //! the database edge (`db::sessions`), so code above it compares variants, never strings. And
-//! the ids that must not be mixed up: a machine's [`AgentId`], a [`SessionId`], an agent key's
-//! row ([`KeyId`]) and a support code's row ([`CodeId`]).
+//! the ids that must not be mixed up: a machine's [`AgentId`], an account's [`UserId`], a
+//! [`SessionId`], an agent key's row ([`KeyId`]) and a support code's row ([`CodeId`]).
 
 server_kit::id_type! {
     /// A machine's agent, as the agent names itself (`machines.agent_id`, `sessions.agent_id`).
     pub struct AgentId;
+}
+
+server_kit::id_type! {
+    /// A technician's or admin's account (`users.id`).
+    pub struct UserId;
 }
 
 server_kit::id_type! {

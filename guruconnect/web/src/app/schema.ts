@@ -390,12 +390,15 @@ export type UserDto = {
   created_at: string;
   disabled: boolean;
   display_name: string;
-  id: string;
+  id: UserId;
   last_login_at: string | null;
   /** `admin` or `technician`. */
   role: string;
   username: string;
 };
+
+/** A technician's or admin's account (`users.id`). */
+export type UserId = string;
 
 export type Version = {
   name: string;

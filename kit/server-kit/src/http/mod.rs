@@ -1,7 +1,8 @@
 //! HTTP behaviour both servers put around every route: a request id (the `X-Request-Id`
 //! header, the log span and the error envelope's correlation id), security headers, HSTS when
 //! the server itself speaks TLS, and CORS for configured origins only; the error envelope and the
-//! extractors that answer with it; and the API docs routes, the document they serve, and a
+//! extractors that answer with it; RFC 3339 timestamps and page parameters; and the API docs
+//! routes, the document they serve, and a
 //! check that a response is what that document promises.
 
 mod conformance;
@@ -10,6 +11,7 @@ mod docs;
 mod document;
 mod failure;
 mod headers;
+mod paging;
 mod request_id;
 
 pub use conformance::{conforms, documented_response};
@@ -18,6 +20,7 @@ pub use docs::docs_routes;
 pub use document::{referenced_schemas, served_document};
 pub use failure::{failure_response, ErrorEnvelope, Failure, Json, Path, Query, Rejected};
 pub use headers::{security_headers, strict_transport, DEFAULT_CSP};
+pub use paging::{iso, iso_opt, PageParams};
 pub use request_id::{correlation_id, request_context, REQUEST_ID};
 
 use axum::http::{header, HeaderMap};

@@ -118,7 +118,7 @@ pub async fn create(
     let created = create_code(
         &state,
         CodeRequest {
-            created_by: &me.user_id,
+            created_by: me.user_id.as_str(),
             actor: Actor::User(me.user_id.clone()),
             technician_name: name.trim(),
             note: req.note.trim(),
@@ -150,7 +150,7 @@ pub async fn cancel(
 ) -> ApiResult<StatusCode> {
     let row = db::codes::find(&state.db, &id)
         .await?
-        .filter(|c| me.is_admin() || c.created_by == me.user_id)
+        .filter(|c| me.is_admin() || c.created_by == me.user_id.as_str())
         .ok_or(ApiError::NotFound("support code"))?;
     if !db::codes::cancel(&state.db, &row.id).await? {
         return Err(ApiError::Conflict(format!(

@@ -7,48 +7,16 @@ use crate::db::{
     sessions::SessionRow,
     users::UserRow,
 };
-use crate::model::{AgentId, CodeId, KeyId, Mode, SessionId, SessionStatus};
-use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
-use utoipa::{IntoParams, ToSchema};
-
-/// Unix milliseconds as RFC 3339.
-pub fn iso(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
-}
-
-fn iso_opt(ms: Option<i64>) -> Option<String> {
-    ms.map(iso)
-}
+use crate::model::{AgentId, CodeId, KeyId, Mode, SessionId, SessionStatus, UserId};
+use serde::Serialize;
+pub use server_kit::http::{iso, iso_opt, PageParams};
+use utoipa::ToSchema;
 
 fn split(list: &str) -> Vec<String> {
     list.split(',')
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
-}
-
-/// `?page=&per_page=` (1-based; at most 200 per page).
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct PageParams {
-    pub page: Option<u32>,
-    pub per_page: Option<u32>,
-}
-
-impl PageParams {
-    pub fn limit_offset(&self) -> (i64, i64, u32, u32) {
-        let per_page = self.per_page.unwrap_or(50).clamp(1, 200);
-        let page = self.page.unwrap_or(1).max(1);
-        (
-            i64::from(per_page),
-            i64::from(page - 1) * i64::from(per_page),
-            page,
-            per_page,
-        )
-    }
 }
 
 /// One page of a list.
@@ -62,7 +30,7 @@ pub struct Page<T> {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserDto {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     /// `admin` or `technician`.

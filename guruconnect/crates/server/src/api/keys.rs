@@ -56,7 +56,7 @@ pub async fn mint_key(
     let key = new_token(AGENT_KEY_PREFIX);
     let prefix: String = key.chars().take(AGENT_KEY_PREFIX.len() + 6).collect();
     let created_by = match &actor {
-        Actor::User(id) => id.clone(),
+        Actor::User(id) => id.to_string(),
         Actor::Integration => "integration".into(),
         _ => String::new(),
     };

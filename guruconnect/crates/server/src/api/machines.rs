@@ -7,7 +7,7 @@ use crate::app::AppState;
 use crate::auth::{Admin, Principal, Technician};
 use crate::db::{self, events::Actor, events::Event};
 use crate::http::error::{ApiError, ApiResult, Json, Path, Query};
-use crate::model::{AgentId, Mode};
+use crate::model::{AgentId, Mode, UserId};
 use crate::relay::lifecycle::{self, record};
 use crate::relay::session::LiveSession;
 use axum::extract::State;
@@ -142,7 +142,7 @@ pub async fn detail(
 pub async fn remove_machine(
     state: &AppState,
     agent_id: &AgentId,
-    actor_id: &str,
+    actor_id: &UserId,
 ) -> ApiResult<bool> {
     let existed = db::machines::delete(&state.db, agent_id).await?;
     let revoked = db::keys::revoke_all_for_agent(&state.db, agent_id).await?;
@@ -156,7 +156,7 @@ pub async fn remove_machine(
             &live.id,
             "machine_removed",
             DisconnectReason::MachineRemoved,
-            Actor::User(actor_id.to_owned()),
+            Actor::User(actor_id.clone()),
         )
         .await?;
     }
@@ -170,7 +170,7 @@ pub async fn remove_machine(
             state,
             Event {
                 event_type: "machine_removed",
-                actor: Actor::User(actor_id.to_owned()),
+                actor: Actor::User(actor_id.clone()),
                 session_id: None,
                 agent_id: Some(agent_id),
                 ip: None,

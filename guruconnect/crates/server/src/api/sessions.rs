@@ -135,7 +135,7 @@ pub async fn start(
         &state,
         &machine.agent_id,
         Source::Technician,
-        Some(&me.user_id),
+        Some(me.user_id.as_str()),
         Actor::User(me.user_id.clone()),
     )
     .await?;
@@ -217,7 +217,7 @@ pub async fn viewer_token(
         me.display_name.clone()
     };
     let viewer = Viewer {
-        subject: &me.user_id,
+        subject: me.user_id.as_str(),
         name: &name,
         actor: Actor::User(me.user_id.clone()),
         audit: serde_json::json!({}),

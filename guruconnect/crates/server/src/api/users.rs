@@ -5,6 +5,7 @@ use crate::app::AppState;
 use crate::auth::{password, Admin};
 use crate::db::{self, events::Actor, events::Event, users::CreateUserError, users::Role};
 use crate::http::error::{ApiError, ApiResult, Json, Path};
+use crate::model::UserId;
 use crate::relay::lifecycle::record;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -93,7 +94,7 @@ pub async fn create(
 pub async fn disable(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
 ) -> ApiResult<StatusCode> {
     if id == admin.user_id {
         return Err(ApiError::Conflict(

@@ -18,6 +18,7 @@ pub use server_kit::{password, throttle};
 use crate::app::AppState;
 use crate::db::{self, users::Role};
 use crate::http::error::ApiError;
+use crate::model::UserId;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use server_kit::http::bearer_token;
@@ -25,7 +26,7 @@ use server_kit::http::bearer_token;
 /// A signed-in person, as verified from their access token and the current user row.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub user_id: String,
+    pub user_id: UserId,
     pub username: String,
     pub display_name: String,
     pub role: Role,
@@ -61,7 +62,7 @@ async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiErro
     }
     // The role comes from the user row, not the token, so a demotion or a disable takes
     // effect at once.
-    let user = db::users::find(&state.db, &claims.sub)
+    let user = db::users::find(&state.db, &UserId::from(claims.sub))
         .await?
         .filter(|u| !u.disabled())
         .ok_or(ApiError::Unauthorized)?;

@@ -28,7 +28,7 @@ pub async fn issue_login(
     let family = family.unwrap_or_else(db::new_id);
     let now = now_secs();
     let claims = AccessClaims {
-        sub: user.id.clone(),
+        sub: user.id.to_string(),
         name: user.username.clone(),
         role: user.role().as_str().to_owned(),
         typ: ACCESS_TYP.into(),

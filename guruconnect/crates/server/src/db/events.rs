@@ -2,13 +2,13 @@
 //! token or key: callers pass identifiers only.
 
 use super::{new_id, now_ms, Db};
-use crate::model::{AgentId, SessionId};
+use crate::model::{AgentId, SessionId, UserId};
 use serde::Serialize;
 
 /// Who did it.
 #[derive(Debug, Clone)]
 pub enum Actor {
-    User(String),
+    User(UserId),
     Agent(String),
     Integration,
     System,
@@ -17,7 +17,7 @@ pub enum Actor {
 impl Actor {
     fn parts(&self) -> (&'static str, &str) {
         match self {
-            Actor::User(id) => ("user", id),
+            Actor::User(id) => ("user", id.as_str()),
             Actor::Agent(id) => ("agent", id),
             Actor::Integration => ("integration", ""),
             Actor::System => ("system", ""),

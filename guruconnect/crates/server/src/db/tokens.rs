@@ -1,7 +1,7 @@
 //! Token bookkeeping: revoked access tokens, rotating refresh tokens, issued viewer tokens.
 
 use super::{new_id, now_ms, Db};
-use crate::model::SessionId;
+use crate::model::{SessionId, UserId};
 
 pub async fn revoke_access(db: &Db, jti: &str, expires_at: i64) -> sqlx::Result<()> {
     sqlx::query(
@@ -28,7 +28,7 @@ pub async fn is_access_revoked(db: &Db, jti: &str) -> sqlx::Result<bool> {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RefreshRow {
     pub id: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub family_id: String,
     pub expires_at: i64,
     pub used_at: Option<i64>,
@@ -37,7 +37,7 @@ pub struct RefreshRow {
 
 pub async fn insert_refresh(
     db: &Db,
-    user_id: &str,
+    user_id: &UserId,
     family_id: &str,
     token_hash: &str,
     expires_at: i64,

@@ -1,6 +1,7 @@
 //! Technician and admin accounts.
 
-use super::{is_unique_violation, new_id, now_ms, Db};
+use super::{is_unique_violation, now_ms, Db};
+use crate::model::UserId;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -29,7 +30,7 @@ impl Role {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub password_hash: String,
     pub role: String,
@@ -79,7 +80,7 @@ pub async fn create(
     role: Role,
 ) -> Result<UserRow, CreateUserError> {
     let row = UserRow {
-        id: new_id(),
+        id: UserId::new(),
         username: username.to_owned(),
         password_hash: password_hash.to_owned(),
         role: role.as_str().to_owned(),
@@ -118,7 +119,7 @@ pub async fn find_by_username(db: &Db, username: &str) -> sqlx::Result<Option<Us
     .await
 }
 
-pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<UserRow>> {
+pub async fn find(db: &Db, id: &UserId) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
@@ -133,7 +134,7 @@ pub async fn list(db: &Db) -> sqlx::Result<Vec<UserRow>> {
     .await
 }
 
-pub async fn set_disabled(db: &Db, id: &str, disabled: bool) -> sqlx::Result<bool> {
+pub async fn set_disabled(db: &Db, id: &UserId, disabled: bool) -> sqlx::Result<bool> {
     let result = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
         .bind(i64::from(disabled))
         .bind(id)
@@ -142,7 +143,7 @@ pub async fn set_disabled(db: &Db, id: &str, disabled: bool) -> sqlx::Result<boo
     Ok(super::changed_one(&result))
 }
 
-pub async fn touch_login(db: &Db, id: &str) -> sqlx::Result<()> {
+pub async fn touch_login(db: &Db, id: &UserId) -> sqlx::Result<()> {
     sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
         .bind(now_ms())
         .bind(id)

@@ -11,7 +11,7 @@ use crate::auth::jwt::ViewerClaims;
 use crate::auth::tokens::INTEGRATION_VIEWER_SUBJECT;
 use crate::db::{self, events::Actor};
 use crate::http::error::ApiError;
-use crate::model::SessionId;
+use crate::model::{SessionId, UserId};
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
@@ -153,7 +153,7 @@ async fn admit(
     let user_active = if claims.sub == INTEGRATION_VIEWER_SUBJECT {
         state.config.integration_key.is_some()
     } else {
-        db::users::find(&state.db, &claims.sub)
+        db::users::find(&state.db, &UserId::from(claims.sub.as_str()))
             .await
             .ok()?
             .is_some_and(|u| !u.disabled())
@@ -265,12 +265,21 @@ async fn pump(
     }
 }
 
+/// Who a viewer acts for: the integration (GuruRMM's embedded viewer) or the signed-in user.
+fn viewer_actor(claims: &ViewerClaims) -> Actor {
+    if claims.sub == INTEGRATION_VIEWER_SUBJECT {
+        Actor::Integration
+    } else {
+        Actor::User(UserId::from(claims.sub.as_str()))
+    }
+}
+
 async fn audit(state: &AppState, session: &LiveSession, claims: &ViewerClaims, event_type: &str) {
     super::lifecycle::record(
         state,
         db::events::Event {
             event_type,
-            actor: Actor::User(claims.sub.clone()),
+            actor: viewer_actor(claims),
             session_id: Some(&session.id),
             agent_id: Some(&session.agent_id),
             ip: None,

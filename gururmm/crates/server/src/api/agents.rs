@@ -49,7 +49,7 @@ async fn page(state: &AppState, filter: ListFilter, paging: PageParams) -> ApiRe
             ));
         }
     }
-    let (limit, offset, page, per_page) = paging.resolve();
+    let (limit, offset, page, per_page) = paging.limit_offset();
     let (rows, total) = db::agents::list(&state.db, &filter, limit, offset).await?;
     Ok(AgentPage {
         items: rows.into_iter().map(Into::into).collect(),

@@ -76,7 +76,7 @@ pub async fn list(
         page: q.page,
         per_page: q.per_page,
     }
-    .resolve();
+    .limit_offset();
     let (rows, total) = db::audit::list(&state.db, &filter, limit, offset).await?;
     Ok(Json(AuditPage {
         items: rows.into_iter().map(Into::into).collect(),
