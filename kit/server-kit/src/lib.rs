@@ -10,6 +10,7 @@
 //! Each server keeps what is its own: its state, its routes, its background tasks, what a
 //! graceful shutdown must flush.
 
+pub mod accounts;
 pub mod cli;
 mod client;
 pub mod config;

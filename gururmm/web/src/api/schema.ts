@@ -489,6 +489,10 @@ export type RemoteControlStatus = {
   viewer_origin: string | null;
 };
 
+/**
+ * What an account may do: a technician works on machines, an admin also manages
+ * accounts, keys and settings.
+ */
 export type Role = "admin" | "technician";
 
 export type RotatedKey = {

@@ -2,31 +2,7 @@
 
 use super::{is_unique_violation, now_ms, Db};
 use crate::model::UserId;
-use serde::Serialize;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Technician,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Technician => "technician",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "admin" => Some(Role::Admin),
-            "technician" => Some(Role::Technician),
-            _ => None,
-        }
-    }
-}
+pub use server_kit::accounts::Role;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
