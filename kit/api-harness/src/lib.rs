@@ -107,6 +107,32 @@ impl Api {
     }
 }
 
+impl Api {
+    /// An attack on the sign-in throttle behind a trusted proxy: five wrong sign-ins, each
+    /// claiming a new client address in `X-Forwarded-For` ahead of the one the proxy appends
+    /// (198.51.100.7). `credentials(n)` is the body of attempt `n` (1 to 5). The statuses, in
+    /// order: a server that counts the proxy's address, three failures allowed per address,
+    /// answers 401, 401, 401, 429, 429.
+    pub async fn login_with_spoofed_forwarded_for(
+        &self,
+        credentials: impl Fn(u32) -> Value,
+    ) -> Vec<u16> {
+        let mut statuses = Vec::new();
+        for n in 1..=5 {
+            let res = self
+                .client
+                .post(self.url("/api/auth/login"))
+                .header("x-forwarded-for", format!("6.6.6.{n}, 198.51.100.7"))
+                .json(&credentials(n))
+                .send()
+                .await
+                .expect("login");
+            statuses.push(res.status().as_u16());
+        }
+        statuses
+    }
+}
+
 /// Sends the server's logs to the test's captured output (shown when a test fails); `RUST_LOG`
 /// chooses what, `warn` by default. Only the first call in a test binary installs it.
 pub fn capture_logs() {
