@@ -29,6 +29,6 @@ pub mod stored;
 pub mod throttle;
 
 pub use client::{client_ip, ClientIp, ForwardedPolicy};
-pub use listen::{bind, serve, Bound};
+pub use listen::{bind, serve, Bound, Serving};
 pub use secret::SecretString;
 pub use signal::shutdown_signal;

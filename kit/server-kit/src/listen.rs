@@ -10,6 +10,7 @@ use crate::config::TlsConfig;
 use axum_server::accept::NoDelayAcceptor;
 use axum_server::tls_rustls::RustlsConfig;
 use std::net::SocketAddr;
+use std::time::Duration;
 use tokio::task::JoinHandle;
 
 /// A bound socket, not yet serving.
@@ -28,19 +29,43 @@ pub fn bind(addr: SocketAddr) -> anyhow::Result<Bound> {
     Ok(Bound { listener, addr })
 }
 
-/// Serves `app` on `bound` (TLS when `tls` is given) until `handle` stops it. Fails, before
-/// serving anything, when the certificate or key cannot be loaded.
+/// A server serving on its own task, until it is stopped.
+#[derive(Debug)]
+pub struct Serving {
+    handle: axum_server::Handle,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Serving {
+    /// Stops accepting and lets open requests finish for up to `drain`; returns once the
+    /// server has stopped.
+    pub async fn drain(self, drain: Duration) {
+        self.handle.graceful_shutdown(Some(drain));
+        let _ = self.task.await;
+    }
+
+    /// Stops at once, as a crash would: open connections are cut.
+    pub async fn abort(self) {
+        self.handle.shutdown();
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}
+
+/// Serves `app` on `bound` (TLS when `tls` is given). Fails, before serving anything, when
+/// the certificate or key cannot be loaded.
 pub async fn serve(
     bound: Bound,
     tls: Option<&TlsConfig>,
     app: IntoMakeServiceWithConnectInfo<Router, SocketAddr>,
-    handle: axum_server::Handle,
-) -> anyhow::Result<JoinHandle<std::io::Result<()>>> {
+) -> anyhow::Result<Serving> {
+    let handle = axum_server::Handle::new();
     let Some(tls) = tls else {
         let server = axum_server::from_tcp(bound.listener)
             .acceptor(NoDelayAcceptor)
-            .handle(handle);
-        return Ok(tokio::spawn(server.serve(app)));
+            .handle(handle.clone());
+        let task = tokio::spawn(server.serve(app));
+        return Ok(Serving { handle, task });
     };
     // Only one provider is linked; the first call installs it, later ones (tests starting
     // many servers) change nothing.
@@ -56,8 +81,9 @@ pub async fn serve(
         })?;
     let server = axum_server::from_tcp_rustls(bound.listener, rustls)
         .map(|tls| tls.acceptor(NoDelayAcceptor))
-        .handle(handle);
-    Ok(tokio::spawn(server.serve(app)))
+        .handle(handle.clone());
+    let task = tokio::spawn(server.serve(app));
+    Ok(Serving { handle, task })
 }
 
 #[cfg(test)]

@@ -20,8 +20,7 @@ pub struct Server;
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub state: AppState,
-    handle: axum_server::Handle,
-    task: JoinHandle<std::io::Result<()>>,
+    serving: server_kit::Serving,
     reaper: JoinHandle<()>,
 }
 
@@ -36,14 +35,12 @@ impl Server {
         let state = AppState::build(config).await?;
         let app =
             crate::api::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let handle = axum_server::Handle::new();
-        let task = server_kit::serve(bound, state.config.tls.as_ref(), app, handle.clone()).await?;
+        let serving = server_kit::serve(bound, state.config.tls.as_ref(), app).await?;
         let reaper = tokio::spawn(relay::reconcile::run_reaper(state.clone()));
         Ok(RunningServer {
             addr,
             state,
-            handle,
-            task,
+            serving,
             reaper,
         })
     }
@@ -59,8 +56,7 @@ impl RunningServer {
         for live in self.state.relay.all() {
             relay::lifecycle::flush_bytes(&self.state, &live).await;
         }
-        self.handle.graceful_shutdown(Some(DRAIN));
-        let _ = self.task.await;
+        self.serving.drain(DRAIN).await;
         let _ = self.reaper.await;
         // Upgraded sockets outlive the HTTP server's drain: let them record their departures.
         self.state.sockets.close();
@@ -71,10 +67,8 @@ impl RunningServer {
     /// Stops abruptly, as a crash would: no goodbyes, nothing flushed.
     pub async fn kill(self) {
         self.state.shutdown.cancel();
-        self.handle.shutdown();
-        self.task.abort();
         self.reaper.abort();
-        let _ = self.task.await;
+        self.serving.abort().await;
         self.state.db.pool.close().await;
     }
 

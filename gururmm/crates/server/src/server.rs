@@ -19,8 +19,7 @@ pub struct Server;
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub state: AppState,
-    handle: axum_server::Handle,
-    task: JoinHandle<std::io::Result<()>>,
+    serving: server_kit::Serving,
     reaper: JoinHandle<()>,
 }
 
@@ -42,8 +41,7 @@ impl Server {
         let state = AppState::build_with_clock(config, clock).await?;
         let app =
             crate::api::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let handle = axum_server::Handle::new();
-        let task = server_kit::serve(bound, state.config.tls.as_ref(), app, handle.clone()).await?;
+        let serving = server_kit::serve(bound, state.config.tls.as_ref(), app).await?;
         let reaper = tokio::spawn(crate::reaper::run(state.clone()));
         tokio::spawn(crate::command_feed::render(state.clone()));
         if let Some(connect) = &state.connect {
@@ -57,8 +55,7 @@ impl Server {
         Ok(RunningServer {
             addr,
             state,
-            handle,
-            task,
+            serving,
             reaper,
         })
     }
@@ -69,8 +66,7 @@ impl RunningServer {
     pub async fn shutdown(self) {
         self.state.shutdown.cancel();
         self.state.registry.close_all();
-        self.handle.graceful_shutdown(Some(DRAIN));
-        let _ = self.task.await;
+        self.serving.drain(DRAIN).await;
         let _ = self.reaper.await;
         self.state.db.pool.close().await;
     }

@@ -13,6 +13,7 @@ mod failure;
 mod headers;
 mod paging;
 mod request_id;
+mod security;
 
 pub use conformance::{conforms, documented_response};
 pub use cors::cors_layer;
@@ -22,6 +23,7 @@ pub use failure::{failure_response, ErrorEnvelope, Failure, Json, Path, Query, R
 pub use headers::{security_headers, strict_transport, DEFAULT_CSP};
 pub use paging::{iso, iso_opt, PageParams};
 pub use request_id::{correlation_id, request_context, REQUEST_ID};
+pub use security::add_bearer_schemes;
 
 use axum::http::{header, HeaderMap};
 use axum::Router;

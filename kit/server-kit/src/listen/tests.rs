@@ -22,10 +22,7 @@ async fn port_zero_resolves_and_plain_http_is_served_with_the_peer_known() {
     let bound = bind(loopback()).expect("bind");
     let addr = bound.addr;
     assert_ne!(addr.port(), 0);
-    let handle = axum_server::Handle::new();
-    let task = serve(bound, None, app(), handle.clone())
-        .await
-        .expect("serve");
+    let serving = serve(bound, None, app()).await.expect("serve");
 
     let body = reqwest::get(format!("http://{addr}/peer"))
         .await
@@ -34,8 +31,9 @@ async fn port_zero_resolves_and_plain_http_is_served_with_the_peer_known() {
         .await;
     assert_eq!(body.expect("body"), "127.0.0.1");
 
-    handle.shutdown();
-    task.await.expect("joined").expect("served without error");
+    serving.drain(Duration::from_secs(1)).await;
+    let after = reqwest::get(format!("http://{addr}/peer")).await;
+    assert!(after.is_err(), "still answering after the drain: {after:?}");
 }
 
 #[tokio::test]
@@ -59,10 +57,7 @@ async fn with_certificate_files_https_is_served_and_bad_files_are_named() {
         cert: cert_path,
         key: key_path.clone(),
     };
-    let handle = axum_server::Handle::new();
-    let task = serve(bound, Some(&files), app(), handle.clone())
-        .await
-        .expect("serve");
+    let serving = serve(bound, Some(&files), app()).await.expect("serve");
     let client = reqwest::Client::builder()
         .add_root_certificate(
             reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).expect("pem"),
@@ -78,8 +73,11 @@ async fn with_certificate_files_https_is_served_and_bad_files_are_named() {
         plain.is_err(),
         "plain HTTP on the TLS port is not answered: {plain:?}"
     );
-    handle.shutdown();
-    let _ = task.await;
+    serving.abort().await;
+    assert!(
+        client.get(&url).send().await.is_err(),
+        "answering after abort"
+    );
 
     let missing = dir.path().join("missing.pem");
     let bad = TlsConfig {
@@ -87,7 +85,7 @@ async fn with_certificate_files_https_is_served_and_bad_files_are_named() {
         key: key_path,
     };
     let bound = bind(loopback()).expect("bind");
-    let err = serve(bound, Some(&bad), app(), axum_server::Handle::new())
+    let err = serve(bound, Some(&bad), app())
         .await
         .expect_err("no certificate");
     assert!(err.to_string().contains("missing.pem"), "{err}");

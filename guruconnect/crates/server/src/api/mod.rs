@@ -22,7 +22,6 @@ use crate::relay;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -39,27 +38,8 @@ struct BearerScheme;
 
 impl Modify for BearerScheme {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "integration",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some(
-                        "The integration key (integration_key / CONNECT_INTEGRATION_KEY)",
-                    ))
-                    .build(),
-            ),
-        );
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
+        let integration = "The integration key (integration_key / CONNECT_INTEGRATION_KEY)";
+        server_kit::http::add_bearer_schemes(openapi, &[("integration", integration)]);
     }
 }
 
