@@ -401,8 +401,12 @@ export type UserDto = {
 export type UserId = string;
 
 export type Version = {
+  /** The server's package name. */
   name: string;
-  /** Wire protocol version agents and viewers must speak. */
+  /**
+   * The wire protocol version this server speaks; its agents (and GuruConnect's viewers)
+   * must speak it too.
+   */
   protocol_version: number;
   version: string;
 };

@@ -618,8 +618,12 @@ export type UserDto = {
 export type UserId = string;
 
 export type Version = {
+  /** The server's package name. */
   name: string;
-  /** Agent protocol version this server speaks. */
+  /**
+   * The wire protocol version this server speaks; its agents (and GuruConnect's viewers)
+   * must speak it too.
+   */
   protocol_version: number;
   version: string;
 };

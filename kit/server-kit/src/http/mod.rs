@@ -14,6 +14,7 @@ mod headers;
 mod paging;
 mod request_id;
 mod security;
+mod version;
 
 pub use conformance::{conforms, documented_response};
 pub use cors::cors_layer;
@@ -24,6 +25,7 @@ pub use headers::{security_headers, strict_transport, DEFAULT_CSP};
 pub use paging::{iso, iso_opt, PageParams};
 pub use request_id::{correlation_id, request_context, REQUEST_ID};
 pub use security::add_bearer_schemes;
+pub use version::Version;
 
 use axum::http::{header, HeaderMap};
 use axum::Router;

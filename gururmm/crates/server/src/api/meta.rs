@@ -4,6 +4,7 @@ use crate::app::AppState;
 use crate::http::error::{ApiResult, Json};
 use axum::extract::State;
 use serde::Serialize;
+use server_kit::http::Version;
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -23,19 +24,12 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     }))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Version {
-    pub name: String,
-    pub version: String,
-    /// Agent protocol version this server speaks.
-    pub protocol_version: u32,
-}
-
 #[utoipa::path(get, path = "/api/version", tag = "meta", responses((status = 200, body = Version)))]
 pub async fn version() -> Json<Version> {
-    Json(Version {
-        name: env!("CARGO_PKG_NAME").into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        protocol_version: gururmm_protocol::PROTOCOL_VERSION,
-    })
+    let (name, version) = (env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
+    Json(Version::new(
+        name,
+        version,
+        gururmm_protocol::PROTOCOL_VERSION,
+    ))
 }

@@ -293,3 +293,16 @@ async fn agents_list_searches_paginates_moves_and_counts() {
         .await;
     assert_eq!(res.status(), 404);
 }
+
+#[tokio::test]
+async fn the_version_is_public_and_names_the_agent_protocol() {
+    let app = TestApp::spawn().await;
+    let (status, version) = app.get_checked("/api/version", "").await;
+    assert_eq!(status, 200, "no token needed");
+    assert_eq!(version["name"], "gururmm-server");
+    assert_eq!(version["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        version["protocol_version"],
+        gururmm_protocol::PROTOCOL_VERSION
+    );
+}
