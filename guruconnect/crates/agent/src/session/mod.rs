@@ -4,18 +4,19 @@
 
 mod input_thread;
 pub mod pacing;
+mod pipeline;
+mod relay_messages;
 mod streamer;
 
-use crate::consent;
 use crate::platform::Platform;
 use anyhow::Context;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use guruconnect_proto::{self as proto, envelope::Payload, DisconnectReason};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-use streamer::{Control, Shared, Streamer};
+use pipeline::Pipeline;
+use relay_messages::RelayMessages;
+use std::ops::ControlFlow;
+use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
 /// How long the server may take to answer the hello.
@@ -169,6 +170,16 @@ async fn wait_for_hello(ws: &mut WsStream) -> Result<proto::ServerHello, Option<
     Err(None)
 }
 
+/// How a streaming session ended.
+enum Ending {
+    /// The relay ended it (with its reason), or the socket closed or failed.
+    Relay(Option<DisconnectReason>),
+    /// A stop was asked for on this side.
+    Stopped,
+    /// Screen capture failed for good.
+    CaptureFailed(String),
+}
+
 /// Streams until the server ends the session, the socket fails or a stop is asked for.
 async fn stream(
     ws: WsStream,
@@ -177,204 +188,31 @@ async fn stream(
     mut stop: Shutdown,
 ) -> anyhow::Result<SessionEnd> {
     let (sink, mut source) = ws.split();
-    let shared = Arc::new(Shared::default());
-    let (frames_tx, frames_rx) = tokio::sync::mpsc::channel::<Bytes>(1);
-    let (events_tx, events_rx) = tokio::sync::mpsc::channel::<Bytes>(64);
-    let (control_tx, control_rx) = std::sync::mpsc::channel();
-    let streamer = Streamer {
-        capturer: platform.capturer()?,
-        controls: control_rx,
-        frames: frames_tx,
-        events: events_tx.clone(),
-        shared: shared.clone(),
-        runtime: tokio::runtime::Handle::current(),
-        labels: config.labels.clone(),
-    };
-    // If capture fails for good the session cannot go on: the reader hears of it and ends it.
-    let (died_tx, mut died_rx) = tokio::sync::oneshot::channel::<String>();
-    let streamer = std::thread::Builder::new()
-        .name("capture".into())
-        .spawn(move || {
-            if let Err(e) = streamer.run() {
-                let _ = died_tx.send(format!("{e:#}"));
-            }
-        })?;
-    let input = input_thread::spawn(platform.injector()?, shared.clone())?;
-    let writer = tokio::spawn(write(sink, frames_rx, events_rx, shared.clone()));
-
-    let consent_pending = Arc::new(AtomicBool::new(false));
-    // The viewer count the relay last reported: any drop means someone left, perhaps with a
-    // key or button still held down.
-    let mut viewers_seen = 0u32;
-    let mut ended = None;
-    let mut failure = None;
-    let mut stopping = false;
-    loop {
+    let mut pipeline = Pipeline::start(sink, platform, config)?;
+    let mut relay = RelayMessages::default();
+    let ending = loop {
         let message = tokio::select! {
             message = source.next() => message,
-            Ok(error) = &mut died_rx => {
-                failure = Some(error);
-                break;
-            }
-            _ = stop.requested() => {
-                stopping = true;
-                break;
-            }
-        };
-        let Some(message) = message else {
-            break;
+            Ok(error) = &mut pipeline.died => break Ending::CaptureFailed(error),
+            _ = stop.requested() => break Ending::Stopped,
         };
         let body = match message {
-            Ok(Message::Binary(body)) => body,
-            Ok(Message::Close(_)) | Err(_) => break,
-            Ok(_) => continue,
+            Some(Ok(Message::Binary(body))) => body,
+            Some(Ok(Message::Close(_)) | Err(_)) | None => break Ending::Relay(None),
+            Some(Ok(_)) => continue,
         };
         let Ok(payload) = proto::decode(body, proto::MAX_AGENT_MESSAGE_BYTES) else {
             continue;
         };
-        // While the user is being asked, the relay sends no stream order and no input; this
-        // side refuses them too, so a confused or hostile relay cannot stream before Accept.
-        let asking = consent_pending.load(Ordering::Acquire);
-        match payload {
-            Payload::ConsentRequest(request) => {
-                consent_pending.store(true, Ordering::Release);
-                ask_consent(
-                    platform,
-                    request,
-                    consent_pending.clone(),
-                    events_tx.clone(),
-                );
-            }
-            Payload::StreamControl(_)
-            | Payload::KeyFrameRequest(_)
-            | Payload::MouseEvent(_)
-            | Payload::KeyEvent(_)
-                if asking => {}
-            Payload::KeyFrameRequest(_) => drop(control_tx.send(Control::KeyFrame)),
-            Payload::FrameAck(a) => drop(control_tx.send(Control::Acked(a.sequence))),
-            Payload::StreamControl(c) => {
-                // Input does not say which viewer sent it, so when any viewer leaves, whatever
-                // it held is let go of; the others' next key or click is unaffected (a release
-                // of something no longer held is ignored).
-                if c.viewers < viewers_seen {
-                    input.release_all();
-                }
-                viewers_seen = c.viewers;
-                drop(control_tx.send(Control::Viewers {
-                    count: c.viewers,
-                    paced: c.paced,
-                    codec_features: c.codec_features,
-                }));
-            }
-            Payload::SelectDisplay(s) => {
-                drop(control_tx.send(Control::SelectDisplay(s.display_id)))
-            }
-            Payload::QualitySettings(q) => drop(control_tx.send(Control::MaxFps(q.max_fps))),
-            Payload::MouseEvent(m) => {
-                input.mouse(m);
-                signal_input(&shared, &control_tx);
-            }
-            Payload::KeyEvent(k) => {
-                input.key(k);
-                signal_input(&shared, &control_tx);
-            }
-            Payload::Ping(p) => {
-                let pong = proto::Pong {
-                    nonce: p.nonce,
-                    ..Default::default()
-                };
-                let _ = events_tx.try_send(proto::encode_payload(Payload::Pong(pong)));
-            }
-            Payload::Disconnect(d) => {
-                ended = DisconnectReason::try_from(d.reason).ok();
-                break;
-            }
-            _ => {}
+        if let ControlFlow::Break(reason) = relay.apply(payload, &pipeline, platform) {
+            break Ending::Relay(reason);
         }
+    };
+    let stopping = matches!(ending, Ending::Stopped);
+    pipeline.finish(stopping.then(goodbye)).await;
+    match ending {
+        Ending::CaptureFailed(error) => anyhow::bail!("screen capture failed: {error}"),
+        Ending::Stopped => Ok(SessionEnd::Stopped),
+        Ending::Relay(reason) => Ok(SessionEnd::Ended(reason)),
     }
-    let _ = control_tx.send(Control::Stop);
-    input.stop();
-    if stopping {
-        let _ = events_tx.try_send(goodbye());
-    }
-    drop(events_tx);
-    let _ = tokio::task::spawn_blocking(move || streamer.join()).await;
-    // The writer sends what is queued (the goodbye) and closes the socket once the streamer's
-    // senders are gone; a consent prompt still open may hold one, so the wait is bounded.
-    let mut writer = writer;
-    if tokio::time::timeout(WRITER_DRAIN, &mut writer)
-        .await
-        .is_err()
-    {
-        writer.abort();
-    }
-    match (failure, stopping) {
-        (Some(error), _) => anyhow::bail!("screen capture failed: {error}"),
-        (None, true) => Ok(SessionEnd::Stopped),
-        (None, false) => Ok(SessionEnd::Ended(ended)),
-    }
-}
-
-/// How long the writer may take to send the last messages and close the socket.
-const WRITER_DRAIN: Duration = Duration::from_secs(2);
-
-/// Tells the streamer input arrived, once until it has taken notice: the control channel is
-/// unbounded and the streamer may be waiting on a slow link, so a flood of pointer moves must
-/// not queue a message each.
-fn signal_input(shared: &Shared, controls: &std::sync::mpsc::Sender<Control>) {
-    if !shared.input_signalled.swap(true, Ordering::AcqRel) {
-        drop(controls.send(Control::Input));
-    }
-}
-
-/// Writes frames and events to the relay; records how long frames take.
-async fn write(
-    mut sink: futures_util::stream::SplitSink<WsStream, Message>,
-    mut frames: tokio::sync::mpsc::Receiver<Bytes>,
-    mut events: tokio::sync::mpsc::Receiver<Bytes>,
-    shared: Arc<Shared>,
-) {
-    loop {
-        let (body, is_frame) = tokio::select! {
-            Some(body) = events.recv() => (body, false),
-            Some(body) = frames.recv() => (body, true),
-            else => break,
-        };
-        let len = body.len() as u64;
-        let started = Instant::now();
-        if sink.send(Message::Binary(body)).await.is_err() {
-            return;
-        }
-        if is_frame {
-            let send_us = started.elapsed().as_micros() as u64;
-            shared.send_us_total.fetch_add(send_us, Ordering::Relaxed);
-            shared.frames_sent.fetch_add(1, Ordering::Relaxed);
-        }
-        shared.bytes_sent.fetch_add(len, Ordering::Relaxed);
-    }
-    // Every sender is gone: the session is over on this side. A close frame, not a dropped
-    // connection, is what the relay should see.
-    let _ = sink.close().await;
-}
-
-/// Shows the consent prompt off the async runtime and sends the answer; on Accept the session
-/// may stream (the relay then sends the stream order).
-fn ask_consent(
-    platform: &Platform,
-    request: proto::ConsentRequest,
-    pending: Arc<AtomicBool>,
-    events: tokio::sync::mpsc::Sender<Bytes>,
-) {
-    let prompt = platform.consent_prompt();
-    tokio::task::spawn_blocking(move || {
-        let question = consent::Prompt::from_request(&request);
-        tracing::info!(technician = %question.technician_name, "asking the user to accept the session");
-        let answer = prompt.ask(&question);
-        tracing::info!(?answer, "the user answered the consent prompt");
-        if answer == consent::Answer::Accepted {
-            pending.store(false, Ordering::Release);
-        }
-        let response = consent::response(&request.session_id, answer);
-        let _ = events.blocking_send(proto::encode_payload(Payload::ConsentResponse(response)));
-    });
 }
