@@ -66,3 +66,13 @@ fn new_ids_differ_and_maps_keyed_by_one_are_read_with_text() {
     let text: String = a.clone().into();
     assert_eq!(text, a.as_str(), "back to text for a protocol message");
 }
+
+#[test]
+fn ids_made_one_after_another_sort_in_that_order() {
+    let made: Vec<String> = (0..2000).map(|_| NoteId::new().to_string()).collect();
+    let mut sorted = made.clone();
+    sorted.sort();
+    assert_eq!(sorted, made, "an id sorts before one made earlier");
+    sorted.dedup();
+    assert_eq!(sorted.len(), made.len(), "an id was made twice");
+}

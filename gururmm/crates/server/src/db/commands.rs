@@ -67,7 +67,8 @@ pub const RECENT_FOR_AGENT: &str = concat!(
     " FROM commands WHERE agent_id = $1 ORDER BY created_at DESC LIMIT $2"
 );
 
-/// The agent's queue, oldest first (every connect and every sweep).
+/// The agent's queue, oldest first (every connect and every sweep); commands queued in the
+/// same millisecond keep their order by id (server-kit's ids sort in the order they were made).
 pub const PENDING_FOR_AGENT: &str = concat!(
     "SELECT ",
     columns!(),
