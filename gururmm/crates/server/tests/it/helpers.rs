@@ -6,8 +6,8 @@
 use api_harness::Api;
 use futures_util::{SinkExt, StreamExt};
 use gururmm_protocol::{
-    decode_server, encode, AgentMessage, AuthPayload, CommandPayload, CommandResult, ServerMessage,
-    PROTOCOL_VERSION,
+    decode_server, encode, AgentMessage, AuthPayload, CommandPayload, CommandResult, NetworkState,
+    ServerMessage, PROTOCOL_VERSION,
 };
 use gururmm_server::auth::throttle::{Clock, SystemClock};
 use gururmm_server::config::{Config, SecretString};
@@ -397,6 +397,25 @@ impl TestAgent {
 
     pub async fn send(&mut self, message: AgentMessage) {
         send_msg(&mut self.ws, &message).await;
+    }
+
+    /// Waits until the server has finished setting this connection up (the key re-check,
+    /// the update offer, the queued commands), which goes on after `auth_response`. It reads
+    /// the agent's messages only afterwards, so a network state it has stored proves it: a
+    /// test that next changes the database under the server (a refusing trigger) does not
+    /// race that set-up.
+    pub async fn settled(&mut self, app: &TestApp) {
+        let marker = format!("settled-{}", uuid::Uuid::new_v4().simple());
+        let state = NetworkState {
+            hash: marker.clone(),
+            interfaces: Vec::new(),
+        };
+        self.send(AgentMessage::NetworkState(state)).await;
+        let path = format!("/api/agents/{}/state", self.agent_id);
+        eventually("the connection set up", || async {
+            app.get_json(&path).await["network_hash"] == marker.as_str()
+        })
+        .await;
     }
 
     pub async fn recv(&mut self) -> Option<ServerMessage> {

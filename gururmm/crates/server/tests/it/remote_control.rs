@@ -39,7 +39,8 @@ pub(crate) async fn rig_with(tweak: impl FnOnce(&mut gururmm_server::Config, &st
     .await;
     let (_, _, code) = app.site("RC").await;
     let device = format!("dev-{}", uuid::Uuid::new_v4().simple());
-    let agent = TestAgent::connect(&app, auth_payload(&code, &device)).await;
+    let mut agent = TestAgent::connect(&app, auth_payload(&code, &device)).await;
+    agent.settled(&app).await;
     Rig {
         app,
         standin,
