@@ -159,9 +159,10 @@ pub fn now_ms() -> i64 {
     i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// A fresh random identifier.
+/// A fresh identifier for a row without an id type of its own: the same UUID v7 text as
+/// [`id_type!`](crate::id_type)'s, so rows made in the same millisecond sort as made.
 pub fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    crate::ids::fresh()
 }
 
 /// True when the statement changed exactly one row (compare-and-set updates).
