@@ -3,6 +3,8 @@
 //! response that drifts from the document (the front ends' types are generated from it) fails
 //! the test that saw it.
 
+pub mod raw_socket;
+
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
 

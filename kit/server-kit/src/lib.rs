@@ -20,6 +20,7 @@ pub mod golden;
 pub mod http;
 pub mod ids;
 pub mod install;
+pub mod intake;
 pub mod jwt;
 mod listen;
 pub mod password;

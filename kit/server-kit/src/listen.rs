@@ -1,17 +1,21 @@
 //! Binding and serving. Binding is separate from serving so a server started on port 0 knows
 //! its real address (and can put it in its config) before it builds anything that names it.
 
+use crate::config::TlsConfig;
+use crate::intake::Intake;
 use anyhow::Context;
 use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::Router;
-// Small messages (a key, a frame acknowledgement, a typed character's echo) go out at once:
-// with Nagle's algorithm one could wait for the acknowledgement of the previous one.
-use crate::config::TlsConfig;
-use axum_server::accept::NoDelayAcceptor;
 use axum_server::tls_rustls::RustlsConfig;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::task::JoinHandle;
+
+/// How long a client has for a request's headers, counted from when the server starts waiting
+/// for them (so it also ends a kept-alive connection idle this long). Without it a client
+/// sending a byte at a time holds its connection for ever.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A bound socket, not yet serving.
 #[derive(Debug)]
@@ -59,11 +63,21 @@ pub async fn serve(
     tls: Option<&TlsConfig>,
     app: IntoMakeServiceWithConnectInfo<Router, SocketAddr>,
 ) -> anyhow::Result<Serving> {
+    serve_timed(bound, tls, app, HEADER_TIMEOUT).await
+}
+
+async fn serve_timed(
+    bound: Bound,
+    tls: Option<&TlsConfig>,
+    app: IntoMakeServiceWithConnectInfo<Router, SocketAddr>,
+    header_timeout: Duration,
+) -> anyhow::Result<Serving> {
     let handle = axum_server::Handle::new();
     let Some(tls) = tls else {
-        let server = axum_server::from_tcp(bound.listener)
-            .acceptor(NoDelayAcceptor)
+        let mut server = axum_server::from_tcp(bound.listener)
+            .acceptor(Intake)
             .handle(handle.clone());
+        time_headers(server.http_builder(), header_timeout);
         let task = tokio::spawn(server.serve(app));
         return Ok(Serving { handle, task });
     };
@@ -79,11 +93,22 @@ pub async fn serve(
                 tls.key.display()
             )
         })?;
-    let server = axum_server::from_tcp_rustls(bound.listener, rustls)
-        .map(|tls| tls.acceptor(NoDelayAcceptor))
+    let mut server = axum_server::from_tcp_rustls(bound.listener, rustls)
+        .map(|tls| tls.acceptor(Intake))
         .handle(handle.clone());
+    time_headers(server.http_builder(), header_timeout);
     let task = tokio::spawn(server.serve(app));
     Ok(Serving { handle, task })
+}
+
+fn time_headers(
+    builder: &mut hyper_util::server::conn::auto::Builder<TokioExecutor>,
+    timeout: Duration,
+) {
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeout);
 }
 
 #[cfg(test)]

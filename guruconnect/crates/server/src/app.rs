@@ -6,6 +6,7 @@ use crate::auth::throttle::SlidingWindow;
 use crate::config::Config;
 use crate::db::Db;
 use crate::relay::Registry;
+use server_kit::intake::Waiting;
 use server_kit::throttle::{LoginLimits, LoginThrottle, SystemClock};
 use std::net::IpAddr;
 use std::ops::Deref;
@@ -27,6 +28,8 @@ pub struct AppInner {
     pub code_key: Vec<u8>,
     pub throttles: Throttles,
     pub relay: Registry,
+    /// Sockets still waiting to authenticate (bounded; see `server_kit::intake`).
+    pub unauthenticated: Waiting,
     /// Cancelled when the server shuts down; long-lived tasks watch it.
     pub shutdown: CancellationToken,
     /// Every upgraded socket's task, so shutdown can wait for their last database writes
@@ -80,6 +83,10 @@ impl AppState {
             code_key: hmac_hex(&master, "guruconnect/support-code/v1").into_bytes(),
             throttles: Throttles::new(&config),
             relay: Registry::default(),
+            unauthenticated: Waiting::new(
+                config.limits.unauthenticated_sockets_per_address,
+                config.limits.unauthenticated_sockets,
+            ),
             shutdown: CancellationToken::new(),
             sockets: TaskTracker::new(),
             config,

@@ -10,6 +10,7 @@ use crate::connect::Connect;
 use crate::db::Db;
 use crate::model::UserId;
 use crate::ws::Registry;
+use server_kit::intake::Waiting;
 use server_kit::throttle::{LoginLimits, LoginThrottle};
 use std::net::IpAddr;
 use std::ops::Deref;
@@ -30,6 +31,8 @@ pub struct AppInner {
     pub code_key: Vec<u8>,
     pub throttles: Throttles,
     pub registry: Registry,
+    /// Sockets still waiting to authenticate (bounded; see `server_kit::intake`).
+    pub unauthenticated: Waiting,
     /// The GuruConnect integration, when configured.
     pub connect: Option<Arc<Connect>>,
     /// Seals GuruConnect keys and launch secrets at rest (see `auth::seal`).
@@ -108,6 +111,10 @@ impl AppState {
             code_key: hmac_hex(&master, "gururmm/site-code/v1").into_bytes(),
             throttles: Throttles::new(&config, clock),
             registry: Registry::default(),
+            unauthenticated: Waiting::new(
+                config.limits.unauthenticated_sockets_per_address,
+                config.limits.unauthenticated_sockets,
+            ),
             command_feed: CommandFeed::new(STREAMS_PER_USER),
             shutdown: CancellationToken::new(),
             config,

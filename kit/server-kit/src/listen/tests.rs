@@ -90,3 +90,74 @@ async fn with_certificate_files_https_is_served_and_bad_files_are_named() {
         .expect_err("no certificate");
     assert!(err.to_string().contains("missing.pem"), "{err}");
 }
+
+/// Starts `app()` with a short header timeout and opens a raw connection to it.
+async fn timed_server(timeout: Duration) -> (Serving, tokio::net::TcpStream) {
+    let bound = bind(loopback()).expect("bind");
+    let addr = bound.addr;
+    let serving = serve_timed(bound, None, app(), timeout)
+        .await
+        .expect("serve");
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    (serving, stream)
+}
+
+/// Whether the server ends the connection before `sending` finishes.
+async fn ended_during(
+    stream: tokio::net::TcpStream,
+    sending: impl FnOnce(tokio::net::tcp::OwnedWriteHalf) -> tokio::task::JoinHandle<()>,
+) -> bool {
+    use tokio::io::AsyncReadExt;
+    let (mut read, write) = stream.into_split();
+    let sender = sending(write);
+    let ended = async {
+        let mut buf = [0u8; 1024];
+        while matches!(read.read(&mut buf).await, Ok(n) if n > 0) {}
+    };
+    tokio::select! {
+        _ = ended => true,
+        _ = sender => false,
+    }
+}
+
+#[tokio::test]
+async fn a_client_sending_its_headers_a_byte_at_a_time_is_cut_off() {
+    use tokio::io::AsyncWriteExt;
+    let (serving, stream) = timed_server(Duration::from_millis(500)).await;
+    // 20 s of headers at 10 bytes a second: the server must not wait for their end.
+    let ended = ended_during(stream, |mut write| {
+        tokio::spawn(async move {
+            let _ = write
+                .write_all(b"GET /peer HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                .await;
+            for _ in 0..200 {
+                if write.write_all(b"a").await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let _ = write.write_all(b"\r\n\r\n").await;
+        })
+    })
+    .await;
+    assert!(ended, "the server waited for headers sent a byte at a time");
+    serving.abort().await;
+}
+
+#[tokio::test]
+async fn a_kept_alive_connection_left_idle_is_closed() {
+    use tokio::io::AsyncWriteExt;
+    let (serving, stream) = timed_server(Duration::from_millis(500)).await;
+    // One whole request, then silence for up to 20 s.
+    let ended = ended_during(stream, |mut write| {
+        tokio::spawn(async move {
+            let _ = write
+                .write_all(b"GET /peer HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await;
+            tokio::time::sleep(Duration::from_secs(20)).await;
+        })
+    })
+    .await;
+    assert!(ended, "an idle kept-alive connection stayed open");
+    serving.abort().await;
+}

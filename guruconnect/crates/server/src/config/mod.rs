@@ -63,6 +63,10 @@ pub struct Limits {
     pub support_code_ttl_secs: u64,
     /// Seconds a WebSocket may stay open without authenticating.
     pub auth_timeout_secs: u64,
+    /// Agent and viewer sockets that may wait to authenticate at once, from one client
+    /// address and in all; each is read under a 64 KiB budget until it has.
+    pub unauthenticated_sockets_per_address: usize,
+    pub unauthenticated_sockets: usize,
     /// Seconds of silence after which a socket is closed.
     pub idle_timeout_secs: u64,
     pub ping_interval_secs: u64,
@@ -101,6 +105,8 @@ impl Default for Limits {
             viewer_token_ttl_secs: 300,
             support_code_ttl_secs: 600,
             auth_timeout_secs: 10,
+            unauthenticated_sockets_per_address: 32,
+            unauthenticated_sockets: 512,
             idle_timeout_secs: 60,
             ping_interval_secs: 15,
             agent_rebind_grace_secs: 300,
@@ -183,9 +189,13 @@ impl Config {
         if limits.viewer_queue_messages < 4 {
             return Err(invalid(
                 "limits.viewer_queue_messages",
-                "must be at least 1",
+                "must be at least 4",
             ));
         }
+        server_kit::intake::check_limits(
+            limits.unauthenticated_sockets_per_address,
+            limits.unauthenticated_sockets,
+        )?;
         check_http_url("public_url", self.public_url.as_deref())?;
         check_origins("cors_allowed_origins", &self.cors_allowed_origins)?;
         check_origins("viewer_allowed_origins", &self.viewer_allowed_origins)?;

@@ -20,6 +20,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use guruconnect_proto::{self as proto, envelope::Payload, DisconnectReason, ErrorCode};
 use server_kit::client_ip;
+use server_kit::intake::{ConnectionBudget, Crowded, Unproven};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -39,6 +40,7 @@ const INVENTORY_SPACING: Duration = Duration::from_secs(5);
 pub async fn upgrade(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    budget: ConnectionBudget,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -48,6 +50,10 @@ pub async fn upgrade(
         return ApiError::Forbidden("browsers may not open the agent socket").into_response();
     }
     let ip = client_ip(state.config.trust_forwarded_for, &headers, Some(peer));
+    let unproven = match state.unauthenticated.admit(ip, &budget) {
+        Ok(unproven) => unproven,
+        Err(crowded) => return crowded_out(crowded, ip),
+    };
     // Most of a fleet is idle; tungstenite's default buffers cost each idle agent ~150 KiB
     // (BENCHMARKS.md, "Idle agents held").
     ws.max_message_size(proto::MAX_AGENT_MESSAGE_BYTES)
@@ -56,17 +62,27 @@ pub async fn upgrade(
         .write_buffer_size(SOCKET_BUFFER_BYTES)
         .on_upgrade(move |socket| {
             let sockets = state.sockets.clone();
-            sockets.track_future(run(state, socket, ip))
+            sockets.track_future(run(state, socket, ip, unproven))
         })
 }
 
-async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
+/// A socket turned away before the 101 because too many wait to authenticate; the agent
+/// retries as after any failed connect.
+pub(super) fn crowded_out(crowded: Crowded, ip: Option<IpAddr>) -> Response {
+    tracing::warn!(?ip, "socket refused: {crowded}");
+    ApiError::RateLimited {
+        retry_after_secs: 1,
+    }
+    .into_response()
+}
+
+async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>, unproven: Unproven) {
     let (sink, mut stream) = socket.split();
     let (tx, rx) = mpsc::channel(AGENT_QUEUE);
     let closer = Closer::default();
     let ping = Duration::from_secs(state.config.limits.ping_interval_secs);
     let writer = tokio::spawn(socket::writer(sink, rx, closer.clone(), None, ping));
-    serve(&state, &mut stream, tx, &closer, ip).await;
+    serve(&state, &mut stream, tx, &closer, ip, unproven).await;
     closer.close(DisconnectReason::Normal, "");
     let _ = writer.await;
 }
@@ -77,6 +93,7 @@ async fn serve(
     tx: mpsc::Sender<Bytes>,
     closer: &Closer,
     ip: Option<IpAddr>,
+    unproven: Unproven,
 ) {
     let limits = &state.config.limits;
     let Some(hello) = first_hello(
@@ -93,6 +110,7 @@ async fn serve(
         Ok(identity) => identity,
         Err(failure) => return refuse(state, &tx, closer, &hello, ip, failure, &[]).await,
     };
+    unproven.proven();
     let verified_id = identity.agent_id.clone();
     let conn_id = state.relay.next_conn_id();
     let asker = identity

@@ -13,12 +13,15 @@ use crate::db::{self, events::Actor};
 use crate::http::error::ApiError;
 use crate::model::{SessionId, UserId};
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use guruconnect_proto::{self as proto, envelope::Payload, DisconnectReason, ErrorCode};
+use server_kit::client_ip;
+use server_kit::intake::{ConnectionBudget, Unproven};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,6 +29,8 @@ use tokio::sync::mpsc;
 
 pub async fn upgrade(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    budget: ConnectionBudget,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -35,15 +40,20 @@ pub async fn upgrade(
         tracing::warn!(origin = ?origin, "viewer socket refused: origin not allowed");
         return ApiError::Forbidden("origin not allowed").into_response();
     }
+    let ip = client_ip(state.config.trust_forwarded_for, &headers, Some(peer));
+    let unproven = match state.unauthenticated.admit(ip, &budget) {
+        Ok(unproven) => unproven,
+        Err(crowded) => return super::agent::crowded_out(crowded, ip),
+    };
     ws.max_message_size(proto::MAX_VIEWER_MESSAGE_BYTES)
         .max_frame_size(proto::MAX_VIEWER_MESSAGE_BYTES)
         .on_upgrade(move |socket| {
             let sockets = state.sockets.clone();
-            sockets.track_future(run(state, socket))
+            sockets.track_future(run(state, socket, unproven))
         })
 }
 
-async fn run(state: AppState, socket: WebSocket) {
+async fn run(state: AppState, socket: WebSocket, unproven: Unproven) {
     let (sink, mut stream) = socket.split();
     let limits = &state.config.limits;
     let (tx, rx) = mpsc::channel(limits.viewer_queue_messages);
@@ -60,7 +70,7 @@ async fn run(state: AppState, socket: WebSocket) {
         Some(out.queued.clone()),
         ping,
     ));
-    serve(&state, &mut stream, &out, &closer).await;
+    serve(&state, &mut stream, &out, &closer, unproven).await;
     closer.close(DisconnectReason::Normal, "");
     let _ = writer.await;
 }
@@ -87,6 +97,7 @@ async fn serve(
     stream: &mut futures_util::stream::SplitStream<WebSocket>,
     out: &Outbound,
     closer: &Closer,
+    unproven: Unproven,
 ) {
     let limits = &state.config.limits;
     let request =
@@ -114,6 +125,7 @@ async fn serve(
         },
         _ => return closer.close(DisconnectReason::ProtocolError, "expected SessionRequest"),
     };
+    unproven.proven();
 
     let conn_id = state.relay.next_conn_id();
     // Handshake replies first, then the session may start queueing frames.

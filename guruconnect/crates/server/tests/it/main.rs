@@ -9,6 +9,7 @@ mod identity;
 mod integration;
 mod machines;
 mod pacing;
+mod pre_auth;
 mod refresh_tokens;
 mod relay;
 mod releases;

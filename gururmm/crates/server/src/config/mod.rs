@@ -194,6 +194,10 @@ pub struct Limits {
     pub access_token_ttl_secs: u64,
     /// Seconds a new agent socket has to authenticate.
     pub auth_timeout_secs: u64,
+    /// Agent sockets that may wait to authenticate at once, from one client
+    /// address and in all; each is read under a 64 KiB budget until it has.
+    pub unauthenticated_sockets_per_address: usize,
+    pub unauthenticated_sockets: usize,
     /// Seconds of silence after which an agent socket is closed (the seed's 90 s).
     pub idle_timeout_secs: u64,
     pub ping_interval_secs: u64,
@@ -243,6 +247,8 @@ impl Default for Limits {
         Self {
             access_token_ttl_secs: 24 * 3600,
             auth_timeout_secs: 10,
+            unauthenticated_sockets_per_address: 32,
+            unauthenticated_sockets: 512,
             idle_timeout_secs: 90,
             ping_interval_secs: 30,
             command_default_timeout_secs: 300,
@@ -325,6 +331,10 @@ impl Config {
                 return Err(invalid(key, "must be greater than 0"));
             }
         }
+        server_kit::intake::check_limits(
+            l.unauthenticated_sockets_per_address,
+            l.unauthenticated_sockets,
+        )?;
         if l.command_default_timeout_secs > l.command_max_timeout_secs {
             return Err(invalid(
                 "limits.command_default_timeout_secs",

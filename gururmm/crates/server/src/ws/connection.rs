@@ -21,6 +21,7 @@ use gururmm_protocol::{
     decode_agent, encode, AgentMessage, AuthPayload, AuthResponse, ServerMessage, MAX_MESSAGE_BYTES,
 };
 use server_kit::client_ip;
+use server_kit::intake::{ConnectionBudget, Unproven};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -32,6 +33,7 @@ const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
 pub async fn upgrade(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    budget: ConnectionBudget,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -41,6 +43,17 @@ pub async fn upgrade(
         return ApiError::Forbidden("browsers may not open the agent socket").into_response();
     }
     let ip = client_ip(state.config.trust_forwarded_for, &headers, Some(peer));
+    let unproven = match state.unauthenticated.admit(ip, &budget) {
+        Ok(unproven) => unproven,
+        Err(crowded) => {
+            // The agent retries as after any failed connect.
+            tracing::warn!(?ip, "agent socket refused: {crowded}");
+            return ApiError::RateLimited {
+                retry_after_secs: 1,
+            }
+            .into_response();
+        }
+    };
     // Agent traffic is small messages; tungstenite's default 128 KiB read and write buffers
     // per socket made a 10,000-agent server hold ~1.4 GiB (BENCHMARKS.md). Buffers still grow
     // on demand up to the message limit.
@@ -48,7 +61,7 @@ pub async fn upgrade(
         .max_frame_size(MAX_MESSAGE_BYTES)
         .read_buffer_size(SOCKET_BUFFER_BYTES)
         .write_buffer_size(SOCKET_BUFFER_BYTES)
-        .on_upgrade(move |socket| run(state, socket, ip))
+        .on_upgrade(move |socket| run(state, socket, ip, unproven))
 }
 
 /// What the reader got next.
@@ -109,7 +122,7 @@ async fn next_message(stream: &mut SplitStream<WebSocket>, idle: Duration) -> Ne
     }
 }
 
-async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
+async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>, unproven: Unproven) {
     let (mut sink, mut stream) = socket.split();
     let limits = &state.config.limits;
     let auth_timeout = Duration::from_secs(limits.auth_timeout_secs);
@@ -131,6 +144,7 @@ async fn run(state: AppState, socket: WebSocket, ip: Option<IpAddr>) {
             return refuse(&mut sink, failure.public_message()).await;
         }
     };
+    unproven.proven();
 
     let connection_id = db::new_id();
     let (tx, rx) = mpsc::channel(limits.agent_queue);

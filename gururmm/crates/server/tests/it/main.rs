@@ -22,6 +22,7 @@ mod known_issues;
 mod legacy;
 mod plans;
 mod policies;
+mod pre_auth;
 mod registration_tokens;
 mod remote_control;
 mod remote_control_after;
