@@ -4,6 +4,9 @@
 //! the test that saw it.
 
 pub mod raw_socket;
+mod roles;
+
+pub use roles::{admits, Admits};
 
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;

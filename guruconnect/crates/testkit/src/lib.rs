@@ -9,7 +9,7 @@ mod peers;
 mod tls;
 mod ws;
 
-pub use api_harness::raw_socket;
+pub use api_harness::{raw_socket, Admits};
 pub use app::{eventually, test_config, TestApp, WAIT};
 pub use peers::{frame, hello_with_code, hello_with_key, online_agent, TestAgent, TestViewer};
 pub use tls::PrivateCa;

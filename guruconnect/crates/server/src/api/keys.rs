@@ -87,7 +87,7 @@ pub async fn mint_key(
     })
 }
 
-#[utoipa::path(post, path = "/api/agent-keys", tag = "agent-keys", security(("bearer" = [])), request_body = MintKeyRequest,
+#[utoipa::path(post, path = "/api/agent-keys", tag = "agent-keys", security(("bearer" = ["admin"])), request_body = MintKeyRequest,
     responses((status = 201, body = MintedKey), (status = 403, body = crate::http::error::ErrorEnvelope),
               (status = 422, body = crate::http::error::ErrorEnvelope)))]
 pub async fn mint(
@@ -105,7 +105,7 @@ pub async fn mint(
     Ok((StatusCode::CREATED, Json(minted)))
 }
 
-#[utoipa::path(get, path = "/api/agent-keys", tag = "agent-keys", security(("bearer" = [])), params(KeyFilter),
+#[utoipa::path(get, path = "/api/agent-keys", tag = "agent-keys", security(("bearer" = ["admin"])), params(KeyFilter),
     responses((status = 200, body = Vec<AgentKeyDto>), (status = 403, body = crate::http::error::ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -117,9 +117,9 @@ pub async fn list(
 }
 
 /// Revokes a key and closes any socket that authenticated with it.
-#[utoipa::path(delete, path = "/api/agent-keys/{id}", tag = "agent-keys", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/agent-keys/{id}", tag = "agent-keys", security(("bearer" = ["admin"])),
     params(("id" = String, Path, description = "key id")),
-    responses((status = 204), (status = 404, body = crate::http::error::ErrorEnvelope)))]
+    responses((status = 204), (status = 404, body = crate::http::error::ErrorEnvelope), (status = 403, body = crate::http::error::ErrorEnvelope)))]
 pub async fn revoke(
     State(state): State<AppState>,
     Admin(admin): Admin,

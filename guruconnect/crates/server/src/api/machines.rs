@@ -182,7 +182,7 @@ pub async fn remove_machine(
     Ok(existed)
 }
 
-#[utoipa::path(delete, path = "/api/machines/{agent_id}", tag = "machines", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/machines/{agent_id}", tag = "machines", security(("bearer" = ["admin"])),
     params(("agent_id" = String, Path, description = "machine agent id")),
     responses((status = 204), (status = 403, body = crate::http::error::ErrorEnvelope), (status = 404, body = crate::http::error::ErrorEnvelope)))]
 pub async fn delete(
@@ -209,7 +209,7 @@ pub struct BulkDeleteResponse {
     pub not_found: Vec<AgentId>,
 }
 
-#[utoipa::path(post, path = "/api/machines/bulk-delete", tag = "machines", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/machines/bulk-delete", tag = "machines", security(("bearer" = ["admin"])),
     request_body = BulkDeleteRequest,
     responses((status = 200, body = BulkDeleteResponse), (status = 403, body = crate::http::error::ErrorEnvelope),
               (status = 422, body = crate::http::error::ErrorEnvelope)))]

@@ -30,7 +30,7 @@ pub fn valid_username(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'))
 }
 
-#[utoipa::path(get, path = "/api/users", tag = "users", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/users", tag = "users", security(("bearer" = ["admin"])),
     responses((status = 200, body = Vec<UserDto>), (status = 401, body = crate::http::error::ErrorEnvelope),
               (status = 403, body = crate::http::error::ErrorEnvelope)))]
 pub async fn list(State(state): State<AppState>, _admin: Admin) -> ApiResult<Json<Vec<UserDto>>> {
@@ -38,9 +38,9 @@ pub async fn list(State(state): State<AppState>, _admin: Admin) -> ApiResult<Jso
     Ok(Json(users.into_iter().map(Into::into).collect()))
 }
 
-#[utoipa::path(post, path = "/api/users", tag = "users", security(("bearer" = [])), request_body = CreateUserRequest,
+#[utoipa::path(post, path = "/api/users", tag = "users", security(("bearer" = ["admin"])), request_body = CreateUserRequest,
     responses((status = 201, body = UserDto), (status = 409, body = crate::http::error::ErrorEnvelope),
-              (status = 422, body = crate::http::error::ErrorEnvelope)))]
+              (status = 422, body = crate::http::error::ErrorEnvelope), (status = 403, body = crate::http::error::ErrorEnvelope)))]
 pub async fn create(
     State(state): State<AppState>,
     Admin(admin): Admin,
@@ -88,9 +88,9 @@ pub async fn create(
 }
 
 /// Disables an account; its tokens stop working at once. An admin cannot disable themself.
-#[utoipa::path(delete, path = "/api/users/{id}", tag = "users", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/users/{id}", tag = "users", security(("bearer" = ["admin"])),
     params(("id" = String, Path, description = "user id")),
-    responses((status = 204), (status = 404, body = crate::http::error::ErrorEnvelope)))]
+    responses((status = 204), (status = 404, body = crate::http::error::ErrorEnvelope), (status = 403, body = crate::http::error::ErrorEnvelope)))]
 pub async fn disable(
     State(state): State<AppState>,
     Admin(admin): Admin,

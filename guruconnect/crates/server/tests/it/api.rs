@@ -460,3 +460,34 @@ async fn tls_serves_https_when_a_certificate_is_configured() {
         "plain HTTP must not be served on the TLS port"
     );
 }
+
+#[tokio::test]
+async fn every_secured_route_admits_exactly_the_roles_its_document_names() {
+    // With the integration on, so its routes answer past "not enabled".
+    let app = TestApp::spawn_with(|c| {
+        c.integration_key = Some(guruconnect_server::config::SecretString::new(
+            "integration-key-for-tests-0123456789abcdef",
+        ))
+    })
+    .await;
+    let tech = app.user("tech1", "technician").await;
+    // Signing out acts on the caller's own sign-in (its own tests cover it).
+    let checked = app
+        .check_role_matrix(&tech, &app.admin_token, &["/api/auth/logout"])
+        .await;
+    let admins_only = [
+        "GET /api/users",
+        "POST /api/users",
+        "GET /api/agent-keys",
+        "POST /api/agent-keys",
+        "DELETE /api/machines/{agent_id}",
+        "POST /api/machines/bulk-delete",
+    ];
+    for operation in admins_only {
+        assert!(
+            checked.contains(&(operation.to_owned(), Admits::Admins)),
+            "{operation} is not admins' alone: {checked:#?}"
+        );
+    }
+    assert!(checked.len() > 20, "only {} operations", checked.len());
+}

@@ -147,7 +147,7 @@ pub struct CreatedAgent {
 
 /// Pre-registers an agent and mints its per-agent key (admin only: keys are credentials). The
 /// key binds to the first device that authenticates with it.
-#[utoipa::path(post, path = "/api/agents", tag = "agents", security(("bearer" = [])), request_body = CreateAgentRequest,
+#[utoipa::path(post, path = "/api/agents", tag = "agents", security(("bearer" = ["admin"])), request_body = CreateAgentRequest,
     responses((status = 201, body = CreatedAgent), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -230,7 +230,7 @@ const KEY_HANDOVER_GRACE: std::time::Duration = crate::ws::writer::LAST_MESSAGE_
 /// same way (by hand: a revoked agent has no socket). The key goes to whoever holds the
 /// agent's socket: to replace a key that may have leaked without sending the new one to
 /// whoever holds the old, revoke first, then rotate.
-#[utoipa::path(post, path = "/api/agents/{id}/rotate-key", tag = "agents", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/agents/{id}/rotate-key", tag = "agents", security(("bearer" = ["admin"])),
     params(("id" = String, Path)),
     responses((status = 200, body = RotatedKey), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn rotate_key(
@@ -269,7 +269,7 @@ pub async fn rotate_key(
 /// Revokes the agent's key (admin only). The socket open with it is closed at once and the
 /// key is refused from now on, on the socket and the legacy endpoints; the device cannot
 /// enrol again with its site's code or a registration token until a key is rotated in.
-#[utoipa::path(post, path = "/api/agents/{id}/revoke-key", tag = "agents", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/agents/{id}/revoke-key", tag = "agents", security(("bearer" = ["admin"])),
     params(("id" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn revoke_key(
@@ -306,11 +306,11 @@ pub async fn detail(
 }
 
 /// Deletes the agent, its commands, metrics and events, and closes its socket.
-#[utoipa::path(delete, path = "/api/agents/{id}", tag = "agents", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorEnvelope)))]
+#[utoipa::path(delete, path = "/api/agents/{id}", tag = "agents", security(("bearer" = ["admin"])),
+    params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn delete(
     State(state): State<AppState>,
-    t: Technician,
+    Admin(admin): Admin,
     Path(id): Path<AgentId>,
 ) -> ApiResult<StatusCode> {
     if !db::agents::delete(&state.db, &id).await? {
@@ -319,7 +319,7 @@ pub async fn delete(
     state.registry.disconnect(&id);
     db::audit::record(
         &state.db,
-        &format!("user:{}", t.0.user_id),
+        &format!("user:{}", admin.user_id),
         "agent_deleted",
         &format!("agent:{id}"),
         serde_json::json!({}),

@@ -60,7 +60,7 @@ pub struct AuditQuery {
     pub per_page: Option<u32>,
 }
 
-#[utoipa::path(get, path = "/api/audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
+#[utoipa::path(get, path = "/api/audit", tag = "audit", security(("bearer" = ["admin"])), params(AuditQuery),
     responses((status = 200, body = AuditPage), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,

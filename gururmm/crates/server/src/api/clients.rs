@@ -2,7 +2,7 @@
 
 use super::dto::{ClientDto, SiteDto};
 use crate::app::AppState;
-use crate::auth::Technician;
+use crate::auth::{Admin, Technician};
 use crate::db::{self, clients::WriteError};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path};
 use crate::model::ClientId;
@@ -95,11 +95,11 @@ pub async fn update(
 }
 
 /// Deletes the client and its sites; its agents become unassigned rather than disappear.
-#[utoipa::path(delete, path = "/api/clients/{id}", tag = "clients", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorEnvelope)))]
+#[utoipa::path(delete, path = "/api/clients/{id}", tag = "clients", security(("bearer" = ["admin"])),
+    params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn delete(
     State(state): State<AppState>,
-    t: Technician,
+    Admin(admin): Admin,
     Path(id): Path<ClientId>,
 ) -> ApiResult<StatusCode> {
     if !db::clients::delete(&state.db, &id).await? {
@@ -107,7 +107,7 @@ pub async fn delete(
     }
     db::audit::record(
         &state.db,
-        &format!("user:{}", t.0.user_id),
+        &format!("user:{}", admin.user_id),
         "client_deleted",
         &format!("client:{id}"),
         serde_json::json!({}),

@@ -135,7 +135,7 @@ pub struct LegacyHeartbeatResponse {
 }
 
 #[utoipa::path(post, path = "/api/agent/heartbeat", tag = "legacy-agent", request_body = LegacyHeartbeat,
-    params(("X-Agent-Key" = String, Header, description = "the agent's grmm_ key")),
+    security(("agent_key" = [])),
     responses((status = 200, body = LegacyHeartbeatResponse), (status = 401, body = ErrorEnvelope)))]
 pub async fn heartbeat(
     State(state): State<AppState>,
@@ -186,7 +186,7 @@ pub struct Stored {
 }
 
 #[utoipa::path(post, path = "/api/agent/command-result", tag = "legacy-agent", request_body = LegacyCommandResult,
-    params(("X-Agent-Key" = String, Header, description = "the agent's grmm_ key")),
+    security(("agent_key" = [])),
     responses((status = 200, body = Stored), (status = 401, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn command_result(
     State(state): State<AppState>,

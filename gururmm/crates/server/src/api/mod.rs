@@ -28,6 +28,7 @@ use crate::http::error::ApiError;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -45,6 +46,15 @@ struct BearerScheme;
 impl Modify for BearerScheme {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         server_kit::http::add_bearer_schemes(openapi, &[]);
+        // Polling agents (legacy mode) send their grmm_ key in a header instead.
+        let key = ApiKey::Header(ApiKeyValue::with_description(
+            crate::auth::AGENT_KEY_HEADER,
+            "the agent's grmm_ key",
+        ));
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("agent_key", SecurityScheme::ApiKey(key));
     }
 }
 

@@ -129,7 +129,7 @@ pub async fn list(
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
-#[utoipa::path(post, path = "/api/policies", tag = "policies", security(("bearer" = [])), request_body = CreatePolicyRequest,
+#[utoipa::path(post, path = "/api/policies", tag = "policies", security(("bearer" = ["admin"])), request_body = CreatePolicyRequest,
     responses((status = 201, body = PolicyDto), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -174,8 +174,8 @@ pub async fn detail(
     Ok(Json(row.into()))
 }
 
-#[utoipa::path(put, path = "/api/policies/{id}", tag = "policies", security(("bearer" = [])), request_body = UpdatePolicyRequest,
-    params(("id" = String, Path)), responses((status = 200, body = PolicyDto), (status = 404, body = ErrorEnvelope)))]
+#[utoipa::path(put, path = "/api/policies/{id}", tag = "policies", security(("bearer" = ["admin"])), request_body = UpdatePolicyRequest,
+    params(("id" = String, Path)), responses((status = 200, body = PolicyDto), (status = 404, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn update(
     State(state): State<AppState>,
     Admin(admin): Admin,
@@ -201,8 +201,8 @@ pub async fn update(
     Ok(Json(row.into()))
 }
 
-#[utoipa::path(delete, path = "/api/policies/{id}", tag = "policies", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorEnvelope)))]
+#[utoipa::path(delete, path = "/api/policies/{id}", tag = "policies", security(("bearer" = ["admin"])),
+    params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn delete(
     State(state): State<AppState>,
     Admin(admin): Admin,

@@ -4,7 +4,7 @@
 use super::dto::{iso, iso_opt};
 use crate::app::AppState;
 use crate::auth::secrets::{random_bytes, sha256_hex};
-use crate::auth::{Admin, Technician};
+use crate::auth::Admin;
 use crate::db::{self, registration_tokens::NewToken, registration_tokens::TokenRow};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path};
 use crate::model::{SiteId, TokenId};
@@ -61,7 +61,7 @@ pub struct CreatedToken {
     pub token: String,
 }
 
-#[utoipa::path(post, path = "/api/sites/{id}/registration-tokens", tag = "registration-tokens", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/sites/{id}/registration-tokens", tag = "registration-tokens", security(("bearer" = ["admin"])),
     request_body = CreateTokenRequest, params(("id" = String, Path)),
     responses((status = 201, body = CreatedToken), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
     (status = 422, body = ErrorEnvelope)))]
@@ -122,16 +122,16 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/api/registration-tokens", tag = "registration-tokens", security(("bearer" = [])),
-    responses((status = 200, body = Vec<TokenDto>), (status = 401, body = ErrorEnvelope)))]
-pub async fn list(State(state): State<AppState>, _t: Technician) -> ApiResult<Json<Vec<TokenDto>>> {
+#[utoipa::path(get, path = "/api/registration-tokens", tag = "registration-tokens", security(("bearer" = ["admin"])),
+    responses((status = 200, body = Vec<TokenDto>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn list(State(state): State<AppState>, _admin: Admin) -> ApiResult<Json<Vec<TokenDto>>> {
     let rows = db::registration_tokens::list(&state.db).await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
 /// Revokes a token: it enrols nothing more; agents it already enrolled are unaffected.
-#[utoipa::path(delete, path = "/api/registration-tokens/{id}", tag = "registration-tokens", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorEnvelope)))]
+#[utoipa::path(delete, path = "/api/registration-tokens/{id}", tag = "registration-tokens", security(("bearer" = ["admin"])),
+    params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn revoke(
     State(state): State<AppState>,
     Admin(admin): Admin,

@@ -54,15 +54,15 @@ impl From<ReleaseRow> for ReleaseDto {
     }
 }
 
-#[utoipa::path(get, path = "/api/releases", tag = "releases", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/releases", tag = "releases", security(("bearer" = ["admin"])),
     responses((status = 200, body = Vec<ReleaseDto>), (status = 403, body = ErrorEnvelope)))]
 pub async fn list(State(state): State<AppState>, _a: Admin) -> ApiResult<Json<Vec<ReleaseDto>>> {
     let rows = db::releases::list(&state.db).await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
-#[utoipa::path(post, path = "/api/releases", tag = "releases", security(("bearer" = [])), request_body = ReleaseRequest,
-    responses((status = 201, body = ReleaseDto), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+#[utoipa::path(post, path = "/api/releases", tag = "releases", security(("bearer" = ["admin"])), request_body = ReleaseRequest,
+    responses((status = 201, body = ReleaseDto), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn create(
     State(state): State<AppState>,
     Admin(admin): Admin,

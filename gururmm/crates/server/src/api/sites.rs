@@ -4,8 +4,8 @@
 use super::dto::SiteDto;
 use crate::app::AppState;
 use crate::auth::secrets::{hmac_hex, new_site_code};
-use crate::auth::Technician;
-use crate::db::{self, users::Role};
+use crate::auth::{Admin, Technician};
+use crate::db;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, Query};
 use crate::model::{ClientId, SiteId};
 use axum::extract::State;
@@ -136,11 +136,11 @@ pub async fn update(
 }
 
 /// Deletes the site; its agents become unassigned.
-#[utoipa::path(delete, path = "/api/sites/{id}", tag = "sites", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorEnvelope)))]
+#[utoipa::path(delete, path = "/api/sites/{id}", tag = "sites", security(("bearer" = ["admin"])),
+    params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn delete(
     State(state): State<AppState>,
-    t: Technician,
+    Admin(admin): Admin,
     Path(id): Path<SiteId>,
 ) -> ApiResult<StatusCode> {
     if !db::sites::delete(&state.db, &id).await? {
@@ -148,7 +148,7 @@ pub async fn delete(
     }
     db::audit::record(
         &state.db,
-        &format!("user:{}", t.0.user_id),
+        &format!("user:{}", admin.user_id),
         "site_deleted",
         &format!("site:{id}"),
         serde_json::json!({}),
@@ -166,7 +166,7 @@ pub struct SiteCode {
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct RegenerateQuery {
-    /// Also revoke every registration token of the site (admin only), so no enrolment
+    /// Also revoke every registration token of the site, so no enrolment
     /// credential the site had before works any more: for a site whose code or tokens may
     /// have leaked, e.g. from a machine suspected compromised.
     #[serde(default)]
@@ -175,24 +175,20 @@ pub struct RegenerateQuery {
 
 /// Replaces the site code. The old code stops enrolling at once; agents already enrolled keep
 /// working because they are matched by device and speak with their own keys. With
-/// `revoke_registration_tokens=true` (admin only) the site's registration tokens are revoked
+/// `revoke_registration_tokens=true` the site's registration tokens are revoked
 /// first, so all of the site's enrolment credentials are replaced in one call.
-#[utoipa::path(post, path = "/api/sites/{id}/regenerate-key", tag = "sites", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/sites/{id}/regenerate-key", tag = "sites", security(("bearer" = ["admin"])),
     params(("id" = String, Path), RegenerateQuery),
     responses((status = 200, body = SiteCode), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn regenerate_key(
     State(state): State<AppState>,
-    t: Technician,
+    Admin(admin): Admin,
     Path(id): Path<SiteId>,
     Query(q): Query<RegenerateQuery>,
 ) -> ApiResult<Json<SiteCode>> {
     // Tokens first: if revoking fails, the code is unchanged, so no new code is lost with the
     // error response.
     let revoked = if q.revoke_registration_tokens {
-        // Revoking tokens is an admin's act everywhere else too.
-        if t.0.role != Role::Admin {
-            return Err(ApiError::Forbidden("admin role required"));
-        }
         db::registration_tokens::revoke_for_site(&state.db, &id).await?
     } else {
         0
@@ -204,7 +200,7 @@ pub async fn regenerate_key(
             Ok(true) => {
                 db::audit::record(
                     &state.db,
-                    &format!("user:{}", t.0.user_id),
+                    &format!("user:{}", admin.user_id),
                     "site_code_regenerated",
                     &format!("site:{id}"),
                     serde_json::json!({"registration_tokens_revoked": revoked}),

@@ -163,7 +163,7 @@ async fn only_admins_rotate_or_revoke_keys_and_both_are_documented() {
     for path in ["/api/agents/{id}/rotate-key", "/api/agents/{id}/revoke-key"] {
         let op = &spec["paths"][path]["post"];
         assert!(op.is_object(), "{path} missing from the OpenAPI document");
-        assert_eq!(op["security"][0]["bearer"], json!([]), "{path}");
+        assert_eq!(op["security"][0]["bearer"], json!(["admin"]), "{path}");
     }
 }
 

@@ -73,12 +73,15 @@ async fn issuing_credentials_sending_commands_and_signing_in_are_audited_without
 
     let (_, site_id, first_code) = app.site("S").await;
     let site = format!("site:{site_id}");
+    let regenerate = format!("/api/sites/{site_id}/regenerate-key");
+    let refused = app.post(&regenerate, &tech_token, json!({})).await;
+    assert_eq!(
+        refused.status(),
+        403,
+        "replacing a site code is an admin's act"
+    );
     let regenerated: Value = app
-        .post(
-            &format!("/api/sites/{site_id}/regenerate-key"),
-            &tech_token,
-            json!({}),
-        )
+        .post(&regenerate, &app.admin_token, json!({}))
         .await
         .json()
         .await
@@ -132,7 +135,7 @@ async fn issuing_credentials_sending_commands_and_signing_in_are_audited_without
     );
     assert_eq!(
         actors(&app, "site_code_regenerated", &site).await,
-        [tech.as_str()]
+        [admin.as_str()]
     );
     assert_eq!(
         actors(&app, "registration_token_issued", &site).await,
@@ -242,6 +245,6 @@ async fn the_audit_log_is_admin_only_filtered_and_paginated() {
     let spec = app.get_json("/api/openapi.json").await;
     assert_eq!(
         spec["paths"]["/api/audit"]["get"]["security"][0]["bearer"],
-        json!([])
+        json!(["admin"])
     );
 }

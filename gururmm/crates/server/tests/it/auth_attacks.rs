@@ -386,3 +386,40 @@ async fn a_database_dump_holds_no_usable_secret() {
     );
     assert!(dump.contains(&gururmm_server::auth::secrets::sha256_hex(&key)));
 }
+
+#[tokio::test]
+async fn every_secured_route_admits_exactly_the_roles_its_document_names() {
+    let app = TestApp::spawn().await;
+    let tech = app.technician_token("tech@example.com").await;
+    // Refreshing acts on the caller's own sign-in (its own tests cover it).
+    let checked = app
+        .check_role_matrix(&tech, &app.admin_token, &["/api/auth/refresh"])
+        .await;
+    // Technicians cannot delete fleet objects, rotate or read enrolment secrets, or touch
+    // agent keys, policies, releases and the audit log.
+    let admins_only = [
+        "DELETE /api/agents/{id}",
+        "DELETE /api/sites/{id}",
+        "DELETE /api/clients/{id}",
+        "POST /api/sites/{id}/regenerate-key",
+        "GET /api/registration-tokens",
+        "POST /api/sites/{id}/registration-tokens",
+        "DELETE /api/registration-tokens/{id}",
+        "POST /api/agents",
+        "POST /api/agents/{id}/rotate-key",
+        "POST /api/agents/{id}/revoke-key",
+        "POST /api/policies",
+        "PUT /api/policies/{id}",
+        "DELETE /api/policies/{id}",
+        "GET /api/releases",
+        "POST /api/releases",
+        "GET /api/audit",
+    ];
+    for operation in admins_only {
+        assert!(
+            checked.contains(&(operation.to_owned(), api_harness::Admits::Admins)),
+            "{operation} is not admins' alone: {checked:#?}"
+        );
+    }
+    assert!(checked.len() > 45, "only {} operations", checked.len());
+}

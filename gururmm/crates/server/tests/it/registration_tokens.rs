@@ -169,15 +169,11 @@ async fn an_admin_replaces_every_enrolment_credential_of_a_site_in_one_call() {
     TestAgent::connect(&app, auth_payload(&new_code, "site-new")).await;
     TestAgent::connect(&app, auth_payload(&elsewhere, "site-else")).await;
     TestAgent::connect(&app, auth_payload(&key, "site-old")).await;
-    // Without the flag only the code changes (as before).
+    // Without the flag only the code changes (as before); a technician may not do that either.
     let (_, third) = mint(&app, &site_id, json!({})).await;
-    let plain = app
-        .post(
-            &format!("/api/sites/{site_id}/regenerate-key"),
-            &tech,
-            json!({}),
-        )
-        .await;
+    let plain_path = format!("/api/sites/{site_id}/regenerate-key");
+    assert_eq!(app.post(&plain_path, &tech, json!({})).await.status(), 403);
+    let plain = app.post(&plain_path, &app.admin_token, json!({})).await;
     assert_eq!(plain.status(), 200);
     let plain: Value = plain.json().await.expect("json");
     assert_eq!(plain["registration_tokens_revoked"], 0);
