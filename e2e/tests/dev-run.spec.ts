@@ -3,7 +3,7 @@
 // output — whose first admins sign in to both products; Remote Control is wired (the release
 // key GuruRMM hands its enrolment instructions); Ctrl+C stops both servers.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { expect, test } from "@playwright/test";
@@ -20,6 +20,12 @@ async function login(url: string, body: unknown): Promise<{ status: number; json
     body: JSON.stringify(body),
   });
   return { status: res.status, json: (await res.json().catch(() => ({}))) as Record<string, unknown> };
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)],
+  );
 }
 
 test("./dev run: both servers up, a summary after the build output, admins that sign in, Ctrl+C stops both", async () => {
@@ -59,6 +65,15 @@ test("./dev run: both servers up, a summary after the build output, admins that 
     }).then((r) => r.json());
     expect(status).toMatchObject({ configured: true, available: true });
     expect(status.release_public_key).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    // The release signing key lives outside the servers' data directories, and the summary
+    // says where; GuruConnect's data directory holds no key, only the signed build.
+    const signingKey = join(data, "release-signing.key");
+    expect(summary).toContain(signingKey);
+    expect(existsSync(signingKey)).toBe(true);
+    const seed = readFileSync(signingKey, "utf8").trim();
+    for (const file of filesUnder(join(data, "guruconnect"))) {
+      expect(readFileSync(file).includes(seed), file).toBe(false);
+    }
   } finally {
     if (run.exitCode === null) process.kill(-run.pid!, "SIGINT");
     await until("./dev run to stop", () => (run.exitCode !== null || run.signalCode !== null ? true : undefined), 30_000);

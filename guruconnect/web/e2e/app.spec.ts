@@ -104,6 +104,8 @@ test("a support code is shown once with the end user's instructions and listed a
   for (const [name, platform] of [["Linux", "linux-x86_64"], ["Windows", "windows-x86_64"]]) {
     const steps = page.getByRole("region", { name: `${name} instructions` });
     await expect(steps).toContainText(`No ${name} build of the agent is published on this server`);
+    // Signed where it was built (the key never reaches the server), then published.
+    await expect(steps).toContainText("guruconnect-server release sign --signing-key KEY_FILE");
     await expect(steps).toContainText(`guruconnect-server release publish --version VERSION --platform ${platform}`);
   }
   await expect(page.getByText("--support-code")).toHaveCount(0);

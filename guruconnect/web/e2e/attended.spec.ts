@@ -28,9 +28,12 @@ function publishAgent(stack: Stack): void {
   const server = debugBinary("guruconnect-server");
   const key = join(stack.tmp, "release-signing.key");
   const env = { ...process.env, GURUCONNECT_DATA_DIR: join(stack.tmp, "server") };
+  const agent = debugBinary("guruconnect-agent");
+  const signature = join(stack.tmp, "guruconnect-agent.sig");
   execFileSync(server, ["release", "keygen", "--out", key], { env });
+  execFileSync(server, ["release", "sign", "--signing-key", key, "--file", agent, "--out", signature], { env });
   execFileSync(server, ["release", "publish", "--version", "9.9.9-e2e", "--platform", "linux-x86_64",
-    "--file", debugBinary("guruconnect-agent"), "--signing-key", key], { env });
+    "--file", agent, "--signature", signature], { env });
 }
 
 async function signIn(page: Page, stack: Stack) {

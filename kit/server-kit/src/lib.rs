@@ -26,6 +26,7 @@ mod listen;
 pub mod password;
 mod secret;
 mod signal;
+pub mod signing;
 pub mod stored;
 pub mod throttle;
 

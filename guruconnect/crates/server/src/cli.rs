@@ -1,4 +1,4 @@
-//! Command line: `serve` (default), `migrate`, `admin create`, `release keygen|publish`.
+//! Command line: `serve` (default), `migrate`, `admin create`, `release keygen|sign|publish`.
 
 use crate::auth::password;
 use crate::bootstrap;
@@ -52,7 +52,22 @@ pub enum ReleaseAction {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Hash, sign and publish an agent build.
+    /// Sign an agent build where it was built (needs no server): writes the signature file
+    /// `release publish` takes.
+    Sign {
+        /// The secret key file written by `release keygen`.
+        #[arg(long, env = "GURUCONNECT_RELEASE_SIGNING_KEY_FILE")]
+        signing_key: PathBuf,
+        /// The built guruconnect-agent binary.
+        #[arg(long)]
+        file: PathBuf,
+        /// Where to write the signature (JSON: sha256, signature, public_key).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Publish a signed agent build on the server: checks the signature file against the
+    /// binary (and against `release_public_key` when it is set) and copies both in. The
+    /// server never holds the signing key.
     Publish {
         #[arg(long)]
         version: String,
@@ -62,9 +77,9 @@ pub enum ReleaseAction {
         /// The built guruconnect-agent binary.
         #[arg(long)]
         file: PathBuf,
-        /// The secret key file written by `release keygen`.
-        #[arg(long, env = "GURUCONNECT_RELEASE_SIGNING_KEY_FILE")]
-        signing_key: PathBuf,
+        /// The signature file `release sign` wrote for it.
+        #[arg(long)]
+        signature: PathBuf,
     },
 }
 
@@ -107,7 +122,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn release(config: &Config, action: ReleaseAction) -> anyhow::Result<()> {
     match action {
         ReleaseAction::Keygen { out } => {
-            let (secret, public) = crate::releases::keygen();
+            let (secret, public) = server_kit::signing::keygen();
             server_kit::install::write_private(&out, &secret)?;
             println!(
                 "signing key written to {}\npublic key: {public}",
@@ -115,22 +130,37 @@ async fn release(config: &Config, action: ReleaseAction) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        ReleaseAction::Sign {
+            signing_key,
+            file,
+            out,
+        } => {
+            let signed = crate::releases::sign_file(&signing_key, &file, &out)?;
+            println!(
+                "signature written to {}\nsha256 {}\nverifiers must pin public key {}",
+                out.display(),
+                signed.sha256,
+                signed.public_key
+            );
+            Ok(())
+        }
         ReleaseAction::Publish {
             version,
             platform,
             file,
-            signing_key,
+            signature,
         } => {
-            let secret = std::fs::read_to_string(&signing_key)
-                .with_context(|| format!("reading {}", signing_key.display()))?;
+            let signed = crate::releases::read_signature(&signature)?;
             let db = db::connect(config).await?;
             let row = crate::releases::publish(
                 &db,
-                &config.data_dir,
-                &version,
-                &platform,
-                &file,
-                &secret,
+                config,
+                crate::releases::Build {
+                    version: &version,
+                    platform: &platform,
+                    binary: &file,
+                },
+                &signed,
             )
             .await?;
             println!(

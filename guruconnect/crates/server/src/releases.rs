@@ -1,59 +1,41 @@
-//! The agent release channel (CONTRACT.md, "Agent release channel"): an ed25519 signing key
-//! kept off the server, `publish` hashing and signing a build into the data directory, and
-//! the checks a caller makes before running a download. The signature covers the 32 raw bytes
-//! of the binary's SHA-256, so a verifier hashes once and checks both.
+//! The agent release channel (CONTRACT.md, "Agent release channel"): builds signed where they
+//! are built (`release sign`, with server-kit's `signing`; the key never reaches the server),
+//! published by copying a build and its checked signature into the data directory, and the
+//! checks a caller makes before running a download.
 
+use crate::config::Config;
 use crate::db::{self, releases::ReleaseRow, Db};
 use anyhow::{ensure, Context};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
-use sha2::{Digest, Sha256};
+use server_kit::signing::{self, Signed};
 use std::path::{Path, PathBuf};
+
+pub use server_kit::signing::verify;
 
 /// The platforms a build can be published for.
 pub const PLATFORMS: [&str; 2] = ["linux-x86_64", "windows-x86_64"];
 
-/// A new signing key: (secret seed, public key), both standard base64.
-pub fn keygen() -> (String, String) {
-    let key = SigningKey::from_bytes(&crate::auth::secrets::random_bytes::<32>());
-    (
-        STANDARD.encode(key.to_bytes()),
-        STANDARD.encode(key.verifying_key().to_bytes()),
-    )
+/// Signs `binary` with the key in `key_file` and writes the signature to `out`.
+pub fn sign_file(key_file: &Path, binary: &Path, out: &Path) -> anyhow::Result<Signed> {
+    let secret = std::fs::read_to_string(key_file)
+        .with_context(|| format!("reading {}", key_file.display()))?;
+    let key = signing::signing_key(&secret)?;
+    let bytes = std::fs::read(binary).with_context(|| format!("reading {}", binary.display()))?;
+    let signed = signing::sign(&bytes, &key);
+    let json = serde_json::to_string_pretty(&signed)?;
+    std::fs::write(out, json + "\n").with_context(|| format!("writing {}", out.display()))?;
+    Ok(signed)
 }
 
-fn signing_key(seed_b64: &str) -> anyhow::Result<SigningKey> {
-    let bytes = STANDARD
-        .decode(seed_b64.trim())
-        .context("the signing key is not base64")?;
-    let seed: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("the signing key is not 32 bytes"))?;
-    Ok(SigningKey::from_bytes(&seed))
-}
-
-/// True when `bytes` hash to `sha256_hex` and `signature_b64` is the publisher's signature
-/// over that digest, checked against `public_b64`.
-pub fn verify(bytes: &[u8], sha256_hex: &str, signature_b64: &str, public_b64: &str) -> bool {
-    let digest = Sha256::digest(bytes);
-    if hex::encode(digest) != sha256_hex {
-        return false;
-    }
-    let public = STANDARD
-        .decode(public_b64)
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .and_then(|b| VerifyingKey::from_bytes(&b).ok());
-    let signature = STANDARD
-        .decode(signature_b64)
-        .ok()
-        .and_then(|b| <[u8; 64]>::try_from(b).ok())
-        .map(|b| Signature::from_bytes(&b));
-    match (public, signature) {
-        (Some(public), Some(signature)) => public.verify(&digest, &signature).is_ok(),
-        _ => false,
-    }
+/// Reads a signature file written by [`sign_file`].
+pub fn read_signature(path: &Path) -> anyhow::Result<Signed> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a signature file written by `release sign`",
+            path.display()
+        )
+    })
 }
 
 /// Versions are plain: digits, letters, `.`, `-`, `+`; they name a directory.
@@ -79,15 +61,27 @@ fn file_name(platform: &str) -> &'static str {
     }
 }
 
-/// Hashes and signs `binary`, copies it into the data directory and records it.
+/// A build to publish.
+#[derive(Debug, Clone, Copy)]
+pub struct Build<'a> {
+    pub version: &'a str,
+    pub platform: &'a str,
+    pub binary: &'a Path,
+}
+
+/// Checks `signed` against the build (its bytes, and `release_public_key` when the config has
+/// one), copies the build into the data directory and records it.
 pub async fn publish(
     db: &Db,
-    data_dir: &Path,
-    version: &str,
-    platform: &str,
-    binary: &Path,
-    signing_key_b64: &str,
+    config: &Config,
+    build: Build<'_>,
+    signed: &Signed,
 ) -> anyhow::Result<ReleaseRow> {
+    let Build {
+        version,
+        platform,
+        binary,
+    } = build;
     ensure!(
         PLATFORMS.contains(&platform),
         "platform must be one of {PLATFORMS:?}, not `{platform}`"
@@ -96,14 +90,28 @@ pub async fn publish(
         valid_version(version),
         "version must be letters, digits and . - + (e.g. 0.3.1)"
     );
-    let key = signing_key(signing_key_b64)?;
     let bytes = tokio::fs::read(binary)
         .await
         .with_context(|| format!("reading {}", binary.display()))?;
-    let digest = Sha256::digest(&bytes);
-    let signature = STANDARD.encode(key.sign(&digest).to_bytes());
+    ensure!(
+        verify(
+            &bytes,
+            &signed.sha256,
+            &signed.signature,
+            &signed.public_key
+        ),
+        "the signature does not match {} (signed another build, or changed since it was signed)",
+        binary.display()
+    );
+    if let Some(pinned) = &config.release_public_key {
+        ensure!(
+            pinned.trim() == signed.public_key,
+            "the build is signed with key {}, not this server's release_public_key",
+            signed.public_key
+        );
+    }
     let relative = format!("{platform}/{version}/{}", file_name(platform));
-    let target = data_dir.join("releases").join(&relative);
+    let target = config.data_dir.join("releases").join(&relative);
     tokio::fs::create_dir_all(target.parent().context("release path")?).await?;
     tokio::fs::write(&target, &bytes)
         .await
@@ -114,8 +122,8 @@ pub async fn publish(
             version,
             platform,
             file: &relative,
-            sha256: &hex::encode(digest),
-            signature: &signature,
+            sha256: &signed.sha256,
+            signature: &signed.signature,
         },
     )
     .await?)
@@ -124,27 +132,6 @@ pub async fn publish(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_signature_holds_only_for_its_bytes_and_its_key() {
-        let (seed, public) = keygen();
-        let key = signing_key(&seed).expect("key");
-        let bytes = b"agent build";
-        let digest = Sha256::digest(bytes);
-        let sha = hex::encode(digest);
-        let signature = STANDARD.encode(key.sign(&digest).to_bytes());
-        assert!(verify(bytes, &sha, &signature, &public));
-        assert!(
-            !verify(b"agent build!", &sha, &signature, &public),
-            "other bytes"
-        );
-        let (_, other_public) = keygen();
-        assert!(!verify(bytes, &sha, &signature, &other_public), "other key");
-        assert!(
-            !verify(bytes, &sha, "not base64!", &public),
-            "garbage signature"
-        );
-    }
 
     #[test]
     fn versions_cannot_walk_out_of_their_directory() {

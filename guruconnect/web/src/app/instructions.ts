@@ -57,6 +57,15 @@ export function unreachableRelay(relayUrl: string): string | null {
     : null;
 }
 
+/** Signing (on the build machine, which holds the key) and publishing (on the server). */
+export function publishCommands(platform: string): string {
+  const file = platform.startsWith("windows") ? "guruconnect-agent.exe" : "guruconnect-agent";
+  return [
+    `guruconnect-server release sign --signing-key KEY_FILE --file ${file} --out ${file}.sig`,
+    `guruconnect-server release publish --version VERSION --platform ${platform} --file ${file} --signature ${file}.sig`,
+  ].join("\n");
+}
+
 /** The steps for every platform: published ones with download and command, others say how to publish. */
 export function endUserSteps(code: string, setup: AgentDownloads): HTMLElement {
   const warning = unreachableRelay(setup.relay_url);
@@ -71,8 +80,8 @@ function platformSteps(p: Platform, code: string, setup: AgentDownloads): HTMLEl
   const section = h("section", { class: "platform", "data-platform": p.id, "aria-label": `${p.title} instructions` }, h("h3", {}, p.title));
   if (!build) {
     section.append(
-      h("p", { class: "hint" }, `No ${p.title} build of the agent is published on this server. An administrator publishes one on the server with:`),
-      h("pre", {}, h("code", {}, `guruconnect-server release publish --version VERSION --platform ${p.id} --file ${p.id.startsWith("windows") ? "guruconnect-agent.exe" : "guruconnect-agent"} --signing-key KEY_FILE`)),
+      h("p", { class: "hint" }, `No ${p.title} build of the agent is published on this server. An administrator signs one where it was built, then publishes it on the server:`),
+      h("pre", {}, h("code", {}, publishCommands(p.id))),
     );
     return section;
   }

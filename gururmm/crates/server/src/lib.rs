@@ -20,10 +20,10 @@ pub mod model;
 pub mod policies;
 pub mod reaper;
 pub mod server;
-pub mod signing;
 pub mod updates;
 pub mod ws;
 
 pub use app::AppState;
 pub use config::Config;
 pub use server::{RunningServer, Server};
+pub use server_kit::signing;

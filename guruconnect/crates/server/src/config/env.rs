@@ -76,6 +76,10 @@ pub fn apply_overrides(
         env.secret("GURUCONNECT_INTEGRATION_KEY").map(Some),
     );
     overwrite(
+        &mut c.release_public_key,
+        env.text("GURUCONNECT_RELEASE_PUBLIC_KEY").map(Some),
+    );
+    overwrite(
         &mut c.attended_consent,
         env.boolean("GURUCONNECT_ATTENDED_CONSENT")?,
     );

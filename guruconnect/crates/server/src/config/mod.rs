@@ -42,6 +42,9 @@ pub struct Config {
     pub allow_shared_agent_key: bool,
     /// Server-to-server key for `/api/integration/v1` (GuruRMM).
     pub integration_key: Option<SecretString>,
+    /// The release public key (base64 ed25519, what `release keygen` printed). When set,
+    /// `release publish` refuses a build signed under any other key.
+    pub release_public_key: Option<String>,
     /// Ask the end user to accept an attended session before anything streams (NRC-5).
     pub attended_consent: bool,
     /// Take the client address from `X-Forwarded-For`, its last entry, which the proxy appends
@@ -144,6 +147,7 @@ impl Default for Config {
             agent_api_key: None,
             allow_shared_agent_key: false,
             integration_key: None,
+            release_public_key: None,
             attended_consent: true,
             trust_forwarded_for: false,
             bootstrap_admin: true,
@@ -201,6 +205,14 @@ impl Config {
         check_origins("viewer_allowed_origins", &self.viewer_allowed_origins)?;
         check_origins("embed_allowed_origins", &self.embed_allowed_origins)?;
         check_secret_length("jwt_secret", self.jwt_secret.as_ref())?;
+        if let Some(key) = &self.release_public_key {
+            if !server_kit::signing::valid_public_key(key) {
+                return Err(invalid(
+                    "release_public_key",
+                    "must be the base64 ed25519 public key `release keygen` printed",
+                ));
+            }
+        }
         check_secret_length("integration_key", self.integration_key.as_ref())
     }
 

@@ -10,7 +10,6 @@ pub use server_kit::SecretString;
 
 use server_kit::config::{check_http_url, check_origins, check_secret_length, invalid};
 
-use base64::Engine as _;
 
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -387,11 +386,7 @@ impl Config {
             }
         }
         if let Some(key) = &c.release_public_key {
-            let raw = base64::engine::general_purpose::STANDARD
-                .decode(key.trim())
-                .ok()
-                .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
-            if raw.is_none_or(|raw| ed25519_dalek::VerifyingKey::from_bytes(&raw).is_err()) {
+            if !server_kit::signing::valid_public_key(key) {
                 return Err(invalid(
                     "connect.release_public_key",
                     "must be the base64 ed25519 public key `guruconnect-server release keygen` printed",
