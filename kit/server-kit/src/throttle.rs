@@ -140,16 +140,33 @@ impl<K: Eq + Hash + Clone> SlidingWindow<K> {
     }
 }
 
-/// Failed sign-ins, counted per client address (stuffing from one place), per account
-/// (stuffing one account) and across the server. Once the server-wide budget is spent, only
-/// addresses that already failed wait (spraying from many places): an address without a
-/// failure still gets through, so nobody legitimate is locked out, and every window slides.
+/// Failed sign-ins, throttled so that neither stuffing nor spraying gets far and no stranger
+/// can keep a real user out:
+/// - an address over `per_ip` failures waits (stuffing from one place);
+/// - an account over `per_account` failures from one address waits there, and only there;
+/// - once the account has `per_account` failures from anywhere, an address that failed for it
+///   waits while a fresh one still gets its try (guessing one account from many places);
+/// - once the server has `global` failures, only addresses the account signed in from before
+///   are let through (spraying many accounts from many places, one try each).
+///
+/// An address an account signed in from ("known") is never held by the last two, so a
+/// stranger's failures cannot keep a user out of the places they use. Known addresses are
+/// kept in memory for [`KNOWN_FOR`]; every window slides.
 #[derive(Debug)]
 pub struct LoginThrottle {
     by_ip: SlidingWindow<IpAddr>,
+    by_place: SlidingWindow<(String, Option<IpAddr>)>,
     by_account: SlidingWindow<String>,
     global: SlidingWindow<()>,
+    known: Mutex<HashMap<(String, IpAddr), Instant>>,
+    clock: Arc<dyn Clock>,
 }
+
+/// How long a successful sign-in keeps its address known to its account.
+pub const KNOWN_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Known addresses kept at most (the oldest go first).
+const MAX_KNOWN: usize = 100_000;
 
 /// The budgets of a [`LoginThrottle`]: failures per `window`.
 #[derive(Debug, Clone, Copy)]
@@ -165,30 +182,69 @@ impl LoginThrottle {
         let window = limits.window;
         Self {
             by_ip: SlidingWindow::with_clock(window, limits.per_ip, clock.clone()),
+            by_place: SlidingWindow::with_clock(window, limits.per_account, clock.clone()),
             by_account: SlidingWindow::with_clock(window, limits.per_account, clock.clone()),
-            global: SlidingWindow::with_clock(window, limits.global, clock),
+            global: SlidingWindow::with_clock(window, limits.global, clock.clone()),
+            known: Mutex::default(),
+            clock,
         }
     }
 
     /// How long a sign-in from `ip` to `account` (its lower-cased key) must wait, if at all.
     pub fn wait(&self, ip: Option<IpAddr>, account: &str) -> Option<Duration> {
-        let failed_before = ip.is_some_and(|ip| self.by_ip.count(&ip) > 0);
-        ip.and_then(|ip| self.by_ip.blocked(&ip))
-            .or_else(|| self.by_account.blocked(&account.to_owned()))
-            .or_else(|| self.global.blocked(&()).filter(|_| failed_before))
+        let place = (account.to_owned(), ip);
+        if let Some(wait) = ip.and_then(|ip| self.by_ip.blocked(&ip)) {
+            return Some(wait);
+        }
+        if let Some(wait) = self.by_place.blocked(&place) {
+            return Some(wait);
+        }
+        if self.is_known(ip, account) {
+            return None;
+        }
+        let failed_here = self.by_place.count(&place) > 0;
+        let under_guessing = self.by_account.blocked(&account.to_owned());
+        under_guessing
+            .filter(|_| failed_here)
+            .or_else(|| self.global.blocked(&()))
     }
 
     pub fn record_failure(&self, ip: Option<IpAddr>, account: &str) {
         if let Some(ip) = ip {
             self.by_ip.record(ip);
         }
+        self.by_place.record((account.to_owned(), ip));
         self.by_account.record(account.to_owned());
         self.global.record(());
     }
 
-    /// A successful sign-in clears the account's failures (its address's stay counted).
-    pub fn record_success(&self, account: &str) {
-        self.by_account.clear(&account.to_owned());
+    /// A successful sign-in clears the failures from its address for the account (the
+    /// address's own count stays) and makes the address known to the account.
+    pub fn record_success(&self, ip: Option<IpAddr>, account: &str) {
+        self.by_place.clear(&(account.to_owned(), ip));
+        let Some(ip) = ip else { return };
+        let now = self.clock.now();
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        if known.len() >= MAX_KNOWN {
+            known.retain(|_, at| now.duration_since(*at) < KNOWN_FOR);
+            if known.len() >= MAX_KNOWN {
+                let oldest = known
+                    .iter()
+                    .min_by_key(|(_, at)| **at)
+                    .map(|(k, _)| k.clone());
+                oldest.map(|k| known.remove(&k));
+            }
+        }
+        known.insert((account.to_owned(), ip), now);
+    }
+
+    fn is_known(&self, ip: Option<IpAddr>, account: &str) -> bool {
+        let Some(ip) = ip else { return false };
+        let now = self.clock.now();
+        let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        known
+            .get(&(account.to_owned(), ip))
+            .is_some_and(|at| now.duration_since(*at) < KNOWN_FOR)
     }
 }
 
@@ -222,42 +278,98 @@ mod tests {
         assert!(w.blocked(&"a").is_none());
     }
 
-    #[test]
-    fn a_spent_global_budget_stops_only_addresses_that_failed() {
+    fn ip(n: u8) -> Option<IpAddr> {
+        Some(IpAddr::from([10, 0, 0, n]))
+    }
+
+    fn throttle(per_account: u32, global: u32) -> (LoginThrottle, Arc<ManualClock>) {
         let clock = Arc::new(ManualClock::new());
         let limits = LoginLimits {
             window: Duration::from_secs(60),
             per_ip: 100,
-            per_account: 100,
-            global: 3,
+            per_account,
+            global,
         };
-        let t = LoginThrottle::new(limits, clock.clone());
-        let ip = |n: u8| Some(IpAddr::from([10, 0, 0, n]));
-        for n in 1..=3 {
-            assert_eq!(t.wait(ip(n), "a"), None);
-            t.record_failure(ip(n), &format!("user{n}"));
-        }
-        assert!(t.wait(ip(1), "other").is_some(), "a sprayer waits");
-        assert_eq!(t.wait(ip(9), "other"), None, "a fresh address does not");
-        clock.advance(Duration::from_secs(60));
-        assert_eq!(t.wait(ip(1), "other"), None, "the window slid");
+        (LoginThrottle::new(limits, clock.clone()), clock)
     }
 
     #[test]
-    fn an_account_is_held_across_addresses_until_a_success_clears_it() {
-        let limits = LoginLimits {
-            window: Duration::from_secs(60),
-            per_ip: 100,
-            per_account: 2,
-            global: 100,
-        };
-        let t = LoginThrottle::new(limits, Arc::new(SystemClock));
-        t.record_failure(Some(IpAddr::from([10, 0, 0, 1])), "a");
-        t.record_failure(None, "a");
-        assert!(t.wait(Some(IpAddr::from([10, 0, 0, 2])), "a").is_some());
-        assert_eq!(t.wait(None, "b"), None, "accounts are independent");
-        t.record_success("a");
-        assert_eq!(t.wait(None, "a"), None);
+    fn spraying_from_fresh_addresses_waits_once_the_server_budget_is_spent_but_known_places_do_not()
+    {
+        let (t, clock) = throttle(100, 3);
+        t.record_success(ip(50), "alice");
+        for n in 1..=3 {
+            assert_eq!(t.wait(ip(n), &format!("user{n}")), None);
+            t.record_failure(ip(n), &format!("user{n}"));
+        }
+        assert!(
+            t.wait(ip(9), "bob").is_some(),
+            "a fresh address sprays no more"
+        );
+        assert!(t.wait(ip(1), "bob").is_some(), "nor does one that failed");
+        assert_eq!(
+            t.wait(ip(50), "alice"),
+            None,
+            "alice's own place still works"
+        );
+        assert!(
+            t.wait(ip(50), "bob").is_some(),
+            "known to alice, not to bob"
+        );
+        clock.advance(Duration::from_secs(60));
+        assert_eq!(t.wait(ip(9), "bob"), None, "the window slid");
+    }
+
+    #[test]
+    fn strangers_failing_for_an_account_cannot_keep_its_user_out() {
+        let (t, _) = throttle(3, 1000);
+        t.record_success(ip(50), "admin");
+        for n in 1..=6 {
+            t.record_failure(ip(n), "admin");
+        }
+        assert!(
+            t.wait(ip(1), "admin").is_some(),
+            "an address that failed waits"
+        );
+        assert_eq!(
+            t.wait(ip(50), "admin"),
+            None,
+            "the admin's own place does not"
+        );
+        assert_eq!(
+            t.wait(ip(77), "admin"),
+            None,
+            "a fresh address gets its one try"
+        );
+        t.record_failure(ip(77), "admin");
+        assert!(t.wait(ip(77), "admin").is_some(), "and only one");
+        assert_eq!(t.wait(ip(1), "other"), None, "accounts are independent");
+    }
+
+    #[test]
+    fn one_place_guessing_one_account_waits_there_until_a_success_clears_it() {
+        let (t, _) = throttle(2, 1000);
+        t.record_success(ip(50), "a");
+        t.record_failure(ip(50), "a");
+        t.record_failure(ip(50), "a");
+        assert!(
+            t.wait(ip(50), "a").is_some(),
+            "even a known place has its own budget"
+        );
+        assert_eq!(t.wait(ip(51), "a"), None, "another place is not held");
+        t.record_success(ip(50), "a");
+        assert_eq!(t.wait(ip(50), "a"), None);
+    }
+
+    #[test]
+    fn known_places_are_forgotten_after_their_time() {
+        let (t, clock) = throttle(100, 1);
+        t.record_success(ip(50), "a");
+        t.record_failure(ip(1), "b");
+        assert_eq!(t.wait(ip(50), "a"), None);
+        clock.advance(KNOWN_FOR);
+        t.record_failure(ip(1), "b");
+        assert!(t.wait(ip(50), "a").is_some());
     }
 
     #[test]

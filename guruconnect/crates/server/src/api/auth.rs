@@ -83,7 +83,7 @@ pub async fn login(
             return Err(ApiError::BadCredentials);
         }
     };
-    throttle.record_success(&username_key);
+    throttle.record_success(ip.0, &username_key);
     db::users::touch_login(&state.db, &user.id).await?;
     let issued = tokens::issue_login(&state, &user, None).await?;
     record(

@@ -85,9 +85,11 @@ pub struct Limits {
     pub audit_retention_days: u64,
     /// Failed logins per client address per window.
     pub login_failures_per_ip: u32,
-    /// Failed logins per username per window.
+    /// Failed logins per username from one address per window (see server-kit's
+    /// `LoginThrottle` for how the account-wide and server-wide budgets hold).
     pub login_failures_per_user: u32,
-    /// Failed logins across the server per window before addresses with a failure are paused.
+    /// Failed logins across the server per window; past it only addresses an account signed
+    /// in from before get through.
     pub login_failures_global: u32,
     pub login_window_secs: u64,
     /// Failed support-code redemptions per address per window, and globally.

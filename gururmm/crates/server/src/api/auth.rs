@@ -73,7 +73,7 @@ pub async fn login(
         .await;
         return Err(ApiError::BadCredentials);
     };
-    throttle.record_success(&key);
+    throttle.record_success(ip.0, &key);
     db::users::touch_login(&state.db, &user.id).await?;
     let ttl = state.config.limits.access_token_ttl_secs;
     let (token, _) = state.tokens.sign(&user.id, ttl)?;

@@ -10,7 +10,6 @@ pub use server_kit::SecretString;
 
 use server_kit::config::{check_http_url, check_origins, check_secret_length, invalid};
 
-
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -219,8 +218,8 @@ pub struct Limits {
     /// attempts when registration is open.
     pub login_failures_per_ip: u32,
     pub login_failures_per_user: u32,
-    /// Failed logins across the server per window; past it, addresses that already failed
-    /// are paused (password spraying from many addresses).
+    /// Failed logins across the server per window; past it only addresses an account signed
+    /// in from before get through (password spraying; server-kit's `LoginThrottle`).
     pub login_failures_global: u32,
     pub login_window_secs: u64,
     /// Failed site-code authentications per address per window (site codes are short).

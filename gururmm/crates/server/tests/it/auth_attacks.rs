@@ -302,19 +302,23 @@ async fn registration_names_no_account_and_is_throttled_per_address_without_lock
 }
 
 #[tokio::test]
-async fn password_spraying_from_many_addresses_is_paused_without_locking_out_others() {
+async fn password_spraying_from_many_addresses_is_stopped_without_locking_out_known_places() {
     let app = TestApp::spawn_with(|c| {
         c.trust_forwarded_for = true;
         c.limits.login_failures_global = 3;
     })
     .await;
-    let attempt = |ip: &'static str, email: &'static str| {
+    // A technician signs in from their desk (this test's own address) before the spray.
+    app.technician_token("tech@example.com").await;
+    let attempt = |ip: &'static str, email: &'static str, password: &'static str| {
         let app = &app;
         async move {
-            app.client
-                .post(app.url("/api/auth/login"))
-                .header("x-forwarded-for", ip)
-                .json(&json!({"email": email, "password": "Summer2026!"}))
+            let mut request = app.client.post(app.url("/api/auth/login"));
+            if !ip.is_empty() {
+                request = request.header("x-forwarded-for", ip);
+            }
+            request
+                .json(&json!({"email": email, "password": password}))
                 .send()
                 .await
                 .expect("request")
@@ -323,13 +327,48 @@ async fn password_spraying_from_many_addresses_is_paused_without_locking_out_oth
         }
     };
     // One password against three accounts from three addresses: each looks harmless alone.
-    assert_eq!(attempt("203.0.113.1", "a@example.com").await, 401);
-    assert_eq!(attempt("203.0.113.2", "b@example.com").await, 401);
-    assert_eq!(attempt("203.0.113.3", "c@example.com").await, 401);
-    // The budget is spent: addresses that already failed are paused...
-    assert_eq!(attempt("203.0.113.1", "d@example.com").await, 429);
-    // ...while an address with no failures is still answered normally.
-    assert_eq!(attempt("198.51.100.7", "e@example.com").await, 401);
+    let spray = "Summer2026!";
+    assert_eq!(attempt("203.0.113.1", "a@example.com", spray).await, 401);
+    assert_eq!(attempt("203.0.113.2", "b@example.com", spray).await, 401);
+    assert_eq!(attempt("203.0.113.3", "c@example.com", spray).await, 401);
+    // The budget is spent: an address that failed, and a fresh one, spray no more...
+    assert_eq!(attempt("203.0.113.1", "d@example.com", spray).await, 429);
+    assert_eq!(attempt("198.51.100.7", "e@example.com", spray).await, 429);
+    // ...while the technician at the desk they signed in from still gets in.
+    let password = "a long enough password";
+    assert_eq!(attempt("", "tech@example.com", password).await, 200);
+}
+
+#[tokio::test]
+async fn strangers_failing_for_an_account_cannot_keep_its_user_out() {
+    let app = TestApp::spawn_with(|c| {
+        c.trust_forwarded_for = true;
+        c.limits.login_failures_per_user = 3;
+    })
+    .await;
+    app.technician_token("tech@example.com").await;
+    let login = |ip: &'static str, password: &'static str| {
+        let app = &app;
+        async move {
+            let mut request = app.client.post(app.url("/api/auth/login"));
+            if !ip.is_empty() {
+                request = request.header("x-forwarded-for", ip);
+            }
+            request
+                .json(&json!({"email": "tech@example.com", "password": password}))
+                .send()
+                .await
+                .expect("request")
+                .status()
+                .as_u16()
+        }
+    };
+    for ip in ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"] {
+        assert_eq!(login(ip, "wrong guess").await, 401);
+    }
+    assert_eq!(login("203.0.113.1", "wrong again").await, 429);
+    // The account's own place (this test's address, where it signed in) is not held.
+    assert_eq!(login("", "a long enough password").await, 200);
 }
 
 #[tokio::test]
