@@ -13,4 +13,4 @@ pub use api_harness::{raw_socket, Admits};
 pub use app::{eventually, test_config, TestApp, WAIT};
 pub use peers::{frame, hello_with_code, hello_with_key, online_agent, TestAgent, TestViewer};
 pub use tls::PrivateCa;
-pub use ws::{ack, disconnect_reason, open_ws, recv, recv_until, send, Ws};
+pub use ws::{ack, disconnect_reason, open_ws, open_ws_from, recv, recv_until, send, Ws};

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use guruconnect_proto::{self as proto, envelope::Payload};
 
-use crate::{open_ws, recv, recv_until, send, TestApp, Ws};
+use crate::{open_ws, open_ws_from, recv, recv_until, send, TestApp, Ws};
 
 pub fn hello_with_key(agent_id: &str, machine_uid: &str, key: &str) -> Payload {
     Payload::AgentHello(proto::AgentHello {
@@ -52,9 +52,27 @@ impl TestAgent {
         app: &TestApp,
         hello: Payload,
     ) -> Result<Self, Option<proto::DisconnectReason>> {
-        let mut ws = open_ws(&app.ws_url("/ws/agent"), None)
+        let ws = open_ws(&app.ws_url("/ws/agent"), None)
             .await
             .expect("agent upgrade");
+        Self::try_hello(ws, hello).await
+    }
+
+    /// [`TestAgent::try_connect`] from the address `source`.
+    pub async fn try_connect_from(
+        app: &TestApp,
+        source: &str,
+        hello: Payload,
+    ) -> Result<Self, Option<proto::DisconnectReason>> {
+        let source = source.parse().expect("an IP address");
+        let ws = open_ws_from(&app.ws_url("/ws/agent"), source).await;
+        Self::try_hello(ws, hello).await
+    }
+
+    async fn try_hello(
+        mut ws: Ws,
+        hello: Payload,
+    ) -> Result<Self, Option<proto::DisconnectReason>> {
         send(&mut ws, hello).await;
         loop {
             match recv(&mut ws).await {

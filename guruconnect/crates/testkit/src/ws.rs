@@ -28,6 +28,29 @@ pub async fn open_ws(url: &str, origin: Option<&str>) -> Result<Ws, u16> {
     }
 }
 
+/// Opens a plain `ws://` socket from `source` (every 127.0.0.0/8 address is this machine), so
+/// one test can be clients at several addresses.
+pub async fn open_ws_from(url: &str, source: std::net::IpAddr) -> Ws {
+    let request = url.into_client_request().expect("request");
+    let uri = request.uri();
+    let server = format!(
+        "{}:{}",
+        uri.host().expect("host"),
+        uri.port_u16().expect("port")
+    );
+    let server: std::net::SocketAddr = server.parse().expect("an IP address and port");
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(std::net::SocketAddr::new(source, 0))
+        .expect("bind the source address");
+    let stream = socket.connect(server).await.expect("connect");
+    let plain = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+    let (ws, _) = tokio_tungstenite::client_async(request, plain)
+        .await
+        .expect("upgrade");
+    ws
+}
+
 pub async fn send(ws: &mut Ws, payload: Payload) {
     ws.send(Message::Binary(proto::encode_payload(payload)))
         .await

@@ -96,16 +96,19 @@ async fn by_key(
 
 /// Redeems a support code. Every attempt costs the same — one keyed hash and one indexed
 /// lookup — whether the code is unknown, used or valid; failures count against the caller's
-/// address and the whole server.
+/// address and the whole server. Once the server's budget is spent only addresses that have
+/// failed wait: an end user typing the code they were given, from an address that never
+/// failed, still gets through a flood of junk codes from elsewhere.
 async fn by_code(
     state: &AppState,
     code: &str,
     ip: Option<IpAddr>,
 ) -> Result<AgentIdentity, AuthFailure> {
     let throttles = &state.throttles;
+    let failed_before = ip.is_none_or(|ip| throttles.code_ip.count(&ip) > 0);
     let blocked = ip
         .and_then(|ip| throttles.code_ip.blocked(&ip))
-        .or_else(|| throttles.code_global.blocked(&()));
+        .or_else(|| throttles.code_global.blocked(&()).filter(|_| failed_before));
     if let Some(wait) = blocked {
         return Err(AuthFailure::RateLimited {
             retry_after_secs: wait.as_secs().max(1),

@@ -177,3 +177,37 @@ async fn support_code_guessing_is_rate_limited() {
         "even a valid code waits once the address is throttled"
     );
 }
+
+#[tokio::test]
+async fn a_flood_of_junk_codes_spends_the_server_budget_but_a_valid_code_still_redeems() {
+    let app = TestApp::spawn_with(|c| {
+        c.limits.code_failures_per_ip = 3;
+        c.limits.code_failures_global = 6;
+        c.limits.code_window_secs = 60;
+    })
+    .await;
+    let created: Value = app
+        .post_json("/api/codes", &app.admin_token, json!({}))
+        .await;
+    let real = created["code"].as_str().expect("code").to_owned();
+    // Three flooding addresses, two junk codes each: the server's budget is spent.
+    for n in 1..=3 {
+        let flooder = format!("127.0.4.{n}");
+        for guess in ["11111111", "22222222"] {
+            let r = TestAgent::try_connect_from(&app, &flooder, hello_with_code("uid-j", guess));
+            assert!(matches!(r.await, Err(Some(DisconnectReason::AuthFailed))));
+        }
+    }
+    let again =
+        TestAgent::try_connect_from(&app, "127.0.4.1", hello_with_code("uid-j", "33333333"));
+    assert!(
+        matches!(again.await, Err(Some(DisconnectReason::RateLimited))),
+        "a flooding address waits once the budget is spent"
+    );
+    // The end user, at an address that never failed, redeems the code they were given.
+    let user = TestAgent::try_connect_from(&app, "127.0.4.99", hello_with_code("uid-user", &real));
+    assert!(
+        user.await.is_ok(),
+        "a valid code was refused during the flood"
+    );
+}
