@@ -4,7 +4,7 @@
 //! remote-control session is joined ([`RemoteControlMode`]) and where it stands
 //! ([`RemoteControlState`]), and where an alert stands ([`AlertStatus`]); and the ids that
 //! must not be mixed up ([`AgentId`], [`CommandId`], [`ClientId`], [`SiteId`], [`UserId`],
-//! [`AlertId`], [`PolicyId`], [`TokenId`], [`RemoteControlId`]).
+//! [`AlertId`], [`PolicyId`], [`TokenId`], [`RemoteControlId`], [`SignInId`]).
 
 server_kit::id_type! {
     /// A managed machine's agent (`agents.id`).
@@ -44,6 +44,11 @@ server_kit::id_type! {
 server_kit::id_type! {
     /// A registration token's row, never the token itself (`registration_tokens.id`).
     pub struct TokenId;
+}
+
+server_kit::id_type! {
+    /// One sign-in: the family its access tokens share (`sign_ins.id`, the tokens' `fam`).
+    pub struct SignInId;
 }
 
 server_kit::id_type! {

@@ -607,6 +607,8 @@ export type UpstreamError = {
 
 export type UserDto = {
   created_at: string;
+  /** A disabled account cannot sign in, and none of its tokens work. */
+  disabled: boolean;
   display_name: string;
   email: string;
   id: UserId;

@@ -1,6 +1,6 @@
 // The session provider: a stored session is refreshed once past half its life, and a session
 // whose refresh fails ends at its expiry with a reason the login page can show.
-import { render, screen, waitFor } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { stubFetch } from '../test/render';
@@ -9,11 +9,18 @@ import { SESSION_STORAGE_KEY, saveSession } from './session';
 
 afterEach(() => vi.unstubAllGlobals());
 
-const user = { id: 'u', email: 'tech@example.com', display_name: '', role: 'technician' as const, created_at: '', last_login_at: null };
+const user = { id: 'u', email: 'tech@example.com', display_name: '', role: 'technician' as const, disabled: false, created_at: '', last_login_at: null };
 
 function Who() {
-  const { user: who, endedReason } = useAuth();
-  return <p>{who ? `signed in as ${who.email}` : `signed out: ${endedReason}`}</p>;
+  const { user: who, endedReason, signOut } = useAuth();
+  return (
+    <>
+      <p>{who ? `signed in as ${who.email}` : `signed out: ${endedReason}`}</p>
+      <button type="button" onClick={() => signOut()}>
+        Sign out
+      </button>
+    </>
+  );
 }
 
 function renderProvider() {
@@ -53,6 +60,38 @@ describe('AuthProvider', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('takes the token another tab already got instead of exchanging its own again', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const now = Date.now();
+      saveSession({ token: 'shared', issuedAt: now - 60_000, expiresAt: now + 30_000, user });
+      const calls = stubFetch({});
+      renderProvider();
+      // Another tab refreshed first and stored its result (no storage event reaches the tab
+      // that wrote it, so this one learns of it only when it looks).
+      saveSession({ token: 'from-the-other-tab', issuedAt: now, expiresAt: now + 3_600_000, user });
+      act(() => {
+        vi.advanceTimersByTime(10);
+      });
+      expect(calls).toHaveLength(0);
+      expect(JSON.parse(localStorage.getItem(SESSION_STORAGE_KEY) ?? '{}').token).toBe('from-the-other-tab');
+      expect(screen.getByText('signed in as tech@example.com')).toBeInTheDocument();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('signing out ends the sign-in on the server, with the token it had', async () => {
+    const now = Date.now();
+    saveSession({ token: 'mine', issuedAt: now, expiresAt: now + 3_600_000, user });
+    const calls = stubFetch({ 'POST /api/auth/logout': () => ({ status: 204 }) });
+    renderProvider();
+    fireEvent.click(screen.getByRole('button', { name: 'Sign out' }));
+    expect(await screen.findByText('signed out: null')).toBeInTheDocument();
+    expect(calls).toMatchObject([{ method: 'POST', path: '/api/auth/logout', auth: 'Bearer mine' }]);
+    expect(localStorage.getItem(SESSION_STORAGE_KEY)).toBeNull();
   });
 
   it('signs out at expiry when the refresh fails, saying why', async () => {

@@ -1,6 +1,9 @@
 // Session state for the whole app: who is signed in, sign-in, sign-out, and the refresh timer.
 // The API client reads the token from here, and a 401 from any call signs out with a reason the
-// login page shows.
+// login page shows. Each refresh exchanges the sign-in's current token, and the server ends the
+// sign-in when a token is exchanged twice, so tabs refresh one at a time (a Web Lock) and a tab
+// takes the token another tab already got instead of exchanging its own again. Signing out
+// ends the sign-in on the server too.
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
@@ -38,6 +41,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
 
   const signOut = useCallback(
     (reason?: string) => {
+      // Asked for (no reason): the server ends the sign-in, so a copy of the token is useless.
+      const token = sessionRef.current?.token;
+      if (reason === undefined && token) endSignIn(token);
       clearSession();
       setSession(null);
       setEndedReason(reason ?? null);
@@ -80,9 +86,14 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     if (!session) return;
     const timer = window.setTimeout(() => {
-      api<LoginResponse>('/api/auth/refresh', { method: 'POST' })
-        .then(adopt)
-        .catch(() => {});
+      void oneTabAtATime(async () => {
+        const stored = loadSession(Date.now());
+        if (stored && stored.token !== session.token && stored.issuedAt >= session.issuedAt) {
+          setSession(stored); // another tab refreshed first
+          return;
+        }
+        await api<LoginResponse>('/api/auth/refresh', { method: 'POST' }).then(adopt);
+      }).catch(() => {});
     }, Math.min(MAX_TIMER_MS, refreshDelay(session, Date.now())));
     const expiry = window.setTimeout(
       () => signOut('Your session has expired. Please sign in again.'),
@@ -108,6 +119,23 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     [session, endedReason, signIn, signOut],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
+}
+
+/** Runs `work` holding the dashboard's refresh lock in every tab of this origin (where the
+ * browser has Web Locks: secure contexts, which a deployment with TLS is). */
+function oneTabAtATime(work: () => Promise<void>): Promise<void> {
+  const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
+  return locks ? locks.request('gururmm.refresh', work) : work();
+}
+
+/** Tells the server the sign-in is over; outside the API client, so a token that is already
+ * dead does not sign the page out a second time with a different reason. */
+function endSignIn(token: string): void {
+  void fetch('/api/auth/logout', {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}` },
+    keepalive: true,
+  }).catch(() => {});
 }
 
 export function useAuth(): AuthValue {

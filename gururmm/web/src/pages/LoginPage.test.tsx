@@ -35,7 +35,7 @@ describe('LoginPage', () => {
           token: 'jwt',
           token_type: 'Bearer',
           expires_in: 3600,
-          user: { id: 'u1', email: 'tech@example.com', display_name: '', role: 'technician', created_at: '', last_login_at: null },
+          user: { id: 'u1', email: 'tech@example.com', display_name: '', role: 'technician', disabled: false, created_at: '', last_login_at: null },
         },
       }),
     });

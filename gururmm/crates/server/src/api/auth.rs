@@ -1,11 +1,14 @@
-//! Authentication routes (RMM-1): login, refresh, register (disabled unless configured), me.
+//! Authentication routes (RMM-1): login, refresh, logout, register (disabled unless
+//! configured), me. Each sign-in is a family of access tokens (`db::sign_ins`): refresh
+//! rotates it, logout revokes it, and a rotated token presented again revokes it too.
 
 use super::dto::UserDto;
 use crate::app::AppState;
 use crate::auth::{password, Technician};
-use crate::db::{self, users::CreateUserError, users::Role};
+use crate::db::{self, users::CreateUserError, users::Role, users::UserRow};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json};
 use crate::http::middleware::ClientIp;
+use crate::model::SignInId;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -75,8 +78,12 @@ pub async fn login(
     };
     throttle.record_success(ip.0, &key);
     db::users::touch_login(&state.db, &user.id).await?;
-    let ttl = state.config.limits.access_token_ttl_secs;
-    let (token, _) = state.tokens.sign(&user.id, ttl)?;
+    let sign_in = SignInId::new();
+    let lifetime = state.config.limits.sign_in_lifetime_secs;
+    let ends = server_kit::jwt::now_secs() + lifetime;
+    let (response, claims) = token_response(&state, user.clone(), &sign_in, ends)?;
+    let ends_ms = i64::try_from(ends.saturating_mul(1000)).unwrap_or(i64::MAX);
+    db::sign_ins::create(&state.db, &sign_in, &user.id, &claims.jti, ends_ms).await?;
     db::audit::record(
         &state.db,
         &format!("user:{}", user.id),
@@ -85,12 +92,27 @@ pub async fn login(
         serde_json::json!({"ip": ip.0}),
     )
     .await;
-    Ok(Json(LoginResponse {
+    Ok(Json(response))
+}
+
+/// A token of `sign_in` for `user`, living the access-token lifetime but never past the
+/// sign-in's end (`ends`, Unix seconds).
+fn token_response(
+    state: &AppState,
+    user: UserRow,
+    sign_in: &SignInId,
+    ends: u64,
+) -> ApiResult<(LoginResponse, crate::auth::jwt::AccessClaims)> {
+    let now = server_kit::jwt::now_secs();
+    let exp = (now + state.config.limits.access_token_ttl_secs).min(ends);
+    let (token, claims) = state.tokens.sign(&user.id, sign_in, exp)?;
+    let response = LoginResponse {
         token,
         token_type: "Bearer".into(),
-        expires_in: ttl,
+        expires_in: exp.saturating_sub(now),
         user: user.into(),
-    }))
+    };
+    Ok((response, claims))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -177,9 +199,11 @@ pub async fn me(
     Ok(Json(user.into()))
 }
 
-/// Exchanges a valid access token for a fresh one with a full lifetime, so an open dashboard
-/// keeps its session without storing the password. The account is re-read: a disabled or
-/// deleted user cannot refresh, and an expired token cannot be revived.
+/// Exchanges the sign-in's current access token for a fresh one (the one it replaces keeps
+/// working until it expires, for requests already on their way). The account is re-read: a
+/// disabled or deleted user cannot refresh, and no token outlives its sign-in
+/// (`limits.sign_in_lifetime_secs`). A token that was already exchanged — a copy someone else
+/// holds — revokes the whole sign-in: both its holders have to sign in again.
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorEnvelope)))]
 pub async fn refresh(
@@ -189,12 +213,43 @@ pub async fn refresh(
     let user = db::users::find(&state.db, &me.user_id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    let ttl = state.config.limits.access_token_ttl_secs;
-    let (token, _) = state.tokens.sign(&user.id, ttl)?;
-    Ok(Json(LoginResponse {
-        token,
-        token_type: "Bearer".into(),
-        expires_in: ttl,
-        user: user.into(),
-    }))
+    let sign_in = db::sign_ins::find(&state.db, &me.sign_in)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let ends = u64::try_from(sign_in.expires_at / 1000).unwrap_or(0);
+    let (response, claims) = token_response(&state, user, &me.sign_in, ends)?;
+    let rotated = sign_in.current_jti == me.jti
+        && db::sign_ins::rotate(&state.db, &me.sign_in, &me.jti, &claims.jti).await?;
+    if !rotated {
+        db::sign_ins::revoke(&state.db, &me.sign_in, "token_reused").await?;
+        db::audit::record(
+            &state.db,
+            &format!("user:{}", me.user_id),
+            "sign_in_revoked",
+            &format!("user:{}", me.user_id),
+            serde_json::json!({"reason": "an exchanged token was presented again"}),
+        )
+        .await;
+        return Err(ApiError::Unauthorized);
+    }
+    Ok(Json(response))
+}
+
+/// Signs out: every token of this sign-in stops working at once.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorEnvelope)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    Technician(me): Technician,
+) -> ApiResult<StatusCode> {
+    db::sign_ins::revoke(&state.db, &me.sign_in, "signed_out").await?;
+    db::audit::record(
+        &state.db,
+        &format!("user:{}", me.user_id),
+        "logout",
+        &format!("user:{}", me.user_id),
+        serde_json::json!({}),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
 }

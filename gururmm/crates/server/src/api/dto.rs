@@ -17,6 +17,8 @@ pub struct UserDto {
     pub email: String,
     pub display_name: String,
     pub role: Role,
+    /// A disabled account cannot sign in, and none of its tokens work.
+    pub disabled: bool,
     pub created_at: String,
     pub last_login_at: Option<String>,
 }
@@ -25,6 +27,7 @@ impl From<UserRow> for UserDto {
     fn from(u: UserRow) -> Self {
         Self {
             role: u.role(),
+            disabled: u.disabled != 0,
             id: u.id,
             email: u.email,
             display_name: u.display_name,

@@ -19,6 +19,7 @@ mod registration_tokens;
 mod releases;
 pub mod remote_control;
 mod sites;
+mod users;
 
 pub use auth::valid_email;
 
@@ -65,6 +66,9 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(meta::version))
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(users::list))
+        .routes(routes!(users::disable))
         .routes(routes!(auth::register))
         .routes(routes!(auth::me))
         .routes(routes!(clients::list, clients::create))

@@ -1,7 +1,7 @@
 //! GuruRMM's access tokens: HS256 JWTs of their own audience and `typ`, signed by a key derived
 //! from the install's master key; `server_kit::jwt` signs and checks them.
 
-use crate::model::UserId;
+use crate::model::{SignInId, UserId};
 use serde::{Deserialize, Serialize};
 pub use server_kit::jwt::{now_secs, LEEWAY_SECS};
 use server_kit::jwt::{Claims, TokenKey, TokenKind};
@@ -26,6 +26,10 @@ pub struct AccessClaims {
     pub iat: u64,
     pub exp: u64,
     pub jti: String,
+    /// The sign-in the token belongs to (`sign_ins.id`); tokens of older releases carry none
+    /// and are refused.
+    #[serde(default)]
+    pub fam: String,
 }
 
 impl Claims for AccessClaims {
@@ -46,19 +50,25 @@ impl TokenKeys {
         }
     }
 
-    /// A token for `user_id` valid for `ttl_secs`, and when it expires.
-    pub fn sign(&self, user_id: &UserId, ttl_secs: u64) -> anyhow::Result<(String, u64)> {
-        let now = now_secs();
+    /// A token of the sign-in `family` for `user_id`, valid until `exp` (Unix seconds); with
+    /// its claims (the `jti` is new).
+    pub fn sign(
+        &self,
+        user_id: &UserId,
+        family: &SignInId,
+        exp: u64,
+    ) -> anyhow::Result<(String, AccessClaims)> {
         let claims = AccessClaims {
             sub: user_id.to_string(),
             typ: TYP.into(),
             aud: AUDIENCE.into(),
             iss: ISSUER.into(),
-            iat: now,
-            exp: now + ttl_secs,
+            iat: now_secs(),
+            exp,
             jti: uuid::Uuid::new_v4().to_string(),
+            fam: family.to_string(),
         };
-        Ok((self.access.sign(&claims)?, claims.exp))
+        Ok((self.access.sign(&claims)?, claims))
     }
 
     /// The claims of a valid access token; None for anything else.

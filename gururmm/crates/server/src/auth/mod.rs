@@ -15,7 +15,7 @@ pub use server_kit::{password, throttle};
 use crate::app::AppState;
 use crate::db::{self, agents::AgentRow, users::Role};
 use crate::http::error::ApiError;
-use crate::model::UserId;
+use crate::model::{SignInId, UserId};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use server_kit::http::bearer_token;
@@ -28,6 +28,9 @@ pub struct Principal {
     pub role: Role,
     /// When the access token expires (Unix seconds); long streams end then.
     pub expires_at: u64,
+    /// The sign-in the token belongs to, and the token's own id within it.
+    pub sign_in: SignInId,
+    pub jti: String,
 }
 
 /// Any signed-in technician or admin.
@@ -41,6 +44,13 @@ pub struct Admin(pub Principal);
 async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
     let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
     let claims = state.tokens.verify(token).ok_or(ApiError::Unauthorized)?;
+    // The sign-in must be live and the token one of its last two: a sign-out, a detected
+    // reuse or a disabled user ends every token of it at once.
+    let sign_in = SignInId::from(claims.fam.as_str());
+    db::sign_ins::find(&state.db, &sign_in)
+        .await?
+        .filter(|s| s.user_id.as_str() == claims.sub && s.admits(&claims.jti, db::now_ms()))
+        .ok_or(ApiError::Unauthorized)?;
     // The role and the disabled flag come from the row, so changes apply at once.
     let user = db::users::find(&state.db, &UserId::from(claims.sub.as_str()))
         .await?
@@ -51,6 +61,8 @@ async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiErro
         expires_at: claims.exp,
         user_id: user.id,
         email: user.email,
+        sign_in,
+        jti: claims.jti,
     })
 }
 

@@ -190,6 +190,9 @@ impl Default for AlertsConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     pub access_token_ttl_secs: u64,
+    /// How long one sign-in lasts however often its token is refreshed; then the user signs in
+    /// again.
+    pub sign_in_lifetime_secs: u64,
     /// Seconds a new agent socket has to authenticate.
     pub auth_timeout_secs: u64,
     /// Agent sockets that may wait to authenticate at once, from one client
@@ -244,6 +247,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             access_token_ttl_secs: 24 * 3600,
+            sign_in_lifetime_secs: 7 * 24 * 3600,
             auth_timeout_secs: 10,
             unauthenticated_sockets_per_address: 32,
             unauthenticated_sockets: 512,
@@ -310,6 +314,8 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let l = &self.limits;
         let positive = [
+            ("limits.access_token_ttl_secs", l.access_token_ttl_secs),
+            ("limits.sign_in_lifetime_secs", l.sign_in_lifetime_secs),
             ("limits.auth_timeout_secs", l.auth_timeout_secs),
             ("limits.idle_timeout_secs", l.idle_timeout_secs),
             ("limits.ping_interval_secs", l.ping_interval_secs),

@@ -49,4 +49,9 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "offline_alert_sweep_index",
         sql: include_str!("../../migrations/0009_offline_alert_sweep_index.sql"),
     },
+    Migration {
+        version: 10,
+        name: "sign_ins",
+        sql: include_str!("../../migrations/0010_sign_ins.sql"),
+    },
 ];

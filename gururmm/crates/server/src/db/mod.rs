@@ -13,6 +13,7 @@ pub mod policies;
 pub mod registration_tokens;
 pub mod releases;
 pub mod remote_control;
+pub mod sign_ins;
 pub mod sites;
 pub mod users;
 pub mod watchdog;

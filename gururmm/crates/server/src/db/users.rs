@@ -100,3 +100,19 @@ pub async fn touch_login(db: &Db, id: &UserId) -> sqlx::Result<()> {
         .await?;
     Ok(())
 }
+
+pub async fn list(db: &Db) -> sqlx::Result<Vec<UserRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY email_key"))
+        .fetch_all(&db.pool)
+        .await
+}
+
+/// Disables (or re-enables) an account; false when no such account exists.
+pub async fn set_disabled(db: &Db, id: &UserId, disabled: bool) -> sqlx::Result<bool> {
+    let result = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+        .bind(i64::from(disabled))
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(super::changed_one(&result))
+}

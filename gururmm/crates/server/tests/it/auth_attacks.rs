@@ -430,10 +430,9 @@ async fn a_database_dump_holds_no_usable_secret() {
 async fn every_secured_route_admits_exactly_the_roles_its_document_names() {
     let app = TestApp::spawn().await;
     let tech = app.technician_token("tech@example.com").await;
-    // Refreshing acts on the caller's own sign-in (its own tests cover it).
-    let checked = app
-        .check_role_matrix(&tech, &app.admin_token, &["/api/auth/refresh"])
-        .await;
+    // Refreshing and signing out act on the caller's own sign-in (sign_ins.rs covers them).
+    let own = ["/api/auth/refresh", "/api/auth/logout"];
+    let checked = app.check_role_matrix(&tech, &app.admin_token, &own).await;
     // Technicians cannot delete fleet objects, rotate or read enrolment secrets, or touch
     // agent keys, policies, releases and the audit log.
     let admins_only = [
@@ -453,6 +452,8 @@ async fn every_secured_route_admits_exactly_the_roles_its_document_names() {
         "GET /api/releases",
         "POST /api/releases",
         "GET /api/audit",
+        "GET /api/users",
+        "POST /api/users/{id}/disable",
     ];
     for operation in admins_only {
         assert!(

@@ -28,5 +28,6 @@ mod remote_control;
 mod remote_control_after;
 mod remote_control_undo;
 mod retention;
+mod sign_ins;
 mod tls;
 mod updates;

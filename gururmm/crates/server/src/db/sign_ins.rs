@@ -1,0 +1,99 @@
+//! Sign-ins (`sign_ins`): the family a user's access tokens belong to, which refresh rotates
+//! and which sign-out, reuse of a rotated token or disabling the user revoke.
+
+use super::Db;
+use crate::model::{SignInId, UserId};
+use server_kit::db::now_ms;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SignInRow {
+    pub id: SignInId,
+    pub user_id: UserId,
+    pub current_jti: String,
+    pub previous_jti: Option<String>,
+    /// Unix milliseconds; no token of the family lives past it.
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl SignInRow {
+    /// Whether a token with `jti` of this family may be used now: the family is neither revoked
+    /// nor over, and the token is its current one or the one just before (still in flight).
+    pub fn admits(&self, jti: &str, now_ms: i64) -> bool {
+        self.revoked_at.is_none()
+            && now_ms < self.expires_at
+            && (self.current_jti == jti || self.previous_jti.as_deref() == Some(jti))
+    }
+}
+
+const COLUMNS: &str = "id, user_id, current_jti, previous_jti, expires_at, revoked_at";
+
+pub async fn create(
+    db: &Db,
+    id: &SignInId,
+    user_id: &UserId,
+    jti: &str,
+    expires_at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO sign_ins (id, user_id, current_jti, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(jti)
+    .bind(now_ms())
+    .bind(expires_at)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn find(db: &Db, id: &SignInId) -> sqlx::Result<Option<SignInRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM sign_ins WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+/// Moves the family from `current` to `next`; false when `current` is no longer its current
+/// token (another refresh won) or the family is revoked.
+pub async fn rotate(db: &Db, id: &SignInId, current: &str, next: &str) -> sqlx::Result<bool> {
+    let result = sqlx::query(
+        "UPDATE sign_ins SET previous_jti = current_jti, current_jti = $1
+         WHERE id = $2 AND current_jti = $3 AND revoked_at IS NULL",
+    )
+    .bind(next)
+    .bind(id)
+    .bind(current)
+    .execute(&db.pool)
+    .await?;
+    Ok(super::changed_one(&result))
+}
+
+pub async fn revoke(db: &Db, id: &SignInId, reason: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE sign_ins SET revoked_at = $1, revoked_reason = $2
+         WHERE id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(reason)
+    .bind(id)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// Revokes every sign-in of `user_id`; returns how many were live.
+pub async fn revoke_all(db: &Db, user_id: &UserId, reason: &str) -> sqlx::Result<u64> {
+    let result = sqlx::query(
+        "UPDATE sign_ins SET revoked_at = $1, revoked_reason = $2
+         WHERE user_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(reason)
+    .bind(user_id)
+    .execute(&db.pool)
+    .await?;
+    Ok(result.rows_affected())
+}
