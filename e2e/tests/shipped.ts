@@ -127,8 +127,12 @@ export async function startWorld(): Promise<World> {
     const keygen = execFileSync(shipped("guruconnect-server"), ["release", "keygen", "--out", signing], { env: gcEnv, encoding: "utf8" });
     const releaseKey = /public key: (\S+)/.exec(keygen)![1];
     const version = execFileSync(shipped("guruconnect-agent"), ["--version"], { encoding: "utf8" }).trim().split(/\s+/)[1];
-    execFileSync(shipped("guruconnect-server"), ["release", "publish", "--version", version, "--platform", "linux-x86_64",
-      "--file", shipped("guruconnect-agent"), "--signing-key", signing], { env: gcEnv, stdio: ["ignore", "ignore", log("gc-server")] });
+    // Signed where it was built, then published on the server with the signature only.
+    const signature = join(tmp, "guruconnect-agent.sig");
+    const release = (args: string[]) =>
+      execFileSync(shipped("guruconnect-server"), ["release", ...args], { env: gcEnv, stdio: ["ignore", "ignore", log("gc-server")] });
+    release(["sign", "--signing-key", signing, "--file", shipped("guruconnect-agent"), "--out", signature]);
+    release(["publish", "--version", version, "--platform", "linux-x86_64", "--file", shipped("guruconnect-agent"), "--signature", signature]);
     let gcOut = "";
     const startGc = () => {
       const child = spawn(shipped("guruconnect-server"), ["serve"], { env: gcEnv, stdio: ["ignore", "pipe", log("gc-server")] });
