@@ -140,3 +140,30 @@ test("'the server cannot be reached' shows while it is so, and goes once the ser
   await page.unroute("**/api/**");
   await expect(page.getByRole("alert")).toBeHidden();
 });
+
+test("admins read the audit log, newest first and by type; technicians are not shown it", async ({ page, stack }) => {
+  // A failed sign-in to find, then the admin signs in for real.
+  await signIn(page, stack.gcUrl, stack.admin.username, "not the password");
+  await expect(page.getByRole("alert")).toBeVisible();
+  await stack.api("POST", "/api/users", { username: "tech-audit", password: "a long enough password", role: "technician" });
+  await signIn(page, stack.gcUrl, stack.admin.username, stack.admin.password);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Audit log" }).click();
+  await expect(page.getByRole("heading", { name: "Audit log" })).toBeVisible();
+  const rows = page.locator("table.audit tbody tr");
+  await expect(rows.first().locator("td.event")).toHaveText("login_succeeded");
+  await expect(rows.first()).toContainText(stack.admin.username);
+  await expect(page.getByRole("status")).toContainText(/Events 1–\d+ of \d+, newest first/);
+  await page.getByRole("combobox", { name: "Event type" }).selectOption({ label: "Failed sign-ins" });
+  // Only failed sign-ins now (other tests on this server failed some too), ours the newest.
+  await expect(page.locator("table.audit td.event").filter({ hasNotText: /^login_failed$/ })).toHaveCount(0);
+  await expect(rows.first().locator("td.event")).toHaveText("login_failed");
+  await expect(rows.first()).toContainText("127.0.0.1");
+  await expect(page.locator("table.audit")).not.toContainText("not the password");
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await signIn(page, stack.gcUrl, "tech-audit", "a long enough password");
+  await expect(page.getByRole("heading", { name: "Machines", exact: true })).toBeVisible();
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Audit log" })).toHaveCount(0);
+  await page.goto(`${stack.gcUrl}/#/audit`);
+  await expect(page.getByRole("heading", { name: "Machines", exact: true })).toBeVisible();
+});

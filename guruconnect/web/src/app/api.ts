@@ -16,6 +16,7 @@ export type SupportCode = api.SupportCodeDto;
 export type AgentDownload = api.AgentDownload;
 /** The relay URL agents are started with, and the latest published build per platform. */
 export type AgentDownloads = api.AgentDownloads;
+export type AuditEvent = api.AuditEventDto;
 
 export class ApiError extends Error {
   constructor(
@@ -119,6 +120,16 @@ export class Api {
   }
   agentDownloads(): Promise<AgentDownloads> {
     return this.request("GET", "/api/agent-downloads");
+  }
+  /** Every account (admins only). */
+  users(): Promise<User[]> {
+    return this.request("GET", "/api/users");
+  }
+  /** One page of the audit log (admins only), newest first; `eventType` "" for every type. */
+  audit(eventType: string, page: number, perPage: number): Promise<api.AuditPage> {
+    const query = new URLSearchParams({ page: String(page), per_page: String(perPage) });
+    if (eventType) query.set("event_type", eventType);
+    return this.request("GET", `/api/audit?${query}`);
   }
 
   private async me(): Promise<boolean> {

@@ -1,8 +1,9 @@
-// The technician app: sign-in, then Machines, Sessions and Support codes behind a hash router
-// (#/machines …), so the server only ever serves one page. Errors show the server's words and
+// The technician app: sign-in, then Machines, Sessions, Support codes and (for admins) the
+// Audit log behind a hash router (#/machines …), so the server only ever serves one page. Errors show the server's words and
 // correlation id in one banner.
 import "../styles/app.css";
 import { Api, ApiError } from "./api";
+import { auditPage } from "./audit";
 import { codesPage } from "./codes";
 import { h } from "./dom";
 import { loginPage } from "./login";
@@ -15,11 +16,17 @@ const banner = h("div", { class: "banner error", role: "alert", hidden: true });
 /** Why the last sign-in ended, shown once on the login page. */
 let signedOutBecause: string | null = null;
 
-const PAGES: Record<string, { title: string; render: typeof machinesPage }> = {
+const PAGES: Record<string, { title: string; render: typeof machinesPage; adminOnly?: boolean }> = {
   machines: { title: "Machines", render: machinesPage },
   sessions: { title: "Sessions", render: sessionsPage },
   codes: { title: "Support codes", render: codesPage },
+  audit: { title: "Audit log", render: auditPage, adminOnly: true },
 };
+
+/** The pages this user may open (the server refuses the rest anyway). */
+function pagesFor(api: Api): [string, (typeof PAGES)[string]][] {
+  return Object.entries(PAGES).filter(([, page]) => !page.adminOnly || api.user?.role === "admin");
+}
 
 function showError(e: unknown): void {
   banner.textContent = e instanceof ApiError ? e.describe() : e instanceof Error ? e.message : String(e);
@@ -29,7 +36,7 @@ function showError(e: unknown): void {
 
 function route(): string {
   const name = location.hash.replace(/^#\/?/, "");
-  return name in PAGES ? name : "machines";
+  return pagesFor(api).some(([allowed]) => allowed === name) ? name : "machines";
 }
 
 function render(): void {
@@ -43,7 +50,7 @@ function render(): void {
   const nav = h(
     "nav",
     { "aria-label": "Main" },
-    ...Object.entries(PAGES).map(([name, page]) =>
+    ...pagesFor(api).map(([name, page]) =>
       h("a", { href: `#/${name}`, "aria-current": name === current ? "page" : undefined }, page.title),
     ),
   );

@@ -59,6 +59,28 @@ export type AgentRelease = {
   version: string;
 };
 
+export type AuditEventDto = {
+  /** `user:<id>`, `agent:<id>`, `integration` or `system`. */
+  actor: string;
+  agent_id: null | AgentId;
+  /** What else the event recorded (ids, names, reasons). */
+  detail: Record<string, unknown>;
+  /** e.g. `login`, `login_failed`, `user_created`, `agent_key_minted`, `session_started`. */
+  event_type: string;
+  id: string;
+  /** The client address, when the event came from a request. */
+  ip: string;
+  occurred_at: string;
+  session_id: null | SessionId;
+};
+
+export type AuditPage = {
+  items: AuditEventDto[];
+  page: number;
+  per_page: number;
+  total: number;
+};
+
 export type BulkDeleteRequest = {
   /** At most 500 machines per call. */
   agent_ids: AgentId[];

@@ -2,6 +2,7 @@
 //! mechanism in its signature (`Technician`, `Admin`, or nothing for public routes) and in its
 //! OpenAPI `security`; the sockets authenticate inside their first message.
 
+mod audit;
 mod auth;
 mod codes;
 pub mod dto;
@@ -56,6 +57,7 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::disable))
         .routes(routes!(keys::mint, keys::list))
         .routes(routes!(keys::revoke))
+        .routes(routes!(audit::list))
         .routes(routes!(machines::list))
         .routes(routes!(machines::groups))
         .routes(routes!(machines::detail, machines::delete))

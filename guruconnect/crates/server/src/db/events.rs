@@ -123,3 +123,60 @@ pub async fn prune(db: &Db, older_than_ms: i64) -> sqlx::Result<u64> {
         .await?;
     Ok(result.rows_affected())
 }
+
+/// What the admin audit view asks for; `None` matches everything.
+#[derive(Debug, Default, Clone)]
+pub struct EventFilter {
+    pub event_type: Option<String>,
+    pub session_id: Option<SessionId>,
+    pub agent_id: Option<AgentId>,
+}
+
+/// Events matching `filter`, newest first, a page at a time, and how many match in all.
+pub async fn list(
+    db: &Db,
+    filter: &EventFilter,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<EventRow>, i64)> {
+    let wanted = [
+        ("event_type", filter.event_type.as_deref()),
+        (
+            "session_id",
+            filter.session_id.as_ref().map(|id| id.as_str()),
+        ),
+        ("agent_id", filter.agent_id.as_ref().map(|id| id.as_str())),
+    ];
+    let mut clauses = Vec::new();
+    let mut binds = Vec::new();
+    for (column, value) in wanted {
+        if let Some(value) = value {
+            binds.push(value);
+            clauses.push(format!("{column} = ${}", binds.len()));
+        }
+    }
+    let where_sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", clauses.join(" AND "))
+    };
+    let count_sql = format!("SELECT COUNT(*) FROM connect_session_events{where_sql}");
+    let mut count = sqlx::query_as::<_, (i64,)>(&count_sql);
+    for value in &binds {
+        count = count.bind(*value);
+    }
+    let (total,) = count.fetch_one(&db.pool).await?;
+    let page_sql = format!(
+        "SELECT id, session_id, agent_id, event_type, actor_type, actor_id, detail, ip, created_at
+         FROM connect_session_events{where_sql}
+         ORDER BY created_at DESC, id DESC LIMIT ${} OFFSET ${}",
+        binds.len() + 1,
+        binds.len() + 2
+    );
+    let mut page = sqlx::query_as::<_, EventRow>(&page_sql);
+    for value in &binds {
+        page = page.bind(*value);
+    }
+    let rows = page.bind(limit).bind(offset).fetch_all(&db.pool).await?;
+    Ok((rows, total))
+}

@@ -482,6 +482,7 @@ async fn every_secured_route_admits_exactly_the_roles_its_document_names() {
         "POST /api/agent-keys",
         "DELETE /api/machines/{agent_id}",
         "POST /api/machines/bulk-delete",
+        "GET /api/audit",
     ];
     for operation in admins_only {
         assert!(

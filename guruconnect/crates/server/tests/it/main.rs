@@ -2,6 +2,7 @@
 //! PostgreSQL when `GC_TEST_DATABASE_URL` is set), real WebSocket peers.
 
 mod api;
+mod audit;
 mod auth_attacks;
 mod consent;
 mod helpers;
