@@ -1,3 +1,6 @@
 // The suite's admin account, created by global setup through `gururmm-server admin create`.
 export const ADMIN_EMAIL = 'admin@e2e.test';
 export const ADMIN_PASSWORD = 'e2e-Correct-Horse-Battery-9';
+// A technician, made the same way.
+export const TECH_EMAIL = 'tech@e2e.test';
+export const TECH_PASSWORD = 'e2e-Technician-Battery-7';

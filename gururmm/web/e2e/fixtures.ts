@@ -3,15 +3,15 @@
 // extra real agent whose process the global teardown stops.
 import { test as base, expect, type Page } from '@playwright/test';
 import { appendFileSync } from 'node:fs';
-import { ADMIN_EMAIL, ADMIN_PASSWORD } from './credentials';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, TECH_EMAIL, TECH_PASSWORD } from './credentials';
 import { startAgent } from './processes';
 
 export { ADMIN_EMAIL, ADMIN_PASSWORD };
 
-export async function signIn(page: Page) {
+export async function signIn(page: Page, as: 'admin' | 'technician' = 'admin') {
   await page.goto('/login');
-  await page.getByLabel('Email').fill(ADMIN_EMAIL);
-  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByLabel('Email').fill(as === 'admin' ? ADMIN_EMAIL : TECH_EMAIL);
+  await page.getByLabel('Password').fill(as === 'admin' ? ADMIN_PASSWORD : TECH_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
 }

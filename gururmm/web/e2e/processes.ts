@@ -38,10 +38,10 @@ export function freePort(): Promise<number> {
 }
 
 /** `gururmm-server admin create`, the password on stdin as an operator would type it. */
-export function createAdmin(dataDir: string, email: string, password: string): void {
+export function createAdmin(dataDir: string, email: string, password: string, role = 'admin'): void {
   const result = spawnSync(
     binary('gururmm-server'),
-    ['--data-dir', dataDir, 'admin', 'create', '--email', email, '--role', 'admin'],
+    ['--data-dir', dataDir, 'admin', 'create', '--email', email, '--role', role],
     { input: `${password}\n`, encoding: 'utf8', timeout: 60_000, env: serverEnv() },
   );
   if (result.status !== 0) {

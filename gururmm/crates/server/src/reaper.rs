@@ -67,8 +67,9 @@ async fn expire_polling_agents(state: &AppState) {
 }
 
 /// Deletes metrics samples older than `metrics_retention_days` and watchdog events older than
-/// `watchdog_retention_days` (by the server's clock when each was recorded). Public so tests
-/// can run one pass instead of waiting for the hourly one.
+/// `watchdog_retention_days` (by the server's clock when each was recorded), and sign-ins that
+/// ended more than a day ago. Public so tests can run one pass instead of waiting for the
+/// hourly one.
 pub async fn retention(state: &AppState) {
     let day_ms = 24 * 3600 * 1000;
     let limits = &state.config.limits;
@@ -80,5 +81,8 @@ pub async fn retention(state: &AppState) {
     }
     if let Err(e) = db::watchdog::prune(&state.db, watchdog_cutoff).await {
         tracing::error!(error = %e, "watchdog retention failed");
+    }
+    if let Err(e) = db::sign_ins::prune(&state.db, now - day_ms).await {
+        tracing::error!(error = %e, "sign-in retention failed");
     }
 }

@@ -1,5 +1,6 @@
 // The action area of the agent header: Remote Control (NRC-10), move to another site, delete.
 // The area is a toolbar so every action shares one keyboard order.
+import { useIsAdmin } from '../auth/AuthContext';
 import { useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { useClients, useDeleteAgent, useMoveAgent, useSites } from '../api/hooks';
@@ -87,11 +88,12 @@ export function AgentActions({
   agent: Agent;
   onRemoteControl?: (start: RemoteControlStart) => void;
 }) {
+  const isAdmin = useIsAdmin();
   return (
     <div className="agent-actions" role="toolbar" aria-label="Agent actions" data-slot="remote-control">
       <RemoteControlButton agent={agent} onStarted={onRemoteControl} />
       <MoveAgent agent={agent} />
-      <DeleteAgent agent={agent} />
+      {isAdmin && <DeleteAgent agent={agent} />}
     </div>
   );
 }

@@ -138,6 +138,12 @@ function endSignIn(token: string): void {
   }).catch(() => {});
 }
 
+/** Whether the signed-in user is an admin: only admins are offered what only admins may do
+ * (deleting agents, sites and clients, replacing a site code); the server refuses the rest. */
+export function useIsAdmin(): boolean {
+  return useAuth().user?.role === 'admin';
+}
+
 export function useAuth(): AuthValue {
   const value = useContext(AuthContext);
   if (!value) throw new Error('useAuth outside AuthProvider');

@@ -1,5 +1,6 @@
 // Clients and their sites. The list of clients is on the left; the selected client (kept in
 // the URL as ?client=) is edited on the right with its sites.
+import { useIsAdmin } from '../auth/AuthContext';
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { useSearchParams } from 'react-router-dom';
@@ -14,6 +15,7 @@ function ClientEditor({ client, onDeleted }: { client: Client; onDeleted: () => 
   const [confirming, setConfirming] = useState(false);
   const save = useSaveClient();
   const remove = useDeleteClient();
+  const isAdmin = useIsAdmin();
   const submit = (e: FormEvent) => {
     e.preventDefault();
     save.mutate({ id: client.id, name, notes });
@@ -33,29 +35,31 @@ function ClientEditor({ client, onDeleted }: { client: Client; onDeleted: () => 
       </form>
       <ErrorBox error={save.error} title="Client not saved" />
       <SitesPanel clientId={client.id} />
-      <div className="danger-zone">
-        {confirming ? (
-          <div role="group" aria-label="Confirm deleting the client">
-            <span>Delete {client.name} and its sites? Its agents become unassigned. </span>
-            <button
-              type="button"
-              className="danger"
-              autoFocus
-              onClick={() => remove.mutate(client.id, { onSuccess: onDeleted })}
-            >
-              Yes, delete client
+      {isAdmin && (
+        <div className="danger-zone">
+          {confirming ? (
+            <div role="group" aria-label="Confirm deleting the client">
+              <span>Delete {client.name} and its sites? Its agents become unassigned. </span>
+              <button
+                type="button"
+                className="danger"
+                autoFocus
+                onClick={() => remove.mutate(client.id, { onSuccess: onDeleted })}
+              >
+                Yes, delete client
+              </button>
+              <button type="button" onClick={() => setConfirming(false)}>
+                Cancel
+              </button>
+            </div>
+          ) : (
+            <button type="button" className="danger" onClick={() => setConfirming(true)}>
+              Delete client
             </button>
-            <button type="button" onClick={() => setConfirming(false)}>
-              Cancel
-            </button>
-          </div>
-        ) : (
-          <button type="button" className="danger" onClick={() => setConfirming(true)}>
-            Delete client
-          </button>
-        )}
-        <ErrorBox error={remove.error} title="Client not deleted" />
-      </div>
+          )}
+          <ErrorBox error={remove.error} title="Client not deleted" />
+        </div>
+      )}
     </section>
   );
 }

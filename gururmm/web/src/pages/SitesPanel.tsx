@@ -1,5 +1,6 @@
 // The sites of one client: create, rename, delete, regenerate the site code. A freshly created
 // or regenerated code is shown with the enrolment instructions until the technician closes it.
+import { useIsAdmin } from '../auth/AuthContext';
 import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
 import {
@@ -25,6 +26,7 @@ function SiteRow({ site, onCode }: { site: Site; onCode: (c: ShownCode) => void 
   const [confirming, setConfirming] = useState(false);
   const update = useUpdateSite();
   const remove = useDeleteSite();
+  const isAdmin = useIsAdmin();
   const regenerate = useRegenerateSiteCode();
   const save = (e: FormEvent) => {
     e.preventDefault();
@@ -53,17 +55,19 @@ function SiteRow({ site, onCode }: { site: Site; onCode: (c: ShownCode) => void 
           <button type="button" onClick={() => setEditing(true)} aria-label={`Rename site ${site.name}`}>
             Rename
           </button>
-          <button
-            type="button"
-            aria-label={`Regenerate the site code of ${site.name}`}
-            disabled={regenerate.isPending}
-            onClick={() =>
-              regenerate.mutate(site.id, { onSuccess: (r) => onCode({ siteId: site.id, code: r.site_code }) })
-            }
-          >
-            New code
-          </button>
-          {confirming ? (
+          {isAdmin && (
+            <button
+              type="button"
+              aria-label={`Regenerate the site code of ${site.name}`}
+              disabled={regenerate.isPending}
+              onClick={() =>
+                regenerate.mutate(site.id, { onSuccess: (r) => onCode({ siteId: site.id, code: r.site_code }) })
+              }
+            >
+              New code
+            </button>
+          )}
+          {!isAdmin ? null : confirming ? (
             <>
               <button
                 type="button"

@@ -97,3 +97,13 @@ pub async fn revoke_all(db: &Db, user_id: &UserId, reason: &str) -> sqlx::Result
     .await?;
     Ok(result.rows_affected())
 }
+
+/// Deletes sign-ins that ended (expired or revoked) before `before` (Unix milliseconds); a
+/// token of a deleted sign-in is refused just as a revoked one is.
+pub async fn prune(db: &Db, before: i64) -> sqlx::Result<u64> {
+    let result = sqlx::query("DELETE FROM sign_ins WHERE expires_at < $1 OR revoked_at < $1")
+        .bind(before)
+        .execute(&db.pool)
+        .await?;
+    Ok(result.rows_affected())
+}

@@ -1,5 +1,5 @@
-//! Retention (the reaper): metrics samples past `metrics_retention_days` and watchdog events
-//! past `watchdog_retention_days` are deleted; newer rows, and each table's rows inside its
+//! Retention (the reaper): metrics samples past `metrics_retention_days`, watchdog events
+//! past `watchdog_retention_days` and sign-ins ended over a day ago are deleted; newer rows, and each table's rows inside its
 //! own window, stay. Runs on SQLite and, with `GRMM_TEST_DATABASE_URL`, PostgreSQL.
 
 use crate::helpers::*;
@@ -89,5 +89,46 @@ async fn retention_deletes_only_rows_past_each_tables_window() {
         .await,
         [60, 89],
         "events past 90 days are gone, newer ones stay"
+    );
+}
+
+#[tokio::test]
+async fn sign_ins_that_ended_more_than_a_day_ago_are_deleted_and_live_ones_stay() {
+    let app = TestApp::spawn().await;
+    let state = app.state().clone();
+    let me = app.get_json("/api/auth/me").await;
+    let user = gururmm_server::model::UserId::from(me["id"].as_str().expect("id"));
+    let now = db::now_ms();
+    let cases = [
+        ("expired-long-ago", now - 2 * DAY_MS, None),
+        ("revoked-long-ago", now + DAY_MS, Some(now - 2 * DAY_MS)),
+        ("revoked-just-now", now + DAY_MS, Some(now)),
+        ("live", now + DAY_MS, None),
+    ];
+    for (id, expires_at, revoked_at) in cases {
+        let id = gururmm_server::model::SignInId::from(id);
+        db::sign_ins::create(&state.db, &id, &user, "jti", expires_at)
+            .await
+            .expect("sign-in");
+        sqlx::query("UPDATE sign_ins SET revoked_at = $1 WHERE id = $2")
+            .bind(revoked_at)
+            .bind(&id)
+            .execute(&state.db.pool)
+            .await
+            .expect("revoke");
+    }
+    gururmm_server::reaper::retention(&state).await;
+    let left: Vec<(String,)> = sqlx::query_as(
+        "SELECT id FROM sign_ins WHERE id IN ('expired-long-ago', 'revoked-long-ago', \
+         'revoked-just-now', 'live') ORDER BY id",
+    )
+    .fetch_all(&state.db.pool)
+    .await
+    .expect("rows");
+    let left: Vec<&str> = left.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(left, ["live", "revoked-just-now"]);
+    assert_eq!(
+        app.get("/api/auth/me", &app.admin_token).await.status(),
+        200
     );
 }
