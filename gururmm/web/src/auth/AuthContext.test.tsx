@@ -4,6 +4,7 @@ import { act, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { stubFetch } from '../test/render';
+import { api } from '../api/client';
 import { AuthProvider, useAuth } from './AuthContext';
 import { SESSION_STORAGE_KEY, saveSession } from './session';
 
@@ -81,6 +82,16 @@ describe('AuthProvider', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('sends the token another tab stored, even before this tab hears of it', async () => {
+    const now = Date.now();
+    saveSession({ token: 'this-tab', issuedAt: now, expiresAt: now + 3_600_000, user });
+    const calls = stubFetch({ 'GET /api/agents/stats': () => ({ body: {} }) });
+    renderProvider();
+    saveSession({ token: 'refreshed-elsewhere', issuedAt: now + 1, expiresAt: now + 3_600_000, user });
+    await api('/api/agents/stats');
+    expect(calls.at(-1)).toMatchObject({ path: '/api/agents/stats', auth: 'Bearer refreshed-elsewhere' });
   });
 
   it('signing out ends the sign-in on the server, with the token it had', async () => {

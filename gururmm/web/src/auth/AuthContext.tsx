@@ -56,9 +56,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   signOutRef.current = signOut;
   // Wired during the first render, not in an effect: effects run children first, so the
   // pages' first queries after a reload would otherwise go out without the token.
+  // The stored session is read for every request, not this tab's copy: another tab may have
+  // refreshed it, and the server ends a sign-in whose replaced token comes back later than a
+  // minute (a tab woken from sleep could otherwise send one before it hears of the refresh).
   useState(() =>
     configureClient(
-      () => sessionRef.current?.token ?? null,
+      () => loadSession(Date.now())?.token ?? sessionRef.current?.token ?? null,
       () => signOutRef.current('Your session has expired or was revoked. Please sign in again.'),
     ),
   );

@@ -200,7 +200,7 @@ pub async fn me(
 }
 
 /// Exchanges the sign-in's current access token for a fresh one (the one it replaces keeps
-/// working until it expires, for requests already on their way). The account is re-read: a
+/// working for a minute, for requests already on their way). The account is re-read: a
 /// disabled or deleted user cannot refresh, and no token outlives its sign-in
 /// (`limits.sign_in_lifetime_secs`). A token that was already exchanged — a copy someone else
 /// holds — revokes the whole sign-in: both its holders have to sign in again.
@@ -221,15 +221,7 @@ pub async fn refresh(
     let rotated = sign_in.current_jti == me.jti
         && db::sign_ins::rotate(&state.db, &me.sign_in, &me.jti, &claims.jti).await?;
     if !rotated {
-        db::sign_ins::revoke(&state.db, &me.sign_in, "token_reused").await?;
-        db::audit::record(
-            &state.db,
-            &format!("user:{}", me.user_id),
-            "sign_in_revoked",
-            &format!("user:{}", me.user_id),
-            serde_json::json!({"reason": "an exchanged token was presented again"}),
-        )
-        .await;
+        crate::auth::reused(&state, &me.sign_in, &me.user_id).await?;
         return Err(ApiError::Unauthorized);
     }
     Ok(Json(response))

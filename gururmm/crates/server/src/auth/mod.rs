@@ -13,7 +13,7 @@ pub mod secrets;
 pub use server_kit::{password, throttle};
 
 use crate::app::AppState;
-use crate::db::{self, agents::AgentRow, users::Role};
+use crate::db::{self, agents::AgentRow, sign_ins::Standing, users::Role};
 use crate::http::error::ApiError;
 use crate::model::{SignInId, UserId};
 use axum::extract::FromRequestParts;
@@ -44,13 +44,22 @@ pub struct Admin(pub Principal);
 async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
     let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
     let claims = state.tokens.verify(token).ok_or(ApiError::Unauthorized)?;
-    // The sign-in must be live and the token one of its last two: a sign-out, a detected
-    // reuse or a disabled user ends every token of it at once.
+    // The sign-in must be live and the token its current one (or the one just replaced): a
+    // sign-out or a disabled user ends every token of it at once, and a token it has moved
+    // past — a copy someone else holds — ends the sign-in for both holders.
     let sign_in = SignInId::from(claims.fam.as_str());
-    db::sign_ins::find(&state.db, &sign_in)
+    let row = db::sign_ins::find(&state.db, &sign_in)
         .await?
-        .filter(|s| s.user_id.as_str() == claims.sub && s.admits(&claims.jti, db::now_ms()))
+        .filter(|s| s.user_id.as_str() == claims.sub)
         .ok_or(ApiError::Unauthorized)?;
+    match row.standing(&claims.jti, db::now_ms()) {
+        Standing::Good => {}
+        Standing::Ended => return Err(ApiError::Unauthorized),
+        Standing::Reused => {
+            reused(state, &sign_in, &row.user_id).await?;
+            return Err(ApiError::Unauthorized);
+        }
+    }
     // The role and the disabled flag come from the row, so changes apply at once.
     let user = db::users::find(&state.db, &UserId::from(claims.sub.as_str()))
         .await?
@@ -64,6 +73,24 @@ async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiErro
         sign_in,
         jti: claims.jti,
     })
+}
+
+/// Ends a sign-in one of whose old tokens came back, and says so in the audit log.
+pub async fn reused(
+    state: &AppState,
+    sign_in: &SignInId,
+    user_id: &UserId,
+) -> Result<(), ApiError> {
+    db::sign_ins::revoke(&state.db, sign_in, "token_reused").await?;
+    db::audit::record(
+        &state.db,
+        &format!("user:{user_id}"),
+        "sign_in_revoked",
+        &format!("user:{user_id}"),
+        serde_json::json!({"reason": "a token the sign-in had moved past was presented again"}),
+    )
+    .await;
+    Ok(())
 }
 
 impl FromRequestParts<AppState> for Technician {

@@ -11,22 +11,47 @@ pub struct SignInRow {
     pub user_id: UserId,
     pub current_jti: String,
     pub previous_jti: Option<String>,
+    /// Unix milliseconds of the last refresh.
+    pub rotated_at: Option<i64>,
     /// Unix milliseconds; no token of the family lives past it.
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
 }
 
+/// How long the token a refresh replaced keeps working: long enough for requests already on
+/// their way, far shorter than the token's own lifetime.
+pub const PREVIOUS_GRACE_MS: i64 = 60_000;
+
+/// What a token of a sign-in is worth now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// The sign-in's current token, or the one it just replaced.
+    Good,
+    /// The sign-in is revoked or over.
+    Ended,
+    /// A token the sign-in has moved past: someone else holds a copy of it.
+    Reused,
+}
+
 impl SignInRow {
-    /// Whether a token with `jti` of this family may be used now: the family is neither revoked
-    /// nor over, and the token is its current one or the one just before (still in flight).
-    pub fn admits(&self, jti: &str, now_ms: i64) -> bool {
-        self.revoked_at.is_none()
-            && now_ms < self.expires_at
-            && (self.current_jti == jti || self.previous_jti.as_deref() == Some(jti))
+    /// What a token with `jti` of this sign-in is worth at `now_ms`.
+    pub fn standing(&self, jti: &str, now_ms: i64) -> Standing {
+        if self.revoked_at.is_some() || now_ms >= self.expires_at {
+            return Standing::Ended;
+        }
+        let just_replaced = self.previous_jti.as_deref() == Some(jti)
+            && self
+                .rotated_at
+                .is_some_and(|at| now_ms < at + PREVIOUS_GRACE_MS);
+        if self.current_jti == jti || just_replaced {
+            Standing::Good
+        } else {
+            Standing::Reused
+        }
     }
 }
 
-const COLUMNS: &str = "id, user_id, current_jti, previous_jti, expires_at, revoked_at";
+const COLUMNS: &str = "id, user_id, current_jti, previous_jti, rotated_at, expires_at, revoked_at";
 
 pub async fn create(
     db: &Db,
@@ -60,12 +85,13 @@ pub async fn find(db: &Db, id: &SignInId) -> sqlx::Result<Option<SignInRow>> {
 /// token (another refresh won) or the family is revoked.
 pub async fn rotate(db: &Db, id: &SignInId, current: &str, next: &str) -> sqlx::Result<bool> {
     let result = sqlx::query(
-        "UPDATE sign_ins SET previous_jti = current_jti, current_jti = $1
+        "UPDATE sign_ins SET previous_jti = current_jti, current_jti = $1, rotated_at = $4
          WHERE id = $2 AND current_jti = $3 AND revoked_at IS NULL",
     )
     .bind(next)
     .bind(id)
     .bind(current)
+    .bind(now_ms())
     .execute(&db.pool)
     .await?;
     Ok(super::changed_one(&result))
@@ -106,4 +132,48 @@ pub async fn prune(db: &Db, before: i64) -> sqlx::Result<u64> {
         .execute(&db.pool)
         .await?;
     Ok(result.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(rotated_at: Option<i64>, revoked_at: Option<i64>) -> SignInRow {
+        SignInRow {
+            id: SignInId::from("s"),
+            user_id: UserId::from("u"),
+            current_jti: "current".into(),
+            previous_jti: Some("previous".into()),
+            rotated_at,
+            expires_at: 1_000_000,
+            revoked_at,
+        }
+    }
+
+    #[test]
+    fn the_replaced_token_works_for_its_grace_then_counts_as_reused() {
+        let rotated = row(Some(1_000), None);
+        assert_eq!(rotated.standing("current", 900_000), Standing::Good);
+        assert_eq!(
+            rotated.standing("previous", 1_000 + PREVIOUS_GRACE_MS - 1),
+            Standing::Good
+        );
+        assert_eq!(
+            rotated.standing("previous", 1_000 + PREVIOUS_GRACE_MS),
+            Standing::Reused
+        );
+        assert_eq!(rotated.standing("older", 2_000), Standing::Reused);
+    }
+
+    #[test]
+    fn a_revoked_or_expired_sign_in_has_no_good_token() {
+        assert_eq!(
+            row(Some(1_000), Some(5)).standing("current", 2_000),
+            Standing::Ended
+        );
+        assert_eq!(
+            row(Some(1_000), None).standing("current", 1_000_000),
+            Standing::Ended
+        );
+    }
 }

@@ -44,18 +44,24 @@ async fn a_copied_token_exchanged_twice_ends_the_sign_in_for_both_holders() {
 }
 
 #[tokio::test]
-async fn refreshing_leaves_only_the_last_two_tokens_of_a_sign_in_working() {
+async fn a_copy_refreshed_twice_is_caught_when_the_old_token_comes_back() {
     let app = TestApp::spawn().await;
     app.technician_token("tech@example.com").await;
     let first = sign_in(&app, "tech@example.com").await;
+    // Someone with a copy refreshes it twice, so the user's token is neither current nor
+    // just replaced...
     let second = refresh(&app, &first).await.expect("refresh");
     assert_eq!(me(&app, &first).await, 200, "a request already on its way");
     let third = refresh(&app, &second).await.expect("refresh");
-    assert_eq!(me(&app, &first).await, 401, "an old token does not live on");
+    // ...and the user's next request with it ends the sign-in for both.
+    assert_eq!(me(&app, &first).await, 401);
     assert_eq!(
         (me(&app, &second).await, me(&app, &third).await),
-        (200, 200)
+        (401, 401)
     );
+    assert_eq!(refresh(&app, &third).await, Err(401));
+    let audit = app.get_json("/api/audit?action=sign_in_revoked").await;
+    assert_eq!(audit["items"].as_array().map(Vec::len), Some(1), "{audit}");
 }
 
 #[tokio::test]
