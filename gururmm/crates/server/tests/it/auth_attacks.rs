@@ -301,6 +301,22 @@ async fn registration_names_no_account_and_is_throttled_per_address_without_lock
     assert_eq!(rows.len(), 2, "each new account is audited");
 }
 
+/// A sign-in through the trusted proxy as the client at `ip` (this test's own address when
+/// empty); the status.
+async fn login_from(app: &TestApp, ip: &str, email: &str, password: &str) -> u16 {
+    let mut request = app.client.post(app.url("/api/auth/login"));
+    if !ip.is_empty() {
+        request = request.header("x-forwarded-for", ip);
+    }
+    request
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .expect("request")
+        .status()
+        .as_u16()
+}
+
 #[tokio::test]
 async fn password_spraying_from_many_addresses_is_stopped_without_locking_out_known_places() {
     let app = TestApp::spawn_with(|c| {
@@ -310,22 +326,7 @@ async fn password_spraying_from_many_addresses_is_stopped_without_locking_out_kn
     .await;
     // A technician signs in from their desk (this test's own address) before the spray.
     app.technician_token("tech@example.com").await;
-    let attempt = |ip: &'static str, email: &'static str, password: &'static str| {
-        let app = &app;
-        async move {
-            let mut request = app.client.post(app.url("/api/auth/login"));
-            if !ip.is_empty() {
-                request = request.header("x-forwarded-for", ip);
-            }
-            request
-                .json(&json!({"email": email, "password": password}))
-                .send()
-                .await
-                .expect("request")
-                .status()
-                .as_u16()
-        }
-    };
+    let attempt = |ip, email, password| login_from(&app, ip, email, password);
     // One password against three accounts from three addresses: each looks harmless alone.
     let spray = "Summer2026!";
     assert_eq!(attempt("203.0.113.1", "a@example.com", spray).await, 401);
@@ -347,22 +348,7 @@ async fn strangers_failing_for_an_account_cannot_keep_its_user_out() {
     })
     .await;
     app.technician_token("tech@example.com").await;
-    let login = |ip: &'static str, password: &'static str| {
-        let app = &app;
-        async move {
-            let mut request = app.client.post(app.url("/api/auth/login"));
-            if !ip.is_empty() {
-                request = request.header("x-forwarded-for", ip);
-            }
-            request
-                .json(&json!({"email": "tech@example.com", "password": password}))
-                .send()
-                .await
-                .expect("request")
-                .status()
-                .as_u16()
-        }
-    };
+    let login = |ip, password| login_from(&app, ip, "tech@example.com", password);
     for ip in ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"] {
         assert_eq!(login(ip, "wrong guess").await, 401);
     }
