@@ -5,6 +5,7 @@
 
 pub mod raw_socket;
 mod roles;
+pub mod second_factor;
 
 pub use roles::{admits, Admits};
 

@@ -24,6 +24,8 @@ pub mod intake;
 pub mod jwt;
 mod listen;
 pub mod password;
+pub mod seal;
+pub mod second_factor;
 mod secret;
 mod signal;
 pub mod signing;

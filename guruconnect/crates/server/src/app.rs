@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::relay::Registry;
 use server_kit::intake::Waiting;
+use server_kit::second_factor::{Policy, SecondFactors, Tables};
 use server_kit::throttle::{LoginLimits, LoginThrottle, SystemClock};
 use std::net::IpAddr;
 use std::ops::Deref;
@@ -27,6 +28,10 @@ pub struct AppInner {
     /// Key for the HMAC that stores support codes.
     pub code_key: Vec<u8>,
     pub throttles: Throttles,
+    /// Authenticator codes, recovery codes and remembered browsers of technicians.
+    pub second_factors: SecondFactors,
+    /// The roles that must sign in with a second factor.
+    pub second_factor_policy: Policy,
     pub relay: Registry,
     /// Sockets still waiting to authenticate (bounded; see `server_kit::intake`).
     pub unauthenticated: Waiting,
@@ -82,6 +87,13 @@ impl AppState {
             tokens: TokenKeys::derive(&master),
             code_key: hmac_hex(&master, "guruconnect/support-code/v1").into_bytes(),
             throttles: Throttles::new(&config),
+            second_factors: SecondFactors::new(
+                &master,
+                Tables::prefixed("connect_"),
+                "GuruConnect",
+                "gcdv_",
+            )?,
+            second_factor_policy: config.second_factor_policy()?,
             relay: Registry::default(),
             unauthenticated: Waiting::new(
                 config.limits.unauthenticated_sockets_per_address,

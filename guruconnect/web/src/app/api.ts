@@ -17,6 +17,8 @@ export type AgentDownload = api.AgentDownload;
 /** The relay URL agents are started with, and the latest published build per platform. */
 export type AgentDownloads = api.AgentDownloads;
 export type AuditEvent = api.AuditEventDto;
+export type SecondFactorStatus = api.SecondFactorStatus;
+export type SecondFactorSetup = api.SecondFactorSetup;
 
 export class ApiError extends Error {
   constructor(
@@ -62,8 +64,12 @@ export class Api {
     return this.access !== null;
   }
 
-  async login(username: string, password: string): Promise<void> {
-    this.accept(await this.request<TokenResponse>("POST", "/api/auth/login", { username, password }, false));
+  /** `code`: the authenticator's code or a recovery code, once the server asked for one;
+   * `rememberDevice`: skip the code in this browser for 30 days after a good one. */
+  async login(username: string, password: string, code?: string, rememberDevice = false): Promise<void> {
+    const body: api.LoginRequest = { username, password, remember_device: rememberDevice };
+    if (code !== undefined) body.code = code;
+    this.accept(await this.request<TokenResponse>("POST", "/api/auth/login", body, false));
     this.tabs.announce("signed-in");
   }
 
@@ -130,6 +136,24 @@ export class Api {
     const query = new URLSearchParams({ page: String(page), per_page: String(perPage) });
     if (eventType) query.set("event_type", eventType);
     return this.request("GET", `/api/audit?${query}`);
+  }
+
+  /** The signed-in person's two-factor sign-in. */
+  secondFactor(): Promise<SecondFactorStatus> {
+    return this.request("GET", "/api/auth/second-factor");
+  }
+  setUpSecondFactor(): Promise<SecondFactorSetup> {
+    return this.request("POST", "/api/auth/second-factor/setup", {});
+  }
+  /** Turns it on with the app's code; answers the recovery codes, shown once. */
+  async confirmSecondFactor(code: string): Promise<string[]> {
+    return (await this.request<api.RecoveryCodes>("POST", "/api/auth/second-factor/confirm", { code })).recovery_codes;
+  }
+  async newRecoveryCodes(code: string): Promise<string[]> {
+    return (await this.request<api.RecoveryCodes>("POST", "/api/auth/second-factor/recovery-codes", { code })).recovery_codes;
+  }
+  turnOffSecondFactor(code: string): Promise<void> {
+    return this.request("POST", "/api/auth/second-factor/off", { code });
   }
 
   private async me(): Promise<boolean> {

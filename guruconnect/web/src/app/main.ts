@@ -1,5 +1,5 @@
-// The technician app: sign-in, then Machines, Sessions, Support codes and (for admins) the
-// Audit log behind a hash router (#/machines …), so the server only ever serves one page. Errors show the server's words and
+// The technician app: sign-in, then Machines, Sessions, Support codes, Security (two-factor
+// sign-in) and (for admins) the Audit log behind a hash router (#/machines …), so the server only ever serves one page. Errors show the server's words and
 // correlation id in one banner.
 import "../styles/app.css";
 import { Api, ApiError } from "./api";
@@ -7,6 +7,7 @@ import { auditPage } from "./audit";
 import { codesPage } from "./codes";
 import { h } from "./dom";
 import { loginPage } from "./login";
+import { securityPage } from "./security";
 import { machinesPage } from "./machines";
 import { sessionsPage } from "./sessions";
 
@@ -21,6 +22,7 @@ const PAGES: Record<string, { title: string; render: typeof machinesPage; adminO
   sessions: { title: "Sessions", render: sessionsPage },
   codes: { title: "Support codes", render: codesPage },
   audit: { title: "Audit log", render: auditPage, adminOnly: true },
+  security: { title: "Security", render: securityPage },
 };
 
 /** The pages this user may open (the server refuses the rest anyway). */
@@ -29,6 +31,11 @@ function pagesFor(api: Api): [string, (typeof PAGES)[string]][] {
 }
 
 function showError(e: unknown): void {
+  // A role that must use a second factor and has none yet may only set it up.
+  if (e instanceof ApiError && e.code === "second_factor_setup_required" && route() !== "security") {
+    location.hash = "#/security";
+    return;
+  }
   banner.textContent = e instanceof ApiError ? e.describe() : e instanceof Error ? e.message : String(e);
   banner.dataset.unreachable = String(e instanceof ApiError && e.status === 0);
   banner.hidden = false;

@@ -100,6 +100,11 @@ export type Capabilities = {
 /** A support code's row, never the code (`connect_support_codes.id`). */
 export type CodeId = string;
 
+/** A code from the authenticator app (six digits) or, where said, a recovery code. */
+export type CodeRequest = {
+  code: string;
+};
+
 export type CreateCodeRequest = {
   note?: string;
   /** Shown to the end user in the consent prompt; defaults to the technician's name. */
@@ -205,7 +210,17 @@ export type KeyRequest = {
 };
 
 export type LoginRequest = {
+  /**
+   * The authenticator app's current code, or a recovery code, when the account has
+   * two-factor sign-in (a first try without it answers `second_factor_required`).
+   */
+  code?: string | null;
   password: string;
+  /**
+   * After a good code, remember this browser for 30 days (an `HttpOnly` cookie sent only
+   * to this route) so it is not asked for a code again.
+   */
+  remember_device?: boolean;
   username: string;
 };
 
@@ -341,8 +356,32 @@ export type Page_SessionDto = {
   total: number;
 };
 
+/** Recovery codes, shown this once: each signs in once without the phone. */
+export type RecoveryCodes = {
+  recovery_codes: string[];
+};
+
 /** An empty JSON object: the credential is the `gc_refresh` cookie, nothing in the body. */
 export type RefreshRequest = Record<string, never>;
+
+/** An authenticator to add to the app: scan the QR code or type the secret. */
+export type SecondFactorSetup = {
+  otpauth_uri: string;
+  /** The QR code of `otpauth_uri`, an SVG `data:` URL. */
+  qr_data_url: string;
+  /** Base32, for typing in. */
+  secret: string;
+};
+
+/** The signed-in person's second factor. */
+export type SecondFactorStatus = {
+  /** An authenticator is set up: sign-ins ask for its code. */
+  enabled: boolean;
+  /** Recovery codes not used yet (0 while off). */
+  recovery_codes_left: number;
+  /** This person's role must use a second factor (`second_factor_roles`). */
+  required: boolean;
+};
 
 export type SessionDto = {
   agent_id: AgentId;

@@ -11,6 +11,7 @@ use crate::db::Db;
 use crate::model::UserId;
 use crate::ws::Registry;
 use server_kit::intake::Waiting;
+use server_kit::second_factor::{Policy, SecondFactors, Tables};
 use server_kit::throttle::{LoginLimits, LoginThrottle};
 use std::net::IpAddr;
 use std::ops::Deref;
@@ -30,6 +31,10 @@ pub struct AppInner {
     /// HMAC key for site codes, derived from the install's master key.
     pub code_key: Vec<u8>,
     pub throttles: Throttles,
+    /// Authenticator codes, recovery codes and remembered browsers of dashboard users.
+    pub second_factors: SecondFactors,
+    /// The roles that must sign in with a second factor.
+    pub second_factor_policy: Policy,
     pub registry: Registry,
     /// Sockets still waiting to authenticate (bounded; see `server_kit::intake`).
     pub unauthenticated: Waiting,
@@ -110,6 +115,8 @@ impl AppState {
             tokens: TokenKeys::derive(&master),
             code_key: hmac_hex(&master, "gururmm/site-code/v1").into_bytes(),
             throttles: Throttles::new(&config, clock),
+            second_factors: SecondFactors::new(&master, Tables::prefixed(""), "GuruRMM", "grdv_")?,
+            second_factor_policy: config.second_factor_policy()?,
             registry: Registry::default(),
             unauthenticated: Waiting::new(
                 config.limits.unauthenticated_sockets_per_address,

@@ -144,6 +144,11 @@ export type ClientRequest = {
   notes?: string;
 };
 
+/** A code from the authenticator app (six digits) or, where said, a recovery code. */
+export type CodeRequest = {
+  code: string;
+};
+
 export type CommandDto = {
   agent_id: AgentId;
   /**
@@ -321,8 +326,18 @@ export type LegacyRegistered = {
 };
 
 export type LoginRequest = {
+  /**
+   * The authenticator app's current code, or a recovery code, when the account has
+   * two-factor sign-in (a first try without it answers `second_factor_required`).
+   */
+  code?: string | null;
   email: string;
   password: string;
+  /**
+   * After a good code, remember this browser for 30 days (an `HttpOnly` cookie sent only
+   * to this route) so it is not asked for a code again.
+   */
+  remember_device?: boolean;
 };
 
 export type LoginResponse = {
@@ -386,6 +401,11 @@ export type PolicySettings = {
   heartbeat_interval_secs?: number | null;
   /** 10-3600. */
   metrics_interval_secs?: number | null;
+};
+
+/** Recovery codes, shown this once: each signs in once without the phone. */
+export type RecoveryCodes = {
+  recovery_codes: string[];
 };
 
 export type RegisterRequest = {
@@ -507,6 +527,25 @@ export type RotatedKey = {
    * closed): put the key in the machine's `agent.key` yourself.
    */
   sent_to_agent: boolean;
+};
+
+/** An authenticator to add to the app: scan the QR code or type the secret. */
+export type SecondFactorSetup = {
+  otpauth_uri: string;
+  /** The QR code of `otpauth_uri`, an SVG `data:` URL. */
+  qr_data_url: string;
+  /** Base32, for typing in. */
+  secret: string;
+};
+
+/** The signed-in person's second factor. */
+export type SecondFactorStatus = {
+  /** An authenticator is set up: sign-ins ask for its code. */
+  enabled: boolean;
+  /** Recovery codes not used yet (0 while off). */
+  recovery_codes_left: number;
+  /** This person's role must use a second factor (`second_factor_roles`). */
+  required: boolean;
 };
 
 export type SendCommandRequest = {

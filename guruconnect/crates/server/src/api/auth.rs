@@ -7,7 +7,7 @@ use super::dto::UserDto;
 use super::refresh_cookie;
 use crate::app::AppState;
 use crate::auth::secrets::sha256_hex;
-use crate::auth::{password, tokens, Technician};
+use crate::auth::{password, tokens, SignedIn};
 use crate::db::{self, events::Actor, events::Event};
 use crate::http::error::{ApiError, ApiResult, Json};
 use crate::http::middleware::ClientIp;
@@ -16,12 +16,29 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use server_kit::second_factor::{Attempt, Denied, DeviceCookie, Holder, Passed, Refusal};
 use utoipa::ToSchema;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// The authenticator app's current code, or a recovery code, when the account has
+    /// two-factor sign-in (a first try without it answers `second_factor_required`).
+    #[serde(default)]
+    pub code: Option<String>,
+    /// After a good code, remember this browser for 30 days (an `HttpOnly` cookie sent only
+    /// to this route) so it is not asked for a code again.
+    #[serde(default)]
+    pub remember_device: bool,
+}
+
+/// The remembered-browser cookie of this server.
+fn device_cookie(state: &AppState) -> DeviceCookie {
+    DeviceCookie {
+        name: "gc_device",
+        secure: refresh_cookie::secure(&state.config),
+    }
 }
 
 /// A sign-in. The refresh token is not in the body: it comes as the `gc_refresh` cookie
@@ -41,14 +58,17 @@ pub struct TokenResponse {
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {}
 
-/// Exchanges a username and password for tokens. The same answer and the same work for an
-/// unknown user, a disabled user and a wrong password.
+/// Exchanges a username and password (and, when the account has two-factor sign-in, a code)
+/// for tokens. The same answer and the same work for an unknown user, a disabled user and a
+/// wrong password; only the right password gets `second_factor_required`. Wrong passwords and
+/// wrong codes count alike against the throttle.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = TokenResponse, headers(("set-cookie" = String, description = "the gc_refresh cookie"))), (status = 401, body = crate::http::error::ErrorEnvelope),
+    responses((status = 200, body = TokenResponse, headers(("set-cookie" = String, description = "the gc_refresh cookie, and gc_device when remembering the browser"))), (status = 401, body = crate::http::error::ErrorEnvelope),
               (status = 429, body = crate::http::error::ErrorEnvelope)))]
 pub async fn login(
     State(state): State<AppState>,
     ip: ClientIp,
+    headers: HeaderMap,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Response> {
     let username_key = req.username.trim().to_lowercase();
@@ -63,7 +83,7 @@ pub async fn login(
         .as_ref()
         .filter(|u| !u.disabled())
         .map(|u| u.password_hash.clone());
-    let verified = password::verify_blocking(req.password, stored).await?;
+    let verified = password::verify_blocking(req.password.clone(), stored).await?;
     let user = match user.filter(|u| verified && !u.disabled()) {
         Some(user) => user,
         None => {
@@ -83,6 +103,7 @@ pub async fn login(
             return Err(ApiError::BadCredentials);
         }
     };
+    let passed = second_step(&state, &ip, &username_key, &user, &req, &headers).await?;
     throttle.record_success(ip.0, &username_key);
     db::users::touch_login(&state.db, &user.id).await?;
     let issued = tokens::issue_login(&state, &user, None).await?;
@@ -94,11 +115,57 @@ pub async fn login(
             session_id: None,
             agent_id: None,
             ip: ip.0.map(|i| i.to_string()),
-            detail: serde_json::json!({}),
+            detail: serde_json::json!({"second_factor": passed.via}),
         },
     )
     .await;
-    Ok(signed_in(&state, issued, user))
+    let mut response = signed_in(&state, issued, user);
+    if let Some(cookie) = passed
+        .remembered
+        .and_then(|token| device_cookie(&state).set(&token))
+    {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+/// The second factor of a sign-in whose password was right (the kit's step); a wrong code is
+/// audited here.
+async fn second_step(
+    state: &AppState,
+    ip: &ClientIp,
+    username_key: &str,
+    user: &db::users::UserRow,
+    req: &LoginRequest,
+    headers: &HeaderMap,
+) -> ApiResult<Passed> {
+    let device = device_cookie(state).read(headers);
+    let attempt = Attempt {
+        code: req.code.as_deref(),
+        device: device.as_deref(),
+        remember: req.remember_device,
+    };
+    let holder = Holder {
+        user: user.id.as_str(),
+        role: user.role(),
+        throttle_key: username_key.to_owned(),
+        ip: ip.0,
+    };
+    let passed = super::second_factor::accounts(state)
+        .sign_in(&holder, attempt)
+        .await;
+    if let Err(Denied::Refused(Refusal::CodeWrong)) = &passed {
+        let event = Event {
+            event_type: "second_factor_failed",
+            actor: Actor::User(user.id.clone()),
+            session_id: None,
+            agent_id: None,
+            ip: ip.0.map(|i| i.to_string()),
+            detail: serde_json::json!({}),
+        };
+        record(state, event).await;
+    }
+    Ok(passed?)
 }
 
 /// The access token in the body, the refresh token in its cookie.
@@ -214,10 +281,7 @@ pub async fn refresh(
 /// the browser drops the refresh cookie.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = crate::http::error::ErrorEnvelope)))]
-pub async fn logout(
-    State(state): State<AppState>,
-    Technician(me): Technician,
-) -> ApiResult<Response> {
+pub async fn logout(State(state): State<AppState>, SignedIn(me): SignedIn) -> ApiResult<Response> {
     db::tokens::revoke_access(
         &state.db,
         &me.jti,
@@ -244,10 +308,7 @@ pub async fn logout(
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = UserDto), (status = 401, body = crate::http::error::ErrorEnvelope)))]
-pub async fn me(
-    State(state): State<AppState>,
-    Technician(me): Technician,
-) -> ApiResult<Json<UserDto>> {
+pub async fn me(State(state): State<AppState>, SignedIn(me): SignedIn) -> ApiResult<Json<UserDto>> {
     let user = db::users::find(&state.db, &me.user_id)
         .await?
         .ok_or(ApiError::Unauthorized)?;

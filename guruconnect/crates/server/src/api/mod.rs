@@ -12,6 +12,7 @@ mod machines;
 mod meta;
 mod refresh_cookie;
 mod releases;
+mod second_factor;
 mod sessions;
 mod users;
 
@@ -53,6 +54,12 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
+        .routes(routes!(second_factor::status))
+        .routes(routes!(second_factor::setup))
+        .routes(routes!(second_factor::confirm))
+        .routes(routes!(second_factor::recovery_codes))
+        .routes(routes!(second_factor::off))
+        .routes(routes!(second_factor::reset))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::disable))
         .routes(routes!(keys::mint, keys::list))

@@ -29,7 +29,8 @@ const MARKER: &str = "gc_signed_in";
 /// reported as expired rather than looking like no sign-in at all.
 const OUTLIVE_SECS: u64 = 7 * 24 * 3600;
 
-fn secure(config: &Config) -> bool {
+/// Cookies get `Secure` when the console is served over HTTPS.
+pub fn secure(config: &Config) -> bool {
     config.tls.is_some() || config.public_url().starts_with("https://")
 }
 

@@ -1,7 +1,7 @@
 //! Authentication. Every route is authenticated by exactly one mechanism, and the mechanisms
 //! are all here:
 //! - technician access token (JWT, `Authorization: Bearer`): the [`Technician`] / [`Admin`]
-//!   extractors;
+//!   extractors, and [`SignedIn`] for the sign-in's own routes;
 //! - session-scoped viewer token: checked by the viewer socket only (`relay::viewer`);
 //! - per-machine agent key or support code: checked by the agent socket only (`relay::agent`);
 //! - integration key (GuruRMM): the [`Integration`] extractor on `/api/integration/v1` routes;
@@ -22,6 +22,7 @@ use crate::model::UserId;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use server_kit::http::bearer_token;
+use server_kit::second_factor::Refusal;
 
 /// A signed-in person, as verified from their access token and the current user row.
 #[derive(Debug, Clone)]
@@ -45,11 +46,24 @@ impl Principal {
 #[derive(Debug, Clone)]
 pub struct Technician(pub Principal);
 
+/// Any signed-in technician or admin, also one whose role must set up a second factor and has
+/// not yet: what the sign-in's own routes (who am I, sign out, set up the second factor) take.
+/// Every other route refuses such a person with `second_factor_setup_required`.
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub Principal);
+
 /// A signed-in admin.
 #[derive(Debug, Clone)]
 pub struct Admin(pub Principal);
 
-async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+/// Whether a principal whose role must use a second factor may act without one yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Setup {
+    Allowed,
+    Required,
+}
+
+async fn principal(parts: &Parts, state: &AppState, setup: Setup) -> Result<Principal, ApiError> {
     let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
     let claims = state
         .tokens
@@ -66,6 +80,19 @@ async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiErro
         .await?
         .filter(|u| !u.disabled())
         .ok_or(ApiError::Unauthorized)?;
+    if setup == Setup::Required
+        && state
+            .second_factors
+            .setup_needed(
+                &state.db,
+                &state.second_factor_policy,
+                user.id.as_str(),
+                user.role(),
+            )
+            .await?
+    {
+        return Err(Refusal::SetupNeeded.into());
+    }
     Ok(Principal {
         role: user.role(),
         user_id: user.id,
@@ -81,7 +108,17 @@ impl FromRequestParts<AppState> for Technician {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        principal(parts, state).await.map(Technician)
+        principal(parts, state, Setup::Required)
+            .await
+            .map(Technician)
+    }
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        principal(parts, state, Setup::Allowed).await.map(SignedIn)
     }
 }
 
@@ -89,7 +126,7 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let p = principal(parts, state).await?;
+        let p = principal(parts, state, Setup::Required).await?;
         if !p.is_admin() {
             return Err(ApiError::Forbidden("admin role required"));
         }

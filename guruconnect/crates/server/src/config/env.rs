@@ -62,6 +62,10 @@ pub fn apply_overrides(
         &mut c.embed_allowed_origins,
         env.list("GURUCONNECT_EMBED_ALLOWED_ORIGINS"),
     );
+    overwrite(
+        &mut c.second_factor_roles,
+        env.list("GURUCONNECT_SECOND_FACTOR_ROLES"),
+    );
     overwrite(&mut c.web_dir, env.path("GURUCONNECT_WEB_DIR").map(Some));
     overwrite(
         &mut c.agent_api_key,

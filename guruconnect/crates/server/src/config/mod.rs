@@ -4,6 +4,7 @@
 mod env;
 
 pub use server_kit::config::{ConfigError, LogFormat, TlsConfig};
+use server_kit::second_factor::Policy;
 pub use server_kit::SecretString;
 
 use server_kit::config::{check_http_url, check_origins, check_secret_length, invalid};
@@ -50,6 +51,9 @@ pub struct Config {
     /// Take the client address from `X-Forwarded-For`, its last entry, which the proxy appends
     /// (only behind a trusted reverse proxy; server-kit's `client_ip`).
     pub trust_forwarded_for: bool,
+    /// Roles that must sign in with a second factor (an authenticator app), e.g. `["admin"]`.
+    /// Someone of such a role without one can only set it up until they have.
+    pub second_factor_roles: Vec<String>,
     /// Create a first admin and print its password when the database has no user.
     pub bootstrap_admin: bool,
     pub log_format: LogFormat,
@@ -152,6 +156,7 @@ impl Default for Config {
             release_public_key: None,
             attended_consent: true,
             trust_forwarded_for: false,
+            second_factor_roles: Vec::new(),
             bootstrap_admin: true,
             log_format: LogFormat::Text,
             limits: Limits::default(),
@@ -215,7 +220,13 @@ impl Config {
                 ));
             }
         }
+        self.second_factor_policy()?;
         check_secret_length("integration_key", self.integration_key.as_ref())
+    }
+
+    /// Who must sign in with a second factor (`second_factor_roles`).
+    pub fn second_factor_policy(&self) -> Result<Policy, ConfigError> {
+        Policy::from_words(&self.second_factor_roles)
     }
 
     /// The URL printed for people and used to derive the viewer origin.

@@ -14,4 +14,9 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "machine_identity",
         sql: include_str!("../../migrations/0002_machine_identity.sql"),
     },
+    Migration {
+        version: 3,
+        name: "second_factors",
+        sql: include_str!("../../migrations/0003_second_factors.sql"),
+    },
 ];

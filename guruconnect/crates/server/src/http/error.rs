@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use server_kit::http::{failure_response, Failure};
+use server_kit::second_factor::{Denied, Refusal};
 
 pub use server_kit::http::{correlation_id, ErrorEnvelope, Json, Path, Query};
 
@@ -30,6 +31,8 @@ pub enum ApiError {
     NoRoute,
     #[error("method not allowed")]
     MethodNotAllowed,
+    #[error(transparent)]
+    SecondFactor(#[from] Refusal),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -37,6 +40,18 @@ pub enum ApiError {
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         ApiError::Internal(e.into())
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(denied: Denied) -> Self {
+        match denied {
+            Denied::Refused(refusal) => ApiError::SecondFactor(refusal),
+            Denied::Throttled(wait) => ApiError::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            },
+            Denied::Failed(cause) => ApiError::Internal(cause),
+        }
     }
 }
 
@@ -51,6 +66,7 @@ impl Failure for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::SecondFactor(refusal) => refusal.status(),
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -67,6 +83,7 @@ impl Failure for ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::SecondFactor(refusal) => refusal.code(),
             ApiError::Internal(_) => "internal_error",
         }
     }

@@ -14,5 +14,6 @@ mod pre_auth;
 mod refresh_tokens;
 mod relay;
 mod releases;
+mod second_factor;
 mod throttling;
 mod web;

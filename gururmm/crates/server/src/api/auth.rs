@@ -4,20 +4,39 @@
 
 use super::dto::UserDto;
 use crate::app::AppState;
-use crate::auth::{password, Technician};
+use crate::auth::{password, SignedIn};
 use crate::db::{self, users::CreateUserError, users::Role, users::UserRow};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json};
 use crate::http::middleware::ClientIp;
 use crate::model::SignInId;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use server_kit::second_factor::{Attempt, Denied, DeviceCookie, Holder, Passed, Refusal};
 use utoipa::ToSchema;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
+    /// The authenticator app's current code, or a recovery code, when the account has
+    /// two-factor sign-in (a first try without it answers `second_factor_required`).
+    #[serde(default)]
+    pub code: Option<String>,
+    /// After a good code, remember this browser for 30 days (an `HttpOnly` cookie sent only
+    /// to this route) so it is not asked for a code again.
+    #[serde(default)]
+    pub remember_device: bool,
+}
+
+/// The remembered-browser cookie of this server.
+fn device_cookie(state: &AppState) -> DeviceCookie {
+    let config = &state.config;
+    DeviceCookie {
+        name: "grmm_device",
+        secure: config.tls.is_some() || config.public_url().starts_with("https://"),
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -40,17 +59,20 @@ pub fn valid_email(email: &str) -> bool {
             .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
 }
 
-/// Exchanges email and password for a 24-hour access token. An unknown account, a disabled one
-/// and a wrong password get the same answer after the same work; failures are throttled per
-/// address and per account with sliding windows, never a permanent lockout.
+/// Exchanges email and password (and, when the account has two-factor sign-in, a code) for a
+/// 24-hour access token. An unknown account, a disabled one and a wrong password get the same
+/// answer after the same work; only the right password gets `second_factor_required`. Wrong
+/// passwords and wrong codes are throttled alike, per address and per account with sliding
+/// windows, never a permanent lockout.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorEnvelope),
-              (status = 429, body = ErrorEnvelope)))]
+    responses((status = 200, body = LoginResponse, headers(("set-cookie" = String, description = "grmm_device, when remembering the browser"))),
+              (status = 401, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
 pub async fn login(
     State(state): State<AppState>,
     ip: ClientIp,
+    headers: HeaderMap,
     Json(req): Json<LoginRequest>,
-) -> ApiResult<Json<LoginResponse>> {
+) -> ApiResult<Response> {
     let key = req.email.trim().to_lowercase();
     let throttle = &state.throttles.login;
     if let Some(wait) = throttle.wait(ip.0, &key) {
@@ -63,7 +85,7 @@ pub async fn login(
         .as_ref()
         .filter(|u| u.disabled == 0)
         .map(|u| u.password_hash.clone());
-    let verified = password::verify_blocking(req.password, stored).await?;
+    let verified = password::verify_blocking(req.password.clone(), stored).await?;
     let Some(user) = user.filter(|u| verified && u.disabled == 0) else {
         throttle.record_failure(ip.0, &key);
         db::audit::record(
@@ -76,6 +98,7 @@ pub async fn login(
         .await;
         return Err(ApiError::BadCredentials);
     };
+    let passed = second_step(&state, &ip, &key, &user, &req, &headers).await?;
     throttle.record_success(ip.0, &key);
     db::users::touch_login(&state.db, &user.id).await?;
     let sign_in = SignInId::new();
@@ -89,10 +112,50 @@ pub async fn login(
         &format!("user:{}", user.id),
         "login",
         &format!("user:{}", user.id),
-        serde_json::json!({"ip": ip.0}),
+        serde_json::json!({"ip": ip.0, "second_factor": passed.via}),
     )
     .await;
-    Ok(Json(response))
+    let mut response = Json(response).into_response();
+    if let Some(cookie) = passed
+        .remembered
+        .and_then(|t| device_cookie(&state).set(&t))
+    {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+/// The second factor of a sign-in whose password was right (the kit's step); a wrong code is
+/// audited here.
+async fn second_step(
+    state: &AppState,
+    ip: &ClientIp,
+    key: &str,
+    user: &UserRow,
+    req: &LoginRequest,
+    headers: &HeaderMap,
+) -> ApiResult<Passed> {
+    let device = device_cookie(state).read(headers);
+    let attempt = Attempt {
+        code: req.code.as_deref(),
+        device: device.as_deref(),
+        remember: req.remember_device,
+    };
+    let holder = Holder {
+        user: user.id.as_str(),
+        role: user.role(),
+        throttle_key: key.to_owned(),
+        ip: ip.0,
+    };
+    let passed = super::second_factor::accounts(state)
+        .sign_in(&holder, attempt)
+        .await;
+    if let Err(Denied::Refused(Refusal::CodeWrong)) = &passed {
+        let actor = format!("user:{}", user.id);
+        let detail = serde_json::json!({"ip": ip.0});
+        db::audit::record(&state.db, &actor, "second_factor_failed", &actor, detail).await;
+    }
+    Ok(passed?)
 }
 
 /// A token of `sign_in` for `user`, living the access-token lifetime but never past the
@@ -189,10 +252,7 @@ pub async fn register(
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = UserDto), (status = 401, body = ErrorEnvelope)))]
-pub async fn me(
-    State(state): State<AppState>,
-    Technician(me): Technician,
-) -> ApiResult<Json<UserDto>> {
+pub async fn me(State(state): State<AppState>, SignedIn(me): SignedIn) -> ApiResult<Json<UserDto>> {
     let user = db::users::find(&state.db, &me.user_id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
@@ -208,7 +268,7 @@ pub async fn me(
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorEnvelope)))]
 pub async fn refresh(
     State(state): State<AppState>,
-    Technician(me): Technician,
+    SignedIn(me): SignedIn,
 ) -> ApiResult<Json<LoginResponse>> {
     let user = db::users::find(&state.db, &me.user_id)
         .await?
@@ -232,7 +292,7 @@ pub async fn refresh(
     responses((status = 204), (status = 401, body = ErrorEnvelope)))]
 pub async fn logout(
     State(state): State<AppState>,
-    Technician(me): Technician,
+    SignedIn(me): SignedIn,
 ) -> ApiResult<StatusCode> {
     db::sign_ins::revoke(&state.db, &me.sign_in, "signed_out").await?;
     db::audit::record(

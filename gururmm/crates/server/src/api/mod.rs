@@ -18,6 +18,7 @@ mod policies;
 mod registration_tokens;
 mod releases;
 pub mod remote_control;
+mod second_factor;
 mod sites;
 mod users;
 
@@ -71,6 +72,12 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::disable))
         .routes(routes!(auth::register))
         .routes(routes!(auth::me))
+        .routes(routes!(second_factor::status))
+        .routes(routes!(second_factor::setup))
+        .routes(routes!(second_factor::confirm))
+        .routes(routes!(second_factor::recovery_codes))
+        .routes(routes!(second_factor::off))
+        .routes(routes!(second_factor::reset))
         .routes(routes!(clients::list, clients::create))
         .routes(routes!(clients::detail, clients::update, clients::delete))
         .routes(routes!(clients::sites))

@@ -1,5 +1,6 @@
 //! Authentication. Every route uses exactly one mechanism, and all of them are here:
-//! - technician access token (`Authorization: Bearer <JWT>`): [`Technician`], [`Admin`];
+//! - technician access token (`Authorization: Bearer <JWT>`): [`Technician`], [`Admin`], and
+//!   [`SignedIn`] for the sign-in's own routes;
 //! - per-agent key (`X-Agent-Key: grmm_…`): [`AgentKey`], the legacy polling endpoints only;
 //! - agent key or site code inside the first `/ws` message: `ws::auth`;
 //! - public: `/health`, `/api/version`, docs, login, legacy registration (site code in the body).
@@ -8,7 +9,7 @@
 //! as an agent key hashes to nothing.
 
 pub mod jwt;
-pub mod seal;
+pub use server_kit::seal;
 pub mod secrets;
 pub use server_kit::{password, throttle};
 
@@ -19,6 +20,7 @@ use crate::model::{SignInId, UserId};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use server_kit::http::bearer_token;
+use server_kit::second_factor::Refusal;
 
 /// A signed-in user, verified from the token and the current user row.
 #[derive(Debug, Clone)]
@@ -37,11 +39,24 @@ pub struct Principal {
 #[derive(Debug, Clone)]
 pub struct Technician(pub Principal);
 
+/// Any signed-in technician or admin, also one whose role must set up a second factor and has
+/// not yet: what the sign-in's own routes (who am I, refresh, sign out, set up the second
+/// factor) take. Every other route refuses such a person with `second_factor_setup_required`.
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub Principal);
+
 /// A signed-in admin.
 #[derive(Debug, Clone)]
 pub struct Admin(pub Principal);
 
-async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+/// Whether a principal whose role must use a second factor may act without one yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Setup {
+    Allowed,
+    Required,
+}
+
+async fn principal(parts: &Parts, state: &AppState, setup: Setup) -> Result<Principal, ApiError> {
     let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
     let claims = state.tokens.verify(token).ok_or(ApiError::Unauthorized)?;
     // The sign-in must be live and the token its current one (or the one just replaced): a
@@ -65,6 +80,19 @@ async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiErro
         .await?
         .filter(|u| u.disabled == 0)
         .ok_or(ApiError::Unauthorized)?;
+    if setup == Setup::Required
+        && state
+            .second_factors
+            .setup_needed(
+                &state.db,
+                &state.second_factor_policy,
+                user.id.as_str(),
+                user.role(),
+            )
+            .await?
+    {
+        return Err(Refusal::SetupNeeded.into());
+    }
     Ok(Principal {
         role: user.role(),
         expires_at: claims.exp,
@@ -97,7 +125,17 @@ impl FromRequestParts<AppState> for Technician {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        principal(parts, state).await.map(Technician)
+        principal(parts, state, Setup::Required)
+            .await
+            .map(Technician)
+    }
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        principal(parts, state, Setup::Allowed).await.map(SignedIn)
     }
 }
 
@@ -105,7 +143,7 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let p = principal(parts, state).await?;
+        let p = principal(parts, state, Setup::Required).await?;
         if p.role != Role::Admin {
             return Err(ApiError::Forbidden("admin role required"));
         }

@@ -48,6 +48,10 @@ pub fn apply_overrides(
         env.list("GURURMM_CORS_ALLOWED_ORIGINS"),
     );
     overwrite(
+        &mut c.second_factor_roles,
+        env.list("GURURMM_SECOND_FACTOR_ROLES"),
+    );
+    overwrite(
         &mut c.trust_forwarded_for,
         env.boolean("GURURMM_TRUST_FORWARDED_FOR")?,
     );

@@ -9,6 +9,7 @@ pub use server_kit::config::{ConfigError, LogFormat, TlsConfig};
 pub use server_kit::SecretString;
 
 use server_kit::config::{check_http_url, check_origins, check_secret_length, invalid};
+use server_kit::second_factor::Policy;
 
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -34,6 +35,9 @@ pub struct Config {
     /// Take the client address from `X-Forwarded-For`, its last entry, which the proxy appends
     /// (only behind a trusted proxy; server-kit's `client_ip`).
     pub trust_forwarded_for: bool,
+    /// Roles that must sign in with a second factor (an authenticator app), e.g. `["admin"]`.
+    /// Someone of such a role without one can only set it up until they have.
+    pub second_factor_roles: Vec<String>,
     /// Create a first admin and print its password when the database has no user.
     pub bootstrap_admin: bool,
     /// Open `POST /api/auth/register` to anyone. Off by default, as in the seed.
@@ -287,6 +291,7 @@ impl Default for Config {
             jwt_secret: None,
             cors_allowed_origins: Vec::new(),
             trust_forwarded_for: false,
+            second_factor_roles: Vec::new(),
             bootstrap_admin: true,
             allow_registration: false,
             log_format: LogFormat::Text,
@@ -367,7 +372,13 @@ impl Config {
         check_origins("cors_allowed_origins", &self.cors_allowed_origins)?;
         check_origins("dashboard_frame_src", &self.dashboard_frame_src)?;
         self.validate_connect()?;
+        self.second_factor_policy()?;
         check_secret_length("jwt_secret", self.jwt_secret.as_ref())
+    }
+
+    /// Who must sign in with a second factor (`second_factor_roles`).
+    pub fn second_factor_policy(&self) -> Result<Policy, ConfigError> {
+        Policy::from_words(&self.second_factor_roles)
     }
 
     fn validate_connect(&self) -> Result<(), ConfigError> {

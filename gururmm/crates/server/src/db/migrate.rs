@@ -54,4 +54,9 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "sign_ins",
         sql: include_str!("../../migrations/0010_sign_ins.sql"),
     },
+    Migration {
+        version: 11,
+        name: "second_factors",
+        sql: include_str!("../../migrations/0011_second_factors.sql"),
+    },
 ];

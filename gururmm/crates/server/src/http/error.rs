@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use server_kit::http::{failure_response, Failure};
+use server_kit::second_factor::{Denied, Refusal};
 
 pub use server_kit::http::{correlation_id, Json, Path, Query};
 
@@ -67,8 +68,22 @@ pub enum ApiError {
         detail: String,
         upstream: UpstreamError,
     },
+    #[error(transparent)]
+    SecondFactor(#[from] Refusal),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
+}
+
+impl From<Denied> for ApiError {
+    fn from(denied: Denied) -> Self {
+        match denied {
+            Denied::Refused(refusal) => ApiError::SecondFactor(refusal),
+            Denied::Throttled(wait) => ApiError::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            },
+            Denied::Failed(cause) => ApiError::Internal(cause),
+        }
+    }
 }
 
 impl From<sqlx::Error> for ApiError {
@@ -92,6 +107,7 @@ impl Failure for ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
+            ApiError::SecondFactor(refusal) => refusal.status(),
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -111,6 +127,7 @@ impl Failure for ApiError {
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Unavailable(_) => "remote_control_unavailable",
             ApiError::Upstream { .. } => "upstream_error",
+            ApiError::SecondFactor(refusal) => refusal.code(),
             ApiError::Internal(_) => "internal_error",
         }
     }

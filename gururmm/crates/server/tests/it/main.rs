@@ -28,6 +28,7 @@ mod remote_control;
 mod remote_control_after;
 mod remote_control_undo;
 mod retention;
+mod second_factor;
 mod sign_ins;
 mod tls;
 mod updates;

@@ -5,7 +5,7 @@
 //! GuruConnect key. Each value is bound to a context string (e.g. the agent it belongs to) as
 //! associated data: a sealed value copied into another row does not open.
 
-use super::secrets::random_bytes;
+use crate::crypto::random_bytes;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};

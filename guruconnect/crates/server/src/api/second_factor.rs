@@ -1,0 +1,160 @@
+//! Two-factor sign-in, managed by the person it protects (set up, confirm, new recovery codes,
+//! turn off) and reset by an admin for someone who lost their phone. The sign-in's part is in
+//! `auth::login`; the rules live in `server_kit::second_factor`.
+
+use crate::app::AppState;
+use crate::auth::{Admin, Principal, SignedIn};
+use crate::db::{self, events::Actor, events::Event};
+use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path};
+use crate::http::middleware::ClientIp;
+use crate::model::UserId;
+use crate::relay::lifecycle::record;
+use axum::extract::State;
+use axum::http::StatusCode;
+use server_kit::second_factor::{
+    Accounts, CodeRequest, Holder, RecoveryCodes, Refusal, SecondFactorSetup, SecondFactorStatus,
+};
+
+/// The kit's steps, with this server's stores and the holder of the token.
+pub(super) fn accounts(state: &AppState) -> Accounts<'_> {
+    Accounts {
+        factors: &state.second_factors,
+        db: &state.db,
+        policy: &state.second_factor_policy,
+        throttle: &state.throttles.login,
+    }
+}
+
+fn holder<'a>(me: &'a Principal, ip: &ClientIp) -> Holder<'a> {
+    Holder {
+        user: me.user_id.as_str(),
+        role: me.role,
+        throttle_key: me.username.to_lowercase(),
+        ip: ip.0,
+    }
+}
+
+/// Whether two-factor sign-in is on for the signed-in person.
+#[utoipa::path(get, path = "/api/auth/second-factor", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = SecondFactorStatus), (status = 401, body = ErrorEnvelope)))]
+pub async fn status(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    SignedIn(me): SignedIn,
+) -> ApiResult<Json<SecondFactorStatus>> {
+    Ok(Json(accounts(&state).status(&holder(&me, &ip)).await?))
+}
+
+/// Starts setting up an authenticator app (again, if a set-up was left unfinished). Nothing
+/// changes for sign-ins until a code from the app confirms it.
+#[utoipa::path(post, path = "/api/auth/second-factor/setup", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = SecondFactorSetup), (status = 401, body = ErrorEnvelope),
+              (status = 409, body = ErrorEnvelope)))]
+pub async fn setup(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    SignedIn(me): SignedIn,
+) -> ApiResult<Json<SecondFactorSetup>> {
+    let holder = holder(&me, &ip);
+    Ok(Json(accounts(&state).set_up(&holder, &me.username).await?))
+}
+
+/// Turns two-factor sign-in on with the app's current code; answers the recovery codes.
+#[utoipa::path(post, path = "/api/auth/second-factor/confirm", tag = "auth", security(("bearer" = [])),
+    request_body = CodeRequest,
+    responses((status = 200, body = RecoveryCodes), (status = 401, body = ErrorEnvelope),
+              (status = 409, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+pub async fn confirm(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    SignedIn(me): SignedIn,
+    Json(req): Json<CodeRequest>,
+) -> ApiResult<Json<RecoveryCodes>> {
+    let codes = accounts(&state)
+        .confirm(&holder(&me, &ip), &req.code)
+        .await?;
+    audit(&state, &me, "second_factor_enabled", &ip).await;
+    Ok(Json(codes))
+}
+
+/// A new set of recovery codes, replacing the old; takes a current authenticator code.
+#[utoipa::path(post, path = "/api/auth/second-factor/recovery-codes", tag = "auth", security(("bearer" = [])),
+    request_body = CodeRequest,
+    responses((status = 200, body = RecoveryCodes), (status = 401, body = ErrorEnvelope),
+              (status = 409, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+pub async fn recovery_codes(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    SignedIn(me): SignedIn,
+    Json(req): Json<CodeRequest>,
+) -> ApiResult<Json<RecoveryCodes>> {
+    let codes = accounts(&state)
+        .renew_codes(&holder(&me, &ip), &req.code)
+        .await?;
+    audit(&state, &me, "recovery_codes_renewed", &ip).await;
+    Ok(Json(codes))
+}
+
+/// Turns two-factor sign-in off (takes a current code or a recovery code); refused when the
+/// person's role must use it. Remembered browsers are forgotten.
+#[utoipa::path(post, path = "/api/auth/second-factor/off", tag = "auth", security(("bearer" = [])),
+    request_body = CodeRequest,
+    responses((status = 204), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+              (status = 409, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+pub async fn off(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    SignedIn(me): SignedIn,
+    Json(req): Json<CodeRequest>,
+) -> ApiResult<StatusCode> {
+    accounts(&state)
+        .turn_off(&holder(&me, &ip), &req.code)
+        .await?;
+    audit(&state, &me, "second_factor_disabled", &ip).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes a person's second factor (they lost their phone and their recovery codes); they
+/// set it up again at their next sign-in if their role must use one.
+#[utoipa::path(post, path = "/api/users/{id}/second-factor/reset", tag = "users", security(("bearer" = ["admin"])),
+    params(("id" = String, Path, description = "user id")),
+    responses((status = 204), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope)))]
+pub async fn reset(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(id): Path<UserId>,
+) -> ApiResult<StatusCode> {
+    if db::users::find(&state.db, &id).await?.is_none() {
+        return Err(ApiError::NotFound("user"));
+    }
+    if !state
+        .second_factors
+        .turn_off(&state.db, id.as_str())
+        .await?
+    {
+        return Err(Refusal::NotOn.into());
+    }
+    let event = Event {
+        event_type: "second_factor_reset",
+        actor: Actor::User(admin.user_id),
+        session_id: None,
+        agent_id: None,
+        ip: None,
+        detail: serde_json::json!({"user_id": id}),
+    };
+    record(&state, event).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn audit(state: &AppState, me: &Principal, event_type: &'static str, ip: &ClientIp) {
+    let event = Event {
+        event_type,
+        actor: Actor::User(me.user_id.clone()),
+        session_id: None,
+        agent_id: None,
+        ip: ip.0.map(|i| i.to_string()),
+        detail: serde_json::json!({}),
+    };
+    record(state, event).await;
+}

@@ -1,0 +1,88 @@
+//! Two-factor sign-in against the real server: the scenarios are api-harness's, shared with
+//! GuruRMM; this file gives them GuruConnect's sign-in and accounts.
+
+use crate::helpers::*;
+use api_harness::second_factor::SignIn;
+
+const PASSWORD: &str = "a long enough password";
+
+fn sign_in(app: &TestApp) -> SignIn<'_> {
+    SignIn {
+        api: app,
+        login_field: "username",
+        token_field: "access_token",
+        device_cookie: "gc_device",
+    }
+}
+
+async fn user_id(app: &TestApp, token: &str) -> String {
+    let me = app.get_json("/api/auth/me", token).await;
+    me["id"].as_str().expect("id").to_owned()
+}
+
+#[tokio::test]
+async fn a_sign_in_needs_the_authenticator_code_and_each_code_signs_in_once() {
+    let app = TestApp::spawn().await;
+    let token = app.user("ana", "technician").await;
+    sign_in(&app)
+        .codes_sign_in_once_each("ana", PASSWORD, &token)
+        .await;
+}
+
+#[tokio::test]
+async fn guessing_codes_with_the_right_password_is_throttled() {
+    let app = TestApp::spawn().await;
+    let token = app.user("guessed", "technician").await;
+    sign_in(&app)
+        .guessing_codes_is_throttled("guessed", PASSWORD, &token)
+        .await;
+}
+
+#[tokio::test]
+async fn a_remembered_browser_signs_in_without_a_code_for_its_user_only() {
+    let app = TestApp::spawn().await;
+    let token = app.user("ben", "technician").await;
+    let other = app.user("cyd", "technician").await;
+    sign_in(&app)
+        .a_remembered_browser_skips_the_code(("ben", PASSWORD, &token), ("cyd", &other))
+        .await;
+}
+
+#[tokio::test]
+async fn a_role_that_must_use_a_second_factor_can_only_set_it_up_until_it_has() {
+    let app = TestApp::spawn_with(|c| c.second_factor_roles = vec!["technician".into()]).await;
+    let token = app.user("dee", "technician").await;
+    sign_in(&app)
+        .a_required_role_sets_up_first(&token, "/api/machines")
+        .await;
+    // Admins are not in the policy: untouched.
+    assert_eq!(
+        app.get("/api/machines", &app.admin_token).await.status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn an_admin_resets_a_lost_authenticator_and_a_technician_cannot() {
+    let app = TestApp::spawn().await;
+    let token = app.user("eve", "technician").await;
+    let technician = app.user("fay", "technician").await;
+    let id = user_id(&app, &token).await;
+    sign_in(&app)
+        .an_admin_resets_a_lost_authenticator(
+            &app.admin_token,
+            ("eve", PASSWORD, &token, &id),
+            &technician,
+        )
+        .await;
+}
+
+#[test]
+fn an_unknown_role_in_the_policy_stops_the_server_with_its_name() {
+    let config = guruconnect_server::config::Config {
+        second_factor_roles: vec!["owner".into()],
+        ..Default::default()
+    };
+    let err = config.validate().expect_err("not a role");
+    assert!(err.to_string().contains("`owner` is not a role"), "{err}");
+}

@@ -1,0 +1,87 @@
+//! Two-factor sign-in against the real server: the scenarios are api-harness's, shared with
+//! GuruConnect; this file gives them GuruRMM's sign-in and accounts.
+
+use crate::helpers::*;
+use api_harness::second_factor::SignIn;
+
+const PASSWORD: &str = "a long enough password";
+
+fn sign_in(app: &TestApp) -> SignIn<'_> {
+    SignIn {
+        api: app,
+        login_field: "email",
+        token_field: "token",
+        device_cookie: "grmm_device",
+    }
+}
+
+async fn user_id(app: &TestApp, token: &str) -> String {
+    let me = app.get_checked("/api/auth/me", token).await.1;
+    me["id"].as_str().expect("id").to_owned()
+}
+
+#[tokio::test]
+async fn a_sign_in_needs_the_authenticator_code_and_each_code_signs_in_once() {
+    let app = TestApp::spawn().await;
+    let token = app.technician_token("ana@example.com").await;
+    sign_in(&app)
+        .codes_sign_in_once_each("ana@example.com", PASSWORD, &token)
+        .await;
+}
+
+#[tokio::test]
+async fn guessing_codes_with_the_right_password_is_throttled() {
+    let app = TestApp::spawn().await;
+    let token = app.technician_token("guessed@example.com").await;
+    sign_in(&app)
+        .guessing_codes_is_throttled("guessed@example.com", PASSWORD, &token)
+        .await;
+}
+
+#[tokio::test]
+async fn a_remembered_browser_signs_in_without_a_code_for_its_user_only() {
+    let app = TestApp::spawn().await;
+    let token = app.technician_token("ben@example.com").await;
+    let other = app.technician_token("cyd@example.com").await;
+    sign_in(&app)
+        .a_remembered_browser_skips_the_code(
+            ("ben@example.com", PASSWORD, &token),
+            ("cyd@example.com", &other),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn a_role_that_must_use_a_second_factor_can_only_set_it_up_until_it_has() {
+    let app = TestApp::spawn_with(|c| c.second_factor_roles = vec!["technician".into()]).await;
+    let token = app.technician_token("dee@example.com").await;
+    sign_in(&app)
+        .a_required_role_sets_up_first(&token, "/api/agents")
+        .await;
+    assert_eq!(app.get("/api/agents", &app.admin_token).await.status(), 200);
+}
+
+#[tokio::test]
+async fn an_admin_resets_a_lost_authenticator_and_a_technician_cannot() {
+    let app = TestApp::spawn().await;
+    let token = app.technician_token("eve@example.com").await;
+    let technician = app.technician_token("fay@example.com").await;
+    let id = user_id(&app, &token).await;
+    sign_in(&app)
+        .an_admin_resets_a_lost_authenticator(
+            &app.admin_token,
+            ("eve@example.com", PASSWORD, &token, &id),
+            &technician,
+        )
+        .await;
+}
+
+#[test]
+fn an_unknown_role_in_the_policy_stops_the_server_with_its_name() {
+    let config = gururmm_server::config::Config {
+        second_factor_roles: vec!["owner".into()],
+        ..Default::default()
+    };
+    let err = config.validate().expect_err("not a role");
+    assert!(err.to_string().contains("`owner` is not a role"), "{err}");
+}

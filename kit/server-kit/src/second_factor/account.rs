@@ -1,0 +1,225 @@
+//! A person managing their own second factor, as both consoles' routes do it: the answers'
+//! shapes (one schema in both OpenAPI documents) and the steps, each wrong code counted against
+//! the sign-in throttle — a stolen access token must not become a way to guess codes.
+
+use super::{Attempt, Checked, Enrolment, Gate, Policy, Refusal, SecondFactors};
+use crate::accounts::Role;
+use crate::db::Db;
+use crate::jwt::now_secs;
+use crate::throttle::LoginThrottle;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use std::time::Duration;
+use utoipa::ToSchema;
+
+/// The signed-in person's second factor.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecondFactorStatus {
+    /// An authenticator is set up: sign-ins ask for its code.
+    pub enabled: bool,
+    /// Recovery codes not used yet (0 while off).
+    pub recovery_codes_left: u32,
+    /// This person's role must use a second factor (`second_factor_roles`).
+    pub required: bool,
+}
+
+/// An authenticator to add to the app: scan the QR code or type the secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecondFactorSetup {
+    /// Base32, for typing in.
+    pub secret: String,
+    pub otpauth_uri: String,
+    /// The QR code of `otpauth_uri`, an SVG `data:` URL.
+    pub qr_data_url: String,
+}
+
+impl From<Enrolment> for SecondFactorSetup {
+    fn from(e: Enrolment) -> Self {
+        Self {
+            secret: e.secret,
+            otpauth_uri: e.otpauth_uri,
+            qr_data_url: e.qr_data_url,
+        }
+    }
+}
+
+/// A code from the authenticator app (six digits) or, where said, a recovery code.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CodeRequest {
+    pub code: String,
+}
+
+/// Recovery codes, shown this once: each signs in once without the phone.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecoveryCodes {
+    pub recovery_codes: Vec<String>,
+}
+
+/// Why a step was not done.
+#[derive(Debug, thiserror::Error)]
+pub enum Denied {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// Too many wrong codes or passwords lately; retry after this long.
+    #[error("too many attempts")]
+    Throttled(Duration),
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for Denied {
+    fn from(e: sqlx::Error) -> Self {
+        Denied::Failed(e.into())
+    }
+}
+
+/// A sign-in's second step, passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Passed {
+    pub via: &'static str,
+    /// The remembered-browser token to set as a cookie.
+    pub remembered: Option<String>,
+}
+
+/// The person acting on their own second factor.
+#[derive(Debug, Clone)]
+pub struct Holder<'a> {
+    pub user: &'a str,
+    pub role: Role,
+    /// Their key in the sign-in throttle (the lower-cased login name).
+    pub throttle_key: String,
+    pub ip: Option<IpAddr>,
+}
+
+/// One server's second factors with what the steps consult.
+#[derive(Debug, Clone, Copy)]
+pub struct Accounts<'a> {
+    pub factors: &'a SecondFactors,
+    pub db: &'a Db,
+    pub policy: &'a Policy,
+    pub throttle: &'a LoginThrottle,
+}
+
+impl Accounts<'_> {
+    pub async fn status(&self, holder: &Holder<'_>) -> Result<SecondFactorStatus, Denied> {
+        let status = self.factors.status(self.db, holder.user).await?;
+        Ok(SecondFactorStatus {
+            enabled: status.enabled,
+            recovery_codes_left: status.recovery_codes_left,
+            required: self.policy.requires(holder.role),
+        })
+    }
+
+    /// Starts (or restarts) setting up; `account` is the name the app shows.
+    pub async fn set_up(
+        &self,
+        holder: &Holder<'_>,
+        account: &str,
+    ) -> Result<SecondFactorSetup, Denied> {
+        Ok(self
+            .factors
+            .begin(self.db, holder.user, account)
+            .await??
+            .into())
+    }
+
+    /// Turns it on with the app's first code; the answer is the recovery codes.
+    pub async fn confirm(&self, holder: &Holder<'_>, code: &str) -> Result<RecoveryCodes, Denied> {
+        self.not_throttled(holder)?;
+        let confirmed = self
+            .factors
+            .confirm(self.db, holder.user, code, now_secs())
+            .await?;
+        let codes = confirmed.inspect_err(|refusal| self.failed(holder, *refusal))?;
+        Ok(RecoveryCodes {
+            recovery_codes: codes,
+        })
+    }
+
+    /// A new set of recovery codes for a current code.
+    pub async fn renew_codes(
+        &self,
+        holder: &Holder<'_>,
+        code: &str,
+    ) -> Result<RecoveryCodes, Denied> {
+        self.prove(holder, code).await?;
+        let codes = self
+            .factors
+            .new_recovery_codes(self.db, holder.user)
+            .await?;
+        Ok(RecoveryCodes {
+            recovery_codes: codes,
+        })
+    }
+
+    /// Turns it off for a current code, unless the holder's role must use it.
+    pub async fn turn_off(&self, holder: &Holder<'_>, code: &str) -> Result<(), Denied> {
+        if self.policy.requires(holder.role) {
+            return Err(Refusal::RequiredByPolicy.into());
+        }
+        self.prove(holder, code).await?;
+        self.factors.turn_off(self.db, holder.user).await?;
+        Ok(())
+    }
+
+    /// The second step of a sign-in whose password was right: how it was passed (`none`,
+    /// `remembered_browser`, `authenticator`, `recovery_code`: for the audit log) and the token
+    /// of a browser to remember. A wrong code counts as a failed sign-in.
+    pub async fn sign_in(
+        &self,
+        holder: &Holder<'_>,
+        attempt: Attempt<'_>,
+    ) -> Result<Passed, Denied> {
+        let gate = self
+            .factors
+            .gate(self.db, holder.user, attempt, now_secs())
+            .await?;
+        let (via, remembered) = match gate {
+            Gate::NotEnrolled => ("none", None),
+            Gate::Remembered => ("remembered_browser", None),
+            Gate::Passed {
+                via: Checked::RecoveryCode,
+                remembered,
+            } => ("recovery_code", remembered),
+            Gate::Passed { remembered, .. } => ("authenticator", remembered),
+            Gate::Refused(refusal) => {
+                self.failed(holder, refusal);
+                return Err(refusal.into());
+            }
+        };
+        Ok(Passed { via, remembered })
+    }
+
+    fn not_throttled(&self, holder: &Holder<'_>) -> Result<(), Denied> {
+        match self.throttle.wait(holder.ip, &holder.throttle_key) {
+            Some(wait) => Err(Denied::Throttled(wait)),
+            None => Ok(()),
+        }
+    }
+
+    fn failed(&self, holder: &Holder<'_>, refusal: Refusal) {
+        if refusal == Refusal::CodeWrong {
+            self.throttle
+                .record_failure(holder.ip, &holder.throttle_key);
+        }
+    }
+
+    /// A current authenticator code (or an unused recovery code) of a holder whose second
+    /// factor is on.
+    async fn prove(&self, holder: &Holder<'_>, code: &str) -> Result<(), Denied> {
+        self.not_throttled(holder)?;
+        if !self.factors.status(self.db, holder.user).await?.enabled {
+            return Err(Refusal::NotOn.into());
+        }
+        if self
+            .factors
+            .check(self.db, holder.user, code, now_secs())
+            .await?
+            == Checked::Wrong
+        {
+            self.failed(holder, Refusal::CodeWrong);
+            return Err(Refusal::CodeWrong.into());
+        }
+        Ok(())
+    }
+}

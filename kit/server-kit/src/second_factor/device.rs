@@ -1,0 +1,49 @@
+//! The remembered-browser cookie: `HttpOnly`, `SameSite=Strict`, sent only to the sign-in
+//! route, so no page script reads it and no other route ever receives it.
+
+use axum::http::{header, HeaderMap, HeaderValue};
+
+/// How long a browser stays remembered after a good code.
+pub const REMEMBER_FOR_SECS: u64 = 30 * 24 * 3600;
+
+const LOGIN_PATH: &str = "/api/auth/login";
+
+/// One product's remembered-browser cookie.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceCookie {
+    pub name: &'static str,
+    /// Adds `Secure` (the console is served over HTTPS).
+    pub secure: bool,
+}
+
+impl DeviceCookie {
+    /// The `Set-Cookie` value remembering `token`.
+    pub fn set(&self, token: &str) -> Option<HeaderValue> {
+        HeaderValue::from_str(&format!(
+            "{}={token}; Path={LOGIN_PATH}; Max-Age={REMEMBER_FOR_SECS}; HttpOnly; SameSite=Strict{}",
+            self.name,
+            self.secure_flag()
+        ))
+        .ok()
+    }
+
+    /// The token the browser sent, if any.
+    pub fn read(&self, headers: &HeaderMap) -> Option<String> {
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, value)| *name == self.name && !value.is_empty())
+            .map(|(_, value)| value.to_owned())
+    }
+
+    fn secure_flag(&self) -> &'static str {
+        if self.secure {
+            "; Secure"
+        } else {
+            ""
+        }
+    }
+}
