@@ -4,3 +4,5 @@ export const ADMIN_PASSWORD = 'e2e-Correct-Horse-Battery-9';
 // A technician, made the same way.
 export const TECH_EMAIL = 'tech@e2e.test';
 export const TECH_PASSWORD = 'e2e-Technician-Battery-7';
+// A technician of its own for the two-factor spec, which turns the second factor on.
+export const TWO_FACTOR_EMAIL = 'two-factor@e2e.test';

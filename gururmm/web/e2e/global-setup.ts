@@ -8,7 +8,7 @@ import path from 'node:path';
 import { STANDIN_KEY, startStandIn } from './gc-standin';
 import { WEB_DIR, createAdmin, freePort, startAgent, startServer, waitFor } from './processes';
 
-import { ADMIN_EMAIL, ADMIN_PASSWORD, TECH_EMAIL, TECH_PASSWORD } from './credentials';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, TECH_EMAIL, TECH_PASSWORD, TWO_FACTOR_EMAIL } from './credentials';
 
 async function json(base: string, p: string, init: RequestInit & { token?: string } = {}) {
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
@@ -27,6 +27,7 @@ export default async function globalSetup() {
   const dataDir = path.join(root, 'data');
   createAdmin(dataDir, ADMIN_EMAIL, ADMIN_PASSWORD);
   createAdmin(dataDir, TECH_EMAIL, TECH_PASSWORD, 'technician');
+  createAdmin(dataDir, TWO_FACTOR_EMAIL, TECH_PASSWORD, 'technician');
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   // GuruConnect is played by a stand-in (e2e/gc-standin.ts) so the Remote Control panel can be

@@ -11,6 +11,7 @@ import { AgentDetailPage } from './agent/AgentDetailPage';
 import { ClientsPage } from './pages/ClientsPage';
 import { CommandsPage } from './pages/CommandsPage';
 import { AlertsPage } from './pages/AlertsPage';
+import { SecurityPage } from './pages/SecurityPage';
 
 function RequireSession({ children }: { children: ReactElement }) {
   const { user } = useAuth();
@@ -47,6 +48,7 @@ export function App() {
         <Route path="clients" element={<ClientsPage />} />
         <Route path="commands" element={<CommandsPage />} />
         <Route path="alerts" element={<AlertsPage />} />
+        <Route path="security" element={<SecurityPage />} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

@@ -123,7 +123,11 @@ impl SignIn<'_> {
     /// code, each once; a wrong password never learns that a code is asked for.
     pub async fn codes_sign_in_once_each(&self, login: &str, password: &str, token: &str) {
         steady_clock().await;
+        let me = self.api.get_checked("/api/auth/me", token).await.1;
+        assert_eq!(me["second_factor"], false, "{me}");
         let (phone, recovery) = self.enrol(token).await;
+        let me = self.api.get_checked("/api/auth/me", token).await.1;
+        assert_eq!(me["second_factor"], true, "the account shows it: {me}");
         let sign_in = |code: Option<String>| async move {
             error_code(
                 self.attempt(login, password, code.as_deref(), false, None)

@@ -179,6 +179,16 @@ impl SecondFactors {
         })
     }
 
+    /// The users whose authenticator is on, for a list of accounts.
+    pub async fn enabled_users(&self, db: &Db) -> sqlx::Result<std::collections::HashSet<String>> {
+        let sql = format!(
+            "SELECT user_id FROM {} WHERE confirmed_at IS NOT NULL",
+            self.tables.factors
+        );
+        let rows: Vec<(String,)> = sqlx::query_as(&sql).fetch_all(&db.pool).await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
     /// Whether `user` of `role` must set up a second factor before doing anything else.
     pub async fn setup_needed(
         &self,

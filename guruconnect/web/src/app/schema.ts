@@ -455,6 +455,8 @@ export type UserDto = {
   last_login_at: string | null;
   /** `admin` or `technician`. */
   role: string;
+  /** Two-factor sign-in is on: signing in takes an authenticator code. */
+  second_factor: boolean;
   username: string;
 };
 

@@ -20,6 +20,7 @@ import type {
   RemoteControlSession,
   RemoteControlStart,
   RemoteControlStatus,
+  SecondFactorStatus,
   Site,
   SiteWithCode,
   WatchdogEvent,
@@ -51,6 +52,14 @@ export function agentPageQuery(filters: AgentFilters, page: number) {
     placeholderData: page === 1 ? keepPreviousData : undefined,
     refetchInterval: POLL.presence,
   };
+}
+
+/** The signed-in person's two-factor sign-in. */
+export function useSecondFactor() {
+  return useQuery({
+    queryKey: ['second-factor'],
+    queryFn: () => api<SecondFactorStatus>('/api/auth/second-factor'),
+  });
 }
 
 export function useAgentStats() {

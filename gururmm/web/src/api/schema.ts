@@ -653,6 +653,8 @@ export type UserDto = {
   id: UserId;
   last_login_at: string | null;
   role: Role;
+  /** Two-factor sign-in is on: signing in takes an authenticator code. */
+  second_factor: boolean;
 };
 
 /** A technician's or admin's account (`users.id`). */

@@ -6,6 +6,9 @@ import type * as api from './schema';
 
 export type User = api.UserDto;
 export type LoginResponse = api.LoginResponse;
+export type SecondFactorStatus = api.SecondFactorStatus;
+export type SecondFactorSetup = api.SecondFactorSetup;
+export type RecoveryCodes = api.RecoveryCodes;
 export type Client = api.ClientDto;
 export type Site = api.SiteDto;
 /** A site as returned on creation and regeneration: the only time its code is readable. */

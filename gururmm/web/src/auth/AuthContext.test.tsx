@@ -10,7 +10,7 @@ import { SESSION_STORAGE_KEY, saveSession } from './session';
 
 afterEach(() => vi.unstubAllGlobals());
 
-const user = { id: 'u', email: 'tech@example.com', display_name: '', role: 'technician' as const, disabled: false, created_at: '', last_login_at: null };
+const user = { id: 'u', email: 'tech@example.com', display_name: '', role: 'technician' as const, disabled: false, created_at: '', last_login_at: null, second_factor: false };
 
 function Who() {
   const { user: who, endedReason, signOut } = useAuth();

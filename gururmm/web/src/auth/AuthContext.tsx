@@ -23,7 +23,9 @@ interface AuthValue {
   user: User | null;
   /** Why the last session ended, for the login page ("expired"), or null. */
   endedReason: string | null;
-  signIn: (email: string, password: string) => Promise<void>;
+  /** `code`: the authenticator's code or a recovery code, once the server asked for one;
+   * `remember`: skip the code in this browser for 30 days after a good one. */
+  signIn: (email: string, password: string, code?: string, remember?: boolean) => Promise<void>;
   signOut: (reason?: string) => void;
 }
 
@@ -74,10 +76,11 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const signIn = useCallback(
-    async (email: string, password: string) => {
+    async (email: string, password: string, code?: string, remember = false) => {
+      const secondFactor = code === undefined ? {} : { code, remember_device: remember };
       const response = await api<LoginResponse>('/api/auth/login', {
         method: 'POST',
-        body: { email, password },
+        body: { email, password, ...secondFactor },
         anonymous: true,
       });
       adopt(response);

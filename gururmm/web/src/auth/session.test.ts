@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { SESSION_STORAGE_KEY, loadSession, refreshDelay, saveSession, sessionFrom } from './session';
 
-const user = { id: 'u', email: 'a@b', display_name: '', role: 'admin' as const, disabled: false, created_at: '', last_login_at: null };
+const user = { id: 'u', email: 'a@b', display_name: '', role: 'admin' as const, disabled: false, created_at: '', last_login_at: null, second_factor: false };
 
 describe('session', () => {
   it('round-trips until it expires', () => {

@@ -1,6 +1,8 @@
 // The frame around every signed-in page: a skip link, the navigation, who is signed in, and the
-// main landmark the pages render into.
-import { NavLink, Outlet } from 'react-router-dom';
+// main landmark the pages render into. Someone whose role must use two-factor sign-in and has
+// not set it up is taken to the Security page (the server refuses them everything else).
+import { Navigate, NavLink, Outlet, useLocation } from 'react-router-dom';
+import { useSecondFactor } from '../api/hooks';
 import { useAuth } from '../auth/AuthContext';
 
 const LINKS = [
@@ -9,10 +11,15 @@ const LINKS = [
   { to: '/clients', label: 'Clients & sites' },
   { to: '/commands', label: 'Commands' },
   { to: '/alerts', label: 'Alerts' },
+  { to: '/security', label: 'Security' },
 ];
 
 export function Layout() {
   const { user, signOut } = useAuth();
+  const secondFactor = useSecondFactor();
+  const location = useLocation();
+  const mustSetUp = secondFactor.data?.required && !secondFactor.data.enabled;
+  if (mustSetUp && location.pathname !== '/security') return <Navigate to="/security" replace />;
   return (
     <div className="layout">
       <a className="skip-link" href="#main">

@@ -35,7 +35,7 @@ describe('LoginPage', () => {
           token: 'jwt',
           token_type: 'Bearer',
           expires_in: 3600,
-          user: { id: 'u1', email: 'tech@example.com', display_name: '', role: 'technician', disabled: false, created_at: '', last_login_at: null },
+          user: { id: 'u1', email: 'tech@example.com', display_name: '', role: 'technician', disabled: false, created_at: '', last_login_at: null, second_factor: false },
         },
       }),
     });
@@ -47,5 +47,37 @@ describe('LoginPage', () => {
     expect(await screen.findByText('elsewhere')).toBeInTheDocument();
     expect(calls[0].body).toEqual({ email: 'tech@example.com', password: 'correct horse battery' });
     expect(JSON.parse(localStorage.getItem(SESSION_STORAGE_KEY) ?? '{}').token).toBe('jwt');
+  });
+
+  it('asks for the authenticator code when the server wants one, keeping the password', async () => {
+    const calls = stubFetch({
+      'POST /api/auth/login': (body) =>
+        (body as { code?: string }).code === undefined
+          ? {
+              status: 401,
+              body: { detail: 'enter the code', error_code: 'second_factor_required', status_code: 401, correlation_id: 'c1' },
+            }
+          : {
+              body: {
+                token: 'jwt',
+                token_type: 'Bearer',
+                expires_in: 3600,
+                user: { id: 'u1', email: 'tech@example.com', display_name: '', role: 'technician', disabled: false, created_at: '', last_login_at: null, second_factor: false },
+              },
+            },
+    });
+    renderApp(<LoginPage />, { path: '/login', route: '/login' });
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Email'), 'tech@example.com');
+    await user.type(screen.getByLabelText('Password'), 'correct horse battery');
+    await user.keyboard('{Enter}');
+    const code = await screen.findByLabelText('Authentication code');
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(screen.getByLabelText('Password')).toHaveValue('correct horse battery');
+    await user.type(code, '123456');
+    await user.click(screen.getByLabelText(/Remember this browser/));
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect(await screen.findByText('elsewhere')).toBeInTheDocument();
+    expect(calls[1].body).toEqual({ email: 'tech@example.com', password: 'correct horse battery', code: '123456', remember_device: true });
   });
 });

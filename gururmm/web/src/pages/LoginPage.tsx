@@ -1,9 +1,12 @@
 // Sign-in. The server answers the same "invalid email or password" for an unknown account and a
 // wrong password, and the page shows exactly that, so it reveals no more than the server does.
-// After signing in the technician lands where they were heading.
+// When the server answers that the account has two-factor sign-in, the page asks for the
+// authenticator's code (or a recovery code) and offers to remember this browser. After signing
+// in the technician lands where they were heading.
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router-dom';
+import { ApiError } from '../api/client';
 import { useAuth } from '../auth/AuthContext';
 import { ErrorBox } from '../components/ErrorBox';
 
@@ -14,6 +17,9 @@ export function LoginPage() {
   const from = (location.state as { from?: string } | null)?.from ?? '/';
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  const [needCode, setNeedCode] = useState(false);
+  const [code, setCode] = useState('');
+  const [remember, setRemember] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
@@ -24,11 +30,16 @@ export function LoginPage() {
     setBusy(true);
     setError(null);
     try {
-      await signIn(email.trim(), password);
+      await signIn(email.trim(), password, needCode ? code.trim() : undefined, remember);
       navigate(from, { replace: true });
     } catch (e) {
-      setError(e);
-      setPassword('');
+      if (e instanceof ApiError && e.code === 'second_factor_required') {
+        setNeedCode(true);
+      } else {
+        setError(e);
+        if (needCode && e instanceof ApiError && e.code === 'second_factor_invalid') setCode('');
+        else setPassword('');
+      }
     } finally {
       setBusy(false);
     }
@@ -58,6 +69,28 @@ export function LoginPage() {
           value={password}
           onChange={(e) => setPassword(e.target.value)}
         />
+        {needCode && (
+          <>
+            <label htmlFor="login-code">Authentication code</label>
+            <input
+              id="login-code"
+              autoComplete="one-time-code"
+              inputMode="numeric"
+              required
+              autoFocus
+              aria-describedby="login-code-hint"
+              value={code}
+              onChange={(e) => setCode(e.target.value)}
+            />
+            <p id="login-code-hint" className="hint">
+              The 6-digit code from your authenticator app, or one of your recovery codes.
+            </p>
+            <label className="checkbox">
+              <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} /> Remember
+              this browser for 30 days
+            </label>
+          </>
+        )}
         <button type="submit" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>

@@ -81,6 +81,13 @@ pub struct Passed {
     pub remembered: Option<String>,
 }
 
+impl Passed {
+    /// The account has a second factor (it was asked for, or its browser remembered).
+    pub fn second_factor_on(&self) -> bool {
+        self.via != "none"
+    }
+}
+
 /// The person acting on their own second factor.
 #[derive(Debug, Clone)]
 pub struct Holder<'a> {

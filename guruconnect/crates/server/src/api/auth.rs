@@ -119,7 +119,8 @@ pub async fn login(
         },
     )
     .await;
-    let mut response = signed_in(&state, issued, user);
+    let second_factor = passed.second_factor_on();
+    let mut response = signed_in(&state, issued, UserDto::new(user, second_factor));
     if let Some(cookie) = passed
         .remembered
         .and_then(|token| device_cookie(&state).set(&token))
@@ -169,7 +170,7 @@ async fn second_step(
 }
 
 /// The access token in the body, the refresh token in its cookie.
-fn signed_in(state: &AppState, issued: tokens::IssuedTokens, user: db::users::UserRow) -> Response {
+fn signed_in(state: &AppState, issued: tokens::IssuedTokens, user: UserDto) -> Response {
     let cookie = refresh_cookie::set(
         &state.config,
         &issued.refresh_token,
@@ -179,7 +180,7 @@ fn signed_in(state: &AppState, issued: tokens::IssuedTokens, user: db::users::Us
         access_token: issued.access_token,
         token_type: "Bearer".into(),
         expires_in: issued.expires_in,
-        user: user.into(),
+        user,
     };
     (refresh_cookie::headers(cookie), Json(body)).into_response()
 }
@@ -274,6 +275,7 @@ pub async fn refresh(
         return Ok(refused(&state, Refused::Ended));
     };
     let issued = tokens::issue_login(&state, &user, Some(row.family_id)).await?;
+    let user = super::users::user_dto(&state, user).await?;
     Ok(signed_in(&state, issued, user))
 }
 
@@ -312,5 +314,5 @@ pub async fn me(State(state): State<AppState>, SignedIn(me): SignedIn) -> ApiRes
     let user = db::users::find(&state.db, &me.user_id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    Ok(Json(user.into()))
+    Ok(Json(super::users::user_dto(&state, user).await?))
 }

@@ -38,11 +38,15 @@ pub struct UserDto {
     pub disabled: bool,
     pub created_at: String,
     pub last_login_at: Option<String>,
+    /// Two-factor sign-in is on: signing in takes an authenticator code.
+    pub second_factor: bool,
 }
 
-impl From<UserRow> for UserDto {
-    fn from(u: UserRow) -> Self {
+impl UserDto {
+    /// `second_factor`: whether the account's authenticator is on.
+    pub fn new(u: UserRow, second_factor: bool) -> Self {
         Self {
+            second_factor,
             role: u.role().as_str().to_owned(),
             id: u.id,
             username: u.username,

@@ -3,6 +3,7 @@
 use super::dto::UserDto;
 use crate::app::AppState;
 use crate::auth::{password, Admin};
+use crate::db::users::UserRow;
 use crate::db::{self, events::Actor, events::Event, users::CreateUserError, users::Role};
 use crate::http::error::{ApiError, ApiResult, Json, Path};
 use crate::model::UserId;
@@ -35,7 +36,21 @@ pub fn valid_username(name: &str) -> bool {
               (status = 403, body = crate::http::error::ErrorEnvelope)))]
 pub async fn list(State(state): State<AppState>, _admin: Admin) -> ApiResult<Json<Vec<UserDto>>> {
     let users = db::users::list(&state.db).await?;
-    Ok(Json(users.into_iter().map(Into::into).collect()))
+    let on = state.second_factors.enabled_users(&state.db).await?;
+    let dtos = users.into_iter().map(|u| {
+        let second_factor = on.contains(u.id.as_str());
+        UserDto::new(u, second_factor)
+    });
+    Ok(Json(dtos.collect()))
+}
+
+/// A user as the API shows them, with whether their second factor is on.
+pub(super) async fn user_dto(state: &AppState, user: UserRow) -> ApiResult<UserDto> {
+    let status = state
+        .second_factors
+        .status(&state.db, user.id.as_str())
+        .await?;
+    Ok(UserDto::new(user, status.enabled))
 }
 
 #[utoipa::path(post, path = "/api/users", tag = "users", security(("bearer" = ["admin"])), request_body = CreateUserRequest,
@@ -84,7 +99,7 @@ pub async fn create(
         },
     )
     .await;
-    Ok((StatusCode::CREATED, Json(user.into())))
+    Ok((StatusCode::CREATED, Json(UserDto::new(user, false))))
 }
 
 /// Disables an account; its tokens stop working at once. An admin cannot disable themself.

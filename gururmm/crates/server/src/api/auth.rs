@@ -104,7 +104,8 @@ pub async fn login(
     let sign_in = SignInId::new();
     let lifetime = state.config.limits.sign_in_lifetime_secs;
     let ends = server_kit::jwt::now_secs() + lifetime;
-    let (response, claims) = token_response(&state, user.clone(), &sign_in, ends)?;
+    let dto = UserDto::new(user.clone(), passed.second_factor_on());
+    let (response, claims) = token_response(&state, dto, &sign_in, ends)?;
     let ends_ms = i64::try_from(ends.saturating_mul(1000)).unwrap_or(i64::MAX);
     db::sign_ins::create(&state.db, &sign_in, &user.id, &claims.jti, ends_ms).await?;
     db::audit::record(
@@ -162,7 +163,7 @@ async fn second_step(
 /// sign-in's end (`ends`, Unix seconds).
 fn token_response(
     state: &AppState,
-    user: UserRow,
+    user: UserDto,
     sign_in: &SignInId,
     ends: u64,
 ) -> ApiResult<(LoginResponse, crate::auth::jwt::AccessClaims)> {
@@ -173,7 +174,7 @@ fn token_response(
         token,
         token_type: "Bearer".into(),
         expires_in: exp.saturating_sub(now),
-        user: user.into(),
+        user,
     };
     Ok((response, claims))
 }
@@ -246,7 +247,7 @@ pub async fn register(
         serde_json::json!({"ip": ip.0}),
     )
     .await;
-    Ok((StatusCode::CREATED, Json(user.into())))
+    Ok((StatusCode::CREATED, Json(UserDto::new(user, false))))
 }
 
 /// The signed-in user.
@@ -256,7 +257,7 @@ pub async fn me(State(state): State<AppState>, SignedIn(me): SignedIn) -> ApiRes
     let user = db::users::find(&state.db, &me.user_id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    Ok(Json(user.into()))
+    Ok(Json(super::users::user_dto(&state, user).await?))
 }
 
 /// Exchanges the sign-in's current access token for a fresh one (the one it replaces keeps
@@ -277,6 +278,7 @@ pub async fn refresh(
         .await?
         .ok_or(ApiError::Unauthorized)?;
     let ends = u64::try_from(sign_in.expires_at / 1000).unwrap_or(0);
+    let user = super::users::user_dto(&state, user).await?;
     let (response, claims) = token_response(&state, user, &me.sign_in, ends)?;
     let rotated = sign_in.current_jti == me.jti
         && db::sign_ins::rotate(&state.db, &me.sign_in, &me.jti, &claims.jti).await?;

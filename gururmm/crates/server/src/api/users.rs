@@ -5,6 +5,7 @@ use super::dto::UserDto;
 use crate::app::AppState;
 use crate::auth::Admin;
 use crate::db;
+use crate::db::users::UserRow;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path};
 use crate::model::UserId;
 use axum::extract::State;
@@ -15,7 +16,21 @@ use axum::http::StatusCode;
               (status = 403, body = ErrorEnvelope)))]
 pub async fn list(State(state): State<AppState>, _admin: Admin) -> ApiResult<Json<Vec<UserDto>>> {
     let users = db::users::list(&state.db).await?;
-    Ok(Json(users.into_iter().map(Into::into).collect()))
+    let on = state.second_factors.enabled_users(&state.db).await?;
+    let dtos = users.into_iter().map(|u| {
+        let second_factor = on.contains(u.id.as_str());
+        UserDto::new(u, second_factor)
+    });
+    Ok(Json(dtos.collect()))
+}
+
+/// A user as the API shows them, with whether their second factor is on.
+pub(super) async fn user_dto(state: &AppState, user: UserRow) -> ApiResult<UserDto> {
+    let status = state
+        .second_factors
+        .status(&state.db, user.id.as_str())
+        .await?;
+    Ok(UserDto::new(user, status.enabled))
 }
 
 /// Disables an account: it can no longer sign in, and every token it holds stops working at
