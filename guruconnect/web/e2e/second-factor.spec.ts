@@ -53,6 +53,7 @@ test("a technician turns on two-factor sign-in and then signs in with the app's 
   await page.getByRole("button", { name: "I have saved these codes" }).click();
   await expect(page.getByText("Two-factor sign-in is on. 10 of 10 recovery codes left.")).toBeVisible();
   await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page.getByLabel("Username")).toBeVisible();
 
   // The next sign-in asks for the code; a wrong one is refused and the code is asked again.
   await signIn(page, stack.gcUrl, "tech-2fa");
@@ -67,6 +68,7 @@ test("a technician turns on two-factor sign-in and then signs in with the app's 
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("link", { name: "Machines" })).toBeVisible();
   await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page.getByLabel("Username")).toBeVisible();
 
   // This browser is remembered: the password alone signs in.
   await signIn(page, stack.gcUrl, "tech-2fa");

@@ -5,6 +5,7 @@ import { expect, signIn, test } from './fixtures';
 
 test('a technician is not offered deleting agents, sites and clients or a new site code', async ({ page }) => {
   await signIn(page, 'technician');
+  await expect(page.getByRole('link', { name: 'Users' })).toHaveCount(0);
   await page.goto('/agents?status=online&q=e2e-first');
   await page.locator('.agent-row[data-agent-id]').first().getByRole('link').click();
   const actions = page.getByRole('toolbar', { name: 'Agent actions' });

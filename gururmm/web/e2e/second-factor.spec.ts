@@ -3,7 +3,7 @@
 // a remembered browser, and a recovery code in a browser that is not remembered.
 import { steadyClock, totp } from '../../../kit/web-test/totp';
 import { TECH_PASSWORD, TWO_FACTOR_EMAIL } from './credentials';
-import { expect, test } from './fixtures';
+import { expect, signIn as signInAs, test } from './fixtures';
 import type { Page } from '@playwright/test';
 
 async function signIn(page: Page) {
@@ -12,6 +12,9 @@ async function signIn(page: Page) {
   await page.getByLabel('Password').fill(TECH_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
+
+// The admin's part below finds the account the first test left with two-factor on.
+test.describe.configure({ mode: 'serial' });
 
 test('a technician turns on two-factor sign-in and then signs in with the app code', async ({ page, browser }) => {
   await steadyClock(20);
@@ -29,6 +32,7 @@ test('a technician turns on two-factor sign-in and then signs in with the app co
   await page.getByRole('button', { name: 'I have saved these codes' }).click();
   await expect(page.getByText('Two-factor sign-in is on. 10 of 10 recovery codes left.')).toBeVisible();
   await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByLabel('Email')).toBeVisible();
 
   await signIn(page);
   const code = page.getByLabel('Authentication code');
@@ -43,6 +47,7 @@ test('a technician turns on two-factor sign-in and then signs in with the app co
   // Signed in, back on the page the sign-out left (Security).
   await expect(page.getByRole('heading', { name: 'Security' })).toBeVisible();
   await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByLabel('Email')).toBeVisible();
 
   // This browser is remembered: the password alone signs in.
   await signIn(page);
@@ -57,4 +62,23 @@ test('a technician turns on two-factor sign-in and then signs in with the app co
   await elsewhere.getByRole('link', { name: 'Security' }).click();
   await expect(elsewhere.getByText('9 of 10 recovery codes left')).toBeVisible();
   await other.close();
+});
+
+test('an admin sees who has two-factor on, resets it for a lost phone and disables the account', async ({ page }) => {
+  await signInAs(page, 'admin');
+  await page.getByRole('link', { name: 'Users' }).click();
+  const row = page.locator('tr', { hasText: TWO_FACTOR_EMAIL });
+  await expect(row.locator('.second-factor')).toHaveText('On');
+  await row.getByRole('button', { name: `Reset two-factor ${TWO_FACTOR_EMAIL}` }).click();
+  await row.getByRole('button', { name: 'Yes, reset two-factor' }).click();
+  await expect(row.locator('.second-factor')).toHaveText('Off');
+  await row.getByRole('button', { name: `Disable ${TWO_FACTOR_EMAIL}` }).click();
+  await row.getByRole('button', { name: 'Yes, disable' }).click();
+  await expect(row.locator('.status')).toHaveText('Disabled');
+  await expect(page.getByRole('button', { name: 'Disable admin@e2e.test' })).toHaveCount(0);
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByLabel('Email')).toBeVisible();
+  await signIn(page);
+  await expect(page.getByRole('alert')).toContainText('invalid email or password');
 });

@@ -12,6 +12,7 @@ import { ClientsPage } from './pages/ClientsPage';
 import { CommandsPage } from './pages/CommandsPage';
 import { AlertsPage } from './pages/AlertsPage';
 import { SecurityPage } from './pages/SecurityPage';
+import { UsersPage } from './pages/UsersPage';
 
 function RequireSession({ children }: { children: ReactElement }) {
   const { user } = useAuth();
@@ -49,6 +50,7 @@ export function App() {
         <Route path="commands" element={<CommandsPage />} />
         <Route path="alerts" element={<AlertsPage />} />
         <Route path="security" element={<SecurityPage />} />
+        <Route path="users" element={<UsersPage />} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

@@ -131,6 +131,18 @@ export class Api {
   users(): Promise<User[]> {
     return this.request("GET", "/api/users");
   }
+  /** Makes an account (admins only). */
+  createUser(user: api.CreateUserRequest): Promise<User> {
+    return this.request("POST", "/api/users", user);
+  }
+  /** Disables an account: its tokens stop working at once (admins only). */
+  disableUser(id: string): Promise<void> {
+    return this.request("DELETE", `/api/users/${encodeURIComponent(id)}`);
+  }
+  /** Removes someone's second factor, for a lost phone (admins only). */
+  resetSecondFactor(id: string): Promise<void> {
+    return this.request("POST", `/api/users/${encodeURIComponent(id)}/second-factor/reset`);
+  }
   /** One page of the audit log (admins only), newest first; `eventType` "" for every type. */
   audit(eventType: string, page: number, perPage: number): Promise<api.AuditPage> {
     const query = new URLSearchParams({ page: String(page), per_page: String(perPage) });

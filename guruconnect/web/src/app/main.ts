@@ -1,6 +1,7 @@
 // The technician app: sign-in, then Machines, Sessions, Support codes, Security (two-factor
-// sign-in) and (for admins) the Audit log behind a hash router (#/machines …), so the server only ever serves one page. Errors show the server's words and
-// correlation id in one banner.
+// sign-in) and (for admins) Users and the Audit log behind a hash router (#/machines …), so
+// the server only ever serves one page. Errors show the server's words and correlation id in
+// one banner.
 import "../styles/app.css";
 import { Api, ApiError } from "./api";
 import { auditPage } from "./audit";
@@ -8,6 +9,7 @@ import { codesPage } from "./codes";
 import { h } from "./dom";
 import { loginPage } from "./login";
 import { securityPage } from "./security";
+import { usersPage } from "./users";
 import { machinesPage } from "./machines";
 import { sessionsPage } from "./sessions";
 
@@ -21,6 +23,7 @@ const PAGES: Record<string, { title: string; render: typeof machinesPage; adminO
   machines: { title: "Machines", render: machinesPage },
   sessions: { title: "Sessions", render: sessionsPage },
   codes: { title: "Support codes", render: codesPage },
+  users: { title: "Users", render: usersPage, adminOnly: true },
   audit: { title: "Audit log", render: auditPage, adminOnly: true },
   security: { title: "Security", render: securityPage },
 };

@@ -21,6 +21,7 @@ import type {
   RemoteControlStart,
   RemoteControlStatus,
   SecondFactorStatus,
+  User,
   Site,
   SiteWithCode,
   WatchdogEvent,
@@ -177,6 +178,21 @@ export function useMoveAgent(agentId: string) {
     mutationFn: (siteId: string | null) =>
       api<Agent>(`/api/agents/${encodeURIComponent(agentId)}/move`, { method: 'POST', body: { site_id: siteId } }),
     onSuccess: () => invalidate('agents', 'sites', 'clients'),
+  });
+}
+
+/** Every account (admins only). */
+export function useUsers() {
+  return useQuery({ queryKey: ['users'], queryFn: () => api<User[]>('/api/users') });
+}
+
+/** Disables an account (every sign-in of it ends) or resets its second factor (a lost phone). */
+export function useUserAction() {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: ({ id, action }: { id: string; action: 'disable' | 'second-factor/reset' }) =>
+      api<void>(`/api/users/${encodeURIComponent(id)}/${action}`, { method: 'POST', body: {} }),
+    onSuccess: () => invalidate('users'),
   });
 }
 

@@ -3,7 +3,7 @@
 // not set it up is taken to the Security page (the server refuses them everything else).
 import { Navigate, NavLink, Outlet, useLocation } from 'react-router-dom';
 import { useSecondFactor } from '../api/hooks';
-import { useAuth } from '../auth/AuthContext';
+import { useAuth, useIsAdmin } from '../auth/AuthContext';
 
 const LINKS = [
   { to: '/', label: 'Overview', end: true },
@@ -12,10 +12,12 @@ const LINKS = [
   { to: '/commands', label: 'Commands' },
   { to: '/alerts', label: 'Alerts' },
   { to: '/security', label: 'Security' },
+  { to: '/users', label: 'Users', adminOnly: true },
 ];
 
 export function Layout() {
   const { user, signOut } = useAuth();
+  const isAdmin = useIsAdmin();
   const secondFactor = useSecondFactor();
   const location = useLocation();
   const mustSetUp = secondFactor.data?.required && !secondFactor.data.enabled;
@@ -29,7 +31,7 @@ export function Layout() {
         <span className="brand">GuruRMM</span>
         <nav aria-label="Main">
           <ul>
-            {LINKS.map((link) => (
+            {LINKS.filter((link) => isAdmin || !link.adminOnly).map((link) => (
               <li key={link.to}>
                 <NavLink to={link.to} end={link.end}>
                   {link.label}
