@@ -308,6 +308,17 @@ impl SignIn<'_> {
         (login, password, token, user_id): (&str, &str, &str, &str),
         technician_token: &str,
     ) {
+        let me = self.api.get_checked("/api/auth/me", admin_token).await.1;
+        let own = format!(
+            "/api/users/{}/second-factor/reset",
+            me["id"].as_str().expect("id")
+        );
+        let res = self.api.post(&own, admin_token, json!({})).await;
+        assert_eq!(
+            res.status(),
+            409,
+            "an admin's own second factor takes a code to remove"
+        );
         let path = format!("/api/users/{user_id}/second-factor/reset");
         let res = self.api.post(&path, admin_token, json!({})).await;
         assert_eq!(

@@ -1,6 +1,7 @@
 // Users (admins): every account with its role, whether two-factor sign-in is on, and its last
 // sign-in; make an account, disable one (its sign-ins end at once), or reset the second
-// factor of someone who lost their phone. An admin cannot disable their own account.
+// factor of someone who lost their phone. An admin cannot disable their own account, nor reset
+// their own second factor (that takes a current code, on the Security page).
 import { type Api, ApiError, type User } from "./api";
 import { h, relativeTime } from "./dom";
 
@@ -13,7 +14,7 @@ export function usersPage(api: Api, showError: (e: unknown) => void): HTMLElemen
       const users = await api.users();
       body.replaceChildren(...users.map(row));
       const on = users.filter((u) => u.second_factor).length;
-      summary.textContent = `${users.length} accounts, ${on} with two-factor sign-in`;
+      summary.textContent = `${users.length} ${users.length === 1 ? "account" : "accounts"}, ${on} with two-factor sign-in`;
     } catch (e) {
       showError(e);
     }
@@ -37,7 +38,7 @@ export function usersPage(api: Api, showError: (e: unknown) => void): HTMLElemen
   const row = (u: User) => {
     const self = u.id === api.user?.id;
     const actions = h("span", { class: "actions" });
-    if (u.second_factor) {
+    if (u.second_factor && !self) {
       actions.append(
         confirmed("Reset two-factor", u.username, `Remove ${u.username}'s authenticator? They sign in with the password alone until they set one up again.`, () => api.resetSecondFactor(u.id)),
       );

@@ -1,6 +1,7 @@
 // Users (admins): every account with its role, whether two-factor sign-in is on, and its last
 // sign-in; disable one (its sign-ins end at once) or reset the second factor of someone who lost
-// their phone. An admin cannot disable their own account; accounts are made with
+// their phone. An admin cannot disable their own account nor reset their own second factor (that
+// takes a current code, on the Security page); accounts are made with
 // `gururmm-server admin create` until the API can.
 import { useState } from 'react';
 import { useAuth } from '../auth/AuthContext';
@@ -19,10 +20,10 @@ export function UsersPage() {
       <ErrorBox error={users.error ?? action.error} />
       {users.data && (
         <p role="status" className="summary">
-          {users.data.length} accounts, {on} with two-factor sign-in
+          {users.data.length} {users.data.length === 1 ? 'account' : 'accounts'}, {on} with two-factor sign-in
         </p>
       )}
-      <table>
+      <table className="data-table">
         <thead>
           <tr>
             <th scope="col">Email</th>
@@ -49,7 +50,7 @@ export function UsersPage() {
               <td className="status">{u.disabled ? 'Disabled' : 'Active'}</td>
               <td title={u.last_login_at ?? undefined}>{timeAgo(u.last_login_at)}</td>
               <td className="actions">
-                {u.second_factor && (
+                {u.second_factor && u.id !== me?.id && (
                   <Confirmed
                     label="Reset two-factor"
                     name={u.email}

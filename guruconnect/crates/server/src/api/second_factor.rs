@@ -115,16 +115,23 @@ pub async fn off(
 }
 
 /// Removes a person's second factor (they lost their phone and their recovery codes); they
-/// set it up again at their next sign-in if their role must use one.
+/// set it up again at their next sign-in if their role must use one. Not one's own: that takes
+/// a current code (`/api/auth/second-factor/off`), so a stolen admin token cannot shed it.
 #[utoipa::path(post, path = "/api/users/{id}/second-factor/reset", tag = "users", security(("bearer" = ["admin"])),
     params(("id" = String, Path, description = "user id")),
     responses((status = 204), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-              (status = 404, body = ErrorEnvelope)))]
+              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn reset(
     State(state): State<AppState>,
     Admin(admin): Admin,
     Path(id): Path<UserId>,
 ) -> ApiResult<StatusCode> {
+    if id == admin.user_id {
+        return Err(ApiError::Conflict(
+            "turn your own two-factor sign-in off on the Security page (it takes a current code)"
+                .into(),
+        ));
+    }
     if db::users::find(&state.db, &id).await?.is_none() {
         return Err(ApiError::NotFound("user"));
     }

@@ -1,0 +1,53 @@
+import { chromium } from "@playwright/test";
+import { createHmac } from "node:crypto";
+const A = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+function totp(key, steps = 0) {
+  let bits = ""; for (const c of key.replace(/\s/g, "").toUpperCase()) bits += A.indexOf(c).toString(2).padStart(5, "0");
+  const k = Buffer.from((bits.match(/.{8}/g) ?? []).map((b) => parseInt(b, 2)));
+  const ctr = Buffer.alloc(8); ctr.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + steps));
+  const h = createHmac("sha1", k).update(ctr).digest(); const o = h[h.length - 1] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1e6).padStart(6, "0");
+}
+const [gcUser, gcPass, rmmUser, rmmPass] = process.argv.slice(2);
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium" });
+const shot = (p, n) => p.screenshot({ path: `/tmp/walk9/shots/${n}.png`, fullPage: true });
+// GuruConnect
+let page = await (await browser.newContext({ viewport: { width: 1200, height: 800 } })).newPage();
+await page.goto("http://127.0.0.1:8443/");
+await page.getByLabel("Username").fill(gcUser); await page.getByLabel("Password").fill(gcPass);
+await page.getByRole("button", { name: "Sign in" }).click();
+await page.getByRole("link", { name: "Security" }).click();
+await page.getByRole("button", { name: "Set up two-factor sign-in" }).click();
+await page.locator("img.qr").waitFor(); await shot(page, "gc-1-setup");
+const key = (await page.locator("code.secret").textContent()).replace(/\s/g, "");
+await page.getByLabel("Code from your authenticator app").fill("123"); await page.getByRole("button", { name: "Turn on" }).click();
+await page.waitForTimeout(500); await shot(page, "gc-2-wrong-code");
+await page.getByLabel("Code from your authenticator app").fill(totp(key, -1)); await page.getByRole("button", { name: "Turn on" }).click();
+await page.getByRole("list", { name: "Recovery codes" }).waitFor(); await shot(page, "gc-3-codes");
+await page.getByRole("button", { name: "I have saved these codes" }).click(); await page.waitForTimeout(300); await shot(page, "gc-4-on");
+await page.getByRole("button", { name: "Sign out" }).click(); await page.getByLabel("Username").waitFor();
+await page.getByLabel("Username").fill(gcUser); await page.getByLabel("Password").fill(gcPass);
+await page.getByRole("button", { name: "Sign in" }).click(); await page.getByLabel("Authentication code").waitFor(); await shot(page, "gc-5-code-asked");
+await page.getByLabel("Authentication code").fill(totp(key)); await page.getByRole("button", { name: "Sign in" }).click();
+await page.getByRole("link", { name: "Users" }).click(); await page.locator("td.second-factor").first().waitFor(); await shot(page, "gc-6-users");
+// GuruRMM
+page = await (await browser.newContext({ viewport: { width: 1200, height: 800 } })).newPage();
+await page.goto("http://127.0.0.1:3001/login");
+await page.getByLabel("Email").fill(rmmUser); await page.getByLabel("Password").fill(rmmPass);
+await page.getByRole("button", { name: "Sign in" }).click();
+await page.getByRole("link", { name: "Security" }).click();
+await page.getByRole("button", { name: "Set up two-factor sign-in" }).click();
+await page.locator("img.qr").waitFor(); await shot(page, "rmm-1-setup");
+const key2 = (await page.locator("code.secret").textContent()).replace(/\s/g, "");
+await page.getByLabel("Code from your authenticator app").fill(totp(key2, -1)); await page.getByRole("button", { name: "Turn on" }).click();
+await page.getByRole("list", { name: "Recovery codes" }).waitFor(); await shot(page, "rmm-2-codes");
+await page.getByRole("button", { name: "I have saved these codes" }).click(); await page.waitForTimeout(500); await shot(page, "rmm-3-on");
+await page.getByRole("button", { name: "Sign out" }).click(); await page.getByLabel("Email").waitFor();
+await page.getByLabel("Email").fill(rmmUser); await page.getByLabel("Password").fill(rmmPass);
+await page.getByRole("button", { name: "Sign in" }).click(); await page.getByLabel("Authentication code").waitFor();
+await page.getByLabel("Authentication code").fill("000000"); await page.getByRole("button", { name: "Sign in" }).click(); await page.waitForTimeout(500); await shot(page, "rmm-4-wrong-code");
+await page.getByLabel("Authentication code").fill(totp(key2)); await page.getByRole("button", { name: "Sign in" }).click();
+await page.getByRole("link", { name: "Users" }).click(); await page.locator("td.second-factor").first().waitFor(); await shot(page, "rmm-5-users");
+await page.getByRole("button", { name: /^Reset two-factor/ }).first().click(); await shot(page, "rmm-6-confirm");
+await browser.close();
+console.log("walk done");
