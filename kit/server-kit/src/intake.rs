@@ -213,6 +213,7 @@ impl Waiting {
         address: Option<IpAddr>,
         budget: &ConnectionBudget,
     ) -> Result<Unproven, Crowded> {
+        let address = address.map(crate::throttle::source_of);
         let mut counts = self.0.lock();
         if counts.total >= self.0.total {
             return Err(Crowded::Server);

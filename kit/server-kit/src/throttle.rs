@@ -192,6 +192,7 @@ impl LoginThrottle {
 
     /// How long a sign-in from `ip` to `account` (its lower-cased key) must wait, if at all.
     pub fn wait(&self, ip: Option<IpAddr>, account: &str) -> Option<Duration> {
+        let ip = ip.map(source_of);
         let place = (account.to_owned(), ip);
         if let Some(wait) = ip.and_then(|ip| self.by_ip.blocked(&ip)) {
             return Some(wait);
@@ -210,6 +211,7 @@ impl LoginThrottle {
     }
 
     pub fn record_failure(&self, ip: Option<IpAddr>, account: &str) {
+        let ip = ip.map(source_of);
         if let Some(ip) = ip {
             self.by_ip.record(ip);
         }
@@ -221,6 +223,7 @@ impl LoginThrottle {
     /// A successful sign-in clears the failures from its address for the account (the
     /// address's own count stays) and makes the address known to the account.
     pub fn record_success(&self, ip: Option<IpAddr>, account: &str) {
+        let ip = ip.map(source_of);
         self.by_place.clear(&(account.to_owned(), ip));
         let Some(ip) = ip else { return };
         let now = self.clock.now();
@@ -245,6 +248,24 @@ impl LoginThrottle {
         known
             .get(&(account.to_owned(), ip))
             .is_some_and(|at| now.duration_since(*at) < KNOWN_FOR)
+    }
+}
+
+/// The source a client address counts as, wherever addresses are counted (throttles, sockets
+/// waiting to authenticate): an IPv4 address itself, an IPv6 address its /64 network. One IPv6
+/// client usually holds a whole /64 and can take a fresh address from it for every request,
+/// so counting single IPv6 addresses would count nothing. An IPv4-mapped IPv6 address is its
+/// IPv4 address.
+pub fn source_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let network = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(std::net::Ipv6Addr::from(network))
+            }
+        },
     }
 }
 
@@ -386,5 +407,27 @@ mod tests {
         t.record_failure(ip, "b");
         assert!(t.wait(ip, "c").is_some());
         assert_eq!(t.wait(Some(IpAddr::from([10, 0, 0, 2])), "c"), None);
+    }
+
+    #[test]
+    fn an_ipv6_client_counts_as_its_64_and_a_mapped_address_as_ipv4() {
+        let ip = |text: &str| text.parse::<IpAddr>().expect("address");
+        assert_eq!(source_of(ip("2001:db8:1:2:aaaa::1")), ip("2001:db8:1:2::"));
+        assert_eq!(source_of(ip("::ffff:198.51.100.7")), ip("198.51.100.7"));
+        assert_eq!(source_of(ip("198.51.100.7")), ip("198.51.100.7"));
+        let limits = LoginLimits {
+            window: Duration::from_secs(60),
+            per_ip: 2,
+            per_account: 100,
+            global: 100,
+        };
+        let t = LoginThrottle::new(limits, Arc::new(SystemClock));
+        t.record_failure(Some(ip("2001:db8:1:2::1")), "a");
+        t.record_failure(Some(ip("2001:db8:1:2::2")), "b");
+        assert!(
+            t.wait(Some(ip("2001:db8:1:2::3")), "c").is_some(),
+            "one /64, one budget"
+        );
+        assert_eq!(t.wait(Some(ip("2001:db8:1:3::1")), "c"), None);
     }
 }

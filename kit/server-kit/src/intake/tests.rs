@@ -43,6 +43,29 @@ fn waiting_sockets_are_bounded_per_address_and_in_total_and_leaving_frees_a_plac
 }
 
 #[test]
+fn one_ipv6_client_is_bounded_across_its_whole_64() {
+    let waiting = Waiting::new(2, 10);
+    let budget = ConnectionBudget::unlimited();
+    let from = |text: &str| Some(text.parse::<IpAddr>().expect("address"));
+    let _a = waiting
+        .admit(from("2001:db8:1:2::1"), &budget)
+        .expect("first");
+    let _b = waiting
+        .admit(from("2001:db8:1:2:ffff::9"), &budget)
+        .expect("second");
+    assert_eq!(
+        waiting
+            .admit(from("2001:db8:1:2:abcd::7"), &budget)
+            .map(drop),
+        Err(Crowded::Address),
+        "a third address of the same /64"
+    );
+    let _c = waiting
+        .admit(from("2001:db8:1:3::1"), &budget)
+        .expect("the next /64 is another client");
+}
+
+#[test]
 fn a_budget_limits_until_lifted() {
     let budget = ConnectionBudget::unlimited();
     assert!(budget.spend(u64::MAX / 2), "unlimited spends anything");

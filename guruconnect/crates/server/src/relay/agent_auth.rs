@@ -7,6 +7,7 @@ use crate::auth::secrets::{constant_time_eq, hmac_hex, normalize_support_code, s
 use crate::db::{self, codes::CodeRow};
 use crate::model::{AgentId, KeyId};
 use guruconnect_proto::{agent_hello::Credential, AgentHello, AgentMode};
+use server_kit::throttle::source_of;
 use std::net::IpAddr;
 
 /// Who an authenticated agent is.
@@ -105,6 +106,7 @@ async fn by_code(
     ip: Option<IpAddr>,
 ) -> Result<AgentIdentity, AuthFailure> {
     let throttles = &state.throttles;
+    let ip = ip.map(source_of);
     let failed_before = ip.is_none_or(|ip| throttles.code_ip.count(&ip) > 0);
     let blocked = ip
         .and_then(|ip| throttles.code_ip.blocked(&ip))

@@ -98,6 +98,37 @@ async fn behind_a_proxy_a_client_cannot_pick_its_own_address_to_escape_the_throt
 }
 
 #[tokio::test]
+async fn an_ipv6_client_taking_a_new_address_of_its_64_for_each_try_is_still_one_client() {
+    let app = TestApp::spawn_with(|c| {
+        c.trust_forwarded_for = true;
+        c.limits.login_failures_per_ip = 3;
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for n in 1..=5 {
+        let res = app
+            .client
+            .post(app.url("/api/auth/login"))
+            .header("x-forwarded-for", format!("2001:db8:7:7::{n:x}"))
+            .json(&json!({"username": format!("user{n}"), "password": "guess guess guess"}))
+            .send()
+            .await
+            .expect("login");
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429, 429], "one /64, one budget");
+    let elsewhere = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .header("x-forwarded-for", "2001:db8:7:8::1")
+        .json(&json!({"username": "user9", "password": "guess guess guess"}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(elsewhere.status(), 401, "the next /64 is another client");
+}
+
+#[tokio::test]
 async fn strangers_failing_for_an_account_cannot_keep_its_user_out() {
     let app = TestApp::spawn_with(|c| {
         c.limits.login_failures_per_user = 3;

@@ -14,6 +14,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use server_kit::second_factor::{Attempt, Denied, DeviceCookie, Holder, Passed, Refusal};
+use server_kit::throttle::source_of;
 use utoipa::ToSchema;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -211,7 +212,7 @@ pub async fn register(
         ));
     }
     if let Some(addr) = ip.0 {
-        if let Err(wait) = state.throttles.register_ip.try_acquire(addr) {
+        if let Err(wait) = state.throttles.register_ip.try_acquire(source_of(addr)) {
             return Err(ApiError::RateLimited {
                 retry_after_secs: wait.as_secs().max(1),
             });

@@ -11,6 +11,7 @@ use crate::db::{self, agents::Identity, agents::PENDING_DEVICE};
 use crate::model::{AgentId, SiteId, TokenId};
 use gururmm_protocol::AuthPayload;
 use gururmm_protocol::REGISTRATION_TOKEN_PREFIX;
+use server_kit::throttle::source_of;
 use std::net::IpAddr;
 
 /// Why authentication failed. The agent hears a generic message; the cause goes to the log.
@@ -180,6 +181,7 @@ pub async fn site_for_code(
     ip: Option<IpAddr>,
 ) -> Result<SiteId, AuthFailure> {
     let throttle = &state.throttles.site_code_ip;
+    let ip = ip.map(source_of);
     if ip.is_some_and(|ip| throttle.blocked(&ip).is_some()) {
         return Err(AuthFailure::RateLimited);
     }
