@@ -189,6 +189,20 @@ export type CommandListItem = CommandDto & ({
  */
 export type CommandStatus = "pending" | "running" | "completed" | "failed" | "timed_out" | "cancelled";
 
+/**
+ * One event of the stream, as Server-Sent Events are modelled in OpenAPI (one object per
+ * event): its name and its data, which is text.
+ */
+export type CommandStreamEvent = {
+  data: string;
+  /**
+   * `ready` (data `live`) once the stream is live; `command` (data: the command as JSON,
+   * a `CommandListItem`) on every change; `resync` (data `reload`) when the stream fell
+   * behind and the lists must be read again.
+   */
+  event: StreamEventName;
+};
+
 /** Where GuruConnect says a started session stands. */
 export type ConnectSideDto = {
   /** The machine's GuruConnect agent is connected to GuruConnect. */
@@ -611,6 +625,9 @@ export type StartResponse = {
 export type Stored = {
   stored: boolean;
 };
+
+/** The names of the stream's events. */
+export type StreamEventName = "ready" | "command" | "resync";
 
 export type TokenDto = {
   created_at: string;

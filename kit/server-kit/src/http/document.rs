@@ -3,14 +3,18 @@
 //! is true of a request (the field may be left out) but not of a response, where serde writes
 //! `null`. So in every schema only responses use, a property that can be null is required; a
 //! response field that is left out instead (`skip_serializing_if`) is declared
-//! `#[schema(nullable = false)]` and stays optional.
+//! `#[schema(nullable = false)]` and stays optional. And refusals that come from the shared
+//! layers, not the handler, are added to each operation (`refusals`).
 
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 
-/// `spec` as JSON, with the nullable properties of response-only schemas marked required.
+/// `spec` as JSON, with the nullable properties of response-only schemas marked required and
+/// the shared layers' refusals listed on every operation that can meet them.
 pub fn served_document(spec: &utoipa::openapi::OpenApi) -> Value {
-    responses_as_sent(serde_json::to_value(spec).unwrap_or_default())
+    let mut doc = responses_as_sent(serde_json::to_value(spec).unwrap_or_default());
+    super::refusals::document_shared_refusals(&mut doc);
+    doc
 }
 
 fn responses_as_sent(mut doc: Value) -> Value {

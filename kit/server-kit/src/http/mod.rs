@@ -12,6 +12,7 @@ mod document;
 mod failure;
 mod headers;
 mod paging;
+mod refusals;
 mod request_id;
 mod security;
 mod version;

@@ -119,7 +119,8 @@ pub async fn list(
 /// Revokes a key and closes any socket that authenticated with it.
 #[utoipa::path(delete, path = "/api/agent-keys/{id}", tag = "agent-keys", security(("bearer" = ["admin"])),
     params(("id" = String, Path, description = "key id")),
-    responses((status = 204), (status = 404, body = crate::http::error::ErrorEnvelope), (status = 403, body = crate::http::error::ErrorEnvelope)))]
+    responses((status = 204), (status = 404, body = crate::http::error::ErrorEnvelope), (status = 403, body = crate::http::error::ErrorEnvelope),
+              (status = 409, body = crate::http::error::ErrorEnvelope, description = "the key was already revoked")))]
 pub async fn revoke(
     State(state): State<AppState>,
     Admin(admin): Admin,

@@ -105,7 +105,8 @@ pub async fn create(
 /// Disables an account; its tokens stop working at once. An admin cannot disable themself.
 #[utoipa::path(delete, path = "/api/users/{id}", tag = "users", security(("bearer" = ["admin"])),
     params(("id" = String, Path, description = "user id")),
-    responses((status = 204), (status = 404, body = crate::http::error::ErrorEnvelope), (status = 403, body = crate::http::error::ErrorEnvelope)))]
+    responses((status = 204), (status = 404, body = crate::http::error::ErrorEnvelope), (status = 403, body = crate::http::error::ErrorEnvelope),
+              (status = 409, body = crate::http::error::ErrorEnvelope)))]
 pub async fn disable(
     State(state): State<AppState>,
     Admin(admin): Admin,

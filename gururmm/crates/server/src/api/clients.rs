@@ -74,7 +74,8 @@ pub async fn detail(
 }
 
 #[utoipa::path(put, path = "/api/clients/{id}", tag = "clients", security(("bearer" = [])), request_body = ClientRequest,
-    params(("id" = String, Path)), responses((status = 200, body = ClientDto), (status = 404, body = ErrorEnvelope)))]
+    params(("id" = String, Path)), responses((status = 200, body = ClientDto), (status = 404, body = ErrorEnvelope),
+        (status = 409, body = ErrorEnvelope, description = "another client has that name")))]
 pub async fn update(
     State(state): State<AppState>,
     _t: Technician,

@@ -8,7 +8,6 @@
 //! user being disabled or deleted, and at shutdown; the page opens a new one with its current
 //! token. The events are rendered once for all streams (`command_feed::render`).
 
-use super::commands::CommandListItem;
 use crate::app::AppState;
 use crate::auth::jwt::now_secs;
 use crate::auth::{Principal, Technician};
@@ -24,10 +23,50 @@ use serde::Deserialize;
 use std::convert::Infallible;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 /// Comments sent while nothing changes, so proxies and the browser keep the stream open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// One event of the stream, as Server-Sent Events are modelled in OpenAPI (one object per
+/// event): its name and its data, which is text.
+#[derive(Debug, ToSchema)]
+pub struct CommandStreamEvent {
+    /// `ready` (data `live`) once the stream is live; `command` (data: the command as JSON,
+    /// a `CommandListItem`) on every change; `resync` (data `reload`) when the stream fell
+    /// behind and the lists must be read again.
+    pub event: StreamEventName,
+    pub data: String,
+}
+
+/// The names of the stream's events.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum StreamEventName {
+    Ready,
+    Command,
+    Resync,
+}
+
+impl CommandStreamEvent {
+    fn new(event: StreamEventName, data: &str) -> Self {
+        Self {
+            event,
+            data: data.to_owned(),
+        }
+    }
+}
+
+impl From<CommandStreamEvent> for Event {
+    fn from(e: CommandStreamEvent) -> Self {
+        let name = match e.event {
+            StreamEventName::Ready => "ready",
+            StreamEventName::Command => "command",
+            StreamEventName::Resync => "resync",
+        };
+        Event::default().event(name).data(e.data)
+    }
+}
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct EventsQuery {
@@ -37,8 +76,8 @@ pub struct EventsQuery {
 
 #[utoipa::path(get, path = "/api/commands/events", tag = "commands", security(("bearer" = [])),
     params(EventsQuery),
-    responses((status = 200, content_type = "text/event-stream", body = CommandListItem,
-        description = "`ready`, then a `command` event (this body) per change; `resync` asks for a reload"),
+    responses((status = 200, content_type = "text/event-stream", body = CommandStreamEvent,
+        description = "`ready`, then a `command` event per change (its data a `CommandListItem` as JSON); `resync` asks for a reload"),
         (status = 401, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
 pub async fn events(
     State(state): State<AppState>,
@@ -94,7 +133,7 @@ impl Feed {
     async fn next(&mut self) -> Option<Event> {
         if !self.ready_sent {
             self.ready_sent = true;
-            return Some(Event::default().event("ready").data("live"));
+            return Some(CommandStreamEvent::new(StreamEventName::Ready, "live").into());
         }
         let expires = Duration::from_secs(self.me.expires_at.saturating_sub(now_secs()));
         let deadline = tokio::time::Instant::now() + expires;
@@ -116,7 +155,9 @@ impl Feed {
             match received.as_deref() {
                 Ok(Rendered::Command { agent_id, json }) => {
                     if self.agent_id.as_ref().is_none_or(|a| a == agent_id) {
-                        return Some(Event::default().event("command").data(json.as_str()));
+                        return Some(
+                            CommandStreamEvent::new(StreamEventName::Command, json).into(),
+                        );
                     }
                 }
                 Ok(Rendered::Resync) | Err(RecvError::Lagged(_)) => return Some(resync()),
@@ -133,5 +174,5 @@ impl Feed {
 }
 
 fn resync() -> Event {
-    Event::default().event("resync").data("reload")
+    CommandStreamEvent::new(StreamEventName::Resync, "reload").into()
 }
