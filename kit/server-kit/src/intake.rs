@@ -130,30 +130,42 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Metered<S> {
     }
 }
 
-/// Accepts each TCP connection for serving: Nagle's algorithm off (small messages — a key, a
-/// frame acknowledgement, a typed character's echo — go out at once) and the stream metered,
-/// its budget handed to every request on it.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Intake;
+/// Accepts each TCP connection for serving: a first byte within `first_byte` (HTTP's header
+/// timeout only starts once the server has seen which HTTP it speaks, so a client sending
+/// nothing at all would otherwise hold its socket for ever), Nagle's algorithm off (small
+/// messages — a key, a frame acknowledgement, a typed character's echo — go out at once) and
+/// the stream metered, its budget handed to every request on it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Intake {
+    pub first_byte: std::time::Duration,
+}
 
-impl<S> Accept<TcpStream, S> for Intake {
+type Accepted<S> = (Metered<TcpStream>, AddExtension<S, ConnectionBudget>);
+
+impl<S: Send + 'static> Accept<TcpStream, S> for Intake {
     type Stream = Metered<TcpStream>;
     type Service = AddExtension<S, ConnectionBudget>;
-    type Future = std::future::Ready<io::Result<(Self::Stream, Self::Service)>>;
+    type Future = Pin<Box<dyn std::future::Future<Output = io::Result<Accepted<S>>> + Send>>;
 
     fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
-        let accepted = stream.set_nodelay(true).map(|()| {
+        let first_byte = self.first_byte;
+        Box::pin(async move {
+            let mut peeked = [0u8; 1];
+            match tokio::time::timeout(first_byte, stream.peek(&mut peeked)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                Ok(Ok(_)) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Err(io::ErrorKind::TimedOut.into()),
+            }
+            stream.set_nodelay(true)?;
             let budget = ConnectionBudget::unlimited();
             let service = AddExtension::new(service, budget.clone());
-            (
-                Metered {
-                    inner: stream,
-                    budget,
-                },
-                service,
-            )
-        });
-        std::future::ready(accepted)
+            let metered = Metered {
+                inner: stream,
+                budget,
+            };
+            Ok((metered, service))
+        })
     }
 }
 

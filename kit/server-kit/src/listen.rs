@@ -75,7 +75,9 @@ async fn serve_timed(
     let handle = axum_server::Handle::new();
     let Some(tls) = tls else {
         let mut server = axum_server::from_tcp(bound.listener)
-            .acceptor(Intake)
+            .acceptor(Intake {
+                first_byte: header_timeout,
+            })
             .handle(handle.clone());
         time_headers(server.http_builder(), header_timeout);
         let task = tokio::spawn(server.serve(app));
@@ -94,13 +96,20 @@ async fn serve_timed(
             )
         })?;
     let mut server = axum_server::from_tcp_rustls(bound.listener, rustls)
-        .map(|tls| tls.acceptor(Intake))
+        .map(|tls| {
+            tls.acceptor(Intake {
+                first_byte: header_timeout,
+            })
+        })
         .handle(handle.clone());
     time_headers(server.http_builder(), header_timeout);
     let task = tokio::spawn(server.serve(app));
     Ok(Serving { handle, task })
 }
 
+/// HTTP/1: the headers of each request within `timeout` (which also ends a kept-alive
+/// connection left idle that long). HTTP/2 (spoken over plain TCP too, after its preface): a
+/// ping each `timeout`, and a peer that does not answer one within `timeout` is gone.
 fn time_headers(
     builder: &mut hyper_util::server::conn::auto::Builder<TokioExecutor>,
     timeout: Duration,
@@ -109,6 +118,11 @@ fn time_headers(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(timeout))
+        .keep_alive_timeout(timeout);
 }
 
 #[cfg(test)]

@@ -161,3 +161,35 @@ async fn a_kept_alive_connection_left_idle_is_closed() {
     assert!(ended, "an idle kept-alive connection stayed open");
     serving.abort().await;
 }
+
+#[tokio::test]
+async fn a_client_that_sends_nothing_is_cut_off() {
+    let (serving, stream) = timed_server(Duration::from_millis(500)).await;
+    let ended = ended_during(stream, |write| {
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(20)).await;
+            drop(write);
+        })
+    })
+    .await;
+    assert!(ended, "a connection that never sent a byte stayed open");
+    serving.abort().await;
+}
+
+#[tokio::test]
+async fn an_http2_peer_that_goes_silent_is_closed() {
+    use tokio::io::AsyncWriteExt;
+    let (serving, stream) = timed_server(Duration::from_millis(500)).await;
+    // The HTTP/2 preface and an empty SETTINGS frame, then nothing: not even the answer to
+    // the server's pings.
+    let ended = ended_during(stream, |mut write| {
+        tokio::spawn(async move {
+            let _ = write.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await;
+            let _ = write.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await;
+            tokio::time::sleep(Duration::from_secs(20)).await;
+        })
+    })
+    .await;
+    assert!(ended, "a silent HTTP/2 connection stayed open");
+    serving.abort().await;
+}
