@@ -44,16 +44,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts server NAME (its binary, with ENV... set) on a free port; echoes its base URL once it
-# listens (at most a minute).
+# Starts server NAME (its binary, with ENV... set) on a free port and sets URL to its base
+# URL once it listens (at most a minute). Not in a subshell: cleanup must know its pid.
 start() {
-    local name=$1 log=$WORK/$1.log tries url
+    local name=$1 log=$WORK/$1.log tries
     shift
     env "$@" "$DIR/$name" serve > "$log" 2>&1 &
     PIDS+=($!)
     for ((tries = 0; tries < 120; tries++)); do
-        url=$(grep -o 'listening on http://[0-9.:]*' "$log" | head -1 | cut -d' ' -f3) || true
-        [[ -n $url ]] && { echo "$url"; return; }
+        URL=$(grep -o 'listening on http://[0-9.:]*' "$log" | head -1 | cut -d' ' -f3) || true
+        [[ -n $URL ]] && return
         sleep 0.5
     done
     cat "$log" >&2
@@ -87,13 +87,15 @@ check() {
 [[ -x $DIR/guruconnect-server && -x $DIR/gururmm-server ]] || die "no servers in $DIR (./dev shipped builds them)"
 
 integration_key=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-gc=$(start guruconnect-server GURUCONNECT_BIND=127.0.0.1:0 GURUCONNECT_DATA_DIR="$WORK/gc" \
-    GURUCONNECT_INTEGRATION_KEY="$integration_key")
+start guruconnect-server GURUCONNECT_BIND=127.0.0.1:0 GURUCONNECT_DATA_DIR="$WORK/gc" \
+    GURUCONNECT_INTEGRATION_KEY="$integration_key"
+gc=$URL
 gc_token=$(token "$gc" "{\"username\":\"$(printed guruconnect-server username)\",\"password\":\"$(printed guruconnect-server password)\"}" access_token)
 check GuruConnect "$gc" "$gc_token" '^/' "$OWN_CREDENTIAL|^/api/integration/"
 check "GuruConnect integration" "$gc" "$integration_key" '^/api/integration/' "$OWN_CREDENTIAL"
 
-rmm=$(start gururmm-server GURURMM_BIND=127.0.0.1:0 GURURMM_DATA_DIR="$WORK/rmm" GURURMM_DASHBOARD_DIR="$WORK/none")
+start gururmm-server GURURMM_BIND=127.0.0.1:0 GURURMM_DATA_DIR="$WORK/rmm" GURURMM_DASHBOARD_DIR="$WORK/none"
+rmm=$URL
 rmm_token=$(token "$rmm" "{\"email\":\"$(printed gururmm-server email)\",\"password\":\"$(printed gururmm-server password)\"}" token)
 check GuruRMM "$rmm" "$rmm_token" '^/' "$OWN_CREDENTIAL"
 log "both servers answered within their documents"

@@ -125,6 +125,29 @@ impl SignIn<'_> {
         steady_clock().await;
         let me = self.api.get_checked("/api/auth/me", token).await.1;
         assert_eq!(me["second_factor"], false, "{me}");
+        // A wrong code while setting up is refused as such (422), and the sign-in stands.
+        let res = self
+            .api
+            .post("/api/auth/second-factor/setup", token, json!({}))
+            .await;
+        assert_eq!(res.status(), 200);
+        let wrong_setup = self
+            .api
+            .post(
+                "/api/auth/second-factor/confirm",
+                token,
+                json!({"code": "12345x"}),
+            )
+            .await;
+        assert_eq!(
+            error_code(wrong_setup).await,
+            (422, "second_factor_invalid".into())
+        );
+        assert_eq!(
+            self.api.get("/api/auth/me", token).await.status(),
+            200,
+            "still signed in"
+        );
         let (phone, recovery) = self.enrol(token).await;
         let me = self.api.get_checked("/api/auth/me", token).await.1;
         assert_eq!(me["second_factor"], true, "the account shows it: {me}");
@@ -200,6 +223,33 @@ impl SignIn<'_> {
             right.status(),
             429,
             "the throttle holds for the right code too"
+        );
+    }
+
+    /// Guesses sent all at once are checked one at a time and each against the throttle, so a
+    /// burst gets no more tries than the budget: at most `budget` are told the code is wrong,
+    /// the rest wait (429).
+    pub async fn a_burst_of_guesses_gets_no_more_than_the_budget(
+        &self,
+        login: &str,
+        password: &str,
+        token: &str,
+        budget: usize,
+    ) {
+        steady_clock().await;
+        let (phone, _) = self.enrol(token).await;
+        let wrong = wrong_code(&phone);
+        let burst = (0..40).map(|_| self.attempt(login, password, Some(&wrong), false, None));
+        let answers = futures_util::future::join_all(burst).await;
+        let statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
+        let wrong_told = statuses.iter().filter(|s| **s == 401).count();
+        assert!(
+            wrong_told <= budget,
+            "{wrong_told} guesses checked of a budget of {budget}: {statuses:?}"
+        );
+        assert!(
+            statuses.iter().all(|s| *s == 401 || *s == 429),
+            "{statuses:?}"
         );
     }
 
@@ -315,8 +365,8 @@ impl SignIn<'_> {
         );
         let res = self.api.post(&own, admin_token, json!({})).await;
         assert_eq!(
-            res.status(),
-            409,
+            error_code(res).await,
+            (409, "conflict".into()),
             "an admin's own second factor takes a code to remove"
         );
         let path = format!("/api/users/{user_id}/second-factor/reset");

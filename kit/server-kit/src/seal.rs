@@ -1,9 +1,9 @@
-//! Secrets GuruRMM must keep usable (not just verifiable) at rest — the GuruConnect
-//! per-machine keys and the launch secrets of queued `remote_control_launch` commands — are
-//! sealed with ChaCha20-Poly1305 under a key derived from the install's master key (which
-//! lives in the data dir, never in the database). So a database dump alone holds no usable
-//! GuruConnect key. Each value is bound to a context string (e.g. the agent it belongs to) as
-//! associated data: a sealed value copied into another row does not open.
+//! Secrets a server must keep usable (not just verifiable) at rest — GuruRMM's GuruConnect
+//! per-machine keys and launch secrets, both consoles' authenticator secrets — are sealed with
+//! ChaCha20-Poly1305 under a key derived from the install's master key for one purpose (the
+//! master key lives in the data dir, never in the database), so a database dump alone holds
+//! none of them. Each value is bound to a context string (e.g. the agent or user it belongs to)
+//! as associated data: a sealed value copied into another row does not open.
 
 use crate::crypto::random_bytes;
 use base64::engine::general_purpose::STANDARD;

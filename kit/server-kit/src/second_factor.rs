@@ -26,6 +26,9 @@ use crate::config::ConfigError;
 use crate::crypto::{hmac_hex, new_token, sha256_hex};
 use crate::db::Db;
 use crate::seal::Sealer;
+use crate::throttle::SlidingWindow;
+use std::collections::HashSet;
+use std::sync::Mutex;
 
 /// Table names of one product's second factors.
 #[derive(Debug, Clone)]
@@ -134,10 +137,20 @@ pub enum Gate {
     Refused(Refusal),
 }
 
+/// Wrong codes an account may meet in [`CODE_WINDOW`] before its code step waits, from
+/// wherever they come: a code is six digits, so its budget cannot be the password's, which a
+/// fresh address refills.
+pub const CODE_FAILURES: u32 = 10;
+pub const CODE_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 /// One product's second factors: its tables and its keys.
 #[derive(Debug)]
 pub struct SecondFactors {
     tables: Tables,
+    /// Wrong codes per account (user id), whatever the address.
+    code_failures: SlidingWindow<String>,
+    /// Accounts with a code being checked now.
+    checking: Mutex<HashSet<String>>,
     sealer: Sealer,
     code_key: Vec<u8>,
     issuer: String,
@@ -154,6 +167,8 @@ impl SecondFactors {
         device_prefix: &'static str,
     ) -> anyhow::Result<Self> {
         Ok(Self {
+            code_failures: SlidingWindow::new(CODE_WINDOW, CODE_FAILURES),
+            checking: Mutex::default(),
             sealer: Sealer::derive(master, &format!("{issuer}/second-factor/secret/v1"))?,
             code_key: hmac_hex(master, &format!("{issuer}/second-factor/recovery/v1")).into_bytes(),
             tables,
@@ -207,23 +222,26 @@ impl SecondFactors {
         user: &str,
         account: &str,
     ) -> anyhow::Result<Result<Enrolment, Refusal>> {
-        if self.confirmed_secret(db, user).await?.is_some() {
-            return Ok(Err(Refusal::AlreadyOn));
-        }
         let secret = TotpSecret::generate();
         let sealed = self.sealer.seal(&context(user), &secret.to_base32())?;
-        let delete = format!("DELETE FROM {} WHERE user_id = $1", self.tables.factors);
-        sqlx::query(&delete).bind(user).execute(&db.pool).await?;
-        let insert = format!(
-            "INSERT INTO {} (user_id, sealed_secret, created_at) VALUES ($1, $2, $3)",
-            self.tables.factors
+        // One statement: a pending set-up is replaced, a confirmed one never is, whatever
+        // runs beside it.
+        let upsert = format!(
+            "INSERT INTO {t} (user_id, sealed_secret, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (user_id) DO UPDATE SET sealed_secret = excluded.sealed_secret,
+                 created_at = excluded.created_at, last_step = NULL
+             WHERE {t}.confirmed_at IS NULL",
+            t = self.tables.factors
         );
-        sqlx::query(&insert)
+        let written = sqlx::query(&upsert)
             .bind(user)
             .bind(sealed)
             .bind(crate::db::now_ms())
             .execute(&db.pool)
             .await?;
+        if written.rows_affected() == 0 {
+            return Ok(Err(Refusal::AlreadyOn));
+        }
         let otpauth_uri = secret.otpauth_uri(&self.issuer, account);
         Ok(Ok(Enrolment {
             qr_data_url: qr_data_url(&otpauth_uri)?,
@@ -251,20 +269,27 @@ impl SecondFactors {
         let Some(step) = secret.matching_step(code, now_secs, None) else {
             return Ok(Err(Refusal::CodeWrong));
         };
+        // Only the secret the code was checked against is confirmed (a set-up restarted
+        // meanwhile is not), together with its recovery codes or not at all.
         let sql = format!(
-            "UPDATE {} SET confirmed_at = $1, last_step = $2 WHERE user_id = $3 AND confirmed_at IS NULL",
+            "UPDATE {} SET confirmed_at = $1, last_step = $2
+             WHERE user_id = $3 AND confirmed_at IS NULL AND sealed_secret = $4",
             self.tables.factors
         );
+        let mut tx = db.pool.begin().await?;
         let done = sqlx::query(&sql)
             .bind(crate::db::now_ms())
             .bind(step_value(step))
             .bind(user)
-            .execute(&db.pool)
+            .bind(&sealed)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() != 1 {
-            return Ok(Err(Refusal::AlreadyOn));
+            return Ok(Err(Refusal::NotStarted));
         }
-        Ok(Ok(self.new_recovery_codes(db, user).await?))
+        let codes = self.store_recovery_codes(&mut tx, user).await?;
+        tx.commit().await?;
+        Ok(Ok(codes))
     }
 
     /// Checks a code for a user whose authenticator is on, spending it when good.
@@ -350,13 +375,24 @@ impl SecondFactors {
 
     /// A new set of recovery codes, replacing the old set.
     pub async fn new_recovery_codes(&self, db: &Db, user: &str) -> sqlx::Result<Vec<String>> {
-        let codes = recovery::new_set();
         let mut tx = db.pool.begin().await?;
+        let codes = self.store_recovery_codes(&mut tx, user).await?;
+        tx.commit().await?;
+        Ok(codes)
+    }
+
+    /// Replaces `user`'s recovery codes with a new set inside `tx`; the answer is the set.
+    async fn store_recovery_codes(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        user: &str,
+    ) -> sqlx::Result<Vec<String>> {
+        let codes = recovery::new_set();
         let delete = format!(
             "DELETE FROM {} WHERE user_id = $1",
             self.tables.recovery_codes
         );
-        sqlx::query(&delete).bind(user).execute(&mut *tx).await?;
+        sqlx::query(&delete).bind(user).execute(&mut **tx).await?;
         let insert = format!(
             "INSERT INTO {} (user_id, code_hash) VALUES ($1, $2)",
             self.tables.recovery_codes
@@ -365,10 +401,9 @@ impl SecondFactors {
             sqlx::query(&insert)
                 .bind(user)
                 .bind(recovery::stored_form(&self.code_key, code))
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
-        tx.commit().await?;
         Ok(codes)
     }
 
@@ -477,6 +512,33 @@ fn qr_data_url(text: &str) -> anyhow::Result<String> {
         .build();
     let encoded = base64::engine::general_purpose::STANDARD.encode(svg);
     Ok(format!("data:image/svg+xml;base64,{encoded}"))
+}
+
+/// An account's turn to have a code checked; the turn ends when this is dropped.
+#[derive(Debug)]
+pub struct Turn<'a> {
+    checking: &'a Mutex<HashSet<String>>,
+    user: String,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.checking
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.user);
+    }
+}
+
+impl SecondFactors {
+    /// `user`'s turn, unless a code of theirs is being checked now.
+    fn take_turn(&self, user: &str) -> Option<Turn<'_>> {
+        let mut checking = self.checking.lock().unwrap_or_else(|p| p.into_inner());
+        checking.insert(user.to_owned()).then(|| Turn {
+            checking: &self.checking,
+            user: user.to_owned(),
+        })
+    }
 }
 
 /// What a sealed secret is bound to: its user, so a row copied to another user does not open.

@@ -40,7 +40,7 @@ export function usersPage(api: Api, showError: (e: unknown) => void): HTMLElemen
     const actions = h("span", { class: "actions" });
     if (u.second_factor && !self) {
       actions.append(
-        confirmed("Reset two-factor", u.username, `Remove ${u.username}'s authenticator? They sign in with the password alone until they set one up again.`, () => api.resetSecondFactor(u.id)),
+        confirmed("Reset two-factor", u.username, `Remove ${u.username}'s authenticator? They sign in without a code until they set one up again (at their next sign-in, if their role must use one).`, () => api.resetSecondFactor(u.id)),
       );
     }
     if (!u.disabled && !self) {

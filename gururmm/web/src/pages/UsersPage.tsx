@@ -54,7 +54,7 @@ export function UsersPage() {
                   <Confirmed
                     label="Reset two-factor"
                     name={u.email}
-                    question={`Remove ${u.email}'s authenticator? They sign in with the password alone until they set one up again.`}
+                    question={`Remove ${u.email}'s authenticator? They sign in without a code until they set one up again (at their next sign-in, if their role must use one).`}
                     busy={action.isPending}
                     onConfirm={() => action.mutate({ id: u.id, action: 'second-factor/reset' })}
                   />

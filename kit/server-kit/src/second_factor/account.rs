@@ -2,7 +2,7 @@
 //! shapes (one schema in both OpenAPI documents) and the steps, each wrong code counted against
 //! the sign-in throttle — a stolen access token must not become a way to guess codes.
 
-use super::{Attempt, Checked, Enrolment, Gate, Policy, Refusal, SecondFactors};
+use super::{Attempt, Checked, Enrolment, Gate, Policy, Refusal, SecondFactors, Turn};
 use crate::accounts::Role;
 use crate::db::Db;
 use crate::jwt::now_secs;
@@ -132,12 +132,18 @@ impl Accounts<'_> {
 
     /// Turns it on with the app's first code; the answer is the recovery codes.
     pub async fn confirm(&self, holder: &Holder<'_>, code: &str) -> Result<RecoveryCodes, Denied> {
-        self.not_throttled(holder)?;
+        let _turn = self.one_at_a_time(holder)?;
         let confirmed = self
             .factors
             .confirm(self.db, holder.user, code, now_secs())
             .await?;
-        let codes = confirmed.inspect_err(|refusal| self.failed(holder, *refusal))?;
+        let codes = confirmed.map_err(|refusal| {
+            self.failed(holder, refusal);
+            match refusal {
+                Refusal::CodeWrong => Refusal::CodeRejected,
+                other => other,
+            }
+        })?;
         Ok(RecoveryCodes {
             recovery_codes: codes,
         })
@@ -177,6 +183,13 @@ impl Accounts<'_> {
         holder: &Holder<'_>,
         attempt: Attempt<'_>,
     ) -> Result<Passed, Denied> {
+        // Only a code is guessed; a sign-in without one checks nothing that needs a turn.
+        let has_code = attempt.code.is_some_and(|c| !c.trim().is_empty());
+        let _turn = if has_code {
+            Some(self.one_at_a_time(holder)?)
+        } else {
+            None
+        };
         let gate = self
             .factors
             .gate(self.db, holder.user, attempt, now_secs())
@@ -208,13 +221,30 @@ impl Accounts<'_> {
         if refusal == Refusal::CodeWrong {
             self.throttle
                 .record_failure(holder.ip, &holder.throttle_key);
+            self.factors.code_failures.record(holder.user.to_owned());
         }
+    }
+
+    /// Lets one code of `holder` be checked at a time, and only while neither the sign-in
+    /// throttle (checked again here: many guesses sent at once all passed the first look
+    /// before any failed) nor the account's own code budget says wait. The turn ends when the
+    /// guard is dropped.
+    fn one_at_a_time(&self, holder: &Holder<'_>) -> Result<Turn<'_>, Denied> {
+        let turn = self
+            .factors
+            .take_turn(holder.user)
+            .ok_or(Denied::Throttled(Duration::from_secs(1)))?;
+        self.not_throttled(holder)?;
+        if let Some(wait) = self.factors.code_failures.blocked(&holder.user.to_owned()) {
+            return Err(Denied::Throttled(wait));
+        }
+        Ok(turn)
     }
 
     /// A current authenticator code (or an unused recovery code) of a holder whose second
     /// factor is on.
     async fn prove(&self, holder: &Holder<'_>, code: &str) -> Result<(), Denied> {
-        self.not_throttled(holder)?;
+        let _turn = self.one_at_a_time(holder)?;
         if !self.factors.status(self.db, holder.user).await?.enabled {
             return Err(Refusal::NotOn.into());
         }
@@ -225,7 +255,7 @@ impl Accounts<'_> {
             == Checked::Wrong
         {
             self.failed(holder, Refusal::CodeWrong);
-            return Err(Refusal::CodeWrong.into());
+            return Err(Refusal::CodeRejected.into());
         }
         Ok(())
     }

@@ -9,9 +9,13 @@ pub enum Refusal {
     /// The password was right; the sign-in needs the authenticator code too.
     #[error("enter the six-digit code from your authenticator app, or a recovery code")]
     CodeNeeded,
-    /// Not the current code, a code already used, or an unknown recovery code.
+    /// At sign-in: not the current code, a code already used, or an unknown recovery code.
     #[error("that code is not right, or was already used; enter the current code")]
     CodeWrong,
+    /// The same, on a signed-in person's own second-factor routes: 422, not 401, because the
+    /// sign-in itself is fine and a client must not take it for an ended one.
+    #[error("that code is not right, or was already used; enter the current code")]
+    CodeRejected,
     /// The user's role must use a second factor and this user has none yet.
     #[error("your role must sign in with a second factor: set up an authenticator app first")]
     SetupNeeded,
@@ -33,6 +37,7 @@ impl Failure for Refusal {
     fn status(&self) -> StatusCode {
         match self {
             Refusal::CodeNeeded | Refusal::CodeWrong => StatusCode::UNAUTHORIZED,
+            Refusal::CodeRejected => StatusCode::UNPROCESSABLE_ENTITY,
             Refusal::SetupNeeded | Refusal::RequiredByPolicy => StatusCode::FORBIDDEN,
             Refusal::NotStarted | Refusal::AlreadyOn | Refusal::NotOn => StatusCode::CONFLICT,
         }
@@ -41,7 +46,7 @@ impl Failure for Refusal {
     fn code(&self) -> &'static str {
         match self {
             Refusal::CodeNeeded => "second_factor_required",
-            Refusal::CodeWrong => "second_factor_invalid",
+            Refusal::CodeWrong | Refusal::CodeRejected => "second_factor_invalid",
             Refusal::SetupNeeded => "second_factor_setup_required",
             Refusal::NotStarted => "second_factor_not_started",
             Refusal::AlreadyOn => "second_factor_already_on",

@@ -242,6 +242,7 @@ async fn setting_up_needs_a_right_first_code_and_gives_recovery_codes() {
 async fn a_sign_in_code_works_once_and_a_recovery_code_works_once() {
     let (_dir, db, factors) = fixture().await;
     let (secret, codes) = enrolled(&db, &factors, "u1").await;
+    enrolled(&db, &factors, "u2").await;
     let code = secret.code_at(now());
     assert_eq!(
         factors.check(&db, "u1", &code, now()).await.expect("db"),
@@ -431,4 +432,56 @@ async fn a_secret_moved_to_another_user_does_not_open() {
         .await
         .expect_err("sealed to u1");
     assert!(err.to_string().contains("does not open"), "{err}");
+}
+
+#[tokio::test]
+async fn wrong_codes_from_everywhere_spend_one_budget_of_the_account() {
+    use crate::throttle::{LoginLimits, LoginThrottle, SystemClock};
+    let (_dir, db, factors) = fixture().await;
+    let (secret, _) = enrolled(&db, &factors, "u1").await;
+    // A password throttle too generous to matter: the account's code budget must hold alone.
+    let limits = LoginLimits {
+        window: std::time::Duration::from_secs(60),
+        per_ip: 1000,
+        per_account: 1000,
+        global: 1000,
+    };
+    let throttle = LoginThrottle::new(limits, std::sync::Arc::new(SystemClock));
+    let policy = Policy::default();
+    let accounts = Accounts {
+        factors: &factors,
+        db: &db,
+        policy: &policy,
+        throttle: &throttle,
+    };
+    let wrong = wrong_code(&secret);
+    let mut outcomes = Vec::new();
+    for n in 0..=CODE_FAILURES {
+        // Each guess from a network of its own.
+        let holder = Holder {
+            user: "u1",
+            role: Role::Technician,
+            throttle_key: "u1".into(),
+            ip: Some(std::net::IpAddr::from([
+                10,
+                0,
+                (n / 250) as u8,
+                (n % 250) as u8,
+            ])),
+        };
+        let attempt = Attempt {
+            code: Some(&wrong),
+            ..Attempt::default()
+        };
+        outcomes.push(match accounts.sign_in(&holder, attempt).await {
+            Err(Denied::Refused(Refusal::CodeWrong)) => "wrong",
+            Err(Denied::Throttled(_)) => "wait",
+            other => panic!("{other:?}"),
+        });
+    }
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == "wrong").count(),
+        CODE_FAILURES as usize
+    );
+    assert_eq!(outcomes.last(), Some(&"wait"), "{outcomes:?}");
 }

@@ -39,6 +39,16 @@ async fn guessing_codes_with_the_right_password_is_throttled() {
 }
 
 #[tokio::test]
+async fn guesses_sent_all_at_once_get_no_more_tries_than_the_budget() {
+    let app = TestApp::spawn().await;
+    let token = app.user("burst", "technician").await;
+    let budget = server_kit::second_factor::CODE_FAILURES as usize;
+    sign_in(&app)
+        .a_burst_of_guesses_gets_no_more_than_the_budget("burst", PASSWORD, &token, budget)
+        .await;
+}
+
+#[tokio::test]
 async fn a_remembered_browser_signs_in_without_a_code_for_its_user_only() {
     let app = TestApp::spawn().await;
     let token = app.user("ben", "technician").await;
