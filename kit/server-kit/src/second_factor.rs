@@ -15,7 +15,7 @@ pub mod totp;
 
 pub use account::{
     Accounts, CodeRequest, Denied, Holder, Passed, RecoveryCodes, SecondFactorSetup,
-    SecondFactorStatus,
+    SecondFactorStatus, Via,
 };
 pub use device::{DeviceCookie, REMEMBER_FOR_SECS};
 pub use refusal::Refusal;

@@ -73,10 +73,21 @@ impl From<sqlx::Error> for Denied {
     }
 }
 
+crate::stored_enum! {
+    /// How a sign-in's second step was passed, as the audit log words it.
+    pub enum Via as "second-factor step" {
+        /// The account has no second factor.
+        None = "none",
+        RememberedBrowser = "remembered_browser",
+        Authenticator = "authenticator",
+        RecoveryCode = "recovery_code",
+    }
+}
+
 /// A sign-in's second step, passed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Passed {
-    pub via: &'static str,
+    pub via: Via,
     /// The remembered-browser token to set as a cookie.
     pub remembered: Option<String>,
 }
@@ -84,7 +95,7 @@ pub struct Passed {
 impl Passed {
     /// The account has a second factor (it was asked for, or its browser remembered).
     pub fn second_factor_on(&self) -> bool {
-        self.via != "none"
+        self.via != Via::None
     }
 }
 
@@ -175,9 +186,8 @@ impl Accounts<'_> {
         Ok(())
     }
 
-    /// The second step of a sign-in whose password was right: how it was passed (`none`,
-    /// `remembered_browser`, `authenticator`, `recovery_code`: for the audit log) and the token
-    /// of a browser to remember. A wrong code counts as a failed sign-in.
+    /// The second step of a sign-in whose password was right: how it was passed (for the audit
+    /// log) and the token of a browser to remember. A wrong code counts as a failed sign-in.
     pub async fn sign_in(
         &self,
         holder: &Holder<'_>,
@@ -195,13 +205,13 @@ impl Accounts<'_> {
             .gate(self.db, holder.user, attempt, now_secs())
             .await?;
         let (via, remembered) = match gate {
-            Gate::NotEnrolled => ("none", None),
-            Gate::Remembered => ("remembered_browser", None),
+            Gate::NotEnrolled => (Via::None, None),
+            Gate::Remembered => (Via::RememberedBrowser, None),
             Gate::Passed {
                 via: Checked::RecoveryCode,
                 remembered,
-            } => ("recovery_code", remembered),
-            Gate::Passed { remembered, .. } => ("authenticator", remembered),
+            } => (Via::RecoveryCode, remembered),
+            Gate::Passed { remembered, .. } => (Via::Authenticator, remembered),
             Gate::Refused(refusal) => {
                 self.failed(holder, refusal);
                 return Err(refusal.into());
