@@ -3,6 +3,7 @@
 //! response that drifts from the document (the front ends' types are generated from it) fails
 //! the test that saw it.
 
+pub mod oidc;
 pub mod raw_socket;
 mod roles;
 pub mod second_factor;

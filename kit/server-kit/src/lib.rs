@@ -29,6 +29,7 @@ pub mod second_factor;
 mod secret;
 mod signal;
 pub mod signing;
+pub mod sso;
 pub mod stored;
 pub mod throttle;
 

@@ -8,6 +8,7 @@ use crate::db::Db;
 use crate::relay::Registry;
 use server_kit::intake::Waiting;
 use server_kit::second_factor::{Policy, SecondFactors, Tables};
+use server_kit::sso::{Links, Sso};
 use server_kit::throttle::{LoginLimits, LoginThrottle, SystemClock};
 use std::net::IpAddr;
 use std::ops::Deref;
@@ -32,6 +33,9 @@ pub struct AppInner {
     pub second_factors: SecondFactors,
     /// The roles that must sign in with a second factor.
     pub second_factor_policy: Policy,
+    /// Single sign-on at the configured OpenID Connect provider, and who is linked to it.
+    pub sso: Option<Sso>,
+    pub sso_links: Links,
     pub relay: Registry,
     /// Sockets still waiting to authenticate (bounded; see `server_kit::intake`).
     pub unauthenticated: Waiting,
@@ -94,6 +98,8 @@ impl AppState {
                 "gcdv_",
             )?,
             second_factor_policy: config.second_factor_policy()?,
+            sso: sso(&config, &master)?,
+            sso_links: Links::prefixed("connect_"),
             relay: Registry::default(),
             unauthenticated: Waiting::new(
                 config.limits.unauthenticated_sockets_per_address,
@@ -107,4 +113,13 @@ impl AppState {
         crate::relay::reconcile::on_start(&state).await?;
         Ok(state)
     }
+}
+
+/// The configured single sign-on, if any.
+fn sso(config: &Config, master: &[u8]) -> anyhow::Result<Option<Sso>> {
+    config
+        .sso
+        .clone()
+        .map(|sso| Sso::new(sso, &config.public_url(), master))
+        .transpose()
 }

@@ -12,6 +12,7 @@ use crate::model::UserId;
 use crate::ws::Registry;
 use server_kit::intake::Waiting;
 use server_kit::second_factor::{Policy, SecondFactors, Tables};
+use server_kit::sso::{Links, Sso};
 use server_kit::throttle::{LoginLimits, LoginThrottle};
 use std::net::IpAddr;
 use std::ops::Deref;
@@ -35,6 +36,9 @@ pub struct AppInner {
     pub second_factors: SecondFactors,
     /// The roles that must sign in with a second factor.
     pub second_factor_policy: Policy,
+    /// Single sign-on at the configured OpenID Connect provider, and who is linked to it.
+    pub sso: Option<Sso>,
+    pub sso_links: Links,
     pub registry: Registry,
     /// Sockets still waiting to authenticate (bounded; see `server_kit::intake`).
     pub unauthenticated: Waiting,
@@ -117,6 +121,8 @@ impl AppState {
             throttles: Throttles::new(&config, clock),
             second_factors: SecondFactors::new(&master, Tables::prefixed(""), "GuruRMM", "grdv_")?,
             second_factor_policy: config.second_factor_policy()?,
+            sso: sso(&config, &master)?,
+            sso_links: Links::prefixed(""),
             registry: Registry::default(),
             unauthenticated: Waiting::new(
                 config.limits.unauthenticated_sockets_per_address,
@@ -128,4 +134,13 @@ impl AppState {
             db,
         })))
     }
+}
+
+/// The configured single sign-on, if any.
+fn sso(config: &Config, master: &[u8]) -> anyhow::Result<Option<Sso>> {
+    config
+        .sso
+        .clone()
+        .map(|sso| Sso::new(sso, &config.public_url(), master))
+        .transpose()
 }

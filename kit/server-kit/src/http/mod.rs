@@ -6,6 +6,7 @@
 //! check that a response is what that document promises.
 
 mod conformance;
+mod cookie;
 mod cors;
 mod docs;
 mod document;
@@ -18,6 +19,7 @@ mod security;
 mod version;
 
 pub use conformance::{conforms, documented_response};
+pub use cookie::{read_cookie, same_origin};
 pub use cors::cors_layer;
 pub use docs::docs_routes;
 pub use document::{referenced_schemas, served_document};

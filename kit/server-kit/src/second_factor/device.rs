@@ -1,7 +1,7 @@
 //! The remembered-browser cookie: `HttpOnly`, `SameSite=Strict`, sent only to the sign-in
 //! route, so no page script reads it and no other route ever receives it.
 
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue};
 
 /// How long a browser stays remembered after a good code.
 pub const REMEMBER_FOR_SECS: u64 = 30 * 24 * 3600;
@@ -29,14 +29,7 @@ impl DeviceCookie {
 
     /// The token the browser sent, if any.
     pub fn read(&self, headers: &HeaderMap) -> Option<String> {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, value)| *name == self.name && !value.is_empty())
-            .map(|(_, value)| value.to_owned())
+        crate::http::read_cookie(headers, self.name)
     }
 
     fn secure_flag(&self) -> &'static str {

@@ -103,27 +103,65 @@ pub async fn login(
             return Err(ApiError::BadCredentials);
         }
     };
-    let passed = second_step(&state, &ip, &username_key, &user, &req, &headers).await?;
+    let second = SecondStep {
+        code: req.code.as_deref(),
+        remember: req.remember_device,
+    };
+    let passed = second_step(&state, &ip, &username_key, &user, second, &headers).await?;
     throttle.record_success(ip.0, &username_key);
+    complete_sign_in(&state, &ip, user, passed, Method::Password).await
+}
+
+/// How a person proved who they are before the second step.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Method {
+    Password,
+    SingleSignOn,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Password => "password",
+            Method::SingleSignOn => "sso",
+        }
+    }
+}
+
+/// What a sign-in presents besides its first factor.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SecondStep<'a> {
+    pub code: Option<&'a str>,
+    pub remember: bool,
+}
+
+/// A sign-in that passed both steps: tokens issued, audited, the browser remembered when asked.
+pub(super) async fn complete_sign_in(
+    state: &AppState,
+    ip: &ClientIp,
+    user: db::users::UserRow,
+    passed: Passed,
+    method: Method,
+) -> ApiResult<Response> {
     db::users::touch_login(&state.db, &user.id).await?;
-    let issued = tokens::issue_login(&state, &user, None).await?;
+    let issued = tokens::issue_login(state, &user, None).await?;
     record(
-        &state,
+        state,
         Event {
             event_type: "login_succeeded",
             actor: Actor::User(user.id.clone()),
             session_id: None,
             agent_id: None,
             ip: ip.0.map(|i| i.to_string()),
-            detail: serde_json::json!({"second_factor": passed.via}),
+            detail: serde_json::json!({"second_factor": passed.via, "method": method.as_str()}),
         },
     )
     .await;
     let second_factor = passed.second_factor_on();
-    let mut response = signed_in(&state, issued, UserDto::new(user, second_factor));
+    let mut response = signed_in(state, issued, UserDto::new(user, second_factor));
     if let Some(cookie) = passed
         .remembered
-        .and_then(|token| device_cookie(&state).set(&token))
+        .and_then(|token| device_cookie(state).set(&token))
     {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
@@ -132,19 +170,19 @@ pub async fn login(
 
 /// The second factor of a sign-in whose password was right (the kit's step); a wrong code is
 /// audited here.
-async fn second_step(
+pub(super) async fn second_step(
     state: &AppState,
     ip: &ClientIp,
     username_key: &str,
     user: &db::users::UserRow,
-    req: &LoginRequest,
+    second: SecondStep<'_>,
     headers: &HeaderMap,
 ) -> ApiResult<Passed> {
     let device = device_cookie(state).read(headers);
     let attempt = Attempt {
-        code: req.code.as_deref(),
+        code: second.code,
         device: device.as_deref(),
-        remember: req.remember_device,
+        remember: second.remember,
     };
     let holder = Holder {
         user: user.id.as_str(),

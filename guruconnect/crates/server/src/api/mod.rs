@@ -14,6 +14,7 @@ mod refresh_cookie;
 mod releases;
 mod second_factor;
 mod sessions;
+mod sso;
 mod users;
 
 pub use users::valid_username;
@@ -54,6 +55,10 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
+        .routes(routes!(sso::options))
+        .routes(routes!(sso::start))
+        .routes(routes!(sso::callback))
+        .routes(routes!(sso::finish))
         .routes(routes!(second_factor::status))
         .routes(routes!(second_factor::setup))
         .routes(routes!(second_factor::confirm))

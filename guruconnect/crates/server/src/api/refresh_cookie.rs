@@ -81,13 +81,7 @@ pub fn read(headers: &HeaderMap) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
-/// False when the browser says the request comes from a page of another origin.
-pub fn same_origin(headers: &HeaderMap) -> bool {
-    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        None => true, // not a browser that tells; SameSite and the JSON body still hold
-        Some(site) => site.eq_ignore_ascii_case("same-origin"),
-    }
-}
+pub use server_kit::http::same_origin;
 
 #[cfg(test)]
 mod tests {

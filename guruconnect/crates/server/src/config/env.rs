@@ -3,6 +3,7 @@
 
 use super::{Config, ConfigError};
 use server_kit::config::{overwrite, Env};
+use server_kit::sso::SsoConfig;
 
 /// Bare names earlier releases also read, and their replacements (server-kit's config/env.rs:
 /// why).
@@ -65,6 +66,10 @@ pub fn apply_overrides(
     overwrite(
         &mut c.second_factor_roles,
         env.list("GURUCONNECT_SECOND_FACTOR_ROLES"),
+    );
+    overwrite(
+        &mut c.sso,
+        SsoConfig::from_env(&env, "GURUCONNECT")?.map(Some),
     );
     overwrite(&mut c.web_dir, env.path("GURUCONNECT_WEB_DIR").map(Some));
     overwrite(

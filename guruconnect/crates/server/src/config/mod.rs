@@ -5,6 +5,7 @@ mod env;
 
 pub use server_kit::config::{ConfigError, LogFormat, TlsConfig};
 use server_kit::second_factor::Policy;
+use server_kit::sso::SsoConfig;
 pub use server_kit::SecretString;
 
 use server_kit::config::{check_http_url, check_origins, check_secret_length, invalid};
@@ -54,6 +55,8 @@ pub struct Config {
     /// Roles that must sign in with a second factor (an authenticator app), e.g. `["admin"]`.
     /// Someone of such a role without one can only set it up until they have.
     pub second_factor_roles: Vec<String>,
+    /// OpenID Connect single sign-on (`[sso]`): people may also sign in at this provider.
+    pub sso: Option<SsoConfig>,
     /// Create a first admin and print its password when the database has no user.
     pub bootstrap_admin: bool,
     pub log_format: LogFormat,
@@ -157,6 +160,7 @@ impl Default for Config {
             attended_consent: true,
             trust_forwarded_for: false,
             second_factor_roles: Vec::new(),
+            sso: None,
             bootstrap_admin: true,
             log_format: LogFormat::Text,
             limits: Limits::default(),
@@ -221,6 +225,9 @@ impl Config {
             }
         }
         self.second_factor_policy()?;
+        if let Some(sso) = &self.sso {
+            sso.check()?;
+        }
         check_secret_length("integration_key", self.integration_key.as_ref())
     }
 

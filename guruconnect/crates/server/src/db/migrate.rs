@@ -19,4 +19,9 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "second_factors",
         sql: include_str!("../../migrations/0003_second_factors.sql"),
     },
+    Migration {
+        version: 4,
+        name: "sso_identities",
+        sql: include_str!("../../migrations/0004_sso_identities.sql"),
+    },
 ];

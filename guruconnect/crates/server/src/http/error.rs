@@ -33,6 +33,8 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error(transparent)]
     SecondFactor(#[from] Refusal),
+    #[error("this single sign-on took too long or was used already: sign in again")]
+    SsoTicket,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -67,6 +69,7 @@ impl Failure for ApiError {
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::SecondFactor(refusal) => refusal.status(),
+            ApiError::SsoTicket => StatusCode::UNAUTHORIZED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -84,6 +87,7 @@ impl Failure for ApiError {
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::SecondFactor(refusal) => refusal.code(),
+            ApiError::SsoTicket => "sso_ticket_invalid",
             ApiError::Internal(_) => "internal_error",
         }
     }

@@ -15,5 +15,6 @@ mod refresh_tokens;
 mod relay;
 mod releases;
 mod second_factor;
+mod sso;
 mod throttling;
 mod web;

@@ -99,14 +99,53 @@ pub async fn login(
         .await;
         return Err(ApiError::BadCredentials);
     };
-    let passed = second_step(&state, &ip, &key, &user, &req, &headers).await?;
+    let second = SecondStep {
+        code: req.code.as_deref(),
+        remember: req.remember_device,
+    };
+    let passed = second_step(&state, &ip, &key, &user, second, &headers).await?;
     throttle.record_success(ip.0, &key);
+    complete_sign_in(&state, &ip, user, passed, Method::Password).await
+}
+
+/// How a person proved who they are before the second step.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Method {
+    Password,
+    SingleSignOn,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Password => "password",
+            Method::SingleSignOn => "sso",
+        }
+    }
+}
+
+/// What a sign-in presents besides its first factor.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SecondStep<'a> {
+    pub code: Option<&'a str>,
+    pub remember: bool,
+}
+
+/// A sign-in that passed both steps: a new sign-in (token family) with its first token,
+/// audited, the browser remembered when asked.
+pub(super) async fn complete_sign_in(
+    state: &AppState,
+    ip: &ClientIp,
+    user: UserRow,
+    passed: Passed,
+    method: Method,
+) -> ApiResult<Response> {
     db::users::touch_login(&state.db, &user.id).await?;
     let sign_in = SignInId::new();
     let lifetime = state.config.limits.sign_in_lifetime_secs;
     let ends = server_kit::jwt::now_secs() + lifetime;
     let dto = UserDto::new(user.clone(), passed.second_factor_on());
-    let (response, claims) = token_response(&state, dto, &sign_in, ends)?;
+    let (response, claims) = token_response(state, dto, &sign_in, ends)?;
     let ends_ms = i64::try_from(ends.saturating_mul(1000)).unwrap_or(i64::MAX);
     db::sign_ins::create(&state.db, &sign_in, &user.id, &claims.jti, ends_ms).await?;
     db::audit::record(
@@ -114,14 +153,11 @@ pub async fn login(
         &format!("user:{}", user.id),
         "login",
         &format!("user:{}", user.id),
-        serde_json::json!({"ip": ip.0, "second_factor": passed.via}),
+        serde_json::json!({"ip": ip.0, "second_factor": passed.via, "method": method.as_str()}),
     )
     .await;
     let mut response = Json(response).into_response();
-    if let Some(cookie) = passed
-        .remembered
-        .and_then(|t| device_cookie(&state).set(&t))
-    {
+    if let Some(cookie) = passed.remembered.and_then(|t| device_cookie(state).set(&t)) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     Ok(response)
@@ -129,19 +165,19 @@ pub async fn login(
 
 /// The second factor of a sign-in whose password was right (the kit's step); a wrong code is
 /// audited here.
-async fn second_step(
+pub(super) async fn second_step(
     state: &AppState,
     ip: &ClientIp,
     key: &str,
     user: &UserRow,
-    req: &LoginRequest,
+    second: SecondStep<'_>,
     headers: &HeaderMap,
 ) -> ApiResult<Passed> {
     let device = device_cookie(state).read(headers);
     let attempt = Attempt {
-        code: req.code.as_deref(),
+        code: second.code,
         device: device.as_deref(),
-        remember: req.remember_device,
+        remember: second.remember,
     };
     let holder = Holder {
         user: user.id.as_str(),

@@ -20,6 +20,7 @@ mod releases;
 pub mod remote_control;
 mod second_factor;
 mod sites;
+mod sso;
 mod users;
 
 pub use auth::valid_email;
@@ -72,6 +73,10 @@ pub fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::disable))
         .routes(routes!(auth::register))
         .routes(routes!(auth::me))
+        .routes(routes!(sso::options))
+        .routes(routes!(sso::start))
+        .routes(routes!(sso::callback))
+        .routes(routes!(sso::finish))
         .routes(routes!(second_factor::status))
         .routes(routes!(second_factor::setup))
         .routes(routes!(second_factor::confirm))

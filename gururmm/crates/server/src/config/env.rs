@@ -3,6 +3,7 @@
 
 use super::{Config, ConfigError};
 use server_kit::config::{overwrite, Env};
+use server_kit::sso::SsoConfig;
 
 /// Bare names earlier releases also read, and their replacements (server-kit's config/env.rs:
 /// why).
@@ -51,6 +52,7 @@ pub fn apply_overrides(
         &mut c.second_factor_roles,
         env.list("GURURMM_SECOND_FACTOR_ROLES"),
     );
+    overwrite(&mut c.sso, SsoConfig::from_env(&env, "GURURMM")?.map(Some));
     overwrite(
         &mut c.trust_forwarded_for,
         env.boolean("GURURMM_TRUST_FORWARDED_FOR")?,

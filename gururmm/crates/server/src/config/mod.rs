@@ -10,6 +10,7 @@ pub use server_kit::SecretString;
 
 use server_kit::config::{check_http_url, check_origins, check_secret_length, invalid};
 use server_kit::second_factor::Policy;
+use server_kit::sso::SsoConfig;
 
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -38,6 +39,8 @@ pub struct Config {
     /// Roles that must sign in with a second factor (an authenticator app), e.g. `["admin"]`.
     /// Someone of such a role without one can only set it up until they have.
     pub second_factor_roles: Vec<String>,
+    /// OpenID Connect single sign-on (`[sso]`): people may also sign in at this provider.
+    pub sso: Option<SsoConfig>,
     /// Create a first admin and print its password when the database has no user.
     pub bootstrap_admin: bool,
     /// Open `POST /api/auth/register` to anyone. Off by default, as in the seed.
@@ -292,6 +295,7 @@ impl Default for Config {
             cors_allowed_origins: Vec::new(),
             trust_forwarded_for: false,
             second_factor_roles: Vec::new(),
+            sso: None,
             bootstrap_admin: true,
             allow_registration: false,
             log_format: LogFormat::Text,
@@ -373,6 +377,9 @@ impl Config {
         check_origins("dashboard_frame_src", &self.dashboard_frame_src)?;
         self.validate_connect()?;
         self.second_factor_policy()?;
+        if let Some(sso) = &self.sso {
+            sso.check()?;
+        }
         check_secret_length("jwt_secret", self.jwt_secret.as_ref())
     }
 

@@ -59,4 +59,9 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "second_factors",
         sql: include_str!("../../migrations/0011_second_factors.sql"),
     },
+    Migration {
+        version: 12,
+        name: "sso_identities",
+        sql: include_str!("../../migrations/0012_sso_identities.sql"),
+    },
 ];

@@ -70,6 +70,8 @@ pub enum ApiError {
     },
     #[error(transparent)]
     SecondFactor(#[from] Refusal),
+    #[error("this single sign-on took too long or was used already: sign in again")]
+    SsoTicket,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -108,6 +110,7 @@ impl Failure for ApiError {
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
             ApiError::SecondFactor(refusal) => refusal.status(),
+            ApiError::SsoTicket => StatusCode::UNAUTHORIZED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -128,6 +131,7 @@ impl Failure for ApiError {
             ApiError::Unavailable(_) => "remote_control_unavailable",
             ApiError::Upstream { .. } => "upstream_error",
             ApiError::SecondFactor(refusal) => refusal.code(),
+            ApiError::SsoTicket => "sso_ticket_invalid",
             ApiError::Internal(_) => "internal_error",
         }
     }

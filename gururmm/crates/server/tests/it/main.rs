@@ -30,5 +30,6 @@ mod remote_control_undo;
 mod retention;
 mod second_factor;
 mod sign_ins;
+mod sso;
 mod tls;
 mod updates;
