@@ -9,6 +9,14 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { firstAdmin, freePort, startXvfb, stopChild, until } from "./harness";
 import { readXwd, type XwdImage } from "./xwd";
+import { startProvider, ssoEnv } from "../../../kit/web-test/oidc";
+
+/** Who the stack's identity provider knows: a technician whose address is an account
+ * (sso.spec.ts creates it), and a stranger with no account. */
+export const SSO_PEOPLE = [
+  { login: "sso-tech", email: "sso.tech@example.com", email_verified: true },
+  { login: "stranger", email: "stranger@example.com", email_verified: true },
+];
 
 const REPO = resolve(import.meta.dirname, "../../..");
 const TARGET = process.env.CARGO_TARGET_DIR ?? join(REPO, "target");
@@ -119,6 +127,9 @@ export async function startStack(screen: ScreenSpec = SCREEN, options: StackOpti
       servers.push(pages);
     }
 
+    const provider = await startProvider(`${gcUrl}/api/auth/sso/callback`, SSO_PEOPLE);
+    children.push(provider.child);
+
     // Logs of both processes stay in test-results/ for a failing run to be read.
     const logs = resolve(import.meta.dirname, "../test-results");
     mkdirSync(logs, { recursive: true });
@@ -132,6 +143,7 @@ export async function startStack(screen: ScreenSpec = SCREEN, options: StackOpti
         GURUCONNECT_DATA_DIR: join(tmp, "server"),
         GURUCONNECT_WEB_DIR: resolve(import.meta.dirname, "../dist"),
         GURUCONNECT_EMBED_ALLOWED_ORIGINS: hostUrl,
+        ...ssoEnv("GURUCONNECT", provider, "Test IdP"),
         RUST_LOG: process.env.RUST_LOG ?? "info",
       },
       stdio: ["ignore", "pipe", serverLog],

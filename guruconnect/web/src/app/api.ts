@@ -73,6 +73,20 @@ export class Api {
     this.tabs.announce("signed-in");
   }
 
+  /** Whether the server offers single sign-on, and the provider's name for the button. */
+  ssoOptions(): Promise<api.SsoOptions> {
+    return this.request("GET", "/api/auth/sso", undefined, false);
+  }
+
+  /** Ends a single sign-on the provider sent this browser back from (its ticket is an
+   * `HttpOnly` cookie); `code` as for `login`, once the server asked for one. */
+  async finishSso(code?: string, rememberDevice = false): Promise<void> {
+    const body: api.SsoFinishRequest = { remember_device: rememberDevice };
+    if (code !== undefined) body.code = code;
+    this.accept(await this.request<TokenResponse>("POST", "/api/auth/sso/finish", body, false));
+    this.tabs.announce("signed-in");
+  }
+
   /** Picks up this browser's sign-in (the refresh cookie), when there is one. Quiet when not. */
   async resume(): Promise<boolean> {
     return browserSignedIn() && (await this.renew()).ok && (await this.me());

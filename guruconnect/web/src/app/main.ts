@@ -7,7 +7,7 @@ import { Api, ApiError } from "./api";
 import { auditPage } from "./audit";
 import { codesPage } from "./codes";
 import { h } from "./dom";
-import { loginPage } from "./login";
+import { loginPage, ssoArrival } from "./login";
 import { securityPage } from "./security";
 import { usersPage } from "./users";
 import { machinesPage } from "./machines";
@@ -18,6 +18,9 @@ const root = document.getElementById("app")!;
 const banner = h("div", { class: "banner error", role: "alert", hidden: true });
 /** Why the last sign-in ended, shown once on the login page. */
 let signedOutBecause: string | null = null;
+/** Coming back from the identity provider (read once, then taken off the address bar). */
+let arrival = ssoArrival(location.search);
+if (arrival.finish || arrival.error) history.replaceState(null, "", location.pathname + location.hash);
 
 const PAGES: Record<string, { title: string; render: typeof machinesPage; adminOnly?: boolean }> = {
   machines: { title: "Machines", render: machinesPage },
@@ -52,8 +55,9 @@ function route(): string {
 function render(): void {
   banner.hidden = true;
   if (!api.signedIn) {
-    root.replaceChildren(loginPage(api, render, signedOutBecause));
+    root.replaceChildren(loginPage(api, render, signedOutBecause, arrival));
     signedOutBecause = null;
+    arrival = { finish: false, error: null };
     return;
   }
   const current = route();
