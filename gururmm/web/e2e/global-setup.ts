@@ -5,10 +5,11 @@
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { startProvider, ssoEnv } from '../../../kit/web-test/oidc';
 import { STANDIN_KEY, startStandIn } from './gc-standin';
 import { WEB_DIR, createAdmin, freePort, startAgent, startServer, waitFor } from './processes';
 
-import { ADMIN_EMAIL, ADMIN_PASSWORD, TECH_EMAIL, TECH_PASSWORD, TWO_FACTOR_EMAIL } from './credentials';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, SSO_EMAIL, TECH_EMAIL, TECH_PASSWORD, TWO_FACTOR_EMAIL } from './credentials';
 
 async function json(base: string, p: string, init: RequestInit & { token?: string } = {}) {
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
@@ -28,11 +29,19 @@ export default async function globalSetup() {
   createAdmin(dataDir, ADMIN_EMAIL, ADMIN_PASSWORD);
   createAdmin(dataDir, TECH_EMAIL, TECH_PASSWORD, 'technician');
   createAdmin(dataDir, TWO_FACTOR_EMAIL, TECH_PASSWORD, 'technician');
+  createAdmin(dataDir, SSO_EMAIL, TECH_PASSWORD, 'technician');
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   // GuruConnect is played by a stand-in (e2e/gc-standin.ts) so the Remote Control panel can be
   // driven; it also becomes the dashboard's frame-src by default.
   const standin = await startStandIn();
+  // Single sign-on at a real OpenID Connect provider (kit/oidc-provider): one person whose
+  // address is an account, one stranger.
+  const provider = await startProvider(`${base}/api/auth/sso/callback`, [
+    { login: 'sso-tech', email: SSO_EMAIL, email_verified: true },
+    { login: 'stranger', email: 'stranger@e2e.test', email_verified: true },
+  ]);
+  appendFileSync(pids, `${provider.child.pid}\n`);
   // Alerts within seconds, so the pages have some to show: the real agent's memory use always
   // crosses 1 %, and a legacy agent silent for 2 s is offline, 1 s later alerted.
   const config = path.join(root, 'server.toml');
@@ -43,7 +52,7 @@ export default async function globalSetup() {
   const server = startServer(
     dataDir,
     port,
-    { GURURMM_CONNECT_URL: standin.base, GURURMM_CONNECT_INTEGRATION_KEY: STANDIN_KEY },
+    { GURURMM_CONNECT_URL: standin.base, GURURMM_CONNECT_INTEGRATION_KEY: STANDIN_KEY, ...ssoEnv('GURURMM', provider, 'Test IdP') },
     config,
   );
   appendFileSync(pids, `${server.pid}\n`);

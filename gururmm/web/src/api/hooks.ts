@@ -21,6 +21,7 @@ import type {
   RemoteControlStart,
   RemoteControlStatus,
   SecondFactorStatus,
+  SsoOptions,
   User,
   Site,
   SiteWithCode,
@@ -56,6 +57,15 @@ export function agentPageQuery(filters: AgentFilters, page: number) {
 }
 
 /** The signed-in person's two-factor sign-in. */
+/** Whether the sign-in page offers single sign-on (asked without a token). */
+export function useSsoOptions() {
+  return useQuery({
+    queryKey: ['sso-options'],
+    queryFn: () => api<SsoOptions>('/api/auth/sso', { anonymous: true }),
+    staleTime: Infinity,
+  });
+}
+
 export function useSecondFactor() {
   return useQuery({
     queryKey: ['second-factor'],

@@ -595,6 +595,23 @@ export type SiteWithCode = SiteDto & {
   site_code: string;
 };
 
+/** What the login page sends to finish a single sign-on: nothing, or the second factor. */
+export type SsoFinishRequest = {
+  /**
+   * The authenticator's code or a recovery code, when the answer was
+   * `second_factor_required`.
+   */
+  code?: string | null;
+  remember_device?: boolean;
+};
+
+/** Whether the login page offers single sign-on, and what its button says. */
+export type SsoOptions = {
+  enabled: boolean;
+  /** The provider's name for the button, e.g. `Microsoft`. */
+  name: string | null;
+};
+
 export type StartRequest = {
   /** Read as text so that a wrong word gets the handler's own message. */
   mode: RemoteControlMode;

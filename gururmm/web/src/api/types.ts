@@ -9,6 +9,7 @@ export type LoginResponse = api.LoginResponse;
 export type SecondFactorStatus = api.SecondFactorStatus;
 export type SecondFactorSetup = api.SecondFactorSetup;
 export type RecoveryCodes = api.RecoveryCodes;
+export type SsoOptions = api.SsoOptions;
 export type Client = api.ClientDto;
 export type Site = api.SiteDto;
 /** A site as returned on creation and regeneration: the only time its code is readable. */

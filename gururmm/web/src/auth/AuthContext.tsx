@@ -26,6 +26,9 @@ interface AuthValue {
   /** `code`: the authenticator's code or a recovery code, once the server asked for one;
    * `remember`: skip the code in this browser for 30 days after a good one. */
   signIn: (email: string, password: string, code?: string, remember?: boolean) => Promise<void>;
+  /** Ends a single sign-on the identity provider sent this browser back from (its ticket is an
+   * `HttpOnly` cookie); `code` and `remember` as for `signIn`, once the server asked. */
+  finishSso: (code?: string, remember?: boolean) => Promise<void>;
   signOut: (reason?: string) => void;
 }
 
@@ -88,6 +91,19 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     [adopt],
   );
 
+  const finishSso = useCallback(
+    async (code?: string, remember = false) => {
+      const secondFactor = code === undefined ? {} : { code, remember_device: remember };
+      const response = await api<LoginResponse>('/api/auth/sso/finish', {
+        method: 'POST',
+        body: secondFactor,
+        anonymous: true,
+      });
+      adopt(response);
+    },
+    [adopt],
+  );
+
   // Refresh at half-life; a failed refresh leaves the current token until it expires.
   useEffect(() => {
     if (!session) return;
@@ -121,8 +137,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const value = useMemo<AuthValue>(
-    () => ({ user: session?.user ?? null, endedReason, signIn, signOut }),
-    [session, endedReason, signIn, signOut],
+    () => ({ user: session?.user ?? null, endedReason, signIn, finishSso, signOut }),
+    [session, endedReason, signIn, finishSso, signOut],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

@@ -9,6 +9,18 @@ import { SESSION_STORAGE_KEY } from '../auth/session';
 
 afterEach(() => vi.unstubAllGlobals());
 
+/** The sign-in calls among everything the page asked (it also asks whether SSO is on). */
+const logins = (calls: { path: string; body: unknown }[]) => calls.filter((c) => c.path === '/api/auth/login');
+
+const signedIn = () => ({
+  body: {
+    token: 'jwt',
+    token_type: 'Bearer',
+    expires_in: 3600,
+    user: { id: 'u1', email: 'tech@example.com', display_name: '', role: 'technician', disabled: false, created_at: '', last_login_at: null, second_factor: true },
+  },
+});
+
 const refused = () => ({
   status: 401,
   body: { detail: 'invalid email or password', error_code: 'invalid_credentials', status_code: 401, correlation_id: 'corr-42' },
@@ -45,7 +57,7 @@ describe('LoginPage', () => {
     await user.type(screen.getByLabelText('Password'), 'correct horse battery');
     await user.click(screen.getByRole('button', { name: 'Sign in' }));
     expect(await screen.findByText('elsewhere')).toBeInTheDocument();
-    expect(calls[0].body).toEqual({ email: 'tech@example.com', password: 'correct horse battery' });
+    expect(logins(calls)[0].body).toEqual({ email: 'tech@example.com', password: 'correct horse battery' });
     expect(JSON.parse(localStorage.getItem(SESSION_STORAGE_KEY) ?? '{}').token).toBe('jwt');
   });
 
@@ -78,6 +90,44 @@ describe('LoginPage', () => {
     await user.click(screen.getByLabelText(/Remember this browser/));
     await user.click(screen.getByRole('button', { name: 'Sign in' }));
     expect(await screen.findByText('elsewhere')).toBeInTheDocument();
-    expect(calls[1].body).toEqual({ email: 'tech@example.com', password: 'correct horse battery', code: '123456', remember_device: true });
+    expect(logins(calls)[1].body).toEqual({ email: 'tech@example.com', password: 'correct horse battery', code: '123456', remember_device: true });
+  });
+
+  it('offers the identity provider when the server has single sign-on', async () => {
+    stubFetch({ 'GET /api/auth/sso': () => ({ body: { enabled: true, name: 'Contoso' } }) });
+    renderApp(<LoginPage />, { path: '/login', route: '/login' });
+    const link = await screen.findByRole('link', { name: 'Sign in with Contoso' });
+    expect(link).toHaveAttribute('href', '/api/auth/sso/start');
+  });
+
+  it('finishes a single sign-on on return, asking for the code like a password sign-in', async () => {
+    const calls = stubFetch({
+      'GET /api/auth/sso': () => ({ body: { enabled: true, name: 'Contoso' } }),
+      'POST /api/auth/sso/finish': (body) =>
+        (body as { code?: string }).code === undefined
+          ? {
+              status: 401,
+              body: { detail: 'enter the code', error_code: 'second_factor_required', status_code: 401, correlation_id: 'c1' },
+            }
+          : signedIn(),
+    });
+    renderApp(<LoginPage />, { path: '/login', route: '/login?sso=finish' });
+    const user = userEvent.setup();
+    const code = await screen.findByLabelText('Authentication code');
+    expect(screen.queryByLabelText('Email')).toBeNull();
+    expect(screen.queryByRole('link', { name: /Sign in with/ })).toBeNull();
+    await user.type(code, '654321');
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect(await screen.findByText('elsewhere')).toBeInTheDocument();
+    const finishes = calls.filter((c) => c.path === '/api/auth/sso/finish');
+    expect(finishes.map((c) => c.body)).toEqual([{}, { code: '654321', remember_device: false }]);
+    expect(JSON.parse(localStorage.getItem(SESSION_STORAGE_KEY) ?? '{}').token).toBe('jwt');
+  });
+
+  it('says in plain words why a single sign-on did not sign anyone in', async () => {
+    stubFetch({ 'GET /api/auth/sso': () => ({ body: { enabled: true, name: 'Contoso' } }) });
+    renderApp(<LoginPage />, { path: '/login', route: '/login?sso_error=no_account' });
+    expect(await screen.findByRole('alert')).toHaveTextContent('no GuruRMM account has that email address');
+    expect(screen.getByLabelText('Email')).toBeInTheDocument();
   });
 });
