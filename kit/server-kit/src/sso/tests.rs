@@ -411,3 +411,29 @@ fn a_ticket_signs_in_once_and_only_while_it_lives() {
     assert!(!tickets.spend(&ticket), "spent once");
     assert_eq!(tickets.holder(&ticket), None);
 }
+
+#[test]
+fn the_environment_sets_all_three_or_none() {
+    let from = |vars: &[(&str, &str)]| {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let env = crate::config::Env::new(move |k: &str| vars.get(k).cloned(), &[])
+            .expect("no renamed variables");
+        SsoConfig::from_env(&env, "GURUX")
+    };
+    assert!(matches!(from(&[]), Ok(None)));
+    let half = from(&[("GURUX_SSO_ISSUER", "https://idp.example.com")]);
+    let message = half.expect_err("half a setting").to_string();
+    assert!(message.contains("GURUX_SSO_CLIENT_SECRET"), "{message}");
+    let whole = from(&[
+        ("GURUX_SSO_ISSUER", "https://idp.example.com"),
+        ("GURUX_SSO_CLIENT_ID", "console"),
+        ("GURUX_SSO_CLIENT_SECRET", "s3cret"),
+    ])
+    .expect("valid")
+    .expect("configured");
+    assert_eq!(whole.display_name(), "single sign-on");
+    assert!(!format!("{whole:?}").contains("s3cret"), "the secret never prints");
+}
