@@ -30,6 +30,9 @@ use crate::throttle::SlidingWindow;
 use std::collections::HashSet;
 use std::sync::Mutex;
 
+/// Browsers one account may have remembered at once; remembering one more forgets the oldest.
+pub const MOST_REMEMBERED_PER_USER: usize = 10;
+
 /// Table names of one product's second factors.
 #[derive(Debug, Clone)]
 pub struct Tables {
@@ -443,7 +446,26 @@ impl SecondFactors {
             .bind(expires)
             .execute(&db.pool)
             .await?;
+        // The newest few only: a browser remembered again replaces the oldest, so one account
+        // cannot grow the table without bound.
+        let cap = format!(
+            "DELETE FROM {0} WHERE user_id = $1 AND token_hash NOT IN \
+             (SELECT token_hash FROM {0} WHERE user_id = $1 ORDER BY created_at DESC LIMIT {1})",
+            self.tables.devices, MOST_REMEMBERED_PER_USER
+        );
+        sqlx::query(&cap).bind(user).execute(&db.pool).await?;
         Ok(token)
+    }
+
+    /// Deletes remembered browsers past their 30 days (each product's hourly retention calls
+    /// it); the answer is how many.
+    pub async fn forget_expired_devices(&self, db: &Db) -> sqlx::Result<u64> {
+        let sql = format!("DELETE FROM {} WHERE expires_at <= $1", self.tables.devices);
+        let done = sqlx::query(&sql)
+            .bind(crate::db::now_ms())
+            .execute(&db.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     async fn is_remembered(&self, db: &Db, user: &str, token: &str) -> sqlx::Result<bool> {

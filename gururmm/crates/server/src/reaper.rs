@@ -68,7 +68,7 @@ async fn expire_polling_agents(state: &AppState) {
 
 /// Deletes metrics samples older than `metrics_retention_days` and watchdog events older than
 /// `watchdog_retention_days` (by the server's clock when each was recorded), and sign-ins that
-/// ended more than a day ago. Public so tests can run one pass instead of waiting for the
+/// ended more than a day ago, and remembered browsers past their 30 days. Public so tests can run one pass instead of waiting for the
 /// hourly one.
 pub async fn retention(state: &AppState) {
     let day_ms = 24 * 3600 * 1000;
@@ -84,5 +84,8 @@ pub async fn retention(state: &AppState) {
     }
     if let Err(e) = db::sign_ins::prune(&state.db, now - day_ms).await {
         tracing::error!(error = %e, "sign-in retention failed");
+    }
+    if let Err(e) = state.second_factors.forget_expired_devices(&state.db).await {
+        tracing::error!(error = %e, "remembered-browser retention failed");
     }
 }

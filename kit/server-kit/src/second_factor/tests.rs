@@ -485,3 +485,49 @@ async fn wrong_codes_from_everywhere_spend_one_budget_of_the_account() {
     );
     assert_eq!(outcomes.last(), Some(&"wait"), "{outcomes:?}");
 }
+
+#[tokio::test]
+async fn remembered_browsers_are_bounded_per_account_and_forgotten_when_expired() {
+    let (_dir, db, factors) = fixture().await;
+    let count = |user: &'static str| {
+        let db = db.clone();
+        async move {
+            let (n,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM t_remembered_devices WHERE user_id = $1")
+                    .bind(user)
+                    .fetch_one(&db.pool)
+                    .await
+                    .expect("count");
+            n
+        }
+    };
+    let mut tokens = Vec::new();
+    for _ in 0..MOST_REMEMBERED_PER_USER + 3 {
+        tokens.push(factors.remember(&db, "u1").await.expect("remember"));
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    factors.remember(&db, "u2").await.expect("remember");
+    assert_eq!(count("u1").await, MOST_REMEMBERED_PER_USER as i64);
+    assert!(!factors
+        .is_remembered(&db, "u1", &tokens[0])
+        .await
+        .expect("read"));
+    let newest = tokens.last().expect("newest");
+    assert!(factors
+        .is_remembered(&db, "u1", newest)
+        .await
+        .expect("read"));
+    assert_eq!(
+        count("u2").await,
+        1,
+        "another account's browsers are untouched"
+    );
+
+    sqlx::query("UPDATE t_remembered_devices SET expires_at = 1 WHERE user_id = 'u2'")
+        .execute(&db.pool)
+        .await
+        .expect("age");
+    assert_eq!(factors.forget_expired_devices(&db).await.expect("prune"), 1);
+    assert_eq!(count("u2").await, 0);
+    assert_eq!(count("u1").await, MOST_REMEMBERED_PER_USER as i64);
+}

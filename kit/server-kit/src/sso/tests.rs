@@ -435,5 +435,8 @@ fn the_environment_sets_all_three_or_none() {
     .expect("valid")
     .expect("configured");
     assert_eq!(whole.display_name(), "single sign-on");
-    assert!(!format!("{whole:?}").contains("s3cret"), "the secret never prints");
+    assert!(
+        !format!("{whole:?}").contains("s3cret"),
+        "the secret never prints"
+    );
 }

@@ -71,6 +71,10 @@ pub async fn reap(state: &AppState) -> anyhow::Result<()> {
     }
     db::codes::expire_old(&state.db).await?;
     db::tokens::prune_expired(&state.db).await?;
+    state
+        .second_factors
+        .forget_expired_devices(&state.db)
+        .await?;
     let retention_ms = (limits.audit_retention_days as i64) * 24 * 3600 * 1000;
     db::events::prune(&state.db, now - retention_ms).await?;
     Ok(())

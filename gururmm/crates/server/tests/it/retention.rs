@@ -132,3 +132,32 @@ async fn sign_ins_that_ended_more_than_a_day_ago_are_deleted_and_live_ones_stay(
         200
     );
 }
+
+#[tokio::test]
+async fn remembered_browsers_past_their_days_are_deleted() {
+    let app = TestApp::spawn().await;
+    let state = app.state().clone();
+    let me = app.get_json("/api/auth/me").await;
+    let user = me["id"].as_str().expect("id");
+    let old = state
+        .second_factors
+        .remember(&state.db, user)
+        .await
+        .expect("old");
+    let fresh = state
+        .second_factors
+        .remember(&state.db, user)
+        .await
+        .expect("fresh");
+    sqlx::query("UPDATE remembered_devices SET expires_at = 1 WHERE token_hash = $1")
+        .bind(server_kit::crypto::sha256_hex(&old))
+        .execute(&state.db.pool)
+        .await
+        .expect("age");
+    gururmm_server::reaper::retention(&state).await;
+    let left: Vec<(String,)> = sqlx::query_as("SELECT token_hash FROM remembered_devices")
+        .fetch_all(&state.db.pool)
+        .await
+        .expect("rows");
+    assert_eq!(left, [(server_kit::crypto::sha256_hex(&fresh),)]);
+}
