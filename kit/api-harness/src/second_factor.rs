@@ -409,3 +409,57 @@ fn wrong_code(phone: &Authenticator) -> String {
         .find(|c| !accepted.contains(c))
         .expect("four candidates, three accepted codes")
 }
+
+impl SignIn<'_> {
+    /// The server's command line turns off `login`'s second factor (an admin's last resort):
+    /// the password alone signs in after, and a second run says there is nothing to reset.
+    /// `reset` runs `admin reset-second-factor` for `login`: (success, stdout, stderr).
+    pub async fn the_command_line_resets_a_lost_authenticator(
+        &self,
+        (login, password, token): (&str, &str, &str),
+        reset: impl Fn() -> (bool, String, String),
+    ) {
+        self.enrol(token).await;
+        let (status, code) =
+            error_code(self.attempt(login, password, None, false, None).await).await;
+        assert_eq!((status, code.as_str()), (401, "second_factor_required"));
+        let (ok, out, err) = reset();
+        assert!(ok, "{out}{err}");
+        assert!(out.contains("turned off"), "{out}");
+        let res = self.attempt(login, password, None, false, None).await;
+        assert_eq!(res.status(), 200, "the password alone signs in");
+        let (ok, _, err) = reset();
+        assert!(!ok && err.contains("has no two-factor sign-in"), "{err}");
+    }
+}
+
+impl SignIn<'_> {
+    /// A wrong code on the Security page (here: turning it off) is refused and audited, as one
+    /// at sign-in is; `audit` is the admin's audit-log query for `second_factor_failed`.
+    pub async fn a_wrong_code_on_the_security_page_is_audited(
+        &self,
+        token: &str,
+        admin_token: &str,
+        audit: &str,
+    ) {
+        let (phone, _) = self.enrol(token).await;
+        let right = phone.code(0);
+        let wrong: String = right
+            .chars()
+            .map(|c| char::from(b'0' + (c as u8 - b'0' + 1) % 10))
+            .collect();
+        let before = self.audited(admin_token, audit).await;
+        let res = self
+            .api
+            .post("/api/auth/second-factor/off", token, json!({"code": wrong}))
+            .await;
+        assert_eq!(error_code(res).await.0, 422);
+        assert_eq!(self.audited(admin_token, audit).await, before + 1);
+    }
+
+    async fn audited(&self, admin_token: &str, audit: &str) -> usize {
+        let (status, page) = self.api.get_checked(audit, admin_token).await;
+        assert_eq!(status, 200, "{page}");
+        page["items"].as_array().expect("items").len()
+    }
+}

@@ -91,12 +91,7 @@ impl AppState {
             tokens: TokenKeys::derive(&master),
             code_key: hmac_hex(&master, "guruconnect/support-code/v1").into_bytes(),
             throttles: Throttles::new(&config),
-            second_factors: SecondFactors::new(
-                &master,
-                Tables::prefixed("connect_"),
-                "GuruConnect",
-                "gcdv_",
-            )?,
+            second_factors: second_factors(&master)?,
             second_factor_policy: config.second_factor_policy()?,
             sso: sso(&config, &master)?,
             sso_links: Links::prefixed("connect_"),
@@ -122,4 +117,9 @@ fn sso(config: &Config, master: &[u8]) -> anyhow::Result<Option<Sso>> {
         .clone()
         .map(|sso| Sso::new(sso, &config.public_url(), master))
         .transpose()
+}
+
+/// This server's second-factor store (also the command line's, for an admin's reset).
+pub fn second_factors(master: &[u8]) -> anyhow::Result<SecondFactors> {
+    SecondFactors::new(master, Tables::prefixed("connect_"), "GuruConnect", "gcdv_")
 }

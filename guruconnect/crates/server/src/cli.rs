@@ -94,6 +94,12 @@ pub enum AdminAction {
         #[arg(long, default_value = "")]
         display_name: String,
     },
+    /// Turn off someone's two-factor sign-in (a lost phone, when no other admin can sign in to
+    /// reset it on the Users page); they then sign in with their password alone.
+    ResetSecondFactor {
+        #[arg(long)]
+        username: String,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -115,6 +121,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     display_name,
                 },
         } => create_user(&config, &username, &role, &display_name).await,
+        Command::Admin {
+            action: AdminAction::ResetSecondFactor { username },
+        } => reset_second_factor(&config, &username).await,
         Command::Release { action } => release(&config, action).await,
     }
 }
@@ -212,5 +221,30 @@ async fn create_user(
     let hash = password::hash_blocking(pw).await?;
     db::users::create(&db, username, display_name, &hash, role).await?;
     println!("created {} {username}", role.as_str());
+    Ok(())
+}
+
+async fn reset_second_factor(config: &Config, username: &str) -> anyhow::Result<()> {
+    let db = db::connect(config).await?;
+    let user = db::users::find_by_username(&db, &username.trim().to_lowercase())
+        .await?
+        .with_context(|| format!("no account named {username}"))?;
+    let master = server_kit::install::master_key(config.jwt_secret.as_ref(), &config.data_dir)?;
+    let turned_off = crate::app::second_factors(&master)?
+        .turn_off(&db, user.id.as_str())
+        .await?;
+    anyhow::ensure!(turned_off, "{username} has no two-factor sign-in");
+    let event = db::events::Event {
+        event_type: "second_factor_reset",
+        actor: db::events::Actor::System,
+        session_id: None,
+        agent_id: None,
+        ip: None,
+        detail: serde_json::json!({"user_id": user.id, "by": "command line"}),
+    };
+    db::events::record(&db, event).await?;
+    println!(
+        "two-factor sign-in turned off for {username}: they sign in with their password alone"
+    );
     Ok(())
 }

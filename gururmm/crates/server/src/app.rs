@@ -119,7 +119,7 @@ impl AppState {
             tokens: TokenKeys::derive(&master),
             code_key: hmac_hex(&master, "gururmm/site-code/v1").into_bytes(),
             throttles: Throttles::new(&config, clock),
-            second_factors: SecondFactors::new(&master, Tables::prefixed(""), "GuruRMM", "grdv_")?,
+            second_factors: second_factors(&master)?,
             second_factor_policy: config.second_factor_policy()?,
             sso: sso(&config, &master)?,
             sso_links: Links::prefixed(""),
@@ -143,4 +143,9 @@ fn sso(config: &Config, master: &[u8]) -> anyhow::Result<Option<Sso>> {
         .clone()
         .map(|sso| Sso::new(sso, &config.public_url(), master))
         .transpose()
+}
+
+/// This server's second-factor store (also the command line's, for an admin's reset).
+pub fn second_factors(master: &[u8]) -> anyhow::Result<SecondFactors> {
+    SecondFactors::new(master, Tables::prefixed(""), "GuruRMM", "grdv_")
 }

@@ -81,6 +81,12 @@ pub enum AdminAction {
         #[arg(long, default_value = "")]
         display_name: String,
     },
+    /// Turn off someone's two-factor sign-in (a lost phone, when no other admin can sign in to
+    /// reset it on the Users page); they then sign in with their password alone.
+    ResetSecondFactor {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -102,6 +108,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     display_name,
                 },
         } => create_user(&config, &email, &role, &display_name).await,
+        Command::Admin {
+            action: AdminAction::ResetSecondFactor { email },
+        } => reset_second_factor(&config, &email).await,
         Command::Release { action } => release(action),
     }
 }
@@ -183,5 +192,22 @@ async fn create_user(
     let hash = password::hash_blocking(pw).await?;
     db::users::create(&db, email, display_name, &hash, role).await?;
     println!("created {} {email}", role.as_str());
+    Ok(())
+}
+
+async fn reset_second_factor(config: &Config, email: &str) -> anyhow::Result<()> {
+    let db = db::connect(config).await?;
+    let user = db::users::find_by_email(&db, &email.trim().to_lowercase())
+        .await?
+        .with_context(|| format!("no account with the email {email}"))?;
+    let master = server_kit::install::master_key(config.jwt_secret.as_ref(), &config.data_dir)?;
+    let turned_off = crate::app::second_factors(&master)?
+        .turn_off(&db, user.id.as_str())
+        .await?;
+    anyhow::ensure!(turned_off, "{email} has no two-factor sign-in");
+    let target = format!("user:{}", user.id);
+    let detail = serde_json::json!({"by": "command line"});
+    db::audit::record(&db, "system", "second_factor_reset", &target, detail).await;
+    println!("two-factor sign-in turned off for {email}: they sign in with their password alone");
     Ok(())
 }

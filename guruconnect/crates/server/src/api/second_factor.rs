@@ -12,7 +12,8 @@ use crate::relay::lifecycle::record;
 use axum::extract::State;
 use axum::http::StatusCode;
 use server_kit::second_factor::{
-    Accounts, CodeRequest, Holder, RecoveryCodes, Refusal, SecondFactorSetup, SecondFactorStatus,
+    Accounts, CodeRequest, Denied, Holder, RecoveryCodes, Refusal, SecondFactorSetup,
+    SecondFactorStatus,
 };
 
 /// The kit's steps, with this server's stores and the holder of the token.
@@ -70,9 +71,8 @@ pub async fn confirm(
     SignedIn(me): SignedIn,
     Json(req): Json<CodeRequest>,
 ) -> ApiResult<Json<RecoveryCodes>> {
-    let codes = accounts(&state)
-        .confirm(&holder(&me, &ip), &req.code)
-        .await?;
+    let codes = accounts(&state).confirm(&holder(&me, &ip), &req.code).await;
+    let codes = checked(&state, &me, &ip, codes).await?;
     audit(&state, &me, "second_factor_enabled", &ip).await;
     Ok(Json(codes))
 }
@@ -90,7 +90,8 @@ pub async fn recovery_codes(
 ) -> ApiResult<Json<RecoveryCodes>> {
     let codes = accounts(&state)
         .renew_codes(&holder(&me, &ip), &req.code)
-        .await?;
+        .await;
+    let codes = checked(&state, &me, &ip, codes).await?;
     audit(&state, &me, "recovery_codes_renewed", &ip).await;
     Ok(Json(codes))
 }
@@ -107,9 +108,10 @@ pub async fn off(
     SignedIn(me): SignedIn,
     Json(req): Json<CodeRequest>,
 ) -> ApiResult<StatusCode> {
-    accounts(&state)
+    let done = accounts(&state)
         .turn_off(&holder(&me, &ip), &req.code)
-        .await?;
+        .await;
+    checked(&state, &me, &ip, done).await?;
     audit(&state, &me, "second_factor_disabled", &ip).await;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -123,6 +125,7 @@ pub async fn off(
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn reset(
     State(state): State<AppState>,
+    ip: ClientIp,
     Admin(admin): Admin,
     Path(id): Path<UserId>,
 ) -> ApiResult<StatusCode> {
@@ -147,11 +150,24 @@ pub async fn reset(
         actor: Actor::User(admin.user_id),
         session_id: None,
         agent_id: None,
-        ip: None,
+        ip: ip.0.map(|i| i.to_string()),
         detail: serde_json::json!({"user_id": id}),
     };
     record(&state, event).await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A wrong code on these pages is audited as one at sign-in is.
+async fn checked<T>(
+    state: &AppState,
+    me: &Principal,
+    ip: &ClientIp,
+    result: Result<T, Denied>,
+) -> ApiResult<T> {
+    if let Err(Denied::Refused(Refusal::CodeRejected)) = &result {
+        audit(state, me, "second_factor_failed", ip).await;
+    }
+    Ok(result?)
 }
 
 async fn audit(state: &AppState, me: &Principal, event_type: &'static str, ip: &ClientIp) {

@@ -96,3 +96,44 @@ fn an_unknown_role_in_the_policy_stops_the_server_with_its_name() {
     let err = config.validate().expect_err("not a role");
     assert!(err.to_string().contains("`owner` is not a role"), "{err}");
 }
+
+#[tokio::test]
+async fn the_command_line_turns_off_a_second_factor_when_no_admin_can() {
+    let app = TestApp::spawn().await;
+    let token = app.user("gil", "technician").await;
+    let data_dir = app.config.data_dir.clone();
+    let database = app.config.database_url.clone();
+    let reset = || {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_guruconnect-server"));
+        command
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .args(["admin", "reset-second-factor", "--username", "gil"])
+            .env("RUST_LOG", "warn");
+        if let Some(url) = &database {
+            command.env("GURUCONNECT_DATABASE_URL", url.expose());
+        }
+        let output = command.output().expect("run guruconnect-server");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    sign_in(&app)
+        .the_command_line_resets_a_lost_authenticator(("gil", PASSWORD, &token), reset)
+        .await;
+}
+
+#[tokio::test]
+async fn a_wrong_code_on_the_security_page_is_audited() {
+    let app = TestApp::spawn().await;
+    let token = app.user("hal", "technician").await;
+    sign_in(&app)
+        .a_wrong_code_on_the_security_page_is_audited(
+            &token,
+            &app.admin_token,
+            "/api/audit?event_type=second_factor_failed",
+        )
+        .await;
+}

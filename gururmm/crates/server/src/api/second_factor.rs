@@ -11,7 +11,8 @@ use crate::model::UserId;
 use axum::extract::State;
 use axum::http::StatusCode;
 use server_kit::second_factor::{
-    Accounts, CodeRequest, Holder, RecoveryCodes, Refusal, SecondFactorSetup, SecondFactorStatus,
+    Accounts, CodeRequest, Denied, Holder, RecoveryCodes, Refusal, SecondFactorSetup,
+    SecondFactorStatus,
 };
 
 /// The kit's steps, with this server's stores and the holder of the token.
@@ -69,9 +70,8 @@ pub async fn confirm(
     SignedIn(me): SignedIn,
     Json(req): Json<CodeRequest>,
 ) -> ApiResult<Json<RecoveryCodes>> {
-    let codes = accounts(&state)
-        .confirm(&holder(&me, &ip), &req.code)
-        .await?;
+    let codes = accounts(&state).confirm(&holder(&me, &ip), &req.code).await;
+    let codes = checked(&state, &me, &ip, codes).await?;
     audit(&state, &me, "second_factor_enabled", &ip).await;
     Ok(Json(codes))
 }
@@ -89,7 +89,8 @@ pub async fn recovery_codes(
 ) -> ApiResult<Json<RecoveryCodes>> {
     let codes = accounts(&state)
         .renew_codes(&holder(&me, &ip), &req.code)
-        .await?;
+        .await;
+    let codes = checked(&state, &me, &ip, codes).await?;
     audit(&state, &me, "recovery_codes_renewed", &ip).await;
     Ok(Json(codes))
 }
@@ -106,9 +107,10 @@ pub async fn off(
     SignedIn(me): SignedIn,
     Json(req): Json<CodeRequest>,
 ) -> ApiResult<StatusCode> {
-    accounts(&state)
+    let done = accounts(&state)
         .turn_off(&holder(&me, &ip), &req.code)
-        .await?;
+        .await;
+    checked(&state, &me, &ip, done).await?;
     audit(&state, &me, "second_factor_disabled", &ip).await;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -122,6 +124,7 @@ pub async fn off(
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn reset(
     State(state): State<AppState>,
+    ip: ClientIp,
     Admin(admin): Admin,
     Path(id): Path<UserId>,
 ) -> ApiResult<StatusCode> {
@@ -146,10 +149,23 @@ pub async fn reset(
         &format!("user:{}", admin.user_id),
         "second_factor_reset",
         &format!("user:{id}"),
-        serde_json::json!({}),
+        serde_json::json!({"ip": ip.0}),
     )
     .await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A wrong code on these pages is audited as one at sign-in is.
+async fn checked<T>(
+    state: &AppState,
+    me: &Principal,
+    ip: &ClientIp,
+    result: Result<T, Denied>,
+) -> ApiResult<T> {
+    if let Err(Denied::Refused(Refusal::CodeRejected)) = &result {
+        audit(state, me, "second_factor_failed", ip).await;
+    }
+    Ok(result?)
 }
 
 async fn audit(state: &AppState, me: &Principal, action: &'static str, ip: &ClientIp) {
