@@ -9,14 +9,16 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum_server::accept::Accept;
 use std::collections::HashMap;
+use std::future::Future;
 use std::io;
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tokio::time::Sleep;
 use tower_http::add_extension::AddExtension;
 
 /// What an unauthenticated socket may send before it must have authenticated: enough for
@@ -72,11 +74,61 @@ impl<S: Send + Sync> FromRequestParts<S> for ConnectionBudget {
     }
 }
 
-/// A connection's byte stream, counted against its [`ConnectionBudget`] as it is read.
+/// A connection's byte stream, counted against its [`ConnectionBudget`] as it is read, and
+/// cut off when its first request has not arrived in time.
 #[derive(Debug)]
 pub struct Metered<S> {
     inner: S,
     budget: ConnectionBudget,
+    /// Until the first request reaches the service: the flag it sets and when to give up.
+    first_request: Option<(FirstRequestSeen, Pin<Box<Sleep>>)>,
+}
+
+/// Set once a connection's first request has reached the service: its headers are in.
+#[derive(Debug, Clone, Default)]
+pub struct FirstRequestSeen(Arc<AtomicBool>);
+
+impl<S> Metered<S> {
+    /// Fails the read when the first request is overdue (the sleep also wakes the connection
+    /// then, so a peer that sends nothing more is noticed).
+    fn check_first_request(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        let Some((seen, deadline)) = &mut self.first_request else {
+            return Ok(());
+        };
+        if seen.0.load(Ordering::Acquire) {
+            self.first_request = None;
+            return Ok(());
+        }
+        if deadline.as_mut().poll(cx).is_ready() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "no whole request arrived in time",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Marks [`FirstRequestSeen`] when a request reaches the wrapped service.
+#[derive(Debug, Clone)]
+pub struct MarkFirstRequest<S> {
+    inner: S,
+    seen: FirstRequestSeen,
+}
+
+impl<S: tower::Service<R>, R> tower::Service<R> for MarkFirstRequest<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> S::Future {
+        self.seen.0.store(true, Ordering::Release);
+        self.inner.call(request)
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Metered<S> {
@@ -86,6 +138,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Metered<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        this.check_first_request(cx)?;
         let before = buf.filled().len();
         ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
         let read = (buf.filled().len() - before) as u64;
@@ -130,28 +183,33 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Metered<S> {
     }
 }
 
-/// Accepts each TCP connection for serving: a first byte within `first_byte` (HTTP's header
-/// timeout only starts once the server has seen which HTTP it speaks, so a client sending
-/// nothing at all would otherwise hold its socket for ever), Nagle's algorithm off (small
-/// messages — a key, a frame acknowledgement, a typed character's echo — go out at once) and
-/// the stream metered, its budget handed to every request on it.
+/// Accepts each TCP connection for serving: a first byte within `header_timeout` and its
+/// first whole request within `header_timeout` of that (HTTP's own header timeout only starts
+/// once the server has seen which HTTP it speaks — after TLS, after the HTTP/2 preface — so a
+/// client sending nothing, or stopping inside the TLS session or the preface, would otherwise
+/// hold its socket for ever), Nagle's algorithm off (small messages — a key, a frame
+/// acknowledgement, a typed character's echo — go out at once) and the stream metered, its
+/// budget handed to every request on it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Intake {
-    pub first_byte: std::time::Duration,
+    pub header_timeout: std::time::Duration,
 }
 
-type Accepted<S> = (Metered<TcpStream>, AddExtension<S, ConnectionBudget>);
+type Accepted<S> = (
+    Metered<TcpStream>,
+    AddExtension<MarkFirstRequest<S>, ConnectionBudget>,
+);
 
 impl<S: Send + 'static> Accept<TcpStream, S> for Intake {
     type Stream = Metered<TcpStream>;
-    type Service = AddExtension<S, ConnectionBudget>;
+    type Service = AddExtension<MarkFirstRequest<S>, ConnectionBudget>;
     type Future = Pin<Box<dyn std::future::Future<Output = io::Result<Accepted<S>>> + Send>>;
 
     fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
-        let first_byte = self.first_byte;
+        let header_timeout = self.header_timeout;
         Box::pin(async move {
             let mut peeked = [0u8; 1];
-            match tokio::time::timeout(first_byte, stream.peek(&mut peeked)).await {
+            match tokio::time::timeout(header_timeout, stream.peek(&mut peeked)).await {
                 Ok(Ok(n)) if n > 0 => {}
                 Ok(Ok(_)) => return Err(io::ErrorKind::UnexpectedEof.into()),
                 Ok(Err(e)) => return Err(e),
@@ -159,10 +217,17 @@ impl<S: Send + 'static> Accept<TcpStream, S> for Intake {
             }
             stream.set_nodelay(true)?;
             let budget = ConnectionBudget::unlimited();
-            let service = AddExtension::new(service, budget.clone());
+            let seen = FirstRequestSeen::default();
+            let marked = MarkFirstRequest {
+                inner: service,
+                seen: seen.clone(),
+            };
+            let service = AddExtension::new(marked, budget.clone());
+            let deadline = Box::pin(tokio::time::sleep(header_timeout));
             let metered = Metered {
                 inner: stream,
                 budget,
+                first_request: Some((seen, deadline)),
             };
             Ok((metered, service))
         })

@@ -75,9 +75,7 @@ async fn serve_timed(
     let handle = axum_server::Handle::new();
     let Some(tls) = tls else {
         let mut server = axum_server::from_tcp(bound.listener)
-            .acceptor(Intake {
-                first_byte: header_timeout,
-            })
+            .acceptor(Intake { header_timeout })
             .handle(handle.clone());
         time_headers(server.http_builder(), header_timeout);
         let task = tokio::spawn(server.serve(app));
@@ -96,11 +94,7 @@ async fn serve_timed(
             )
         })?;
     let mut server = axum_server::from_tcp_rustls(bound.listener, rustls)
-        .map(|tls| {
-            tls.acceptor(Intake {
-                first_byte: header_timeout,
-            })
-        })
+        .map(|tls| tls.acceptor(Intake { header_timeout }))
         .handle(handle.clone());
     time_headers(server.http_builder(), header_timeout);
     let task = tokio::spawn(server.serve(app));

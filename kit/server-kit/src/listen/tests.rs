@@ -193,3 +193,68 @@ async fn an_http2_peer_that_goes_silent_is_closed() {
     assert!(ended, "a silent HTTP/2 connection stayed open");
     serving.abort().await;
 }
+
+#[tokio::test]
+async fn a_client_that_stops_inside_the_http2_preface_is_cut_off() {
+    use tokio::io::AsyncWriteExt;
+    let (serving, stream) = timed_server(Duration::from_millis(500)).await;
+    // The server reads the preface to tell HTTP/2 from HTTP/1 before either's timers start.
+    let ended = ended_during(stream, |mut write| {
+        tokio::spawn(async move {
+            let _ = write.write_all(b"PRI * HTTP/2.0\r\n").await;
+            tokio::time::sleep(Duration::from_secs(20)).await;
+        })
+    })
+    .await;
+    assert!(ended, "a connection stopped inside the preface stayed open");
+    serving.abort().await;
+}
+
+#[tokio::test]
+async fn after_a_tls_handshake_a_client_that_sends_nothing_is_cut_off() {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("cert");
+    let dir = tempfile::tempdir().expect("dir");
+    let files = TlsConfig {
+        cert: dir.path().join("cert.pem"),
+        key: dir.path().join("key.pem"),
+    };
+    std::fs::write(&files.cert, cert.cert.pem()).expect("write");
+    std::fs::write(&files.key, cert.key_pair.serialize_pem()).expect("write");
+    let bound = bind(loopback()).expect("bind");
+    let addr = bound.addr;
+    let serving = serve_timed(bound, Some(&files), app(), Duration::from_millis(500))
+        .await
+        .expect("serve");
+    // A whole TLS handshake, then not one byte of HTTP for up to 20 s.
+    let ended = tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(cert.cert.der().clone()).expect("root");
+        let config = rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = "localhost".try_into().expect("name");
+        let mut tls =
+            rustls::ClientConnection::new(std::sync::Arc::new(config), name).expect("client");
+        let mut socket = std::net::TcpStream::connect(addr).expect("connect");
+        socket
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("timeout");
+        while tls.is_handshaking() {
+            tls.complete_io(&mut socket).expect("handshake");
+        }
+        let mut buf = [0u8; 64];
+        match rustls::Stream::new(&mut tls, &mut socket).read(&mut buf) {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(e) => !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+        }
+    })
+    .await
+    .expect("client thread");
+    assert!(ended, "a TLS session that never sent a request stayed open");
+    serving.abort().await;
+}
