@@ -463,3 +463,27 @@ impl SignIn<'_> {
         page["items"].as_array().expect("items").len()
     }
 }
+
+impl SignIn<'_> {
+    /// An authenticator can be set up only from a recent sign-in: `old` is a token whose
+    /// sign-in the caller has made older than the kit's limit (refreshing does not make it
+    /// younger); a fresh sign-in with the password sets up.
+    pub async fn a_setup_needs_a_recent_sign_in(&self, login: &str, password: &str, old: &str) {
+        let res = self
+            .api
+            .post("/api/auth/second-factor/setup", old, json!({}))
+            .await;
+        assert_eq!(
+            error_code(res).await,
+            (403, "recent_sign_in_required".to_owned())
+        );
+        let fresh = self
+            .token(self.attempt(login, password, None, false, None).await)
+            .await;
+        let res = self
+            .api
+            .post("/api/auth/second-factor/setup", &fresh, json!({}))
+            .await;
+        assert_eq!(res.status(), 200, "a fresh sign-in sets up");
+    }
+}

@@ -30,6 +30,9 @@ use crate::throttle::SlidingWindow;
 use std::collections::HashSet;
 use std::sync::Mutex;
 
+/// How recent a sign-in must be to set up an authenticator.
+pub const RECENT_SIGN_IN_SECS: u64 = 15 * 60;
+
 /// Browsers one account may have remembered at once; remembering one more forgets the oldest.
 pub const MOST_REMEMBERED_PER_USER: usize = 10;
 

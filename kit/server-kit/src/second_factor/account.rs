@@ -129,11 +129,19 @@ impl Accounts<'_> {
     }
 
     /// Starts (or restarts) setting up; `account` is the name the app shows.
+    /// `signed_in_at`: when the holder's sign-in began (Unix seconds; refreshes do not move
+    /// it), which must be within [`RECENT_SIGN_IN_SECS`].
+    ///
+    /// [`RECENT_SIGN_IN_SECS`]: super::RECENT_SIGN_IN_SECS
     pub async fn set_up(
         &self,
         holder: &Holder<'_>,
         account: &str,
+        signed_in_at: u64,
     ) -> Result<SecondFactorSetup, Denied> {
+        if now_secs().saturating_sub(signed_in_at) > super::RECENT_SIGN_IN_SECS {
+            return Err(Denied::Refused(Refusal::RecentSignInNeeded));
+        }
         Ok(self
             .factors
             .begin(self.db, holder.user, account)

@@ -28,6 +28,12 @@ pub enum Refusal {
     /// Turning off or renewing codes while it is off.
     #[error("two-factor sign-in is not on for this account")]
     NotOn,
+    /// Setting up an authenticator from a sign-in older than [`RECENT_SIGN_IN_SECS`]: a token
+    /// stolen from an old sign-in must not be able to tie the account to the thief's phone.
+    ///
+    /// [`RECENT_SIGN_IN_SECS`]: super::RECENT_SIGN_IN_SECS
+    #[error("for your safety, setting up an authenticator needs a sign-in from the last 15 minutes: sign out and sign in again")]
+    RecentSignInNeeded,
     /// Turning it off when the user's role must use it.
     #[error("your role must sign in with a second factor, so it cannot be turned off (an admin can reset it)")]
     RequiredByPolicy,
@@ -38,7 +44,9 @@ impl Failure for Refusal {
         match self {
             Refusal::CodeNeeded | Refusal::CodeWrong => StatusCode::UNAUTHORIZED,
             Refusal::CodeRejected => StatusCode::UNPROCESSABLE_ENTITY,
-            Refusal::SetupNeeded | Refusal::RequiredByPolicy => StatusCode::FORBIDDEN,
+            Refusal::SetupNeeded | Refusal::RequiredByPolicy | Refusal::RecentSignInNeeded => {
+                StatusCode::FORBIDDEN
+            }
             Refusal::NotStarted | Refusal::AlreadyOn | Refusal::NotOn => StatusCode::CONFLICT,
         }
     }
@@ -52,6 +60,7 @@ impl Failure for Refusal {
             Refusal::AlreadyOn => "second_factor_already_on",
             Refusal::NotOn => "second_factor_off",
             Refusal::RequiredByPolicy => "second_factor_required_by_policy",
+            Refusal::RecentSignInNeeded => "recent_sign_in_required",
         }
     }
 }

@@ -47,17 +47,23 @@ pub async fn status(
 }
 
 /// Starts setting up an authenticator app (again, if a set-up was left unfinished). Nothing
-/// changes for sign-ins until a code from the app confirms it.
+/// changes for sign-ins until a code from the app confirms it. Needs a sign-in from the last
+/// 15 minutes (403 `recent_sign_in_required`).
 #[utoipa::path(post, path = "/api/auth/second-factor/setup", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = SecondFactorSetup), (status = 401, body = ErrorEnvelope),
-              (status = 409, body = ErrorEnvelope)))]
+              (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn setup(
     State(state): State<AppState>,
     ip: ClientIp,
     SignedIn(me): SignedIn,
 ) -> ApiResult<Json<SecondFactorSetup>> {
     let holder = holder(&me, &ip);
-    Ok(Json(accounts(&state).set_up(&holder, &me.username).await?))
+    let started_ms = db::tokens::family_started(&state.db, &me.family).await?;
+    let signed_in_at = started_ms.map_or(0, |ms| u64::try_from(ms / 1000).unwrap_or(0));
+    let accounts = accounts(&state);
+    Ok(Json(
+        accounts.set_up(&holder, &me.username, signed_in_at).await?,
+    ))
 }
 
 /// Turns two-factor sign-in on with the app's current code; answers the recovery codes.

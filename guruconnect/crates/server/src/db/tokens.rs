@@ -88,6 +88,17 @@ pub async fn revoke_family(db: &Db, family_id: &str) -> sqlx::Result<()> {
     Ok(())
 }
 
+/// When a login (refresh-token family) began, Unix milliseconds: its oldest token. None once
+/// its tokens are gone.
+pub async fn family_started(db: &Db, family_id: &str) -> sqlx::Result<Option<i64>> {
+    let (started,): (Option<i64>,) =
+        sqlx::query_as("SELECT MIN(created_at) FROM connect_refresh_tokens WHERE family_id = $1")
+            .bind(family_id)
+            .fetch_one(&db.pool)
+            .await?;
+    Ok(started)
+}
+
 pub async fn is_family_revoked(db: &Db, family_id: &str) -> sqlx::Result<bool> {
     let row: Option<(String,)> = sqlx::query_as(
         "SELECT id FROM connect_refresh_tokens WHERE family_id = $1 AND revoked_at IS NOT NULL LIMIT 1",

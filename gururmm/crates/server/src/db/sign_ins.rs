@@ -13,6 +13,8 @@ pub struct SignInRow {
     pub previous_jti: Option<String>,
     /// Unix milliseconds of the last refresh.
     pub rotated_at: Option<i64>,
+    /// Unix milliseconds of the sign-in itself (refreshes do not move it).
+    pub created_at: i64,
     /// Unix milliseconds; no token of the family lives past it.
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
@@ -51,7 +53,8 @@ impl SignInRow {
     }
 }
 
-const COLUMNS: &str = "id, user_id, current_jti, previous_jti, rotated_at, expires_at, revoked_at";
+const COLUMNS: &str =
+    "id, user_id, current_jti, previous_jti, rotated_at, created_at, expires_at, revoked_at";
 
 pub async fn create(
     db: &Db,
@@ -145,6 +148,7 @@ mod tests {
             current_jti: "current".into(),
             previous_jti: Some("previous".into()),
             rotated_at,
+            created_at: 0,
             expires_at: 1_000_000,
             revoked_at,
         }

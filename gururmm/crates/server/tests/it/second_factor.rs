@@ -141,3 +141,20 @@ async fn a_wrong_code_on_the_security_page_is_audited() {
         )
         .await;
 }
+
+#[tokio::test]
+async fn only_a_recent_sign_in_sets_up_an_authenticator() {
+    let app = TestApp::spawn().await;
+    let token = app.technician_token("ivy@example.com").await;
+    let id = user_id(&app, &token).await;
+    let limit_ms = server_kit::second_factor::RECENT_SIGN_IN_SECS as i64 * 1000;
+    sqlx::query("UPDATE sign_ins SET created_at = created_at - $1 WHERE user_id = $2")
+        .bind(limit_ms + 60_000)
+        .bind(&id)
+        .execute(&app.state().db.pool)
+        .await
+        .expect("age the sign-in");
+    sign_in(&app)
+        .a_setup_needs_a_recent_sign_in("ivy@example.com", PASSWORD, &token)
+        .await;
+}
