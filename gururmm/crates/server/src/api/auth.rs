@@ -33,10 +33,9 @@ pub struct LoginRequest {
 
 /// The remembered-browser cookie of this server.
 fn device_cookie(state: &AppState) -> DeviceCookie {
-    let config = &state.config;
     DeviceCookie {
         name: "grmm_device",
-        secure: config.tls.is_some() || config.public_url().starts_with("https://"),
+        secure: state.config.served_over_https(),
     }
 }
 

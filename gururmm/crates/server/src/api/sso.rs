@@ -21,11 +21,10 @@ use utoipa::ToSchema;
 const LOGIN_PAGE: &str = "/login";
 
 fn cookies(state: &AppState) -> SsoCookies {
-    let config = &state.config;
     SsoCookies {
         pending: "grmm_sso",
         ticket: "grmm_sso_ticket",
-        secure: config.tls.is_some() || config.public_url().starts_with("https://"),
+        secure: state.config.served_over_https(),
     }
 }
 

@@ -457,6 +457,12 @@ impl Config {
         }
     }
 
+    /// Whether people reach the dashboard over HTTPS (this server's TLS, or a proxy's named by
+    /// `public_url`): its cookies are then `Secure`.
+    pub fn served_over_https(&self) -> bool {
+        self.tls.is_some() || self.public_url().starts_with("https://")
+    }
+
     pub fn public_url(&self) -> String {
         match &self.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),

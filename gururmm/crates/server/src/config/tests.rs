@@ -191,3 +191,17 @@ fn bad_connect_settings_name_their_key() {
     let err = apply(&[("GURURMM_CONNECT_URL", "https://c.example.com")]).expect_err("no key");
     assert!(err.to_string().contains("integration_key"), "{err}");
 }
+
+#[test]
+fn cookies_are_secure_when_people_reach_the_server_over_https() {
+    let mut config = Config::default();
+    assert!(!config.served_over_https());
+    config.public_url = Some("https://rmm.example.com".into());
+    assert!(config.served_over_https(), "behind a TLS proxy");
+    config.public_url = None;
+    config.tls = Some(TlsConfig {
+        cert: "cert.pem".into(),
+        key: "key.pem".into(),
+    });
+    assert!(config.served_over_https(), "TLS of its own");
+}
