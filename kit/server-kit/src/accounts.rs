@@ -1,4 +1,5 @@
-//! What both products' accounts share: the two roles a person signs in with.
+//! What both products' accounts share: the two roles a person signs in with, and the two ways
+//! they prove who they are before the second step.
 
 crate::stored_enum! {
     /// What an account may do: a technician works on machines, an admin also manages
@@ -8,6 +9,14 @@ crate::stored_enum! {
     pub enum Role as "role" {
         Admin = "admin",
         Technician = "technician",
+    }
+}
+
+crate::stored_enum! {
+    /// How a sign-in's first step was passed (audited with each sign-in).
+    pub enum SignInMethod as "sign-in method" {
+        Password = "password",
+        SingleSignOn = "sso",
     }
 }
 

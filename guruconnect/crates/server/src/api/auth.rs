@@ -16,6 +16,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use server_kit::accounts::SignInMethod;
 use server_kit::second_factor::{Attempt, Denied, DeviceCookie, Holder, Passed, Refusal};
 use utoipa::ToSchema;
 
@@ -109,23 +110,7 @@ pub async fn login(
     };
     let passed = second_step(&state, &ip, &username_key, &user, second, &headers).await?;
     throttle.record_success(ip.0, &username_key);
-    complete_sign_in(&state, &ip, user, passed, Method::Password).await
-}
-
-/// How a person proved who they are before the second step.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Method {
-    Password,
-    SingleSignOn,
-}
-
-impl Method {
-    fn as_str(self) -> &'static str {
-        match self {
-            Method::Password => "password",
-            Method::SingleSignOn => "sso",
-        }
-    }
+    complete_sign_in(&state, &ip, user, passed, SignInMethod::Password).await
 }
 
 /// What a sign-in presents besides its first factor.
@@ -141,7 +126,7 @@ pub(super) async fn complete_sign_in(
     ip: &ClientIp,
     user: db::users::UserRow,
     passed: Passed,
-    method: Method,
+    method: SignInMethod,
 ) -> ApiResult<Response> {
     db::users::touch_login(&state.db, &user.id).await?;
     let issued = tokens::issue_login(state, &user, None).await?;
@@ -153,7 +138,7 @@ pub(super) async fn complete_sign_in(
             session_id: None,
             agent_id: None,
             ip: ip.0.map(|i| i.to_string()),
-            detail: serde_json::json!({"second_factor": passed.via, "method": method.as_str()}),
+            detail: serde_json::json!({"second_factor": passed.via, "method": method}),
         },
     )
     .await;

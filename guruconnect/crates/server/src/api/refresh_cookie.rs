@@ -71,14 +71,7 @@ pub fn headers(values: [HeaderValue; 2]) -> AppendHeaders<[(HeaderName, HeaderVa
 
 /// The refresh token the browser sent, if any.
 pub fn read(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == NAME && !value.is_empty())
-        .map(|(_, value)| value.to_owned())
+    server_kit::http::read_cookie(headers, NAME)
 }
 
 pub use server_kit::http::same_origin;

@@ -4,7 +4,7 @@
 //! sign-in like a password would, asking for the account's second factor when it has one.
 //! SSO never creates accounts: an identity signs in only as the account it is linked to.
 
-use super::auth::{complete_sign_in, second_step, Method, SecondStep, TokenResponse};
+use super::auth::{complete_sign_in, second_step, SecondStep, TokenResponse};
 use super::refresh_cookie;
 use crate::app::AppState;
 use crate::db::{self, events::Actor, events::Event};
@@ -16,6 +16,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
+use server_kit::accounts::SignInMethod;
 use server_kit::sso::{Callback, Identity, Links, SsoCookies, SsoError};
 use utoipa::ToSchema;
 
@@ -238,7 +239,8 @@ pub async fn finish(
     if !sso.tickets.spend(&ticket) {
         return Err(ApiError::SsoTicket);
     }
-    let mut response = complete_sign_in(&state, &ip, user, passed, Method::SingleSignOn).await?;
+    let mut response =
+        complete_sign_in(&state, &ip, user, passed, SignInMethod::SingleSignOn).await?;
     if let Some(cookie) = cookies(&state).clear_ticket() {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }

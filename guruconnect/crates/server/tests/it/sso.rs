@@ -49,6 +49,26 @@ async fn a_vouched_address_signs_in_as_its_account_and_stays_linked() {
         options,
         serde_json::json!({"enabled": true, "name": "Test IdP"})
     );
+    // Audited: the first link once, and each sign-in with how it was made.
+    let audit = |kind: &'static str| {
+        let app = &app;
+        async move {
+            let path = format!("/api/audit?event_type={kind}");
+            let page = app.get_json(&path, &app.admin_token).await;
+            page["items"].as_array().expect("items").clone()
+        }
+    };
+    assert_eq!(audit("sso_linked").await.len(), 1);
+    let methods: Vec<serde_json::Value> = audit("login_succeeded")
+        .await
+        .iter()
+        .map(|e| e["detail"]["method"].clone())
+        .collect();
+    assert_eq!(
+        methods.iter().filter(|m| *m == "sso").count(),
+        2,
+        "{methods:?}"
+    );
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use server_kit::accounts::SignInMethod;
 use server_kit::second_factor::{Attempt, Denied, DeviceCookie, Holder, Passed, Refusal};
 use server_kit::throttle::source_of;
 use utoipa::ToSchema;
@@ -104,23 +105,7 @@ pub async fn login(
     };
     let passed = second_step(&state, &ip, &key, &user, second, &headers).await?;
     throttle.record_success(ip.0, &key);
-    complete_sign_in(&state, &ip, user, passed, Method::Password).await
-}
-
-/// How a person proved who they are before the second step.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Method {
-    Password,
-    SingleSignOn,
-}
-
-impl Method {
-    fn as_str(self) -> &'static str {
-        match self {
-            Method::Password => "password",
-            Method::SingleSignOn => "sso",
-        }
-    }
+    complete_sign_in(&state, &ip, user, passed, SignInMethod::Password).await
 }
 
 /// What a sign-in presents besides its first factor.
@@ -137,7 +122,7 @@ pub(super) async fn complete_sign_in(
     ip: &ClientIp,
     user: UserRow,
     passed: Passed,
-    method: Method,
+    method: SignInMethod,
 ) -> ApiResult<Response> {
     db::users::touch_login(&state.db, &user.id).await?;
     let sign_in = SignInId::new();
@@ -152,7 +137,7 @@ pub(super) async fn complete_sign_in(
         &format!("user:{}", user.id),
         "login",
         &format!("user:{}", user.id),
-        serde_json::json!({"ip": ip.0, "second_factor": passed.via, "method": method.as_str()}),
+        serde_json::json!({"ip": ip.0, "second_factor": passed.via, "method": method}),
     )
     .await;
     let mut response = Json(response).into_response();

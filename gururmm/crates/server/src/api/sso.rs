@@ -4,7 +4,7 @@
 //! sign-in like a password would, asking for the account's second factor when it has one.
 //! SSO never creates accounts: an identity signs in only as the account it is linked to.
 
-use super::auth::{complete_sign_in, second_step, LoginResponse, Method, SecondStep};
+use super::auth::{complete_sign_in, second_step, LoginResponse, SecondStep};
 use crate::app::AppState;
 use crate::db::{self, users::UserRow};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Query};
@@ -14,6 +14,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
+use server_kit::accounts::SignInMethod;
 use server_kit::sso::{Callback, Identity, Links, SsoCookies, SsoError};
 use utoipa::ToSchema;
 
@@ -214,7 +215,8 @@ pub async fn finish(
     if !sso.tickets.spend(&ticket) {
         return Err(ApiError::SsoTicket);
     }
-    let mut response = complete_sign_in(&state, &ip, user, passed, Method::SingleSignOn).await?;
+    let mut response =
+        complete_sign_in(&state, &ip, user, passed, SignInMethod::SingleSignOn).await?;
     if let Some(cookie) = cookies(&state).clear_ticket() {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
