@@ -35,4 +35,7 @@ test("someone without a GuruConnect account is told why and stays signed out", a
   await expect(page.getByRole("alert")).toContainText("no GuruConnect account has that email address");
   await expect(page.getByLabel("GuruConnect username")).toBeVisible();
   await page.screenshot({ path: "test-results/sso-no-account.png" });
+  // Asked again, the provider shows its form instead of answering for the stranger at once.
+  await page.getByRole("link", { name: "Sign in with Test IdP" }).click();
+  await expect(page.locator("input[name=login]")).toBeVisible();
 });

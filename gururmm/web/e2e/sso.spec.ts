@@ -26,4 +26,7 @@ test('someone without a GuruRMM account is told why and stays signed out', async
   await expect(page.getByRole('alert')).toContainText('no GuruRMM account has that email address');
   await expect(page.getByLabel('Email')).toBeVisible();
   await page.screenshot({ path: 'test-results/sso-no-account.png' });
+  // Asked again, the provider shows its form instead of answering for the stranger at once.
+  await page.getByRole('link', { name: 'Sign in with Test IdP' }).click();
+  await expect(page.locator('input[name=login]')).toBeVisible();
 });

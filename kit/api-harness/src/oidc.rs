@@ -114,7 +114,13 @@ impl Browser {
     /// From the server's `start` through the provider's sign-in form as `login`, stopping at the
     /// callback URL the provider sends the browser to.
     pub async fn to_callback(&mut self, server: &str, login: &str) -> String {
-        let at_provider = self.follow(&format!("{server}/api/auth/sso/start")).await;
+        self.to_callback_from(server, "/api/auth/sso/start", login)
+            .await
+    }
+
+    /// As [`Browser::to_callback`], starting at `start` (a path with its query).
+    pub async fn to_callback_from(&mut self, server: &str, start: &str, login: &str) -> String {
+        let at_provider = self.follow(&format!("{server}{start}")).await;
         assert!(
             at_provider.contains("/auth?"),
             "sent to the provider: {at_provider}"
@@ -127,13 +133,15 @@ impl Browser {
             .send()
             .await
             .expect("sign in at the provider");
-        let resume = self.keep(&form_url, res).await;
-        let callback = self.follow(&absolute(&form_url, &resume)).await;
-        assert!(
-            callback.starts_with(server),
-            "sent back to the server: {callback}"
-        );
-        callback
+        let mut next = absolute(&form_url, &self.keep(&form_url, res).await);
+        // The provider may take a few hops of its own (resuming, ending an earlier session).
+        for _ in 0..5 {
+            if next.starts_with(server) {
+                return next;
+            }
+            next = absolute(&next, &self.follow(&next).await);
+        }
+        panic!("never sent back to the server: {next}");
     }
 
     /// GETs `url`, keeps its cookies and returns where it redirects.
@@ -166,7 +174,9 @@ impl Browser {
         }
     }
 
-    /// Keeps the cookies a response set (removing those it cleared); its redirect target.
+    /// Keeps the cookies a response set (removing those it cleared); its redirect target. A
+    /// page whose script posts a form at once (the provider's, ending a session before another
+    /// person signs in) is posted, as a browser would, and its answer followed.
     pub async fn keep(&mut self, url: &str, res: Response) -> String {
         self.take_cookies(url, &res);
         let status = res.status();
@@ -174,13 +184,21 @@ impl Browser {
             .headers()
             .get(LOCATION)
             .map(|l| l.to_str().expect("ascii").to_owned());
-        match location {
-            Some(location) if status.is_redirection() => location,
-            _ => panic!(
-                "{url}: {status}, not a redirect: {}",
-                res.text().await.unwrap_or_default()
-            ),
+        if let Some(location) = location.filter(|_| status.is_redirection()) {
+            return location;
         }
+        let page = res.text().await.unwrap_or_default();
+        let Some((action, fields)) = self_posting_form(&page) else {
+            panic!("{url}: {status}, not a redirect: {page}");
+        };
+        let target = absolute(url, &action);
+        let posted = self
+            .request(reqwest::Method::POST, &target)
+            .form(&fields)
+            .send()
+            .await
+            .expect("the page's own form");
+        Box::pin(self.keep(&target, posted)).await
     }
 
     /// Keeps the cookies a response set.
@@ -218,6 +236,26 @@ impl Browser {
         let status = res.status();
         (status, res.json().await.unwrap_or(Value::Null))
     }
+}
+
+/// The action and hidden fields of a page that submits its form on load.
+fn self_posting_form(page: &str) -> Option<(String, Vec<(String, String)>)> {
+    if !page.contains("document.forms[0].submit()") {
+        return None;
+    }
+    let attribute = |tag: &str, name: &str| {
+        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+        let end = tag[start..].find('"')? + start;
+        Some(tag[start..end].to_owned())
+    };
+    let form = &page[page.find("<form")?..];
+    let action = attribute(&form[..form.find('>')?], "action")?;
+    let fields = form
+        .split("<input")
+        .skip(1)
+        .filter_map(|tag| Some((attribute(tag, "name")?, attribute(tag, "value")?)))
+        .collect();
+    Some((action, fields))
 }
 
 fn origin(url: &str) -> String {

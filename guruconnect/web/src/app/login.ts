@@ -61,7 +61,9 @@ export function loginPage(
     h("label", { for: "password" }, "Password"),
     password,
   );
-  const sso = h("a", { class: "button secondary sso", href: "/api/auth/sso/start", hidden: true });
+  // After a refusal the provider may have signed in the wrong account: ask it to sign in again.
+  const ssoStart = arrival.error ? "/api/auth/sso/start?sign_in_again=true" : "/api/auth/sso/start";
+  const sso = h("a", { class: "button secondary sso", href: ssoStart, hidden: true });
   const form = h(
     "form",
     { class: "login", "aria-labelledby": "login-title" },

@@ -129,5 +129,8 @@ describe('LoginPage', () => {
     renderApp(<LoginPage />, { path: '/login', route: '/login?sso_error=no_account' });
     expect(await screen.findByRole('alert')).toHaveTextContent('no GuruRMM account has that email address');
     expect(screen.getByLabelText('Email')).toBeInTheDocument();
+    // The provider may have signed in the wrong account: the button asks it to sign in again.
+    const link = await screen.findByRole('link', { name: 'Sign in with Contoso' });
+    expect(link).toHaveAttribute('href', '/api/auth/sso/start?sign_in_again=true');
   });
 });

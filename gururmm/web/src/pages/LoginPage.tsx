@@ -151,7 +151,11 @@ export function LoginPage() {
           </button>
         )}
         {!viaSso && sso.data?.enabled && (
-          <a className="button secondary sso" href="/api/auth/sso/start">
+          // After a refusal the provider may have signed in the wrong account: ask it again.
+          <a
+            className="button secondary sso"
+            href={ssoError ? '/api/auth/sso/start?sign_in_again=true' : '/api/auth/sso/start'}
+          >
             Sign in with {sso.data.name ?? 'single sign-on'}
           </a>
         )}

@@ -92,6 +92,23 @@ impl Site<'_> {
         );
     }
 
+    /// Someone refused because the provider signed them in as the wrong account can ask it to
+    /// sign in again: without asking, the provider answers for the remembered person at once.
+    pub async fn a_refused_person_can_sign_in_again_as_someone_else(&self) {
+        let base = &self.api.base;
+        let mut browser = Browser::new();
+        let back = browser.single_sign_on(base, "nobody").await;
+        assert_eq!(back, self.refused("no_account"));
+        let at_provider = browser.follow(&format!("{base}/api/auth/sso/start")).await;
+        let answered = browser.follow(&at_provider).await;
+        assert!(answered.starts_with(base.as_str()), "no form: {answered}");
+        assert_eq!(browser.follow(&answered).await, self.refused("no_account"));
+        let start = "/api/auth/sso/start?sign_in_again=true";
+        let callback = browser.to_callback_from(base, start, "alice").await;
+        assert_eq!(browser.follow(&callback).await, self.finished());
+        assert_eq!(browser.finish(base, json!({})).await.0, 200);
+    }
+
     /// The ticket signs in once, only from the console's own pages, only in the browser that
     /// holds it.
     pub async fn a_ticket_signs_in_once(&self) {

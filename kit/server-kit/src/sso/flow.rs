@@ -46,8 +46,10 @@ struct Pending {
 }
 
 impl Sso {
-    /// A new sign-in: where to send the browser and the cookie to set.
-    pub async fn begin(&self) -> Result<Started, SsoError> {
+    /// A new sign-in: where to send the browser and the cookie to set. `sign_in_again` asks
+    /// the provider to show its sign-in form even when it remembers someone (`prompt=login`),
+    /// so a person signed in there as the wrong account can change it.
+    pub async fn begin(&self, sign_in_again: bool) -> Result<Started, SsoError> {
         let metadata = self.metadata().await?;
         let pending = Pending {
             state: new_token(""),
@@ -68,6 +70,9 @@ impl Sso {
             .append_pair("nonce", &pending.nonce)
             .append_pair("code_challenge", &challenge)
             .append_pair("code_challenge_method", "S256");
+        if sign_in_again {
+            location.query_pairs_mut().append_pair("prompt", "login");
+        }
         let json =
             serde_json::to_string(&pending).map_err(|e| SsoError::BadToken(e.to_string()))?;
         let sealed = self

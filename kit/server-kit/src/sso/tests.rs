@@ -155,7 +155,7 @@ impl Flow {
 
     /// Starts a sign-in; the pending cookie and the query the provider was sent.
     async fn begin(&self) -> (String, HashMap<String, String>) {
-        let started = self.sso.begin().await.expect("starts");
+        let started = self.sso.begin(false).await.expect("starts");
         let url = reqwest::Url::parse(&started.location).expect("test setup");
         assert!(started
             .location
@@ -363,7 +363,7 @@ async fn a_discovery_document_naming_another_issuer_is_refused() {
     let flow = Flow::new().await;
     flow.script.lock().expect("script").discovery_issuer =
         Some("https://login.evil.example".into());
-    let refused = flow.sso.begin().await;
+    let refused = flow.sso.begin(false).await;
     assert!(
         matches!(refused, Err(SsoError::ProviderUnavailable(_))),
         "{refused:?}"
@@ -438,5 +438,18 @@ fn the_environment_sets_all_three_or_none() {
     assert!(
         !format!("{whole:?}").contains("s3cret"),
         "the secret never prints"
+    );
+}
+
+#[tokio::test]
+async fn a_person_can_ask_the_provider_to_sign_in_again() {
+    let flow = Flow::new().await;
+    let usual = flow.sso.begin(false).await.expect("starts");
+    assert!(!usual.location.contains("prompt="), "{}", usual.location);
+    let again = flow.sso.begin(true).await.expect("starts");
+    assert!(
+        again.location.contains("&prompt=login"),
+        "{}",
+        again.location
     );
 }

@@ -39,6 +39,15 @@ pub struct SsoOptions {
     pub name: Option<String>,
 }
 
+/// How the sign-in page starts a single sign-on.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct StartQuery {
+    /// Ask the provider for its sign-in form even when it remembers someone (after a refusal,
+    /// to sign in there as another account).
+    #[serde(default)]
+    pub sign_in_again: bool,
+}
+
 /// What the login page sends to finish a single sign-on: nothing, or the second factor.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct SsoFinishRequest {
@@ -63,13 +72,14 @@ pub async fn options(State(state): State<AppState>) -> Json<SsoOptions> {
 /// cookie; when SSO is off or the provider cannot be reached, back to the login page with
 /// `sso_error`.
 #[utoipa::path(get, path = "/api/auth/sso/start", tag = "auth",
+    params(StartQuery),
     responses((status = 303, description = "to the identity provider, or to the login page with sso_error",
         headers(("location" = String), ("set-cookie" = String, description = "gc_sso, the sealed flow")))))]
-pub async fn start(State(state): State<AppState>) -> Response {
+pub async fn start(State(state): State<AppState>, Query(q): Query<StartQuery>) -> Response {
     let Some(sso) = &state.sso else {
         return back_with(&state, None, &SsoError::NotConfigured).await;
     };
-    match sso.begin().await {
+    match sso.begin(q.sign_in_again).await {
         Ok(started) => {
             let mut response = Redirect::to(&started.location).into_response();
             if let Some(cookie) = cookies(&state).set_pending(&started.pending) {

@@ -113,3 +113,11 @@ async fn without_sso_configured_the_login_page_is_told_so() {
         .await;
     assert_eq!(back, "/login?sso_error=not_configured");
 }
+
+#[tokio::test]
+async fn a_refused_person_can_sign_in_again_as_someone_else() {
+    let (app, _provider, _) = spawn().await;
+    site(&app)
+        .a_refused_person_can_sign_in_again_as_someone_else()
+        .await;
+}
