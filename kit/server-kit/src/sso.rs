@@ -15,6 +15,7 @@
 pub mod config;
 mod cookies;
 mod flow;
+mod guard;
 mod id_token;
 pub mod links;
 mod metadata;
@@ -23,11 +24,14 @@ pub mod tickets;
 pub use config::SsoConfig;
 pub use cookies::{SsoCookies, FINISH_PATH};
 pub use flow::{Callback, Started};
+pub use guard::FAILURES_PER_ADDRESS;
 pub use links::Links;
 pub use tickets::Tickets;
 
 use crate::seal::Sealer;
+use guard::Guard;
 use metadata::{Keys, Metadata};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
@@ -69,6 +73,8 @@ pub enum SsoError {
     NoAccount,
     #[error("the account is disabled")]
     AccountDisabled,
+    #[error("too many failed single sign-ons from this address; retry in {0} s")]
+    TooManyFailures(u64),
 }
 
 impl SsoError {
@@ -82,7 +88,17 @@ impl SsoError {
             SsoError::WrongProvider | SsoError::BadToken(_) => "verification_failed",
             SsoError::NoAccount => "no_account",
             SsoError::AccountDisabled => "account_disabled",
+            SsoError::TooManyFailures(_) => "too_many_attempts",
         }
+    }
+
+    /// Refusals that come before any flow of this browser was recognised: junk anyone can
+    /// send, logged but not audited (the audit log is for what happened to people).
+    pub fn is_noise(&self) -> bool {
+        matches!(
+            self,
+            SsoError::NotConfigured | SsoError::NotStarted | SsoError::TooManyFailures(_)
+        )
     }
 }
 
@@ -95,6 +111,7 @@ pub struct Sso {
     sealer: Sealer,
     metadata: Mutex<Option<Arc<Metadata>>>,
     keys: Mutex<Keys>,
+    guard: Guard,
     pub tickets: Tickets,
 }
 
@@ -122,6 +139,7 @@ impl Sso {
             http,
             metadata: Mutex::new(None),
             keys: Mutex::new(Keys::default()),
+            guard: Guard::default(),
             tickets: Tickets::default(),
         })
     }
@@ -133,6 +151,19 @@ impl Sso {
 
     pub fn issuer(&self) -> &str {
         &self.config.issuer
+    }
+
+    /// Refuses an address whose failed sign-ons are spent (checked before its answer is read).
+    pub fn admit(&self, ip: Option<IpAddr>) -> Result<(), SsoError> {
+        match self.guard.wait(ip) {
+            Some(wait) => Err(SsoError::TooManyFailures(wait.as_secs().max(1))),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a failed sign-on against the address it came from.
+    pub fn failed(&self, ip: Option<IpAddr>) {
+        self.guard.failed(ip);
     }
 
     /// The provider's discovery document, fetched once and kept.

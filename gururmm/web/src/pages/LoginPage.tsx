@@ -23,6 +23,7 @@ const SSO_ERRORS: Record<string, string> = {
   verification_failed:
     "The identity provider's answer failed verification. Ask an admin to check the single sign-on settings.",
   not_configured: 'Single sign-on is not set up on this server.',
+  too_many_attempts: 'Too many single sign-ons failed from this network. Wait a few minutes, or sign in with your password.',
 };
 
 export function ssoErrorText(code: string): string {

@@ -109,6 +109,32 @@ impl Site<'_> {
         assert_eq!(browser.finish(base, json!({})).await.0, 200);
     }
 
+    /// Answers nobody started (junk sent straight to the callback) are refused without a row
+    /// in the audit log, and past the per-address budget the address waits. `audit` is the
+    /// admin's audit-log query for `sso_failed`.
+    pub async fn junk_answers_are_not_audited_and_their_address_waits(
+        &self,
+        admin_token: &str,
+        audit: &str,
+    ) {
+        let base = &self.api.base;
+        let mut browser = Browser::new();
+        let budget = server_kit::sso::FAILURES_PER_ADDRESS;
+        for n in 0..budget + 2 {
+            let junk = format!("{base}/api/auth/sso/callback?code=junk{n}&state=junk{n}");
+            let back = browser.follow(&junk).await;
+            let expected = if n < budget {
+                "not_started"
+            } else {
+                "too_many_attempts"
+            };
+            assert_eq!(back, self.refused(expected), "answer {n}");
+        }
+        let (status, page) = self.api.get_checked(audit, admin_token).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["items"], json!([]), "junk is not audited");
+    }
+
     /// The ticket signs in once, only from the console's own pages, only in the browser that
     /// holds it.
     pub async fn a_ticket_signs_in_once(&self) {

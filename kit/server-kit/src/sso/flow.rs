@@ -5,7 +5,7 @@
 
 use super::metadata::{get_json, send};
 use super::{Identity, Sso, SsoError};
-use crate::crypto::{constant_time_eq, new_token};
+use crate::crypto::{constant_time_eq, new_token, sha256_hex};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use reqwest::Url;
@@ -95,6 +95,10 @@ impl Sso {
         let pending = self.open_pending(pending)?;
         let state = answer.state.as_deref().unwrap_or_default();
         if !constant_time_eq(state, &pending.state) {
+            return Err(SsoError::NotStarted);
+        }
+        let lives = std::time::Duration::from_secs(PENDING_FOR_SECS);
+        if !self.guard.first_finish(sha256_hex(&pending.state), lives) {
             return Err(SsoError::NotStarted);
         }
         if answer

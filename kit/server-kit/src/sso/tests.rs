@@ -453,3 +453,33 @@ async fn a_person_can_ask_the_provider_to_sign_in_again() {
         again.location
     );
 }
+
+#[tokio::test]
+async fn a_flow_finishes_once_and_a_replay_never_reaches_the_provider() {
+    let flow = Flow::new().await;
+    let (pending, query) = flow.begin().await;
+    let token = flow.signer.sign("k1", &flow.claims(&query["nonce"]));
+    flow.script.lock().expect("script").id_token = token;
+    let first = flow.sso.finish(Some(&pending), &answer(&query)).await;
+    assert!(first.is_ok(), "{first:?}");
+    let replay = flow.sso.finish(Some(&pending), &answer(&query)).await;
+    assert_eq!(replay, Err(SsoError::NotStarted));
+    assert_eq!(flow.script.lock().expect("script").exchanges.len(), 1);
+}
+
+#[tokio::test]
+async fn an_address_whose_sign_ons_keep_failing_waits_and_others_do_not() {
+    let flow = Flow::new().await;
+    let flooder: std::net::IpAddr = "203.0.113.7".parse().expect("ip");
+    let neighbour: std::net::IpAddr = "203.0.113.8".parse().expect("ip");
+    for _ in 0..FAILURES_PER_ADDRESS {
+        assert!(flow.sso.admit(Some(flooder)).is_ok());
+        flow.sso.failed(Some(flooder));
+    }
+    let refused = flow.sso.admit(Some(flooder));
+    assert!(
+        matches!(refused, Err(SsoError::TooManyFailures(_))),
+        "{refused:?}"
+    );
+    assert!(flow.sso.admit(Some(neighbour)).is_ok());
+}

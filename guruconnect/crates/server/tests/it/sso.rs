@@ -140,3 +140,14 @@ async fn a_refused_person_can_sign_in_again_as_someone_else() {
         .a_refused_person_can_sign_in_again_as_someone_else()
         .await;
 }
+
+#[tokio::test]
+async fn junk_answers_are_not_audited_and_their_address_waits() {
+    let (app, _provider, _) = spawn().await;
+    site(&app)
+        .junk_answers_are_not_audited_and_their_address_waits(
+            &app.admin_token,
+            "/api/audit?event_type=sso_failed",
+        )
+        .await;
+}

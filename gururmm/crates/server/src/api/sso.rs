@@ -106,6 +106,9 @@ pub async fn callback(
     let Some(sso) = &state.sso else {
         return Ok(back_with(&state, ip.0, &SsoError::NotConfigured).await);
     };
+    if let Err(busy) = sso.admit(ip.0) {
+        return Ok(back_with(&state, ip.0, &busy).await);
+    }
     let pending = cookies(&state).read_pending(&headers);
     let identity = match sso.finish(pending.as_deref(), &answer).await {
         Ok(identity) => identity,
@@ -172,9 +175,16 @@ async fn person(state: &AppState, identity: &Identity) -> ApiResult<Result<UserR
 /// Back to the login page with the reason, audited (the provider's own words go to the log,
 /// not to the browser).
 async fn back_with(state: &AppState, ip: Option<std::net::IpAddr>, why: &SsoError) -> Response {
-    tracing::warn!(reason = why.code(), "single sign-on refused: {why}");
-    let detail = serde_json::json!({"reason": why.code(), "ip": ip});
-    db::audit::record(&state.db, "system", "sso_failed", "sso", detail).await;
+    if let (Some(sso), false) = (&state.sso, matches!(why, SsoError::TooManyFailures(_))) {
+        sso.failed(ip);
+    }
+    if why.is_noise() {
+        tracing::info!(reason = why.code(), "single sign-on refused: {why}");
+    } else {
+        tracing::warn!(reason = why.code(), "single sign-on refused: {why}");
+        let detail = serde_json::json!({"reason": why.code(), "ip": ip});
+        db::audit::record(&state.db, "system", "sso_failed", "sso", detail).await;
+    }
     let c = cookies(state);
     let mut response =
         Redirect::to(&format!("{LOGIN_PAGE}?sso_error={}", why.code())).into_response();
