@@ -5,6 +5,8 @@
 // Configured by environment, JSON:
 //   OIDC_CLIENTS   [{client_id, client_secret, redirect_uris}]
 //   OIDC_ACCOUNTS  {"<login>": {email, email_verified, name}}
+//   OIDC_HOST      the issuer's host name (default 127.0.0.1; `localhost` makes the provider
+//                  another site than a console on 127.0.0.1, as a real provider is)
 // Listens on 127.0.0.1 on a free port and prints one JSON line, {"issuer": "http://…"}, once
 // ready. Exits when its standard input closes, so it never outlives the test that started it.
 import http from "node:http";
@@ -49,7 +51,7 @@ function configuration() {
 
 const server = http.createServer();
 server.listen(0, "127.0.0.1", () => {
-  const issuer = `http://127.0.0.1:${server.address().port}`;
+  const issuer = `http://${process.env.OIDC_HOST ?? "127.0.0.1"}:${server.address().port}`;
   const provider = new Provider(issuer, configuration());
   server.on("request", provider.callback());
   process.stdout.write(`${JSON.stringify({ issuer })}\n`);

@@ -33,6 +33,9 @@ export async function startProvider(redirectUri: string, people: Person[]): Prom
       ...process.env,
       OIDC_CLIENTS: JSON.stringify([{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [redirectUri] }]),
       OIDC_ACCOUNTS: JSON.stringify(accounts),
+      // Another site than the consoles (127.0.0.1), as a real provider is: the flow's cookies
+      // must work across sites.
+      OIDC_HOST: "localhost",
     },
     stdio: ["pipe", "pipe", "ignore"],
   });
