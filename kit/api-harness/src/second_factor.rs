@@ -16,6 +16,14 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
+    /// A code that is not the current one: each digit of it moved by one.
+    pub fn wrong_code(&self) -> String {
+        self.code(0)
+            .chars()
+            .map(|c| char::from(b'0' + (c as u8 - b'0' + 1) % 10))
+            .collect()
+    }
+
     /// The code `steps` steps from now (-1: the one before, accepted for clock drift).
     pub fn code(&self, steps: i64) -> String {
         let shifted = now_secs().saturating_add_signed(steps * STEP_SECS as i64);
@@ -431,9 +439,7 @@ impl SignIn<'_> {
         let (ok, _, err) = reset();
         assert!(!ok && err.contains("has no two-factor sign-in"), "{err}");
     }
-}
 
-impl SignIn<'_> {
     /// A wrong code on the Security page (here: turning it off) is refused and audited, as one
     /// at sign-in is; `audit` is the admin's audit-log query for `second_factor_failed`.
     pub async fn a_wrong_code_on_the_security_page_is_audited(
@@ -443,11 +449,7 @@ impl SignIn<'_> {
         audit: &str,
     ) {
         let (phone, _) = self.enrol(token).await;
-        let right = phone.code(0);
-        let wrong: String = right
-            .chars()
-            .map(|c| char::from(b'0' + (c as u8 - b'0' + 1) % 10))
-            .collect();
+        let wrong = phone.wrong_code();
         let before = self.audited(admin_token, audit).await;
         let res = self
             .api
@@ -462,9 +464,7 @@ impl SignIn<'_> {
         assert_eq!(status, 200, "{page}");
         page["items"].as_array().expect("items").len()
     }
-}
 
-impl SignIn<'_> {
     /// An authenticator can be set up only from a recent sign-in: `old` is a token whose
     /// sign-in the caller has made older than the kit's limit (refreshing does not make it
     /// younger); a fresh sign-in with the password sets up.

@@ -99,20 +99,14 @@ pub async fn login(
         .await;
         return Err(ApiError::BadCredentials);
     };
-    let second = SecondStep {
+    let second = Attempt {
         code: req.code.as_deref(),
+        device: None,
         remember: req.remember_device,
     };
     let passed = second_step(&state, &ip, &key, &user, second, &headers).await?;
     throttle.record_success(ip.0, &key);
     complete_sign_in(&state, &ip, user, passed, SignInMethod::Password).await
-}
-
-/// What a sign-in presents besides its first factor.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct SecondStep<'a> {
-    pub code: Option<&'a str>,
-    pub remember: bool,
 }
 
 /// A sign-in that passed both steps: a new sign-in (token family) with its first token,
@@ -154,14 +148,14 @@ pub(super) async fn second_step(
     ip: &ClientIp,
     key: &str,
     user: &UserRow,
-    second: SecondStep<'_>,
+    second: Attempt<'_>,
     headers: &HeaderMap,
 ) -> ApiResult<Passed> {
+    // The remembered-browser cookie is read here, whatever the caller set.
     let device = device_cookie(state).read(headers);
     let attempt = Attempt {
-        code: second.code,
         device: device.as_deref(),
-        remember: second.remember,
+        ..second
     };
     let holder = Holder {
         user: user.id.as_str(),

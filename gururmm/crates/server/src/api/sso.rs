@@ -4,7 +4,7 @@
 //! sign-in like a password would, asking for the account's second factor when it has one.
 //! SSO never creates accounts: an identity signs in only as the account it is linked to.
 
-use super::auth::{complete_sign_in, second_step, LoginResponse, SecondStep};
+use super::auth::{complete_sign_in, second_step, LoginResponse};
 use crate::app::AppState;
 use crate::db::{self, users::UserRow};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Query};
@@ -15,6 +15,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use server_kit::accounts::SignInMethod;
+use server_kit::second_factor::Attempt;
 use server_kit::sso::{Callback, Identity, Links, SsoCookies, SsoError};
 use utoipa::ToSchema;
 
@@ -227,8 +228,9 @@ pub async fn finish(
             retry_after_secs: wait.as_secs().max(1),
         });
     }
-    let second = SecondStep {
+    let second = Attempt {
         code: req.code.as_deref(),
+        device: None,
         remember: req.remember_device,
     };
     let passed = second_step(&state, &ip, &key, &user, second, &headers).await?;
