@@ -1,5 +1,9 @@
-//! What both products' accounts share: the two roles a person signs in with, and the two ways
-//! they prove who they are before the second step.
+//! What both products' accounts share: the accounts table, the two roles a person signs in
+//! with, and the two ways they prove who they are before the second step.
+
+mod table;
+
+pub use table::{sign_in_key, Account, AccountTable, CreateAccountError};
 
 crate::stored_enum! {
     /// What an account may do: a technician works on machines, an admin also manages

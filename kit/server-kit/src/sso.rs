@@ -19,6 +19,7 @@ mod guard;
 mod id_token;
 pub mod links;
 mod metadata;
+mod site;
 pub mod tickets;
 
 pub use config::SsoConfig;
@@ -26,6 +27,7 @@ pub use cookies::{SsoCookies, FINISH_PATH};
 pub use flow::{Callback, Started};
 pub use guard::FAILURES_PER_ADDRESS;
 pub use links::Links;
+pub use site::{Arrival, SsoFinishRequest, SsoOptions, SsoSite, StartQuery};
 pub use tickets::Tickets;
 
 use crate::seal::Sealer;

@@ -219,14 +219,17 @@ async fn create_user(
     let pw = server_kit::cli::read_new_password(username)?;
     let db = db::connect(config).await?;
     let hash = password::hash_blocking(pw).await?;
-    db::users::create(&db, username, display_name, &hash, role).await?;
+    db::users::USERS
+        .create(&db, username, display_name, &hash, role)
+        .await?;
     println!("created {} {username}", role.as_str());
     Ok(())
 }
 
 async fn reset_second_factor(config: &Config, username: &str) -> anyhow::Result<()> {
     let db = db::connect(config).await?;
-    let user = db::users::find_by_username(&db, &username.trim().to_lowercase())
+    let user = db::users::USERS
+        .find_by_name(&db, username)
         .await?
         .with_context(|| format!("no account named {username}"))?;
     let master = server_kit::install::master_key(config.jwt_secret.as_ref(), &config.data_dir)?;

@@ -1,6 +1,7 @@
-//! The session vocabulary the database, the relay and the API share: how a session was made
-//! ([`Mode`]) and where it stands ([`SessionStatus`]). Both are stored as text and read back at
-//! the database edge (`db::sessions`), so code above it compares variants, never strings. And
+//! The vocabulary the database, the relay and the API share: how a session was made ([`Mode`])
+//! and where it stands ([`SessionStatus`]), whether a machine is connected ([`MachineStatus`])
+//! and where a support code stands ([`CodeStatus`]). Each is stored as text and read back at
+//! the database edge (`db::*`), so code above it compares variants, never strings. And
 //! the ids that must not be mixed up: a machine's [`AgentId`], an account's [`UserId`], a
 //! [`SessionId`], an agent key's row ([`KeyId`]) and a support code's row ([`CodeId`]).
 
@@ -55,6 +56,26 @@ server_kit::stored_enum! {
     }
 }
 
+server_kit::stored_enum! {
+    /// Whether a machine's agent is connected to the relay now.
+    pub enum MachineStatus as "machine status" {
+        Online = "online",
+        Offline = "offline",
+    }
+}
+
+server_kit::stored_enum! {
+    /// Where a support code stands: redeemable once, until it expires or is cancelled.
+    #[derive(utoipa::ToSchema)]
+    #[schema(rename_all = "snake_case")]
+    pub enum CodeStatus as "support code status" {
+        Pending = "pending",
+        Used = "used",
+        Cancelled = "cancelled",
+        Expired = "expired",
+    }
+}
+
 impl SessionStatus {
     /// Waiting for its agent, the first time or again.
     pub fn awaits_agent(self) -> bool {
@@ -73,5 +94,7 @@ mod tests {
         assert_eq!(documented::<Mode>(), modes);
         let statuses: Vec<_> = SessionStatus::ALL.iter().map(|s| s.as_str()).collect();
         assert_eq!(documented::<SessionStatus>(), statuses);
+        let codes: Vec<_> = CodeStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(documented::<CodeStatus>(), codes);
     }
 }

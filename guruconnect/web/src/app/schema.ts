@@ -105,6 +105,9 @@ export type CodeRequest = {
   code: string;
 };
 
+/** Where a support code stands: redeemable once, until it expires or is cancelled. */
+export type CodeStatus = "pending" | "used" | "cancelled" | "expired";
+
 export type CreateCodeRequest = {
   note?: string;
   /** Shown to the end user in the consent prompt; defaults to the technician's name. */
@@ -445,8 +448,7 @@ export type SupportCodeDto = {
   id: CodeId;
   note: string;
   session_id: null | SessionId;
-  /** `pending`, `used`, `cancelled` or `expired`. */
-  status: string;
+  status: CodeStatus;
   technician_name: string;
   used_at: string | null;
 };

@@ -9,18 +9,21 @@ pub const BOOTSTRAP_EMAIL: &str = "admin@localhost";
 
 /// Creates `admin@localhost` with a random password when the database has no user at all.
 pub async fn first_admin_if_empty(db: &Db) -> anyhow::Result<Option<FirstAdmin>> {
-    if db::users::count(db).await? > 0 {
+    if db::users::USERS.count(db).await? > 0 {
         return Ok(None);
     }
     let password = password::generate();
     let hash = password::hash_blocking(password.clone()).await?;
-    match db::users::create(db, BOOTSTRAP_EMAIL, "Administrator", &hash, Role::Admin).await {
+    match db::users::USERS
+        .create(db, BOOTSTRAP_EMAIL, "Administrator", &hash, Role::Admin)
+        .await
+    {
         Ok(_) => Ok(Some(FirstAdmin {
             login: BOOTSTRAP_EMAIL.into(),
             password,
         })),
         // Another instance won the race to bootstrap: nothing to print here.
-        Err(db::users::CreateUserError::Exists) => Ok(None),
-        Err(db::users::CreateUserError::Db(e)) => Err(e.into()),
+        Err(db::users::CreateAccountError::Exists(_)) => Ok(None),
+        Err(db::users::CreateAccountError::Db(e)) => Err(e.into()),
     }
 }

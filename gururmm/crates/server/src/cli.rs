@@ -190,14 +190,17 @@ async fn create_user(
     let pw = server_kit::cli::read_new_password(email)?;
     let db = db::connect(config).await?;
     let hash = password::hash_blocking(pw).await?;
-    db::users::create(&db, email, display_name, &hash, role).await?;
+    db::users::USERS
+        .create(&db, email, display_name, &hash, role)
+        .await?;
     println!("created {} {email}", role.as_str());
     Ok(())
 }
 
 async fn reset_second_factor(config: &Config, email: &str) -> anyhow::Result<()> {
     let db = db::connect(config).await?;
-    let user = db::users::find_by_email(&db, &email.trim().to_lowercase())
+    let user = db::users::USERS
+        .find_by_name(&db, email)
         .await?
         .with_context(|| format!("no account with the email {email}"))?;
     let master = server_kit::install::master_key(config.jwt_secret.as_ref(), &config.data_dir)?;

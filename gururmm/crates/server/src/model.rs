@@ -4,7 +4,8 @@
 //! remote-control session is joined ([`RemoteControlMode`]) and where it stands
 //! ([`RemoteControlState`]), and where an alert stands ([`AlertStatus`]); and the ids that
 //! must not be mixed up ([`AgentId`], [`CommandId`], [`ClientId`], [`SiteId`], [`UserId`],
-//! [`AlertId`], [`PolicyId`], [`TokenId`], [`RemoteControlId`], [`SignInId`]).
+//! [`AlertId`], [`PolicyId`], [`TokenId`], [`RemoteControlId`], [`ConnectSessionId`],
+//! [`SignInId`]).
 
 server_kit::id_type! {
     /// A managed machine's agent (`agents.id`).
@@ -55,6 +56,12 @@ server_kit::id_type! {
     /// A remote-control session's row in GuruRMM, not GuruConnect's session id
     /// (`remote_control_sessions.id`).
     pub struct RemoteControlId;
+}
+
+server_kit::id_type! {
+    /// GuruConnect's id of a session GuruRMM started there, as GuruConnect names it
+    /// (`remote_control_sessions.connect_session_id`).
+    pub struct ConnectSessionId;
 }
 
 server_kit::stored_enum! {

@@ -55,15 +55,16 @@ async fn no_credential_appears_in_any_log_line() {
     .await;
     let password = "correct horse battery staple";
     let hash = gururmm_server::auth::password::hash(password).expect("hash");
-    gururmm_server::db::users::create(
-        &app.state().db,
-        "tech@example.com",
-        "T",
-        &hash,
-        gururmm_server::db::users::Role::Technician,
-    )
-    .await
-    .expect("user");
+    gururmm_server::db::users::USERS
+        .create(
+            &app.state().db,
+            "tech@example.com",
+            "T",
+            &hash,
+            gururmm_server::db::users::Role::Technician,
+        )
+        .await
+        .expect("user");
     let jwt = app.login("tech@example.com", password).await;
     let wrong = "wrong-password-do-not-log";
     let _ = app

@@ -203,6 +203,12 @@ export type CommandStreamEvent = {
   event: StreamEventName;
 };
 
+/**
+ * GuruConnect's id of a session GuruRMM started there, as GuruConnect names it
+ * (`remote_control_sessions.connect_session_id`).
+ */
+export type ConnectSessionId = string;
+
 /** Where GuruConnect says a started session stands. */
 export type ConnectSideDto = {
   /** The machine's GuruConnect agent is connected to GuruConnect. */
@@ -292,7 +298,7 @@ export type Health = {
 /** A remote-control launch as the command list shows it. */
 export type LaunchSummary = {
   /** GuruConnect's session id. */
-  connect_session_id: string;
+  connect_session_id: ConnectSessionId;
   /** unattended or attended. */
   mode: string;
   /** linux-x86_64 or windows-x86_64. */
@@ -470,7 +476,7 @@ export type RemoteControlSessionDto = {
   command_id: null | CommandId;
   /** GuruConnect's side, read live (single-session reads of a started session only). */
   connect?: ConnectSideDto;
-  connect_session_id: string;
+  connect_session_id: ConnectSessionId;
   end_reason: string | null;
   ended_at: string | null;
   id: RemoteControlId;
@@ -627,7 +633,7 @@ export type StartResponse = {
   /** The audit row (`GET /api/agents/{id}/remote-control/sessions`). */
   remote_control_id: RemoteControlId;
   /** GuruConnect's session id. */
-  session_id: string;
+  session_id: ConnectSessionId;
   /**
    * `<gc>/viewer?embed=1&parent=<rmm origin>#session=<id>&token=<token>`: put it in an
    * iframe. The token opens this session only and expires in minutes.

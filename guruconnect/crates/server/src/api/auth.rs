@@ -16,6 +16,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use server_kit::accounts::sign_in_key;
 use server_kit::accounts::SignInMethod;
 use server_kit::second_factor::{Attempt, Denied, DeviceCookie, Holder, Passed, Refusal};
 use utoipa::ToSchema;
@@ -72,20 +73,22 @@ pub async fn login(
     headers: HeaderMap,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Response> {
-    let username_key = req.username.trim().to_lowercase();
+    let username_key = sign_in_key(&req.username);
     let throttle = &state.throttles.login;
     if let Some(wait) = throttle.wait(ip.0, &username_key) {
         return Err(ApiError::RateLimited {
             retry_after_secs: wait.as_secs().max(1),
         });
     }
-    let user = db::users::find_by_username(&state.db, &username_key).await?;
+    let user = db::users::USERS
+        .find_by_name(&state.db, &username_key)
+        .await?;
     let stored = user
         .as_ref()
-        .filter(|u| !u.disabled())
+        .filter(|u| !u.disabled)
         .map(|u| u.password_hash.clone());
     let verified = password::verify_blocking(req.password.clone(), stored).await?;
-    let user = match user.filter(|u| verified && !u.disabled()) {
+    let user = match user.filter(|u| verified && !u.disabled) {
         Some(user) => user,
         None => {
             throttle.record_failure(ip.0, &username_key);
@@ -122,7 +125,7 @@ pub(super) async fn complete_sign_in(
     passed: Passed,
     method: SignInMethod,
 ) -> ApiResult<Response> {
-    db::users::touch_login(&state.db, &user.id).await?;
+    db::users::USERS.touch_login(&state.db, &user.id).await?;
     let issued = tokens::issue_login(state, &user, None).await?;
     record(
         state,
@@ -165,7 +168,7 @@ pub(super) async fn second_step(
     };
     let holder = Holder {
         user: user.id.as_str(),
-        role: user.role(),
+        role: user.role,
         throttle_key: username_key.to_owned(),
         ip: ip.0,
     };
@@ -285,9 +288,10 @@ pub async fn refresh(
         .await;
         return Ok(refused(&state, Refused::Ended));
     }
-    let Some(user) = db::users::find(&state.db, &row.user_id)
+    let Some(user) = db::users::USERS
+        .find(&state.db, &row.user_id)
         .await?
-        .filter(|u| !u.disabled())
+        .filter(|u| !u.disabled)
     else {
         return Ok(refused(&state, Refused::Ended));
     };
@@ -328,7 +332,8 @@ pub async fn logout(State(state): State<AppState>, SignedIn(me): SignedIn) -> Ap
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = UserDto), (status = 401, body = crate::http::error::ErrorEnvelope)))]
 pub async fn me(State(state): State<AppState>, SignedIn(me): SignedIn) -> ApiResult<Json<UserDto>> {
-    let user = db::users::find(&state.db, &me.user_id)
+    let user = db::users::USERS
+        .find(&state.db, &me.user_id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
     Ok(Json(super::users::user_dto(&state, user).await?))

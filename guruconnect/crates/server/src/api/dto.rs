@@ -7,7 +7,9 @@ use crate::db::{
     sessions::SessionRow,
     users::UserRow,
 };
-use crate::model::{AgentId, CodeId, KeyId, Mode, SessionId, SessionStatus, UserId};
+use crate::model::{
+    AgentId, CodeId, CodeStatus, KeyId, MachineStatus, Mode, SessionId, SessionStatus, UserId,
+};
 use serde::Serialize;
 pub use server_kit::http::{iso, iso_opt, PageParams};
 use utoipa::ToSchema;
@@ -47,11 +49,11 @@ impl UserDto {
     pub fn new(u: UserRow, second_factor: bool) -> Self {
         Self {
             second_factor,
-            role: u.role().as_str().to_owned(),
+            role: u.role.as_str().to_owned(),
             id: u.id,
-            username: u.username,
+            username: u.sign_in_name,
             display_name: u.display_name,
-            disabled: u.disabled_flag != 0,
+            disabled: u.disabled,
             created_at: iso(u.created_at),
             last_login_at: iso_opt(u.last_login_at),
         }
@@ -100,7 +102,7 @@ pub struct MachineDto {
 impl MachineDto {
     pub fn new(m: MachineRow, session_id: Option<SessionId>, viewers: u32) -> Self {
         Self {
-            online: m.status == "online",
+            online: m.status == MachineStatus::Online,
             private_ips: split(&m.private_ips),
             mac_addresses: split(&m.mac_addresses),
             tags: split(&m.tags),
@@ -249,8 +251,7 @@ pub struct SupportCodeDto {
     pub created_by: String,
     pub technician_name: String,
     pub note: String,
-    /// `pending`, `used`, `cancelled` or `expired`.
-    pub status: String,
+    pub status: CodeStatus,
     pub created_at: String,
     pub expires_at: String,
     pub used_at: Option<String>,

@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 /// The contract's version (semver). Bump the major for any incompatible change to a payload,
 /// route or meaning; `tests/contract.rs` holds the served surface to CONTRACT.md and
 /// `guruconnect/integration-v1.openapi.json`.
-pub const CONTRACT_VERSION: &str = "1.4.1";
+pub const CONTRACT_VERSION: &str = "1.5.0";
 
 /// The name a viewer token minted for the integration carries when the caller gives none.
 const DEFAULT_TECHNICIAN: &str = "GuruRMM technician";

@@ -11,6 +11,7 @@ use crate::model::UserId;
 use crate::relay::lifecycle::record;
 use axum::extract::State;
 use axum::http::StatusCode;
+use server_kit::accounts::sign_in_key;
 use server_kit::second_factor::{
     Accounts, CodeRequest, Denied, Holder, RecoveryCodes, Refusal, SecondFactorSetup,
     SecondFactorStatus,
@@ -30,7 +31,7 @@ fn holder<'a>(me: &'a Principal, ip: &ClientIp) -> Holder<'a> {
     Holder {
         user: me.user_id.as_str(),
         role: me.role,
-        throttle_key: me.username.to_lowercase(),
+        throttle_key: sign_in_key(&me.username),
         ip: ip.0,
     }
 }
@@ -141,7 +142,7 @@ pub async fn reset(
                 .into(),
         ));
     }
-    if db::users::find(&state.db, &id).await?.is_none() {
+    if db::users::USERS.find(&state.db, &id).await?.is_none() {
         return Err(ApiError::NotFound("user"));
     }
     if !state

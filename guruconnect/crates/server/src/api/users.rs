@@ -4,7 +4,7 @@ use super::dto::UserDto;
 use crate::app::AppState;
 use crate::auth::{password, Admin};
 use crate::db::users::UserRow;
-use crate::db::{self, events::Actor, events::Event, users::CreateUserError, users::Role};
+use crate::db::{self, events::Actor, events::Event, users::CreateAccountError, users::Role};
 use crate::http::error::{ApiError, ApiResult, Json, Path};
 use crate::model::UserId;
 use crate::relay::lifecycle::record;
@@ -35,7 +35,7 @@ pub fn valid_username(name: &str) -> bool {
     responses((status = 200, body = Vec<UserDto>), (status = 401, body = crate::http::error::ErrorEnvelope),
               (status = 403, body = crate::http::error::ErrorEnvelope)))]
 pub async fn list(State(state): State<AppState>, _admin: Admin) -> ApiResult<Json<Vec<UserDto>>> {
-    let users = db::users::list(&state.db).await?;
+    let users = db::users::USERS.list(&state.db).await?;
     let on = state.second_factors.enabled_users(&state.db).await?;
     let dtos = users.into_iter().map(|u| {
         let second_factor = on.contains(u.id.as_str());
@@ -70,22 +70,23 @@ pub async fn create(
         .ok_or_else(|| ApiError::Validation("role must be admin or technician".into()))?;
     password::check_policy(&req.password).map_err(|e| ApiError::Validation(e.to_string()))?;
     let hash = password::hash_blocking(req.password).await?;
-    let user = match db::users::create(
-        &state.db,
-        &req.username,
-        req.display_name.trim(),
-        &hash,
-        role,
-    )
-    .await
+    let user = match db::users::USERS
+        .create(
+            &state.db,
+            &req.username,
+            req.display_name.trim(),
+            &hash,
+            role,
+        )
+        .await
     {
         Ok(user) => user,
-        Err(CreateUserError::Exists) => {
+        Err(CreateAccountError::Exists(_)) => {
             return Err(ApiError::Conflict(
                 "a user with that name already exists".into(),
             ))
         }
-        Err(CreateUserError::Db(e)) => return Err(e.into()),
+        Err(CreateAccountError::Db(e)) => return Err(e.into()),
     };
     record(
         &state,
@@ -117,7 +118,7 @@ pub async fn disable(
             "you cannot disable your own account".into(),
         ));
     }
-    if !db::users::set_disabled(&state.db, &id, true).await? {
+    if !db::users::USERS.set_disabled(&state.db, &id, true).await? {
         return Err(ApiError::NotFound("user"));
     }
     record(

@@ -76,9 +76,10 @@ async fn principal(parts: &Parts, state: &AppState, setup: Setup) -> Result<Prin
     }
     // The role comes from the user row, not the token, so a demotion or a disable takes
     // effect at once.
-    let user = db::users::find(&state.db, &UserId::from(claims.sub))
+    let user = db::users::USERS
+        .find(&state.db, &UserId::from(claims.sub))
         .await?
-        .filter(|u| !u.disabled())
+        .filter(|u| !u.disabled)
         .ok_or(ApiError::Unauthorized)?;
     if setup == Setup::Required
         && state
@@ -87,16 +88,16 @@ async fn principal(parts: &Parts, state: &AppState, setup: Setup) -> Result<Prin
                 &state.db,
                 &state.second_factor_policy,
                 user.id.as_str(),
-                user.role(),
+                user.role,
             )
             .await?
     {
         return Err(Refusal::SetupNeeded.into());
     }
     Ok(Principal {
-        role: user.role(),
+        role: user.role,
         user_id: user.id,
-        username: user.username,
+        username: user.sign_in_name,
         display_name: user.display_name,
         jti: claims.jti,
         exp: claims.exp,

@@ -29,8 +29,8 @@ pub async fn issue_login(
     let now = now_secs();
     let claims = AccessClaims {
         sub: user.id.to_string(),
-        name: user.username.clone(),
-        role: user.role().as_str().to_owned(),
+        name: user.sign_in_name.clone(),
+        role: user.role.as_str().to_owned(),
         typ: ACCESS_TYP.into(),
         aud: ACCESS_AUDIENCE.into(),
         iss: ISSUER.into(),

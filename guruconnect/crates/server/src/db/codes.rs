@@ -1,7 +1,7 @@
 //! Support codes (`connect_support_codes`): stored as keyed hashes, redeemed once.
 
 use super::{now_ms, Db};
-use crate::model::{CodeId, SessionId};
+use crate::model::{CodeId, CodeStatus, SessionId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CodeRow {
@@ -10,7 +10,8 @@ pub struct CodeRow {
     pub created_by: String,
     pub technician_name: String,
     pub note: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: CodeStatus,
     pub created_at: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,

@@ -1,7 +1,7 @@
 //! Machines (`connect_machines`): identity, presence, inventory, labels, and the `?q=` search.
 
 use super::{new_id, now_ms, Db};
-use crate::model::AgentId;
+use crate::model::{AgentId, MachineStatus};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MachineRow {
@@ -11,7 +11,8 @@ pub struct MachineRow {
     pub hostname: String,
     #[sqlx(rename = "is_persistent")]
     pub persistent_flag: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: MachineStatus,
     pub agent_version: String,
     pub first_seen_at: i64,
     pub last_seen_at: i64,

@@ -165,10 +165,11 @@ async fn admit(
     let user_active = if claims.sub == INTEGRATION_VIEWER_SUBJECT {
         state.config.integration_key.is_some()
     } else {
-        db::users::find(&state.db, &UserId::from(claims.sub.as_str()))
+        db::users::USERS
+            .find(&state.db, &UserId::from(claims.sub.as_str()))
             .await
             .ok()?
-            .is_some_and(|u| !u.disabled())
+            .is_some_and(|u| !u.disabled)
     };
     if !issued || !user_active {
         return None;

@@ -242,7 +242,8 @@ async fn no_setup_route_exists_and_bootstrap_cannot_run_twice() {
         .expect("bootstrap");
     assert!(again.is_none(), "bootstrap must not run once a user exists");
     assert_eq!(
-        guruconnect_server::db::users::count(&app.state().db)
+        guruconnect_server::db::users::USERS
+            .count(&app.state().db)
             .await
             .expect("count"),
         1

@@ -5,7 +5,7 @@
 use super::dto::UserDto;
 use crate::app::AppState;
 use crate::auth::{password, SignedIn};
-use crate::db::{self, users::CreateUserError, users::Role, users::UserRow};
+use crate::db::{self, users::CreateAccountError, users::Role, users::UserRow};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json};
 use crate::http::middleware::ClientIp;
 use crate::model::SignInId;
@@ -13,6 +13,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use server_kit::accounts::sign_in_key;
 use server_kit::accounts::SignInMethod;
 use server_kit::second_factor::{Attempt, Denied, DeviceCookie, Holder, Passed, Refusal};
 use server_kit::throttle::source_of;
@@ -74,20 +75,20 @@ pub async fn login(
     headers: HeaderMap,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Response> {
-    let key = req.email.trim().to_lowercase();
+    let key = sign_in_key(&req.email);
     let throttle = &state.throttles.login;
     if let Some(wait) = throttle.wait(ip.0, &key) {
         return Err(ApiError::RateLimited {
             retry_after_secs: wait.as_secs().max(1),
         });
     }
-    let user = db::users::find_by_email(&state.db, &key).await?;
+    let user = db::users::USERS.find_by_name(&state.db, &key).await?;
     let stored = user
         .as_ref()
-        .filter(|u| u.disabled == 0)
+        .filter(|u| !u.disabled)
         .map(|u| u.password_hash.clone());
     let verified = password::verify_blocking(req.password.clone(), stored).await?;
-    let Some(user) = user.filter(|u| verified && u.disabled == 0) else {
+    let Some(user) = user.filter(|u| verified && !u.disabled) else {
         throttle.record_failure(ip.0, &key);
         db::audit::record(
             &state.db,
@@ -118,7 +119,7 @@ pub(super) async fn complete_sign_in(
     passed: Passed,
     method: SignInMethod,
 ) -> ApiResult<Response> {
-    db::users::touch_login(&state.db, &user.id).await?;
+    db::users::USERS.touch_login(&state.db, &user.id).await?;
     let sign_in = SignInId::new();
     let lifetime = state.config.limits.sign_in_lifetime_secs;
     let ends = server_kit::jwt::now_secs() + lifetime;
@@ -159,7 +160,7 @@ pub(super) async fn second_step(
     };
     let holder = Holder {
         user: user.id.as_str(),
-        role: user.role(),
+        role: user.role,
         throttle_key: key.to_owned(),
         ip: ip.0,
     };
@@ -239,20 +240,21 @@ pub async fn register(
     }
     password::check_policy(&req.password).map_err(|e| ApiError::Validation(e.to_string()))?;
     let hash = password::hash_blocking(req.password).await?;
-    let created = db::users::create(
-        &state.db,
-        &req.email,
-        req.display_name.trim(),
-        &hash,
-        Role::Technician,
-    )
-    .await;
+    let created = db::users::USERS
+        .create(
+            &state.db,
+            &req.email,
+            req.display_name.trim(),
+            &hash,
+            Role::Technician,
+        )
+        .await;
     let user = match created {
         Ok(user) => user,
-        Err(CreateUserError::Exists) => {
+        Err(CreateAccountError::Exists(_)) => {
             return Err(ApiError::Conflict("registration failed".into()))
         }
-        Err(CreateUserError::Db(e)) => return Err(e.into()),
+        Err(CreateAccountError::Db(e)) => return Err(e.into()),
     };
     db::audit::record(
         &state.db,
@@ -269,7 +271,8 @@ pub async fn register(
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = UserDto), (status = 401, body = ErrorEnvelope)))]
 pub async fn me(State(state): State<AppState>, SignedIn(me): SignedIn) -> ApiResult<Json<UserDto>> {
-    let user = db::users::find(&state.db, &me.user_id)
+    let user = db::users::USERS
+        .find(&state.db, &me.user_id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
     Ok(Json(super::users::user_dto(&state, user).await?))
@@ -286,7 +289,8 @@ pub async fn refresh(
     State(state): State<AppState>,
     SignedIn(me): SignedIn,
 ) -> ApiResult<Json<LoginResponse>> {
-    let user = db::users::find(&state.db, &me.user_id)
+    let user = db::users::USERS
+        .find(&state.db, &me.user_id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
     let sign_in = db::sign_ins::find(&state.db, &me.sign_in)

@@ -168,8 +168,8 @@ impl Feed {
 
     /// The user row is read again: a disabled or deleted user's stream stops.
     async fn user_still_allowed(&self) -> bool {
-        matches!(db::users::find(&self.state.db, &self.me.user_id).await,
-            Ok(Some(user)) if user.disabled == 0)
+        matches!(db::users::USERS.find(&self.state.db, &self.me.user_id).await,
+            Ok(Some(user)) if !user.disabled)
     }
 }
 

@@ -30,10 +30,10 @@ impl UserDto {
     pub fn new(u: UserRow, second_factor: bool) -> Self {
         Self {
             second_factor,
-            role: u.role(),
-            disabled: u.disabled != 0,
+            role: u.role,
+            disabled: u.disabled,
             id: u.id,
-            email: u.email,
+            email: u.sign_in_name,
             display_name: u.display_name,
             created_at: iso(u.created_at),
             last_login_at: iso_opt(u.last_login_at),

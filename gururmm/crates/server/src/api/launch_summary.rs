@@ -5,6 +5,7 @@
 //! technician needs (mode, GuruConnect version, session). Anything else in the stored form,
 //! known now or added later, stays out because only these fields are read.
 
+use crate::model::ConnectSessionId;
 use gururmm_protocol::CommandType;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,7 +16,7 @@ pub struct LaunchSummary {
     /// unattended or attended.
     pub mode: String,
     /// GuruConnect's session id.
-    pub connect_session_id: String,
+    pub connect_session_id: ConnectSessionId,
     /// The GuruConnect agent release the machine was told to run.
     pub version: String,
     /// linux-x86_64 or windows-x86_64.
@@ -25,7 +26,7 @@ pub struct LaunchSummary {
 /// The only fields read from the stored launch.
 #[derive(Deserialize)]
 struct Stored {
-    session_id: String,
+    session_id: ConnectSessionId,
     mode: String,
     release: StoredRelease,
 }
@@ -65,7 +66,12 @@ pub fn public_view(command_type: &str, stored: String) -> (String, Option<Launch
 
 /// "Remote control (unattended) – GuruConnect 0.1.0 – session 1a2b3c4d".
 fn describe(s: &LaunchSummary) -> String {
-    let short: String = s.connect_session_id.chars().take(SHORT_SESSION).collect();
+    let short: String = s
+        .connect_session_id
+        .as_str()
+        .chars()
+        .take(SHORT_SESSION)
+        .collect();
     format!(
         "Remote control ({}) – GuruConnect {} – session {short}",
         s.mode, s.version

@@ -20,7 +20,9 @@ use crate::connect::start::{self, not_configured};
 use crate::connect::{Connect, ConnectError};
 use crate::db::{self, remote_control as rc};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Path, UpstreamError};
-use crate::model::{AgentId, CommandId, RemoteControlId, RemoteControlState, UserId};
+use crate::model::{
+    AgentId, CommandId, ConnectSessionId, RemoteControlId, RemoteControlState, UserId,
+};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -151,7 +153,7 @@ pub struct StartRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StartResponse {
     /// GuruConnect's session id.
-    pub session_id: String,
+    pub session_id: ConnectSessionId,
     /// The audit row (`GET /api/agents/{id}/remote-control/sessions`).
     pub remote_control_id: RemoteControlId,
     /// The `remote_control_launch` command sent to the RMM agent.
@@ -246,12 +248,12 @@ pub async fn start(
             viewer_embed_url: viewer_embed_url(
                 gc_public,
                 &parent,
-                &started.session_id,
+                started.session_id.as_str(),
                 &started.viewer_token,
             ),
             viewer_native_url: viewer_native_url(
                 gc_public,
-                &started.session_id,
+                started.session_id.as_str(),
                 &started.viewer_token,
             ),
             viewer_origin: origin_of(gc_public),
@@ -270,7 +272,7 @@ pub struct RemoteControlSessionDto {
     pub agent_id: AgentId,
     pub technician_id: UserId,
     pub technician_email: String,
-    pub connect_session_id: String,
+    pub connect_session_id: ConnectSessionId,
     pub mode: Mode,
     pub status: RemoteControlState,
     pub command_id: Option<CommandId>,
@@ -427,7 +429,7 @@ pub async fn viewer_link(
         Json(ViewerLink {
             viewer_url: format!(
                 "{gc_public}/viewer#session={}&token={}",
-                encode_component(&row.connect_session_id),
+                encode_component(row.connect_session_id.as_str()),
                 encode_component(token.token.expose())
             ),
         }),

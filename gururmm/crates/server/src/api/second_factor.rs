@@ -10,6 +10,7 @@ use crate::http::middleware::ClientIp;
 use crate::model::UserId;
 use axum::extract::State;
 use axum::http::StatusCode;
+use server_kit::accounts::sign_in_key;
 use server_kit::second_factor::{
     Accounts, CodeRequest, Denied, Holder, RecoveryCodes, Refusal, SecondFactorSetup,
     SecondFactorStatus,
@@ -29,7 +30,7 @@ fn holder<'a>(me: &'a Principal, ip: &ClientIp) -> Holder<'a> {
     Holder {
         user: me.user_id.as_str(),
         role: me.role,
-        throttle_key: me.email.to_lowercase(),
+        throttle_key: sign_in_key(&me.email),
         ip: ip.0,
     }
 }
@@ -140,7 +141,7 @@ pub async fn reset(
                 .into(),
         ));
     }
-    if db::users::find(&state.db, &id).await?.is_none() {
+    if db::users::USERS.find(&state.db, &id).await?.is_none() {
         return Err(ApiError::NotFound("user"));
     }
     if !state

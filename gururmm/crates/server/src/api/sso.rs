@@ -2,69 +2,43 @@
 //! browser goes to the provider through `start` and comes back to `callback`, which leaves a
 //! one-time ticket and returns to the login page; the page's `finish` turns the ticket into a
 //! sign-in like a password would, asking for the account's second factor when it has one.
-//! SSO never creates accounts: an identity signs in only as the account it is linked to.
+//! SSO never creates accounts: an identity signs in only as the account it is linked to. The
+//! steps are the kit's ([`SsoSite`]); this file documents the routes and audits.
 
 use super::auth::{complete_sign_in, second_step, LoginResponse};
 use crate::app::AppState;
-use crate::db::{self, users::UserRow};
+use crate::db::{self, users::USERS};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope, Json, Query};
 use crate::http::middleware::ClientIp;
 use crate::model::UserId;
 use axum::extract::State;
-use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Redirect, Response};
-use serde::{Deserialize, Serialize};
-use server_kit::accounts::SignInMethod;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use server_kit::accounts::{sign_in_key, SignInMethod};
 use server_kit::second_factor::Attempt;
-use server_kit::sso::{Callback, Identity, Links, SsoCookies, SsoError};
-use utoipa::ToSchema;
+use server_kit::sso::{
+    Arrival, Callback, SsoCookies, SsoError, SsoFinishRequest, SsoOptions, SsoSite, StartQuery,
+};
 
-/// Where the dashboard's sign-in form is.
-const LOGIN_PAGE: &str = "/login";
-
-fn cookies(state: &AppState) -> SsoCookies {
-    SsoCookies {
-        pending: "grmm_sso",
-        ticket: "grmm_sso_ticket",
-        secure: state.config.served_over_https(),
+fn site(state: &AppState) -> SsoSite<'_, UserId> {
+    SsoSite {
+        sso: state.sso.as_ref(),
+        links: &state.sso_links,
+        accounts: &USERS,
+        db: &state.db,
+        cookies: SsoCookies {
+            pending: "grmm_sso",
+            ticket: "grmm_sso_ticket",
+            secure: state.config.served_over_https(),
+        },
+        login_page: "/login",
     }
-}
-
-/// Whether the login page offers single sign-on, and what its button says.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SsoOptions {
-    pub enabled: bool,
-    /// The provider's name for the button, e.g. `Microsoft`.
-    pub name: Option<String>,
-}
-
-/// How the sign-in page starts a single sign-on.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-pub struct StartQuery {
-    /// Ask the provider for its sign-in form even when it remembers someone (after a refusal,
-    /// to sign in there as another account).
-    #[serde(default)]
-    pub sign_in_again: bool,
-}
-
-/// What the login page sends to finish a single sign-on: nothing, or the second factor.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct SsoFinishRequest {
-    /// The authenticator's code or a recovery code, when the answer was
-    /// `second_factor_required`.
-    #[serde(default)]
-    pub code: Option<String>,
-    #[serde(default)]
-    pub remember_device: bool,
 }
 
 /// Whether single sign-on is configured (for the login page).
 #[utoipa::path(get, path = "/api/auth/sso", tag = "auth", responses((status = 200, body = SsoOptions)))]
 pub async fn options(State(state): State<AppState>) -> Json<SsoOptions> {
-    Json(SsoOptions {
-        enabled: state.sso.is_some(),
-        name: state.sso.as_ref().map(|s| s.display_name().to_owned()),
-    })
+    Json(site(&state).options())
 }
 
 /// Sends the browser to the identity provider (303), with the flow's secrets in a sealed
@@ -75,18 +49,9 @@ pub async fn options(State(state): State<AppState>) -> Json<SsoOptions> {
     responses((status = 303, description = "to the identity provider, or to the login page with sso_error",
         headers(("location" = String), ("set-cookie" = String, description = "grmm_sso, the sealed flow")))))]
 pub async fn start(State(state): State<AppState>, Query(q): Query<StartQuery>) -> Response {
-    let Some(sso) = &state.sso else {
-        return back_with(&state, None, &SsoError::NotConfigured).await;
-    };
-    match sso.begin(q.sign_in_again).await {
-        Ok(started) => {
-            let mut response = Redirect::to(&started.location).into_response();
-            if let Some(cookie) = cookies(&state).set_pending(&started.pending) {
-                response.headers_mut().append(header::SET_COOKIE, cookie);
-            }
-            response
-        }
-        Err(e) => back_with(&state, None, &e).await,
+    match site(&state).start(q.sign_in_again).await {
+        Ok(to_provider) => to_provider,
+        Err(why) => refused(&state, None, &why).await,
     }
 }
 
@@ -104,95 +69,27 @@ pub async fn callback(
     headers: HeaderMap,
     Query(answer): Query<Callback>,
 ) -> ApiResult<Response> {
-    let Some(sso) = &state.sso else {
-        return Ok(back_with(&state, ip.0, &SsoError::NotConfigured).await);
-    };
-    if let Err(busy) = sso.admit(ip.0) {
-        return Ok(back_with(&state, ip.0, &busy).await);
-    }
-    let pending = cookies(&state).read_pending(&headers);
-    let identity = match sso.finish(pending.as_deref(), &answer).await {
-        Ok(identity) => identity,
-        Err(e) => return Ok(back_with(&state, ip.0, &e).await),
-    };
-    let user = match person(&state, &identity).await? {
-        Ok(user) => user,
-        Err(e) => return Ok(back_with(&state, ip.0, &e).await),
-    };
-    let Some(ticket) = sso.tickets.issue(user.id.as_str()) else {
-        let busy = SsoError::ProviderUnavailable("too many sign-ins at once".into());
-        return Ok(back_with(&state, ip.0, &busy).await);
-    };
-    let c = cookies(&state);
-    let mut response = Redirect::to(&format!("{LOGIN_PAGE}?sso=finish")).into_response();
-    for cookie in [c.clear_pending(), c.set_ticket(&ticket)]
-        .into_iter()
-        .flatten()
-    {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    Ok(response)
-}
-
-/// The account an identity signs in as: its link, or — the first time — the account whose
-/// email is the address the provider vouches for, which is then linked (audited).
-async fn person(state: &AppState, identity: &Identity) -> ApiResult<Result<UserRow, SsoError>> {
-    let linked = match state.sso_links.find(&state.db, identity).await? {
-        Some(id) => db::users::find(&state.db, &UserId::from(id)).await?,
-        None => None,
-    };
-    let user = match linked {
-        Some(user) => user,
-        None => {
-            let Some(email) = Links::linkable_email(identity) else {
-                return Ok(Err(SsoError::NoAccount));
-            };
-            let Some(user) = db::users::find_by_email(&state.db, &email).await? else {
-                return Ok(Err(SsoError::NoAccount));
-            };
-            if user.disabled != 0 {
-                return Ok(Err(SsoError::AccountDisabled));
-            }
-            if state
-                .sso_links
-                .link(&state.db, identity, user.id.as_str())
-                .await?
-            {
+    match site(&state).arrive(ip.0, &headers, &answer).await? {
+        Arrival::Ticket { response, linked } => {
+            if let Some((user, identity)) = linked {
                 let detail =
                     serde_json::json!({"issuer": identity.issuer, "subject": identity.subject});
-                let actor = format!("user:{}", user.id);
+                let actor = format!("user:{user}");
                 db::audit::record(&state.db, &actor, "sso_linked", &actor, detail).await;
             }
-            user
+            Ok(response)
         }
-    };
-    Ok(if user.disabled != 0 {
-        Err(SsoError::AccountDisabled)
-    } else {
-        Ok(user)
-    })
+        Arrival::Refused(why) => Ok(refused(&state, ip.0, &why).await),
+    }
 }
 
-/// Back to the login page with the reason, audited (the provider's own words go to the log,
-/// not to the browser).
-async fn back_with(state: &AppState, ip: Option<std::net::IpAddr>, why: &SsoError) -> Response {
-    if let (Some(sso), false) = (&state.sso, matches!(why, SsoError::TooManyFailures(_))) {
-        sso.failed(ip);
-    }
-    if why.is_noise() {
-        tracing::info!(reason = why.code(), "single sign-on refused: {why}");
-    } else {
-        tracing::warn!(reason = why.code(), "single sign-on refused: {why}");
+/// Back to the login page with the reason, audited unless it is noise.
+async fn refused(state: &AppState, ip: Option<std::net::IpAddr>, why: &SsoError) -> Response {
+    if !why.is_noise() {
         let detail = serde_json::json!({"reason": why.code(), "ip": ip});
         db::audit::record(&state.db, "system", "sso_failed", "sso", detail).await;
     }
-    let c = cookies(state);
-    let mut response =
-        Redirect::to(&format!("{LOGIN_PAGE}?sso_error={}", why.code())).into_response();
-    if let Some(cookie) = c.clear_pending() {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    response
+    site(state).refused(ip, why)
 }
 
 /// Turns the ticket the callback left into a sign-in, exactly as a password sign-in ends
@@ -213,16 +110,9 @@ pub async fn finish(
             "single sign-on can only be finished from GuruRMM's own pages",
         ));
     }
-    let sso = state.sso.as_ref().ok_or(ApiError::SsoTicket)?;
-    let ticket = cookies(&state)
-        .read_ticket(&headers)
-        .ok_or(ApiError::SsoTicket)?;
-    let holder = sso.tickets.holder(&ticket).ok_or(ApiError::SsoTicket)?;
-    let user = db::users::find(&state.db, &UserId::from(holder))
-        .await?
-        .filter(|u| u.disabled == 0)
-        .ok_or(ApiError::SsoTicket)?;
-    let key = user.email.to_lowercase();
+    let site = site(&state);
+    let (ticket, user) = site.ticket(&headers).await?.ok_or(ApiError::SsoTicket)?;
+    let key = sign_in_key(&user.sign_in_name);
     if let Some(wait) = state.throttles.login.wait(ip.0, &key) {
         return Err(ApiError::RateLimited {
             retry_after_secs: wait.as_secs().max(1),
@@ -234,13 +124,9 @@ pub async fn finish(
         remember: req.remember_device,
     };
     let passed = second_step(&state, &ip, &key, &user, second, &headers).await?;
-    if !sso.tickets.spend(&ticket) {
+    if !site.spend(&ticket) {
         return Err(ApiError::SsoTicket);
     }
-    let mut response =
-        complete_sign_in(&state, &ip, user, passed, SignInMethod::SingleSignOn).await?;
-    if let Some(cookie) = cookies(&state).clear_ticket() {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    Ok(response)
+    let response = complete_sign_in(&state, &ip, user, passed, SignInMethod::SingleSignOn).await?;
+    Ok(site.signed_in(response))
 }

@@ -15,7 +15,7 @@ use axum::http::StatusCode;
     responses((status = 200, body = Vec<UserDto>), (status = 401, body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope)))]
 pub async fn list(State(state): State<AppState>, _admin: Admin) -> ApiResult<Json<Vec<UserDto>>> {
-    let users = db::users::list(&state.db).await?;
+    let users = db::users::USERS.list(&state.db).await?;
     let on = state.second_factors.enabled_users(&state.db).await?;
     let dtos = users.into_iter().map(|u| {
         let second_factor = on.contains(u.id.as_str());
@@ -49,7 +49,7 @@ pub async fn disable(
             "an admin cannot disable their own account".into(),
         ));
     }
-    if !db::users::set_disabled(&state.db, &id, true).await? {
+    if !db::users::USERS.set_disabled(&state.db, &id, true).await? {
         return Err(ApiError::NotFound("user"));
     }
     let ended = db::sign_ins::revoke_all(&state.db, &id, "user_disabled").await?;

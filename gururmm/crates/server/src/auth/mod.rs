@@ -76,9 +76,10 @@ async fn principal(parts: &Parts, state: &AppState, setup: Setup) -> Result<Prin
         }
     }
     // The role and the disabled flag come from the row, so changes apply at once.
-    let user = db::users::find(&state.db, &UserId::from(claims.sub.as_str()))
+    let user = db::users::USERS
+        .find(&state.db, &UserId::from(claims.sub.as_str()))
         .await?
-        .filter(|u| u.disabled == 0)
+        .filter(|u| !u.disabled)
         .ok_or(ApiError::Unauthorized)?;
     if setup == Setup::Required
         && state
@@ -87,17 +88,17 @@ async fn principal(parts: &Parts, state: &AppState, setup: Setup) -> Result<Prin
                 &state.db,
                 &state.second_factor_policy,
                 user.id.as_str(),
-                user.role(),
+                user.role,
             )
             .await?
     {
         return Err(Refusal::SetupNeeded.into());
     }
     Ok(Principal {
-        role: user.role(),
+        role: user.role,
         expires_at: claims.exp,
         user_id: user.id,
-        email: user.email,
+        email: user.sign_in_name,
         sign_in,
         jti: claims.jti,
     })

@@ -5,6 +5,7 @@
 
 use super::capabilities::{Capabilities, Mode};
 use crate::config::SecretString;
+use crate::model::ConnectSessionId;
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -51,7 +52,7 @@ pub struct MintedKey {
 /// `POST /sessions` → a session (plus, attended, its support code).
 #[derive(Debug, Deserialize)]
 pub struct CreatedSession {
-    pub id: String,
+    pub id: ConnectSessionId,
     #[serde(default)]
     pub status: String,
     #[serde(default)]
@@ -63,7 +64,7 @@ pub struct CreatedSession {
 /// `GET /sessions/{id}`: where a GuruConnect session stands.
 #[derive(Debug, Clone, Deserialize)]
 pub struct SessionState {
-    pub id: String,
+    pub id: ConnectSessionId,
     /// `waiting`, `active`, `agent_offline` or `ended`.
     pub status: String,
     #[serde(default)]
@@ -73,6 +74,14 @@ pub struct SessionState {
     /// Since contract 1.1.0: why GuruConnect turned the machine's agent away.
     #[serde(default)]
     pub agent_refused: Option<AgentRefusal>,
+}
+
+impl SessionState {
+    /// Over for good. The other words pass through to the dashboard as GuruConnect sent them
+    /// (a later contract 1.x may add some), so only this one is interpreted here.
+    pub fn has_ended(&self) -> bool {
+        self.status == "ended"
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -86,7 +95,7 @@ pub struct AgentRefusal {
 #[derive(Debug, Deserialize)]
 pub struct ViewerToken {
     pub token: SecretString,
-    pub session_id: String,
+    pub session_id: ConnectSessionId,
     #[serde(default)]
     pub expires_at: serde_json::Value,
 }
@@ -234,14 +243,14 @@ impl ConnectClient {
 
     pub async fn viewer_token(
         &self,
-        session_id: &str,
+        session_id: &ConnectSessionId,
         technician_name: &str,
         technician_id: &str,
     ) -> Result<ViewerToken, ConnectError> {
         let response = self
             .send(
                 Method::POST,
-                self.v1(&["sessions", session_id, "viewer-token"]),
+                self.v1(&["sessions", session_id.as_str(), "viewer-token"]),
                 Some(json!({"technician_name": technician_name, "technician_id": technician_id})),
                 true,
             )
@@ -249,19 +258,27 @@ impl ConnectClient {
         Self::json(response).await
     }
 
-    pub async fn session(&self, session_id: &str) -> Result<SessionState, ConnectError> {
+    pub async fn session(
+        &self,
+        session_id: &ConnectSessionId,
+    ) -> Result<SessionState, ConnectError> {
         let response = self
-            .send(Method::GET, self.v1(&["sessions", session_id]), None, true)
+            .send(
+                Method::GET,
+                self.v1(&["sessions", session_id.as_str()]),
+                None,
+                true,
+            )
             .await?;
         Self::json(response).await
     }
 
     /// Ends a session; one already ended (409) counts as done.
-    pub async fn end_session(&self, session_id: &str) -> Result<(), ConnectError> {
+    pub async fn end_session(&self, session_id: &ConnectSessionId) -> Result<(), ConnectError> {
         match self
             .send(
                 Method::POST,
-                self.v1(&["sessions", session_id, "end"]),
+                self.v1(&["sessions", session_id.as_str(), "end"]),
                 None,
                 true,
             )

@@ -35,7 +35,7 @@ pub async fn refresh(state: &AppState, row: &rc::SessionRow) -> Option<ConnectSi
     }
     let connect = state.connect.as_ref()?;
     match connect.client.session(&row.connect_session_id).await {
-        Ok(session) if session.status == "ended" => {
+        Ok(session) if session.has_ended() => {
             ended_in_guruconnect(state, row, &session).await;
             None
         }

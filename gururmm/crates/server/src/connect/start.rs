@@ -25,14 +25,16 @@ use crate::auth::Principal;
 use crate::db::{self, agents::AgentRow, commands::NewCommand, remote_control as rc};
 use crate::delivery;
 use crate::http::error::{ApiError, ApiResult, UpstreamError};
-use crate::model::{AgentId, AgentStatus, CommandId, RemoteControlId, RemoteControlState};
+use crate::model::{
+    AgentId, AgentStatus, CommandId, ConnectSessionId, RemoteControlId, RemoteControlState,
+};
 use gururmm_protocol::{CommandType, ConnectRelease, RemoteControlLaunch, RemoteControlMode};
 use std::sync::Arc;
 
 /// What a successful start hands the caller.
 #[derive(Debug)]
 pub struct Started {
-    pub session_id: String,
+    pub session_id: ConnectSessionId,
     pub remote_control_id: RemoteControlId,
     pub command_id: CommandId,
     /// Opens this session's viewer only; expires in minutes.
@@ -351,7 +353,7 @@ impl Launch<'_> {
     fn launch(&self, support_code: Option<String>) -> RemoteControlLaunch {
         let release = &self.release;
         RemoteControlLaunch {
-            session_id: self.session.id.clone(),
+            session_id: self.session.id.to_string(),
             mode: match self.mode {
                 Mode::Unattended => RemoteControlMode::Unattended,
                 Mode::Attended => RemoteControlMode::Attended,
@@ -413,7 +415,7 @@ async fn undo(
     state: &AppState,
     plan: &Plan,
     actor: &str,
-    session_id: &str,
+    session_id: &ConnectSessionId,
     progress: &Progress,
     error: &ApiError,
 ) {

@@ -4,7 +4,8 @@
 
 use super::{now_ms, Db};
 use crate::model::{
-    AgentId, CommandId, RemoteControlId, RemoteControlMode, RemoteControlState, UserId,
+    AgentId, CommandId, ConnectSessionId, RemoteControlId, RemoteControlMode, RemoteControlState,
+    UserId,
 };
 
 /// The sealed per-machine key of `agent_id`, if one was minted.
@@ -45,7 +46,7 @@ pub struct NewSession<'a> {
     pub agent_id: &'a AgentId,
     pub technician_id: &'a UserId,
     pub technician_email: &'a str,
-    pub connect_session_id: &'a str,
+    pub connect_session_id: &'a ConnectSessionId,
     pub mode: RemoteControlMode,
     pub command_id: Option<&'a CommandId>,
 }
@@ -76,7 +77,7 @@ pub struct SessionRow {
     pub agent_id: AgentId,
     pub technician_id: UserId,
     pub technician_email: String,
-    pub connect_session_id: String,
+    pub connect_session_id: ConnectSessionId,
     #[sqlx(try_from = "String")]
     pub mode: RemoteControlMode,
     #[sqlx(try_from = "String")]

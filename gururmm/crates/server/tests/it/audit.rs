@@ -36,17 +36,7 @@ async fn actors(app: &TestApp, action: &str, target: &str) -> Vec<String> {
 
 /// A technician with a known password (the admin's is printed once at bootstrap).
 async fn technician(app: &TestApp, email: &str, password: &str) -> String {
-    let hash = gururmm_server::auth::password::hash(password).expect("hash");
-    let user = gururmm_server::db::users::create(
-        &app.state().db,
-        email,
-        "Tech",
-        &hash,
-        gururmm_server::db::users::Role::Technician,
-    )
-    .await
-    .expect("create");
-    user.id.to_string()
+    app.technician(email, password).await.id.to_string()
 }
 
 fn created_json(value: &Value, field: &str) -> String {

@@ -41,16 +41,7 @@ async fn register_answer(app: &TestApp, email: &str) -> (u16, String) {
 }
 
 async fn user_with_password(app: &TestApp, email: &str, password: &str) {
-    let hash = gururmm_server::auth::password::hash(password).expect("hash");
-    gururmm_server::db::users::create(
-        &app.state().db,
-        email,
-        "U",
-        &hash,
-        gururmm_server::db::users::Role::Technician,
-    )
-    .await
-    .expect("user");
+    app.technician(email, password).await;
 }
 
 fn b64(v: &Value) -> String {

@@ -121,19 +121,29 @@ impl TestApp {
         format!("ws://{}/ws", self.addr())
     }
 
+    /// A technician account created directly in the database.
+    pub async fn technician(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> gururmm_server::db::users::UserRow {
+        let hash = gururmm_server::auth::password::hash(password).expect("hash");
+        gururmm_server::db::users::USERS
+            .create(
+                &self.state().db,
+                email,
+                "Tech",
+                &hash,
+                gururmm_server::db::users::Role::Technician,
+            )
+            .await
+            .expect("create")
+    }
+
     /// A technician account created directly in the database, signed in: its token.
     pub async fn technician_token(&self, email: &str) -> String {
         let password = "a long enough password";
-        let hash = gururmm_server::auth::password::hash(password).expect("hash");
-        gururmm_server::db::users::create(
-            &self.state().db,
-            email,
-            "Tech",
-            &hash,
-            gururmm_server::db::users::Role::Technician,
-        )
-        .await
-        .expect("create");
+        self.technician(email, password).await;
         self.login(email, password).await
     }
 

@@ -1,0 +1,116 @@
+//! The accounts table on a real SQLite file, shaped as both products' migrations make it.
+
+use super::*;
+use crate::db::{Migration, Store};
+
+const USERS: Migration = Migration {
+    version: 1,
+    name: "users",
+    sql: "CREATE TABLE users (
+        id TEXT PRIMARY KEY, email TEXT NOT NULL, email_key TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL, role TEXT NOT NULL, display_name TEXT NOT NULL DEFAULT '',
+        disabled BIGINT NOT NULL DEFAULT 0, created_at BIGINT NOT NULL, last_login_at BIGINT);",
+};
+
+const TABLE: AccountTable<String> = AccountTable::new("email");
+
+async fn db(dir: &tempfile::TempDir) -> Db {
+    Db::open(Store {
+        database_url: None,
+        sqlite_file: &dir.path().join("accounts.db"),
+        migrations: &[USERS],
+        migration_lock: 1,
+    })
+    .await
+    .expect("open")
+}
+
+#[tokio::test]
+async fn an_account_is_found_by_its_name_in_any_case_and_by_its_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = db(&dir).await;
+    let made = TABLE
+        .create(&db, " Ann@Example.com ", "Ann", "hash", Role::Admin)
+        .await
+        .expect("create");
+    assert_eq!(made.sign_in_name, "Ann@Example.com", "stored trimmed");
+    let found = TABLE
+        .find_by_name(&db, "ann@EXAMPLE.com")
+        .await
+        .expect("find")
+        .expect("found by name");
+    assert_eq!(found.id, made.id);
+    assert_eq!(found.sign_in_name, "Ann@Example.com");
+    assert_eq!((found.role, found.disabled), (Role::Admin, false));
+    let by_id = TABLE
+        .find(&db, &made.id)
+        .await
+        .expect("find")
+        .expect("by id");
+    assert_eq!(by_id.display_name, "Ann");
+    assert_eq!(TABLE.count(&db).await.expect("count"), 1);
+}
+
+#[tokio::test]
+async fn one_account_per_name_whatever_its_case() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = db(&dir).await;
+    TABLE
+        .create(&db, "bo@example.com", "", "hash", Role::Technician)
+        .await
+        .expect("first");
+    let again = TABLE
+        .create(&db, "BO@example.com", "", "hash", Role::Admin)
+        .await
+        .expect_err("a second spelling is the same account");
+    assert_eq!(
+        again.to_string(),
+        "an account with that email already exists"
+    );
+}
+
+#[tokio::test]
+async fn disabling_is_stored_and_listed_and_a_missing_account_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = db(&dir).await;
+    let b = TABLE
+        .create(&db, "b@example.com", "", "h", Role::Technician)
+        .await
+        .expect("b");
+    TABLE
+        .create(&db, "A@example.com", "", "h", Role::Technician)
+        .await
+        .expect("a");
+    assert!(TABLE.set_disabled(&db, &b.id, true).await.expect("disable"));
+    assert!(!TABLE
+        .set_disabled(&db, &"nobody".to_owned(), true)
+        .await
+        .expect("no row"));
+    TABLE.touch_login(&db, &b.id).await.expect("touch");
+    let listed = TABLE.list(&db).await.expect("list");
+    let names: Vec<_> = listed.iter().map(|a| a.sign_in_name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["A@example.com", "b@example.com"],
+        "by key, not by case"
+    );
+    assert!(listed[1].disabled && listed[1].last_login_at.is_some());
+    assert!(!listed[0].disabled && listed[0].last_login_at.is_none());
+}
+
+#[tokio::test]
+async fn an_unknown_stored_role_is_the_lesser_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = db(&dir).await;
+    let made = TABLE
+        .create(&db, "c@example.com", "", "h", Role::Admin)
+        .await
+        .expect("c");
+    sqlx::query("UPDATE users SET role = 'root' WHERE id = $1")
+        .bind(&made.id)
+        .execute(&db.pool)
+        .await
+        .expect("tamper");
+    let found = TABLE.find(&db, &made.id).await.expect("find").expect("row");
+    assert_eq!(found.role, Role::Technician);
+}
