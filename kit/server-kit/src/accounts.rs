@@ -3,7 +3,7 @@
 
 mod table;
 
-pub use table::{sign_in_key, Account, AccountTable, CreateAccountError};
+pub use table::{sign_in_key, Account, AccountTable, CreateAccountError, SignInColumn};
 
 crate::stored_enum! {
     /// What an account may do: a technician works on machines, an admin also manages

@@ -165,6 +165,32 @@ pub fn new_id() -> String {
     crate::ids::fresh()
 }
 
+/// A yes/no column as both backends store it (`BIGINT` 0 or 1). Rows read it as a `bool`:
+/// `#[sqlx(try_from = "server_kit::db::Flag")] pub elevated: bool`; anything but 0 is yes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flag(bool);
+
+impl From<Flag> for bool {
+    fn from(flag: Flag) -> bool {
+        flag.0
+    }
+}
+
+impl sqlx::Type<sqlx::Any> for Flag {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <i64 as sqlx::Type<sqlx::Any>>::type_info()
+    }
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <i64 as sqlx::Type<sqlx::Any>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Any> for Flag {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        <i64 as sqlx::Decode<'r, sqlx::Any>>::decode(value).map(|v| Flag(v != 0))
+    }
+}
+
 /// True when the statement changed exactly one row (compare-and-set updates).
 pub fn changed_one(result: &AnyQueryResult) -> bool {
     result.rows_affected() == 1

@@ -34,7 +34,7 @@ pub fn payload(state: &AppState, row: &CommandRow) -> anyhow::Result<CommandPayl
     Ok(CommandPayload {
         id: row.id.as_str().parse()?,
         timeout_seconds: u64::try_from(row.timeout_seconds).ok(),
-        elevated: row.elevated != 0,
+        elevated: row.elevated,
         kind,
     })
 }

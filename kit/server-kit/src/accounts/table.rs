@@ -31,8 +31,24 @@ pub enum CreateAccountError {
     Db(#[from] sqlx::Error),
 }
 
-/// The `users` table of one product: which column holds the sign-in name (the key column is
-/// that name with `_key`).
+/// Which column of `users` holds the sign-in name (the key column is its name with `_key`).
+/// A closed list: the name is written into SQL, so it can only ever be one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInColumn {
+    Username,
+    Email,
+}
+
+impl SignInColumn {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SignInColumn::Username => "username",
+            SignInColumn::Email => "email",
+        }
+    }
+}
+
+/// The `users` table of one product, by its sign-in column.
 #[derive(Debug)]
 pub struct AccountTable<Id> {
     name_column: &'static str,
@@ -48,10 +64,9 @@ impl<Id> AccountTable<Id>
 where
     Id: From<String> + AsRef<str>,
 {
-    /// `name_column` is `username` or `email`: a word the product writes, never a request's.
-    pub const fn new(name_column: &'static str) -> Self {
+    pub const fn new(column: SignInColumn) -> Self {
         Self {
-            name_column,
+            name_column: column.as_str(),
             ids: PhantomData,
         }
     }

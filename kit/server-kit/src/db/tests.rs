@@ -128,3 +128,23 @@ fn ids_are_fresh_and_times_are_milliseconds() {
     assert_ne!(new_id(), new_id());
     assert!(now_ms() > 1_700_000_000_000);
 }
+
+#[tokio::test]
+async fn a_flag_column_reads_as_a_bool() {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(try_from = "Flag")]
+        flag: bool,
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("data.db");
+    let db = Db::open(store(&file, &[])).await.expect("open");
+    for (stored, read) in [(0i64, false), (1, true), (2, true)] {
+        let row: Row = sqlx::query_as("SELECT CAST($1 AS BIGINT) AS flag")
+            .bind(stored)
+            .fetch_one(&db.pool)
+            .await
+            .expect("row");
+        assert_eq!(row.flag, read, "{stored}");
+    }
+}

@@ -52,14 +52,21 @@ pub struct SsoSite<'a, Id> {
 }
 
 /// Where a provider's answer led.
-pub enum Arrival<Id> {
-    /// A one-time ticket is set and the browser goes back to finish; `linked` names the
-    /// account and the identity when they were linked just now (the product audits that).
-    Ticket {
-        response: Response,
-        linked: Option<(Id, Identity)>,
-    },
-    Refused(SsoError),
+pub struct Arrival<Id> {
+    /// With a one-time ticket set, back to the login page to finish; or why not.
+    pub outcome: Result<Response, SsoError>,
+    /// The account and identity linked by this answer, which the product audits — also when
+    /// the sign-in then failed, since the link stays.
+    pub linked: Option<(Id, Identity)>,
+}
+
+impl<Id> Arrival<Id> {
+    fn refused(why: SsoError) -> Self {
+        Self {
+            outcome: Err(why),
+            linked: None,
+        }
+    }
 }
 
 impl<Id> SsoSite<'_, Id>
@@ -90,29 +97,36 @@ where
         answer: &Callback,
     ) -> anyhow::Result<Arrival<Id>> {
         let Some(sso) = self.sso else {
-            return Ok(Arrival::Refused(SsoError::NotConfigured));
+            return Ok(Arrival::refused(SsoError::NotConfigured));
         };
         if let Err(busy) = sso.admit(ip) {
-            return Ok(Arrival::Refused(busy));
+            return Ok(Arrival::refused(busy));
         }
         let pending = self.cookies.read_pending(headers);
         let identity = match sso.finish(pending.as_deref(), answer).await {
             Ok(identity) => identity,
-            Err(e) => return Ok(Arrival::Refused(e)),
+            Err(e) => return Ok(Arrival::refused(e)),
         };
-        let (account, linked) = match self.account_for(&identity).await? {
+        let (account, newly_linked) = match self.account_for(&identity).await? {
             Ok(found) => found,
-            Err(e) => return Ok(Arrival::Refused(e)),
+            Err(e) => return Ok(Arrival::refused(e)),
         };
-        let Some(ticket) = sso.tickets.issue(account.id.as_ref()) else {
+        let id = account.id.clone();
+        let linked = newly_linked.then_some((account.id, identity));
+        let Some(ticket) = sso.tickets.issue(id.as_ref()) else {
             let busy = SsoError::ProviderUnavailable("too many sign-ins at once".into());
-            return Ok(Arrival::Refused(busy));
+            return Ok(Arrival {
+                outcome: Err(busy),
+                linked,
+            });
         };
         let mut response = Redirect::to(&format!("{}?sso=finish", self.login_page)).into_response();
         append(&mut response, self.cookies.clear_pending());
         append(&mut response, self.cookies.set_ticket(&ticket));
-        let linked = linked.then(|| (account.id.clone(), identity));
-        Ok(Arrival::Ticket { response, linked })
+        Ok(Arrival {
+            outcome: Ok(response),
+            linked,
+        })
     }
 
     /// The account an identity signs in as: its link, or — the first time — the account whose
@@ -152,8 +166,8 @@ where
     }
 
     /// Back to the login page with the reason (the provider's own words go to the log, not to
-    /// the browser); the address's failure is counted. The product audits what is not
-    /// [`SsoError::is_noise`].
+    /// the browser); the address's failure is counted. This does not audit: every caller is the
+    /// product's own refusal, which records what is not [`SsoError::is_noise`] first.
     pub fn refused(&self, ip: Option<IpAddr>, why: &SsoError) -> Response {
         if let (Some(sso), false) = (self.sso, matches!(why, SsoError::TooManyFailures(_))) {
             sso.failed(ip);

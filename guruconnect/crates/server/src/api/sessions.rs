@@ -129,7 +129,7 @@ pub async fn start(
 ) -> ApiResult<Json<SessionDto>> {
     let machine = db::machines::find_by_agent_id(&state.db, &req.agent_id)
         .await?
-        .filter(|m| m.is_persistent())
+        .filter(|m| m.is_persistent)
         .ok_or(ApiError::NotFound("unattended machine"))?;
     let row = lifecycle::get_or_create_unattended(
         &state,

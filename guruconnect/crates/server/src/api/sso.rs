@@ -20,7 +20,7 @@ use axum::response::Response;
 use server_kit::accounts::{sign_in_key, SignInMethod};
 use server_kit::second_factor::Attempt;
 use server_kit::sso::{
-    Arrival, Callback, SsoCookies, SsoError, SsoFinishRequest, SsoOptions, SsoSite, StartQuery,
+    Callback, SsoCookies, SsoError, SsoFinishRequest, SsoOptions, SsoSite, StartQuery,
 };
 
 fn site(state: &AppState) -> SsoSite<'_, UserId> {
@@ -72,16 +72,14 @@ pub async fn callback(
     headers: HeaderMap,
     Query(answer): Query<Callback>,
 ) -> ApiResult<Response> {
-    match site(&state).arrive(ip.0, &headers, &answer).await? {
-        Arrival::Ticket { response, linked } => {
-            if let Some((user, identity)) = linked {
-                let detail =
-                    serde_json::json!({"issuer": identity.issuer, "subject": identity.subject});
-                record(&state, event("sso_linked", Actor::User(user), None, detail)).await;
-            }
-            Ok(response)
-        }
-        Arrival::Refused(why) => Ok(refused(&state, ip.0, &why).await),
+    let arrival = site(&state).arrive(ip.0, &headers, &answer).await?;
+    if let Some((user, identity)) = arrival.linked {
+        let detail = serde_json::json!({"issuer": identity.issuer, "subject": identity.subject});
+        record(&state, event("sso_linked", Actor::User(user), None, detail)).await;
+    }
+    match arrival.outcome {
+        Ok(to_finish) => Ok(to_finish),
+        Err(why) => Ok(refused(&state, ip.0, &why).await),
     }
 }
 

@@ -9,8 +9,8 @@ pub struct MachineRow {
     pub agent_id: AgentId,
     pub machine_uid: Option<String>,
     pub hostname: String,
-    #[sqlx(rename = "is_persistent")]
-    pub persistent_flag: i64,
+    #[sqlx(try_from = "server_kit::db::Flag")]
+    pub is_persistent: bool,
     #[sqlx(try_from = "String")]
     pub status: MachineStatus,
     pub agent_version: String,
@@ -32,8 +32,8 @@ pub struct MachineRow {
     pub idle_seconds: i64,
     pub time_zone: String,
     pub uptime_seconds: i64,
-    #[sqlx(rename = "user_is_local_admin")]
-    pub local_admin_flag: i64,
+    #[sqlx(try_from = "server_kit::db::Flag")]
+    pub user_is_local_admin: bool,
     pub inventory_updated_at: Option<i64>,
     pub organization: String,
     pub site: String,
@@ -47,16 +47,6 @@ const COLUMNS: &str = "id, agent_id, machine_uid, hostname, is_persistent, statu
     manufacturer, model, serial_number, private_ips, mac_addresses, external_ip, logged_on_user, \
     idle_seconds, time_zone, uptime_seconds, user_is_local_admin, inventory_updated_at, \
     organization, site, department, device_type, tags";
-
-impl MachineRow {
-    pub fn is_persistent(&self) -> bool {
-        self.persistent_flag != 0
-    }
-
-    pub fn user_is_local_admin(&self) -> bool {
-        self.local_admin_flag != 0
-    }
-}
 
 /// Inventory and labels as reported by the agent (GC-14), already length-checked by the proto.
 #[derive(Debug, Clone, Default)]

@@ -10,8 +10,8 @@ pub struct SessionRow {
     pub agent_id: AgentId,
     #[sqlx(try_from = "String")]
     pub mode: Mode,
-    #[sqlx(rename = "is_managed")]
-    pub managed_flag: i64,
+    #[sqlx(try_from = "server_kit::db::Flag")]
+    pub is_managed: bool,
     pub source: String,
     #[sqlx(try_from = "String")]
     pub status: SessionStatus,
@@ -24,12 +24,6 @@ pub struct SessionRow {
     pub end_reason: Option<String>,
     pub bytes_from_agent: i64,
     pub bytes_to_agent: i64,
-}
-
-impl SessionRow {
-    pub fn is_managed(&self) -> bool {
-        self.managed_flag != 0
-    }
 }
 
 const COLUMNS: &str = "id, agent_id, mode, is_managed, source, status, created_by, support_code_id, \

@@ -20,14 +20,16 @@ pub struct CommandRow {
     pub command_type: String,
     pub command: String,
     pub timeout_seconds: i64,
-    pub elevated: i64,
+    #[sqlx(try_from = "server_kit::db::Flag")]
+    pub elevated: bool,
     #[sqlx(try_from = "String")]
     pub status: CommandStatus,
     pub exit_code: Option<i64>,
     pub stdout: Option<String>,
     pub stderr: Option<String>,
     pub duration_ms: Option<i64>,
-    pub truncated: i64,
+    #[sqlx(try_from = "server_kit::db::Flag")]
+    pub truncated: bool,
     pub created_at: i64,
     pub sent_at: Option<i64>,
     pub completed_at: Option<i64>,

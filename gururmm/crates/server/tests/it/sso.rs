@@ -49,6 +49,11 @@ async fn a_vouched_address_signs_in_as_its_account_and_stays_linked() {
         options,
         serde_json::json!({"enabled": true, "name": "single sign-on"})
     );
+    // The first link is audited once, naming the identity.
+    let linked = app.get_json("/api/audit?action=sso_linked").await;
+    let linked = linked["items"].as_array().expect("items");
+    assert_eq!(linked.len(), 1, "{linked:?}");
+    assert!(linked[0]["detail"]["subject"].is_string(), "{linked:?}");
 }
 
 #[tokio::test]
