@@ -3,7 +3,9 @@
 
 mod table;
 
-pub use table::{sign_in_key, Account, AccountTable, CreateAccountError, SignInColumn};
+pub use table::{
+    sign_in_key, Account, AccountTable, CreateAccountError, PasswordRefused, SignInColumn,
+};
 
 crate::stored_enum! {
     /// What an account may do: a technician works on machines, an admin also manages

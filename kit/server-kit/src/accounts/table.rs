@@ -3,10 +3,14 @@
 //! without case or surrounding blanks through a lower-cased key column beside it.
 
 use super::Role;
+use crate::cli::FirstAdmin;
 use crate::db::{changed_one, is_unique_violation, now_ms, Db};
+use crate::throttle::LoginThrottle;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::marker::PhantomData;
+use std::net::IpAddr;
+use std::time::Duration;
 
 /// One account as stored. `Id` is the product's user id type.
 #[derive(Debug, Clone)]
@@ -46,6 +50,15 @@ impl SignInColumn {
             SignInColumn::Email => "email",
         }
     }
+}
+
+/// Why a password sign-in's first step did not pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordRefused {
+    /// Too many failures from this address or for this account: wait this long.
+    Throttled(Duration),
+    /// No such account, a disabled one, or a wrong password: the caller cannot tell which.
+    BadCredentials,
 }
 
 /// The `users` table of one product, by its sign-in column.
@@ -171,6 +184,60 @@ where
             .execute(&db.pool)
             .await?;
         Ok(())
+    }
+
+    /// The first step of a password sign-in, the same in both consoles: throttled per address
+    /// and account; an unknown account, a disabled one and a wrong password cost the same
+    /// work (a dummy hash is checked when there is nothing to check) and get the same refusal,
+    /// counted as a failure. The caller records the success once its second step passes.
+    pub async fn check_password(
+        &self,
+        db: &Db,
+        throttle: &LoginThrottle,
+        ip: Option<IpAddr>,
+        name: &str,
+        password: String,
+    ) -> anyhow::Result<Result<Account<Id>, PasswordRefused>> {
+        let key = sign_in_key(name);
+        if let Some(wait) = throttle.wait(ip, &key) {
+            return Ok(Err(PasswordRefused::Throttled(wait)));
+        }
+        let account = self.find_by_name(db, &key).await?.filter(|a| !a.disabled);
+        let stored = account.as_ref().map(|a| a.password_hash.clone());
+        let verified = crate::password::verify_blocking(password, stored).await?;
+        match account.filter(|_| verified) {
+            Some(account) => Ok(Ok(account)),
+            None => {
+                throttle.record_failure(ip, &key);
+                Ok(Err(PasswordRefused::BadCredentials))
+            }
+        }
+    }
+
+    /// Makes the first admin, `login` with a random password, when there is no account at all
+    /// (the first start of an empty database). None when there are accounts, or when another
+    /// instance starting at the same moment made it first.
+    pub async fn first_admin_if_empty(
+        &self,
+        db: &Db,
+        login: &str,
+    ) -> anyhow::Result<Option<FirstAdmin>> {
+        if self.count(db).await? > 0 {
+            return Ok(None);
+        }
+        let password = crate::password::generate();
+        let hash = crate::password::hash_blocking(password.clone()).await?;
+        match self
+            .create(db, login, "Administrator", &hash, Role::Admin)
+            .await
+        {
+            Ok(_) => Ok(Some(FirstAdmin {
+                login: login.to_owned(),
+                password,
+            })),
+            Err(CreateAccountError::Exists(_)) => Ok(None),
+            Err(CreateAccountError::Db(e)) => Err(e.into()),
+        }
     }
 
     fn decode(&self, row: &AnyRow) -> sqlx::Result<Account<Id>> {

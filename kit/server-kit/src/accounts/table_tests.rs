@@ -116,3 +116,85 @@ async fn an_unknown_stored_role_is_the_lesser_one() {
     let found = TABLE.find(&db, &made.id).await.expect("find").expect("row");
     assert_eq!(found.role, Role::Technician);
 }
+
+#[tokio::test]
+async fn the_first_admin_is_made_once_and_only_in_an_empty_table() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = db(&dir).await;
+    let first = TABLE
+        .first_admin_if_empty(&db, "admin@localhost")
+        .await
+        .expect("bootstrap")
+        .expect("made in an empty table");
+    let stored = TABLE
+        .find_by_name(&db, "admin@localhost")
+        .await
+        .expect("find")
+        .expect("stored");
+    assert_eq!(stored.role, Role::Admin);
+    assert!(crate::password::verify(
+        &first.password,
+        &stored.password_hash
+    ));
+    let again = TABLE
+        .first_admin_if_empty(&db, "admin@localhost")
+        .await
+        .expect("second start");
+    assert!(
+        again.is_none(),
+        "a table with an account gets no second admin"
+    );
+}
+
+#[tokio::test]
+async fn a_password_sign_in_tells_nobody_which_part_was_wrong_and_is_throttled() {
+    use crate::throttle::{LoginLimits, LoginThrottle, SystemClock};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = db(&dir).await;
+    let limits = LoginLimits {
+        window: std::time::Duration::from_secs(600),
+        per_ip: 100,
+        per_account: 3,
+        global: 100,
+    };
+    let throttle = LoginThrottle::new(limits, std::sync::Arc::new(SystemClock));
+    let hash = crate::password::hash("the right password").expect("hash");
+    let ann = TABLE
+        .create(&db, "ann@example.com", "", &hash, Role::Technician)
+        .await
+        .expect("ann");
+    let off = TABLE
+        .create(&db, "off@example.com", "", &hash, Role::Technician)
+        .await
+        .expect("off");
+    TABLE.set_disabled(&db, &off.id, true).await.expect("off");
+    let here = Some(std::net::IpAddr::from([192, 0, 2, 1]));
+    let try_as = |name: &'static str, password: &'static str, ip| {
+        let (db, throttle) = (&db, &throttle);
+        async move {
+            TABLE
+                .check_password(db, throttle, ip, name, password.to_owned())
+                .await
+                .expect("check")
+        }
+    };
+    let signed_in = try_as(" ANN@example.com", "the right password", here).await;
+    assert_eq!(signed_in.map(|a| a.id), Ok(ann.id));
+    for (name, password) in [
+        ("ann@example.com", "a wrong password"),
+        ("nobody@example.com", "the right password"),
+        ("off@example.com", "the right password"),
+    ] {
+        let refused = try_as(name, password, here).await.map(|a| a.id);
+        assert_eq!(refused, Err(PasswordRefused::BadCredentials), "{name}");
+    }
+    // Three failures for ann from one address: the next try there waits, right password or not.
+    try_as("ann@example.com", "wrong again", here).await.ok();
+    try_as("ann@example.com", "and again", here).await.ok();
+    let held = try_as("ann@example.com", "the right password", here).await;
+    assert!(
+        matches!(held, Err(PasswordRefused::Throttled(_))),
+        "{:?}",
+        held.map(|a| a.id)
+    );
+}

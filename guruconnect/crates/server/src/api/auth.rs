@@ -7,7 +7,7 @@ use super::dto::UserDto;
 use super::refresh_cookie;
 use crate::app::AppState;
 use crate::auth::secrets::sha256_hex;
-use crate::auth::{password, tokens, SignedIn};
+use crate::auth::{tokens, SignedIn};
 use crate::db::{self, events::Actor, events::Event};
 use crate::http::error::{ApiError, ApiResult, Json};
 use crate::http::middleware::ClientIp;
@@ -16,8 +16,8 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use server_kit::accounts::sign_in_key;
 use server_kit::accounts::SignInMethod;
+use server_kit::accounts::{sign_in_key, PasswordRefused};
 use server_kit::second_factor::{Attempt, Denied, DeviceCookie, Holder, Passed, Refusal};
 use utoipa::ToSchema;
 
@@ -75,23 +75,23 @@ pub async fn login(
 ) -> ApiResult<Response> {
     let username_key = sign_in_key(&req.username);
     let throttle = &state.throttles.login;
-    if let Some(wait) = throttle.wait(ip.0, &username_key) {
-        return Err(ApiError::RateLimited {
-            retry_after_secs: wait.as_secs().max(1),
-        });
-    }
-    let user = db::users::USERS
-        .find_by_name(&state.db, &username_key)
+    let checked = db::users::USERS
+        .check_password(
+            &state.db,
+            throttle,
+            ip.0,
+            &username_key,
+            req.password.clone(),
+        )
         .await?;
-    let stored = user
-        .as_ref()
-        .filter(|u| !u.disabled)
-        .map(|u| u.password_hash.clone());
-    let verified = password::verify_blocking(req.password.clone(), stored).await?;
-    let user = match user.filter(|u| verified && !u.disabled) {
-        Some(user) => user,
-        None => {
-            throttle.record_failure(ip.0, &username_key);
+    let user = match checked {
+        Ok(user) => user,
+        Err(PasswordRefused::Throttled(wait)) => {
+            return Err(ApiError::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            })
+        }
+        Err(PasswordRefused::BadCredentials) => {
             record(
                 &state,
                 Event {

@@ -13,8 +13,8 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use server_kit::accounts::sign_in_key;
 use server_kit::accounts::SignInMethod;
+use server_kit::accounts::{sign_in_key, PasswordRefused};
 use server_kit::second_factor::{Attempt, Denied, DeviceCookie, Holder, Passed, Refusal};
 use server_kit::throttle::source_of;
 use utoipa::ToSchema;
@@ -77,28 +77,27 @@ pub async fn login(
 ) -> ApiResult<Response> {
     let key = sign_in_key(&req.email);
     let throttle = &state.throttles.login;
-    if let Some(wait) = throttle.wait(ip.0, &key) {
-        return Err(ApiError::RateLimited {
-            retry_after_secs: wait.as_secs().max(1),
-        });
-    }
-    let user = db::users::USERS.find_by_name(&state.db, &key).await?;
-    let stored = user
-        .as_ref()
-        .filter(|u| !u.disabled)
-        .map(|u| u.password_hash.clone());
-    let verified = password::verify_blocking(req.password.clone(), stored).await?;
-    let Some(user) = user.filter(|u| verified && !u.disabled) else {
-        throttle.record_failure(ip.0, &key);
-        db::audit::record(
-            &state.db,
-            "system",
-            "login_failed",
-            &format!("email:{key}"),
-            serde_json::json!({"ip": ip.0}),
-        )
-        .await;
-        return Err(ApiError::BadCredentials);
+    let checked = db::users::USERS
+        .check_password(&state.db, throttle, ip.0, &key, req.password.clone())
+        .await?;
+    let user = match checked {
+        Ok(user) => user,
+        Err(PasswordRefused::Throttled(wait)) => {
+            return Err(ApiError::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            })
+        }
+        Err(PasswordRefused::BadCredentials) => {
+            db::audit::record(
+                &state.db,
+                "system",
+                "login_failed",
+                &format!("email:{key}"),
+                serde_json::json!({"ip": ip.0}),
+            )
+            .await;
+            return Err(ApiError::BadCredentials);
+        }
     };
     let second = Attempt {
         code: req.code.as_deref(),
