@@ -14,7 +14,7 @@ mod refusal;
 pub mod totp;
 
 pub use account::{
-    Accounts, CodeRequest, Denied, Holder, Passed, RecoveryCodes, SecondFactorSetup,
+    Accounts, CodeRequest, Denied, FactorAudit, Holder, Passed, RecoveryCodes, SecondFactorSetup,
     SecondFactorStatus, Via,
 };
 pub use device::{DeviceCookie, REMEMBER_FOR_SECS};

@@ -109,16 +109,29 @@ pub struct Holder<'a> {
     pub ip: Option<IpAddr>,
 }
 
+/// Where a product writes what happened to a person's second factor: its audit log. The steps
+/// below record each change (`second_factor_enabled`, `recovery_codes_renewed`,
+/// `second_factor_disabled`) and every wrong code (`second_factor_failed`), at sign-in and on
+/// the person's own pages alike.
+pub trait FactorAudit: Sync {
+    fn record(
+        &self,
+        user: &str,
+        action: &'static str,
+        ip: Option<IpAddr>,
+    ) -> impl std::future::Future<Output = ()> + Send;
+}
+
 /// One server's second factors with what the steps consult.
-#[derive(Debug, Clone, Copy)]
-pub struct Accounts<'a> {
+pub struct Accounts<'a, A> {
     pub factors: &'a SecondFactors,
     pub db: &'a Db,
     pub policy: &'a Policy,
     pub throttle: &'a LoginThrottle,
+    pub audit: &'a A,
 }
 
-impl Accounts<'_> {
+impl<A: FactorAudit> Accounts<'_, A> {
     pub async fn status(&self, holder: &Holder<'_>) -> Result<SecondFactorStatus, Denied> {
         let status = self.factors.status(self.db, holder.user).await?;
         Ok(SecondFactorStatus {
@@ -156,13 +169,20 @@ impl Accounts<'_> {
             .factors
             .confirm(self.db, holder.user, code, now_secs())
             .await?;
-        let codes = confirmed.map_err(|refusal| {
-            self.failed(holder, refusal);
-            match refusal {
-                Refusal::CodeWrong => Refusal::CodeRejected,
-                other => other,
+        let codes = match confirmed {
+            Ok(codes) => codes,
+            Err(refusal) => {
+                self.failed(holder, refusal).await;
+                return Err(match refusal {
+                    Refusal::CodeWrong => Refusal::CodeRejected,
+                    other => other,
+                }
+                .into());
             }
-        })?;
+        };
+        self.audit
+            .record(holder.user, "second_factor_enabled", holder.ip)
+            .await;
         Ok(RecoveryCodes {
             recovery_codes: codes,
         })
@@ -179,6 +199,9 @@ impl Accounts<'_> {
             .factors
             .new_recovery_codes(self.db, holder.user)
             .await?;
+        self.audit
+            .record(holder.user, "recovery_codes_renewed", holder.ip)
+            .await;
         Ok(RecoveryCodes {
             recovery_codes: codes,
         })
@@ -191,6 +214,9 @@ impl Accounts<'_> {
         }
         self.prove(holder, code).await?;
         self.factors.turn_off(self.db, holder.user).await?;
+        self.audit
+            .record(holder.user, "second_factor_disabled", holder.ip)
+            .await;
         Ok(())
     }
 
@@ -221,7 +247,7 @@ impl Accounts<'_> {
             } => (Via::RecoveryCode, remembered),
             Gate::Passed { remembered, .. } => (Via::Authenticator, remembered),
             Gate::Refused(refusal) => {
-                self.failed(holder, refusal);
+                self.failed(holder, refusal).await;
                 return Err(refusal.into());
             }
         };
@@ -235,11 +261,16 @@ impl Accounts<'_> {
         }
     }
 
-    fn failed(&self, holder: &Holder<'_>, refusal: Refusal) {
+    /// A wrong code counts against the sign-in throttle and the account's code budget, and is
+    /// audited.
+    async fn failed(&self, holder: &Holder<'_>, refusal: Refusal) {
         if refusal == Refusal::CodeWrong {
             self.throttle
                 .record_failure(holder.ip, &holder.throttle_key);
             self.factors.code_failures.record(holder.user.to_owned());
+            self.audit
+                .record(holder.user, "second_factor_failed", holder.ip)
+                .await;
         }
     }
 
@@ -272,7 +303,7 @@ impl Accounts<'_> {
             .await?
             == Checked::Wrong
         {
-            self.failed(holder, Refusal::CodeWrong);
+            self.failed(holder, Refusal::CodeWrong).await;
             return Err(Refusal::CodeRejected.into());
         }
         Ok(())

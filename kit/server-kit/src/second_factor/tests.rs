@@ -448,11 +448,13 @@ async fn wrong_codes_from_everywhere_spend_one_budget_of_the_account() {
     };
     let throttle = LoginThrottle::new(limits, std::sync::Arc::new(SystemClock));
     let policy = Policy::default();
+    let audit = Recorded::default();
     let accounts = Accounts {
         factors: &factors,
         db: &db,
         policy: &policy,
         throttle: &throttle,
+        audit: &audit,
     };
     let wrong = wrong_code(&secret);
     let mut outcomes = Vec::new();
@@ -484,6 +486,23 @@ async fn wrong_codes_from_everywhere_spend_one_budget_of_the_account() {
         CODE_FAILURES as usize
     );
     assert_eq!(outcomes.last(), Some(&"wait"), "{outcomes:?}");
+    // Each wrong code is in the audit log; the refused turn, which checked nothing, is not.
+    let recorded = audit.0.lock().expect("audit").clone();
+    assert_eq!(recorded.len(), CODE_FAILURES as usize, "{recorded:?}");
+    assert!(recorded
+        .iter()
+        .all(|(user, action)| user == "u1" && *action == "second_factor_failed"));
+}
+
+/// An audit log in memory.
+#[derive(Default)]
+struct Recorded(std::sync::Mutex<Vec<(String, &'static str)>>);
+
+impl FactorAudit for Recorded {
+    async fn record(&self, user: &str, action: &'static str, _ip: Option<std::net::IpAddr>) {
+        let mut log = self.0.lock().expect("audit");
+        log.push((user.to_owned(), action));
+    }
 }
 
 #[tokio::test]
@@ -530,4 +549,52 @@ async fn remembered_browsers_are_bounded_per_account_and_forgotten_when_expired(
     assert_eq!(factors.forget_expired_devices(&db).await.expect("prune"), 1);
     assert_eq!(count("u2").await, 0);
     assert_eq!(count("u1").await, MOST_REMEMBERED_PER_USER as i64);
+}
+
+#[tokio::test]
+async fn every_change_and_every_wrong_code_on_the_own_pages_is_audited() {
+    use crate::throttle::{LoginLimits, LoginThrottle, SystemClock};
+    let (_dir, db, factors) = fixture().await;
+    let limits = LoginLimits {
+        window: std::time::Duration::from_secs(60),
+        per_ip: 1000,
+        per_account: 1000,
+        global: 1000,
+    };
+    let throttle = LoginThrottle::new(limits, std::sync::Arc::new(SystemClock));
+    let (policy, audit) = (Policy::default(), Recorded::default());
+    let accounts = Accounts {
+        factors: &factors,
+        db: &db,
+        policy: &policy,
+        throttle: &throttle,
+        audit: &audit,
+    };
+    let holder = Holder {
+        user: "u2",
+        role: Role::Technician,
+        throttle_key: "u2".into(),
+        ip: None,
+    };
+    let setup = accounts.set_up(&holder, "u2", now()).await.expect("set up");
+    let secret = TotpSecret::from_base32(&setup.secret).expect("base32");
+    let code = secret.code_at(now() - 30);
+    accounts.confirm(&holder, &code).await.expect("confirmed");
+    let wrong = accounts.renew_codes(&holder, &wrong_code(&secret)).await;
+    assert!(matches!(wrong, Err(Denied::Refused(Refusal::CodeRejected))));
+    let code = secret.code_at(now());
+    accounts.renew_codes(&holder, &code).await.expect("renewed");
+    let code = secret.code_at(now() + 30);
+    accounts.turn_off(&holder, &code).await.expect("off");
+    let recorded = audit.0.lock().expect("audit").clone();
+    let actions: Vec<&str> = recorded.iter().map(|(_, action)| *action).collect();
+    assert_eq!(
+        actions,
+        [
+            "second_factor_enabled",
+            "second_factor_failed",
+            "recovery_codes_renewed",
+            "second_factor_disabled"
+        ]
+    );
 }

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use server_kit::accounts::SignInMethod;
 use server_kit::accounts::{sign_in_key, PasswordRefused};
-use server_kit::second_factor::{Attempt, Denied, DeviceCookie, Holder, Passed, Refusal};
+use server_kit::second_factor::{Attempt, DeviceCookie, Holder, Passed};
 use utoipa::ToSchema;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -150,8 +150,8 @@ pub(super) async fn complete_sign_in(
     Ok(response)
 }
 
-/// The second factor of a sign-in whose password was right (the kit's step); a wrong code is
-/// audited here.
+/// The second factor of a sign-in whose password was right (the kit's step, which audits a
+/// wrong code).
 pub(super) async fn second_step(
     state: &AppState,
     ip: &ClientIp,
@@ -172,21 +172,9 @@ pub(super) async fn second_step(
         throttle_key: username_key.to_owned(),
         ip: ip.0,
     };
-    let passed = super::second_factor::accounts(state)
+    Ok(super::second_factor::accounts(state)
         .sign_in(&holder, attempt)
-        .await;
-    if let Err(Denied::Refused(Refusal::CodeWrong)) = &passed {
-        let event = Event {
-            event_type: "second_factor_failed",
-            actor: Actor::User(user.id.clone()),
-            session_id: None,
-            agent_id: None,
-            ip: ip.0.map(|i| i.to_string()),
-            detail: serde_json::json!({}),
-        };
-        record(state, event).await;
-    }
-    Ok(passed?)
+        .await?)
 }
 
 /// The access token in the body, the refresh token in its cookie.

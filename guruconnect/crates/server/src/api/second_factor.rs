@@ -13,17 +13,34 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use server_kit::accounts::sign_in_key;
 use server_kit::second_factor::{
-    Accounts, CodeRequest, Denied, Holder, RecoveryCodes, Refusal, SecondFactorSetup,
+    Accounts, CodeRequest, FactorAudit, Holder, RecoveryCodes, Refusal, SecondFactorSetup,
     SecondFactorStatus,
 };
+use std::net::IpAddr;
 
 /// The kit's steps, with this server's stores and the holder of the token.
-pub(super) fn accounts(state: &AppState) -> Accounts<'_> {
+pub(super) fn accounts(state: &AppState) -> Accounts<'_, AppState> {
     Accounts {
         factors: &state.second_factors,
         db: &state.db,
         policy: &state.second_factor_policy,
         throttle: &state.throttles.login,
+        audit: state,
+    }
+}
+
+/// Second-factor events go to the audit log as the person's own.
+impl FactorAudit for AppState {
+    async fn record(&self, user: &str, action: &'static str, ip: Option<IpAddr>) {
+        let event = Event {
+            event_type: action,
+            actor: Actor::User(UserId::from(user)),
+            session_id: None,
+            agent_id: None,
+            ip: ip.map(|i| i.to_string()),
+            detail: serde_json::json!({}),
+        };
+        record(self, event).await;
     }
 }
 
@@ -78,10 +95,11 @@ pub async fn confirm(
     SignedIn(me): SignedIn,
     Json(req): Json<CodeRequest>,
 ) -> ApiResult<Json<RecoveryCodes>> {
-    let codes = accounts(&state).confirm(&holder(&me, &ip), &req.code).await;
-    let codes = checked(&state, &me, &ip, codes).await?;
-    audit(&state, &me, "second_factor_enabled", &ip).await;
-    Ok(Json(codes))
+    Ok(Json(
+        accounts(&state)
+            .confirm(&holder(&me, &ip), &req.code)
+            .await?,
+    ))
 }
 
 /// A new set of recovery codes, replacing the old; takes a current authenticator code.
@@ -95,12 +113,11 @@ pub async fn recovery_codes(
     SignedIn(me): SignedIn,
     Json(req): Json<CodeRequest>,
 ) -> ApiResult<Json<RecoveryCodes>> {
-    let codes = accounts(&state)
-        .renew_codes(&holder(&me, &ip), &req.code)
-        .await;
-    let codes = checked(&state, &me, &ip, codes).await?;
-    audit(&state, &me, "recovery_codes_renewed", &ip).await;
-    Ok(Json(codes))
+    Ok(Json(
+        accounts(&state)
+            .renew_codes(&holder(&me, &ip), &req.code)
+            .await?,
+    ))
 }
 
 /// Turns two-factor sign-in off (takes a current code or a recovery code); refused when the
@@ -115,11 +132,9 @@ pub async fn off(
     SignedIn(me): SignedIn,
     Json(req): Json<CodeRequest>,
 ) -> ApiResult<StatusCode> {
-    let done = accounts(&state)
+    accounts(&state)
         .turn_off(&holder(&me, &ip), &req.code)
-        .await;
-    checked(&state, &me, &ip, done).await?;
-    audit(&state, &me, "second_factor_disabled", &ip).await;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -162,29 +177,4 @@ pub async fn reset(
     };
     record(&state, event).await;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// A wrong code on these pages is audited as one at sign-in is.
-async fn checked<T>(
-    state: &AppState,
-    me: &Principal,
-    ip: &ClientIp,
-    result: Result<T, Denied>,
-) -> ApiResult<T> {
-    if let Err(Denied::Refused(Refusal::CodeRejected)) = &result {
-        audit(state, me, "second_factor_failed", ip).await;
-    }
-    Ok(result?)
-}
-
-async fn audit(state: &AppState, me: &Principal, event_type: &'static str, ip: &ClientIp) {
-    let event = Event {
-        event_type,
-        actor: Actor::User(me.user_id.clone()),
-        session_id: None,
-        agent_id: None,
-        ip: ip.0.map(|i| i.to_string()),
-        detail: serde_json::json!({}),
-    };
-    record(state, event).await;
 }

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use server_kit::accounts::SignInMethod;
 use server_kit::accounts::{sign_in_key, PasswordRefused};
-use server_kit::second_factor::{Attempt, Denied, DeviceCookie, Holder, Passed, Refusal};
+use server_kit::second_factor::{Attempt, DeviceCookie, Holder, Passed};
 use server_kit::throttle::source_of;
 use utoipa::ToSchema;
 
@@ -141,8 +141,8 @@ pub(super) async fn complete_sign_in(
     Ok(response)
 }
 
-/// The second factor of a sign-in whose password was right (the kit's step); a wrong code is
-/// audited here.
+/// The second factor of a sign-in whose password was right (the kit's step, which audits a
+/// wrong code).
 pub(super) async fn second_step(
     state: &AppState,
     ip: &ClientIp,
@@ -163,15 +163,9 @@ pub(super) async fn second_step(
         throttle_key: key.to_owned(),
         ip: ip.0,
     };
-    let passed = super::second_factor::accounts(state)
+    Ok(super::second_factor::accounts(state)
         .sign_in(&holder, attempt)
-        .await;
-    if let Err(Denied::Refused(Refusal::CodeWrong)) = &passed {
-        let actor = format!("user:{}", user.id);
-        let detail = serde_json::json!({"ip": ip.0});
-        db::audit::record(&state.db, &actor, "second_factor_failed", &actor, detail).await;
-    }
-    Ok(passed?)
+        .await?)
 }
 
 /// A token of `sign_in` for `user`, living the access-token lifetime but never past the
