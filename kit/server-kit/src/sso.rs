@@ -158,7 +158,9 @@ impl Sso {
     /// Refuses an address whose failed sign-ons are spent (checked before its answer is read).
     pub fn admit(&self, ip: Option<IpAddr>) -> Result<(), SsoError> {
         match self.guard.wait(ip) {
-            Some(wait) => Err(SsoError::TooManyFailures(wait.as_secs().max(1))),
+            Some(wait) => Err(SsoError::TooManyFailures(crate::http::retry_after_secs(
+                wait,
+            ))),
             None => Ok(()),
         }
     }

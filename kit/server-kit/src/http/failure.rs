@@ -44,6 +44,11 @@ pub trait Failure: std::fmt::Display {
     }
 }
 
+/// A wait as `Retry-After` seconds: rounded down, but never 0 (which would say "retry now").
+pub fn retry_after_secs(wait: std::time::Duration) -> u64 {
+    wait.as_secs().max(1)
+}
+
 /// Logs `failure` under the request's id and answers with the envelope `body` makes of it
 /// (the envelope itself, or a product's superset), `Retry-After` on a 429 and
 /// `WWW-Authenticate: Bearer` on a 401.

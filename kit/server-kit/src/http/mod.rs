@@ -23,7 +23,9 @@ pub use cookie::{read_cookie, same_origin};
 pub use cors::cors_layer;
 pub use docs::docs_routes;
 pub use document::{referenced_schemas, served_document};
-pub use failure::{failure_response, ErrorEnvelope, Failure, Json, Path, Query, Rejected};
+pub use failure::{
+    failure_response, retry_after_secs, ErrorEnvelope, Failure, Json, Path, Query, Rejected,
+};
 pub use headers::{security_headers, strict_transport, DEFAULT_CSP};
 pub use paging::{iso, iso_opt, PageParams};
 pub use request_id::{correlation_id, request_context, REQUEST_ID};

@@ -436,17 +436,10 @@ async fn a_secret_moved_to_another_user_does_not_open() {
 
 #[tokio::test]
 async fn wrong_codes_from_everywhere_spend_one_budget_of_the_account() {
-    use crate::throttle::{LoginLimits, LoginThrottle, SystemClock};
     let (_dir, db, factors) = fixture().await;
     let (secret, _) = enrolled(&db, &factors, "u1").await;
-    // A password throttle too generous to matter: the account's code budget must hold alone.
-    let limits = LoginLimits {
-        window: std::time::Duration::from_secs(60),
-        per_ip: 1000,
-        per_account: 1000,
-        global: 1000,
-    };
-    let throttle = LoginThrottle::new(limits, std::sync::Arc::new(SystemClock));
+    // The account's code budget must hold alone.
+    let throttle = generous_throttle();
     let policy = Policy::default();
     let audit = Recorded::default();
     let accounts = Accounts {
@@ -492,6 +485,18 @@ async fn wrong_codes_from_everywhere_spend_one_budget_of_the_account() {
     assert!(recorded
         .iter()
         .all(|(user, action)| user == "u1" && *action == "second_factor_failed"));
+}
+
+/// A password throttle too generous to matter in these tests.
+fn generous_throttle() -> crate::throttle::LoginThrottle {
+    use crate::throttle::{LoginLimits, LoginThrottle, SystemClock};
+    let limits = LoginLimits {
+        window: std::time::Duration::from_secs(60),
+        per_ip: 1000,
+        per_account: 1000,
+        global: 1000,
+    };
+    LoginThrottle::new(limits, std::sync::Arc::new(SystemClock))
 }
 
 /// An audit log in memory.
@@ -553,15 +558,8 @@ async fn remembered_browsers_are_bounded_per_account_and_forgotten_when_expired(
 
 #[tokio::test]
 async fn every_change_and_every_wrong_code_on_the_own_pages_is_audited() {
-    use crate::throttle::{LoginLimits, LoginThrottle, SystemClock};
     let (_dir, db, factors) = fixture().await;
-    let limits = LoginLimits {
-        window: std::time::Duration::from_secs(60),
-        per_ip: 1000,
-        per_account: 1000,
-        global: 1000,
-    };
-    let throttle = LoginThrottle::new(limits, std::sync::Arc::new(SystemClock));
+    let throttle = generous_throttle();
     let (policy, audit) = (Policy::default(), Recorded::default());
     let accounts = Accounts {
         factors: &factors,

@@ -86,11 +86,7 @@ pub async fn login(
         .await?;
     let user = match checked {
         Ok(user) => user,
-        Err(PasswordRefused::Throttled(wait)) => {
-            return Err(ApiError::RateLimited {
-                retry_after_secs: wait.as_secs().max(1),
-            })
-        }
+        Err(PasswordRefused::Throttled(wait)) => return Err(ApiError::rate_limited(wait)),
         Err(PasswordRefused::BadCredentials) => {
             record(
                 &state,

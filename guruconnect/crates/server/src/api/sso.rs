@@ -130,9 +130,7 @@ pub async fn finish(
     let (ticket, user) = site.ticket(&headers).await?.ok_or(ApiError::SsoTicket)?;
     let key = sign_in_key(&user.sign_in_name);
     if let Some(wait) = state.throttles.login.wait(ip.0, &key) {
-        return Err(ApiError::RateLimited {
-            retry_after_secs: wait.as_secs().max(1),
-        });
+        return Err(ApiError::rate_limited(wait));
     }
     let second = Attempt {
         code: req.code.as_deref(),

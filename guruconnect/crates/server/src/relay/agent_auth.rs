@@ -113,7 +113,7 @@ async fn by_code(
         .or_else(|| throttles.code_global.blocked(&()).filter(|_| failed_before));
     if let Some(wait) = blocked {
         return Err(AuthFailure::RateLimited {
-            retry_after_secs: wait.as_secs().max(1),
+            retry_after_secs: server_kit::http::retry_after_secs(wait),
         });
     }
     let normalized = normalize_support_code(code).unwrap_or_default();

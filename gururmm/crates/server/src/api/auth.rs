@@ -82,11 +82,7 @@ pub async fn login(
         .await?;
     let user = match checked {
         Ok(user) => user,
-        Err(PasswordRefused::Throttled(wait)) => {
-            return Err(ApiError::RateLimited {
-                retry_after_secs: wait.as_secs().max(1),
-            })
-        }
+        Err(PasswordRefused::Throttled(wait)) => return Err(ApiError::rate_limited(wait)),
         Err(PasswordRefused::BadCredentials) => {
             db::audit::record(
                 &state.db,
@@ -221,9 +217,7 @@ pub async fn register(
     }
     if let Some(addr) = ip.0 {
         if let Err(wait) = state.throttles.register_ip.try_acquire(source_of(addr)) {
-            return Err(ApiError::RateLimited {
-                retry_after_secs: wait.as_secs().max(1),
-            });
+            return Err(ApiError::rate_limited(wait));
         }
     }
     if !valid_email(&req.email) {

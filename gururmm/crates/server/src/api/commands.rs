@@ -74,9 +74,7 @@ pub async fn send(
         .commands_user
         .try_acquire(me.user_id.clone())
     {
-        return Err(ApiError::RateLimited {
-            retry_after_secs: wait.as_secs().max(1),
-        });
+        return Err(ApiError::rate_limited(wait));
     }
     let row = db::commands::insert(
         &state.db,

@@ -213,9 +213,7 @@ async fn preflight(
         .remote_control_user
         .try_acquire(me.user_id.clone())
     {
-        return Err(ApiError::RateLimited {
-            retry_after_secs: wait.as_secs().max(1),
-        });
+        return Err(ApiError::rate_limited(wait));
     }
     Ok(Plan {
         connect,

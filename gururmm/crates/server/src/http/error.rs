@@ -76,13 +76,20 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
+impl ApiError {
+    /// 429 with `Retry-After` for `wait`.
+    pub fn rate_limited(wait: std::time::Duration) -> Self {
+        ApiError::RateLimited {
+            retry_after_secs: server_kit::http::retry_after_secs(wait),
+        }
+    }
+}
+
 impl From<Denied> for ApiError {
     fn from(denied: Denied) -> Self {
         match denied {
             Denied::Refused(refusal) => ApiError::SecondFactor(refusal),
-            Denied::Throttled(wait) => ApiError::RateLimited {
-                retry_after_secs: wait.as_secs().max(1),
-            },
+            Denied::Throttled(wait) => ApiError::rate_limited(wait),
             Denied::Failed(cause) => ApiError::Internal(cause),
         }
     }
